@@ -1,0 +1,71 @@
+// swift-tools-version: 6.0
+//
+// SMIS toolkit: prepare DeepFashion for semantically multi-modal image synthesis and train
+// GroupDNet on the CPU. Data flows one way, and the targets follow it:
+//   files → ImageIO → Pipeline → Records → Tensor → GroupDNet → Training
+// with Statistics shared by the data side and two thin command-line front ends.
+import PackageDescription
+
+let package = Package(
+    name: "smis-toolkit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "smisprep", targets: ["smisprep"]),
+        .executable(name: "smis", targets: ["smis"]),
+        .library(name: "ImageIO", targets: ["ImageIO"]),
+        .library(name: "Records", targets: ["Records"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Tensor", targets: ["Tensor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // MARK: System libraries (found through pkg-config; see Sources/CCodecs/README.md)
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CLibTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: Thin C shims: the only code that includes the codec headers
+        .target(name: "CCodecs", dependencies: ["CLibPNG", "CLibJPEG", "CLibTIFF"]),
+
+        // MARK: Data side
+        .target(name: "ImageIO", dependencies: ["CCodecs"]),
+        .target(name: "Records", dependencies: ["ImageIO"]),
+        .target(name: "Statistics", dependencies: ["ImageIO"]),
+        .target(
+            name: "Pipeline",
+            dependencies: ["ImageIO", "Statistics", "Yams", .product(name: "Logging", package: "swift-log")]),
+
+        // MARK: Model side
+        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "GroupDNet", dependencies: ["Tensor"]),
+        .target(name: "Training", dependencies: ["GroupDNet", "Records", .product(name: "Logging", package: "swift-log")]),
+
+        // MARK: Command-line front ends (thin: parse, call, report)
+        .executableTarget(
+            name: "smisprep",
+            dependencies: [
+                "ImageIO", "Pipeline", "Records", "Statistics",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "smis",
+            dependencies: [
+                "Training", "GroupDNet", "Tensor", "Records",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // MARK: Tests: one target per library target, plus shared helpers
+        .target(name: "_TestSupport", path: "Tests/_TestSupport"),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "_TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+int ccodecs_placeholder(void) { return 0; }

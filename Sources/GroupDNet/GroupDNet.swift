@@ -1,0 +1,1 @@
+// The GroupDNet target; see README.md for its place in the data flow.

@@ -1,0 +1,1 @@
+// The Tensor target; see README.md for its place in the data flow.

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// `smisprep`: the data side of the toolkit. Each subcommand lives in its own file and stays
+/// thin: it parses options, calls a library target, and reports.
+@main
+struct SMISPrep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smisprep",
+        abstract: "Prepare DeepFashion for semantically multi-modal image synthesis.",
+        discussion: """
+            Turns a human parser's label maps and their photos into a training-ready data set
+            for GroupDNet: remap classes, filter rare attributes, resize, partition, split, and
+            pack into checksummed shards.
+            """,
+        version: ToolVersion.string,
+        subcommands: []
+    )
+}
