@@ -151,6 +151,12 @@ final class PNGSuiteTests: XCTestCase {
                 width: 100_000, height: 100_000, limit: 100_000_000)))
         }
         XCTAssertThrowsError(try decodeLabels(claim, source: "claim.png"))
+        // Wider than libpng's own 1,000,000-pixel row limit: still reported as too large.
+        let wide = PNGBuilder.png(width: 3_000_000, height: 1_000, bitDepth: 8, colorType: 0, rows: [[0]])
+        XCTAssertThrowsError(try decodeLabels(wide, source: "wide.png")) { error in
+            XCTAssertEqual(error as? ImageIOError, ImageIOError(source: "wide.png", reason: .tooLarge(
+                width: 3_000_000, height: 1_000, limit: 100_000_000)))
+        }
         let small = try patternImage(width: 20, height: 10).encodedPNG()
         XCTAssertThrowsError(try decodeImage(small, source: "s.png", limits: DecodeLimits(maxPixels: 199))) { error in
             XCTAssertEqual(error as? ImageIOError, ImageIOError(source: "s.png", reason: .tooLarge(width: 20, height: 10, limit: 199)))
