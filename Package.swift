@@ -40,7 +40,8 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["CCodecs"]),
         .target(
             name: "Records",
-            dependencies: ["ImageIO", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["ImageIO", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"]),
         .target(name: "Statistics", dependencies: ["ImageIO"]),
         .target(
             name: "Pipeline",

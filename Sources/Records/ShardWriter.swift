@@ -258,12 +258,23 @@ public struct ShardSetWriter {
 }
 
 /// Encodes inputs in batches on `jobs` threads, handing results out strictly in input order.
+/// While the writer consumes one batch, the next is already being encoded (encoding and
+/// writing overlap; the order, and so the output, does not change).
 struct BatchEncoder {
     let source: RecordSource
     let jobs: Int
     private(set) var nextInput = 0
     private var batchStart = 0
     private var batch: [Swift.Result<[UInt8], Error>] = []
+    private var ahead: BatchInFlight?
+
+    /// A batch being encoded in the background; `results` is read only after `group.wait()`.
+    private final class BatchInFlight {
+        let start: Int
+        let group = DispatchGroup()
+        var results: [Swift.Result<[UInt8], Error>] = []
+        init(start: Int) { self.start = start }
+    }
 
     init(source: RecordSource, jobs: Int) {
         self.source = source
@@ -271,6 +282,8 @@ struct BatchEncoder {
     }
 
     mutating func restart(at input: Int) {
+        ahead?.group.wait()
+        ahead = nil
         nextInput = input
         batchStart = input
         batch = []
@@ -279,28 +292,49 @@ struct BatchEncoder {
     /// The next input's number and outcome, encoding a new batch when needed; nil at the end.
     mutating func peek() -> (Int, Swift.Result<[UInt8], Error>)? {
         guard nextInput < source.count else { return nil }
-        if nextInput - batchStart >= batch.count { encodeBatch() }
+        if nextInput - batchStart >= batch.count { takeBatch() }
         return (nextInput, batch[nextInput - batchStart])
     }
 
     mutating func advance() { nextInput += 1 }
 
-    private mutating func encodeBatch() {
+    private var batchSize: Int { jobs * 8 }
+
+    private mutating func takeBatch() {
         let start = nextInput
-        let count = min(source.count - start, jobs * 8)
+        if let ahead, ahead.start == start {
+            ahead.group.wait()
+            batch = ahead.results
+        } else {
+            ahead?.group.wait()
+            batch = Self.encode(source, from: start, count: min(source.count - start, batchSize), jobs: jobs)
+        }
+        batchStart = start
+        ahead = nil
+        let nextStart = start + batch.count
+        guard nextStart < source.count else { return }
+        let inFlight = BatchInFlight(start: nextStart)
+        let (source, jobs, count) = (self.source, self.jobs, min(source.count - nextStart, batchSize))
+        DispatchQueue.global().async(group: inFlight.group) {
+            inFlight.results = Self.encode(source, from: nextStart, count: count, jobs: jobs)
+        }
+        ahead = inFlight
+    }
+
+    private static func encode(_ source: RecordSource, from start: Int, count: Int, jobs: Int) -> [Swift.Result<[UInt8], Error>] {
         let results = UnsafeMutableBufferPointer<Swift.Result<[UInt8], Error>?>.allocate(capacity: count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let source = self.source
-        let jobs = self.jobs
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
         // Worker w encodes inputs w, w + jobs, …; each slot is written by exactly one worker.
         DispatchQueue.concurrentPerform(iterations: min(jobs, count)) { worker in
             for offset in stride(from: worker, to: count, by: jobs) {
                 results[offset] = Swift.Result { try source.payload(start + offset) }
             }
         }
-        batch = results.map { $0! }
-        batchStart = start
+        return results.map { $0! }
     }
 }
 
