@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // MARK: System libraries (found through pkg-config; see Sources/CCodecs/README.md)
@@ -32,10 +33,15 @@ let package = Package(
 
         // MARK: Thin C shims: the only code that includes the codec headers
         .target(name: "CCodecs", dependencies: ["CLibPNG", "CLibJPEG", "CLibTIFF"]),
+        // The CPU's CRC32C instruction (SSE4.2), chosen at run time; Records falls back to tables.
+        .target(name: "CRC32CShim"),
 
         // MARK: Data side
         .target(name: "ImageIO", dependencies: ["CCodecs"]),
-        .target(name: "Records", dependencies: ["ImageIO"]),
+        .target(
+            name: "Records",
+            dependencies: ["ImageIO", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"]),
         .target(name: "Statistics", dependencies: ["ImageIO"]),
         .target(
             name: "Pipeline",
@@ -69,6 +75,10 @@ let package = Package(
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"]),
+        .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),
+
+        // MARK: Benchmarks (release executables, not part of the test suite)
+        .executableTarget(name: "bench-records", dependencies: ["Records", "ImageIO"], path: "Benchmarks/Records"),
     ],
     swiftLanguageModes: [.v5]
 )

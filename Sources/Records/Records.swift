@@ -1,1 +1,0 @@
-// The Records target; see README.md for its place in the data flow.

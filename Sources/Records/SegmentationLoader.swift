@@ -1,0 +1,284 @@
+import Foundation
+
+/// Streams decoded segmentation samples from a shard set in shuffled order, decoding on a
+/// background thread into a fixed pool of preallocated buffers (the bounded prefetch queue).
+///
+/// Memory is fixed at start: `queueDepth` slots of one photo and one label map each, sized from
+/// the first record (every record must share that size; another size is reported as a bad
+/// record). Nothing grows while streaming.
+///
+/// A damaged record (bad CRC, bad payload, undecodable image, wrong size) is reported with
+/// shard, record, offset and key; with `.skip` it is counted in `skipped` and the stream goes on
+/// to the next sample, with `.fail` `next()` throws it.
+public final class SegmentationLoader {
+    public enum CorruptionPolicy: Sendable { case skip, fail }
+
+    public struct Options: Sendable {
+        public var seed: UInt64
+        /// Shuffle; when false, records come in set order every epoch.
+        public var shuffle: Bool
+        /// nil for a global shuffle, else the number of shards mixed together.
+        public var windowShards: Int?
+        public var rank: Int
+        public var worldSize: Int
+        public var queueDepth: Int
+        public var corruptionPolicy: CorruptionPolicy
+        /// Stop after this many epochs (nil: stream forever).
+        public var epochLimit: UInt64?
+
+        public init(seed: UInt64, shuffle: Bool = true, windowShards: Int? = nil, rank: Int = 0, worldSize: Int = 1,
+                    queueDepth: Int = 8, corruptionPolicy: CorruptionPolicy = .skip, epochLimit: UInt64? = nil) {
+            self.seed = seed
+            self.shuffle = shuffle
+            self.windowShards = windowShards
+            self.rank = rank
+            self.worldSize = worldSize
+            self.queueDepth = max(2, queueDepth)
+            self.corruptionPolicy = corruptionPolicy
+            self.epochLimit = epochLimit
+        }
+    }
+
+    /// One decoded sample. Its buffers belong to the loader and stay valid until the next call
+    /// to `next()`.
+    public struct Sample {
+        public let key: String
+        public let globalIndex: Int
+        /// Stream index (epoch · count + position) of this sample.
+        public let streamIndex: UInt64
+        public let width: Int
+        public let height: Int
+        /// RGB8, width·height·3 bytes.
+        public let pixels: UnsafeBufferPointer<UInt8>
+        /// Class ids, width·height bytes.
+        public let label: UnsafeBufferPointer<UInt8>
+        public let split: SegmentationRecord.ClassSplit
+    }
+
+    public let set: ShardSet
+    public let options: Options
+    /// Photo and label size of every sample (taken from the first record).
+    public let width: Int
+    public let height: Int
+    private let engine: PrefetchEngine
+
+    /// Starts streaming at `state` (nil: epoch 0, position 0, `options.seed`). Throws when the
+    /// set is empty or its first record cannot be read (its size fixes the buffers).
+    public init(set: ShardSet, options: Options, state: ReaderState? = nil) throws {
+        precondition(options.rank >= 0 && options.rank < options.worldSize, "rank \(options.rank) of \(options.worldSize)")
+        guard set.count > 0 else {
+            throw RecordsError(file: set.directory.path, reason: .invalidArgument("the shard set holds no records"))
+        }
+        self.set = set
+        self.options = options
+        let first = try set.segmentationRecord(at: 0)
+        width = first.width
+        height = first.height
+        let start = state ?? ReaderState(seed: options.seed, worldSize: options.worldSize)
+        engine = PrefetchEngine(set: set, options: options, width: width, height: height,
+                                cursor: start.cursor(count: set.count))
+        engine.start()
+    }
+
+    deinit { engine.stop() }
+
+    /// The state to save: resuming from it continues with the sample after the last one
+    /// returned by `next()` (for every worker, when workers step in lockstep).
+    public var state: ReaderState {
+        ReaderState.at(cursor: engine.consumerCursor, count: set.count, seed: options.seed, worldSize: options.worldSize)
+    }
+
+    /// Records skipped so far under `.skip`, each with shard, record, offset and key.
+    public var skipped: [RecordsError] { engine.skipped }
+
+    /// The next sample, or nil after `epochLimit` epochs (and after a fatal error was thrown).
+    /// Blocks while the queue is empty. The sample's buffers stay valid until the next call.
+    public func next() throws -> Sample? { try engine.next() }
+}
+
+/// The producer thread and the bounded queue behind `SegmentationLoader`. A separate object so
+/// that the thread keeps it alive, not the loader: dropping the loader stops the thread.
+private final class PrefetchEngine: @unchecked Sendable {
+    typealias Sample = SegmentationLoader.Sample
+    typealias Options = SegmentationLoader.Options
+
+    private final class Slot {
+        let pixels: UnsafeMutableBufferPointer<UInt8>
+        let label: UnsafeMutableBufferPointer<UInt8>
+        init(width: Int, height: Int) {
+            pixels = .allocate(capacity: width * height * 3)
+            pixels.initialize(repeating: 0)
+            label = .allocate(capacity: width * height)
+            label.initialize(repeating: 0)
+        }
+        deinit {
+            pixels.deallocate()
+            label.deallocate()
+        }
+    }
+
+    private enum Item {
+        case sample(slot: Int, key: String, global: Int, stream: UInt64, split: SegmentationRecord.ClassSplit)
+        case failure(RecordsError, stream: UInt64)
+        case end
+    }
+
+    let set: ShardSet
+    let options: Options
+    let width: Int
+    let height: Int
+    private let slots: [Slot]
+    private let condition = NSCondition()
+    private var freeSlots: [Int]
+    private var ready: [Item] = []
+    private var readyHead = 0
+    private var stopping = false
+    private var heldSlot: Int?
+    private var skippedErrors: [RecordsError] = []
+    private var lastCursor: UInt64
+
+    private var finished = false
+    private let startCursor: UInt64
+
+    init(set: ShardSet, options: Options, width: Int, height: Int, cursor: UInt64) {
+        self.set = set
+        self.options = options
+        self.width = width
+        self.height = height
+        slots = (0..<options.queueDepth).map { _ in Slot(width: width, height: height) }
+        freeSlots = Array(0..<options.queueDepth)
+        startCursor = cursor
+        lastCursor = cursor
+    }
+
+    func start() {
+        let thread = Thread { self.produce(from: self.startCursor) }
+        thread.name = "SegmentationLoader prefetch"
+        thread.start()
+    }
+
+    var consumerCursor: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return lastCursor
+    }
+
+    var skipped: [RecordsError] {
+        condition.lock()
+        defer { condition.unlock() }
+        return skippedErrors
+    }
+
+    /// The next sample, or nil after `epochLimit` epochs. Blocks while the queue is empty.
+    func next() throws -> Sample? {
+        condition.lock()
+        defer { condition.unlock() }
+        if let held = heldSlot {
+            freeSlots.append(held)
+            heldSlot = nil
+            condition.broadcast()
+        }
+        if finished { return nil }
+        while readyHead == ready.count { condition.wait() }
+        let item = ready[readyHead]
+        readyHead += 1
+        if readyHead == ready.count {
+            ready.removeAll(keepingCapacity: true)
+            readyHead = 0
+        }
+        switch item {
+        case .end:
+            finished = true
+            return nil
+        case .failure(let error, let stream):
+            lastCursor = stream - UInt64(options.rank) + UInt64(options.worldSize)
+            throw error
+        case .sample(let slot, let key, let global, let stream, let split):
+            heldSlot = slot
+            lastCursor = stream - UInt64(options.rank) + UInt64(options.worldSize)
+            return Sample(key: key, globalIndex: global, streamIndex: stream, width: width, height: height,
+                          pixels: UnsafeBufferPointer(slots[slot].pixels), label: UnsafeBufferPointer(slots[slot].label),
+                          split: split)
+        }
+    }
+
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    // MARK: Producer
+
+    private func produce(from cursor: UInt64) {
+        let count = UInt64(set.count)
+        var stream = cursor + UInt64(options.rank)
+        var order: ShuffleOrder?
+        var orderEpoch = UInt64.max
+        let digest = set.manifest.contentDigest
+        while true {
+            let epoch = stream / count
+            if let limit = options.epochLimit, epoch >= limit { return publish(.end) }
+            if options.shuffle, orderEpoch != epoch {
+                order = ShuffleOrder(recordCounts: set.recordCounts, digest: digest, seed: options.seed, epoch: epoch,
+                                     windowShards: options.windowShards)
+                orderEpoch = epoch
+            }
+            let position = Int(stream % count)
+            let global = options.shuffle ? order!.globalIndex(atPosition: position) : position
+            guard let slot = takeFreeSlot() else { return }
+            do {
+                let record = try set.segmentationRecord(at: global)
+                guard record.width == width, record.height == height else {
+                    throw RecordsError(file: set.directory.path, key: record.key, reason: .invalidValue(
+                        "record is \(record.width)×\(record.height), the stream's buffers are \(width)×\(height)"))
+                }
+                try record.decodeImage(into: slots[slot].pixels)
+                try record.decodeLabel(into: slots[slot].label)
+                publish(.sample(slot: slot, key: record.key, global: global, stream: stream, split: record.split))
+            } catch {
+                returnSlot(slot)
+                let described = Self.describe(error, set: set, global: global)
+                if options.corruptionPolicy == .fail {
+                    publish(.failure(described, stream: stream))
+                    return publish(.end)
+                }
+                condition.lock()
+                skippedErrors.append(described)
+                condition.unlock()
+            }
+            stream += UInt64(options.worldSize)
+        }
+    }
+
+    /// The error with its shard, record, offset and key filled in, whatever threw it.
+    private static func describe(_ error: Error, set: ShardSet, global: Int) -> RecordsError {
+        if let error = error as? RecordsError, error.record != nil { return error }
+        let (shard, record) = set.location(ofGlobalIndex: global)
+        let range = set.shards[shard].index.range(ofRecord: record)
+        let reason = (error as? RecordsError)?.reason ?? .invalidValue(String(describing: error))
+        return RecordsError(file: set.shards[shard].file.url.path, record: record, offset: range.lowerBound,
+                            key: ShardSet.bestEffortKey(set.shards[shard].file.bytes, range: range), reason: reason)
+    }
+
+    private func takeFreeSlot() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        while freeSlots.isEmpty && !stopping { condition.wait() }
+        return stopping ? nil : freeSlots.removeLast()
+    }
+
+    private func returnSlot(_ slot: Int) {
+        condition.lock()
+        freeSlots.append(slot)
+        condition.unlock()
+    }
+
+    private func publish(_ item: Item) {
+        condition.lock()
+        ready.append(item)
+        condition.broadcast()
+        condition.unlock()
+    }
+}

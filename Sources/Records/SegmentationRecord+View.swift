@@ -1,0 +1,99 @@
+import Foundation
+import ImageIO
+
+extension SegmentationRecord {
+    /// A segmentation record read from payload bytes without copying them: the encoded photo
+    /// and label point into the payload (in shards: into the memory map).
+    public struct View {
+        public let key: String
+        public let imageFormat: String
+        public let width: Int
+        public let height: Int
+        public let imageBytes: UnsafeRawBufferPointer
+        public let labelFormat: String
+        public let labelBytes: UnsafeRawBufferPointer
+        public let classCount: Int
+        public let split: ClassSplit
+
+        /// Parses and checks a payload: every field present with its type, sizes positive,
+        /// split lengths matching the class count, raw payloads of the right byte count.
+        /// Errors carry the key when it could be read; the caller adds file, record and offset.
+        public init(payload: UnsafeRawBufferPointer) throws {
+            let example = try ExampleView(parsing: payload)
+            let key = (try? example.string(Field.key))
+            do {
+                try self.init(example: example, key: key)
+            } catch var error as RecordsError {
+                error.key = key
+                throw error
+            }
+        }
+
+        private init(example: ExampleView, key: String?) throws {
+            self.key = try example.string(Field.key)
+            imageFormat = try example.string(Field.imageFormat)
+            width = Int(try example.int64(Field.imageWidth))
+            height = Int(try example.int64(Field.imageHeight))
+            imageBytes = try example.bytes(Field.imageEncoded)
+            labelFormat = try example.string(Field.labelFormat)
+            labelBytes = try example.bytes(Field.labelEncoded)
+            classCount = Int(try example.int64(Field.labelClasses))
+            split = ClassSplit(boundingBoxes: try example.int64s(Field.splitBoundingBoxes),
+                               areas: try example.int64s(Field.splitAreas))
+            try check()
+        }
+
+        private func check() throws {
+            func invalid(_ message: String) -> RecordsError { RecordsError(file: "", key: key, reason: .invalidValue(message)) }
+            guard width > 0, height > 0, width <= 1 << 20, height <= 1 << 20 else { throw invalid("size \(width)×\(height)") }
+            guard (1...256).contains(classCount) else { throw invalid("class count \(classCount)") }
+            guard split.boundingBoxes.count == 4 * classCount, split.areas.count == classCount else {
+                throw invalid("split has \(split.boundingBoxes.count) box values and \(split.areas.count) areas for \(classCount) classes")
+            }
+            guard ["jpeg", "png", "raw"].contains(imageFormat) else { throw invalid("image format \"\(imageFormat)\"") }
+            guard ["png", "raw"].contains(labelFormat) else { throw invalid("label format \"\(labelFormat)\"") }
+            if imageFormat == "raw", imageBytes.count != width * height * 3 {
+                throw invalid("raw image of \(imageBytes.count) bytes for \(width)×\(height)×3")
+            }
+            if labelFormat == "raw", labelBytes.count != width * height {
+                throw invalid("raw label of \(labelBytes.count) bytes for \(width)×\(height)")
+            }
+        }
+
+        /// Decodes the photo into `pixels` (`width * height * 3` bytes, caller-owned). Raw photos
+        /// are copied; JPEG and PNG go through `Image.decode`, which checks the size.
+        public func decodeImage(into pixels: UnsafeMutableBufferPointer<UInt8>) throws {
+            guard pixels.count == width * height * 3 else {
+                throw RecordsError(file: "", key: key, reason: .invalidArgument(
+                    "image buffer of \(pixels.count) bytes for \(width)×\(height)×3"))
+            }
+            if imageFormat == "raw" {
+                UnsafeMutableRawBufferPointer(pixels).copyMemory(from: imageBytes)
+            } else {
+                try Image.decode(imageBytes, source: "record \(key) image", into: pixels, width: width, height: height)
+            }
+        }
+
+        /// Decodes the label map into `values` (`width * height` bytes, caller-owned).
+        public func decodeLabel(into values: UnsafeMutableBufferPointer<UInt8>) throws {
+            guard values.count == width * height else {
+                throw RecordsError(file: "", key: key, reason: .invalidArgument(
+                    "label buffer of \(values.count) bytes for \(width)×\(height)"))
+            }
+            if labelFormat == "raw" {
+                UnsafeMutableRawBufferPointer(values).copyMemory(from: labelBytes)
+            } else {
+                try LabelMap.decode(labelBytes, source: "record \(key) label", into: values, width: width, height: height)
+            }
+        }
+
+        /// Owning decoded copies, for tools and tests.
+        public func decoded() throws -> (image: Image, label: LabelMap) {
+            var pixels = [UInt8](repeating: 0, count: width * height * 3)
+            var values = [UInt8](repeating: 0, count: width * height)
+            try pixels.withUnsafeMutableBufferPointer { try decodeImage(into: $0) }
+            try values.withUnsafeMutableBufferPointer { try decodeLabel(into: $0) }
+            return (Image(width: width, height: height, pixels: pixels), LabelMap(width: width, height: height, values: values))
+        }
+    }
+}

@@ -1,0 +1,382 @@
+import Crypto
+import Dispatch
+import Foundation
+
+/// Where a shard set's records come from: one split of numbered inputs. The writer asks for
+/// payloads by number, from several threads at once, and writes them in number order.
+public struct RecordSource {
+    /// Split name used in shard names and the manifest ("train", "validation").
+    public var split: String
+    /// Number of inputs.
+    public var count: Int
+    /// A cheap identity of input i that changes when the input changes (for example path, size
+    /// and modification time). Hashed per shard: a resumed run rewrites a shard whose inputs
+    /// changed.
+    public var identity: (Int) -> String
+    /// The serialized Example of input i. A thrown error skips the input; it is reported in
+    /// the result and nothing else is affected. Called concurrently.
+    public var payload: (Int) throws -> [UInt8]
+
+    public init(split: String, count: Int, identity: @escaping (Int) -> String, payload: @escaping (Int) throws -> [UInt8]) {
+        self.split = split
+        self.count = count
+        self.identity = identity
+        self.payload = payload
+    }
+}
+
+/// How records are grouped into shards. Either way the grouping depends only on the inputs and
+/// settings, so a re-run produces the same shards.
+public enum ShardSizing: Equatable, Sendable, CustomStringConvertible {
+    /// A fixed number of records per shard (the last one may hold fewer).
+    case records(Int)
+    /// Shards close before the record that would make them exceed this many bytes (a single
+    /// larger record still gets a shard of its own).
+    case bytes(Int)
+
+    public var description: String {
+        switch self {
+        case .records(let count): return "\(count) records"
+        case .bytes(let bytes): return "\(bytes) bytes"
+        }
+    }
+}
+
+/// Writes a shard set: TFRecord shards, an index beside each, and `manifest.json` last.
+///
+/// Crash safety: every file is written under a hidden temporary name, fsynced and renamed; after
+/// each shard the journal `.shard-journal.json` records it (its input range, the hash of its
+/// inputs' identities and settings, and its SHA-256). A re-run with the same settings skips each
+/// shard whose inputs are unchanged and whose file still has the journaled hash, and rewrites
+/// from the first one that differs. The manifest is removed when a run starts and written
+/// atomically when it ends, so a set with a manifest is always complete.
+public struct ShardSetWriter {
+    public struct Configuration {
+        public var directory: URL
+        public var sizing: ShardSizing
+        /// Encoding threads; output order does not depend on it.
+        public var jobs: Int
+        public var toolVersion: String
+        public var schema: String
+        public var classes: [String]
+        /// Stored in the manifest, and part of the resume fingerprint: changing any setting
+        /// rewrites every shard.
+        public var settings: [String: String]
+        public var pipeline: String?
+
+        public init(
+            directory: URL, sizing: ShardSizing, jobs: Int = 1, toolVersion: String, schema: String,
+            classes: [String], settings: [String: String], pipeline: String? = nil
+        ) {
+            self.directory = directory
+            self.sizing = sizing
+            self.jobs = max(1, jobs)
+            self.toolVersion = toolVersion
+            self.schema = schema
+            self.classes = classes
+            self.settings = settings
+            self.pipeline = pipeline
+        }
+    }
+
+    /// An input the writer skipped, with the reason.
+    public struct SkippedInput: Codable, Equatable, Sendable {
+        public var split: String
+        public var input: Int
+        public var reason: String
+    }
+
+    public struct Result {
+        public var manifest: Manifest
+        /// Shards written by this run.
+        public var shardsWritten: Int
+        /// Shards kept from an earlier run (hash and inputs unchanged).
+        public var shardsReused: Int
+        public var recordsWritten: Int
+        public var bytesWritten: Int
+        /// Every input that was not written, in input order, including those from reused shards.
+        public var skipped: [SkippedInput]
+    }
+
+    public let configuration: Configuration
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Writes every source's split, then the manifest. Throws `RecordsError` on I/O failure (a
+    /// full disk included); completed shards stay valid for a resume, partial ones are deleted.
+    public func write(_ sources: [RecordSource], statistics: JSONValue = .object([:])) throws -> Result {
+        let directory = configuration.directory
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RecordsError(file: directory.path, reason: .io("cannot create directory: \(error.localizedDescription)"))
+        }
+        unlink(directory.appendingPathComponent(Manifest.fileName).path)
+        var journal = ShardJournal.load(from: directory, settingsFingerprint: settingsFingerprint)
+        var result = Result(manifest: emptyManifest(), shardsWritten: 0, shardsReused: 0, recordsWritten: 0,
+                            bytesWritten: 0, skipped: [])
+        var shards: [Manifest.Shard] = []
+        for source in sources {
+            shards += try writeSplit(source, journal: &journal, result: &result)
+        }
+        try journal.save(to: directory)
+        var manifest = emptyManifest()
+        manifest.shards = shards
+        manifest.statistics = statistics
+        try manifest.write(to: directory)
+        result.manifest = manifest
+        return result
+    }
+
+    private func emptyManifest() -> Manifest {
+        Manifest(toolVersion: configuration.toolVersion, schema: configuration.schema, classes: configuration.classes,
+                 settings: configuration.settings, shards: [], pipeline: configuration.pipeline, statistics: .object([:]))
+    }
+
+    private var settingsFingerprint: String {
+        var text = "schema=\(configuration.schema)\nsizing=\(configuration.sizing)\nclasses=\(configuration.classes.joined(separator: ","))\n"
+        for (key, value) in configuration.settings.sorted(by: { $0.key < $1.key }) { text += "\(key)=\(value)\n" }
+        return FileIO.hex(SHA256.hash(data: Array(text.utf8)))
+    }
+
+    public static func shardName(split: String, number: Int) -> String {
+        let digits = String(number)
+        return "\(split)-\(String(repeating: "0", count: max(0, 5 - digits.count)))\(digits).tfrecord"
+    }
+
+    // MARK: One split
+
+    private func writeSplit(_ source: RecordSource, journal: inout ShardJournal, result: inout Result) throws -> [Manifest.Shard] {
+        var shards: [Manifest.Shard] = []
+        var encoder = BatchEncoder(source: source, jobs: configuration.jobs)
+        var nextInput = 0
+        var number = 0
+        var reusing = true
+        var replaced: [ShardJournal.Entry] = []
+        while nextInput < source.count {
+            let name = Self.shardName(split: source.split, number: number)
+            if reusing, let entry = journal.entry(named: name), entry.firstInput == nextInput,
+               entry.inputDigest == inputDigest(source, entry.firstInput..<entry.endInput),
+               reusable(entry.shard) {
+                shards.append(entry.shard)
+                result.shardsReused += 1
+                result.skipped += entry.skipped
+                nextInput = entry.endInput
+                encoder.restart(at: nextInput)
+            } else {
+                reusing = false
+                replaced += journal.removeEntries(split: source.split, fromNumber: number)
+                let entry = try writeShard(name: name, split: source.split, encoder: &encoder)
+                journal.entries.append(entry)
+                try journal.save(to: configuration.directory)
+                shards.append(entry.shard)
+                result.shardsWritten += 1
+                result.recordsWritten += entry.shard.records
+                result.bytesWritten += entry.shard.bytes
+                result.skipped += entry.skipped
+                nextInput = entry.endInput
+            }
+            number += 1
+        }
+        // Shards of an earlier, longer run that this run no longer produces.
+        replaced += journal.removeEntries(split: source.split, fromNumber: number)
+        let current = Set(shards.map(\.name))
+        for stale in replaced where !current.contains(stale.shard.name) {
+            unlink(configuration.directory.appendingPathComponent(stale.shard.name).path)
+            unlink(configuration.directory.appendingPathComponent(stale.shard.index).path)
+        }
+        return shards
+    }
+
+    private func reusable(_ shard: Manifest.Shard) -> Bool {
+        let url = configuration.directory.appendingPathComponent(shard.name)
+        let indexURL = configuration.directory.appendingPathComponent(shard.index)
+        guard let index = try? ShardIndex(contentsOf: indexURL), index.count == shard.records,
+              index.shardSize == UInt64(shard.bytes),
+              let hash = try? FileIO.sha256Hex(of: url) else { return false }
+        return hash == shard.sha256
+    }
+
+    private func inputDigest(_ source: RecordSource, _ range: Range<Int>) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array(settingsFingerprint.utf8))
+        for i in range { hasher.update(data: Array("\(source.identity(i))\n".utf8)) }
+        return FileIO.hex(hasher.finalize())
+    }
+
+    private func writeShard(name: String, split: String, encoder: inout BatchEncoder) throws -> ShardJournal.Entry {
+        let directory = configuration.directory
+        let shardFile = try FileIO.PendingFile(finalURL: directory.appendingPathComponent(name))
+        let firstInput = encoder.nextInput
+        var offsets: [UInt64] = []
+        var skipped: [SkippedInput] = []
+        var hasher = SHA256()
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(8 << 20)
+        var size = 0
+        func flush() throws {
+            try shardFile.write(buffer)
+            hasher.update(data: buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+        recordLoop: while let (input, outcome) = encoder.peek() {
+            switch outcome {
+            case .failure(let error):
+                skipped.append(SkippedInput(split: split, input: input, reason: String(describing: error)))
+            case .success(let payload):
+                if isFull(records: offsets.count, bytes: size, adding: payload.count + TFRecord.overhead) { break recordLoop }
+                offsets.append(UInt64(size))
+                buffer += TFRecord.header(payloadLength: payload.count)
+                buffer += payload
+                payload.withUnsafeBytes { buffer += TFRecord.footer(payload: $0) }
+                size += payload.count + TFRecord.overhead
+                if buffer.count >= 4 << 20 { try flush() }
+            }
+            encoder.advance()
+        }
+        try flush()
+        let indexName = ShardIndex.fileName(forShard: name)
+        let indexFile = try FileIO.PendingFile(finalURL: directory.appendingPathComponent(indexName))
+        try indexFile.write(ShardIndex(offsets: offsets, shardSize: UInt64(size)).encoded())
+        // The index first: a shard under its final name always has its index beside it.
+        try indexFile.commit()
+        try shardFile.commit()
+        let shard = Manifest.Shard(name: name, index: indexName, split: split, records: offsets.count, bytes: size,
+                                   sha256: FileIO.hex(hasher.finalize()))
+        return ShardJournal.Entry(shard: shard, firstInput: firstInput, endInput: encoder.nextInput,
+                                  inputDigest: inputDigest(encoder.source, firstInput..<encoder.nextInput), skipped: skipped)
+    }
+
+    private func isFull(records: Int, bytes: Int, adding recordBytes: Int) -> Bool {
+        switch configuration.sizing {
+        case .records(let limit): return records >= limit
+        case .bytes(let limit): return records > 0 && bytes + recordBytes > limit
+        }
+    }
+}
+
+/// Encodes inputs in batches on `jobs` threads, handing results out strictly in input order.
+/// While the writer consumes one batch, the next is already being encoded (encoding and
+/// writing overlap; the order, and so the output, does not change).
+struct BatchEncoder {
+    let source: RecordSource
+    let jobs: Int
+    private(set) var nextInput = 0
+    private var batchStart = 0
+    private var batch: [Swift.Result<[UInt8], Error>] = []
+    private var ahead: BatchInFlight?
+
+    /// A batch being encoded in the background; `results` is read only after `group.wait()`.
+    private final class BatchInFlight {
+        let start: Int
+        let group = DispatchGroup()
+        var results: [Swift.Result<[UInt8], Error>] = []
+        init(start: Int) { self.start = start }
+    }
+
+    init(source: RecordSource, jobs: Int) {
+        self.source = source
+        self.jobs = jobs
+    }
+
+    mutating func restart(at input: Int) {
+        ahead?.group.wait()
+        ahead = nil
+        nextInput = input
+        batchStart = input
+        batch = []
+    }
+
+    /// The next input's number and outcome, encoding a new batch when needed; nil at the end.
+    mutating func peek() -> (Int, Swift.Result<[UInt8], Error>)? {
+        guard nextInput < source.count else { return nil }
+        if nextInput - batchStart >= batch.count { takeBatch() }
+        return (nextInput, batch[nextInput - batchStart])
+    }
+
+    mutating func advance() { nextInput += 1 }
+
+    private var batchSize: Int { jobs * 8 }
+
+    private mutating func takeBatch() {
+        let start = nextInput
+        if let ahead, ahead.start == start {
+            ahead.group.wait()
+            batch = ahead.results
+        } else {
+            ahead?.group.wait()
+            batch = Self.encode(source, from: start, count: min(source.count - start, batchSize), jobs: jobs)
+        }
+        batchStart = start
+        ahead = nil
+        let nextStart = start + batch.count
+        guard nextStart < source.count else { return }
+        let inFlight = BatchInFlight(start: nextStart)
+        let (source, jobs, count) = (self.source, self.jobs, min(source.count - nextStart, batchSize))
+        DispatchQueue.global().async(group: inFlight.group) {
+            inFlight.results = Self.encode(source, from: nextStart, count: count, jobs: jobs)
+        }
+        ahead = inFlight
+    }
+
+    private static func encode(_ source: RecordSource, from start: Int, count: Int, jobs: Int) -> [Swift.Result<[UInt8], Error>] {
+        let results = UnsafeMutableBufferPointer<Swift.Result<[UInt8], Error>?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        // Worker w encodes inputs w, w + jobs, …; each slot is written by exactly one worker.
+        DispatchQueue.concurrentPerform(iterations: min(jobs, count)) { worker in
+            for offset in stride(from: worker, to: count, by: jobs) {
+                results[offset] = Swift.Result { try source.payload(start + offset) }
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// The writer's progress file, `.shard-journal.json`: one entry per completed shard.
+struct ShardJournal: Codable {
+    static let fileName = ".shard-journal.json"
+
+    struct Entry: Codable {
+        var shard: Manifest.Shard
+        var firstInput: Int
+        var endInput: Int
+        var inputDigest: String
+        var skipped: [ShardSetWriter.SkippedInput]
+    }
+
+    var settingsFingerprint: String
+    var entries: [Entry]
+
+    /// The journal of an earlier run with the same settings, or an empty one.
+    static func load(from directory: URL, settingsFingerprint: String) -> ShardJournal {
+        let url = directory.appendingPathComponent(fileName)
+        if let data = try? Data(contentsOf: url), let journal = try? JSONDecoder().decode(ShardJournal.self, from: data),
+           journal.settingsFingerprint == settingsFingerprint {
+            return journal
+        }
+        return ShardJournal(settingsFingerprint: settingsFingerprint, entries: [])
+    }
+
+    func entry(named name: String) -> Entry? { entries.first { $0.shard.name == name } }
+
+    /// Drops the entries of `split` numbered `number` and above; returns them.
+    @discardableResult
+    mutating func removeEntries(split: String, fromNumber number: Int) -> [Entry] {
+        let first = ShardSetWriter.shardName(split: split, number: number)
+        let removed = entries.filter { $0.shard.split == split && $0.shard.name >= first }
+        entries.removeAll { $0.shard.split == split && $0.shard.name >= first }
+        return removed
+    }
+
+    func save(to directory: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try FileIO.writeAtomically(Array(try encoder.encode(self)), to: directory.appendingPathComponent(Self.fileName))
+    }
+}

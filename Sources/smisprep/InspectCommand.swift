@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import ImageIO
+import Records
+
+/// `smisprep inspect`: prints one record and optionally writes its images and per-class split.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Print one record of a shard set and optionally write its photo, label and per-class split.")
+
+    @Argument(help: "The shard set folder (holding manifest.json).")
+    var directory: String
+
+    @Option(help: "The key of the record to show.")
+    var key: String?
+
+    @Option(help: "The global index of the record to show (shards in manifest order).")
+    var index: Int?
+
+    @Option(help: "Folder to write the photo, the label map and one mask and masked crop per present class into.")
+    var writeSplit: String?
+
+    func validate() throws {
+        guard (key == nil) != (index == nil) else { throw ValidationError("Give exactly one of --key and --index.") }
+        if let index, index < 0 { throw ValidationError("--index must not be negative.") }
+    }
+
+    func run() throws {
+        let set = try ShardSet(directory: URL(fileURLWithPath: directory))
+        let global: Int
+        if let key {
+            guard let found = set.globalIndex(ofKey: key) else { throw ValidationError("no record has the key \(key).") }
+            global = found
+        } else {
+            guard index! < set.count else { throw ValidationError("--index \(index!) is beyond the \(set.count) records.") }
+            global = index!
+        }
+        let record = try set.record(at: global)
+        let view = try set.segmentationRecord(at: global)
+        print("record \(global): \(record.shardName) record \(record.recordNumber) at byte \(record.offset)")
+        print("key: \(view.key)")
+        print("image: \(view.imageFormat), \(view.width)×\(view.height), \(view.imageBytes.count) bytes")
+        print("label: \(view.labelFormat), \(view.labelBytes.count) bytes, \(view.classCount) classes")
+        let names = set.manifest.classes
+        for c in 0..<view.classCount where view.split.areas[c] > 0 {
+            let box = view.split.boundingBoxes[(4 * c)..<(4 * c + 4)].map(String.init).joined(separator: ",")
+            print("  class \(c) \(c < names.count ? names[c] : "?"): \(view.split.areas[c]) pixels, box \(box)")
+        }
+        if let writeSplit { try write(view, names: names, to: URL(fileURLWithPath: writeSplit)) }
+    }
+
+    private func write(_ view: SegmentationRecord.View, names: [String], to folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (image, label) = try view.decoded()
+        try Data(image.encodedPNG()).write(to: folder.appendingPathComponent("photo.png"))
+        try Data(label.encodedPNG()).write(to: folder.appendingPathComponent("label.png"))
+        for c in 0..<view.classCount where view.split.areas[c] > 0 {
+            let box = view.split.boundingBoxes[(4 * c)..<(4 * c + 4)].map(Int.init)
+            let (x0, y0, x1, y1) = (box[0], box[1], box[2], box[3])
+            var mask = LabelMap(width: x1 - x0, height: y1 - y0)
+            var crop = Image(width: x1 - x0, height: y1 - y0)
+            for y in y0..<y1 {
+                for x in x0..<x1 where label.values[y * view.width + x] == UInt8(c) {
+                    let target = (y - y0) * (x1 - x0) + (x - x0)
+                    mask.values[target] = 255
+                    for channel in 0..<3 { crop.pixels[3 * target + channel] = image.pixels[3 * (y * view.width + x) + channel] }
+                }
+            }
+            let name = "class-\(c)-\(c < names.count ? names[c] : "unnamed")"
+            try Data(mask.encodedPNG()).write(to: folder.appendingPathComponent("\(name)-mask.png"))
+            try Data(crop.encodedPNG()).write(to: folder.appendingPathComponent("\(name)-photo.png"))
+        }
+        print("wrote photo, label and \(view.split.areas.filter { $0 > 0 }.count) class splits to \(folder.path)")
+    }
+}

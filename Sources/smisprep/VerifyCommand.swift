@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import Records
+
+/// `smisprep verify`: checks every CRC, index entry, hash and label value of a shard set.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check every checksum, index entry, hash, label value and size of a shard set.",
+        discussion: "Lists every problem with shard, record number, byte offset and key; exits with 1 when there is any.")
+
+    @Argument(help: "The shard set folder (holding manifest.json).")
+    var directory: String
+
+    @Flag(help: "Skip decoding JPEG/PNG photos and labels (checks framing, hashes and raw records only).")
+    var noDecode = false
+
+    func run() throws {
+        let report = ShardSetVerifier.verify(directory: URL(fileURLWithPath: directory), decodeImages: !noDecode)
+        for problem in report.problems { print("problem: \(problem)") }
+        print("\(report.shardsChecked) shards, \(report.recordsChecked) records checked, \(report.problems.count) problems")
+        if !report.isClean { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import ImageIO
+import Records
+import XCTest
+import _TestSupport
+
+/// Runs the built `smisprep` on shard sets. Raw sets need no codec; the tests over a prepared
+/// folder of JPEG photos and PNG labels need the ImageIO codecs and skip (saying so) while
+/// ImageIO still throws `.unsupported`.
+final class CommandLineTests: TemporaryDirectoryTestCase {
+    private var executable: URL {
+        get throws {
+            for configuration in ["release", "debug"] {
+                let url = TestPaths.repositoryRoot.appendingPathComponent(".build/\(configuration)/smisprep")
+                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+            }
+            throw XCTSkip("smisprep is not built (swift build --build-tests builds it)")
+        }
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = try executable
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    }
+
+    func testVerifyPassesACleanSetAndNamesEveryProblemOfADamagedOne() throws {
+        try Synthetic.writeSet(directory, count: 20)
+        let clean = try run(["verify", directory.path])
+        XCTAssertEqual(clean.status, 0, clean.output + clean.errors)
+        XCTAssertTrue(clean.output.contains("2 shards, 20 records checked, 0 problems"), clean.output)
+
+        let recordSize = try Synthetic.payload(number: 0, width: 8, height: 6).count + TFRecord.overhead
+        try modify("train-00001.tfrecord") { $0[2 * recordSize + 50] ^= 0x04 }
+        let damaged = try run(["verify", directory.path])
+        XCTAssertEqual(damaged.status, 1)
+        XCTAssertTrue(damaged.output.contains("train-00001.tfrecord record 2 at byte \(2 * recordSize) (key sample-00012): payload checksum mismatch"),
+                      damaged.output)
+        XCTAssertTrue(damaged.output.contains("SHA-256"), damaged.output)
+    }
+
+    func testInspectPrintsOneRecordByKeyOrIndex() throws {
+        try Synthetic.writeSet(directory, count: 15)
+        let byKey = try run(["inspect", directory.path, "--key", "sample-00011"])
+        XCTAssertEqual(byKey.status, 0, byKey.errors)
+        XCTAssertTrue(byKey.output.contains("record 11: train-00001.tfrecord record 1"), byKey.output)
+        XCTAssertTrue(byKey.output.contains("image: raw, 8×6"), byKey.output)
+        let byIndex = try run(["inspect", directory.path, "--index", "11"])
+        XCTAssertEqual(byIndex.output, byKey.output)
+        let neither = try run(["inspect", directory.path])
+        XCTAssertEqual(neither.status, 64)
+        XCTAssertTrue(neither.errors.contains("Give exactly one of --key and --index."), neither.errors)
+    }
+
+    func testShardRefusesContradictorySizing() throws {
+        let result = try run(["shard", directory.path, "--out", directory.path, "--records-per-shard", "5", "--shard-size", "1MB"])
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.errors.contains("Give either --records-per-shard or --shard-size, not both."), result.errors)
+    }
+
+    // MARK: Codec-dependent (enabled once the ImageIO codecs are merged)
+
+    /// A prepared folder as the pipeline writes it; skips while the ImageIO encoders are stubs.
+    private func makePreparedFolder(count: Int) throws -> URL {
+        let prepared = directory.appendingPathComponent("prepared")
+        for folder in ["train", "cihp_train_mask", "test", "cihp_test_mask"] {
+            try FileManager.default.createDirectory(at: prepared.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        for number in 0..<count {
+            let sample = Synthetic.sample(number: number, width: 32, height: 24)
+            let (photos, labels) = number % 4 == 3 ? ("test", "cihp_test_mask") : ("train", "cihp_train_mask")
+            let stem = "MEN-Denim-id_\(number)-01_1_front"
+            do {
+                try Data(sample.image.encodedJPEG(quality: 95)).write(to: prepared.appendingPathComponent("\(photos)/\(stem).jpg"))
+                try Data(sample.label.encodedPNG()).write(to: prepared.appendingPathComponent("\(labels)/\(stem).png"))
+            } catch let error as ImageIOError {
+                if case .unsupported = error.reason { throw XCTSkip("needs the ImageIO codecs: \(error)") }
+                throw error
+            }
+        }
+        try Data(#"{"classes": ["hair","face","skin","top-clothes","bottom-clothes","socks","shoes","background"]}"#.utf8)
+            .write(to: prepared.appendingPathComponent("classes.json"))
+        try Data("source: lip\n".utf8).write(to: prepared.appendingPathComponent("pipeline.yaml"))
+        try Data(#"{"kept": 12}"#.utf8).write(to: prepared.appendingPathComponent("report.json"))
+        return prepared
+    }
+
+    func testShardVerifyInspectAndExportAPreparedFolder() throws {
+        let prepared = try makePreparedFolder(count: 12)
+        let shards = directory.appendingPathComponent("shards")
+        let shard = try run(["shard", prepared.path, "--out", shards.path, "--records-per-shard", "4", "--jobs", "2"])
+        XCTAssertEqual(shard.status, 0, shard.errors)
+        let manifest = try Manifest(directory: shards)
+        XCTAssertEqual(manifest.recordCount(split: "train"), 9)
+        XCTAssertEqual(manifest.recordCount(split: "validation"), 3)
+        XCTAssertEqual(manifest.pipeline, "source: lip\n")
+        XCTAssertEqual(manifest.statistics, .object(["kept": .number(12)]))
+
+        // JPEG bytes are stored unchanged; labels decode to exactly the prepared values.
+        let set = try ShardSet(directory: shards, split: "train")
+        let first = try set.segmentationRecord(at: 0)
+        XCTAssertEqual(Array(first.imageBytes), try bytes(of: "train/\(first.key).jpg", in: prepared))
+        let decoded = try first.decoded()
+        let number = Int(first.key.split(separator: "_")[1].split(separator: "-")[0])!
+        XCTAssertEqual(decoded.label, Synthetic.sample(number: number, width: 32, height: 24).label)
+
+        let verify = try run(["verify", shards.path])
+        XCTAssertEqual(verify.status, 0, verify.output)
+        let again = try run(["shard", prepared.path, "--out", shards.path, "--records-per-shard", "4"])
+        XCTAssertTrue(again.output.contains("0 written, 4 kept"), again.output)
+
+        let inspect = try run(["inspect", shards.path, "--key", first.key, "--write-split", directory.appendingPathComponent("split").path])
+        XCTAssertEqual(inspect.status, 0, inspect.errors)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("split/label.png").path))
+
+        let export = try run(["export", shards.path, "--webdataset", directory.appendingPathComponent("wds").path])
+        XCTAssertEqual(export.status, 0, export.errors)
+        XCTAssertTrue(export.output.contains("4 tars, 12 samples"), export.output)
+    }
+}

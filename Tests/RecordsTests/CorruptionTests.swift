@@ -1,0 +1,124 @@
+import Foundation
+import Records
+import XCTest
+
+final class CorruptionTests: TemporaryDirectoryTestCase {
+    private var recordSize = 0
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        try Synthetic.writeSet(directory, count: 30, sizing: .records(10))
+        recordSize = try Synthetic.payload(number: 0, width: 8, height: 6).count + TFRecord.overhead
+    }
+
+    /// A flipped payload byte in record 4 of shard 1: the reader names shard, record, offset and
+    /// key; verify reports it and still checks every later record of the shard.
+    func testFlippedByteIsReportedWithLocationAndTheRestIsStillRead() throws {
+        let offset = 4 * recordSize
+        try modify("train-00001.tfrecord") { $0[offset + TFRecord.headerSize + 40] ^= 0x01 }
+        let set = try ShardSet(directory: directory)
+        XCTAssertThrowsError(try set.record(at: 14)) { error in
+            let error = error as! RecordsError
+            XCTAssertTrue(error.file.hasSuffix("train-00001.tfrecord"))
+            XCTAssertEqual(error.record, 4)
+            XCTAssertEqual(error.offset, offset)
+            XCTAssertEqual(error.key, "sample-00014")
+            guard case .checksumMismatch(what: "payload", _, _) = error.reason else { return XCTFail("\(error)") }
+        }
+        XCTAssertNoThrow(try set.record(at: 15))
+
+        let report = ShardSetVerifier.verify(directory: directory)
+        XCTAssertEqual(report.recordsChecked, 30)
+        let recordProblems = report.problems.filter { $0.record != nil }
+        XCTAssertEqual(recordProblems.count, 1, "\(report.problems)")
+        XCTAssertEqual(recordProblems.first?.key, "sample-00014")
+        XCTAssertTrue(report.problems.contains { "\($0)".contains("SHA-256") }, "the hash must disagree too")
+    }
+
+    /// A damaged length field: the scan cannot follow the framing, and resynchronises through
+    /// the index instead of losing the rest of the file.
+    func testDamagedLengthResynchronisesThroughTheIndex() throws {
+        try modify("train-00000.tfrecord") { $0[2 * recordSize + 1] ^= 0x40 }
+        let report = ShardSetVerifier.verify(directory: directory)
+        XCTAssertEqual(report.recordsChecked, 30)
+        XCTAssertEqual(report.problems.filter { $0.record == 2 }.count, 1, "\(report.problems)")
+    }
+
+    func testTruncatedShardIsRefusedOnOpenAndReportedByVerify() throws {
+        try modify("train-00002.tfrecord") { $0.removeLast(7) }
+        XCTAssertThrowsError(try ShardSet(directory: directory)) { error in
+            XCTAssertTrue("\(error)".contains("train-00002.tfrecord"), "\(error)")
+        }
+        let report = ShardSetVerifier.verify(directory: directory)
+        XCTAssertTrue(report.problems.contains {
+            if case .truncated = $0.reason { return $0.record == 9 && $0.file.hasSuffix("train-00002.tfrecord") }
+            return false
+        }, "\(report.problems)")
+    }
+
+    func testMissingIndexIsNamed() throws {
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("train-00001.index"))
+        XCTAssertThrowsError(try ShardSet(directory: directory)) { error in
+            let error = error as! RecordsError
+            XCTAssertTrue(error.file.hasSuffix("train-00001.index"))
+            guard case .badIndex = error.reason else { return XCTFail("\(error)") }
+        }
+        let report = ShardSetVerifier.verify(directory: directory)
+        XCTAssertEqual(report.recordsChecked, 30, "records are still checked without the index")
+        XCTAssertEqual(report.problems.count, 1, "\(report.problems)")
+    }
+
+    func testDamagedIndexFailsItsChecksum() throws {
+        try modify("train-00000.index") { $0[40] ^= 0x10 }
+        XCTAssertThrowsError(try ShardSet(directory: directory)) { error in
+            guard case .checksumMismatch(what: "index", _, _) = (error as! RecordsError).reason else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testManifestThatDisagreesWithItsShards() throws {
+        var manifest = try Manifest(directory: directory)
+        manifest.shards[1].records = 11
+        manifest.shards[2].sha256 = String(repeating: "0", count: 64)
+        try manifest.write(to: directory)
+        XCTAssertThrowsError(try ShardSet(directory: directory)) { error in
+            XCTAssertTrue("\(error)".contains("train-00001.index"), "\(error)")
+        }
+        let report = ShardSetVerifier.verify(directory: directory)
+        XCTAssertTrue(report.problems.contains { "\($0)".contains("manifest says 11") }, "\(report.problems)")
+        XCTAssertTrue(report.problems.contains { $0.file.hasSuffix("train-00002.tfrecord") && "\($0)".contains("SHA-256") })
+    }
+
+    func testLabelValueBeyondTheClassCountIsReportedByVerify() throws {
+        // Rewrite record 0 of shard 0 with label value 9 in an otherwise valid record.
+        let sample = Synthetic.sample(number: 0, width: 8, height: 6)
+        var features = try SegmentationRecord.example(
+            key: Synthetic.key(0), photo: .pixels(sample.image), label: sample.label, classCount: 8, imageEncoding: .raw,
+            labelEncoding: .raw).features
+        var values = sample.label.values
+        values[5] = 9
+        features[SegmentationRecord.Field.labelEncoded] = .bytes([values])
+        let payload = Example(features: features).encoded()
+        XCTAssertEqual(payload.count + TFRecord.overhead, recordSize)
+        try modify("train-00000.tfrecord") { $0.replaceSubrange(0..<recordSize, with: TFRecord.framed(payload)) }
+        let report = ShardSetVerifier.verify(directory: directory)
+        XCTAssertTrue(report.problems.contains { $0.record == 0 && $0.key == "sample-00000" && "\($0)".contains("label value 9") },
+                      "\(report.problems)")
+    }
+
+    func testLoaderSkipsAndCountsOrFailsByPolicy() throws {
+        try modify("train-00001.tfrecord") { $0[3 * recordSize + 30] ^= 0x01 }
+        let set = try ShardSet(directory: directory)
+        let skipping = try SegmentationLoader(set: set, options: .init(seed: 1, queueDepth: 3, epochLimit: 1))
+        var seen = 0
+        while try skipping.next() != nil { seen += 1 }
+        XCTAssertEqual(seen, 29)
+        XCTAssertEqual(skipping.skipped.map(\.key), ["sample-00013"])
+        XCTAssertEqual(skipping.skipped.first?.record, 3)
+
+        let failing = try SegmentationLoader(set: set, options: .init(seed: 1, queueDepth: 3, corruptionPolicy: .fail, epochLimit: 1))
+        var thrown: RecordsError?
+        do { while try failing.next() != nil {} } catch { thrown = error as? RecordsError }
+        XCTAssertEqual(thrown?.key, "sample-00013")
+        XCTAssertEqual(thrown?.offset, 3 * recordSize)
+    }
+}
