@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "smisprep",
             dependencies: [
-                "ImageIO", "Pipeline", "Records", "Statistics",
+                "ImageIO", "Pipeline", "Records", "Statistics", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

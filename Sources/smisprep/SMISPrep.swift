@@ -13,6 +13,6 @@ struct SMISPrep: ParsableCommand {
             pack into checksummed shards.
             """,
         version: ToolVersion.string,
-        subcommands: []
+        subcommands: [StatsCommand.self]
     )
 }
