@@ -40,7 +40,7 @@ enum SVGChart {
                 let x = left + column * cell, y = top + row * cell
                 svg += "<rect class=\"cell\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" "
                     + "fill=\"\(colour.hex)\" stroke=\"#ccc\" stroke-width=\"0.5\"><title>"
-                    + "\(HTML.escape(labels[row])) & \(HTML.escape(labels[column])): \(value)</title></rect>"
+                    + "\(HTML.escape(labels[row])) and \(HTML.escape(labels[column])): \(value)</title></rect>"
                 svg += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" font-size=\"10\" text-anchor=\"middle\" "
                     + "fill=\"\(fraction > 0.55 ? "#fff" : "#222")\">\(compact(value))</text>"
             }
