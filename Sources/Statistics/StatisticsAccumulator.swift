@@ -96,14 +96,14 @@ public struct StatisticsAccumulator: Sendable {
         photoSizes[PixelSize(width: photo.width, height: photo.height), default: 0] += 1
         if photo.width != label.width || photo.height != label.height { sizeMismatches += 1 }
         photoPixelCount += photo.pixelCount
-        let sums = photo.channelSums()
+        let sums = photo.summary()
         channelSums[0].add(sums.sum.0)
         channelSums[1].add(sums.sum.1)
         channelSums[2].add(sums.sum.2)
         channelSquares[0].add(sums.sumOfSquares.0)
         channelSquares[1].add(sums.sumOfSquares.1)
         channelSquares[2].add(sums.sumOfSquares.2)
-        photoKeysByHash[photo.contentHash(), default: []].append(key)
+        photoKeysByHash[sums.contentHash, default: []].append(key)
     }
 
     /// Adds everything `other` has seen.
