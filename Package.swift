@@ -36,7 +36,7 @@ let package = Package(
         // MARK: Data side
         .target(name: "ImageIO", dependencies: ["CCodecs"]),
         .target(name: "Records", dependencies: ["ImageIO"]),
-        .target(name: "Statistics", dependencies: ["ImageIO"]),
+        .target(name: "Statistics", dependencies: ["ImageIO"], exclude: ["README.md"]),
         .target(
             name: "Pipeline",
             dependencies: ["ImageIO", "Statistics", "Yams", .product(name: "Logging", package: "swift-log")]),
