@@ -55,6 +55,39 @@ final class BrowserRenderingTests: XCTestCase {
         XCTAssertEqual(controlCounts, [0, 0, 0, 0], "the control page has no charts")
     }
 
+    func testContactSheetImagesAreShown() throws {
+        let browser = try XCTUnwrap(
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            } ?? skip("Chromium is not installed (apt-get install -y chromium)"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stats-sheet-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A 64×64 sample: a 32×32 hat on background; the photo is a pure blue no chart uses.
+        var values = [UInt8](repeating: 0, count: 64 * 64)
+        for y in 16..<48 { for x in 16..<48 { values[y * 64 + x] = 1 } }
+        let blue = RGB(red: 0, green: 0, blue: 255)
+        let photo = Image(width: 64, height: 64, pixels: Array([UInt8]([0, 0, 255]).repeated(64 * 64)))
+        let (stats, table) = Self.statistics()
+        let sample = ContactSheetSample(key: "sample", label: LabelMap(width: 64, height: 64, values: values), photo: photo)
+        do {
+            _ = try StatisticsReport.write(stats, classTable: table, samples: [sample], to: folder.path)
+        } catch let error as ImageIOError {
+            guard case .unsupported = error.reason else { throw error }
+            throw XCTSkip("ImageIO's PNG encoder is not built")
+        }
+        let withSheet = try screenshot(
+            browser: browser, page: folder.appendingPathComponent("index.html").path, folder: folder, name: "sheet")
+        let without = folder.appendingPathComponent("without")
+        _ = try StatisticsReport.write(stats, classTable: table, samples: [], to: without.path)
+        let withoutSheet = try screenshot(
+            browser: browser, page: without.appendingPathComponent("index.html").path, folder: folder, name: "nosheet")
+        let counts = withSheet.count(of: [Self.hat, blue])
+        let baseline = withoutSheet.count(of: [Self.hat, blue])
+        // The label thumbnail adds 32×32 hat pixels; the photo 64×64 blue and the hat split 32×32 more.
+        XCTAssertGreaterThanOrEqual(counts[0] - baseline[0], 1_000, "colourised label map")
+        XCTAssertGreaterThanOrEqual(counts[1] - baseline[1], 4_096 + 1_000, "photo and split")
+    }
+
     private func skip(_ message: String) throws -> String { throw XCTSkip(message) }
 
     /// Renders `page` to PNG with the browser and returns its pixels.
@@ -82,6 +115,11 @@ final class BrowserRenderingTests: XCTestCase {
         }
         return try RGBPixels(png: png, scratch: folder.appendingPathComponent("\(name).rgb").path)
     }
+}
+
+extension Array {
+    /// This array's elements repeated `count` times.
+    func repeated(_ count: Int) -> [Element] { (0..<count).flatMap { _ in self } }
 }
 
 /// A decoded screenshot: with ImageIO's decoder when it is built, else through Python's PIL.
