@@ -82,7 +82,9 @@ public struct DatasetListing: Equatable, Sendable {
         for (photoFolder, labelFolder) in preparedFolders {
             let partition = photoFolder == "train" ? "train" : "val"
             let labels = files(in: root.appendingPathComponent(labelFolder), recursive: false)
+                .filter { $0.extension == "png" }
             let photos = files(in: root.appendingPathComponent(photoFolder), recursive: false)
+                .filter { photoExtensions.contains($0.extension) }
             listing.append(pairing(labels: labels, photos: photos, partition: partition))
         }
         listing.classNames = try readClassNames(root.appendingPathComponent("classes.json"))
