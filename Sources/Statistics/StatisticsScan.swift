@@ -92,6 +92,8 @@ private final class ResultSlots: @unchecked Sendable {
 
 extension DatasetStatistics {
     /// The `statistics` object of a shard set's `manifest.json`, read without scanning shards.
+    /// Accepts the statistics object itself or, when the shard writer stored a pipeline report
+    /// there, the report's own `statistics` object.
     /// - Throws: `StatisticsError.malformedJSON` naming the manifest when it is unreadable or
     ///   has no `statistics` object; `.unsupportedSchemaVersion` for a newer schema.
     public static func fromManifest(at path: String) throws -> DatasetStatistics {
@@ -101,11 +103,15 @@ extension DatasetStatistics {
         } catch {
             throw StatisticsError.malformedJSON(source: path, message: "\(error)")
         }
-        guard let manifest = object as? [String: Any], let statistics = manifest["statistics"],
-            JSONSerialization.isValidJSONObject(statistics)
+        // The statistics object itself, or a pipeline report that embeds one under the same key.
+        guard let manifest = object as? [String: Any], var statistics = manifest["statistics"] as? [String: Any],
+            !statistics.isEmpty
         else {
             throw StatisticsError.malformedJSON(
-                source: path, message: "no \"statistics\" object (run with --recompute to scan the shards)")
+                source: path, message: "the manifest stores no statistics (scan the prepared folder instead)")
+        }
+        if statistics["schemaVersion"] == nil, let embedded = statistics["statistics"] as? [String: Any] {
+            statistics = embedded
         }
         let data = try JSONSerialization.data(withJSONObject: statistics)
         return try decode(fromJSON: data, source: "\(path) \"statistics\"")

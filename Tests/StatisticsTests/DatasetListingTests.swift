@@ -86,3 +86,23 @@ final class DatasetListingTests: XCTestCase {
         XCTAssertThrowsError(try DatasetListing.detectLayout(of: root.appendingPathComponent("nope").path))
     }
 }
+
+extension DatasetListingTests {
+    func testManifestMayStoreAPipelineReportEmbeddingTheStatistics() throws {
+        let (stats, _) = RenderingTests.crafted()
+        let report: [String: Any] = [
+            "kept": 3, "statistics": try JSONSerialization.jsonObject(with: try stats.encodedJSON()),
+        ]
+        let path = root.appendingPathComponent("manifest.json").path
+        try JSONSerialization.data(withJSONObject: ["statistics": report]).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try DatasetStatistics.fromManifest(at: path), stats)
+    }
+
+    func testAnEmptyStatisticsObjectSaysNoneAreStored() throws {
+        let path = root.appendingPathComponent("manifest.json").path
+        try #"{"statistics": {}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DatasetStatistics.fromManifest(at: path)) { error in
+            XCTAssertTrue("\(error)".contains("stores no statistics"), "\(error)")
+        }
+    }
+}
