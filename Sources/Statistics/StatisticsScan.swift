@@ -30,15 +30,21 @@ public enum StatisticsScan {
     /// Decodes every sample and feeds it to an accumulator; `threads` threads each take an
     /// interleaved share of `samples` with their own accumulator, merged at the end.
     /// A bad file never stops the scan: it is listed in `skipped` with the decoder's message.
+    ///
+    /// `progress`, when given, is called with the number of samples done (kept or skipped) every
+    /// `progressInterval` samples, from the scanning threads (one at a time).
     public static func run(
-        _ samples: [SampleFiles], into empty: StatisticsAccumulator, threads: Int = 2, limits: DecodeLimits = .default
+        _ samples: [SampleFiles], into empty: StatisticsAccumulator, threads: Int = 2, limits: DecodeLimits = .default,
+        progressInterval: Int = 500, progress: (@Sendable (Int) -> Void)? = nil
     ) -> Result {
         let threadCount = max(1, min(threads, samples.count))
         let slots = ResultSlots(count: threadCount)
+        let counter = ProgressCounter(interval: max(1, progressInterval), report: progress)
         DispatchQueue.concurrentPerform(iterations: threadCount) { thread in
             var accumulator = empty
             var skipped: [SkippedSample] = []
             for index in stride(from: thread, to: samples.count, by: threadCount) {
+                defer { counter.step() }
                 let sample = samples[index]
                 let label: LabelMap
                 do {
@@ -67,6 +73,27 @@ public enum StatisticsScan {
             skipped += skips
         }
         return Result(accumulator: merged, skipped: skipped.sorted { ($0.path, $0.reason) < ($1.path, $1.reason) })
+    }
+}
+
+/// Counts finished samples across threads and reports every `interval`-th.
+private final class ProgressCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private let interval: Int
+    private let report: (@Sendable (Int) -> Void)?
+    private var done = 0
+
+    init(interval: Int, report: (@Sendable (Int) -> Void)?) {
+        self.interval = interval
+        self.report = report
+    }
+
+    func step() {
+        guard let report else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        if done % interval == 0 { report(done) }
     }
 }
 

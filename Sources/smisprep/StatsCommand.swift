@@ -92,7 +92,12 @@ struct StatsCommand: ParsableCommand {
     }
 
     private func scan(_ listing: DatasetListing, accumulator: StatisticsAccumulator) -> StatsGathered {
-        let result = StatisticsScan.run(listing.samples, into: accumulator, threads: threads)
+        let total = listing.samples.count
+        let showProgress = isatty(STDERR_FILENO) != 0
+        let result = StatisticsScan.run(listing.samples, into: accumulator, threads: threads) { done in
+            if showProgress { StandardError.write("\rstats: \(done) of \(total) samples") }
+        }
+        if showProgress && total >= 500 { StandardError.write("\r\u{1B}[K") }
         var notes: [String] = []
         for photo in listing.photosWithoutLabel { notes.append("stats: photo without a label map, ignored: \(photo)") }
         for label in listing.labelsWithoutPhoto { notes.append("stats: label map without a photo, counted alone: \(label)") }
@@ -117,7 +122,7 @@ private struct StatsGathered {
 }
 
 enum StandardError {
-    static func print(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
+    static func print(_ line: String) { write(line + "\n") }
+
+    static func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 }

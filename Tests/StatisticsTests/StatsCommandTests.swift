@@ -73,7 +73,11 @@ final class StatsCommandTests: XCTestCase {
         // Label maps are lossless: 20 + 40 + 60 + 80 pixels of class 0.
         XCTAssertEqual(stats.classes[0].pixels, 200)
         let listing = try DatasetListing.prepared(at: root.path)
-        let expected = StatisticsScan.run(listing.samples, into: StatisticsAccumulator(classNames: ["zero", "one", "two"]))
+        let reported = ReportedCounts()
+        let expected = StatisticsScan.run(
+            listing.samples, into: StatisticsAccumulator(classNames: ["zero", "one", "two"]), progressInterval: 1
+        ) { reported.append($0) }
+        XCTAssertEqual(reported.values, [1, 2, 3, 4, 5], "every listed sample, the broken one too, in order")
         XCTAssertEqual(stats, expected.accumulator.finish())
         XCTAssertTrue(errors.contains("\(root.path)/cihp_train_mask/broken.png"), errors)
         XCTAssertTrue(errors.contains("1 files skipped"), errors)
@@ -151,4 +155,12 @@ final class StatsCommandTests: XCTestCase {
         XCTAssertEqual(status, 64)
         XCTAssertTrue(errors.contains("--threads must be at least 1, got 0."), errors)
     }
+}
+
+/// Progress values gathered from scanning threads.
+final class ReportedCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Int] = []
+    func append(_ value: Int) { lock.lock(); stored.append(value); lock.unlock() }
+    var values: [Int] { lock.lock(); defer { lock.unlock() }; return stored }
 }
