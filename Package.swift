@@ -42,7 +42,7 @@ let package = Package(
             name: "Records",
             dependencies: ["ImageIO", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]),
-        .target(name: "Statistics", dependencies: ["ImageIO"]),
+        .target(name: "Statistics", dependencies: ["ImageIO"], exclude: ["README.md"]),
         .target(
             name: "Pipeline",
             dependencies: ["ImageIO", "Statistics", "Yams", .product(name: "Logging", package: "swift-log")]),
@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "smisprep",
             dependencies: [
-                "ImageIO", "Pipeline", "Records", "Statistics",
+                "ImageIO", "Pipeline", "Records", "Statistics", "Yams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -68,17 +68,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // MARK: Benchmarks (release executables, not part of the test suite)
+        // MARK: Benchmarks (release executables, not part of the test suite; each prints its
+        // bound measured in the same run)
         .executableTarget(name: "bench-imageio", dependencies: ["ImageIO"], path: "Benchmarks/ImageIO"),
+        .executableTarget(name: "bench-records", dependencies: ["Records", "ImageIO"], path: "Benchmarks/Records"),
+        .executableTarget(name: "bench-statistics", dependencies: ["Statistics", "ImageIO"], path: "Benchmarks/Statistics"),
 
         // MARK: Tests: one target per library target, plus shared helpers
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),
-
-        // MARK: Benchmarks (release executables, not part of the test suite)
-        .executableTarget(name: "bench-records", dependencies: ["Records", "ImageIO"], path: "Benchmarks/Records"),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,6 +13,9 @@ struct SMISPrep: ParsableCommand {
             pack into checksummed shards.
             """,
         version: ToolVersion.string,
-        subcommands: [ShardCommand.self, VerifyCommand.self, InspectCommand.self, ExportCommand.self]
+        subcommands: [
+            ShardCommand.self, VerifyCommand.self, InspectCommand.self, ExportCommand.self,
+            StatsCommand.self,
+        ]
     )
 }
