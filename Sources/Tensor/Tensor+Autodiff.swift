@@ -47,11 +47,21 @@ extension Tensor {
         guard count == 1 else {
             throw TensorError.autodiff(reason: "the loss must have one element, got \(label)")
         }
+        try backward(gradient: [1])
+    }
+
+    /// Back-propagates a given gradient of this tensor (PyTorch's `y.backward(gradient)`):
+    /// the vector–Jacobian product for a non-scalar output. `gradient` has one value per
+    /// element. Releases the graph like ``backward()``.
+    public func backward(gradient: [Float]) throws {
+        guard gradient.count == count else {
+            throw TensorError.autodiff(reason: "gradient has \(gradient.count) values for \(label)")
+        }
         guard backwardStep != nil || requiresGrad else {
             throw TensorError.autodiff(reason: "\(label) was computed without gradients (no input requires one, or inside withoutGradients)")
         }
         let order = topologicalOrder()
-        grad = [Float](repeating: 1, count: 1)
+        grad = gradient
         for node in order.reversed() {
             guard let step = node.backwardStep else { continue }
             if node.grad != nil { step(node) }
