@@ -64,11 +64,13 @@ let package = Package(
 
         // MARK: Benchmarks (run in release by hand; not part of the tests or CI)
         .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "Benchmarks/Tensor"),
+        .executableTarget(name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "CBLAS"], path: "Benchmarks/GroupDNet"),
 
         // MARK: Tests: one target per library target, plus shared helpers
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

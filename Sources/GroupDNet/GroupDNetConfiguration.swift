@@ -135,11 +135,11 @@ extension GroupDNetConfiguration {
     public static let deepFashion = deepFashionFamily(imageSize: 256, baseChannels: 160, normHiddenChannels: 128,
                                                       encoderWidth: 256, discriminatorChannels: 64)
 
-    /// A small model of the same architecture for tests: 64 × 64, ngf 8, narrower CG-Norm
+    /// A small model of the same architecture for tests: 64 × 64, ngf 4, narrower CG-Norm
     /// hidden layers, encoder and discriminator. Below 256 the reference drops `layer6`, so
     /// the latent grid is 64/32 = 2 × 2 and the decoder upsamples five times (SPADE's
     /// "normal" layout: no upsampling between `G_middle_0` and `G_middle_1`).
-    public static let tiny = deepFashionFamily(imageSize: 64, baseChannels: 8, normHiddenChannels: 16,
+    public static let tiny = deepFashionFamily(imageSize: 64, baseChannels: 4, normHiddenChannels: 16,
                                                encoderWidth: 16, discriminatorChannels: 8)
 
     /// The DeepFashion layout at another size and width. Follows the reference's crop rule:

@@ -82,7 +82,7 @@ public final class GroupDNetModel {
         let fakeTerm = try GroupDNetLoss.discriminatorHinge(fakeOutputs, isReal: false)
         let realTerm = try GroupDNetLoss.discriminatorHinge(realOutputs, isReal: true)
         return DiscriminatorLosses(total: try fakeTerm + realTerm, fake: fakeTerm.scalarValue, real: realTerm.scalarValue,
-                                   fakeOutputs: fakeOutputs, realOutputs: realOutputs)
+                                   fakeImage: fake, fakeOutputs: fakeOutputs, realOutputs: realOutputs)
     }
 
     /// Inference: G in evaluation mode (running statistics, stored u and v) for a given z,
@@ -147,6 +147,8 @@ public struct DiscriminatorLosses {
     public let fake: Float
     /// mean relu(1 − D(real)), averaged over scales.
     public let real: Float
+    /// The regenerated (detached) fake image D judged.
+    public let fakeImage: Tensor
     public let fakeOutputs: [[Tensor]]
     public let realOutputs: [[Tensor]]
 }
