@@ -29,11 +29,11 @@ public final class ConditionalGroupNorm: Module {
                     "groups \(groups) must divide label channels \(labelChannels), hidden \(hiddenChannels) and channels \(channels)")
         self.channels = channels
         statistics = BatchNormStatistics(channels: channels)
-        shared = try Convolution(layer + ".mlp_shared.0", inputChannels: labelChannels, outputChannels: hiddenChannels,
+        shared = try Convolution(layer + "." + Self.sharedName, inputChannels: labelChannels, outputChannels: hiddenChannels,
                                  kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
-        gamma = try Convolution(layer + ".mlp_gamma", inputChannels: hiddenChannels, outputChannels: channels,
+        gamma = try Convolution(layer + "." + Self.gammaName, inputChannels: hiddenChannels, outputChannels: channels,
                                 kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
-        beta = try Convolution(layer + ".mlp_beta", inputChannels: hiddenChannels, outputChannels: channels,
+        beta = try Convolution(layer + "." + Self.betaName, inputChannels: hiddenChannels, outputChannels: channels,
                                kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
     }
 
@@ -46,12 +46,16 @@ public final class ConditionalGroupNorm: Module {
         return try normalized * scale + beta(hidden, training: training)
     }
 
+    // The reference's attribute names (`mlp_shared` is a Sequential(conv, ReLU), hence `.0`).
+    static let sharedName = "mlp_shared.0", gammaName = "mlp_gamma", betaName = "mlp_beta"
+    static let normName = "param_free_norm"
+
     public var children: [(name: String, module: Module)] {
-        [("mlp_shared.0", shared), ("mlp_gamma", gamma), ("mlp_beta", beta)]
+        [(Self.sharedName, shared), (Self.gammaName, gamma), (Self.betaName, beta)]
     }
 
     public var ownState: [(name: String, entry: StateEntry)] {
-        let prefix = "param_free_norm."
+        let prefix = Self.normName + "."
         return [(prefix + StateName.runningMean, .float(statistics.runningMean)),
                 (prefix + StateName.runningVariance, .float(statistics.runningVariance)),
                 (prefix + StateName.batchesTracked, .counter(statistics))]
@@ -75,19 +79,19 @@ public final class ConditionalGroupBlock: Module {
         let (name, fin, fout, groups) = (layout.name, layout.inputChannels, layout.outputChannels, layout.groups)
         let middle = min(fin, fout)
         self.layout = layout
-        conv0 = try Convolution(name + ".conv_0", inputChannels: fin, outputChannels: middle, kernelSize: 3, padding: 1,
+        conv0 = try Convolution(name + "." + Self.conv0Name, inputChannels: fin, outputChannels: middle, kernelSize: 3, padding: 1,
                                 groups: groups, bias: true, spectralNorm: true, using: &random)
-        conv1 = try Convolution(name + ".conv_1", inputChannels: middle, outputChannels: fout, kernelSize: 3, padding: 1,
+        conv1 = try Convolution(name + "." + Self.conv1Name, inputChannels: middle, outputChannels: fout, kernelSize: 3, padding: 1,
                                 groups: groups, bias: true, spectralNorm: true, using: &random)
         shortcutConv = fin == fout ? nil
-            : try Convolution(name + ".conv_s", inputChannels: fin, outputChannels: fout, kernelSize: 1, padding: 0,
+            : try Convolution(name + "." + Self.shortcutConvName, inputChannels: fin, outputChannels: fout, kernelSize: 1, padding: 0,
                               groups: groups, bias: false, spectralNorm: true, using: &random)
-        norm0 = try ConditionalGroupNorm(name + ".norm_0", channels: fin, labelChannels: labelChannels,
+        norm0 = try ConditionalGroupNorm(name + "." + Self.norm0Name, channels: fin, labelChannels: labelChannels,
                                          hiddenChannels: normHiddenChannels, groups: groups, using: &random)
-        norm1 = try ConditionalGroupNorm(name + ".norm_1", channels: middle, labelChannels: labelChannels,
+        norm1 = try ConditionalGroupNorm(name + "." + Self.norm1Name, channels: middle, labelChannels: labelChannels,
                                          hiddenChannels: normHiddenChannels, groups: groups, using: &random)
         shortcutNorm = fin == fout ? nil
-            : try ConditionalGroupNorm(name + ".norm_s", channels: fin, labelChannels: labelChannels,
+            : try ConditionalGroupNorm(name + "." + Self.shortcutNormName, channels: fin, labelChannels: labelChannels,
                                        hiddenChannels: normHiddenChannels, groups: groups, using: &random)
     }
 
@@ -103,11 +107,14 @@ public final class ConditionalGroupBlock: Module {
         return try shortcut + dx
     }
 
+    static let conv0Name = "conv_0", conv1Name = "conv_1", shortcutConvName = "conv_s"
+    static let norm0Name = "norm_0", norm1Name = "norm_1", shortcutNormName = "norm_s"
+
     public var children: [(name: String, module: Module)] {
-        var list: [(name: String, module: Module)] = [("conv_0", conv0), ("conv_1", conv1)]
-        if let shortcutConv { list.append(("conv_s", shortcutConv)) }
-        list += [("norm_0", norm0), ("norm_1", norm1)]
-        if let shortcutNorm { list.append(("norm_s", shortcutNorm)) }
+        var list: [(name: String, module: Module)] = [(Self.conv0Name, conv0), (Self.conv1Name, conv1)]
+        if let shortcutConv { list.append((Self.shortcutConvName, shortcutConv)) }
+        list += [(Self.norm0Name, norm0), (Self.norm1Name, norm1)]
+        if let shortcutNorm { list.append((Self.shortcutNormName, shortcutNorm)) }
         return list
     }
 

@@ -19,7 +19,7 @@ public final class Discriminator: Module {
         try require(layout.scales >= 1 && layout.layerCount >= 2 && layout.baseChannels > 0, "discriminator",
                     "needs at least one scale, two layers and positive channels, got \(layout)")
         scales = try (0..<layout.scales).map {
-            try PatchDiscriminator("discriminator_\($0)", inputChannels: configuration.classCount + 3, layout: layout, using: &random)
+            try PatchDiscriminator(Self.scaleName($0), inputChannels: configuration.classCount + 3, layout: layout, using: &random)
         }
         assignStateNames()
     }
@@ -36,6 +36,8 @@ public final class Discriminator: Module {
         return outputs
     }
 
+    static func scaleName(_ index: Int) -> String { "discriminator_\(index)" }
+
     public var children: [(name: String, module: Module)] { scales.map { ($0.name, $0 as Module) } }
     public var ownState: [(name: String, entry: StateEntry)] { [] }
 }
@@ -49,15 +51,15 @@ public final class PatchDiscriminator: Module {
         self.name = name
         var layers: [Convolution] = []
         var (input, output) = (inputChannels, layout.baseChannels)
-        layers.append(try Convolution(name + ".model0.0", inputChannels: input, outputChannels: output, kernelSize: 4, stride: 2,
+        layers.append(try Convolution(name + "." + Self.layerName(0, spectral: false), inputChannels: input, outputChannels: output, kernelSize: 4, stride: 2,
                                       padding: 2, bias: true, spectralNorm: false, using: &random))
         for index in 1..<layout.layerCount {
             (input, output) = (output, min(output * 2, layout.maximumChannels))
             let stride = index == layout.layerCount - 1 ? 1 : 2
-            layers.append(try Convolution(name + ".model\(index).0.0", inputChannels: input, outputChannels: output, kernelSize: 4,
+            layers.append(try Convolution(name + "." + Self.layerName(index, spectral: true), inputChannels: input, outputChannels: output, kernelSize: 4,
                                           stride: stride, padding: 2, bias: false, spectralNorm: true, using: &random))
         }
-        layers.append(try Convolution(name + ".model\(layout.layerCount).0", inputChannels: output, outputChannels: 1, kernelSize: 4,
+        layers.append(try Convolution(name + "." + Self.layerName(layout.layerCount, spectral: false), inputChannels: output, outputChannels: 1, kernelSize: 4,
                                       stride: 1, padding: 2, bias: true, spectralNorm: false, using: &random))
         self.layers = layers
     }
@@ -74,10 +76,12 @@ public final class PatchDiscriminator: Module {
         return outputs
     }
 
+    /// `model<i>.0` for a plain conv (Sequential(conv, lrelu)); `model<i>.0.0` for a spectrally
+    /// normalised one, which the reference nests once more as Sequential(conv, instance norm).
+    static func layerName(_ index: Int, spectral: Bool) -> String { spectral ? "model\(index).0.0" : "model\(index).0" }
+
     public var children: [(name: String, module: Module)] {
-        layers.enumerated().map { index, layer in
-            (layer.spectralNorm != nil ? "model\(index).0.0" : "model\(index).0", layer as Module)
-        }
+        layers.enumerated().map { index, layer in (Self.layerName(index, spectral: layer.spectralNorm != nil), layer as Module) }
     }
 
     public var ownState: [(name: String, entry: StateEntry)] { [] }

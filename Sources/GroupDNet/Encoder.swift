@@ -23,14 +23,14 @@ public final class Encoder: Module {
         var layers: [Convolution] = []
         for index in 0..<layout.layerCount {
             let output = layout.channels(ofLayer: index)
-            layers.append(try Convolution("layer\(index + 1).0", inputChannels: input, outputChannels: output, kernelSize: 3,
+            layers.append(try Convolution(Self.layerName(index), inputChannels: input, outputChannels: output, kernelSize: 3,
                                           stride: 2, padding: 1, groups: groups, bias: false, spectralNorm: true, using: &random))
             input = output
         }
         self.layers = layers
-        muHead = try Convolution("fc_mu", inputChannels: input, outputChannels: configuration.latentChannels, kernelSize: 3,
+        muHead = try Convolution(Self.muName, inputChannels: input, outputChannels: configuration.latentChannels, kernelSize: 3,
                                  padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
-        logVarianceHead = try Convolution("fc_var", inputChannels: input, outputChannels: configuration.latentChannels, kernelSize: 3,
+        logVarianceHead = try Convolution(Self.logVarianceName, inputChannels: input, outputChannels: configuration.latentChannels, kernelSize: 3,
                                           padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
         assignStateNames()
     }
@@ -50,8 +50,13 @@ public final class Encoder: Module {
         return (try muHead(x, training: training), try logVarianceHead(x, training: training))
     }
 
+    static let muName = "fc_mu", logVarianceName = "fc_var"
+    /// `layer<i>.0`: the reference wraps each conv and its instance norm in a Sequential.
+    static func layerName(_ index: Int) -> String { "layer\(index + 1).0" }
+
     public var children: [(name: String, module: Module)] {
-        layers.enumerated().map { ("layer\($0.offset + 1).0", $0.element as Module) } + [("fc_mu", muHead), ("fc_var", logVarianceHead)]
+        layers.enumerated().map { (Self.layerName($0.offset), $0.element as Module) }
+            + [(Self.muName, muHead), (Self.logVarianceName, logVarianceHead)]
     }
 
     public var ownState: [(name: String, entry: StateEntry)] { [] }

@@ -17,14 +17,14 @@ public final class Generator: Module {
         try configuration.validate()
         self.configuration = configuration
         let layout = configuration.generator
-        fc = try Convolution("fc", inputChannels: configuration.latentChannels, outputChannels: layout.fullChannels,
+        fc = try Convolution(Self.fcName, inputChannels: configuration.latentChannels, outputChannels: layout.fullChannels,
                              kernelSize: 3, padding: 1, groups: layout.fcGroups, bias: true, spectralNorm: false, using: &random)
         blocks = try layout.blocks.map {
             try ConditionalGroupBlock($0, labelChannels: configuration.classCount,
                                       normHiddenChannels: layout.normHiddenChannels, using: &random)
         }
         let last = layout.blocks.last?.outputChannels ?? layout.fullChannels
-        outputConv = try Convolution("conv_img", inputChannels: last, outputChannels: 3, kernelSize: 3, padding: 1,
+        outputConv = try Convolution(Self.outputConvName, inputChannels: last, outputChannels: 3, kernelSize: 3, padding: 1,
                                      bias: true, spectralNorm: false, using: &random)
         assignStateNames()
     }
@@ -45,8 +45,11 @@ public final class Generator: Module {
         return try outputConv(x.leakyRelu(negativeSlope: 0.2), training: training).tanh()
     }
 
+    static let fcName = "fc", outputConvName = "conv_img"
+
+    /// fc, the blocks under their layout names, conv_img.
     public var children: [(name: String, module: Module)] {
-        [("fc", fc)] + blocks.map { ($0.layout.name, $0 as Module) } + [("conv_img", outputConv)]
+        [(Self.fcName, fc)] + blocks.map { ($0.layout.name, $0 as Module) } + [(Self.outputConvName, outputConv)]
     }
 
     public var ownState: [(name: String, entry: StateEntry)] { [] }
@@ -55,7 +58,6 @@ public final class Generator: Module {
     public var forwardFlops: Double {
         var (height, width) = (configuration.latentHeight, configuration.latentWidth)
         var total = fc.forwardFlops(height: height, width: width)
-        let seg = configuration.classCount
         for block in blocks {
             if block.layout.upsampleBefore { (height, width) = (2 * height, 2 * width) }
             for conv in [block.conv0, block.conv1] + (block.shortcutConv.map { [$0] } ?? []) {
@@ -65,7 +67,6 @@ public final class Generator: Module {
                 total += norm.shared.forwardFlops(height: height, width: width)
                     + norm.gamma.forwardFlops(height: height, width: width) + norm.beta.forwardFlops(height: height, width: width)
             }
-            _ = seg
         }
         return total + outputConv.forwardFlops(height: height, width: width)
     }
