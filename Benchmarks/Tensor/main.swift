@@ -4,6 +4,7 @@
 //
 //   swift build -c release --product bench-tensor
 //   OPENBLAS_CORETYPE=Haswell .build/release/bench-tensor [--threads N] [--no-backward] [--no-group-check]
+//   add --generator (or --generator-only) to time a minimal whole generator built from the ops
 //   .build/release/bench-tensor --sgemm-only    (compare kernel choices: run with and without the variable)
 //
 // Columns: forward and backward time, achieved GFLOP/s, the sgemm bound (the same matrix
@@ -20,6 +21,9 @@ var threads = TensorThreads.count
 var measureBackward = true
 var checkGroups = true
 var sgemmOnly = false
+var runGenerator = false
+var onlyGenerator = false
+var generatorRepeats = 2
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -27,8 +31,10 @@ while let argument = arguments.next() {
     case "--no-backward": measureBackward = false
     case "--no-group-check": checkGroups = false
     case "--sgemm-only": sgemmOnly = true
+    case "--generator": runGenerator = true
+    case "--generator-only": runGenerator = true; onlyGenerator = true
     default:
-        FileHandle.standardError.write("unknown option \(argument); options: --threads N --no-backward --no-group-check --sgemm-only\n".data(using: .utf8)!)
+        FileHandle.standardError.write("unknown option \(argument); options: --threads N --no-backward --no-group-check --sgemm-only --generator --generator-only\n".data(using: .utf8)!)
         exit(64)
     }
 }
@@ -109,6 +115,7 @@ print("")
 if sgemmOnly { exit(0) }
 
 let layers = generatorConvolutions()
+if !onlyGenerator {
 var uniqueShapes: [ConvolutionShape] = []
 var occurrences: [ConvolutionShape: [String]] = [:]
 for layer in layers {
@@ -166,3 +173,32 @@ if measureBackward {
     print("  forward+backward \(format(both, 0, 2)) s, \(format(3 * totals.flops / both / 1e9, 0)) GFLOP/s = \(format(3 * totals.flops / both / 1e9 / peak, 0, 2)) of the 2048³ sgemm rate (target ≥ 0.60)")
 }
 if checkGroups { print("  worst grouped/dense time per FLOP: \(format(worstGroupRatio, 0, 2)) (target ≤ 1.5)") }
+}
+
+// MARK: Whole generator (a minimal one built from the public operations; see MinimalGenerator.swift)
+
+if runGenerator {
+    var random = RandomSource(seed: 7)
+    let generator = try BenchGenerator(using: &random)
+    let parameterCount = generator.parameters.reduce(0) { $0 + $1.count }
+    print("\nMinimal generator: \(format(Double(parameterCount) / 1e6, 0, 2)) M parameters (spec: 96.32 M)")
+    let seg = syntheticLabelMap(size: 256)
+    let z = Tensor.randomNormal([1, 64, 4, 4], using: &random)
+    var forwardTimes: [Double] = []
+    for _ in 0..<generatorRepeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = try Tensor.withoutGradients { try generator(z, seg) }
+        forwardTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    let forward = forwardTimes.min()!
+    print("  forward (no grad), batch 1: \(forwardTimes.map { format($0, 0, 2) }.joined(separator: ", ")) s; best \(format(forward, 0, 2)) s = \(format(582.7 / forward, 0)) GFLOP/s = \(format(582.7 / forward / peak, 0, 2)) of the 2048³ sgemm rate; PyTorch 2 threads: 4.2–4.5 s (platform.md)")
+    if measureBackward {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let output = try generator(z, seg)
+        let afterForward = DispatchTime.now().uptimeNanoseconds
+        try output.backward(gradient: [Float](repeating: 1e-3, count: output.count))
+        let end = DispatchTime.now().uptimeNanoseconds
+        let recorded = Double(afterForward - start) / 1e9, both = Double(end - start) / 1e9
+        print("  forward with graph \(format(recorded, 0, 2)) s + backward \(format(both - recorded, 0, 2)) s = \(format(both, 0, 2)) s, ≈\(format(3 * 582.7 / both, 0)) GFLOP/s (conv FLOPs ×3) = \(format(3 * 582.7 / both / peak, 0, 2)) of the 2048³ sgemm rate (target ≥ 0.60)")
+    }
+}

@@ -74,6 +74,17 @@ final class ConvolutionTests: XCTestCase {
         try check(batch: 1, inputChannels: 2, outputChannels: 2, height: 7, width: 7, kernel: 3, stride: 2, padding: 1, groups: 1, bias: false)
     }
 
+    func testTaskSplittingAcrossThreadsGivesTheSameResults() throws {
+        // Tests run with one thread; force the multi-task split (row chunks per group forward,
+        // input-channel blocks per group backward), including more threads than groups.
+        let saved = TensorThreads.count
+        defer { TensorThreads.count = saved }
+        TensorThreads.count = 3
+        try check(batch: 2, inputChannels: 6, outputChannels: 4, height: 7, width: 5, kernel: 3, stride: 1, padding: 1, groups: 2, bias: true)
+        try check(batch: 1, inputChannels: 5, outputChannels: 3, height: 6, width: 6, kernel: 3, stride: 2, padding: 1, groups: 1, bias: false)
+        try check(batch: 2, inputChannels: 4, outputChannels: 6, height: 3, width: 5, kernel: 1, stride: 1, padding: 0, groups: 2, bias: true)
+    }
+
     func testKernelWiderThanPaddedInputThrows() {
         let x = Tensor.zeros([1, 1, 2, 2]), weight = Tensor.zeros([1, 1, 5, 5])
         XCTAssertThrowsError(try x.conv2d(weight: weight, padding: 1)) { error in
