@@ -24,6 +24,7 @@ var sgemmOnly = false
 var runGenerator = false
 var onlyGenerator = false
 var generatorRepeats = 2
+var runOperations = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -32,13 +33,15 @@ while let argument = arguments.next() {
     case "--no-group-check": checkGroups = false
     case "--sgemm-only": sgemmOnly = true
     case "--generator": runGenerator = true
+    case "--operations": runOperations = true; onlyGenerator = true
     case "--generator-only": runGenerator = true; onlyGenerator = true
     default:
-        FileHandle.standardError.write("unknown option \(argument); options: --threads N --no-backward --no-group-check --sgemm-only --generator --generator-only\n".data(using: .utf8)!)
+        FileHandle.standardError.write("unknown option \(argument); options: --threads N --no-backward --no-group-check --sgemm-only --generator --generator-only --operations\n".data(using: .utf8)!)
         exit(64)
     }
 }
 TensorThreads.count = threads
+TensorMemory.retainFreedMemory()
 
 // MARK: Timing
 
@@ -174,6 +177,8 @@ if measureBackward {
 }
 if checkGroups { print("  worst grouped/dense time per FLOP: \(format(worstGroupRatio, 0, 2)) (target ≤ 1.5)") }
 }
+
+if runOperations { try elementwiseBenchmark() }
 
 // MARK: Whole generator (a minimal one built from the public operations; see MinimalGenerator.swift)
 

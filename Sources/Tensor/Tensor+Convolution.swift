@@ -216,12 +216,11 @@ private func convolutionBackward(_ g: ConvolutionGeometry, x: UnsafePointer<Floa
 private func biasGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, dBias: UnsafeMutablePointer<Float>) {
     parallelChunks(g.outputChannels) { channels in
         for channel in channels {
-            var total: Float = 0
+            var total = 0.0
             for sample in 0..<g.batch {
-                let plane = dy + (sample * g.outputChannels + channel) * g.outputPlane
-                for i in 0..<g.outputPlane { total += plane[i] }
+                total += vectorSum(dy + (sample * g.outputChannels + channel) * g.outputPlane, g.outputPlane)
             }
-            dBias[channel] += total
+            dBias[channel] += Float(total)
         }
     }
 }
