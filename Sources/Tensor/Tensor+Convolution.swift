@@ -146,14 +146,26 @@ private func convolutionForward(_ g: ConvolutionGeometry, x: UnsafePointer<Float
         let chunksWanted = (threads + g.groups - 1) / g.groups
         rows = max(1, min(rows, (g.outputHeight + chunksWanted - 1) / chunksWanted))
         let chunks = (g.outputHeight + rows - 1) / rows
-        parallelTasks(g.groups * chunks, scratchCount: k * rows * g.outputWidth) { task, columns in
+        let columnCount = k * rows * g.outputWidth
+        // Scratch: the columns, then (for repeated columns) a compact copy of half of them and
+        // the compact output of half the width.
+        let scratch = columnCount + columnCount / 2 + m * (rows * g.outputWidth / 2 + 1)
+        parallelTasks(g.groups * chunks, scratchCount: scratch) { task, columns in
             let group = task / chunks, chunk = task % chunks
             let rowRange = (chunk * rows)..<min(g.outputHeight, (chunk + 1) * rows)
             let width = rowRange.count * g.outputWidth
             let channels = (group * g.inputsPerGroup)..<((group + 1) * g.inputsPerGroup)
+            let yChunk = ySample + group * m * g.outputPlane + rowRange.lowerBound * g.outputWidth
             im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
-            sgemm(false, false, m, width, k, 1, weight + group * m * k, k, columns, width, 0,
-                  ySample + group * m * g.outputPlane + rowRange.lowerBound * g.outputWidth, g.outputPlane)
+            if let runs = ColumnRuns(columns: columns, rows: k, width: width) {
+                let compact = columns + columnCount, compactOutput = compact + columnCount / 2
+                runs.gatherColumns(columns, rows: k, width: width, into: compact)
+                sgemm(false, false, m, runs.count, k, 1, weight + group * m * k, k, compact, runs.count, 0,
+                      compactOutput, runs.count)
+                runs.scatterColumns(compactOutput, rows: m, width: width, into: yChunk, ldy: g.outputPlane)
+                return
+            }
+            sgemm(false, false, m, width, k, 1, weight + group * m * k, k, columns, width, 0, yChunk, g.outputPlane)
         }
     }
 }
@@ -168,7 +180,8 @@ private func convolutionBackward(_ g: ConvolutionGeometry, x: UnsafePointer<Floa
     let blocks = min(g.inputsPerGroup, max(1, (TensorThreads.count + g.groups - 1) / g.groups))
     let largestBlock = (g.inputsPerGroup + blocks - 1) / blocks
     let rows = g.rowsPerChunk(channels: largestBlock)
-    let scratch = g.isPointwise ? 0 : largestBlock * area * rows * g.outputWidth
+    let columnCount = largestBlock * area * rows * g.outputWidth
+    let scratch = g.isPointwise ? 0 : columnCount + columnCount / 2 + m * (rows * g.outputWidth / 2 + 1)
     for sample in 0..<g.batch {
         let xSample = x + sample * g.inputChannels * g.inputPlane
         let dySample = dy + sample * g.outputChannels * g.outputPlane
@@ -200,7 +213,16 @@ private func convolutionBackward(_ g: ConvolutionGeometry, x: UnsafePointer<Floa
                 let dyChunk = dyGroup + rowRange.lowerBound * g.outputWidth
                 if let dWeightGroup {
                     im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
-                    sgemm(false, true, m, blockRows, width, 1, dyChunk, g.outputPlane, columns, width, 1, dWeightGroup, k)
+                    if let runs = ColumnRuns(columns: columns, rows: blockRows, width: width) {
+                        // dW += Σ_runs (Σ_{p in run} dy[:, p]) ⊗ col[:, run]
+                        let compact = columns + columnCount, compactGradient = compact + columnCount / 2
+                        runs.gatherColumns(columns, rows: blockRows, width: width, into: compact)
+                        runs.sumColumns(dyChunk, rows: m, width: width, ldy: g.outputPlane, into: compactGradient)
+                        sgemm(false, true, m, blockRows, runs.count, 1, compactGradient, runs.count, compact, runs.count,
+                              1, dWeightGroup, k)
+                    } else {
+                        sgemm(false, true, m, blockRows, width, 1, dyChunk, g.outputPlane, columns, width, 1, dWeightGroup, k)
+                    }
                 }
                 if let dxSample {
                     sgemm(true, false, blockRows, width, m, 1, weightGroup, k, dyChunk, g.outputPlane, 0, columns, width)
