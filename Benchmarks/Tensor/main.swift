@@ -4,6 +4,7 @@
 //
 //   swift build -c release --product bench-tensor
 //   OPENBLAS_CORETYPE=Haswell .build/release/bench-tensor [--threads N] [--no-backward] [--no-group-check]
+//   add --generator (or --generator-only) to time a minimal whole generator built from the ops
 //   .build/release/bench-tensor --sgemm-only    (compare kernel choices: run with and without the variable)
 //
 // Columns: forward and backward time, achieved GFLOP/s, the sgemm bound (the same matrix
@@ -20,6 +21,10 @@ var threads = TensorThreads.count
 var measureBackward = true
 var checkGroups = true
 var sgemmOnly = false
+var runGenerator = false
+var onlyGenerator = false
+var generatorRepeats = 2
+var runOperations = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -27,12 +32,16 @@ while let argument = arguments.next() {
     case "--no-backward": measureBackward = false
     case "--no-group-check": checkGroups = false
     case "--sgemm-only": sgemmOnly = true
+    case "--generator": runGenerator = true
+    case "--operations": runOperations = true; onlyGenerator = true
+    case "--generator-only": runGenerator = true; onlyGenerator = true
     default:
-        FileHandle.standardError.write("unknown option \(argument); options: --threads N --no-backward --no-group-check --sgemm-only\n".data(using: .utf8)!)
+        FileHandle.standardError.write("unknown option \(argument); options: --threads N --no-backward --no-group-check --sgemm-only --generator --generator-only --operations\n".data(using: .utf8)!)
         exit(64)
     }
 }
 TensorThreads.count = threads
+TensorMemory.retainFreedMemory()
 
 // MARK: Timing
 
@@ -50,14 +59,22 @@ func secondsPerCall(_ body: () throws -> Void) rethrows -> Double {
 
 var source = RandomSource(seed: 1)
 
-/// Seconds of one row-major sgemm C(m×n) = op(A)·op(B).
+/// Seconds of one row-major sgemm C(m×n) = op(A)·op(B), its columns split across the
+/// workers, each running single-threaded OpenBLAS, as the convolution tasks do.
 func sgemmSeconds(_ m: Int, _ n: Int, _ k: Int, transposeA: Bool = false, transposeB: Bool = false) -> Double {
     let a = source.normals(m * k), b = source.normals(k * n)
     var c = [Float](repeating: 0, count: m * n)
+    let workers = min(TensorThreads.count, n)
     return secondsPerCall {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                    0, &c, Int32(n))
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            let (ap, bp, cp) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let start = n * w / workers, end = n * (w + 1) / workers
+                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                            Int32(m), Int32(end - start), Int32(k), 1, ap, Int32(transposeA ? m : k),
+                            transposeB ? bp + start * k : bp + start, Int32(transposeB ? k : n), 0, cp + start, Int32(n))
+            }
+        } } }
     }
 }
 
@@ -97,9 +114,39 @@ func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ",
 
 let environment = ProcessInfo.processInfo.environment
 print("bench-tensor: threads \(TensorThreads.count), OpenBLAS core \(TensorThreads.blasCoreName), OPENBLAS_CORETYPE=\(environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
-let peakSeconds = sgemmSeconds(2048, 2048, 2048)
-let peak = 2 * pow(2048.0, 3) / peakSeconds / 1e9
-print("cblas_sgemm 2048³: \(format(peak, 0)) GFLOP/s (square peak in this run)")
+/// CPU seconds (user + system) used by the process so far: on a busy shared machine, rates per
+/// CPU second are far steadier than wall-clock rates, so both are printed.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+// Square sgemm peak with our threads: each worker runs a single-threaded sgemm on a slice of
+// the columns, exactly as the convolution tasks do.
+func squarePeak() -> (wall: Double, perCPUSecond: Double) {
+    let n = 2048, workers = TensorThreads.count
+    let a = source.normals(n * n), b = source.normals(n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    let cpuStart = cpuSeconds()
+    var calls = 0
+    let seconds = secondsPerCall {
+        calls += 1
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            let (ap, bp, cp) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let start = n * w / workers, end = n * (w + 1) / workers
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(end - start), Int32(n), 1,
+                            ap, Int32(n), bp + start, Int32(n), 0, cp + start, Int32(n))
+            }
+        } } }
+    }
+    let flops = 2 * pow(Double(n), 3)
+    return (flops / seconds / 1e9, flops * Double(calls) / (cpuSeconds() - cpuStart) / 1e9)
+}
+let (peak, peakPerCPUSecond) = squarePeak()
+print("cblas_sgemm 2048³ on \(TensorThreads.count) workers: \(format(peak, 0)) GFLOP/s wall, \(format(peakPerCPUSecond, 0)) GFLOP per CPU second (the bound for this run)")
 // Skinny im2col products: platform.md's example and the forward of up_3.conv_0 per chunk and whole.
 for (m, k, n) in [(64, 576, 65536), (160, 2880, 65536), (160, 2880, 1280), (320, 1152, 65536)] {
     let rate = 2 * Double(m * k * n) / sgemmSeconds(m, n, k) / 1e9
@@ -109,6 +156,7 @@ print("")
 if sgemmOnly { exit(0) }
 
 let layers = generatorConvolutions()
+if !onlyGenerator {
 var uniqueShapes: [ConvolutionShape] = []
 var occurrences: [ConvolutionShape: [String]] = [:]
 for layer in layers {
@@ -166,3 +214,36 @@ if measureBackward {
     print("  forward+backward \(format(both, 0, 2)) s, \(format(3 * totals.flops / both / 1e9, 0)) GFLOP/s = \(format(3 * totals.flops / both / 1e9 / peak, 0, 2)) of the 2048³ sgemm rate (target ≥ 0.60)")
 }
 if checkGroups { print("  worst grouped/dense time per FLOP: \(format(worstGroupRatio, 0, 2)) (target ≤ 1.5)") }
+}
+
+if runOperations { try elementwiseBenchmark() }
+
+// MARK: Whole generator (a minimal one built from the public operations; see MinimalGenerator.swift)
+
+if runGenerator {
+    var random = RandomSource(seed: 7)
+    let generator = try BenchGenerator(using: &random)
+    let parameterCount = generator.parameters.reduce(0) { $0 + $1.count }
+    print("\nMinimal generator: \(format(Double(parameterCount) / 1e6, 0, 2)) M parameters (spec: 96.32 M)")
+    let seg = syntheticLabelMap(size: 256)
+    let z = Tensor.randomNormal([1, 64, 4, 4], using: &random)
+    var forwardTimes: [(wall: Double, cpu: Double)] = []
+    for _ in 0..<generatorRepeats {
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
+        _ = try Tensor.withoutGradients { try generator(z, seg) }
+        forwardTimes.append((Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart))
+    }
+    let forward = forwardTimes.min { $0.wall < $1.wall }!
+    print("  forward (no grad), batch 1, wall (cpu) s: \(forwardTimes.map { "\(format($0.wall, 0, 2)) (\(format($0.cpu, 0, 1)))" }.joined(separator: ", "))")
+    print("    best \(format(forward.wall, 0, 2)) s = \(format(582.7 / forward.wall, 0)) GFLOP/s = \(format(582.7 / forward.wall / peak, 0, 2)) of the sgemm wall rate; \(format(582.7 / forward.cpu, 0)) GFLOP per CPU second = \(format(582.7 / forward.cpu / peakPerCPUSecond, 0, 2)) of sgemm's; PyTorch 2 threads: 4.2–4.5 s (platform.md)")
+    if measureBackward {
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
+        let output = try generator(z, seg)
+        let afterForward = DispatchTime.now().uptimeNanoseconds
+        try output.backward(gradient: [Float](repeating: 1e-3, count: output.count))
+        let end = DispatchTime.now().uptimeNanoseconds
+        let recorded = Double(afterForward - start) / 1e9, both = Double(end - start) / 1e9, cpu = cpuSeconds() - cpuStart
+        print("  forward with graph \(format(recorded, 0, 2)) s + backward \(format(both - recorded, 0, 2)) s = \(format(both, 0, 2)) s wall, \(format(cpu, 0, 1)) s cpu")
+        print("    ≈\(format(3 * 582.7 / both, 0)) GFLOP/s (conv FLOPs ×3) = \(format(3 * 582.7 / both / peak, 0, 2)) of the sgemm wall rate; \(format(3 * 582.7 / cpu, 0)) GFLOP per CPU second = \(format(3 * 582.7 / cpu / peakPerCPUSecond, 0, 2)) of sgemm's (target ≥ 0.60)")
+    }
+}

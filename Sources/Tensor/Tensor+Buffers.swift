@@ -33,6 +33,14 @@ extension Tensor {
         try withReadPointer(grad!, body)
     }
 
+    /// Calls `body` with a pointer to this tensor's gradient (allocated as zeros if needed)
+    /// when it requires one, and with nil otherwise.
+    @inline(__always)
+    func withOptionalGradient(_ body: (UnsafeMutablePointer<Float>?) -> Void) {
+        guard requiresGrad else { body(nil); return }
+        accumulateGradient { body($0.baseAddress ?? emptyBufferAddress) }
+    }
+
     /// Accumulates into the gradient through a raw pointer (see `accumulateGradient`).
     @inline(__always)
     func accumulateGradientPointer(_ body: (UnsafeMutablePointer<Float>) -> Void) {

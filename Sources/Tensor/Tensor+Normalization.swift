@@ -74,17 +74,13 @@ extension Tensor {
             withWritePointer(&inverseDeviation) { inv in withWritePointer(&means) { mp in withWritePointer(&variances) { vp in
                 parallelChunks(channels) { range in
                     for channel in range {
-                        // Two passes in Double: the mean, then the squared deviations.
+                        // Two passes: the mean, then the squared deviations from it.
                         var total = 0.0
-                        for sample in 0..<batch {
-                            let p = xp + (sample * channels + channel) * plane
-                            for i in 0..<plane { total += Double(p[i]) }
-                        }
+                        for sample in 0..<batch { total += vectorSum(xp + (sample * channels + channel) * plane, plane) }
                         let mean = total / Double(groupSize)
                         var squares = 0.0
                         for sample in 0..<batch {
-                            let p = xp + (sample * channels + channel) * plane
-                            for i in 0..<plane { let d = Double(p[i]) - mean; squares += d * d }
+                            squares += vectorSumOfSquaredDeviations(xp + (sample * channels + channel) * plane, plane, mean: Float(mean))
                         }
                         let variance = squares / Double(groupSize)
                         let scale = Float(1 / (variance + Double(epsilon)).squareRoot())
@@ -109,10 +105,8 @@ extension Tensor {
                             var dyTotal = 0.0, dyXhatTotal = 0.0
                             for sample in 0..<batch {
                                 let offset = (sample * channels + channel) * plane
-                                for i in 0..<plane {
-                                    dyTotal += Double(dy[offset + i])
-                                    dyXhatTotal += Double(dy[offset + i] * yp[offset + i])
-                                }
+                                dyTotal += vectorSum(dy + offset, plane)
+                                dyXhatTotal += vectorDot(dy + offset, yp + offset, plane)
                             }
                             let dyMean = Float(dyTotal / Double(groupSize))
                             let dyXhatMean = Float(dyXhatTotal / Double(groupSize))

@@ -1,12 +1,12 @@
 // Reductions to a scalar, and the loss terms GroupDNet composes from them.
 
 extension Tensor {
-    /// The sum of all elements, as a scalar tensor (accumulated in Double).
+    /// The sum of all elements, as a scalar tensor (16 Float lanes flushed into a Double).
     public func sum() -> Tensor {
         reducedToScalar(scale: 1)
     }
 
-    /// The mean of all elements, as a scalar tensor (accumulated in Double). The mean of an
+    /// The mean of all elements, as a scalar tensor (summed as `sum()`). The mean of an
     /// empty tensor is NaN, as in PyTorch.
     public func mean() -> Tensor {
         reducedToScalar(scale: 1 / Double(count))
@@ -15,11 +15,7 @@ extension Tensor {
     /// scale · Σx; the backward adds scale·dy to every element of dx.
     private func reducedToScalar(scale: Double) -> Tensor {
         let x = self
-        let total = withReadPointer(data) { xp -> Double in
-            var sum = 0.0
-            for i in 0..<count { sum += Double(xp[i]) }
-            return sum
-        }
+        let total = withReadPointer(data) { vectorSum($0, count) }
         let output = Tensor(uncheckedShape: [], data: [Float(total * scale)])
         Tensor.record(output, inputs: [x]) { y in
             let dxValue = y.grad![0] * Float(scale)

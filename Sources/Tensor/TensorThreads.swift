@@ -1,27 +1,35 @@
 import CBLAS
 import Dispatch
+import Foundation
 
-/// The number of threads the tensor operations use: OpenBLAS's thread count and the width of
-/// the target's own parallel loops (im2col, element-wise work, reductions).
+/// The number of threads the tensor operations use.
 ///
-/// The two never run at the same time (an operation either calls sgemm or runs its own loop),
-/// so setting this to the number of cores uses them all without oversubscription. The
-/// default is OpenBLAS's own count, which honours `OPENBLAS_NUM_THREADS` (tests set it to 1)
-/// and otherwise equals the number of cores.
+/// All parallelism is the target's own: `DispatchQueue.concurrentPerform` over independent
+/// tasks (convolution row chunks, groups and channel blocks; element ranges; channels), and
+/// OpenBLAS runs single-threaded inside those tasks. One pool of `count` workers therefore
+/// does everything, and nothing oversubscribes the cores: OpenBLAS's own threads, which spin
+/// for a while after each call, would otherwise compete with the target's loops, and measured
+/// heavy system time and lost throughput when they did.
+///
+/// The default is `TENSOR_THREADS` from the environment, else `OPENBLAS_NUM_THREADS` (the
+/// tests set 1), else the number of active cores.
 public enum TensorThreads {
-    nonisolated(unsafe) private static var current = max(1, Int(openblas_get_num_threads()))
+    nonisolated(unsafe) private static var current: Int = {
+        openblas_set_num_threads(1)
+        let environment = ProcessInfo.processInfo.environment
+        let configured = environment["TENSOR_THREADS"].flatMap(Int.init)
+            ?? environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
+        return max(1, configured ?? ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
-    /// The thread count; setting it also sets OpenBLAS's (values below 1 become 1).
+    /// The thread count (values below 1 become 1).
     public static var count: Int {
         get { current }
-        set {
-            current = max(1, newValue)
-            openblas_set_num_threads(Int32(current))
-        }
+        set { current = max(1, newValue); openblas_set_num_threads(1) }
     }
 
-    /// The OpenBLAS kernel family in use (e.g. `Haswell`, `Cooperlake`), chosen at process start
-    /// from the CPU or from `OPENBLAS_CORETYPE`.
+    /// The OpenBLAS kernel family in use (e.g. `Haswell`, `Zen`, `Cooperlake`), chosen at
+    /// process start from the CPU or from `OPENBLAS_CORETYPE`.
     public static var blasCoreName: String { String(cString: openblas_get_corename()) }
 }
 
@@ -35,5 +43,22 @@ func parallelChunks(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>
     DispatchQueue.concurrentPerform(iterations: threads) { index in
         let start = count * index / threads, end = count * (index + 1) / threads
         if start < end { body(start..<end) }
+    }
+}
+
+/// Runs `body(task, scratch)` for every task in `0..<count` on up to `TensorThreads.count`
+/// workers, each with its own scratch buffer of `scratchCount` floats. Tasks are dealt
+/// round-robin, so they should be of similar size and must write disjoint outputs.
+func parallelTasks(_ count: Int, scratchCount: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
+    guard count > 0 else { return }
+    let workers = min(TensorThreads.count, count)
+    withoutActuallyEscaping(body) { body in
+        let work = { (worker: Int) in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount))
+            defer { scratch.deallocate() }
+            var task = worker
+            while task < count { body(task, scratch); task += workers }
+        }
+        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
     }
 }

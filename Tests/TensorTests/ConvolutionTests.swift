@@ -74,6 +74,49 @@ final class ConvolutionTests: XCTestCase {
         try check(batch: 1, inputChannels: 2, outputChannels: 2, height: 7, width: 7, kernel: 3, stride: 2, padding: 1, groups: 1, bias: false)
     }
 
+    func testTaskSplittingAcrossThreadsGivesTheSameResults() throws {
+        // Tests run with one thread; force the multi-task split (row chunks per group forward,
+        // input-channel blocks per group backward), including more threads than groups.
+        let saved = TensorThreads.count
+        defer { TensorThreads.count = saved }
+        TensorThreads.count = 3
+        try check(batch: 2, inputChannels: 6, outputChannels: 4, height: 7, width: 5, kernel: 3, stride: 1, padding: 1, groups: 2, bias: true)
+        try check(batch: 1, inputChannels: 5, outputChannels: 3, height: 6, width: 6, kernel: 3, stride: 2, padding: 1, groups: 1, bias: false)
+        try check(batch: 2, inputChannels: 4, outputChannels: 6, height: 3, width: 5, kernel: 1, stride: 1, padding: 0, groups: 2, bias: true)
+    }
+
+    func testPiecewiseConstantInputTakesTheRepeatedColumnPath() throws {
+        // Constant over wide regions, like a one-hot label map: most im2col columns repeat.
+        let x = randomInput([2, 4, 9, 24], seed: 4, name: "labels")
+        for plane in 0..<8 {
+            for y in 0..<9 { for column in 0..<24 {
+                x.data[(plane * 9 + y) * 24 + column] = column < 10 ? Float(plane) * 0.5 - 1 : (y < 4 ? 0.75 : -0.25 * Float(plane))
+            } }
+        }
+        let columns = try XCTUnwrap(im2colForTest(x, kernel: 3, padding: 1))
+        XCTAssertNotNil(ColumnRuns(columns: columns.data, rows: columns.rows, width: columns.width),
+                        "the input should have repeated columns")
+        for groups in [1, 2] {
+            let weight = randomInput([6, 4 / groups, 3, 3], seed: 5, name: "weight")
+            let bias = randomInput([6], seed: 6, name: "bias")
+            let expected = naiveConvolution(x, weight, bias, stride: 1, padding: 1, groups: groups)
+            try checkGradients([x, weight, bias], expectedShape: [2, 6, 9, 24], expectedValues: expected) {
+                try $0[0].conv2d(weight: $0[1], bias: $0[2], stride: 1, padding: 1, groups: groups)
+            }
+        }
+    }
+
+    func testColumnRunsFindsRunsAndRejectsVaryingColumns() throws {
+        // Two rows, width 10: columns 0–3 equal, 4–9 equal → runs start at 0 and 4.
+        let repeated: [Float] = [1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
+                                 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]
+        let runs = try XCTUnwrap(repeated.withUnsafeBufferPointer { ColumnRuns(columns: $0.baseAddress!, rows: 2, width: 10) })
+        XCTAssertEqual(runs.starts, [0, 4])
+        XCTAssertEqual(runs.runOfColumn, [0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+        let varying = (0..<20).map(Float.init)
+        XCTAssertNil(varying.withUnsafeBufferPointer { ColumnRuns(columns: $0.baseAddress!, rows: 2, width: 10) })
+    }
+
     func testKernelWiderThanPaddedInputThrows() {
         let x = Tensor.zeros([1, 1, 2, 2]), weight = Tensor.zeros([1, 1, 5, 5])
         XCTAssertThrowsError(try x.conv2d(weight: weight, padding: 1)) { error in
@@ -100,4 +143,19 @@ final class ConvolutionTests: XCTestCase {
         let x = Tensor.zeros([1, 2, 4, 4]), weight = Tensor.zeros([4, 2, 3, 3])
         XCTAssertThrowsError(try x.conv2d(weight: weight, bias: Tensor.zeros([3])))
     }
+}
+
+/// The im2col matrix of sample 0 (all channels, stride 1), built naively, to show that a test
+/// input really has repeated columns.
+func im2colForTest(_ x: Tensor, kernel: Int, padding: Int) -> (data: [Float], rows: Int, width: Int)? {
+    let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3])
+    let oh = h + 2 * padding - kernel + 1, ow = w + 2 * padding - kernel + 1
+    let rows = c * kernel * kernel, width = oh * ow
+    var data = [Float](repeating: 0, count: rows * width)
+    for ci in 0..<c { for ky in 0..<kernel { for kx in 0..<kernel { for oy in 0..<oh { for ox in 0..<ow {
+        let iy = oy - padding + ky, ix = ox - padding + kx
+        guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+        data[((ci * kernel + ky) * kernel + kx) * width + oy * ow + ox] = x.data[(ci * h + iy) * w + ix]
+    } } } } }
+    return (data, rows, width)
 }

@@ -45,3 +45,21 @@ final class ReductionAndLossTests: XCTestCase {
         }
     }
 }
+
+final class VectorSumTests: XCTestCase {
+    func testVectorSumsMatchDoubleOnLongOddLengths() {
+        var source = RandomSource(seed: 27)
+        let count = 70_001  // many flushes plus a scalar tail
+        let a = source.normals(count).map { $0 + 3 }, b = source.normals(count)
+        let sum = a.reduce(0.0) { $0 + Double($1) }
+        let dot = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let mean = Float(sum / Double(count))
+        let squares = a.reduce(0.0) { $0 + (Double($1) - Double(mean)) * (Double($1) - Double(mean)) }
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+            XCTAssertEqual(vectorSum(ap.baseAddress!, count), sum, accuracy: Swift.abs(sum) * 1e-6)
+            XCTAssertEqual(vectorDot(ap.baseAddress!, bp.baseAddress!, count), dot, accuracy: 1e-6 * Double(count))
+            XCTAssertEqual(vectorSumOfSquaredDeviations(ap.baseAddress!, count, mean: mean), squares, accuracy: squares * 1e-6)
+            XCTAssertEqual(vectorSum(ap.baseAddress!, 5), (0..<5).reduce(0.0) { $0 + Double(a[$1]) }, accuracy: 1e-5)
+        } }
+    }
+}
