@@ -1,0 +1,118 @@
+// bench-groupdnet: the DeepFashion GroupDNet generator (256×256, ngf 160, batch 1), forward in
+// evaluation mode and forward + backward in training mode, beside cblas_sgemm measured in the
+// same run as the bound.
+//
+//   swift build -c release --product bench-groupdnet
+//   .build/release/bench-groupdnet [--threads N] [--repeats N]
+//
+// FLOPs are counted from the layer shapes (a multiply–add is 2): 583 GFLOP forward, of which
+// the CG-Norm modulation convolutions are 59 %; the backward pass does about twice the forward
+// (input and weight gradients), so forward + backward is counted as 3 × forward.
+//
+// The bound is a 2048³ sgemm split by columns over the same workers the Tensor target uses
+// (single-threaded OpenBLAS inside each, as its convolution tasks run). On a shared machine
+// wall time depends on the other processes, so every line also gives GFLOP per CPU second of
+// this process, set against sgemm's GFLOP per CPU second: that ratio is the one to compare.
+import CBLAS
+import Foundation
+import GroupDNet
+import Tensor
+
+var threads = TensorThreads.count
+var repeats = 2
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let argument = arguments.next() {
+    switch argument {
+    case "--threads": threads = Int(arguments.next() ?? "") ?? threads
+    case "--repeats": repeats = max(1, Int(arguments.next() ?? "") ?? repeats)
+    default:
+        FileHandle.standardError.write("unknown option \(argument); options: --threads N --repeats N\n".data(using: .utf8)!)
+        exit(64)
+    }
+}
+TensorThreads.count = threads
+TensorMemory.retainFreedMemory()
+
+/// CPU seconds (user + system) of this process so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Wall and CPU seconds of `body`.
+func measure(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+    let wallStart = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
+    try body()
+    return (Double(DispatchTime.now().uptimeNanoseconds - wallStart) / 1e9, cpuSeconds() - cpuStart)
+}
+
+/// GFLOP/s (wall) and GFLOP per CPU second of a 2048³ sgemm over the workers; best of three.
+func sgemmBound() -> (wall: Double, perCPUSecond: Double) {
+    let n = 2048, workers = TensorThreads.count
+    var random = RandomSource(seed: 7)
+    let a = random.normals(n * n), b = random.normals(n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    var best = (wall: Double.infinity, cpu: Double.infinity)
+    for _ in 0..<3 {
+        let time = measure {
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                let (ap, bp, cp) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let start = n * worker / workers, end = n * (worker + 1) / workers
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(end - start), Int32(n), 1,
+                                ap, Int32(n), bp + start, Int32(n), 0, cp + start, Int32(n))
+                }
+            } } }
+        }
+        best = (min(best.wall, time.wall), min(best.cpu, time.cpu))
+    }
+    let flops = 2 * pow(Double(n), 3)
+    return (flops / best.wall / 1e9, flops / best.cpu / 1e9)
+}
+
+print("bench-groupdnet: threads \(TensorThreads.count), OpenBLAS core \(TensorThreads.blasCoreName)")
+let configuration = GroupDNetConfiguration.deepFashion
+var random = RandomSource(seed: 1)
+var generatorOrNil: Generator?
+let construction = try measure { generatorOrNil = try Generator(configuration, using: &random) }
+let generator = generatorOrNil!
+let forwardFlops = generator.forwardFlops
+print(String(format: "generator: %.2f M parameters, %.1f GFLOP forward per sample, built in %.1f s",
+             Double(generator.parameterCount) / 1e6, forwardFlops / 1e9, construction.wall))
+let bound = sgemmBound()
+print(String(format: "sgemm 2048³ on %d workers: %.1f GFLOP/s wall, %.1f GFLOP per CPU second (the bounds)",
+             TensorThreads.count, bound.wall, bound.perCPUSecond))
+
+// A label map of horizontal bands of the eight classes, and z ~ N(0, I).
+let size = configuration.imageHeight
+let labels = (0..<(size * size)).map { UInt8(($0 / size) * 8 / size) }
+let seg = try ModelInput.oneHot(labels: labels, batch: 1, height: size, width: size, classes: 8)
+let z = Tensor.randomNormal(configuration.latentShape(batch: 1), using: &random)
+
+func report(_ label: String, _ times: [(wall: Double, cpu: Double)], flops: Double) {
+    let wall = times.map(\.wall).min()!, cpu = times.map(\.cpu).min()!
+    let median = times.map(\.wall).sorted()[times.count / 2]
+    let wallRate = flops / wall / 1e9, cpuRate = flops / cpu / 1e9
+    print(String(format: "%-31@ best %6.2f s (median %6.2f s, %6.2f CPU s)  %6.1f GFLOP/s = %4.2f of sgemm;  %6.1f GFLOP/CPU s = %4.2f of sgemm",
+                 label as NSString, wall, median, cpu, wallRate, wallRate / bound.wall, cpuRate, cpuRate / bound.perCPUSecond))
+}
+
+var forwardTimes: [(wall: Double, cpu: Double)] = []
+for _ in 0..<repeats {
+    forwardTimes.append(try measure { _ = try Tensor.withoutGradients { try generator(seg: seg, z: z, training: false) } })
+}
+report("forward (eval, no gradients)", forwardTimes, flops: forwardFlops)
+
+var recordingTimes: [(wall: Double, cpu: Double)] = [], trainingTimes: [(wall: Double, cpu: Double)] = []
+for _ in 0..<repeats {
+    generator.zeroGradients()
+    var output: Tensor?
+    let forward = try measure { output = try generator(seg: seg, z: z, training: true) }
+    let backward = try measure { try output!.mean().backward() }
+    recordingTimes.append(forward)
+    trainingTimes.append((forward.wall + backward.wall, forward.cpu + backward.cpu))
+}
+report("forward (training, recording)", recordingTimes, flops: forwardFlops)
+report("forward + backward (training)", trainingTimes, flops: 3 * forwardFlops)
+print("PyTorch 2.13, 2 threads, for orientation (platform.md, another day): forward 4.2–4.5 s")

@@ -1,0 +1,122 @@
+import Tensor
+
+/// CG-Norm (the DeepFashion variant of the reference's `GROUP_SPADE`):
+/// `out = BN0(x) · (1 + γ) + β`, with `h = relu(mlp_shared(seg↓))`, `γ = mlp_gamma(h)`,
+/// `β = mlp_beta(h)`, where seg↓ is the one-hot label map resized (nearest) to x's size and
+/// all three convolutions are 3×3 with `groups` groups and biases.
+///
+/// BN0 is batch norm without affine parameters: batch statistics in training (updating the
+/// running mean and variance with momentum 0.1), running statistics in evaluation.
+/// State names: `param_free_norm.{running_mean,running_var,num_batches_tracked}`,
+/// `mlp_shared.0.{weight,bias}`, `mlp_gamma.{weight,bias}`, `mlp_beta.{weight,bias}`.
+public final class ConditionalGroupNorm: Module {
+    public let channels: Int
+    public let statistics: BatchNormStatistics
+    public let shared: Convolution
+    public let gamma: Convolution
+    public let beta: Convolution
+
+    /// - Parameters:
+    ///   - channels: C, the channels of x (and of γ and β).
+    ///   - labelChannels: channels of the one-hot seg (the class count).
+    ///   - hiddenChannels: width of `mlp_shared` (128 in the reference).
+    ///   - groups: the block's group number; must divide all three channel counts.
+    public init(_ layer: String, channels: Int, labelChannels: Int, hiddenChannels: Int, groups: Int,
+                using random: inout RandomSource) throws {
+        try require(channels > 0 && labelChannels > 0 && hiddenChannels > 0, layer,
+                    "channels \(channels), label channels \(labelChannels), hidden \(hiddenChannels) must be positive")
+        try require(labelChannels % groups == 0 && hiddenChannels % groups == 0 && channels % groups == 0, layer,
+                    "groups \(groups) must divide label channels \(labelChannels), hidden \(hiddenChannels) and channels \(channels)")
+        self.channels = channels
+        statistics = BatchNormStatistics(channels: channels)
+        shared = try Convolution(layer + "." + Self.sharedName, inputChannels: labelChannels, outputChannels: hiddenChannels,
+                                 kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+        gamma = try Convolution(layer + "." + Self.gammaName, inputChannels: hiddenChannels, outputChannels: channels,
+                                kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+        beta = try Convolution(layer + "." + Self.betaName, inputChannels: hiddenChannels, outputChannels: channels,
+                               kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+    }
+
+    /// Normalises x (N × C × H × W) and modulates it by the label map `seg` (N × classes × H' × W').
+    public func callAsFunction(_ x: Tensor, seg: Tensor, training: Bool) throws -> Tensor {
+        let normalized = try x.batchNorm(statistics: statistics, training: training)
+        let resized = try seg.resizeNearest(height: x.shape[2], width: x.shape[3])
+        let hidden = try shared(resized, training: training).relu()
+        let scale = try gamma(hidden, training: training).adding(1)
+        return try normalized * scale + beta(hidden, training: training)
+    }
+
+    // The reference's attribute names (`mlp_shared` is a Sequential(conv, ReLU), hence `.0`).
+    static let sharedName = "mlp_shared.0", gammaName = "mlp_gamma", betaName = "mlp_beta"
+    static let normName = "param_free_norm"
+
+    public var children: [(name: String, module: Module)] {
+        [(Self.sharedName, shared), (Self.gammaName, gamma), (Self.betaName, beta)]
+    }
+
+    public var ownState: [(name: String, entry: StateEntry)] {
+        let prefix = Self.normName + "."
+        return [(prefix + StateName.runningMean, .float(statistics.runningMean)),
+                (prefix + StateName.runningVariance, .float(statistics.runningVariance)),
+                (prefix + StateName.batchesTracked, .counter(statistics))]
+    }
+}
+
+/// CG-Block (the reference's `SPADEV2ResnetBlock`) with fmiddle = min(fin, fout):
+/// `dx = conv_1(lrelu(norm_1(conv_0(lrelu(norm_0(x))))))`, plus the shortcut: x itself when
+/// fin = fout, else `conv_s(norm_s(x))` (1×1, no bias, no activation). conv_0 and conv_1 are
+/// 3×3 with biases; all three convolutions are spectrally normalised and grouped.
+public final class ConditionalGroupBlock: Module {
+    public let layout: GeneratorBlockLayout
+    public let norm0, norm1: ConditionalGroupNorm
+    public let conv0, conv1: Convolution
+    /// The learned shortcut, present when the channel count changes.
+    public let shortcutNorm: ConditionalGroupNorm?
+    public let shortcutConv: Convolution?
+
+    public init(_ layout: GeneratorBlockLayout, labelChannels: Int, normHiddenChannels: Int,
+                using random: inout RandomSource) throws {
+        let (name, fin, fout, groups) = (layout.name, layout.inputChannels, layout.outputChannels, layout.groups)
+        let middle = min(fin, fout)
+        self.layout = layout
+        conv0 = try Convolution(name + "." + Self.conv0Name, inputChannels: fin, outputChannels: middle, kernelSize: 3, padding: 1,
+                                groups: groups, bias: true, spectralNorm: true, using: &random)
+        conv1 = try Convolution(name + "." + Self.conv1Name, inputChannels: middle, outputChannels: fout, kernelSize: 3, padding: 1,
+                                groups: groups, bias: true, spectralNorm: true, using: &random)
+        shortcutConv = fin == fout ? nil
+            : try Convolution(name + "." + Self.shortcutConvName, inputChannels: fin, outputChannels: fout, kernelSize: 1, padding: 0,
+                              groups: groups, bias: false, spectralNorm: true, using: &random)
+        norm0 = try ConditionalGroupNorm(name + "." + Self.norm0Name, channels: fin, labelChannels: labelChannels,
+                                         hiddenChannels: normHiddenChannels, groups: groups, using: &random)
+        norm1 = try ConditionalGroupNorm(name + "." + Self.norm1Name, channels: middle, labelChannels: labelChannels,
+                                         hiddenChannels: normHiddenChannels, groups: groups, using: &random)
+        shortcutNorm = fin == fout ? nil
+            : try ConditionalGroupNorm(name + "." + Self.shortcutNormName, channels: fin, labelChannels: labelChannels,
+                                       hiddenChannels: normHiddenChannels, groups: groups, using: &random)
+    }
+
+    public func callAsFunction(_ x: Tensor, seg: Tensor, training: Bool) throws -> Tensor {
+        // The shortcut runs first, as in the reference (the order of state updates is irrelevant
+        // to the values, since every norm and conv has its own state).
+        var shortcut = x
+        if let shortcutNorm, let shortcutConv {
+            shortcut = try shortcutConv(shortcutNorm(x, seg: seg, training: training), training: training)
+        }
+        let hidden = try conv0(norm0(x, seg: seg, training: training).leakyRelu(negativeSlope: 0.2), training: training)
+        let dx = try conv1(norm1(hidden, seg: seg, training: training).leakyRelu(negativeSlope: 0.2), training: training)
+        return try shortcut + dx
+    }
+
+    static let conv0Name = "conv_0", conv1Name = "conv_1", shortcutConvName = "conv_s"
+    static let norm0Name = "norm_0", norm1Name = "norm_1", shortcutNormName = "norm_s"
+
+    public var children: [(name: String, module: Module)] {
+        var list: [(name: String, module: Module)] = [(Self.conv0Name, conv0), (Self.conv1Name, conv1)]
+        if let shortcutConv { list.append((Self.shortcutConvName, shortcutConv)) }
+        list += [(Self.norm0Name, norm0), (Self.norm1Name, norm1)]
+        if let shortcutNorm { list.append((Self.shortcutNormName, shortcutNorm)) }
+        return list
+    }
+
+    public var ownState: [(name: String, entry: StateEntry)] { [] }
+}

@@ -1,0 +1,154 @@
+import Tensor
+
+/// G, E and D of one configuration, with the two training steps' losses.
+///
+/// One training iteration, as the reference trainer (`pix2pix_trainer.py`) does it:
+/// ```swift
+/// let batch = try TrainingBatch(seg: seg, image: image)
+/// model.generatorAndEncoderParameters.forEach { $0.zeroGradient() }
+/// let g = try model.generatorLosses(batch, epsilon: model.sampleEpsilon(batch: n, using: &noise))
+/// try g.total.backward();  try adamG.step(model.generatorAndEncoderParameters)
+/// model.discriminator.zeroGradients()
+/// let d = try model.discriminatorLosses(batch, epsilon: model.sampleEpsilon(batch: n, using: &noise))
+/// try d.total.backward();  try adamD.step(model.discriminator.parameters)
+/// ```
+public final class GroupDNetModel {
+    public let configuration: GroupDNetConfiguration
+    public let generator: Generator
+    public let encoder: Encoder
+    public let discriminator: Discriminator
+    public var lossWeights: LossWeights
+
+    /// Builds the three networks with Xavier-normal (gain 0.02) weights from `random`
+    /// (G first, then E, then D).
+    public init(_ configuration: GroupDNetConfiguration, lossWeights: LossWeights = LossWeights(),
+                using random: inout RandomSource) throws {
+        self.configuration = configuration
+        self.lossWeights = lossWeights
+        generator = try Generator(configuration, using: &random)
+        encoder = try Encoder(configuration, using: &random)
+        discriminator = try Discriminator(configuration, using: &random)
+    }
+
+    /// The parameters of G and E, which share one optimiser (lr 1e-4 with TTUR). Their
+    /// state_dict keys do not collide, so Adam may key them by name.
+    public var generatorAndEncoderParameters: [Tensor] { generator.parameters + encoder.parameters }
+
+    /// ε ~ N(0, I) in the latent shape, for the reparameterisation or as z itself at inference.
+    public func sampleEpsilon(batch: Int, using random: inout RandomSource) -> Tensor {
+        Tensor.randomNormal(configuration.latentShape(batch: batch), using: &random)
+    }
+
+    /// E's mu and logvar for a batch's split image, then z = mu + ε·exp(logvar/2).
+    public func encode(_ batch: TrainingBatch, epsilon: Tensor, training: Bool) throws -> (z: Tensor, mu: Tensor, logVariance: Tensor) {
+        let (mu, logVariance) = try encoder(batch.splitImage, training: training)
+        let z = try Encoder.reparameterize(mu: mu, logVariance: logVariance, epsilon: epsilon)
+        return (z, mu, logVariance)
+    }
+
+    /// The generator step's forward pass (G and E in training mode; D too, so that its spectral
+    /// norms iterate once as in the reference). Call `backward()` on `total`, then step G+E.
+    ///
+    /// total = adversarial + featureMatching·λ_feat + KLD·λ_kld. D sees fake and real as in
+    /// the reference's stacked batch: D has no batch-coupled layer (instance norm is per
+    /// sample), and its spectral norms iterate on the first (fake) call and reuse u, v on the
+    /// second, which is what one stacked call does.
+    public func generatorLosses(_ batch: TrainingBatch, epsilon: Tensor) throws -> GeneratorLosses {
+        let (z, mu, logVariance) = try encode(batch, epsilon: epsilon, training: true)
+        let fake = try generator(seg: batch.seg, z: z, training: true)
+        let fakeOutputs = try discriminator(Tensor.concatenateChannels([batch.seg, fake]), training: true)
+        let realOutputs = try Tensor.withoutGradients { try discriminator(batch.realInput, training: false) }
+        let adversarial = try GroupDNetLoss.generatorAdversarial(fake: fakeOutputs)
+        let featureMatching = try GroupDNetLoss.featureMatching(fake: fakeOutputs, real: realOutputs)
+        let divergence = try GroupDNetLoss.kullbackLeibler(mu: mu, logVariance: logVariance)
+        let total = try adversarial + featureMatching.scaled(by: lossWeights.featureMatching)
+            + divergence.scaled(by: lossWeights.kullbackLeibler)
+        return GeneratorLosses(total: total, adversarial: adversarial.scalarValue,
+                               featureMatching: featureMatching.scalarValue * lossWeights.featureMatching,
+                               kullbackLeibler: divergence.scalarValue * lossWeights.kullbackLeibler,
+                               fake: fake, mu: mu, logVariance: logVariance,
+                               fakeOutputs: fakeOutputs, realOutputs: realOutputs)
+    }
+
+    /// The discriminator step's forward pass: a fresh fake (new ε) generated without gradients
+    /// by E and G in training mode, then D on fake and real. Call `backward()` on `total`,
+    /// then step D.
+    public func discriminatorLosses(_ batch: TrainingBatch, epsilon: Tensor) throws -> DiscriminatorLosses {
+        let fake = try Tensor.withoutGradients {
+            try generator(seg: batch.seg, z: encode(batch, epsilon: epsilon, training: true).z, training: true)
+        }
+        let fakeOutputs = try discriminator(Tensor.concatenateChannels([batch.seg, fake]), training: true)
+        let realOutputs = try discriminator(batch.realInput, training: false)
+        let fakeTerm = try GroupDNetLoss.discriminatorHinge(fakeOutputs, isReal: false)
+        let realTerm = try GroupDNetLoss.discriminatorHinge(realOutputs, isReal: true)
+        return DiscriminatorLosses(total: try fakeTerm + realTerm, fake: fakeTerm.scalarValue, real: realTerm.scalarValue,
+                                   fakeImage: fake, fakeOutputs: fakeOutputs, realOutputs: realOutputs)
+    }
+
+    /// Inference: G in evaluation mode (running statistics, stored u and v) for a given z,
+    /// without gradients.
+    public func generate(seg: Tensor, z: Tensor) throws -> Tensor {
+        try Tensor.withoutGradients { try generator(seg: seg, z: z, training: false) }
+    }
+}
+
+/// The weights of the generator's loss terms (the reference's λ_feat = 10, λ_kld = 0.05).
+/// The VGG perceptual term is not implemented (it needs user-supplied VGG19 weights).
+public struct LossWeights: Equatable, Sendable {
+    public var featureMatching: Float
+    public var kullbackLeibler: Float
+    public init(featureMatching: Float = 10, kullbackLeibler: Float = 0.05) {
+        self.featureMatching = featureMatching
+        self.kullbackLeibler = kullbackLeibler
+    }
+}
+
+/// One batch's inputs, with the split image and D's real input built once for both steps.
+public struct TrainingBatch {
+    /// One-hot label map, N × classes × H × W.
+    public let seg: Tensor
+    /// Photo in [-1, 1], N × 3 × H × W.
+    public let image: Tensor
+    /// E's input, N × 3·classes × H × W (see ``SplitImage``).
+    public let splitImage: Tensor
+    /// seg ⊕ image along channels: D's input for the real samples.
+    public let realInput: Tensor
+
+    public init(seg: Tensor, image: Tensor) throws {
+        self.seg = seg
+        self.image = image
+        splitImage = try SplitImage.make(seg: seg, image: image)
+        realInput = try Tensor.concatenateChannels([seg, image])
+    }
+}
+
+/// The generator step's result.
+public struct GeneratorLosses {
+    /// The scalar to back-propagate.
+    public let total: Tensor
+    /// −mean D(fake), averaged over scales.
+    public let adversarial: Float
+    /// Feature matching, already weighted.
+    public let featureMatching: Float
+    /// KLD, already weighted.
+    public let kullbackLeibler: Float
+    public let fake: Tensor
+    public let mu: Tensor
+    public let logVariance: Tensor
+    public let fakeOutputs: [[Tensor]]
+    public let realOutputs: [[Tensor]]
+}
+
+/// The discriminator step's result.
+public struct DiscriminatorLosses {
+    /// The scalar to back-propagate: hinge(fake) + hinge(real), each averaged over scales.
+    public let total: Tensor
+    /// mean relu(1 + D(fake)), averaged over scales.
+    public let fake: Float
+    /// mean relu(1 − D(real)), averaged over scales.
+    public let real: Float
+    /// The regenerated (detached) fake image D judged.
+    public let fakeImage: Tensor
+    public let fakeOutputs: [[Tensor]]
+    public let realOutputs: [[Tensor]]
+}

@@ -1,0 +1,200 @@
+import Foundation
+
+/// The safetensors file format (Hugging Face), as `safetensors.torch.save_file` writes it.
+///
+/// | bytes | content |
+/// |---|---|
+/// | 0 ..< 8 | N, the header length, unsigned 64-bit little-endian |
+/// | 8 ..< 8+N | JSON: `{"<name>": {"dtype": "F32", "shape": [2560, 320, 3, 3], "data_offsets": [begin, end]}, …, "__metadata__": {…}}`, padded with spaces |
+/// | 8+N ..< end | the tensors' raw little-endian bytes; offsets count from 8+N |
+///
+/// A shape of `[]` is a scalar with one element. Reading checks every entry's dtype, its
+/// offsets against the data area and its byte count against its shape; errors name the file,
+/// the tensor and the byte offset. Writing is atomic: a temporary file in the same folder is
+/// written, flushed to disk (fsync) and renamed over the final name.
+public enum SafeTensors {
+    /// The element types this reader understands.
+    public enum DType: String, Sendable {
+        case float32 = "F32"
+        case int64 = "I64"
+        case uint8 = "U8"
+
+        public var byteCount: Int {
+            switch self {
+            case .float32: return 4
+            case .int64: return 8
+            case .uint8: return 1
+            }
+        }
+    }
+
+    /// One tensor of a file: its element type, shape and raw little-endian bytes.
+    public struct Entry: Equatable, Sendable {
+        public var dtype: DType
+        public var shape: [Int]
+        public var bytes: [UInt8]
+
+        public init(dtype: DType, shape: [Int], bytes: [UInt8]) {
+            self.dtype = dtype
+            self.shape = shape
+            self.bytes = bytes
+        }
+
+        /// A float32 entry.
+        public init(shape: [Int], floats: [Float]) {
+            self.init(dtype: .float32, shape: shape, bytes: floats.withUnsafeBytes { Array($0) })
+        }
+
+        /// An int64 scalar entry (`num_batches_tracked`).
+        public init(int64Scalar value: Int64) {
+            self.init(dtype: .int64, shape: [], bytes: withUnsafeBytes(of: value.littleEndian) { Array($0) })
+        }
+
+        public var elementCount: Int { shape.reduce(1, *) }
+
+        /// The values as Float32; nil unless the dtype is F32.
+        public var floats: [Float]? {
+            guard dtype == .float32 else { return nil }
+            return bytes.withUnsafeBytes { raw in (0..<elementCount).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
+        }
+
+        /// The values as Int64; nil unless the dtype is I64.
+        public var int64s: [Int64]? {
+            guard dtype == .int64 else { return nil }
+            return bytes.withUnsafeBytes { raw in
+                (0..<elementCount).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
+            }
+        }
+    }
+
+    /// The tensors of a file, by name, and its `__metadata__` (empty when absent).
+    public struct File: Sendable {
+        public var entries: [String: Entry]
+        public var metadata: [String: String]
+        public init(entries: [String: Entry], metadata: [String: String] = [:]) {
+            self.entries = entries
+            self.metadata = metadata
+        }
+    }
+
+    /// Reads a whole file. Throws ``GroupDNetError/checkpoint(file:tensor:reason:)`` for a
+    /// short file, a bad header, an unknown dtype, or data offsets that do not fit.
+    public static func read(from url: URL) throws -> File {
+        let path = url.path
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw GroupDNetError.checkpoint(file: path, tensor: nil, reason: "cannot read: \(error.localizedDescription)")
+        }
+        return try decode(data, path: path)
+    }
+
+    /// Parses the bytes of a safetensors file; `path` is used in errors only.
+    public static func decode(_ data: Data, path: String) throws -> File {
+        func failure(_ tensor: String?, _ reason: String) -> GroupDNetError {
+            .checkpoint(file: path, tensor: tensor, reason: reason)
+        }
+        guard data.count >= 8 else { throw failure(nil, "\(data.count) bytes: shorter than the 8-byte header length") }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw failure(nil, "header length \(headerLength) at byte 0 exceeds the file's remaining \(data.count - 8) bytes")
+        }
+        let dataStart = 8 + Int(headerLength)
+        let header = data.subdata(in: data.startIndex + 8 ..< data.startIndex + dataStart)
+        guard let json = try? JSONSerialization.jsonObject(with: header) as? [String: Any] else {
+            throw failure(nil, "the header (bytes 8..<\(dataStart)) is not a JSON object")
+        }
+        let dataLength = data.count - dataStart
+        var file = File(entries: [:])
+        for (name, value) in json {
+            if name == "__metadata__" {
+                file.metadata = (value as? [String: String]) ?? [:]
+                continue
+            }
+            guard let fields = value as? [String: Any], let dtypeName = fields["dtype"] as? String,
+                  let shape = (fields["shape"] as? [NSNumber])?.map(\.intValue),
+                  let offsets = (fields["data_offsets"] as? [NSNumber])?.map(\.intValue), offsets.count == 2 else {
+                throw failure(name, "header entry needs dtype, shape and two data_offsets")
+            }
+            guard let dtype = DType(rawValue: dtypeName) else {
+                throw failure(name, "dtype \(dtypeName) is not supported (F32, I64, U8 are)")
+            }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw failure(name, "negative extent in shape \(shape)") }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard 0 <= begin, begin <= end, end <= dataLength else {
+                throw failure(name, "data_offsets [\(begin), \(end)] do not fit the \(dataLength) data bytes starting at byte \(dataStart)")
+            }
+            let expected = shape.reduce(1, *) * dtype.byteCount
+            guard end - begin == expected else {
+                throw failure(name, "\(end - begin) data bytes at byte \(dataStart + begin), but \(dtypeName) \(shape) needs \(expected)")
+            }
+            let start = data.startIndex + dataStart
+            file.entries[name] = Entry(dtype: dtype, shape: shape, bytes: Array(data[start + begin ..< start + end]))
+        }
+        return file
+    }
+
+    /// The bytes of a file holding `file`'s entries, sorted by name, header padded to 8 bytes.
+    public static func encode(_ file: File) throws -> Data {
+        var header: [String: Any] = [:]
+        var offset = 0
+        let names = file.entries.keys.sorted()
+        for name in names {
+            let entry = file.entries[name]!
+            guard entry.bytes.count == entry.elementCount * entry.dtype.byteCount else {
+                throw GroupDNetError.checkpoint(file: "(encoding)", tensor: name, reason: "\(entry.bytes.count) bytes for \(entry.dtype.rawValue) \(entry.shape)")
+            }
+            header[name] = ["dtype": entry.dtype.rawValue, "shape": entry.shape, "data_offsets": [offset, offset + entry.bytes.count]]
+            offset += entry.bytes.count
+        }
+        if !file.metadata.isEmpty { header["__metadata__"] = file.metadata }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
+        var data = Data(capacity: 8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        for name in names { data.append(contentsOf: file.entries[name]!.bytes) }
+        return data
+    }
+
+    /// Writes `file` to `url` atomically (temporary file, fsync, rename): either the old file
+    /// or the complete new one is at `url`, never a partial one.
+    public static func write(_ file: File, to url: URL) throws {
+        try writeAtomically(try encode(file), to: url)
+    }
+}
+
+/// Writes `data` to a temporary file beside `url`, flushes it to disk, renames it to `url`
+/// and flushes the folder, so that a crash leaves either the old file or the new one.
+func writeAtomically(_ data: Data, to url: URL) throws {
+    let path = url.path
+    let folder = url.deletingLastPathComponent().path
+    let temporary = url.deletingLastPathComponent()
+        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
+    func failure(_ what: String) -> GroupDNetError {
+        .checkpoint(file: path, tensor: nil, reason: "\(what): \(String(cString: strerror(errno)))")
+    }
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
+    var written = 0
+    let ok = data.withUnsafeBytes { raw -> Bool in
+        while written < raw.count {
+            let result = Foundation.write(descriptor, raw.baseAddress! + written, raw.count - written)
+            if result < 0 { if errno == EINTR { continue }; return false }
+            written += result
+        }
+        return fsync(descriptor) == 0
+    }
+    let closed = close(descriptor) == 0
+    guard ok, closed else {
+        let error = failure("writing \(temporary) failed after \(written) of \(data.count) bytes")
+        unlink(temporary)
+        throw error
+    }
+    guard rename(temporary, path) == 0 else {
+        let error = failure("cannot rename \(temporary) to the final name")
+        unlink(temporary)
+        throw error
+    }
+    let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY)
+    if folderDescriptor >= 0 { _ = fsync(folderDescriptor); close(folderDescriptor) }
+}

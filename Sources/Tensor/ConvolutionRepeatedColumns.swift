@@ -1,0 +1,85 @@
+// Exact savings for convolutions of piecewise-constant inputs.
+//
+// Where the input is constant over a neighbourhood (GroupDNet's CG-Norm convolutions read the
+// one-hot label map and relu(mlp_shared(label map)), which are constant inside every class
+// region), neighbouring im2col columns are identical, and so are their outputs. Per chunk, runs
+// of equal consecutive columns are found; when they cut the columns at least in half, the
+// sgemm runs on one column per run and the result is copied out to the run (forward), or the
+// output gradient is summed over each run before one product per run (dW = Σ_runs (Σ dy) ⊗ col).
+// The results equal the full product up to float summation order. Inputs without repeats are
+// rejected after a few rows of comparison, so ordinary convolutions pay almost nothing.
+
+/// The runs of identical consecutive columns of a (rows × width) column buffer.
+struct ColumnRuns {
+    /// The first column of each run.
+    var starts: [Int32]
+    /// For every column, the index of its run.
+    var runOfColumn: [Int32]
+    var count: Int { starts.count }
+
+    /// Finds the runs, or returns nil when they would not at least halve the columns.
+    /// Rows are compared one at a time, and the search stops early once too many columns
+    /// have been found to differ from their left neighbour.
+    init?(columns: UnsafePointer<Float>, rows: Int, width: Int) {
+        guard width >= 8 else { return nil }
+        var differs = [Bool](repeating: false, count: width)
+        differs[0] = true
+        var differing = 1
+        let limit = width / 2
+        for r in 0..<rows {
+            let row = columns + r * width
+            for p in 1..<width where !differs[p] && row[p] != row[p - 1] {
+                differs[p] = true
+                differing += 1
+            }
+            if differing > limit { return nil }
+        }
+        var starts: [Int32] = []
+        starts.reserveCapacity(differing)
+        var runOfColumn = [Int32](repeating: 0, count: width)
+        for p in 0..<width {
+            if differs[p] { starts.append(Int32(p)) }
+            runOfColumn[p] = Int32(starts.count - 1)
+        }
+        self.starts = starts
+        self.runOfColumn = runOfColumn
+    }
+
+    /// Copies the first column of each run into `compact` (rows × count).
+    func gatherColumns(_ columns: UnsafePointer<Float>, rows: Int, width: Int, into compact: UnsafeMutablePointer<Float>) {
+        let runs = count
+        starts.withUnsafeBufferPointer { starts in
+            for r in 0..<rows {
+                let source = columns + r * width, target = compact + r * runs
+                for u in 0..<runs { target[u] = source[Int(starts[u])] }
+            }
+        }
+    }
+
+    /// Writes each run's value to all of its columns: y[i, p] = compact[i, run(p)] for `rows` rows
+    /// of y with leading dimension `ldy`.
+    func scatterColumns(_ compact: UnsafePointer<Float>, rows: Int, width: Int,
+                        into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        let runs = count
+        runOfColumn.withUnsafeBufferPointer { runOf in
+            for i in 0..<rows {
+                let source = compact + i * runs, target = y + i * ldy
+                for p in 0..<width { target[p] = source[Int(runOf[p])] }
+            }
+        }
+    }
+
+    /// Sums each run's columns: compact[i, u] = Σ_{p in run u} dy[i, p], for `rows` rows of dy
+    /// with leading dimension `ldy`.
+    func sumColumns(_ dy: UnsafePointer<Float>, rows: Int, width: Int, ldy: Int,
+                    into compact: UnsafeMutablePointer<Float>) {
+        let runs = count
+        runOfColumn.withUnsafeBufferPointer { runOf in
+            for i in 0..<rows {
+                let source = dy + i * ldy, target = compact + i * runs
+                target.update(repeating: 0, count: runs)
+                for p in 0..<width { target[Int(runOf[p])] += source[p] }
+            }
+        }
+    }
+}

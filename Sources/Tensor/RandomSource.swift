@@ -1,0 +1,75 @@
+import Foundation
+
+/// A seeded, reproducible random number generator: xoshiro256** (Blackman & Vigna, 2018)
+/// with its 256-bit state filled from the seed by SplitMix64, as its authors recommend.
+///
+/// The same seed gives the same stream on every machine and build: no global state, no
+/// system entropy. Gaussian samples use the Box–Muller transform on two uniforms in (0, 1];
+/// both values of each pair are used, so `normal()` advances the stream by one 64-bit draw
+/// per two samples. Use one source per purpose (initialisation, z, data order) so that
+/// changing one does not shift the others.
+public struct RandomSource: RandomNumberGenerator {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+    private var spareNormal: Float?
+
+    /// A generator whose whole stream is determined by `seed`.
+    public init(seed: UInt64) {
+        var splitMix = seed
+        func nextSplitMix() -> UInt64 {
+            splitMix &+= 0x9E37_79B9_7F4A_7C15
+            var z = splitMix
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        state = (nextSplitMix(), nextSplitMix(), nextSplitMix(), nextSplitMix())
+    }
+
+    /// The next 64 random bits (xoshiro256**).
+    public mutating func next() -> UInt64 {
+        let result = rotateLeft(state.1 &* 5, 7) &* 9
+        let t = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= t
+        state.3 = rotateLeft(state.3, 45)
+        return result
+    }
+
+    /// A uniform value in (0, 1], from 53 random bits.
+    public mutating func uniformOpenClosed() -> Double {
+        (Double(next() >> 11) + 1) * 0x1p-53
+    }
+
+    /// A standard normal sample (mean 0, standard deviation 1), by Box–Muller in Double.
+    public mutating func normal() -> Float {
+        if let spare = spareNormal {
+            spareNormal = nil
+            return spare
+        }
+        let radius = (-2 * log(uniformOpenClosed())).squareRoot()
+        let angle = 2 * Double.pi * uniformOpenClosed()
+        spareNormal = Float(radius * sin(angle))
+        return Float(radius * cos(angle))
+    }
+
+    /// `count` standard normal samples.
+    public mutating func normals(_ count: Int) -> [Float] {
+        (0..<count).map { _ in normal() }
+    }
+
+    private func rotateLeft(_ value: UInt64, _ amount: UInt64) -> UInt64 {
+        (value << amount) | (value >> (64 - amount))
+    }
+}
+
+extension Tensor {
+    /// A tensor of standard normal samples drawn from `source` in row-major order.
+    public static func randomNormal(_ shape: [Int], using source: inout RandomSource,
+                                    requiresGrad: Bool = false, name: String = "") -> Tensor {
+        Tensor(uncheckedShape: shape, data: source.normals(shape.reduce(1, *)),
+               requiresGrad: requiresGrad, name: name)
+    }
+}

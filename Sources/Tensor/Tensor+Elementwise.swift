@@ -1,0 +1,156 @@
+import Foundation
+
+// Element-wise primitives. Forward and backward sit together; backward accumulates (+=).
+// x, y: input and output of the same shape; dy: gradient of y; dx: gradient of x.
+
+extension Tensor {
+    // MARK: Unary with a derivative from (x, y)
+
+    /// Applies `kernel.value` to each element; the backward multiplies dy by
+    /// `kernel.derivative(x, y)`. Generic over the kernel type so that each use is specialised
+    /// and the per-element calls inline into plain, vectorisable loops.
+    private func mapped<Kernel: UnaryKernel>(_ kernel: Kernel) -> Tensor {
+        let x = self
+        let output = Tensor(uncheckedShape: shape, data: withReadPointer(data) { xp in
+            makeFilledArray(count) { yp in
+                elementwiseChunks(count) { range in for i in range { yp[i] = kernel.value(xp[i]) } }
+            }
+        })
+        Tensor.record(output, inputs: [x]) { y in
+            withReadPointer(x.data) { xp in withReadPointer(y.data) { yp in y.withOutputGradient { dy in
+                x.accumulateGradientPointer { dx in
+                    elementwiseChunks(x.count) { range in
+                        for i in range { dx[i] += dy[i] * kernel.derivative(xp[i], yp[i]) }
+                    }
+                }
+            } } }
+        }
+        return output
+    }
+
+    /// max(x, 0). The gradient is 1 where x > 0 and 0 elsewhere (0 at x = 0, as PyTorch).
+    public func relu() -> Tensor { mapped(LeakyReluKernel(slope: 0)) }
+
+    /// x where x > 0, else `negativeSlope`·x (GroupDNet uses 0.2). The gradient at 0 is the slope.
+    public func leakyRelu(negativeSlope: Float = 0.2) -> Tensor { mapped(LeakyReluKernel(slope: negativeSlope)) }
+
+    /// The hyperbolic tangent; the gradient is 1 − y².
+    public func tanh() -> Tensor { mapped(TanhKernel()) }
+
+    /// eˣ; the gradient is the output itself. Overflows to +∞ above about 88.7.
+    public func exp() -> Tensor { mapped(ExpKernel()) }
+
+    /// x·s + t for constants s and t (`scaled(by:)` and `adding(_:)`).
+    public func affine(scale: Float, shift: Float) -> Tensor { mapped(AffineKernel(scale: scale, shift: shift)) }
+
+    /// x·s for a constant s.
+    public func scaled(by factor: Float) -> Tensor { affine(scale: factor, shift: 0) }
+
+    /// x + s for a constant s.
+    public func adding(_ constant: Float) -> Tensor { affine(scale: 1, shift: constant) }
+
+    /// The absolute value; the gradient is sign(x), 0 at x = 0 (as PyTorch).
+    public func abs() -> Tensor { mapped(AbsKernel()) }
+
+    // MARK: Binary, same shape
+
+    /// Combines two same-shaped tensors element by element; the backward adds
+    /// dy·∂f/∂a to da and dy·∂f/∂b to db.
+    private static func zipped<Kernel: BinaryKernel>(_ a: Tensor, _ b: Tensor, _ kernel: Kernel) throws -> Tensor {
+        try checkSameShape(a, b, Kernel.name)
+        let count = a.count
+        let output = Tensor(uncheckedShape: a.shape, data: withReadPointer(a.data) { ap in
+            withReadPointer(b.data) { bp in
+                makeFilledArray(count) { yp in
+                    elementwiseChunks(count) { range in for i in range { yp[i] = kernel.value(ap[i], bp[i]) } }
+                }
+            }
+        })
+        record(output, inputs: [a, b]) { y in
+            withReadPointer(a.data) { ap in withReadPointer(b.data) { bp in y.withOutputGradient { dy in
+                a.accumulateGradientPointer { da in
+                    elementwiseChunks(count) { range in for i in range { da[i] += dy[i] * kernel.partialA(ap[i], bp[i]) } }
+                }
+                b.accumulateGradientPointer { db in
+                    elementwiseChunks(count) { range in for i in range { db[i] += dy[i] * kernel.partialB(ap[i], bp[i]) } }
+                }
+            } } }
+        }
+        return output
+    }
+
+    /// a + b, element-wise; shapes must match exactly (no broadcasting).
+    public static func + (a: Tensor, b: Tensor) throws -> Tensor { try zipped(a, b, AddKernel()) }
+
+    /// a − b, element-wise; shapes must match exactly.
+    public static func - (a: Tensor, b: Tensor) throws -> Tensor { try zipped(a, b, SubtractKernel()) }
+
+    /// a · b, element-wise; shapes must match exactly.
+    public static func * (a: Tensor, b: Tensor) throws -> Tensor { try zipped(a, b, MultiplyKernel()) }
+
+    /// −x.
+    public static prefix func - (x: Tensor) -> Tensor { x.scaled(by: -1) }
+}
+
+// MARK: - Kernels: value and derivative of each element-wise primitive
+
+protocol UnaryKernel {
+    func value(_ x: Float) -> Float
+    /// dy/dx given the input x and the output y.
+    func derivative(_ x: Float, _ y: Float) -> Float
+}
+
+struct LeakyReluKernel: UnaryKernel {
+    let slope: Float
+    @inline(__always) func value(_ x: Float) -> Float { x > 0 ? x : x * slope }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : slope }
+}
+
+struct TanhKernel: UnaryKernel {
+    @inline(__always) func value(_ x: Float) -> Float { Foundation.tanh(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { 1 - y * y }
+}
+
+struct ExpKernel: UnaryKernel {
+    @inline(__always) func value(_ x: Float) -> Float { Foundation.exp(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { y }
+}
+
+struct AffineKernel: UnaryKernel {
+    let scale: Float, shift: Float
+    @inline(__always) func value(_ x: Float) -> Float { x * scale + shift }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { scale }
+}
+
+struct AbsKernel: UnaryKernel {
+    @inline(__always) func value(_ x: Float) -> Float { Swift.abs(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+}
+
+protocol BinaryKernel {
+    static var name: String { get }
+    func value(_ a: Float, _ b: Float) -> Float
+    func partialA(_ a: Float, _ b: Float) -> Float
+    func partialB(_ a: Float, _ b: Float) -> Float
+}
+
+struct AddKernel: BinaryKernel {
+    static let name = "add"
+    @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a + b }
+    @inline(__always) func partialA(_ a: Float, _ b: Float) -> Float { 1 }
+    @inline(__always) func partialB(_ a: Float, _ b: Float) -> Float { 1 }
+}
+
+struct SubtractKernel: BinaryKernel {
+    static let name = "subtract"
+    @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a - b }
+    @inline(__always) func partialA(_ a: Float, _ b: Float) -> Float { 1 }
+    @inline(__always) func partialB(_ a: Float, _ b: Float) -> Float { -1 }
+}
+
+struct MultiplyKernel: BinaryKernel {
+    static let name = "multiply"
+    @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a * b }
+    @inline(__always) func partialA(_ a: Float, _ b: Float) -> Float { b }
+    @inline(__always) func partialB(_ a: Float, _ b: Float) -> Float { a }
+}

@@ -1,0 +1,172 @@
+// Instance norm and batch norm without affine parameters.
+//
+// Both normalise groups of values by their own mean and biased variance:
+//   x̂ = (x − μ) / √(σ² + ε),  and backward  dx += (dy − mean(dy) − x̂ · mean(dy · x̂)) / √(σ² + ε).
+// Instance norm's groups are the N·C planes; batch norm's are the C channels, each made of N
+// planes. So instance norm is batch norm's kernel applied as if the shape were 1×(N·C)×H×W.
+
+/// Running statistics of a batch norm without affine parameters, as PyTorch's
+/// `BatchNorm2d(C, affine=False)` keeps them (`running_mean`, `running_var`,
+/// `num_batches_tracked`). Training updates them in place; evaluation normalises with them.
+public final class BatchNormStatistics {
+    /// Per-channel running mean, initially 0 (`running_mean`).
+    public let runningMean: Tensor
+    /// Per-channel running variance (unbiased), initially 1 (`running_var`).
+    public let runningVariance: Tensor
+    /// Training forwards seen so far (`num_batches_tracked`, an int64 in checkpoints).
+    public var batchesTracked: Int64 = 0
+    /// Weight of the new batch in the running averages (PyTorch's default 0.1).
+    public let momentum: Float
+    /// Added to the variance before the square root (PyTorch's default 1e-5).
+    public let epsilon: Float
+
+    public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+        runningMean = Tensor.zeros([channels], name: "running_mean")
+        runningVariance = Tensor(shape: [channels], repeating: 1, name: "running_var")
+        self.momentum = momentum
+        self.epsilon = epsilon
+    }
+
+    public var channels: Int { runningMean.count }
+}
+
+extension Tensor {
+    /// Instance normalisation without affine parameters (PyTorch's
+    /// `InstanceNorm2d(C, affine=False, track_running_stats=False)`): each sample's channel
+    /// plane is normalised by its own mean and biased variance. A 1×1 plane gives zeros.
+    public func instanceNorm(epsilon: Float = 1e-5) throws -> Tensor {
+        let (n, c, _, _) = try nchw("instanceNorm")
+        return normalized(batch: 1, channels: n * c, epsilon: epsilon, statistics: nil)
+    }
+
+    /// Batch normalisation without affine parameters.
+    ///
+    /// In training, each channel is normalised by the batch's mean and biased variance over
+    /// N, H, W, and `statistics` are updated in place with momentum m:
+    /// `running = (1 − m)·running + m·batch`, the variance term unbiased (× count/(count − 1)),
+    /// exactly as PyTorch. In evaluation the running statistics normalise and are not changed.
+    /// Statistics update even inside ``withoutGradients(_:)``, as in PyTorch.
+    public func batchNorm(statistics: BatchNormStatistics, training: Bool) throws -> Tensor {
+        let (n, c, h, w) = try nchw("batchNorm")
+        guard statistics.channels == c else {
+            throw TensorError.shapeMismatch(operation: "batchNorm", reason: "statistics for \(statistics.channels) channels, input \(label)")
+        }
+        if training {
+            guard n * h * w > 1 else {
+                throw TensorError.invalidArgument(operation: "batchNorm", reason: "training needs more than one value per channel, got \(label)")
+            }
+            return normalized(batch: n, channels: c, epsilon: statistics.epsilon, statistics: statistics)
+        }
+        return normalizedWithRunningStatistics(statistics)
+    }
+
+    /// Normalises each of `channels` groups (made of `batch` planes each) by its own statistics;
+    /// updates `statistics` when given.
+    private func normalized(batch: Int, channels: Int, epsilon: Float, statistics: BatchNormStatistics?) -> Tensor {
+        let x = self
+        let plane = count / (batch * channels)
+        let groupSize = batch * plane
+        var inverseDeviation = [Float](repeating: 0, count: channels)
+        var means = [Float](repeating: 0, count: channels)
+        var variances = [Float](repeating: 0, count: channels)
+        var y = [Float](repeating: 0, count: count)
+        withReadPointer(x.data) { xp in withWritePointer(&y) { yp in
+            withWritePointer(&inverseDeviation) { inv in withWritePointer(&means) { mp in withWritePointer(&variances) { vp in
+                parallelChunks(channels) { range in
+                    for channel in range {
+                        // Two passes: the mean, then the squared deviations from it.
+                        var total = 0.0
+                        for sample in 0..<batch { total += vectorSum(xp + (sample * channels + channel) * plane, plane) }
+                        let mean = total / Double(groupSize)
+                        var squares = 0.0
+                        for sample in 0..<batch {
+                            squares += vectorSumOfSquaredDeviations(xp + (sample * channels + channel) * plane, plane, mean: Float(mean))
+                        }
+                        let variance = squares / Double(groupSize)
+                        let scale = Float(1 / (variance + Double(epsilon)).squareRoot())
+                        let shift = Float(mean)
+                        inv[channel] = scale; mp[channel] = shift; vp[channel] = Float(variance)
+                        for sample in 0..<batch {
+                            let offset = (sample * channels + channel) * plane
+                            for i in 0..<plane { yp[offset + i] = (xp[offset + i] - shift) * scale }
+                        }
+                    }
+                }
+            } } }
+        } }
+        if let statistics { statistics.update(means: means, biasedVariances: variances, count: groupSize) }
+        let output = Tensor(uncheckedShape: shape, data: y)
+        Tensor.record(output, inputs: [x]) { y in
+            withReadPointer(y.data) { yp in y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
+                withReadPointer(inverseDeviation) { inv in
+                    parallelChunks(channels) { range in
+                        for channel in range {
+                            // y is x̂; mean(dy) and mean(dy·x̂) over the group.
+                            var dyTotal = 0.0, dyXhatTotal = 0.0
+                            for sample in 0..<batch {
+                                let offset = (sample * channels + channel) * plane
+                                dyTotal += vectorSum(dy + offset, plane)
+                                dyXhatTotal += vectorDot(dy + offset, yp + offset, plane)
+                            }
+                            let dyMean = Float(dyTotal / Double(groupSize))
+                            let dyXhatMean = Float(dyXhatTotal / Double(groupSize))
+                            let scale = inv[channel]
+                            for sample in 0..<batch {
+                                let offset = (sample * channels + channel) * plane
+                                for i in 0..<plane {
+                                    dx[offset + i] += (dy[offset + i] - dyMean - yp[offset + i] * dyXhatMean) * scale
+                                }
+                            }
+                        }
+                    }
+                }
+            } } }
+        }
+        return output
+    }
+
+    /// Evaluation batch norm: y = (x − running mean) / √(running var + ε), a per-channel affine map.
+    private func normalizedWithRunningStatistics(_ statistics: BatchNormStatistics) -> Tensor {
+        let x = self
+        let (n, c) = (shape[0], shape[1])
+        let plane = count / (n * c)
+        let scales = statistics.runningVariance.data.map { 1 / ($0 + statistics.epsilon).squareRoot() }
+        let shifts = statistics.runningMean.data
+        let y = withReadPointer(x.data) { xp in
+            makeFilledArray(count) { yp in
+                parallelChunks(n * c) { planes in
+                    for planeIndex in planes {
+                        let scale = scales[planeIndex % c], shift = shifts[planeIndex % c]
+                        let offset = planeIndex * plane
+                        for i in 0..<plane { yp[offset + i] = (xp[offset + i] - shift) * scale }
+                    }
+                }
+            }
+        }
+        let output = Tensor(uncheckedShape: shape, data: y)
+        Tensor.record(output, inputs: [x]) { y in
+            y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
+                parallelChunks(n * c) { planes in
+                    for planeIndex in planes {
+                        let scale = scales[planeIndex % c], offset = planeIndex * plane
+                        for i in 0..<plane { dx[offset + i] += dy[offset + i] * scale }
+                    }
+                }
+            } }
+        }
+        return output
+    }
+}
+
+extension BatchNormStatistics {
+    /// running = (1 − m)·running + m·batch, with the unbiased batch variance.
+    func update(means: [Float], biasedVariances: [Float], count: Int) {
+        let unbias = Float(count) / Float(count - 1)
+        for channel in 0..<channels {
+            runningMean.data[channel] = (1 - momentum) * runningMean.data[channel] + momentum * means[channel]
+            runningVariance.data[channel] = (1 - momentum) * runningVariance.data[channel]
+                + momentum * biasedVariances[channel] * unbias
+        }
+        batchesTracked += 1
+    }
+}

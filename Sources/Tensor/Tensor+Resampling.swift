@@ -1,0 +1,121 @@
+// Nearest-neighbour resizing and average pooling on NCHW tensors.
+
+extension Tensor {
+    /// Nearest-neighbour upsampling by 2 in height and width (PyTorch's
+    /// `F.interpolate(x, scale_factor=2, mode='nearest')`): output pixel (oy, ox) copies
+    /// input pixel (oy/2, ox/2). The gradient sums each 2×2 block.
+    public func upsampleNearest2x() throws -> Tensor {
+        let (_, _, h, w) = try nchw("upsampleNearest2x")
+        return try resizeNearest(height: 2 * h, width: 2 * w)
+    }
+
+    /// Nearest-neighbour resize to `height`×`width` with PyTorch's rule for
+    /// `F.interpolate(x, size=(height, width), mode='nearest')`: source index
+    /// min(⌊dst · in/out⌋, in − 1), with the scale computed in Float32 like PyTorch's kernel.
+    /// The gradient adds each output pixel's gradient to its source pixel.
+    public func resizeNearest(height outputHeight: Int, width outputWidth: Int) throws -> Tensor {
+        let (n, c, h, w) = try nchw("resizeNearest")
+        guard outputHeight > 0, outputWidth > 0 else {
+            throw TensorError.invalidArgument(operation: "resizeNearest", reason: "output size \(outputHeight)×\(outputWidth) must be positive")
+        }
+        let sourceRows = nearestSourceIndices(input: h, output: outputHeight)
+        let sourceColumns = nearestSourceIndices(input: w, output: outputWidth)
+        let x = self
+        let inputPlane = h * w, outputPlane = outputHeight * outputWidth
+        let data = withReadPointer(x.data) { xp in
+            makeFilledArray(n * c * outputPlane) { yp in
+                parallelChunks(n * c) { planes in
+                    for planeIndex in planes {
+                        let source = xp + planeIndex * inputPlane, target = yp + planeIndex * outputPlane
+                        for oy in 0..<outputHeight {
+                            let sourceRow = source + sourceRows[oy] * w, targetRow = target + oy * outputWidth
+                            for ox in 0..<outputWidth { targetRow[ox] = sourceRow[sourceColumns[ox]] }
+                        }
+                    }
+                }
+            }
+        }
+        let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
+        Tensor.record(output, inputs: [x]) { y in
+            y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
+                parallelChunks(n * c) { planes in
+                    for planeIndex in planes {
+                        let source = dy + planeIndex * outputPlane, target = dx + planeIndex * inputPlane
+                        for oy in 0..<outputHeight {
+                            let targetRow = target + sourceRows[oy] * w, sourceRow = source + oy * outputWidth
+                            for ox in 0..<outputWidth { targetRow[sourceColumns[ox]] += sourceRow[ox] }
+                        }
+                    }
+                }
+            } }
+        }
+        return output
+    }
+
+    /// Average pooling with a square `kernelSize` window, `stride` and zero `padding`, with
+    /// `count_include_pad=False` and `ceil_mode=False` as in PyTorch: each output is the mean
+    /// of the window's in-bounds inputs only. Output size ⌊(H + 2P − K)/S⌋ + 1.
+    public func averagePool2d(kernelSize: Int, stride: Int, padding: Int) throws -> Tensor {
+        let operation = "averagePool2d"
+        let (n, c, h, w) = try nchw(operation)
+        guard kernelSize >= 1, stride >= 1, padding >= 0, padding <= kernelSize / 2 else {
+            throw TensorError.invalidArgument(operation: operation, reason: "kernel \(kernelSize), stride \(stride), padding \(padding): need kernel ≥ 1, stride ≥ 1, 0 ≤ padding ≤ kernel/2")
+        }
+        guard h + 2 * padding >= kernelSize, w + 2 * padding >= kernelSize else {
+            throw TensorError.shapeMismatch(operation: operation, reason: "window \(kernelSize) is larger than the padded input \(label)")
+        }
+        let outputHeight = (h + 2 * padding - kernelSize) / stride + 1
+        let outputWidth = (w + 2 * padding - kernelSize) / stride + 1
+        // The clipped window of each output row / column, shared by all planes.
+        func windows(_ outputs: Int, _ extent: Int) -> [Range<Int>] {
+            (0..<outputs).map { o in
+                let start = o * stride - padding
+                return max(0, start)..<min(extent, start + kernelSize)
+            }
+        }
+        let rowWindows = windows(outputHeight, h), columnWindows = windows(outputWidth, w)
+        let x = self
+        let inputPlane = h * w, outputPlane = outputHeight * outputWidth
+        let data = withReadPointer(x.data) { xp in
+            makeFilledArray(n * c * outputPlane) { yp in
+                parallelChunks(n * c) { planes in
+                    for planeIndex in planes {
+                        let source = xp + planeIndex * inputPlane, target = yp + planeIndex * outputPlane
+                        for oy in 0..<outputHeight {
+                            for ox in 0..<outputWidth {
+                                var total: Float = 0
+                                for iy in rowWindows[oy] { for ix in columnWindows[ox] { total += source[iy * w + ix] } }
+                                target[oy * outputWidth + ox] = total / Float(rowWindows[oy].count * columnWindows[ox].count)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
+        Tensor.record(output, inputs: [x]) { y in
+            y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
+                parallelChunks(n * c) { planes in
+                    for planeIndex in planes {
+                        let source = dy + planeIndex * outputPlane, target = dx + planeIndex * inputPlane
+                        for oy in 0..<outputHeight {
+                            for ox in 0..<outputWidth {
+                                let share = source[oy * outputWidth + ox] / Float(rowWindows[oy].count * columnWindows[ox].count)
+                                for iy in rowWindows[oy] { for ix in columnWindows[ox] { target[iy * w + ix] += share } }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+        return output
+    }
+}
+
+/// PyTorch's nearest source index for each output index along one axis.
+func nearestSourceIndices(input: Int, output: Int) -> [Int] {
+    if input == output { return Array(0..<output) }
+    if output == 2 * input { return (0..<output).map { $0 >> 1 } }
+    let scale = Float(input) / Float(output)
+    return (0..<output).map { min(Int((Float($0) * scale).rounded(.down)), input - 1) }
+}
