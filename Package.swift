@@ -62,7 +62,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // MARK: Benchmarks (release only; each prints its bound measured in the same run)
+        // MARK: Benchmarks (release executables, not part of the test suite)
+        .executableTarget(name: "bench-imageio", dependencies: ["ImageIO"], path: "Benchmarks/ImageIO"),
         .executableTarget(name: "bench-statistics", dependencies: ["Statistics", "ImageIO"], path: "Benchmarks/Statistics"),
 
         // MARK: Tests: one target per library target, plus shared helpers

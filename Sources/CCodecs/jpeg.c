@@ -178,10 +178,10 @@ int ccodecs_jpeg_decode_rgb(
 
 int ccodecs_jpeg_encode(
     const uint8_t *pixels, uint32_t width, uint32_t height, int components, int quality,
-    int progressive, ccodecs_buffer *out, ccodecs_status *status) {
+    int progressive, int ycck, ccodecs_buffer *out, ccodecs_status *status) {
     ccodecs_status_reset(status);
     memset(out, 0, sizeof *out);
-    if (components != 1 && components != 3) {
+    if (components != 1 && components != 3 && components != 4) {
         return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "cannot encode %d components", components);
     }
     if (quality < 1 || quality > 100) {
@@ -209,8 +209,9 @@ int ccodecs_jpeg_encode(
     cinfo.image_width = width;
     cinfo.image_height = height;
     cinfo.input_components = components;
-    cinfo.in_color_space = components == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    cinfo.in_color_space = components == 4 ? JCS_CMYK : components == 3 ? JCS_RGB : JCS_GRAYSCALE;
     jpeg_set_defaults(&cinfo);
+    if (components == 4) jpeg_set_colorspace(&cinfo, ycck ? JCS_YCCK : JCS_CMYK);
     jpeg_set_quality(&cinfo, quality, TRUE);
     if (progressive) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);

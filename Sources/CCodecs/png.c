@@ -46,7 +46,12 @@ static void session_flush(png_structp png) { (void)png; }
 
 static png_structp make_reader(png_session *session) {
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, session, session_error, session_warning);
-    if (png) png_set_read_fn(png, session, session_read);
+    if (png) {
+        png_set_read_fn(png, session, session_read);
+        // libpng refuses widths above 1,000,000 by itself; lift that so DecodeLimits alone decides
+        // and an oversized claim is reported as one (.tooLarge), not as corruption.
+        png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    }
     return png;
 }
 

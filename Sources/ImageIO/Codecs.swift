@@ -130,7 +130,7 @@ extension LabelMap {
     /// 256 colours.
     public func encodedPNG(palette: [(UInt8, UInt8, UInt8)]? = nil, compressionLevel: Int = 6) throws -> [UInt8] {
         let colours = palette?.map { RGBColor($0.0, $0.1, $0.2) }
-        if let colours { try checkFits(colours) }
+        if let colours { try checkFits(colours, source: "PNG encoder") }
         return try values.withUnsafeBufferPointer {
             try PNGCodec.encode(
                 $0, width: width, height: height,
@@ -140,12 +140,12 @@ extension LabelMap {
     }
 
     /// Throws unless every value indexes `palette`.
-    func checkFits(_ palette: [RGBColor]) throws {
+    func checkFits(_ palette: [RGBColor], source: String) throws {
         guard (1...256).contains(palette.count) else {
-            throw ImageIOError(source: "PNG encoder", reason: .encodeFailed("a palette needs 1 to 256 colours, got \(palette.count)"))
+            throw ImageIOError(source: source, reason: .encodeFailed("a palette needs 1 to 256 colours, got \(palette.count)"))
         }
         if let index = values.firstIndex(where: { Int($0) >= palette.count }) {
-            throw ImageIOError(source: "PNG encoder", reason: .encodeFailed(
+            throw ImageIOError(source: source, reason: .encodeFailed(
                 "value \(values[index]) at (\(index % width), \(index / width)) has no colour in a palette of \(palette.count)"))
         }
     }

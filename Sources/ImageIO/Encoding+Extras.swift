@@ -32,7 +32,7 @@ extension LabelMap {
     public func encodedTIFF(
         palette: [RGBColor]? = nil, compression: TIFFCompression = .lzw, layout: TIFFLayout = .strips(rowsPerStrip: 16)
     ) throws -> [UInt8] {
-        if let palette { try checkFits(palette) }
+        if let palette { try checkFits(palette, source: "TIFF encoder") }
         let photometric = Int32(palette == nil ? CCODECS_TIFF_MINISBLACK : CCODECS_TIFF_PALETTE)
         return try values.withUnsafeBufferPointer {
             try TIFFEncoder.encode($0, width: width, height: height, photometric: photometric, palette: palette,

@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
+private let systemRead = Glibc.read
 #elseif canImport(Darwin)
 import Darwin
+private let systemRead = Darwin.read
 #endif
 
 /// Whole-file reads and crash-safe writes for image files.
@@ -18,7 +20,7 @@ public enum ImageFile {
         var done = 0
         try bytes.withUnsafeMutableBytes { buffer in
             while done < size {
-                let n = Glibc.read(descriptor, buffer.baseAddress! + done, size - done)
+                let n = systemRead(descriptor, buffer.baseAddress! + done, size - done)
                 if n < 0 && errno == EINTR { continue }
                 guard n >= 0 else { throw failure(path, "cannot read at byte \(done)") }
                 if n == 0 { break }  // the file shrank while being read

@@ -35,16 +35,17 @@ enum JPEGCodec {
         return DecodeWarnings.from(&status)
     }
 
-    /// JPEG bytes of gray (`components` 1) or RGB (3) pixels.
+    /// JPEG bytes of gray (`components` 1), RGB (3) or CMYK (4, optionally stored as YCCK)
+    /// pixels. CMYK is only written by tests, to check the CMYK/YCCK decoders.
     static func encode(
         _ pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, components: Int, quality: Int,
-        progressive: Bool, source: String
+        progressive: Bool, ycck: Bool = false, source: String
     ) throws -> [UInt8] {
         var buffer = ccodecs_buffer()
         var status = ccodecs_status()
         ccodecs_jpeg_encode(
             pixels.baseAddress, UInt32(width), UInt32(height), Int32(components), Int32(clamping: quality),
-            progressive ? 1 : 0, &buffer, &status)
+            progressive ? 1 : 0, ycck ? 1 : 0, &buffer, &status)
         try ShimStatus.check(&status, source: source, encoding: true)
         return ShimStatus.take(&buffer)
     }

@@ -85,46 +85,29 @@ enum Resampler {
         precondition(width >= 0 && height >= 0, "cannot resize to \(width)×\(height)")
         if width == image.width && height == image.height { return image }
         if width == 0 || height == 0 || image.width == 0 || image.height == 0 { return Image(width: width, height: height) }
-        if filter == .nearest {
-            return Image(width: width, height: height, pixels: nearest(
-                image.pixels, width: image.width, height: image.height, channels: 3, toWidth: width, toHeight: height))
-        }
-        // Horizontal pass over only the rows the vertical pass reads.
-        var rows = 0..<image.height
-        var vertical: Coefficients? = nil
-        if height != image.height {
-            let v = coefficients(inputSize: image.height, outputSize: height, filter: filter)
-            rows = v.starts[0]..<(v.starts[height - 1] + v.counts[height - 1])
-            vertical = v
-        }
-        var band: [UInt8]
-        if width != image.width {
-            let h = coefficients(inputSize: image.width, outputSize: width, filter: filter)
-            band = horizontalPass(image.pixels, inputWidth: image.width, rows: rows, coefficients: h, outputWidth: width)
-        } else {
-            band = Array(image.pixels[(rows.lowerBound * width * 3)..<(rows.upperBound * width * 3)])
-        }
-        guard var v = vertical else { return Image(width: width, height: height, pixels: band) }
-        for i in 0..<height { v.starts[i] -= rows.lowerBound }
-        return Image(width: width, height: height, pixels: verticalPass(band, rowLength: width * 3, coefficients: v, outputHeight: height))
+        let resizer = PhotoResizer(
+            fromWidth: image.width, fromHeight: image.height, toWidth: width, toHeight: height, filter: filter)
+        return resizer.resize(image)
     }
 
-    /// Resamples each row of `rows` from `inputWidth` to `outputWidth` RGB pixels.
+    /// Resamples each row of `rows` from `inputWidth` to `outputWidth` RGB pixels into `out`.
     static func horizontalPass(
-        _ pixels: [UInt8], inputWidth: Int, rows: Range<Int>, coefficients c: Coefficients, outputWidth: Int
-    ) -> [UInt8] {
+        _ input: UnsafePointer<UInt8>, inputWidth: Int, rows: Range<Int>, coefficients c: Coefficients,
+        outputWidth: Int, into out: UnsafeMutablePointer<UInt8>
+    ) {
         let half: Int32 = 1 << (precisionBits - 1)
-        return [UInt8](unsafeUninitializedCapacity: rows.count * outputWidth * 3) { out, initialized in
-            pixels.withUnsafeBufferPointer { input in
-                c.weights.withUnsafeBufferPointer { weights in
-                    for (row, y) in rows.enumerated() {
-                        let source = input.baseAddress! + y * inputWidth * 3
-                        let target = out.baseAddress! + row * outputWidth * 3
+        let kernelSize = c.kernelSize
+        c.weights.withUnsafeBufferPointer { weights in
+            c.starts.withUnsafeBufferPointer { starts in
+                c.counts.withUnsafeBufferPointer { counts in
+                    for row in 0..<rows.count {
+                        let source = input + (rows.lowerBound + row) * inputWidth * 3
+                        let target = out + row * outputWidth * 3
                         for x in 0..<outputWidth {
                             var r = half, g = half, b = half
-                            let k = weights.baseAddress! + x * c.kernelSize
-                            var p = source + c.starts[x] * 3
-                            for j in 0..<c.counts[x] {
+                            let k = weights.baseAddress! + x * kernelSize
+                            var p = source + starts[x] * 3
+                            for j in 0..<counts[x] {
                                 let w = k[j]
                                 r &+= Int32(p[0]) &* w
                                 g &+= Int32(p[1]) &* w
@@ -138,31 +121,25 @@ enum Resampler {
                     }
                 }
             }
-            initialized = rows.count * outputWidth * 3
         }
     }
 
     /// Resamples columns: each output row is a weighted sum of whole input rows, accumulated
-    /// row by row so the inner loop runs over contiguous bytes.
-    static func verticalPass(_ band: [UInt8], rowLength: Int, coefficients c: Coefficients, outputHeight: Int) -> [UInt8] {
+    /// row by row so the inner loop runs over contiguous bytes. `sums` holds `rowLength` values.
+    static func verticalPass(
+        _ band: UnsafePointer<UInt8>, rowLength: Int, coefficients c: Coefficients, firstRow: Int, outputHeight: Int,
+        sums: UnsafeMutablePointer<Int32>, into out: UnsafeMutablePointer<UInt8>
+    ) {
         let half: Int32 = 1 << (precisionBits - 1)
-        var sums = [Int32](repeating: 0, count: rowLength)
-        return [UInt8](unsafeUninitializedCapacity: outputHeight * rowLength) { out, initialized in
-            band.withUnsafeBufferPointer { input in
-                sums.withUnsafeMutableBufferPointer { acc in
-                    for y in 0..<outputHeight {
-                        for i in 0..<rowLength { acc[i] = half }
-                        for j in 0..<c.counts[y] {
-                            let w = c.weights[y * c.kernelSize + j]
-                            let source = input.baseAddress! + (c.starts[y] + j) * rowLength
-                            for i in 0..<rowLength { acc[i] &+= Int32(source[i]) &* w }
-                        }
-                        let target = out.baseAddress! + y * rowLength
-                        for i in 0..<rowLength { target[i] = clip8(acc[i]) }
-                    }
-                }
+        for y in 0..<outputHeight {
+            sums.update(repeating: half, count: rowLength)
+            for j in 0..<c.counts[y] {
+                let w = c.weights[y * c.kernelSize + j]
+                let source = band + (c.starts[y] - firstRow + j) * rowLength
+                for i in 0..<rowLength { sums[i] &+= Int32(source[i]) &* w }
             }
-            initialized = outputHeight * rowLength
+            let target = out + y * rowLength
+            for i in 0..<rowLength { target[i] = clip8(sums[i]) }
         }
     }
 
@@ -206,5 +183,93 @@ enum Resampler {
         if width == 0 || height == 0 || map.width == 0 || map.height == 0 { return LabelMap(width: width, height: height) }
         return LabelMap(width: width, height: height, values: nearest(
             map.values, width: map.width, height: map.height, channels: 1, toWidth: width, toHeight: height))
+    }
+}
+
+/// A reusable photo resizer for one source size and one target size: the weights are computed
+/// once and the intermediate buffers allocated once, so resizing many same-sized photos (every
+/// DeepFashion photo is 750×1101) allocates nothing but the result. Not thread-safe: use one
+/// per worker thread.
+public final class PhotoResizer {
+    public let sourceWidth: Int
+    public let sourceHeight: Int
+    public let width: Int
+    public let height: Int
+    public let filter: ResizeFilter
+    private let horizontal: Resampler.Coefficients?
+    private let vertical: Resampler.Coefficients?
+    /// Rows of the source the vertical pass reads (all of them when only the width changes).
+    private let rows: Range<Int>
+    private let band: UnsafeMutableBufferPointer<UInt8>
+    private let sums: UnsafeMutableBufferPointer<Int32>
+
+    /// Prepares resizing `fromWidth × fromHeight` photos to `toWidth × toHeight` (all > 0).
+    public init(fromWidth: Int, fromHeight: Int, toWidth: Int, toHeight: Int, filter: ResizeFilter = .bicubic) {
+        precondition(fromWidth > 0 && fromHeight > 0 && toWidth > 0 && toHeight > 0,
+                     "cannot resize \(fromWidth)×\(fromHeight) to \(toWidth)×\(toHeight)")
+        sourceWidth = fromWidth
+        sourceHeight = fromHeight
+        width = toWidth
+        height = toHeight
+        self.filter = filter
+        let resamples = filter != .nearest
+        horizontal = resamples && toWidth != fromWidth
+            ? Resampler.coefficients(inputSize: fromWidth, outputSize: toWidth, filter: filter) : nil
+        let vertical = resamples && toHeight != fromHeight
+            ? Resampler.coefficients(inputSize: fromHeight, outputSize: toHeight, filter: filter) : nil
+        self.vertical = vertical
+        if let vertical {
+            rows = vertical.starts[0]..<(vertical.starts[toHeight - 1] + vertical.counts[toHeight - 1])
+        } else {
+            rows = 0..<fromHeight
+        }
+        band = .allocate(capacity: horizontal != nil && vertical != nil ? rows.count * toWidth * 3 : 0)
+        sums = .allocate(capacity: vertical != nil ? toWidth * 3 : 0)
+    }
+
+    deinit {
+        band.deallocate()
+        sums.deallocate()
+    }
+
+    /// `image` resized; it must be `sourceWidth × sourceHeight`.
+    public func resize(_ image: Image) -> Image {
+        let pixels = [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
+            resize(image, into: out)
+            count = width * height * 3
+        }
+        return Image(width: width, height: height, pixels: pixels)
+    }
+
+    /// Writes `image` resized into `out` of exactly `width * height * 3` bytes.
+    public func resize(_ image: Image, into out: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(image.width == sourceWidth && image.height == sourceHeight,
+                     "resizer for \(sourceWidth)×\(sourceHeight) given \(image.width)×\(image.height)")
+        precondition(out.count == width * height * 3, "output of \(out.count) bytes for \(width)×\(height) RGB")
+        image.pixels.withUnsafeBufferPointer { input in
+            let source = input.baseAddress!
+            let target = out.baseAddress!
+            if filter == .nearest {
+                let resized = Resampler.nearest(image.pixels, width: sourceWidth, height: sourceHeight, channels: 3,
+                                                toWidth: width, toHeight: height)
+                _ = out.initialize(from: resized)
+                return
+            }
+            switch (horizontal, vertical) {
+            case let (h?, v?):
+                Resampler.horizontalPass(source, inputWidth: sourceWidth, rows: rows, coefficients: h,
+                                         outputWidth: width, into: band.baseAddress!)
+                Resampler.verticalPass(band.baseAddress!, rowLength: width * 3, coefficients: v, firstRow: rows.lowerBound,
+                                       outputHeight: height, sums: sums.baseAddress!, into: target)
+            case let (h?, nil):
+                Resampler.horizontalPass(source, inputWidth: sourceWidth, rows: rows, coefficients: h,
+                                         outputWidth: width, into: target)
+            case let (nil, v?):
+                Resampler.verticalPass(source, rowLength: width * 3, coefficients: v, firstRow: 0,
+                                       outputHeight: height, sums: sums.baseAddress!, into: target)
+            case (nil, nil):
+                target.update(from: source, count: width * height * 3)
+            }
+        }
     }
 }

@@ -114,6 +114,23 @@ final class PNGSuiteTests: XCTestCase {
         }
     }
 
+    /// Adam7-interlaced files decode to the same pixels as their non-interlaced twins.
+    func testInterlacedFilesEqualTheirTwins() throws {
+        let folder = try conformanceFolder("png-interlaced")
+        for (plain, interlaced) in [("gray-gradient.png", "gray-gradient.interlaced.png"), ("benchRGB.png", "benchRGB-interlace.png")] {
+            let a = try fileBytes(folder.appendingPathComponent(plain))
+            let b = try fileBytes(folder.appendingPathComponent(interlaced))
+            XCTAssertFalse(try probe(a).isInterlaced, plain)
+            XCTAssertTrue(try probe(b).isInterlaced, interlaced)
+            XCTAssertEqual(try decodeImage(a, source: plain), try decodeImage(b, source: interlaced), interlaced)
+        }
+        // As a label map the interlaced low-depth file keeps raw values: gray / (255 / (2^depth - 1)).
+        let gray = try fileBytes(folder.appendingPathComponent("gray-gradient.interlaced.png"))
+        let scale = UInt8(255 / ((1 << (try probe(gray).bitsPerSample)) - 1))
+        let photo = try decodeImage(gray)
+        XCTAssertEqual(try decodeLabels(gray).values.map { $0 * scale }, stride(from: 0, to: photo.pixels.count, by: 3).map { photo.pixels[$0] })
+    }
+
     func testSixteenBitGrayLabelsBelow256AreKept() throws {
         let rows: [[UInt8]] = [[0, 5, 0, 19, 0, 255], [0, 0, 0, 7, 0, 1]]
         let bytes = PNGBuilder.png(width: 3, height: 2, bitDepth: 16, colorType: 0, rows: rows)
@@ -134,6 +151,12 @@ final class PNGSuiteTests: XCTestCase {
                 width: 100_000, height: 100_000, limit: 100_000_000)))
         }
         XCTAssertThrowsError(try decodeLabels(claim, source: "claim.png"))
+        // Wider than libpng's own 1,000,000-pixel row limit: still reported as too large.
+        let wide = PNGBuilder.png(width: 3_000_000, height: 1_000, bitDepth: 8, colorType: 0, rows: [[0]])
+        XCTAssertThrowsError(try decodeLabels(wide, source: "wide.png")) { error in
+            XCTAssertEqual(error as? ImageIOError, ImageIOError(source: "wide.png", reason: .tooLarge(
+                width: 3_000_000, height: 1_000, limit: 100_000_000)))
+        }
         let small = try patternImage(width: 20, height: 10).encodedPNG()
         XCTAssertThrowsError(try decodeImage(small, source: "s.png", limits: DecodeLimits(maxPixels: 199))) { error in
             XCTAssertEqual(error as? ImageIOError, ImageIOError(source: "s.png", reason: .tooLarge(width: 20, height: 10, limit: 199)))

@@ -28,6 +28,19 @@ final class ResizeTests: XCTestCase {
         XCTAssertEqual(fnv1a(source.resized(width: 256, height: 256, filter: .nearest).pixels), 0x6aa7_c721_8dd8_fcb4)
     }
 
+    /// The reusable resizer (one per worker) gives the same bytes as `resized`, call after call.
+    func testReusedResizerMatchesOneShotResize() {
+        let source = patternImage(width: 75, height: 110)
+        for filter in ResizeFilter.allCases {
+            let resizer = PhotoResizer(fromWidth: 75, fromHeight: 110, toWidth: 26, toHeight: 26, filter: filter)
+            let expected = source.resized(width: 26, height: 26, filter: filter)
+            XCTAssertEqual(resizer.resize(source), expected, "\(filter)")
+            XCTAssertEqual(resizer.resize(source), expected, "\(filter), second call")
+            let widthOnly = PhotoResizer(fromWidth: 75, fromHeight: 110, toWidth: 30, toHeight: 110, filter: filter)
+            XCTAssertEqual(widthOnly.resize(source), source.resized(width: 30, height: 110, filter: filter), "\(filter)")
+        }
+    }
+
     func testLabelNearestMatchesPIL() {
         func labels(_ width: Int, _ height: Int) -> LabelMap {
             let photo = patternImage(width: width, height: height)

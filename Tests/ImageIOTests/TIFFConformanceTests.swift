@@ -39,6 +39,13 @@ final class TIFFConformanceTests: XCTestCase {
         XCTAssertEqual(try ImageInfo(contentsOfFile: paletted).colorModel, .palette)
         XCTAssertNoThrow(try LabelMap(contentsOfFile: paletted))
         XCTAssertThrowsError(try LabelMap(contentsOfFile: folder.appendingPathComponent("video-001.tiff").path), "RGB is not a label map")
+        // 16-bit gray holding values above 255: a photo, never a label map.
+        let wide = folder.appendingPathComponent("video-001-gray-16bit.tiff").path
+        XCTAssertEqual(try ImageInfo(contentsOfFile: wide).bitsPerSample, 16)
+        XCTAssertLessThan(difference(try Image(contentsOfFile: wide).pixels, photo.pixels).mean, 1)
+        XCTAssertThrowsError(try LabelMap(contentsOfFile: wide)) { error in
+            guard case .unsupported? = (error as? ImageIOError)?.reason else { return XCTFail("\(error)") }
+        }
     }
 
     /// A small TIFF whose directory claims 60000×60000 is refused from the header alone.

@@ -41,12 +41,13 @@ int ccodecs_jpeg_decode_rgb(
     const uint8_t *data, size_t size, uint32_t width, uint32_t height,
     uint8_t *out, size_t out_capacity, ccodecs_status *status);
 
-/// Encodes 8-bit `pixels` with `components` 1 (gray) or 3 (RGB) bytes per pixel as a baseline
-/// JPEG at `quality` 1...100 (4:2:0 chroma subsampling for RGB, libjpeg's default). On success
+/// Encodes 8-bit `pixels` with `components` 1 (gray), 3 (RGB) or 4 (CMYK, stored as given, with
+/// libjpeg's Adobe marker) bytes per pixel as a JPEG at `quality` 1...100 (4:2:0 chroma
+/// subsampling for RGB, libjpeg's default). For CMYK, `ycck` 1 stores it as YCCK. On success
 /// `out` holds the file; free it with `ccodecs_buffer_free`.
 int ccodecs_jpeg_encode(
     const uint8_t *pixels, uint32_t width, uint32_t height, int components, int quality,
-    int progressive, ccodecs_buffer *out, ccodecs_status *status);
+    int progressive, int ycck, ccodecs_buffer *out, ccodecs_status *status);
 
 /// The libjpeg API version compiled against, e.g. 62.
 int ccodecs_jpeg_library_version(void);
