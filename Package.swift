@@ -66,6 +66,10 @@ let package = Package(
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageIO", "_TestSupport"]),
+
+        // MARK: Benchmarks (release only, not part of the test suite)
+        .executableTarget(name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO"], path: "Benchmarks/Pipeline"),
     ],
     swiftLanguageModes: [.v5]
 )

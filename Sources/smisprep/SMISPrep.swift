@@ -13,6 +13,6 @@ struct SMISPrep: ParsableCommand {
             pack into checksummed shards.
             """,
         version: ToolVersion.string,
-        subcommands: []
+        subcommands: [DeepFashionCommand.self, RunCommand.self, MergeCommand.self, SynthCommand.self]
     )
 }
