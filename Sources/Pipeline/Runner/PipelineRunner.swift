@@ -25,6 +25,37 @@ public struct RunOptions: Sendable {
     }
 }
 
+/// How the runner turns files into pixels and pixels into bytes. ImageIO's codecs by default;
+/// tests substitute a trivial format to exercise the runner on its own.
+public struct SampleCodecs: Sendable {
+    public var decodePhoto: @Sendable (_ path: String) throws -> Image
+    public var decodeLabel: @Sendable (_ path: String) throws -> LabelMap
+    public var encodePhoto: @Sendable (_ photo: Image, _ quality: Int) throws -> [UInt8]
+    public var encodeLabel: @Sendable (_ label: LabelMap, _ compressionLevel: Int) throws -> [UInt8]
+    /// Lossless encoding of per-class crops (`--write-split`).
+    public var encodeCrop: @Sendable (_ crop: Image) throws -> [UInt8]
+
+    public init(
+        decodePhoto: @escaping @Sendable (String) throws -> Image, decodeLabel: @escaping @Sendable (String) throws -> LabelMap,
+        encodePhoto: @escaping @Sendable (Image, Int) throws -> [UInt8], encodeLabel: @escaping @Sendable (LabelMap, Int) throws -> [UInt8],
+        encodeCrop: @escaping @Sendable (Image) throws -> [UInt8]
+    ) {
+        self.decodePhoto = decodePhoto
+        self.decodeLabel = decodeLabel
+        self.encodePhoto = encodePhoto
+        self.encodeLabel = encodeLabel
+        self.encodeCrop = encodeCrop
+    }
+
+    /// JPEG photos, grayscale PNG labels, PNG crops, through ImageIO.
+    public static let imageIO = SampleCodecs(
+        decodePhoto: { try Image(contentsOfFile: $0) },
+        decodeLabel: { try LabelMap(contentsOfFile: $0) },
+        encodePhoto: { try $0.encodedJPEG(quality: $1) },
+        encodeLabel: { try $0.encodedPNG(compressionLevel: $1) },
+        encodeCrop: { try $0.encodedPNG(compressionLevel: 1) })
+}
+
 /// Where a run stands, reported to the front end after every sample (from worker threads,
 /// one call at a time). The front end decides how often to draw it.
 public struct RunProgress: Sendable {
@@ -86,8 +117,11 @@ public final class PipelineRunner: @unchecked Sendable {
     public var observer: (@Sendable (PreparedSample) -> Void)?
     /// Called after every sample, serialised.
     public var progress: (@Sendable (RunProgress) -> Void)?
+    /// File formats; ImageIO unless a test substitutes its own.
+    public var codecs: SampleCodecs = .imageIO
 
     private let lock = NSLock()
+    private let progressLock = NSLock()
     private var cancelled = false
     private var firstFatalError: Error?
     private var state = RunProgress(total: 0, resumed: 0, processed: 0, kept: 0, dropped: 0, elapsed: 0, finished: false)
@@ -107,6 +141,16 @@ public final class PipelineRunner: @unchecked Sendable {
         let queue = activeQueue
         lock.unlock()
         queue?.close(discardingPending: true)
+    }
+
+    /// Hands a snapshot to the progress callback, one call at a time and outside the state
+    /// lock, so the callback may call `cancel()`. Snapshots are taken in order under the
+    /// state lock, but two threads may deliver theirs in swapped order; `finished` comes last.
+    private func deliver(_ snapshot: RunProgress) {
+        guard let progress else { return }
+        progressLock.lock()
+        progress(snapshot)
+        progressLock.unlock()
     }
 
     /// Records the first error that makes going on pointless (a full disk) and stops the run.
@@ -210,7 +254,7 @@ public final class PipelineRunner: @unchecked Sendable {
         state.elapsed = Date().timeIntervalSince(started)
         let finalState = state
         lock.unlock()
-        progress?(finalState)
+        deliver(finalState)
         if let fatal { throw PipelineRunError.writeFailed(String(describing: fatal)) }
         if wasCancelled { throw PipelineRunError.cancelled(processed: finalState.processed) }
 
@@ -248,8 +292,8 @@ public final class PipelineRunner: @unchecked Sendable {
         if entry.split != nil { state.kept += 1 } else { state.dropped += 1 }
         state.elapsed = Date().timeIntervalSince(started)
         let snapshot = state
-        progress?(snapshot)
         lock.unlock()
+        deliver(snapshot)
     }
 
     /// Nil when the sample was kept and written; the drop reason otherwise. A write failure is
@@ -261,10 +305,10 @@ public final class PipelineRunner: @unchecked Sendable {
         guard preparation.partitioner.split(forStem: job.stem) != nil else { return .notInPartitionList }
         let photo: Image
         let label: LabelMap
-        do { photo = try Image(contentsOfFile: images + "/" + job.photo) } catch {
+        do { photo = try codecs.decodePhoto(images + "/" + job.photo) } catch {
             return .undecodable(file: job.photo, message: Self.message(of: error))
         }
-        do { label = try LabelMap(contentsOfFile: labels + "/" + job.label) } catch {
+        do { label = try codecs.decodeLabel(labels + "/" + job.label) } catch {
             return .undecodable(file: job.label, message: Self.message(of: error))
         }
         switch preparation.prepare(stem: job.stem, photo: photo, label: label) {
@@ -288,8 +332,8 @@ public final class PipelineRunner: @unchecked Sendable {
 
     private func write(_ sample: PreparedSample, to output: String) throws {
         if configuration.outputs.prepared {
-            let photoBytes = try sample.photo.encodedJPEG(quality: configuration.outputs.photoQuality)
-            let labelBytes = try sample.label.encodedPNG(compressionLevel: options.labelCompressionLevel)
+            let photoBytes = try codecs.encodePhoto(sample.photo, configuration.outputs.photoQuality)
+            let labelBytes = try codecs.encodeLabel(sample.label, options.labelCompressionLevel)
             try AtomicFile.write(photoBytes, to: output + "/" + PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split), durable: options.durable)
             try AtomicFile.write(labelBytes, to: output + "/" + PreparedLayout.labelPath(flatStem: sample.flatStem, split: sample.split), durable: options.durable)
         }
@@ -298,7 +342,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 guard let crop = ClassSplit.maskedCrop(photo: sample.photo, label: sample.label, part: part) else { continue }
                 let name = configuration.classTable.names[part.classID]
                 let path = PreparedLayout.splitPartPath(flatStem: sample.flatStem, classID: part.classID, className: name)
-                try AtomicFile.write(try crop.encodedPNG(compressionLevel: 1), to: output + "/" + path, durable: options.durable)
+                try AtomicFile.write(try codecs.encodeCrop(crop), to: output + "/" + path, durable: options.durable)
             }
         }
     }
