@@ -62,6 +62,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // MARK: Benchmarks (release executables, not part of the test suite)
+        .executableTarget(name: "bench-imageio", dependencies: ["ImageIO"], path: "Benchmarks/ImageIO"),
+
         // MARK: Tests: one target per library target, plus shared helpers
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "_TestSupport"]),

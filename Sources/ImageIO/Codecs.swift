@@ -1,5 +1,8 @@
-// API CONTRACT (skeleton). The signatures below are what the other targets code against; the
-// bodies arrive with the codec work (issue 2). Until then every call throws `.unsupported`.
+import CCodecs
+
+// API CONTRACT: the signatures in this file are what the other targets code against. The
+// bodies delegate to the per-format files (PNG.swift, JPEG.swift, TIFF.swift), the shared
+// decode steps (Decoding.swift) and Resize.swift.
 
 /// Container formats the toolkit reads, recognised by their leading bytes, never by extension.
 public enum ImageFormat: String, Sendable, CaseIterable {
@@ -21,23 +24,31 @@ public struct DecodeLimits: Sendable, Equatable {
     /// Largest accepted width × height. Default 100 million pixels (a 1 kB JPEG can claim
     /// 64250×64250, 4.1 billion).
     public var maxPixels: Int
-    public init(maxPixels: Int = 100_000_000) { self.maxPixels = maxPixels }
+    /// When true, a file the codec could only decode with warnings (libjpeg's "Corrupt JPEG
+    /// data", libpng's dropped chunks) throws `.corrupt` instead of returning the pixels. A
+    /// truncated JPEG always throws, whatever this says.
+    public var treatWarningsAsErrors: Bool
+    public init(maxPixels: Int = 100_000_000, treatWarningsAsErrors: Bool = false) {
+        self.maxPixels = maxPixels
+        self.treatWarningsAsErrors = treatWarningsAsErrors
+    }
     public static let `default` = DecodeLimits()
-}
-
-private func notYet(_ source: String) -> ImageIOError {
-    ImageIOError(source: source, reason: .unsupported("codecs not implemented yet"))
 }
 
 extension Image {
     /// Decodes a PNG, JPEG or TIFF photo into RGB. `source` names the data in errors.
+    ///
+    /// Palette and gray files are expanded to RGB, alpha is dropped (not composited), 16-bit
+    /// samples keep their high byte, CMYK/YCCK JPEGs are converted. The declared size is
+    /// checked against `limits` before the pixel buffer is allocated (`.tooLarge`).
     public init(decoding bytes: UnsafeRawBufferPointer, source: String, limits: DecodeLimits = .default) throws {
-        throw notYet(source)
+        self = try Image.decodeReportingWarnings(bytes, source: source, limits: limits).image
     }
 
     /// Reads and decodes a photo file.
     public init(contentsOfFile path: String, limits: DecodeLimits = .default) throws {
-        throw notYet(path)
+        let bytes = try ImageFile.read(path)
+        self = try bytes.withUnsafeBytes { try Image(decoding: $0, source: path, limits: limits) }
     }
 
     /// Decodes into caller-owned storage of exactly `width * height * 3` bytes, for readers that
@@ -46,27 +57,55 @@ extension Image {
         _ bytes: UnsafeRawBufferPointer, source: String, into pixels: UnsafeMutableBufferPointer<UInt8>,
         width: Int, height: Int, limits: DecodeLimits = .default
     ) throws {
-        throw notYet(source)
+        precondition(pixels.count == width * height * 3, "buffer of \(pixels.count) bytes for \(width)×\(height) RGB")
+        let info = try ImageInfo(probing: bytes, source: source)
+        guard info.width == width, info.height == height else {
+            throw ImageIOError(source: source, reason: .sizeMismatch(
+                expectedWidth: width, expectedHeight: height, width: info.width, height: info.height))
+        }
+        try info.check(limits, source: source)
+        let warnings = try PhotoDecoding.decodeRGB(bytes, source: source, info: info, into: UnsafeMutableRawBufferPointer(pixels))
+        try PhotoDecoding.enforce(warnings, limits: limits, source: source)
     }
 
     /// PNG bytes of this image (RGB, 8-bit). `compressionLevel` is zlib's 0...9.
-    public func encodedPNG(compressionLevel: Int = 6) throws -> [UInt8] { throw notYet("PNG encoder") }
+    public func encodedPNG(compressionLevel: Int = 6) throws -> [UInt8] {
+        try pixels.withUnsafeBufferPointer {
+            try PNGCodec.encode($0, width: width, height: height, colorType: Int32(CCODECS_PNG_RGB),
+                                palette: nil, compressionLevel: compressionLevel, source: "PNG encoder")
+        }
+    }
 
     /// JPEG bytes of this image. `quality` is 1...100.
-    public func encodedJPEG(quality: Int = 95) throws -> [UInt8] { throw notYet("JPEG encoder") }
+    public func encodedJPEG(quality: Int = 95) throws -> [UInt8] {
+        try pixels.withUnsafeBufferPointer {
+            try JPEGCodec.encode($0, width: width, height: height, components: 3, quality: quality,
+                                 progressive: false, source: "JPEG encoder")
+        }
+    }
 }
 
 extension LabelMap {
     /// Decodes a label map: the palette index of a palette PNG, the gray value of a grayscale
     /// PNG/TIFF (16-bit keeps values below 256 exactly and rejects larger ones). Colour images
     /// are refused, since a colour is not a class id.
+    ///
+    /// Indices are never rescaled: a 4-bit palette or gray file gives values 0...15. JPEG is
+    /// refused too (lossy compression changes ids at edges).
     public init(decoding bytes: UnsafeRawBufferPointer, source: String, limits: DecodeLimits = .default) throws {
-        throw notYet(source)
+        let info = try ImageInfo(probing: bytes, source: source)
+        try info.check(limits, source: source)
+        var values = [UInt8](repeating: 0, count: info.pixelCount)
+        try values.withUnsafeMutableBufferPointer {
+            try LabelDecoding.decode(bytes, source: source, info: info, into: $0, limits: limits)
+        }
+        self.init(width: info.width, height: info.height, values: values)
     }
 
     /// Reads and decodes a label map file.
     public init(contentsOfFile path: String, limits: DecodeLimits = .default) throws {
-        throw notYet(path)
+        let bytes = try ImageFile.read(path)
+        self = try bytes.withUnsafeBytes { try LabelMap(decoding: $0, source: path, limits: limits) }
     }
 
     /// Decodes into caller-owned storage of exactly `width * height` bytes.
@@ -74,13 +113,41 @@ extension LabelMap {
         _ bytes: UnsafeRawBufferPointer, source: String, into values: UnsafeMutableBufferPointer<UInt8>,
         width: Int, height: Int, limits: DecodeLimits = .default
     ) throws {
-        throw notYet(source)
+        precondition(values.count == width * height, "buffer of \(values.count) bytes for a \(width)×\(height) label map")
+        let info = try ImageInfo(probing: bytes, source: source)
+        guard info.width == width, info.height == height else {
+            throw ImageIOError(source: source, reason: .sizeMismatch(
+                expectedWidth: width, expectedHeight: height, width: info.width, height: info.height))
+        }
+        try info.check(limits, source: source)
+        try LabelDecoding.decode(bytes, source: source, info: info, into: values, limits: limits)
     }
 
     /// PNG bytes: a palette PNG when `palette` is given (colours for ids 0..<palette.count),
     /// otherwise 8-bit grayscale.
+    ///
+    /// Throws `.encodeFailed` when a value has no palette entry, or the palette has more than
+    /// 256 colours.
     public func encodedPNG(palette: [(UInt8, UInt8, UInt8)]? = nil, compressionLevel: Int = 6) throws -> [UInt8] {
-        throw notYet("PNG encoder")
+        let colours = palette?.map { RGBColor($0.0, $0.1, $0.2) }
+        if let colours { try checkFits(colours, source: "PNG encoder") }
+        return try values.withUnsafeBufferPointer {
+            try PNGCodec.encode(
+                $0, width: width, height: height,
+                colorType: Int32(colours == nil ? CCODECS_PNG_GRAY : CCODECS_PNG_PALETTE),
+                palette: colours, compressionLevel: compressionLevel, source: "PNG encoder")
+        }
+    }
+
+    /// Throws unless every value indexes `palette`.
+    func checkFits(_ palette: [RGBColor], source: String) throws {
+        guard (1...256).contains(palette.count) else {
+            throw ImageIOError(source: source, reason: .encodeFailed("a palette needs 1 to 256 colours, got \(palette.count)"))
+        }
+        if let index = values.firstIndex(where: { Int($0) >= palette.count }) {
+            throw ImageIOError(source: source, reason: .encodeFailed(
+                "value \(values[index]) at (\(index % width), \(index / width)) has no colour in a palette of \(palette.count)"))
+        }
     }
 }
 
@@ -92,14 +159,21 @@ public enum ResizeFilter: String, Sendable, CaseIterable {
 extension Image {
     /// This photo resampled to `width × height` (bicubic by default, as PIL's BICUBIC which the
     /// reference uses).
+    ///
+    /// Bilinear and bicubic follow PIL's `Image.resize` exactly: separable, horizontal pass
+    /// first, kernel support widened by the scale when shrinking (antialiasing), 22-bit fixed
+    /// point weights, each pass rounded to 8 bits. Nearest picks source index
+    /// floor((i + 0.5) · source / target), as PIL's NEAREST. A size of 0 gives an empty image.
     public func resized(width: Int, height: Int, filter: ResizeFilter = .bicubic) -> Image {
-        fatalError("resize not implemented yet")
+        Resampler.resize(self, width: width, height: height, filter: filter)
     }
 }
 
 extension LabelMap {
     /// This label map resampled to `width × height` by nearest neighbour (class ids never blend).
+    ///
+    /// Source index floor((i + 0.5) · source / target) on each axis, as PIL's NEAREST.
     public func resized(width: Int, height: Int) -> LabelMap {
-        fatalError("resize not implemented yet")
+        Resampler.resizeNearest(self, width: width, height: height)
     }
 }

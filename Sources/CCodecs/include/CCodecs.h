@@ -1,3 +1,6 @@
-// Placeholder: the codec shims land with the image I/O work (issue 2).
+// Umbrella header of the codec shims: one header per codec, all functions prefixed `ccodecs_`.
 #pragma once
-int ccodecs_placeholder(void);
+#include "ccodecs_common.h"
+#include "ccodecs_png.h"
+#include "ccodecs_jpeg.h"
+#include "ccodecs_tiff.h"

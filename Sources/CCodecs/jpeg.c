@@ -1,0 +1,229 @@
+// libjpeg shim. The error manager is extended with a jmp_buf and the caller's status; its
+// error_exit longjmps back into the function that owns the decompressor.
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+#include <jerror.h>
+#include "internal.h"
+#include "include/ccodecs_jpeg.h"
+
+typedef struct jpeg_session {
+    struct jpeg_error_mgr manager;  // first, so a j_common_ptr's err can be cast back
+    jmp_buf escape;
+    ccodecs_status *status;
+    int truncated;
+    uint8_t *scratch;               // CMYK row; freed on every exit path
+} jpeg_session;
+
+/// A destination manager appending to a ccodecs_buffer in chunks, so the output has one owner
+/// (jpeg_mem_dest reallocates behind the caller's back, which makes clean-up after an error
+/// unsafe).
+typedef struct buffer_destination {
+    struct jpeg_destination_mgr manager;
+    ccodecs_buffer *output;
+    JOCTET chunk[16384];
+} buffer_destination;
+
+static void destination_init(j_compress_ptr cinfo) {
+    buffer_destination *destination = (buffer_destination *)cinfo->dest;
+    destination->manager.next_output_byte = destination->chunk;
+    destination->manager.free_in_buffer = sizeof destination->chunk;
+}
+
+static boolean destination_empty(j_compress_ptr cinfo) {
+    buffer_destination *destination = (buffer_destination *)cinfo->dest;
+    if (!ccodecs_buffer_append(destination->output, destination->chunk, sizeof destination->chunk)) {
+        ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 0);
+    }
+    destination_init(cinfo);
+    return TRUE;
+}
+
+static void destination_term(j_compress_ptr cinfo) {
+    buffer_destination *destination = (buffer_destination *)cinfo->dest;
+    size_t used = sizeof destination->chunk - destination->manager.free_in_buffer;
+    if (!ccodecs_buffer_append(destination->output, destination->chunk, used)) {
+        ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 0);
+    }
+}
+
+static void session_error_exit(j_common_ptr cinfo) {
+    jpeg_session *session = (jpeg_session *)cinfo->err;
+    char text[JMSG_LENGTH_MAX];
+    cinfo->err->format_message(cinfo, text);
+    ccodecs_status_fail(session->status, CCODECS_CORRUPT, "%s", text);
+    longjmp(session->escape, 1);
+}
+
+static void session_emit_message(j_common_ptr cinfo, int level) {
+    if (level >= 0) return;  // trace messages
+    jpeg_session *session = (jpeg_session *)cinfo->err;
+    char text[JMSG_LENGTH_MAX];
+    cinfo->err->format_message(cinfo, text);
+    ccodecs_status_warn(session->status, text);
+    cinfo->err->num_warnings++;
+    if (cinfo->err->msg_code == JWRN_JPEG_EOF) session->truncated = 1;
+}
+
+static void session_output_message(j_common_ptr cinfo) { (void)cinfo; }
+
+static void install_errors(jpeg_session *session, ccodecs_status *status) {
+    memset(session, 0, sizeof *session);
+    jpeg_std_error(&session->manager);
+    session->manager.error_exit = session_error_exit;
+    session->manager.emit_message = session_emit_message;
+    session->manager.output_message = session_output_message;
+    session->status = status;
+}
+
+static void fill_info(struct jpeg_decompress_struct *cinfo, const jpeg_session *session, ccodecs_jpeg_info *info) {
+    (void)session;
+    memset(info, 0, sizeof *info);
+    info->width = cinfo->image_width;
+    info->height = cinfo->image_height;
+    info->components = cinfo->num_components;
+    info->color_space = cinfo->jpeg_color_space;
+    info->progressive = cinfo->progressive_mode;
+    info->adobe_marker = cinfo->saw_Adobe_marker;
+}
+
+int ccodecs_jpeg_probe(const uint8_t *data, size_t size, ccodecs_jpeg_info *info, ccodecs_status *status) {
+    ccodecs_status_reset(status);
+    jpeg_session session;
+    struct jpeg_decompress_struct cinfo;
+    install_errors(&session, status);
+    memset(&cinfo, 0, sizeof cinfo);  // so clean-up after a failed create sees no allocator
+    cinfo.err = &session.manager;
+    if (setjmp(session.escape)) {
+        jpeg_destroy_decompress(&cinfo);
+        return status->code;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    fill_info(&cinfo, &session, info);
+    jpeg_destroy_decompress(&cinfo);
+    if (session.truncated) return ccodecs_status_fail(status, CCODECS_TRUNCATED, "file ends inside the header");
+    return CCODECS_OK;
+}
+
+static inline uint8_t multiply_255(unsigned a, unsigned b) {
+    unsigned t = a * b + 128;
+    return (uint8_t)((t + (t >> 8)) >> 8);
+}
+
+/// CMYK (as stored, possibly Adobe-inverted) to RGB: R = (255 - C)(255 - K) / 255.
+static void cmyk_row_to_rgb(const uint8_t *cmyk, uint8_t *rgb, uint32_t width, int inverted) {
+    for (uint32_t x = 0; x < width; x++, cmyk += 4, rgb += 3) {
+        unsigned c = cmyk[0], m = cmyk[1], y = cmyk[2], k = cmyk[3];
+        if (!inverted) { c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k; }
+        rgb[0] = multiply_255(c, k);
+        rgb[1] = multiply_255(m, k);
+        rgb[2] = multiply_255(y, k);
+    }
+}
+
+int ccodecs_jpeg_decode_rgb(
+    const uint8_t *data, size_t size, uint32_t width, uint32_t height,
+    uint8_t *out, size_t out_capacity, ccodecs_status *status) {
+    ccodecs_status_reset(status);
+    jpeg_session session;
+    struct jpeg_decompress_struct cinfo;
+    install_errors(&session, status);
+    memset(&cinfo, 0, sizeof cinfo);  // so clean-up after a failed create sees no allocator
+    cinfo.err = &session.manager;
+    if (setjmp(session.escape)) {
+        free(session.scratch);
+        jpeg_destroy_decompress(&cinfo);
+        return status->code;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    if (cinfo.image_width != width || cinfo.image_height != height) {
+        ccodecs_status_fail(status, CCODECS_SIZE_MISMATCH, "header declares %ux%u, expected %ux%u",
+            cinfo.image_width, cinfo.image_height, width, height);
+        longjmp(session.escape, 1);
+    }
+    if ((size_t)width * 3 > 0 && height > out_capacity / ((size_t)width * 3)) {
+        ccodecs_status_fail(status, CCODECS_SIZE_MISMATCH, "buffer of %zu bytes cannot hold %ux%u RGB", out_capacity, width, height);
+        longjmp(session.escape, 1);
+    }
+    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    if (cmyk) {
+        session.scratch = malloc((size_t)width * 4);
+        if (!session.scratch) {
+            ccodecs_status_fail(status, CCODECS_NO_MEMORY, "cannot allocate a %u-pixel CMYK row", width);
+            longjmp(session.escape, 1);
+        }
+    }
+    while (cinfo.output_scanline < cinfo.output_height) {
+        uint8_t *row = out + (size_t)cinfo.output_scanline * width * 3;
+        JSAMPROW target = cmyk ? session.scratch : row;
+        if (jpeg_read_scanlines(&cinfo, &target, 1) != 1) break;
+        if (cmyk) cmyk_row_to_rgb(session.scratch, row, width, cinfo.saw_Adobe_marker);
+    }
+    jpeg_finish_decompress(&cinfo);
+    free(session.scratch);
+    jpeg_destroy_decompress(&cinfo);
+    if (session.truncated) {
+        return ccodecs_status_fail(status, CCODECS_TRUNCATED, "%s", "Premature end of JPEG file (truncated)");
+    }
+    return CCODECS_OK;
+}
+
+int ccodecs_jpeg_encode(
+    const uint8_t *pixels, uint32_t width, uint32_t height, int components, int quality,
+    int progressive, int ycck, ccodecs_buffer *out, ccodecs_status *status) {
+    ccodecs_status_reset(status);
+    memset(out, 0, sizeof *out);
+    if (components != 1 && components != 3 && components != 4) {
+        return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "cannot encode %d components", components);
+    }
+    if (quality < 1 || quality > 100) {
+        return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "quality %d is outside 1...100", quality);
+    }
+    buffer_destination *destination = calloc(1, sizeof *destination);
+    if (!destination) return ccodecs_status_fail(status, CCODECS_NO_MEMORY, "cannot allocate the JPEG output chunk");
+    destination->output = out;
+    destination->manager.init_destination = destination_init;
+    destination->manager.empty_output_buffer = destination_empty;
+    destination->manager.term_destination = destination_term;
+    jpeg_session session;
+    struct jpeg_compress_struct cinfo;
+    install_errors(&session, status);
+    memset(&cinfo, 0, sizeof cinfo);  // so clean-up after a failed create sees no allocator
+    cinfo.err = &session.manager;
+    if (setjmp(session.escape)) {
+        jpeg_destroy_compress(&cinfo);
+        ccodecs_buffer_free(out);
+        free(destination);
+        return status->code;
+    }
+    jpeg_create_compress(&cinfo);
+    cinfo.dest = &destination->manager;
+    cinfo.image_width = width;
+    cinfo.image_height = height;
+    cinfo.input_components = components;
+    cinfo.in_color_space = components == 4 ? JCS_CMYK : components == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_set_defaults(&cinfo);
+    if (components == 4) jpeg_set_colorspace(&cinfo, ycck ? JCS_YCCK : JCS_CMYK);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    if (progressive) jpeg_simple_progression(&cinfo);
+    jpeg_start_compress(&cinfo, TRUE);
+    size_t row_bytes = (size_t)width * (size_t)components;
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo.next_scanline * row_bytes);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    free(destination);
+    return CCODECS_OK;
+}
+
+int ccodecs_jpeg_library_version(void) { return JPEG_LIB_VERSION; }

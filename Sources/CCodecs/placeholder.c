@@ -1,1 +1,0 @@
-int ccodecs_placeholder(void) { return 0; }

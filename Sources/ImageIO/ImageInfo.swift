@@ -1,0 +1,89 @@
+import CCodecs
+
+/// How a file stores its colours, as declared in its header.
+public enum ColorModel: String, Sendable, Equatable {
+    case gray, grayAlpha, palette, rgb, rgba, cmyk, ycck, ycbcr, other
+}
+
+/// What a file's header declares, read without decoding any pixel: cheap enough to run on
+/// every file of a data set before deciding what to decode.
+public struct ImageInfo: Sendable, Equatable {
+    public var format: ImageFormat
+    public var width: Int
+    public var height: Int
+    /// Bits per sample: 1, 2, 4, 8 or 16.
+    public var bitsPerSample: Int
+    public var colorModel: ColorModel
+    /// Samples per pixel as stored (3 for RGB, 1 for palette and gray).
+    public var samplesPerPixel: Int
+    /// The colours of a palette file (PNG PLTE), nil for other files. Index i of a label map
+    /// decoded from this file is drawn in `palette[i]`.
+    public var palette: [RGBColor]?
+    /// PNG interlaced (Adam7) or progressive JPEG.
+    public var isInterlaced: Bool
+    /// TIFF stored in tiles rather than strips.
+    public var isTiled: Bool
+    /// TIFF compression tag (1 none, 5 LZW, 7 JPEG, 8 deflate, 32773 PackBits); nil elsewhere.
+    public var tiffCompression: Int?
+
+    init(
+        format: ImageFormat, width: Int, height: Int, bitsPerSample: Int, colorModel: ColorModel,
+        samplesPerPixel: Int, palette: [RGBColor]?, isInterlaced: Bool, isTiled: Bool, tiffCompression: Int?
+    ) {
+        self.format = format
+        self.width = width
+        self.height = height
+        self.bitsPerSample = bitsPerSample
+        self.colorModel = colorModel
+        self.samplesPerPixel = samplesPerPixel
+        self.palette = palette
+        self.isInterlaced = isInterlaced
+        self.isTiled = isTiled
+        self.tiffCompression = tiffCompression
+    }
+
+    /// Number of pixels the header declares.
+    public var pixelCount: Int { width * height }
+
+    /// Reads the header of PNG, JPEG or TIFF bytes. Throws `.unknownFormat` for other data and
+    /// `.corrupt` when the header itself is damaged or cut short. No limit is applied here:
+    /// this is how a caller learns the declared size.
+    public init(probing bytes: UnsafeRawBufferPointer, source: String) throws {
+        guard let format = ImageFormat(sniffing: bytes) else {
+            throw ImageIOError(source: source, reason: .unknownFormat)
+        }
+        switch format {
+        case .png: self = try PNGCodec.probe(bytes, source: source)
+        case .jpeg: self = try JPEGCodec.probe(bytes, source: source)
+        case .tiff: self = try TIFFCodec.probe(bytes, source: source)
+        }
+    }
+
+    /// Reads the header of a file.
+    public init(contentsOfFile path: String) throws {
+        let bytes = try ImageFile.read(path)
+        self = try bytes.withUnsafeBytes { try ImageInfo(probing: $0, source: path) }
+    }
+
+    /// Throws `.tooLarge` when the declared size exceeds `limits`, `.corrupt` for an empty one.
+    func check(_ limits: DecodeLimits, source: String) throws {
+        if width <= 0 || height <= 0 {
+            throw ImageIOError(source: source, reason: .corrupt("declared size \(width)×\(height) is empty"))
+        }
+        if width > limits.maxPixels || pixelCount > limits.maxPixels {
+            throw ImageIOError(source: source, reason: .tooLarge(width: width, height: height, limit: limits.maxPixels))
+        }
+    }
+}
+
+/// One palette entry.
+public struct RGBColor: Sendable, Equatable, Hashable {
+    public var red: UInt8
+    public var green: UInt8
+    public var blue: UInt8
+    public init(_ red: UInt8, _ green: UInt8, _ blue: UInt8) {
+        self.red = red
+        self.green = green
+        self.blue = blue
+    }
+}

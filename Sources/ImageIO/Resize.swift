@@ -1,0 +1,275 @@
+/// Separable resampling with PIL's arithmetic, so photos resized here match the reference
+/// pipeline (which resizes with PIL) to the byte.
+///
+/// For each output coordinate i (of `outputSize`, from `inputSize`):
+///   scale = inputSize / outputSize, filterScale = max(scale, 1)   (shrinking widens the kernel)
+///   center = (i + 0.5) · scale, support = filter.support · filterScale
+///   taps j from trunc(center − support + 0.5) to trunc(center + support + 0.5), clamped
+///   weight(j) = filter((j − center + 0.5) / filterScale), normalised to sum 1,
+///   then rounded to 22-bit fixed point (half away from zero).
+/// The horizontal pass runs first over the rows the vertical pass needs, and each pass rounds
+/// to 8 bits: (sum + 2^21) >> 22, clamped to 0...255.
+enum Resampler {
+    static let precisionBits: Int32 = 22
+
+    /// Taps of every output coordinate: `starts[i]`, `counts[i]` and `kernelSize` weights each.
+    struct Coefficients {
+        var starts: [Int]
+        var counts: [Int]
+        var weights: [Int32]
+        var kernelSize: Int
+    }
+
+    static func support(of filter: ResizeFilter) -> Double {
+        switch filter {
+        case .nearest: return 0.5
+        case .bilinear: return 1
+        case .bicubic: return 2
+        }
+    }
+
+    /// Keys' cubic with a = −0.5 (PIL's BICUBIC) or the triangle (BILINEAR).
+    @inline(__always)
+    static func kernel(_ filter: ResizeFilter, _ t: Double) -> Double {
+        let x = abs(t)
+        switch filter {
+        case .bicubic:
+            let a = -0.5
+            if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+            if x < 2 { return (((x - 5) * x + 8) * x - 4) * a }
+            return 0
+        case .bilinear:
+            return x < 1 ? 1 - x : 0
+        case .nearest:
+            return x <= 0.5 ? 1 : 0
+        }
+    }
+
+    static func coefficients(inputSize: Int, outputSize: Int, filter: ResizeFilter) -> Coefficients {
+        let scale = Double(inputSize) / Double(outputSize)
+        let filterScale = max(scale, 1)
+        let support = support(of: filter) * filterScale
+        let kernelSize = Int(support.rounded(.up)) * 2 + 1
+        var starts = [Int](repeating: 0, count: outputSize)
+        var counts = [Int](repeating: 0, count: outputSize)
+        var weights = [Int32](repeating: 0, count: outputSize * kernelSize)
+        var taps = [Double](repeating: 0, count: kernelSize)
+        let one = Double(1 << precisionBits)
+        for i in 0..<outputSize {
+            let center = (Double(i) + 0.5) * scale
+            let first = max(Int(center - support + 0.5), 0)
+            let count = min(Int(center + support + 0.5), inputSize) - first
+            var total = 0.0
+            for j in 0..<count {
+                let w = kernel(filter, (Double(j + first) - center + 0.5) / filterScale)
+                taps[j] = w
+                total += w
+            }
+            for j in 0..<count {
+                let w = total != 0 ? taps[j] / total : taps[j]
+                weights[i * kernelSize + j] = Int32(w < 0 ? w * one - 0.5 : w * one + 0.5)
+            }
+            starts[i] = first
+            counts[i] = count
+        }
+        return Coefficients(starts: starts, counts: counts, weights: weights, kernelSize: kernelSize)
+    }
+
+    @inline(__always)
+    static func clip8(_ sum: Int32) -> UInt8 {
+        let v = sum >> precisionBits
+        return v < 0 ? 0 : v > 255 ? 255 : UInt8(truncatingIfNeeded: v)
+    }
+
+    static func resize(_ image: Image, width: Int, height: Int, filter: ResizeFilter) -> Image {
+        precondition(width >= 0 && height >= 0, "cannot resize to \(width)×\(height)")
+        if width == image.width && height == image.height { return image }
+        if width == 0 || height == 0 || image.width == 0 || image.height == 0 { return Image(width: width, height: height) }
+        let resizer = PhotoResizer(
+            fromWidth: image.width, fromHeight: image.height, toWidth: width, toHeight: height, filter: filter)
+        return resizer.resize(image)
+    }
+
+    /// Resamples each row of `rows` from `inputWidth` to `outputWidth` RGB pixels into `out`.
+    static func horizontalPass(
+        _ input: UnsafePointer<UInt8>, inputWidth: Int, rows: Range<Int>, coefficients c: Coefficients,
+        outputWidth: Int, into out: UnsafeMutablePointer<UInt8>
+    ) {
+        let half: Int32 = 1 << (precisionBits - 1)
+        let kernelSize = c.kernelSize
+        c.weights.withUnsafeBufferPointer { weights in
+            c.starts.withUnsafeBufferPointer { starts in
+                c.counts.withUnsafeBufferPointer { counts in
+                    for row in 0..<rows.count {
+                        let source = input + (rows.lowerBound + row) * inputWidth * 3
+                        let target = out + row * outputWidth * 3
+                        for x in 0..<outputWidth {
+                            var r = half, g = half, b = half
+                            let k = weights.baseAddress! + x * kernelSize
+                            var p = source + starts[x] * 3
+                            for j in 0..<counts[x] {
+                                let w = k[j]
+                                r &+= Int32(p[0]) &* w
+                                g &+= Int32(p[1]) &* w
+                                b &+= Int32(p[2]) &* w
+                                p += 3
+                            }
+                            target[3 * x] = clip8(r)
+                            target[3 * x + 1] = clip8(g)
+                            target[3 * x + 2] = clip8(b)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Resamples columns: each output row is a weighted sum of whole input rows, accumulated
+    /// row by row so the inner loop runs over contiguous bytes. `sums` holds `rowLength` values.
+    static func verticalPass(
+        _ band: UnsafePointer<UInt8>, rowLength: Int, coefficients c: Coefficients, firstRow: Int, outputHeight: Int,
+        sums: UnsafeMutablePointer<Int32>, into out: UnsafeMutablePointer<UInt8>
+    ) {
+        let half: Int32 = 1 << (precisionBits - 1)
+        for y in 0..<outputHeight {
+            sums.update(repeating: half, count: rowLength)
+            for j in 0..<c.counts[y] {
+                let w = c.weights[y * c.kernelSize + j]
+                let source = band + (c.starts[y] - firstRow + j) * rowLength
+                for i in 0..<rowLength { sums[i] &+= Int32(source[i]) &* w }
+            }
+            let target = out + y * rowLength
+            for i in 0..<rowLength { target[i] = clip8(sums[i]) }
+        }
+    }
+
+    /// Source index of each output index for nearest neighbour, as PIL computes it: the centre
+    /// (i + 0.5) · scale, stepped by adding `scale` (PIL accumulates rather than multiplies,
+    /// which decides ties), truncated, clamped to the input.
+    static func nearestIndices(inputSize: Int, outputSize: Int) -> [Int] {
+        let scale = Double(inputSize) / Double(outputSize)
+        var position = scale * 0.5
+        var indices = [Int](repeating: 0, count: outputSize)
+        for i in 0..<outputSize {
+            indices[i] = min(max(Int(position), 0), inputSize - 1)
+            position += scale
+        }
+        return indices
+    }
+
+    static func nearest(
+        _ values: [UInt8], width: Int, height: Int, channels: Int, toWidth: Int, toHeight: Int
+    ) -> [UInt8] {
+        let columns = nearestIndices(inputSize: width, outputSize: toWidth)
+        let rows = nearestIndices(inputSize: height, outputSize: toHeight)
+        return [UInt8](unsafeUninitializedCapacity: toWidth * toHeight * channels) { out, initialized in
+            values.withUnsafeBufferPointer { input in
+                var o = 0
+                for y in rows {
+                    let source = input.baseAddress! + y * width * channels
+                    for x in columns {
+                        for ch in 0..<channels { out[o + ch] = source[x * channels + ch] }
+                        o += channels
+                    }
+                }
+            }
+            initialized = toWidth * toHeight * channels
+        }
+    }
+
+    static func resizeNearest(_ map: LabelMap, width: Int, height: Int) -> LabelMap {
+        precondition(width >= 0 && height >= 0, "cannot resize to \(width)×\(height)")
+        if width == map.width && height == map.height { return map }
+        if width == 0 || height == 0 || map.width == 0 || map.height == 0 { return LabelMap(width: width, height: height) }
+        return LabelMap(width: width, height: height, values: nearest(
+            map.values, width: map.width, height: map.height, channels: 1, toWidth: width, toHeight: height))
+    }
+}
+
+/// A reusable photo resizer for one source size and one target size: the weights are computed
+/// once and the intermediate buffers allocated once, so resizing many same-sized photos (every
+/// DeepFashion photo is 750×1101) allocates nothing but the result. Not thread-safe: use one
+/// per worker thread.
+public final class PhotoResizer {
+    public let sourceWidth: Int
+    public let sourceHeight: Int
+    public let width: Int
+    public let height: Int
+    public let filter: ResizeFilter
+    private let horizontal: Resampler.Coefficients?
+    private let vertical: Resampler.Coefficients?
+    /// Rows of the source the vertical pass reads (all of them when only the width changes).
+    private let rows: Range<Int>
+    private let band: UnsafeMutableBufferPointer<UInt8>
+    private let sums: UnsafeMutableBufferPointer<Int32>
+
+    /// Prepares resizing `fromWidth × fromHeight` photos to `toWidth × toHeight` (all > 0).
+    public init(fromWidth: Int, fromHeight: Int, toWidth: Int, toHeight: Int, filter: ResizeFilter = .bicubic) {
+        precondition(fromWidth > 0 && fromHeight > 0 && toWidth > 0 && toHeight > 0,
+                     "cannot resize \(fromWidth)×\(fromHeight) to \(toWidth)×\(toHeight)")
+        sourceWidth = fromWidth
+        sourceHeight = fromHeight
+        width = toWidth
+        height = toHeight
+        self.filter = filter
+        let resamples = filter != .nearest
+        horizontal = resamples && toWidth != fromWidth
+            ? Resampler.coefficients(inputSize: fromWidth, outputSize: toWidth, filter: filter) : nil
+        let vertical = resamples && toHeight != fromHeight
+            ? Resampler.coefficients(inputSize: fromHeight, outputSize: toHeight, filter: filter) : nil
+        self.vertical = vertical
+        if let vertical {
+            rows = vertical.starts[0]..<(vertical.starts[toHeight - 1] + vertical.counts[toHeight - 1])
+        } else {
+            rows = 0..<fromHeight
+        }
+        band = .allocate(capacity: horizontal != nil && vertical != nil ? rows.count * toWidth * 3 : 0)
+        sums = .allocate(capacity: vertical != nil ? toWidth * 3 : 0)
+    }
+
+    deinit {
+        band.deallocate()
+        sums.deallocate()
+    }
+
+    /// `image` resized; it must be `sourceWidth × sourceHeight`.
+    public func resize(_ image: Image) -> Image {
+        let pixels = [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
+            resize(image, into: out)
+            count = width * height * 3
+        }
+        return Image(width: width, height: height, pixels: pixels)
+    }
+
+    /// Writes `image` resized into `out` of exactly `width * height * 3` bytes.
+    public func resize(_ image: Image, into out: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(image.width == sourceWidth && image.height == sourceHeight,
+                     "resizer for \(sourceWidth)×\(sourceHeight) given \(image.width)×\(image.height)")
+        precondition(out.count == width * height * 3, "output of \(out.count) bytes for \(width)×\(height) RGB")
+        image.pixels.withUnsafeBufferPointer { input in
+            let source = input.baseAddress!
+            let target = out.baseAddress!
+            if filter == .nearest {
+                let resized = Resampler.nearest(image.pixels, width: sourceWidth, height: sourceHeight, channels: 3,
+                                                toWidth: width, toHeight: height)
+                _ = out.initialize(from: resized)
+                return
+            }
+            switch (horizontal, vertical) {
+            case let (h?, v?):
+                Resampler.horizontalPass(source, inputWidth: sourceWidth, rows: rows, coefficients: h,
+                                         outputWidth: width, into: band.baseAddress!)
+                Resampler.verticalPass(band.baseAddress!, rowLength: width * 3, coefficients: v, firstRow: rows.lowerBound,
+                                       outputHeight: height, sums: sums.baseAddress!, into: target)
+            case let (h?, nil):
+                Resampler.horizontalPass(source, inputWidth: sourceWidth, rows: rows, coefficients: h,
+                                         outputWidth: width, into: target)
+            case let (nil, v?):
+                Resampler.verticalPass(source, rowLength: width * 3, coefficients: v, firstRow: 0,
+                                       outputHeight: height, sums: sums.baseAddress!, into: target)
+            case (nil, nil):
+                target.update(from: source, count: width * height * 3)
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import CCodecs
+
+/// Turns the C shims' status into `ImageIOError` and their buffers into Swift arrays.
+enum ShimStatus {
+    /// The library message of a status, as a Swift string.
+    static func message(_ status: inout ccodecs_status) -> String {
+        withUnsafeBytes(of: &status.message) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+
+    /// The first warning of a status, or nil when there was none.
+    static func firstWarning(_ status: inout ccodecs_status) -> String? {
+        guard status.warning_count > 0 else { return nil }
+        return withUnsafeBytes(of: &status.first_warning) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+
+    /// Throws the error a failed status stands for; returns when it succeeded.
+    static func check(_ status: inout ccodecs_status, source: String, encoding: Bool = false) throws {
+        let code = ccodecs_code(rawValue: UInt32(bitPattern: status.code))
+        if code == CCODECS_OK { return }
+        let text = message(&status)
+        if encoding { throw ImageIOError(source: source, reason: .encodeFailed(text)) }
+        switch code {
+        case CCODECS_UNSUPPORTED: throw ImageIOError(source: source, reason: .unsupported(text))
+        case CCODECS_NO_MEMORY: throw ImageIOError(source: source, reason: .corrupt("out of memory: \(text)"))
+        case CCODECS_BAD_ARGUMENT: throw ImageIOError(source: source, reason: .unsupported(text))
+        default: throw ImageIOError(source: source, reason: .corrupt(text))
+        }
+    }
+
+    /// Copies an encoder's output into an array and frees the C buffer.
+    static func take(_ buffer: inout ccodecs_buffer) -> [UInt8] {
+        defer { ccodecs_buffer_free(&buffer) }
+        guard let data = buffer.data, buffer.size > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: data, count: buffer.size))
+    }
+}
+
+/// Recoverable problems a codec reported while still producing every pixel (libjpeg's "Corrupt
+/// JPEG data: 3 extraneous bytes before marker 0xd9", libpng's dropped ancillary chunks).
+public struct DecodeWarnings: Sendable, Equatable {
+    /// How many warnings the library raised; 0 for a clean file.
+    public var count: Int
+    /// The text of the first warning, nil when `count` is 0.
+    public var first: String?
+
+    public init(count: Int = 0, first: String? = nil) {
+        self.count = count
+        self.first = first
+    }
+
+    static func from(_ status: inout ccodecs_status) -> DecodeWarnings {
+        DecodeWarnings(count: Int(status.warning_count), first: ShimStatus.firstWarning(&status))
+    }
+}
