@@ -72,9 +72,12 @@ extension PipelineConfiguration {
             throw PipelineFileError(file: path, line: nil, reason: .unreadable(error.localizedDescription))
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var sourceFile: String?
         try self.init(yaml: text, file: path, overrides: overrides) { reference in
-            try SourceLabelSet(contentsOfFile: Self.sourcePath(for: reference, besideFolder: folder))
+            sourceFile = Self.sourcePath(for: reference, besideFolder: folder)
+            return try SourceLabelSet(contentsOfFile: sourceFile!)
         }
+        self.sourceFile = sourceFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
     }
 
     /// Parses pipeline YAML. `loadSource` turns the `source` value into a label set (tests pass
@@ -216,8 +219,9 @@ extension PipelineConfiguration {
     // MARK: Resolution (names against the class list and the source label set)
 
     private init(document: PipelineDocument, file: String, loadSource: (String) throws -> SourceLabelSet) throws {
+        // Only values given as overrides have no line: name the command line, not the file.
         func fail(_ line: Int?, _ reason: PipelineFileError.Reason) -> PipelineFileError {
-            PipelineFileError(file: file, line: line, reason: reason)
+            PipelineFileError(file: line == nil ? "command line" : file, line: line, reason: reason)
         }
         let source = try loadSource(document.source.value)
 

@@ -7,6 +7,9 @@ public struct PipelineConfiguration: Equatable, Sendable {
     public var sourceReference: String
     /// The parser's label set.
     public var source: SourceLabelSet
+    /// The label-set file it was read from (absolute), when read from a file; the effective
+    /// `pipeline.yaml` names this path so it reads back from any folder.
+    public var sourceFile: String?
     /// Photos folder (DeepFashion's `img/`), nil until given.
     public var images: String?
     /// Parser output folder, nil until given.

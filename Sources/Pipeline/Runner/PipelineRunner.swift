@@ -389,8 +389,8 @@ public final class PipelineRunner: @unchecked Sendable {
         }
         do {
             try AtomicFile.write(fingerprint, to: fingerprintPath)
-            let sourcePath = configuration.sourceReference
-            try AtomicFile.write(configuration.renderedYAML(baseline: baseline, sourcePath: sourcePath), to: output + "/" + PreparedLayout.pipeline)
+            try AtomicFile.write(configuration.renderedYAML(baseline: baseline, sourcePath: configuration.sourceFile),
+                                 to: output + "/" + PreparedLayout.pipeline)
             let classes = "{\"classes\": [" + configuration.classTable.names.map { "\"\($0)\"" }.joined(separator: ", ") + "]}\n"
             try AtomicFile.write(classes, to: output + "/" + PreparedLayout.classes)
         } catch {

@@ -106,13 +106,7 @@ public struct Partitioner: Sendable {
 /// their last digits (`id_00000080`, `id_00000081`): a raw FNV fraction measured 18 % where
 /// 20 % was asked. The finaliser spreads every input bit over the whole word.
 public func stableHash(_ text: String) -> UInt64 {
-    var h = fnv1a64(text)
-    h ^= h >> 33
-    h &*= 0xff51_afd7_ed55_8ccd
-    h ^= h >> 33
-    h &*= 0xc4ce_b9fe_1a85_ec53
-    h ^= h >> 33
-    return h
+    mix64(fnv1a64(text))
 }
 
 /// 64-bit FNV-1a of a string's UTF-8 bytes (offset 0xcbf29ce484222325, prime 0x100000001b3).

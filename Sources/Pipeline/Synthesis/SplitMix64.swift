@@ -27,3 +27,16 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// A uniform index below `count`.
     public mutating func index(_ count: Int) -> Int { Int(next() % UInt64(count)) }
 }
+
+/// MurmurHash3's 64-bit finaliser: spreads every bit of `value` over the whole word. Used to
+/// derive independent generator seeds from (seed, index) pairs; plain `seed + index` would
+/// give shifted copies of one stream.
+public func mix64(_ value: UInt64) -> UInt64 {
+    var h = value
+    h ^= h >> 33
+    h &*= 0xff51_afd7_ed55_8ccd
+    h ^= h >> 33
+    h &*= 0xc4ce_b9fe_1a85_ec53
+    h ^= h >> 33
+    return h
+}

@@ -113,7 +113,9 @@ public struct SyntheticDataSet: Sendable {
         for i in 0..<200 { values[i] = 42 }
         try photo(unknown, stem(6))
         unknown = unknown.replacingLabel(LabelMap(width: 150, height: 220, values: values))
-        try label(unknown.label, stem(6))
+        // A full 256-colour palette, so the PNG can hold the stray value.
+        try AtomicFile.write(try unknown.label.encodedPNG(palette: SyntheticPerson.lipPalette(count: 256), compressionLevel: 9),
+                             to: "\(folder)/labels/\(stem(6)).png", durable: false)
         cases.append((stem(6), "unknown-label-value"))
 
         var border = person(7).label
