@@ -107,18 +107,48 @@ enum Resampler {
     }
 
     /// Resamples each row of `rows` from `inputWidth` to `outputWidth` RGB pixels into `out`.
+    /// Rows go in pairs: both use the same taps, so each weight is loaded once for six sums.
     static func horizontalPass(
         _ input: UnsafePointer<UInt8>, inputWidth: Int, rows: Range<Int>, coefficients c: Coefficients,
         outputWidth: Int, into out: UnsafeMutablePointer<UInt8>
     ) {
         let half: Int32 = 1 << (precisionBits - 1)
         let kernelSize = c.kernelSize
+        let inputRow = inputWidth * 3, outputRow = outputWidth * 3
         c.weights.withUnsafeBufferPointer { weights in
             c.starts.withUnsafeBufferPointer { starts in
                 c.counts.withUnsafeBufferPointer { counts in
-                    for row in 0..<rows.count {
-                        let source = input + (rows.lowerBound + row) * inputWidth * 3
-                        let target = out + row * outputWidth * 3
+                    var row = 0
+                    while row + 1 < rows.count {
+                        let first = input + (rows.lowerBound + row) * inputRow
+                        let second = first + inputRow
+                        let target = out + row * outputRow
+                        for x in 0..<outputWidth {
+                            var r0 = half, g0 = half, b0 = half, r1 = half, g1 = half, b1 = half
+                            let k = weights.baseAddress! + x * kernelSize
+                            var p = starts[x] * 3
+                            for j in 0..<counts[x] {
+                                let w = k[j]
+                                r0 &+= Int32(first[p]) &* w
+                                g0 &+= Int32(first[p + 1]) &* w
+                                b0 &+= Int32(first[p + 2]) &* w
+                                r1 &+= Int32(second[p]) &* w
+                                g1 &+= Int32(second[p + 1]) &* w
+                                b1 &+= Int32(second[p + 2]) &* w
+                                p += 3
+                            }
+                            target[3 * x] = clip8(r0)
+                            target[3 * x + 1] = clip8(g0)
+                            target[3 * x + 2] = clip8(b0)
+                            target[outputRow + 3 * x] = clip8(r1)
+                            target[outputRow + 3 * x + 1] = clip8(g1)
+                            target[outputRow + 3 * x + 2] = clip8(b1)
+                        }
+                        row += 2
+                    }
+                    if row < rows.count {
+                        let source = input + (rows.lowerBound + row) * inputRow
+                        let target = out + row * outputRow
                         for x in 0..<outputWidth {
                             var r = half, g = half, b = half
                             let k = weights.baseAddress! + x * kernelSize
