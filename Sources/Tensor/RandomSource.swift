@@ -4,9 +4,10 @@ import Foundation
 /// with its 256-bit state filled from the seed by SplitMix64, as its authors recommend.
 ///
 /// The same seed gives the same 64-bit stream on every machine and build (no global state, no
-/// system entropy), and the same Gaussians wherever the C library's `log` is the same. Gaussian samples use Marsaglia's polar method (see `normal()`); both values
-/// of each pair are used. Use one source per purpose (initialisation, z, data order) so that
-/// changing one does not shift the others.
+/// system entropy), and the same Gaussians wherever the C library's `log` is the same.
+/// Gaussian samples use Marsaglia's polar method (see `normal()`); both values of each pair
+/// are used. Use one source per purpose (initialisation, z, data order) so that changing one
+/// does not shift the others.
 public struct RandomSource: RandomNumberGenerator {
     private var state: (UInt64, UInt64, UInt64, UInt64)
     private var spareNormal: Float?
