@@ -121,4 +121,14 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(thrown?.key, "sample-00013")
         XCTAssertEqual(thrown?.offset, 3 * recordSize)
     }
+
+    func testLoaderStartsEvenWhenTheFirstRecordIsDamaged() throws {
+        try modify("train-00000.tfrecord") { $0[TFRecord.headerSize + 20] ^= 0x01 }
+        let loader = try SegmentationLoader(set: try ShardSet(directory: directory),
+                                            options: .init(seed: 5, shuffle: false, queueDepth: 2, epochLimit: 1))
+        var keys: [String] = []
+        while let sample = try loader.next() { keys.append(sample.key) }
+        XCTAssertEqual(keys, (1..<30).map(Synthetic.key))
+        XCTAssertEqual(loader.skipped.map(\.record), [0])
+    }
 }
