@@ -129,7 +129,9 @@ final class CheckpointTests: XCTestCase {
         try process.run()
         process.waitUntilExit()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        if process.terminationStatus != 0 && message.contains("ModuleNotFoundError") { throw XCTSkip("python3 lacks torch or safetensors") }
+        if process.terminationStatus == 127 || process.terminationStatus != 0 && message.contains("ModuleNotFoundError") {
+            throw XCTSkip("python3 with torch and safetensors is not available")
+        }
         XCTAssertEqual(process.terminationStatus, 0, message)
         let torchFake = try SafeTensors.read(from: output).floats("fake")
         let swiftFake = try model.generate(seg: seg, z: reference.tensor("input.z"))
