@@ -38,6 +38,24 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["round.safetensors"], "no temporary file left")
     }
 
+    func testAFailedWriteLeavesTheOldFileAndNoTemporary() throws {
+        let url = folder.appendingPathComponent("keep.safetensors")
+        let original = SafeTensors.File(entries: ["a": .init(shape: [1], floats: [1])])
+        try SafeTensors.write(original, to: url)
+        // An entry whose bytes do not fit its shape fails while encoding, before any file is touched.
+        let broken = SafeTensors.File(entries: ["a": .init(dtype: .float32, shape: [2], bytes: [0, 0, 0])])
+        XCTAssertThrowsError(try SafeTensors.write(broken, to: url)) {
+            XCTAssertEqual("\($0)", "(encoding): tensor a: 3 bytes for F32 [2]")
+        }
+        XCTAssertEqual(try SafeTensors.read(from: url).entries, original.entries)
+        // A folder that does not exist: the error names the destination.
+        let missing = folder.appendingPathComponent("no/such/folder/x.safetensors")
+        XCTAssertThrowsError(try SafeTensors.write(original, to: missing)) {
+            XCTAssertTrue("\($0)".hasPrefix(missing.path + ": cannot create"), "\($0)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["keep.safetensors"])
+    }
+
     func testReadsAFileWrittenByPythonSafetensors() throws {
         // tiny_E.safetensors was written by safetensors.torch.save_file.
         let file = try SafeTensors.read(from: fixtures.appendingPathComponent("tiny_E.safetensors"))
