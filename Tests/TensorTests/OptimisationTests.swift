@@ -97,6 +97,29 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(x.grad, [(2 * 3 + 1) * 2])
     }
 
+    func testAddPassesGradientThroughWithoutAliasing() throws {
+        // x + x: the pass-through shares dy with x.grad, and the second term must not write into
+        // the output's gradient buffer (copy-on-write). Then x + y with x.grad already present.
+        let x = try Tensor(shape: [3], data: [1, 2, 3], requiresGrad: true)
+        try (x + x).scaled(by: 2).sum().backward()
+        XCTAssertEqual(x.grad, [4, 4, 4])
+        let y = try Tensor(shape: [3], data: [0, 0, 0], requiresGrad: true)
+        try (x + y).sum().backward()
+        XCTAssertEqual(x.grad, [5, 5, 5])
+        XCTAssertEqual(y.grad, [1, 1, 1])
+        try (y - x).sum().backward()
+        XCTAssertEqual(y.grad, [2, 2, 2])
+        XCTAssertEqual(x.grad, [4, 4, 4])
+    }
+
+    func testBackwardFromAGivenOutputGradient() throws {
+        let x = try Tensor(shape: [1, 1, 1, 2], data: [1, -1], requiresGrad: true)
+        let y = x.leakyRelu(negativeSlope: 0.5)
+        try y.backward(gradient: [3, 4])
+        XCTAssertEqual(x.grad, [3, 2])
+        XCTAssertThrowsError(try x.relu().backward(gradient: [1]))
+    }
+
     func testInitRejectsWrongCount() {
         XCTAssertThrowsError(try Tensor(shape: [2, 3], data: [1, 2])) { error in
             XCTAssertEqual("\(error)", "Tensor.init: invalid argument: shape [2, 3] needs 6 values but 2 were given")
