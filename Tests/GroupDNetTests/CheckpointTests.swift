@@ -56,6 +56,27 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["keep.safetensors"])
     }
 
+    func testModelCheckpointFolderRoundTripsAndAFailedLoadChangesNothing() throws {
+        var random = RandomSource(seed: 6)
+        let model = try GroupDNetModel(.tiny, using: &random)
+        let other = try GroupDNetModel(.tiny, using: &random)
+        try model.saveCheckpoints(in: folder, prefix: "epoch_3")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(),
+                       ["epoch_3_net_D.safetensors", "epoch_3_net_E.safetensors", "epoch_3_net_G.safetensors"])
+        let before = other.generator.checkpointEntries
+        try FileManager.default.removeItem(at: GroupDNetModel.checkpointFiles(in: folder, prefix: "epoch_3").encoder)
+        XCTAssertThrowsError(try other.loadCheckpoints(in: folder, prefix: "epoch_3")) {
+            XCTAssertTrue("\($0)".contains("epoch_3_net_E.safetensors: cannot read"), "\($0)")
+        }
+        XCTAssertEqual(other.generator.checkpointEntries, before, "G changed although E could not be read")
+        try model.saveCheckpoints(in: folder, prefix: "epoch_3")
+        try other.loadCheckpoints(in: folder, prefix: "epoch_3")
+        for (loaded, saved) in [(other.generator as Module, model.generator as Module), (other.encoder, model.encoder),
+                                (other.discriminator, model.discriminator)] {
+            XCTAssertEqual(loaded.checkpointEntries, saved.checkpointEntries)
+        }
+    }
+
     func testReadsAFileWrittenByPythonSafetensors() throws {
         // tiny_E.safetensors was written by safetensors.torch.save_file.
         let file = try SafeTensors.read(from: fixtures.appendingPathComponent("tiny_E.safetensors"))
