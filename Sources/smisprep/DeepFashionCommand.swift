@@ -6,12 +6,11 @@ struct DeepFashionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deepfashion",
         abstract: "Prepare DeepFashion photos and a human parser's label maps for GroupDNet.",
-        discussion: """
-            Runs Pipelines/deepfashion.yaml (or --pipeline FILE) with the options below in place
-            of the file's values, writes train/, cihp_train_mask/, test/, cihp_test_mask/,
-            report.json, summary.txt and the effective pipeline.yaml into --out. Re-running the
-            same command after Ctrl-C or a crash resumes where it stopped.
-            """)
+        discussion:
+            "Runs Pipelines/deepfashion.yaml (or --pipeline FILE) with the options below in place " +
+            "of the file's values, writes train/, cihp_train_mask/, test/, cihp_test_mask/, " +
+            "report.json, summary.txt and the effective pipeline.yaml into --out. Re-running the " +
+            "same command after Ctrl-C or a crash resumes where it stopped.")
 
     @Option(name: .long, help: "DeepFashion's img/ folder (img/<GENDER>/<CATEGORY>/<ITEM_ID>/<NN>_<VIEW>.jpg).")
     var images: String

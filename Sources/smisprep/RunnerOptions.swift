@@ -4,7 +4,7 @@ import Pipeline
 
 /// Options shared by `run` and `deepfashion`: how the run is executed, not what it produces.
 struct RunnerOptions: ParsableArguments {
-    @Option(name: .long, help: "Worker threads (default: the number of cores).")
+    @Option(name: .long, help: "Worker threads; the default is the number of cores.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(name: .long, help: "Process only slice I of N (0-based), e.g. 3/8; join the slices with `smisprep merge`.")

@@ -7,11 +7,10 @@ struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
         abstract: "Draw synthetic people as LIP label maps with matching photos, in DeepFashion's layout.",
-        discussion: """
-            Writes DIR/img/<GENDER>/<CATEGORY>/<ITEM_ID>/<NN>_<VIEW>.jpg, DIR/labels/<same>.png
-            (LIP palette PNGs, as a LIP parser writes them) and DIR/list_eval_partition.txt.
-            The same --seed gives the same files.
-            """)
+        discussion:
+            "Writes DIR/img/<GENDER>/<CATEGORY>/<ITEM_ID>/<NN>_<VIEW>.jpg, DIR/labels/<same>.png " +
+            "(LIP palette PNGs, as a LIP parser writes them) and DIR/list_eval_partition.txt. The " +
+            "same --seed gives the same files.")
 
     @Option(name: .long, help: "Number of samples to draw.")
     var count: Int

@@ -12,11 +12,12 @@ public struct RunOptions: Sendable {
     public var restart: Bool
     /// fsync every output before renaming it into place. Off only for throw-away outputs.
     public var durable: Bool
-    /// zlib level of written label PNGs (0...9).
+    /// zlib level of written label PNGs (0...9). Default 1: about 4× faster than 6 on label
+    /// maps for files about 1.6× larger, a few kB at 256×256 (measured, see platform.md).
     public var labelCompressionLevel: Int
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, worker: WorkerSlice = .whole,
-                restart: Bool = false, durable: Bool = true, labelCompressionLevel: Int = 6) {
+                restart: Bool = false, durable: Bool = true, labelCompressionLevel: Int = 1) {
         self.jobs = max(1, jobs)
         self.worker = worker
         self.restart = restart
@@ -208,8 +209,9 @@ public final class PipelineRunner: @unchecked Sendable {
         let group = DispatchGroup()
         for index in 0..<options.jobs {
             let thread = Thread { [self] in
+                let scratch = ResizeScratch()
                 while let job = queue.pop(), !isCancelled {
-                    process(job, preparation: preparation, journal: journal, output: output)
+                    process(job, preparation: preparation, journal: journal, output: output, scratch: scratch)
                 }
                 group.leave()
             }
@@ -273,11 +275,11 @@ public final class PipelineRunner: @unchecked Sendable {
 
     // MARK: One sample
 
-    private func process(_ job: Job, preparation: SamplePreparation, journal: RunJournal, output: String) {
+    private func process(_ job: Job, preparation: SamplePreparation, journal: RunJournal, output: String, scratch: ResizeScratch) {
         let images = configuration.images!, labels = configuration.labels!
         var entry = JournalEntry(stem: job.stem, photo: job.photo, label: job.label, split: nil, dropped: nil)
         do {
-            if let reason = try decodeAndPrepare(job, images: images, labels: labels, preparation: preparation, output: output) {
+            if let reason = try decodeAndPrepare(job, images: images, labels: labels, preparation: preparation, output: output, scratch: scratch) {
                 entry.dropped = reason
             } else {
                 entry.split = preparation.partitioner.split(forStem: job.stem)
@@ -299,7 +301,7 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Nil when the sample was kept and written; the drop reason otherwise. A write failure is
     /// thrown, not a drop: a full disk would fail every sample, and the sample must be redone.
     private func decodeAndPrepare(
-        _ job: Job, images: String, labels: String, preparation: SamplePreparation, output: String
+        _ job: Job, images: String, labels: String, preparation: SamplePreparation, output: String, scratch: ResizeScratch
     ) throws -> DropReason? {
         // Partition first: a photo missing from the list is dropped without decoding it.
         guard preparation.partitioner.split(forStem: job.stem) != nil else { return .notInPartitionList }
@@ -311,7 +313,7 @@ public final class PipelineRunner: @unchecked Sendable {
         do { label = try codecs.decodeLabel(labels + "/" + job.label) } catch {
             return .undecodable(file: job.label, message: Self.message(of: error))
         }
-        switch preparation.prepare(stem: job.stem, photo: photo, label: label) {
+        switch preparation.prepare(stem: job.stem, photo: photo, label: label, scratch: scratch) {
         case .dropped(let reason):
             return reason
         case .kept(let sample):

@@ -14,24 +14,27 @@ public struct LabelHistogram: Equatable, Sendable {
     /// Counts the values of a label map.
     public init(_ label: LabelMap) {
         // Four partial tables break the store-to-load dependency on runs of equal values,
-        // which is what label maps are made of.
-        var partial = [[Int]](repeating: [Int](repeating: 0, count: 256), count: 4)
+        // which is what label maps are made of; one flat buffer keeps the loop free of
+        // array bookkeeping.
+        let partial = UnsafeMutableBufferPointer<Int>.allocate(capacity: 4 * 256)
+        defer { partial.deallocate() }
+        partial.initialize(repeating: 0)
         label.values.withUnsafeBufferPointer { values in
             let n = values.count
             var i = 0
             while i + 4 <= n {
-                partial[0][Int(values[i])] += 1
-                partial[1][Int(values[i + 1])] += 1
-                partial[2][Int(values[i + 2])] += 1
-                partial[3][Int(values[i + 3])] += 1
+                partial[Int(values[i])] += 1
+                partial[256 + Int(values[i + 1])] += 1
+                partial[512 + Int(values[i + 2])] += 1
+                partial[768 + Int(values[i + 3])] += 1
                 i += 4
             }
             while i < n {
-                partial[0][Int(values[i])] += 1
+                partial[Int(values[i])] += 1
                 i += 1
             }
         }
-        counts = (0..<256).map { partial[0][$0] + partial[1][$0] + partial[2][$0] + partial[3][$0] }
+        counts = (0..<256).map { partial[$0] + partial[256 + $0] + partial[512 + $0] + partial[768 + $0] }
     }
 
     /// Values with at least one pixel, ascending.

@@ -44,7 +44,8 @@ public struct SamplePreparation: Sendable {
     }
 
     /// Runs the stages in order; the first that refuses decides the reason.
-    public func prepare(stem: String, photo: Image, label: LabelMap) -> Outcome {
+    /// `scratch` holds the calling thread's reusable buffers (nil allocates afresh).
+    public func prepare(stem: String, photo: Image, label: LabelMap, scratch: ResizeScratch? = nil) -> Outcome {
         guard let split = partitioner.split(forStem: stem) else { return .dropped(.notInPartitionList) }
         let histogram = LabelHistogram(label)
         if let problem = check.problem(photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram) {
@@ -53,7 +54,7 @@ public struct SamplePreparation: Sendable {
         if let filtered = filter.verdict(for: histogram, pixelCount: label.pixelCount) {
             return .dropped(filtered)
         }
-        let resized = resize.apply(photo: photo, label: remap.apply(to: label))
+        let resized = resize.apply(photo: photo, label: label, relabel: remap.apply(to:), scratch: scratch)
         return .kept(PreparedSample(
             stem: stem, flatStem: PreparedLayout.flatStem(stem), split: split,
             photo: resized.photo, label: resized.label,

@@ -101,6 +101,24 @@ extension LabelMap {
     }
 }
 
+/// Per-thread reusable state of the resize stage: a `PhotoResizer` keeps its weights and
+/// buffers for one source size, and DeepFashion photos all share one size (750×1101).
+/// Not thread-safe: one per worker thread.
+public final class ResizeScratch {
+    fileprivate var photoResizer: PhotoResizer?
+    public init() {}
+
+    fileprivate func resizer(from photo: Image, to width: Int, _ height: Int, filter: ResizeFilter) -> PhotoResizer {
+        if let resizer = photoResizer, resizer.sourceWidth == photo.width, resizer.sourceHeight == photo.height,
+            resizer.width == width, resizer.height == height, resizer.filter == filter {
+            return resizer
+        }
+        let resizer = PhotoResizer(fromWidth: photo.width, fromHeight: photo.height, toWidth: width, toHeight: height, filter: filter)
+        photoResizer = resizer
+        return resizer
+    }
+}
+
 /// The resize stage: photo and label map to the training size under one fit, the photo with
 /// the configured filter, the label map always by nearest neighbour (ids never blend).
 /// Padding is black in the photo and `padLabel` (the background class) in the label map.
@@ -115,7 +133,13 @@ public struct SampleResize: Sendable {
         self.padLabel = padLabel
     }
 
-    public func apply(photo: Image, label: LabelMap) -> (photo: Image, label: LabelMap) {
+    /// - Parameters:
+    ///   - relabel: applied to the label map after scaling and before padding (the remap
+    ///     stage: nearest-neighbour scaling commutes with a lookup table, and the scaled map is
+    ///     12× smaller at DeepFashion's size), so the padding value is already a target id.
+    ///   - scratch: reusable buffers of the calling thread, or nil.
+    public func apply(photo: Image, label: LabelMap, relabel: (LabelMap) -> LabelMap = { $0 },
+                      scratch: ResizeScratch? = nil) -> (photo: Image, label: LabelMap) {
         let geometry = FitGeometry(
             sourceWidth: photo.width, sourceHeight: photo.height,
             width: settings.width, height: settings.height, fit: settings.fit)
@@ -123,9 +147,14 @@ public struct SampleResize: Sendable {
         var outPhoto = photo.cropped(to: geometry.sourceCrop)
         var outLabel = label.cropped(to: geometry.sourceCrop)
         if outPhoto.width != place.width || outPhoto.height != place.height {
-            outPhoto = outPhoto.resized(width: place.width, height: place.height, filter: filter)
+            if let scratch {
+                outPhoto = scratch.resizer(from: outPhoto, to: place.width, place.height, filter: filter).resize(outPhoto)
+            } else {
+                outPhoto = outPhoto.resized(width: place.width, height: place.height, filter: filter)
+            }
             outLabel = outLabel.resized(width: place.width, height: place.height)
         }
+        outLabel = relabel(outLabel)
         return (
             outPhoto.placed(onCanvasWidth: settings.width, height: settings.height, x: place.x, y: place.y),
             outLabel.placed(onCanvasWidth: settings.width, height: settings.height, x: place.x, y: place.y, fill: padLabel)
