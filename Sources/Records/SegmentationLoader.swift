@@ -1,9 +1,10 @@
 import Foundation
 
-/// Streams decoded segmentation samples from a shard set in shuffled order, decoding on a
-/// background thread into a fixed pool of preallocated buffers (the bounded prefetch queue).
+/// Streams decoded segmentation samples from a shard set in shuffled order, decoding on
+/// `decodeThreads` background threads into a fixed pool of preallocated buffers (the bounded
+/// prefetch queue), and delivering them strictly in stream order.
 ///
-/// Memory is fixed at start: `queueDepth` slots of one photo and one label map each, sized from
+/// Memory is fixed at start: `queueDepth` + 1 slots of one photo and one label map each, sized from
 /// the first readable record (every record must share that size; another size is reported as a bad
 /// record). Nothing grows while streaming.
 ///
@@ -21,19 +22,24 @@ public final class SegmentationLoader {
         public var windowShards: Int?
         public var rank: Int
         public var worldSize: Int
+        /// Samples decoded ahead of the consumer (the bounded queue).
         public var queueDepth: Int
+        /// Threads decoding in parallel; the order delivered does not depend on it.
+        public var decodeThreads: Int
         public var corruptionPolicy: CorruptionPolicy
         /// Stop after this many epochs (nil: stream forever).
         public var epochLimit: UInt64?
 
         public init(seed: UInt64, shuffle: Bool = true, windowShards: Int? = nil, rank: Int = 0, worldSize: Int = 1,
-                    queueDepth: Int = 8, corruptionPolicy: CorruptionPolicy = .skip, epochLimit: UInt64? = nil) {
+                    queueDepth: Int = 8, decodeThreads: Int = 1, corruptionPolicy: CorruptionPolicy = .skip,
+                    epochLimit: UInt64? = nil) {
             self.seed = seed
             self.shuffle = shuffle
             self.windowShards = windowShards
             self.rank = rank
             self.worldSize = worldSize
             self.queueDepth = max(2, queueDepth)
+            self.decodeThreads = max(1, decodeThreads)
             self.corruptionPolicy = corruptionPolicy
             self.epochLimit = epochLimit
         }
@@ -128,8 +134,10 @@ private final class PrefetchEngine: @unchecked Sendable {
         }
     }
 
+    /// What decoding the worker's n-th item gave.
     private enum Item {
         case sample(slot: Int, key: String, global: Int, stream: UInt64, split: SegmentationRecord.ClassSplit)
+        case skipped(RecordsError)
         case failure(RecordsError, stream: UInt64)
         case end
     }
@@ -139,33 +147,42 @@ private final class PrefetchEngine: @unchecked Sendable {
     let width: Int
     let height: Int
     private let slots: [Slot]
+    private let startCursor: UInt64
     private let condition = NSCondition()
+    // Everything below is guarded by `condition`.
     private var freeSlots: [Int]
-    private var ready: [Item] = []
-    private var readyHead = 0
+    /// Finished items by sequence number n (the worker's n-th sample, stream index
+    /// startCursor + rank + n · worldSize), delivered strictly in n order.
+    private var results: [Int: Item] = [:]
+    private var nextToDeliver = 0
+    private var nextToClaim = 0
+    /// No item at or after this sequence number is decoded (the end, or after a fatal error).
+    private var endSequence = Int.max
     private var stopping = false
+    private var finished = false
     private var heldSlot: Int?
     private var skippedErrors: [RecordsError] = []
     private var lastCursor: UInt64
-
-    private var finished = false
-    private let startCursor: UInt64
 
     init(set: ShardSet, options: Options, width: Int, height: Int, cursor: UInt64) {
         self.set = set
         self.options = options
         self.width = width
         self.height = height
-        slots = (0..<options.queueDepth).map { _ in Slot(width: width, height: height) }
-        freeSlots = Array(0..<options.queueDepth)
+        // One slot more than the queue: the consumer holds one while `queueDepth` are decoded
+        // ahead, so a decoder never waits for a slot the consumer needs (no deadlock).
+        slots = (0...options.queueDepth).map { _ in Slot(width: width, height: height) }
+        freeSlots = Array(0...options.queueDepth)
         startCursor = cursor
         lastCursor = cursor
     }
 
     func start() {
-        let thread = Thread { self.produce(from: self.startCursor) }
-        thread.name = "SegmentationLoader prefetch"
-        thread.start()
+        for number in 0..<options.decodeThreads {
+            let thread = Thread { self.decodeLoop() }
+            thread.name = "SegmentationLoader decode \(number)"
+            thread.start()
+        }
     }
 
     var consumerCursor: UInt64 {
@@ -180,7 +197,8 @@ private final class PrefetchEngine: @unchecked Sendable {
         return skippedErrors
     }
 
-    /// The next sample, or nil after `epochLimit` epochs. Blocks while the queue is empty.
+    /// The next sample, or nil after `epochLimit` epochs. Blocks until the next item in order
+    /// is decoded; skipped items are counted as they are passed.
     func next() throws -> Sample? {
         condition.lock()
         defer { condition.unlock() }
@@ -189,28 +207,29 @@ private final class PrefetchEngine: @unchecked Sendable {
             heldSlot = nil
             condition.broadcast()
         }
-        if finished { return nil }
-        while readyHead == ready.count { condition.wait() }
-        let item = ready[readyHead]
-        readyHead += 1
-        if readyHead == ready.count {
-            ready.removeAll(keepingCapacity: true)
-            readyHead = 0
+        while !finished {
+            while results[nextToDeliver] == nil { condition.wait() }
+            let item = results.removeValue(forKey: nextToDeliver)!
+            nextToDeliver += 1
+            condition.broadcast()
+            switch item {
+            case .skipped(let error):
+                skippedErrors.append(error)
+            case .end:
+                finished = true
+            case .failure(let error, let stream):
+                finished = true
+                lastCursor = cursorAfter(stream)
+                throw error
+            case .sample(let slot, let key, let global, let stream, let split):
+                heldSlot = slot
+                lastCursor = cursorAfter(stream)
+                return Sample(key: key, globalIndex: global, streamIndex: stream, width: width, height: height,
+                              pixels: UnsafeBufferPointer(slots[slot].pixels), label: UnsafeBufferPointer(slots[slot].label),
+                              split: split)
+            }
         }
-        switch item {
-        case .end:
-            finished = true
-            return nil
-        case .failure(let error, let stream):
-            lastCursor = stream - UInt64(options.rank) + UInt64(options.worldSize)
-            throw error
-        case .sample(let slot, let key, let global, let stream, let split):
-            heldSlot = slot
-            lastCursor = stream - UInt64(options.rank) + UInt64(options.worldSize)
-            return Sample(key: key, globalIndex: global, streamIndex: stream, width: width, height: height,
-                          pixels: UnsafeBufferPointer(slots[slot].pixels), label: UnsafeBufferPointer(slots[slot].label),
-                          split: split)
-        }
+        return nil
     }
 
     func stop() {
@@ -220,17 +239,39 @@ private final class PrefetchEngine: @unchecked Sendable {
         condition.unlock()
     }
 
-    // MARK: Producer
+    private func cursorAfter(_ stream: UInt64) -> UInt64 {
+        stream - UInt64(options.rank) + UInt64(options.worldSize)
+    }
 
-    private func produce(from cursor: UInt64) {
+    // MARK: Decoder threads
+
+    /// Claims the next sequence number inside the window [nextToDeliver, nextToDeliver +
+    /// queueDepth) together with a free slot; nil when stopping or past the end.
+    private func claim() -> (sequence: Int, slot: Int)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if stopping || nextToClaim >= endSequence { return nil }
+            if nextToClaim < nextToDeliver + options.queueDepth, let slot = freeSlots.popLast() {
+                nextToClaim += 1
+                return (nextToClaim - 1, slot)
+            }
+            condition.wait()
+        }
+    }
+
+    private func decodeLoop() {
         let count = UInt64(set.count)
-        var stream = cursor + UInt64(options.rank)
+        let digest = set.manifest.contentDigest
         var order: ShuffleOrder?
         var orderEpoch = UInt64.max
-        let digest = set.manifest.contentDigest
-        while true {
+        while let (sequence, slot) = claim() {
+            let stream = startCursor + UInt64(options.rank) + UInt64(sequence) * UInt64(options.worldSize)
             let epoch = stream / count
-            if let limit = options.epochLimit, epoch >= limit { return publish(.end) }
+            if let limit = options.epochLimit, epoch >= limit {
+                finish(sequence, .end, returning: slot, endsAt: sequence)
+                continue
+            }
             if options.shuffle, orderEpoch != epoch {
                 order = ShuffleOrder(recordCounts: set.recordCounts, digest: digest, seed: options.seed, epoch: epoch,
                                      windowShards: options.windowShards)
@@ -238,7 +279,6 @@ private final class PrefetchEngine: @unchecked Sendable {
             }
             let position = Int(stream % count)
             let global = options.shuffle ? order!.globalIndex(atPosition: position) : position
-            guard let slot = takeFreeSlot() else { return }
             do {
                 let record = try set.segmentationRecord(at: global)
                 guard record.width == width, record.height == height else {
@@ -247,20 +287,25 @@ private final class PrefetchEngine: @unchecked Sendable {
                 }
                 try record.decodeImage(into: slots[slot].pixels)
                 try record.decodeLabel(into: slots[slot].label)
-                publish(.sample(slot: slot, key: record.key, global: global, stream: stream, split: record.split))
+                finish(sequence, .sample(slot: slot, key: record.key, global: global, stream: stream, split: record.split))
             } catch {
-                returnSlot(slot)
                 let described = Self.describe(error, set: set, global: global)
                 if options.corruptionPolicy == .fail {
-                    publish(.failure(described, stream: stream))
-                    return publish(.end)
+                    finish(sequence, .failure(described, stream: stream), returning: slot, endsAt: sequence + 1)
+                } else {
+                    finish(sequence, .skipped(described), returning: slot)
                 }
-                condition.lock()
-                skippedErrors.append(described)
-                condition.unlock()
             }
-            stream += UInt64(options.worldSize)
         }
+    }
+
+    private func finish(_ sequence: Int, _ item: Item, returning slot: Int? = nil, endsAt end: Int? = nil) {
+        condition.lock()
+        results[sequence] = item
+        if let slot { freeSlots.append(slot) }
+        if let end { endSequence = min(endSequence, end) }
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// The error with its shard, record, offset and key filled in, whatever threw it.
@@ -271,25 +316,5 @@ private final class PrefetchEngine: @unchecked Sendable {
         let reason = (error as? RecordsError)?.reason ?? .invalidValue(String(describing: error))
         return RecordsError(file: set.shards[shard].file.url.path, record: record, offset: range.lowerBound,
                             key: ShardSet.bestEffortKey(set.shards[shard].file.bytes, range: range), reason: reason)
-    }
-
-    private func takeFreeSlot() -> Int? {
-        condition.lock()
-        defer { condition.unlock() }
-        while freeSlots.isEmpty && !stopping { condition.wait() }
-        return stopping ? nil : freeSlots.removeLast()
-    }
-
-    private func returnSlot(_ slot: Int) {
-        condition.lock()
-        freeSlots.append(slot)
-        condition.unlock()
-    }
-
-    private func publish(_ item: Item) {
-        condition.lock()
-        ready.append(item)
-        condition.broadcast()
-        condition.unlock()
     }
 }

@@ -82,12 +82,35 @@ final class LoaderTests: TemporaryDirectoryTestCase {
         XCTAssertEqual((0..<50).map { taken[$0]! }, reference)
     }
 
+    /// Several decode threads deliver exactly the single-thread stream, skips included.
+    func testDecodeThreadsDoNotChangeTheOrder() throws {
+        try Synthetic.writeSet(directory, count: 40)
+        let recordSize = try Synthetic.payload(number: 0, width: 8, height: 6).count + TFRecord.overhead
+        try modify("train-00002.tfrecord") { $0[5 * recordSize + 60] ^= 0x02 }
+        let set = try ShardSet(directory: directory)
+        func stream(threads: Int) throws -> ([Int], [String?]) {
+            let loader = try SegmentationLoader(
+                set: set, options: .init(seed: 8, windowShards: 2, queueDepth: 3, decodeThreads: threads, epochLimit: 3))
+            var taken: [Int] = []
+            while let sample = try loader.next() { taken.append(Synthetic.number(ofPixels: sample.pixels)) }
+            return (taken, loader.skipped.map(\.key))
+        }
+        let single = try stream(threads: 1)
+        XCTAssertEqual(single.0.count, 3 * 39)
+        XCTAssertEqual(single.1, Array(repeating: "sample-00025", count: 3))
+        for threads in [2, 3] {
+            let parallel = try stream(threads: threads)
+            XCTAssertEqual(parallel.0, single.0, "\(threads) threads")
+            XCTAssertEqual(parallel.1, single.1, "\(threads) threads")
+        }
+    }
+
     /// Streams a set 1,000 times larger than the queue, three epochs over: anonymous memory (not
     /// the file pages of the map) must not grow with the number of samples read.
     func testMemoryStaysFlatWhileStreaming() throws {
         try Synthetic.writeSet(directory, count: 4000, sizing: .records(500), width: 64, height: 64)
         let set = try ShardSet(directory: directory)
-        let loader = try SegmentationLoader(set: set, options: .init(seed: 1, queueDepth: 4))
+        let loader = try SegmentationLoader(set: set, options: .init(seed: 1, queueDepth: 4, decodeThreads: 2))
         _ = try numbers(loader, 500)
         let warm = try anonymousResidentKiB()
         var checksum = 0
