@@ -8,9 +8,16 @@ struct SMISPrep: ParsableCommand {
         commandName: "smisprep",
         abstract: "Prepare DeepFashion for semantically multi-modal image synthesis.",
         discussion: """
-            Turns a human parser's label maps and their photos into a training-ready data set
-            for GroupDNet: remap classes, filter rare attributes, resize, partition, split, and
-            pack into checksummed shards.
+            Turns a human parser's label maps and their photos into a training-ready data set \
+            for GroupDNet: remap classes, filter rare attributes, resize, partition, split, \
+            and pack into checksummed shards.
+
+            A whole run on the bundled fixtures:
+              smisprep deepfashion --images Fixtures/deepfashion/img \\
+                --labels Fixtures/deepfashion/labels --out out/prepared --filter glove
+              smisprep shard out/prepared --out out/shards
+              smisprep verify out/shards
+              smisprep stats out/shards
             """,
         version: ToolVersion.string,
         subcommands: [
