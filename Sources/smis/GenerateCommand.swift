@@ -16,25 +16,25 @@ struct GenerateCommand: ParsableCommand {
             only that class's latent channels (8c…8c+7 of z) are drawn again for each.
             """)
 
-    @Option(help: "A checkpoint folder, its state.json, or a run folder (its latest checkpoint).")
+    @Option(help: ArgumentHelp("A checkpoint folder, its state.json, or a run folder (its latest checkpoint).", valueName: "path"))
     var checkpoint: String
 
-    @Option(parsing: .upToNextOption, help: "Label map PNGs with class ids 0…G−1.")
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Label map PNGs with class ids 0…G−1.", valueName: "png"))
     var labels: [String]
 
-    @Option(name: .customLong("out"), help: "Folder to write the images into.")
+    @Option(name: .customLong("out"), help: ArgumentHelp("Folder to write the images into.", valueName: "dir"))
     var outputDirectory: String
 
-    @Option(help: "Class (name or id) whose latent code is resampled for each sample.")
+    @Option(help: ArgumentHelp("Class (name or id) whose latent code is resampled for each sample.", valueName: "class"))
     var resampleClass: String?
 
-    @Option(help: "Images per label map with --resample-class.")
+    @Option(help: ArgumentHelp("Images per label map with --resample-class.", valueName: "k"))
     var samples: Int = 4
 
-    @Option(help: "A photo whose appearance gives z through the encoder (needs --style-label).")
+    @Option(help: ArgumentHelp("A photo whose appearance gives z through the encoder (needs --style-label).", valueName: "photo"))
     var styleImage: String?
 
-    @Option(help: "The label map of --style-image.")
+    @Option(help: ArgumentHelp("The label map of --style-image.", valueName: "png"))
     var styleLabel: String?
 
     @Flag(help: "Resample label maps (nearest) and the style photo of another size to the model's size.")

@@ -16,31 +16,31 @@ struct TrainCommand: ParsableCommand {
             latest checkpoint. RUN_DIR receives checkpoints/, options.json and metrics.jsonl.
             """)
 
-    @Option(name: .customLong("shards"), help: "Folder with manifest.json and the shards (the train split is used).")
+    @Option(name: .customLong("shards"), help: ArgumentHelp("Folder with manifest.json and the shards (the train split is used).", valueName: "dir"))
     var shardsDirectory: String
 
-    @Option(name: .customLong("out"), help: "Run folder for checkpoints, options.json and metrics.jsonl.")
+    @Option(name: .customLong("out"), help: ArgumentHelp("Run folder for checkpoints, options.json and metrics.jsonl.", valueName: "run-dir"))
     var runDirectory: String
 
     @Option(help: "Model size: deepfashion (256×256, the paper's) or tiny (64×64, for tests).")
     var preset: TrainingPreset = .deepfashion
 
-    @Option(help: "Samples per iteration.")
+    @Option(help: ArgumentHelp("Samples per iteration.", valueName: "n"))
     var batchSize: Int = 1
 
     @Flag(help: "Resample shards of another image size to the preset's (photo bicubic, label nearest).")
     var resize = false
 
-    @Option(help: "Epochs at the full learning rate (default: 60 for deepfashion, 1 for tiny).")
+    @Option(help: ArgumentHelp("Epochs at the full learning rate (default: 60 for deepfashion, 1 for tiny).", valueName: "n"))
     var epochs: Int?
 
-    @Option(help: "Epochs of linear decay to zero after them (default: 40 for deepfashion, 1 for tiny).")
+    @Option(help: ArgumentHelp("Epochs of linear decay to zero after them (default: 40 for deepfashion, 1 for tiny).", valueName: "n"))
     var decayEpochs: Int?
 
-    @Option(help: "Stop when the step count reaches N (counted from the run's start, also with --resume).")
+    @Option(help: ArgumentHelp("Stop when the step count reaches N (counted from the run's start, also with --resume).", valueName: "n"))
     var maxSteps: Int?
 
-    @Option(help: "Threads for the tensor operations (default: TENSOR_THREADS or the number of cores).")
+    @Option(help: ArgumentHelp("Threads for the tensor operations (default: TENSOR_THREADS or the number of cores).", valueName: "n"))
     var threads: Int?
 
     @Option(help: "Seed of the weights, the data order and the noise.")
@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run in --out from its latest checkpoint.")
     var resume = false
 
-    @Option(help: "Save a checkpoint every N steps (always also at the end and on Ctrl-C).")
+    @Option(help: ArgumentHelp("Save a checkpoint every N steps (always also at the end and on Ctrl-C).", valueName: "n"))
     var saveEvery: Int = 1000
 
     func validate() throws {

@@ -31,6 +31,12 @@ final class GenerationTests: TemporaryFolderTestCase {
         XCTAssertEqual(imageOne.width, 64)
         XCTAssertNotEqual(imageOne.pixels, imageTwo.pixels, "different codes for class 3 must give different images")
         XCTAssertEqual(try synthesizer.image(label: label, z: first).pixels, imageOne.pixels, "generation is deterministic")
+        let style = SyntheticShards.sample(number: 2, size: 64, classCount: 8)
+        var styleNoise = RandomSource(seed: 4)
+        let encoded = try synthesizer.encodedLatent(style: style.image, label: style.label, using: &styleNoise)
+        XCTAssertEqual(encoded.shape, z.shape)
+        XCTAssertTrue(encoded.data.allSatisfy(\.isFinite))
+        XCTAssertNotEqual(encoded.data, z.data)
         XCTAssertThrowsError(try synthesizer.classIndex(named: "hat")) { error in
             XCTAssertTrue("\(error)".contains("hat is not a class"), "\(error)")
         }
