@@ -41,15 +41,15 @@ public final class Trainer {
             throw TrainingError.runFolder(path: runDirectory.path, reason: "already holds a run's checkpoints",
                                           hint: "pass --resume to continue it, or choose another --out")
         }
-        var weights = RandomSource(seed: options.seed)
-        let model = try GroupDNetModel(options.preset.configuration, lossWeights: options.lossWeights, using: &weights)
-        let trainingStep = TrainingStep(model: model, options: options)
         let checkpoint = try resume ? TrainingCheckpoint.resolve(runDirectory) : nil
         let saved = try checkpoint.map(TrainingCheckpoint.readState)
-        if let checkpoint, let saved, saved.configuration != model.configuration {
+        if let checkpoint, let saved, saved.configuration != options.preset.configuration {
             throw TrainingError.checkpoint(file: checkpoint.appendingPathComponent(TrainingCheckpoint.stateFile).path,
                                            reason: "the checkpoint holds a \(saved.options.preset.rawValue) model, not the \(options.preset.rawValue) model requested")
         }
+        var weights = RandomSource(seed: options.seed)
+        let model = try GroupDNetModel(options.preset.configuration, lossWeights: options.lossWeights, using: &weights)
+        let trainingStep = TrainingStep(model: model, options: options)
         let shardBatches = try ShardBatches(directory: URL(fileURLWithPath: options.shardsDirectory), configuration: model.configuration,
                                             batchSize: options.batchSize, seed: options.seed, state: saved?.reader,
                                             resize: options.resizeToModel)

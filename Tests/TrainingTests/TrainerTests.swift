@@ -106,10 +106,15 @@ final class TrainerTests: TemporaryFolderTestCase {
         XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 1), resume: false)) { error in
             XCTAssertTrue("\(error)".contains("pass --resume to continue it"), "\(error)")
         }
+        let otherShards = folder.appendingPathComponent("other")
+        try SyntheticShards.write(to: otherShards, count: 5)
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: otherShards, run: "run", maxSteps: 2), resume: true)) { error in
+            XCTAssertTrue("\(error)".contains("state.json: the checkpoint was trained on other shards"), "\(error)")
+        }
         var other = tinyOptions(shards: shards, run: "run", maxSteps: 2)
         other.preset = .deepfashion
         XCTAssertThrowsError(try Trainer(options: other, resume: true)) { error in
-            XCTAssertTrue("\(error)".contains("state.json"), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix("state.json: the checkpoint holds a tiny model, not the deepfashion model requested"), "\(error)")
         }
     }
 
