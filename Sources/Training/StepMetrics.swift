@@ -31,7 +31,7 @@ final class MetricsLog {
 
     init(url: URL) throws {
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         do { handle = try FileHandle(forWritingTo: url) } catch {
             throw TrainingError.checkpoint(file: url.path, reason: "cannot open for appending: \(error.localizedDescription)")

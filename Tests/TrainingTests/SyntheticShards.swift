@@ -41,7 +41,7 @@ enum SyntheticShards {
         let configuration = ShardSetWriter.Configuration(
             directory: directory, sizing: .records(3), toolVersion: "training tests", schema: SegmentationRecord.schema,
             classes: classes, settings: ["image": "raw", "label": "raw"])
-        try ShardSetWriter(configuration: configuration).write([source(split: "train", count: count, offset: 0),
+        _ = try ShardSetWriter(configuration: configuration).write([source(split: "train", count: count, offset: 0),
                                                                source(split: "validation", count: 2, offset: 1000)])
     }
 }
