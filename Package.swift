@@ -76,6 +76,7 @@ let package = Package(
         .executableTarget(name: "bench-records", dependencies: ["Records", "ImageIO"], path: "Benchmarks/Records"),
         .executableTarget(name: "bench-statistics", dependencies: ["Statistics", "ImageIO"], path: "Benchmarks/Statistics"),
         .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "Benchmarks/Tensor"),
+        .executableTarget(name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO"], path: "Benchmarks/Pipeline"),
         .executableTarget(name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "CBLAS"], path: "Benchmarks/GroupDNet"),
 
         // MARK: Tests: one target per library target, plus shared helpers
@@ -84,7 +85,8 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),
-        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageIO", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 /// G, E and D of one configuration, with the two training steps' losses.
@@ -151,4 +152,62 @@ public struct DiscriminatorLosses {
     public let fakeImage: Tensor
     public let fakeOutputs: [[Tensor]]
     public let realOutputs: [[Tensor]]
+}
+
+// MARK: - Checkpoint folders and class-wise latent codes
+
+extension GroupDNetModel {
+    /// The file names of the three networks in a checkpoint folder (`<prefix>_net_G.safetensors`,
+    /// as the reference names its `.pth` files).
+    public static func checkpointFiles(in folder: URL, prefix: String) -> (generator: URL, encoder: URL, discriminator: URL) {
+        (folder.appendingPathComponent("\(prefix)_net_G.safetensors"),
+         folder.appendingPathComponent("\(prefix)_net_E.safetensors"),
+         folder.appendingPathComponent("\(prefix)_net_D.safetensors"))
+    }
+
+    /// Writes G, E and D to `folder` (each file atomically; see ``SafeTensors/write(_:to:)``).
+    public func saveCheckpoints(in folder: URL, prefix: String = "latest", metadata: [String: String] = [:]) throws {
+        let files = Self.checkpointFiles(in: folder, prefix: prefix)
+        try generator.saveCheckpoint(to: files.generator, metadata: metadata)
+        try encoder.saveCheckpoint(to: files.encoder, metadata: metadata)
+        try discriminator.saveCheckpoint(to: files.discriminator, metadata: metadata)
+    }
+
+    /// Loads G, E and D from `folder`. All three files are read and checked before any network
+    /// changes, so a missing or mismatched file leaves the model as it was.
+    public func loadCheckpoints(in folder: URL, prefix: String = "latest") throws {
+        let files = Self.checkpointFiles(in: folder, prefix: prefix)
+        let loaded = try [files.generator, files.encoder, files.discriminator].map { try SafeTensors.read(from: $0) }
+        let networks: [Module] = [generator, encoder, discriminator]
+        let urls = [files.generator, files.encoder, files.discriminator]
+        for index in 0..<3 { try networks[index].validate(loaded[index], file: urls[index].path) }
+        for index in 0..<3 { try networks[index].load(loaded[index], file: urls[index].path) }
+    }
+}
+
+extension GroupDNetConfiguration {
+    /// The channels of z owned by class `label` (8c…8c+7 for DeepFashion).
+    public func latentChannels(ofClass label: Int) -> Range<Int> {
+        label * latentChannelsPerClass ..< (label + 1) * latentChannelsPerClass
+    }
+
+    /// A copy of `z` with class `label`'s channels replaced by fresh N(0, I) samples, all other
+    /// classes unchanged: the semantically multi-modal edit (change one class's appearance).
+    public func resamplingClass(_ label: Int, of z: Tensor, using random: inout RandomSource) throws -> Tensor {
+        guard (0..<classCount).contains(label) else {
+            throw GroupDNetError.invalidInput(reason: "class \(label) is not in 0..<\(classCount)")
+        }
+        guard z.rank == 4, z.shape[1] == latentChannels else {
+            throw GroupDNetError.invalidInput(reason: "z must be N×\(latentChannels)×h×w, got \(z.shape)")
+        }
+        var data = z.data
+        let plane = z.shape[2] * z.shape[3]
+        for sample in 0..<z.shape[0] {
+            for channel in latentChannels(ofClass: label) {
+                let offset = (sample * latentChannels + channel) * plane
+                for index in offset..<offset + plane { data[index] = random.normal() }
+            }
+        }
+        return try Tensor(shape: z.shape, data: data)
+    }
 }

@@ -35,6 +35,19 @@ extension Module {
     /// before anything is changed, so a failed load leaves the network as it was. Errors
     /// name the tensor and what differs; `file` names the source.
     public func load(_ checkpoint: SafeTensors.File, file: String) throws {
+        try validate(checkpoint, file: file)
+        for (key, entry) in namedState {
+            let stored = checkpoint.entries[key]!
+            switch entry {
+            case let .float(tensor): tensor.data = stored.floats!
+            case let .counter(statistics): statistics.batchesTracked = stored.int64s![0]
+            }
+        }
+    }
+
+    /// Checks that `checkpoint` has exactly this network's keys, shapes and dtypes, without
+    /// changing anything; throws naming the first tensor that differs.
+    public func validate(_ checkpoint: SafeTensors.File, file: String) throws {
         let state = namedState
         let expectedKeys = Set(state.map(\.key))
         let missing = state.map(\.key).filter { checkpoint.entries[$0] == nil }
@@ -55,13 +68,6 @@ extension Module {
             }
             guard stored.shape == entry.shape else {
                 throw GroupDNetError.checkpoint(file: file, tensor: key, reason: "shape \(stored.shape), expected \(entry.shape)")
-            }
-        }
-        for (key, entry) in state {
-            let stored = checkpoint.entries[key]!
-            switch entry {
-            case let .float(tensor): tensor.data = stored.floats!
-            case let .counter(statistics): statistics.batchesTracked = stored.int64s![0]
             }
         }
     }

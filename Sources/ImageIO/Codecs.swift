@@ -160,10 +160,12 @@ extension Image {
     /// This photo resampled to `width × height` (bicubic by default, as PIL's BICUBIC which the
     /// reference uses).
     ///
-    /// Bilinear and bicubic follow PIL's `Image.resize` exactly: separable, horizontal pass
-    /// first, kernel support widened by the scale when shrinking (antialiasing), 22-bit fixed
-    /// point weights, each pass rounded to 8 bits. Nearest picks source index
+    /// Bilinear and bicubic reproduce Pillow 13's `Image.resize` byte for byte: separable,
+    /// kernel support widened by the scale when shrinking (antialiasing), 22-bit fixed point
+    /// weights, each pass rounded to 8 bits, pass order as Pillow 13 chooses it (see
+    /// `PhotoResizer` and `ResizePassOrder`). Nearest picks source index
     /// floor((i + 0.5) · source / target), as PIL's NEAREST. A size of 0 gives an empty image.
+    /// For many photos of one size, a reused `PhotoResizer` avoids recomputing weights.
     public func resized(width: Int, height: Int, filter: ResizeFilter = .bicubic) -> Image {
         Resampler.resize(self, width: width, height: height, filter: filter)
     }

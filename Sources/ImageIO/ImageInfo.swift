@@ -1,15 +1,36 @@
 import CCodecs
 
-/// How a file stores its colours, as declared in its header.
+/// How a file stores its colours, as declared in its header. Only `gray` and `palette` (and
+/// `grayAlpha`, whose alpha is ignored) can be read as label maps.
 public enum ColorModel: String, Sendable, Equatable {
-    case gray, grayAlpha, palette, rgb, rgba, cmyk, ycck, ycbcr, other
+    /// One gray sample per pixel (PNG colour type 0, JPEG 1 component, TIFF min-is-black/white).
+    case gray
+    /// Gray plus alpha (PNG colour type 4).
+    case grayAlpha
+    /// Indices into a colour table (PNG colour type 3, TIFF photometric 3).
+    case palette
+    /// Red, green, blue samples (PNG colour type 2, RGB JPEG without colour transform, TIFF RGB).
+    case rgb
+    /// RGB plus alpha (PNG colour type 6, TIFF RGB with an extra sample).
+    case rgba
+    /// Four-ink JPEG or TIFF; decoded photos are converted to RGB.
+    case cmyk
+    /// JPEG CMYK stored as YCC plus K (Adobe transform 2); converted to RGB.
+    case ycck
+    /// The usual JPEG (and TIFF YCbCr) luma/chroma encoding.
+    case ycbcr
+    /// Anything else the header names (e.g. TIFF CIELab); photo decoding may still succeed.
+    case other
 }
 
 /// What a file's header declares, read without decoding any pixel: cheap enough to run on
 /// every file of a data set before deciding what to decode.
 public struct ImageInfo: Sendable, Equatable {
+    /// The container, recognised from the leading bytes.
     public var format: ImageFormat
+    /// Declared width in pixels; not yet checked against any limit.
     public var width: Int
+    /// Declared height in pixels; not yet checked against any limit.
     public var height: Int
     /// Bits per sample: 1, 2, 4, 8 or 16.
     public var bitsPerSample: Int
@@ -81,6 +102,7 @@ public struct RGBColor: Sendable, Equatable, Hashable {
     public var red: UInt8
     public var green: UInt8
     public var blue: UInt8
+    /// A colour from its three 8-bit components.
     public init(_ red: UInt8, _ green: UInt8, _ blue: UInt8) {
         self.red = red
         self.green = green

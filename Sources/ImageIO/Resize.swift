@@ -7,8 +7,21 @@
 ///   taps j from trunc(center − support + 0.5) to trunc(center + support + 0.5), clamped
 ///   weight(j) = filter((j − center + 0.5) / filterScale), normalised to sum 1,
 ///   then rounded to 22-bit fixed point (half away from zero).
-/// The horizontal pass runs first over the rows the vertical pass needs, and each pass rounds
-/// to 8 bits: (sum + 2^21) >> 22, clamped to 0...255.
+/// Each pass rounds to 8 bits: (sum + 2^21) >> 22, clamped to 0...255, so the pass order changes
+/// results. Pillow 13 runs the vertical pass first when the height loses more than twice as
+/// many pixels as the width (sourceHeight − height > 2 · (sourceWidth − width), height
+/// shrinking), otherwise the horizontal pass first, over only the rows the vertical pass needs;
+/// Pillow 12 and earlier always went horizontal first. `ResizePassOrder` picks which to match.
+/// (DeepFashion's 750×1101 → 256×256 is horizontal-first under both.)
+/// Which Pillow's pass order `PhotoResizer` reproduces (the results differ by rounding).
+public enum ResizePassOrder: Sendable, Equatable {
+    /// Pillow 13 and later: vertical first when the height loses more than twice as many pixels
+    /// as the width, else horizontal first. The default.
+    case pillow13
+    /// Pillow 12 and earlier: always horizontal first.
+    case horizontalFirst
+}
+
 enum Resampler {
     static let precisionBits: Int32 = 22
 
@@ -49,6 +62,7 @@ enum Resampler {
         let scale = Double(inputSize) / Double(outputSize)
         let filterScale = max(scale, 1)
         let support = support(of: filter) * filterScale
+        let inverseScale = 1 / filterScale
         let kernelSize = Int(support.rounded(.up)) * 2 + 1
         var starts = [Int](repeating: 0, count: outputSize)
         var counts = [Int](repeating: 0, count: outputSize)
@@ -61,7 +75,9 @@ enum Resampler {
             let count = min(Int(center + support + 0.5), inputSize) - first
             var total = 0.0
             for j in 0..<count {
-                let w = kernel(filter, (Double(j + first) - center + 0.5) / filterScale)
+                // Multiplying by the reciprocal (not dividing) as PIL does: the last bit matters when
+                // a weight lands on a fixed-point rounding edge.
+                let w = kernel(filter, (Double(j + first) - center + 0.5) * inverseScale)
                 taps[j] = w
                 total += w
             }
@@ -91,18 +107,48 @@ enum Resampler {
     }
 
     /// Resamples each row of `rows` from `inputWidth` to `outputWidth` RGB pixels into `out`.
+    /// Rows go in pairs: both use the same taps, so each weight is loaded once for six sums.
     static func horizontalPass(
         _ input: UnsafePointer<UInt8>, inputWidth: Int, rows: Range<Int>, coefficients c: Coefficients,
         outputWidth: Int, into out: UnsafeMutablePointer<UInt8>
     ) {
         let half: Int32 = 1 << (precisionBits - 1)
         let kernelSize = c.kernelSize
+        let inputRow = inputWidth * 3, outputRow = outputWidth * 3
         c.weights.withUnsafeBufferPointer { weights in
             c.starts.withUnsafeBufferPointer { starts in
                 c.counts.withUnsafeBufferPointer { counts in
-                    for row in 0..<rows.count {
-                        let source = input + (rows.lowerBound + row) * inputWidth * 3
-                        let target = out + row * outputWidth * 3
+                    var row = 0
+                    while row + 1 < rows.count {
+                        let first = input + (rows.lowerBound + row) * inputRow
+                        let second = first + inputRow
+                        let target = out + row * outputRow
+                        for x in 0..<outputWidth {
+                            var r0 = half, g0 = half, b0 = half, r1 = half, g1 = half, b1 = half
+                            let k = weights.baseAddress! + x * kernelSize
+                            var p = starts[x] * 3
+                            for j in 0..<counts[x] {
+                                let w = k[j]
+                                r0 &+= Int32(first[p]) &* w
+                                g0 &+= Int32(first[p + 1]) &* w
+                                b0 &+= Int32(first[p + 2]) &* w
+                                r1 &+= Int32(second[p]) &* w
+                                g1 &+= Int32(second[p + 1]) &* w
+                                b1 &+= Int32(second[p + 2]) &* w
+                                p += 3
+                            }
+                            target[3 * x] = clip8(r0)
+                            target[3 * x + 1] = clip8(g0)
+                            target[3 * x + 2] = clip8(b0)
+                            target[outputRow + 3 * x] = clip8(r1)
+                            target[outputRow + 3 * x + 1] = clip8(g1)
+                            target[outputRow + 3 * x + 2] = clip8(b1)
+                        }
+                        row += 2
+                    }
+                    if row < rows.count {
+                        let source = input + (rows.lowerBound + row) * inputRow
+                        let target = out + row * outputRow
                         for x in 0..<outputWidth {
                             var r = half, g = half, b = half
                             let k = weights.baseAddress! + x * kernelSize
@@ -196,15 +242,21 @@ public final class PhotoResizer {
     public let width: Int
     public let height: Int
     public let filter: ResizeFilter
+    /// True when the vertical pass runs first (see `ResizePassOrder`).
+    public let verticalFirst: Bool
     private let horizontal: Resampler.Coefficients?
     private let vertical: Resampler.Coefficients?
     /// Rows of the source the vertical pass reads (all of them when only the width changes).
     private let rows: Range<Int>
+    /// The intermediate image between the two passes.
     private let band: UnsafeMutableBufferPointer<UInt8>
     private let sums: UnsafeMutableBufferPointer<Int32>
 
     /// Prepares resizing `fromWidth × fromHeight` photos to `toWidth × toHeight` (all > 0).
-    public init(fromWidth: Int, fromHeight: Int, toWidth: Int, toHeight: Int, filter: ResizeFilter = .bicubic) {
+    public init(
+        fromWidth: Int, fromHeight: Int, toWidth: Int, toHeight: Int, filter: ResizeFilter = .bicubic,
+        passOrder: ResizePassOrder = .pillow13
+    ) {
         precondition(fromWidth > 0 && fromHeight > 0 && toWidth > 0 && toHeight > 0,
                      "cannot resize \(fromWidth)×\(fromHeight) to \(toWidth)×\(toHeight)")
         sourceWidth = fromWidth
@@ -223,8 +275,11 @@ public final class PhotoResizer {
         } else {
             rows = 0..<fromHeight
         }
-        band = .allocate(capacity: horizontal != nil && vertical != nil ? rows.count * toWidth * 3 : 0)
-        sums = .allocate(capacity: vertical != nil ? toWidth * 3 : 0)
+        verticalFirst = passOrder == .pillow13 && toHeight < fromHeight
+            && fromHeight - toHeight > 2 * (fromWidth - toWidth)
+        let twoPasses = horizontal != nil && vertical != nil
+        band = .allocate(capacity: !twoPasses ? 0 : verticalFirst ? fromWidth * toHeight * 3 : rows.count * toWidth * 3)
+        sums = .allocate(capacity: vertical != nil ? max(toWidth, fromWidth) * 3 : 0)
     }
 
     deinit {
@@ -256,6 +311,11 @@ public final class PhotoResizer {
                 return
             }
             switch (horizontal, vertical) {
+            case let (h?, v?) where verticalFirst:
+                Resampler.verticalPass(source, rowLength: sourceWidth * 3, coefficients: v, firstRow: 0,
+                                       outputHeight: height, sums: sums.baseAddress!, into: band.baseAddress!)
+                Resampler.horizontalPass(band.baseAddress!, inputWidth: sourceWidth, rows: 0..<height, coefficients: h,
+                                         outputWidth: width, into: target)
             case let (h?, v?):
                 Resampler.horizontalPass(source, inputWidth: sourceWidth, rows: rows, coefficients: h,
                                          outputWidth: width, into: band.baseAddress!)

@@ -4,7 +4,7 @@ import Foundation
 /// background thread into a fixed pool of preallocated buffers (the bounded prefetch queue).
 ///
 /// Memory is fixed at start: `queueDepth` slots of one photo and one label map each, sized from
-/// the first record (every record must share that size; another size is reported as a bad
+/// the first readable record (every record must share that size; another size is reported as a bad
 /// record). Nothing grows while streaming.
 ///
 /// A damaged record (bad CRC, bad payload, undecodable image, wrong size) is reported with
@@ -57,13 +57,14 @@ public final class SegmentationLoader {
 
     public let set: ShardSet
     public let options: Options
-    /// Photo and label size of every sample (taken from the first record).
+    /// Photo and label size of every sample (taken from the first readable record).
     public let width: Int
     public let height: Int
     private let engine: PrefetchEngine
 
     /// Starts streaming at `state` (nil: epoch 0, position 0, `options.seed`). Throws when the
-    /// set is empty or its first record cannot be read (its size fixes the buffers).
+    /// set is empty or none of its first 64 records can be read (the first readable record's
+    /// size fixes the buffers).
     public init(set: ShardSet, options: Options, state: ReaderState? = nil) throws {
         precondition(options.rank >= 0 && options.rank < options.worldSize, "rank \(options.rank) of \(options.worldSize)")
         guard set.count > 0 else {
@@ -71,7 +72,7 @@ public final class SegmentationLoader {
         }
         self.set = set
         self.options = options
-        let first = try set.segmentationRecord(at: 0)
+        let first = try Self.firstReadableRecord(of: set)
         width = first.width
         height = first.height
         let start = state ?? ReaderState(seed: options.seed, worldSize: options.worldSize)
@@ -90,6 +91,16 @@ public final class SegmentationLoader {
 
     /// Records skipped so far under `.skip`, each with shard, record, offset and key.
     public var skipped: [RecordsError] { engine.skipped }
+
+    /// The first of the first 64 records that parses (a damaged record 0 must not stop the
+    /// stream; it is reported when the stream reaches it). Throws the first error otherwise.
+    private static func firstReadableRecord(of set: ShardSet) throws -> SegmentationRecord.View {
+        var firstError: Error?
+        for global in 0..<min(set.count, 64) {
+            do { return try set.segmentationRecord(at: global) } catch { firstError = firstError ?? error }
+        }
+        throw firstError!
+    }
 
     /// The next sample, or nil after `epochLimit` epochs (and after a fatal error was thrown).
     /// Blocks while the queue is empty. The sample's buffers stay valid until the next call.

@@ -1,10 +1,11 @@
+import Dispatch
 import Foundation
 import ImageIO
 
 /// Checks a whole shard set and lists every problem, never stopping at the first: manifest,
 /// shard sizes and SHA-256 hashes, indexes, every record's CRCs and its offset against the
 /// index, every payload against the segmentation schema, label values against the class count,
-/// photo and label sizes, the split fields against the label map, and duplicate keys.
+/// photo and label sizes, the split fields against the label map, and keys used twice.
 ///
 /// After a damaged record the scan resynchronises at the next offset the index gives, so one
 /// bad record does not hide the rest of the shard.
@@ -17,9 +18,10 @@ public enum ShardSetVerifier {
         public var isClean: Bool { problems.isEmpty }
     }
 
-    /// Verifies `directory`. `decodeImages` also decodes every JPEG/PNG photo and PNG label
+    /// Verifies `directory`, shards in parallel on `jobs` threads (the report is in shard order
+    /// whatever `jobs` is). `decodeImages` also decodes every JPEG/PNG photo and PNG label
     /// (slow; needed to check encoded label values and photo sizes).
-    public static func verify(directory: URL, decodeImages: Bool = true) -> Report {
+    public static func verify(directory: URL, decodeImages: Bool = true, jobs: Int = 1) -> Report {
         var report = Report()
         let manifest: Manifest
         do { manifest = try Manifest(directory: directory) } catch let error as RecordsError {
@@ -29,18 +31,45 @@ public enum ShardSetVerifier {
             report.problems.append(RecordsError(file: directory.path, reason: .badManifest("\(error)")))
             return report
         }
-        var keys: [String: String] = [:]
-        for entry in manifest.shards {
-            verifyShard(entry, manifest: manifest, directory: directory, decodeImages: decodeImages,
-                        keys: &keys, report: &report)
+        let shardCount = manifest.shards.count
+        let reports = UnsafeMutableBufferPointer<(Report, [(key: String, location: String)])>.allocate(capacity: shardCount)
+        reports.initialize(repeating: (Report(), []))
+        defer {
+            reports.deinitialize()
+            reports.deallocate()
+        }
+        // Worker w checks shards w, w + jobs, …; each slot is written by one worker only.
+        let workers = max(1, min(jobs, shardCount))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for number in stride(from: worker, to: shardCount, by: workers) {
+                var shardReport = Report()
+                var keys: [(key: String, location: String)] = []
+                verifyShard(manifest.shards[number], manifest: manifest, directory: directory, decodeImages: decodeImages,
+                            keys: &keys, report: &shardReport)
+                reports[number] = (shardReport, keys)
+            }
+        }
+        var firstUse: [String: String] = [:]
+        for (number, (shardReport, keys)) in reports.enumerated() {
+            report.problems += shardReport.problems
+            report.recordsChecked += shardReport.recordsChecked
             report.shardsChecked += 1
+            let path = directory.appendingPathComponent(manifest.shards[number].name).path
+            for (key, location) in keys {
+                if let earlier = firstUse[key] {
+                    report.problems.append(RecordsError(file: path, key: key, reason: .invalidValue(
+                        "key used twice: \(earlier) and \(location)")))
+                } else {
+                    firstUse[key] = location
+                }
+            }
         }
         return report
     }
 
     private static func verifyShard(
         _ entry: Manifest.Shard, manifest: Manifest, directory: URL, decodeImages: Bool,
-        keys: inout [String: String], report: inout Report
+        keys: inout [(key: String, location: String)], report: inout Report
     ) {
         let url = directory.appendingPathComponent(entry.name)
         let path = url.path
@@ -102,17 +131,14 @@ public enum ShardSetVerifier {
 
     private static func checkPayload(
         _ payload: UnsafeRawBufferPointer, classCount: Int, decodeImages: Bool,
-        at location: (file: String, record: Int, offset: Int), keys: inout [String: String], report: inout Report
+        at location: (file: String, record: Int, offset: Int), keys: inout [(key: String, location: String)], report: inout Report
     ) {
         var key: String?
         do {
             let view = try SegmentationRecord.View(payload: payload)
             key = view.key
             func invalid(_ message: String) -> RecordsError { RecordsError(file: "", reason: .invalidValue(message)) }
-            if let earlier = keys[view.key] {
-                throw invalid("key also used by \(earlier)")
-            }
-            keys[view.key] = "\(URL(fileURLWithPath: location.file).lastPathComponent) record \(location.record)"
+            keys.append((view.key, "\(URL(fileURLWithPath: location.file).lastPathComponent) record \(location.record)"))
             guard view.classCount == classCount else {
                 throw invalid("label/classes is \(view.classCount), the manifest lists \(classCount) classes")
             }

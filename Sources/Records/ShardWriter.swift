@@ -106,6 +106,7 @@ public struct ShardSetWriter {
 
     /// Writes every source's split, then the manifest. Throws `RecordsError` on I/O failure (a
     /// full disk included); completed shards stay valid for a resume, partial ones are deleted.
+    @discardableResult
     public func write(_ sources: [RecordSource], statistics: JSONValue = .object([:])) throws -> Result {
         let directory = configuration.directory
         do {

@@ -46,7 +46,7 @@ extension DatasetStatistics {
                 TextFormat.bar(maxShare > 0 ? c.pixelShare / maxShare : 0, width: barWidth),
                 TextFormat.grouped(c.images), TextFormat.percent(c.imageShare),
                 TextFormat.bar(c.imageShare, width: barWidth / 2),
-                TextFormat.fixed(c.meanArea, digits: 1), TextFormat.fixed(c.medianArea, digits: 1),
+                TextFormat.groupedFixed(c.meanArea, digits: 1), TextFormat.groupedFixed(c.medianArea, digits: 1),
                 TextFormat.fixed(c.boundingBoxWidths.mean, digits: 2),
                 TextFormat.fixed(c.boundingBoxHeights.mean, digits: 2),
                 TextFormat.sparkline(c.boundingBoxWidths.counts),
@@ -178,6 +178,16 @@ enum TextFormat {
             text += "." + String(repeating: "0", count: digits - fraction.count) + fraction
         }
         return text
+    }
+
+    /// `fixed` with thousands separators: 131363.75 → "131,363.8".
+    static func groupedFixed(_ value: Double, digits: Int) -> String {
+        let text = fixed(value, digits: digits)
+        let negative = text.hasPrefix("-")
+        let unsigned = negative ? String(text.dropFirst()) : text
+        let parts = unsigned.split(separator: ".", maxSplits: 1)
+        guard let integer = Int(parts[0]) else { return text }
+        return (negative ? "-" : "") + grouped(integer) + (parts.count > 1 ? "." + parts[1] : "")
     }
 
     /// A horizontal bar of `fraction` (0…1) of `width` characters, in eighths.

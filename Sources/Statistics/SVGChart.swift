@@ -52,11 +52,11 @@ enum SVGChart {
     static func histogram(id: String, title: String, counts: [Int], colour: RGB) -> String {
         let width = 180, height = 110, left = 6, bottom = 22, top = 22
         let plotWidth = width - 2 * left, plotHeight = height - top - bottom
-        let top1 = max(1, counts.max() ?? 0)
+        let tallest = max(1, counts.max() ?? 0)
         var svg = open(id: id, title: title, width: width, height: height, titleSize: 11)
         let barWidth = Double(plotWidth) / Double(max(1, counts.count))
         for (bin, count) in counts.enumerated() where count > 0 {
-            let barHeight = Double(plotHeight) * Double(count) / Double(top1)
+            let barHeight = Double(plotHeight) * Double(count) / Double(tallest)
             svg += "<rect class=\"bar\" x=\"\(number(Double(left) + Double(bin) * barWidth + 0.5))\" "
                 + "y=\"\(number(Double(height - bottom) - barHeight))\" width=\"\(number(barWidth - 1))\" "
                 + "height=\"\(number(barHeight))\" fill=\"\(colour.hex)\" stroke=\"#333\" stroke-width=\"0.5\">"

@@ -152,8 +152,8 @@ struct PixelSize: Hashable, Sendable {
     var height: Int
 }
 
-/// An unsigned 128-bit running sum, exact for any realistic data set (Σx² of 2⁶⁴ pixels).
-/// Exact sums make merging order-free; `Double(exactly:)`-style rounding happens once, at the end.
+/// An unsigned 128-bit running sum: Σx² stays exact up to 2⁶⁴ pixels of 255². Exact sums make
+/// merging order-free; the one rounding to `Double` happens in `finish()`.
 struct ExactSum: Equatable, Sendable {
     var high: UInt64 = 0
     var low: UInt64 = 0

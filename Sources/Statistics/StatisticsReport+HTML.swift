@@ -73,7 +73,8 @@ extension StatisticsReport {
         for c in s.classes {
             html += "<tr><td>\(c.id) \(HTML.escape(c.name))</td><td>\(TextFormat.grouped(c.pixels))</td>"
                 + "<td>\(TextFormat.percent(c.pixelShare))</td><td>\(TextFormat.grouped(c.images))</td>"
-                + "<td>\(TextFormat.fixed(c.meanArea, digits: 1))</td><td>\(TextFormat.fixed(c.medianArea, digits: 1))</td>"
+                + "<td>\(TextFormat.groupedFixed(c.meanArea, digits: 1))</td>"
+                + "<td>\(TextFormat.groupedFixed(c.medianArea, digits: 1))</td>"
                 + "<td>\(TextFormat.percent(c.medianAreaFraction))</td>"
                 + "<td>\(TextFormat.fixed(c.boundingBoxWidths.mean, digits: 3))</td>"
                 + "<td>\(TextFormat.fixed(c.boundingBoxHeights.mean, digits: 3))</td></tr>\n"

@@ -37,6 +37,14 @@ extension Tensor {
         grad!.withUnsafeMutableBufferPointer { body($0) }
     }
 
+    /// Sets the gradient to `gradient` (sharing its storage) when the tensor requires one and
+    /// has none yet; returns whether it did. For operations whose local derivative is 1.
+    func takeGradientIfNone(_ gradient: [Float]) -> Bool {
+        guard requiresGrad, grad == nil else { return false }
+        grad = gradient
+        return true
+    }
+
     /// Computes the gradient of this one-element tensor (a loss) with respect to every tensor
     /// it was computed from that requires gradients, accumulating into their ``grad``.
     ///

@@ -98,11 +98,13 @@ extension Tensor {
                                                stride: stride, padding: padding, groups: groups)
         let x = self
         let g = geometry
-        var y = [Float](repeating: 0, count: g.batch * g.outputChannels * g.outputPlane)  // zero pages are free
-        withReadPointer(x.data) { xp in withReadPointer(weight.data) { wp in withWritePointer(&y) { yp in
-            convolutionForward(g, x: xp, weight: wp, y: yp)
-            if let bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
-        } } }
+        // convolutionForward writes every element, so the output needs no zero-fill first.
+        let y = withReadPointer(x.data) { xp in withReadPointer(weight.data) { wp in
+            makeFilledArray(g.batch * g.outputChannels * g.outputPlane) { yp in
+                convolutionForward(g, x: xp, weight: wp, y: yp)
+                if let bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
+            }
+        } }
         let output = Tensor(uncheckedShape: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], data: y)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         Tensor.record(output, inputs: inputs) { y in

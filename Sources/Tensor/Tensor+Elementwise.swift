@@ -67,12 +67,20 @@ extension Tensor {
             }
         })
         record(output, inputs: [a, b]) { y in
+            // A partial derivative of exactly 1 passes dy through: shared, not copied, when
+            // the input has no gradient yet (copy-on-write separates them if it is added to).
+            let passedToA = Kernel.partialAIsOne && a.takeGradientIfNone(y.grad!)
+            let passedToB = Kernel.partialBIsOne && b.takeGradientIfNone(y.grad!)
             withReadPointer(a.data) { ap in withReadPointer(b.data) { bp in y.withOutputGradient { dy in
-                a.accumulateGradientPointer { da in
-                    elementwiseChunks(count) { range in for i in range { da[i] += dy[i] * kernel.partialA(ap[i], bp[i]) } }
+                if !passedToA {
+                    a.accumulateGradientPointer { da in
+                        elementwiseChunks(count) { range in for i in range { da[i] += dy[i] * kernel.partialA(ap[i], bp[i]) } }
+                    }
                 }
-                b.accumulateGradientPointer { db in
-                    elementwiseChunks(count) { range in for i in range { db[i] += dy[i] * kernel.partialB(ap[i], bp[i]) } }
+                if !passedToB {
+                    b.accumulateGradientPointer { db in
+                        elementwiseChunks(count) { range in for i in range { db[i] += dy[i] * kernel.partialB(ap[i], bp[i]) } }
+                    }
                 }
             } } }
         }
@@ -129,6 +137,9 @@ struct AbsKernel: UnaryKernel {
 
 protocol BinaryKernel {
     static var name: String { get }
+    /// Whether ∂f/∂a (∂f/∂b) is exactly 1 everywhere, so dy passes through unchanged.
+    static var partialAIsOne: Bool { get }
+    static var partialBIsOne: Bool { get }
     func value(_ a: Float, _ b: Float) -> Float
     func partialA(_ a: Float, _ b: Float) -> Float
     func partialB(_ a: Float, _ b: Float) -> Float
@@ -136,6 +147,7 @@ protocol BinaryKernel {
 
 struct AddKernel: BinaryKernel {
     static let name = "add"
+    static let partialAIsOne = true, partialBIsOne = true
     @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a + b }
     @inline(__always) func partialA(_ a: Float, _ b: Float) -> Float { 1 }
     @inline(__always) func partialB(_ a: Float, _ b: Float) -> Float { 1 }
@@ -143,6 +155,7 @@ struct AddKernel: BinaryKernel {
 
 struct SubtractKernel: BinaryKernel {
     static let name = "subtract"
+    static let partialAIsOne = true, partialBIsOne = false
     @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a - b }
     @inline(__always) func partialA(_ a: Float, _ b: Float) -> Float { 1 }
     @inline(__always) func partialB(_ a: Float, _ b: Float) -> Float { -1 }
@@ -150,6 +163,7 @@ struct SubtractKernel: BinaryKernel {
 
 struct MultiplyKernel: BinaryKernel {
     static let name = "multiply"
+    static let partialAIsOne = false, partialBIsOne = false
     @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a * b }
     @inline(__always) func partialA(_ a: Float, _ b: Float) -> Float { b }
     @inline(__always) func partialB(_ a: Float, _ b: Float) -> Float { a }

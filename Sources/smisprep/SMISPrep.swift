@@ -14,6 +14,7 @@ struct SMISPrep: ParsableCommand {
             """,
         version: ToolVersion.string,
         subcommands: [
+            DeepFashionCommand.self, RunCommand.self, MergeCommand.self, SynthCommand.self,
             ShardCommand.self, VerifyCommand.self, InspectCommand.self, ExportCommand.self,
             StatsCommand.self,
         ]

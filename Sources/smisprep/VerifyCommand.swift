@@ -15,8 +15,15 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Skip decoding JPEG/PNG photos and labels (checks framing, hashes and raw records only).")
     var noDecode = false
 
+    @Option(help: "Shards checked in parallel.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+    }
+
     func run() throws {
-        let report = ShardSetVerifier.verify(directory: URL(fileURLWithPath: directory), decodeImages: !noDecode)
+        let report = ShardSetVerifier.verify(directory: URL(fileURLWithPath: directory), decodeImages: !noDecode, jobs: jobs)
         for problem in report.problems { print("problem: \(problem)") }
         print("\(report.shardsChecked) shards, \(report.recordsChecked) records checked, \(report.problems.count) problems")
         if !report.isClean { throw ExitCode.failure }

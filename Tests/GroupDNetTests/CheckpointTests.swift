@@ -38,6 +38,45 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["round.safetensors"], "no temporary file left")
     }
 
+    func testAFailedWriteLeavesTheOldFileAndNoTemporary() throws {
+        let url = folder.appendingPathComponent("keep.safetensors")
+        let original = SafeTensors.File(entries: ["a": .init(shape: [1], floats: [1])])
+        try SafeTensors.write(original, to: url)
+        // An entry whose bytes do not fit its shape fails while encoding, before any file is touched.
+        let broken = SafeTensors.File(entries: ["a": .init(dtype: .float32, shape: [2], bytes: [0, 0, 0])])
+        XCTAssertThrowsError(try SafeTensors.write(broken, to: url)) {
+            XCTAssertEqual("\($0)", "(encoding): tensor a: 3 bytes for F32 [2]")
+        }
+        XCTAssertEqual(try SafeTensors.read(from: url).entries, original.entries)
+        // A folder that does not exist: the error names the destination.
+        let missing = folder.appendingPathComponent("no/such/folder/x.safetensors")
+        XCTAssertThrowsError(try SafeTensors.write(original, to: missing)) {
+            XCTAssertTrue("\($0)".hasPrefix(missing.path + ": cannot create"), "\($0)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["keep.safetensors"])
+    }
+
+    func testModelCheckpointFolderRoundTripsAndAFailedLoadChangesNothing() throws {
+        var random = RandomSource(seed: 6)
+        let model = try GroupDNetModel(.tiny, using: &random)
+        let other = try GroupDNetModel(.tiny, using: &random)
+        try model.saveCheckpoints(in: folder, prefix: "epoch_3")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(),
+                       ["epoch_3_net_D.safetensors", "epoch_3_net_E.safetensors", "epoch_3_net_G.safetensors"])
+        let before = other.generator.checkpointEntries
+        try FileManager.default.removeItem(at: GroupDNetModel.checkpointFiles(in: folder, prefix: "epoch_3").encoder)
+        XCTAssertThrowsError(try other.loadCheckpoints(in: folder, prefix: "epoch_3")) {
+            XCTAssertTrue("\($0)".contains("epoch_3_net_E.safetensors: cannot read"), "\($0)")
+        }
+        XCTAssertEqual(other.generator.checkpointEntries, before, "G changed although E could not be read")
+        try model.saveCheckpoints(in: folder, prefix: "epoch_3")
+        try other.loadCheckpoints(in: folder, prefix: "epoch_3")
+        for (loaded, saved) in [(other.generator as Module, model.generator as Module), (other.encoder, model.encoder),
+                                (other.discriminator, model.discriminator)] {
+            XCTAssertEqual(loaded.checkpointEntries, saved.checkpointEntries)
+        }
+    }
+
     func testReadsAFileWrittenByPythonSafetensors() throws {
         // tiny_E.safetensors was written by safetensors.torch.save_file.
         let file = try SafeTensors.read(from: fixtures.appendingPathComponent("tiny_E.safetensors"))
@@ -129,7 +168,9 @@ final class CheckpointTests: XCTestCase {
         try process.run()
         process.waitUntilExit()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        if process.terminationStatus != 0 && message.contains("ModuleNotFoundError") { throw XCTSkip("python3 lacks torch or safetensors") }
+        if process.terminationStatus == 127 || process.terminationStatus != 0 && message.contains("ModuleNotFoundError") {
+            throw XCTSkip("python3 with torch and safetensors is not available")
+        }
         XCTAssertEqual(process.terminationStatus, 0, message)
         let torchFake = try SafeTensors.read(from: output).floats("fake")
         let swiftFake = try model.generate(seg: seg, z: reference.tensor("input.z"))

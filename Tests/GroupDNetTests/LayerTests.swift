@@ -92,6 +92,25 @@ final class LayerTests: XCTestCase {
         XCTAssertEqual(Array(try SplitImage.make(seg: seg, image: image).data[0..<3]), [1, 2, 3])
     }
 
+    func testResamplingOneClassChangesOnlyItsLatentChannels() throws {
+        var random = RandomSource(seed: 3)
+        let configuration = GroupDNetConfiguration.tiny
+        let z = Tensor.randomNormal(configuration.latentShape(batch: 2), using: &random)
+        let edited = try configuration.resamplingClass(3, of: z, using: &random)
+        let plane = 4
+        for sample in 0..<2 {
+            for channel in 0..<64 {
+                let range = (sample * 64 + channel) * plane ..< (sample * 64 + channel + 1) * plane
+                if (24..<32).contains(channel) {
+                    XCTAssertNotEqual(Array(edited.data[range]), Array(z.data[range]), "class 3 channel \(channel) kept")
+                } else {
+                    XCTAssertEqual(Array(edited.data[range]), Array(z.data[range]), "channel \(channel) changed")
+                }
+            }
+        }
+        XCTAssertThrowsError(try configuration.resamplingClass(8, of: z, using: &random))
+    }
+
     // MARK: Losses
 
     func testKullbackLeiblerAndHingeValues() throws {

@@ -5,8 +5,8 @@ import XCTest
 
 /// The tiny GroupDNet against PyTorch 2.13 (Fixtures/make_reference.py): the reference's
 /// state_dicts load into the Swift model, which then replays the script's sequence (eval
-/// forward, generator step, discriminator step) and must give every stored tensor within
-/// 1e-4 (relative to the tensor's largest magnitude when above 1).
+/// forward, generator step, discriminator step, three Adam iterations) and must give every
+/// stored tensor within 1e-4 (relative to the tensor's largest magnitude when above 1).
 final class ReferenceTests: XCTestCase {
     var reference: SafeTensors.File!
     var model: GroupDNetModel!
@@ -105,6 +105,31 @@ final class ReferenceTests: XCTestCase {
             }
             let stored = reference.entries.keys.filter { $0.hasPrefix("after.\(network).") }.count
             XCTAssertEqual(compared, stored, "buffers of \(network) compared")
+        }
+
+        // Three training iterations with Adam and TTUR, as a trainer would run them.
+        let optimizerG = Adam(learningRate: 1e-4, beta1: 0, beta2: 0.9)
+        let optimizerD = Adam(learningRate: 4e-4, beta1: 0, beta2: 0.9)
+        for iteration in 0..<3 {
+            model.generatorAndEncoderParameters.forEach { $0.zeroGradient() }
+            let g = try model.generatorLosses(batch, epsilon: reference.tensor("adam.\(iteration).eps_g"))
+            try g.total.backward()
+            try optimizerG.step(model.generatorAndEncoderParameters)
+            model.discriminator.zeroGradients()
+            let d = try model.discriminatorLosses(batch, epsilon: reference.tensor("adam.\(iteration).eps_d"))
+            try d.total.backward()
+            try optimizerD.step(model.discriminator.parameters)
+            let losses: [(String, Float)] = [("gan", g.adversarial), ("feat", g.featureMatching), ("kld", g.kullbackLeibler),
+                                             ("total", g.total.scalarValue), ("loss_fake", d.fake), ("loss_real", d.real)]
+            for (name, value) in losses {
+                assertClose([value], try reference.floats("adam.\(iteration).\(name)"), "adam.\(iteration).\(name)")
+            }
+        }
+        let networks: [String: Module] = ["G": model.generator, "E": model.encoder, "D": model.discriminator]
+        for key in reference.entries.keys.filter({ $0.hasPrefix("adam.final.") }).sorted() {
+            let parts = key.dropFirst("adam.final.".count).split(separator: ".", maxSplits: 1).map(String.init)
+            let parameter = try XCTUnwrap(networks[parts[0]]?.parameters.first { $0.name == parts[1] }, key)
+            assertClose(parameter.data, try reference.floats(key), key)
         }
     }
 

@@ -38,6 +38,32 @@ final class RealParsingTests: XCTestCase {
         }
     }
 
+    /// FNV-1a hashes, computed with PIL 13 (numpy bytes), of: the decoded photo
+    /// (`Image.open(jpg).convert("RGB")`), the photo resized to 256×256 with BICUBIC, and the label
+    /// map resized to 256×256 with NEAREST, as the reference pipeline prepares them.
+    static let pilHashes: [String: (decoded: UInt64, bicubic256: UInt64, labels256: UInt64)] = [
+        "cihp-gt/0002190.jpg": (0xf979ece6800ef3df, 0xa780fee453f8725b, 0x4e5aa6a937a07d98),
+        "cihp-gt/0005008.jpg": (0xb4a734d999e522da, 0x0327e1d41623eba9, 0x7cbb4681bcb48c04),
+        "cihp-gt/0012008.jpg": (0x20b7cd354c914988, 0xeaabf0b131d0d7a8, 0x5ba3e553e993a1e4),
+        "cihp-gt/0026375.jpg": (0x3b1f69dcfd43ab00, 0x5f6971e0d5ff6d7d, 0x39a3fe68233df6d5),
+        "cihp-gt/0032190.jpg": (0x7efdeb28e778c4cd, 0x782ebc1904912244, 0x657729f98a92b2f1),
+        "schp-lip/demo.jpg": (0x48ffd608f0784ba9, 0x7b0dccd4d246c078, 0x33b20e932bda158d),
+        "schp-multi/demo.jpg": (0xf13c2672dc6264da, 0x0640b593f18cb27c, 0xf13b784b48639b9d),
+    ]
+
+    /// Decoding (libjpeg-turbo, as in PIL) and resizing reproduce PIL byte for byte, so data
+    /// prepared here equals data the Python reference prepares.
+    func testPhotosAndLabelsMatchPILByteForByte() throws {
+        let folder = try folder()
+        for (name, expected) in Self.pilHashes.sorted(by: { $0.key < $1.key }) {
+            let photo = try Image(contentsOfFile: folder.appendingPathComponent(name).path)
+            XCTAssertEqual(fnv1a(photo.pixels), expected.decoded, "\(name): decode")
+            XCTAssertEqual(fnv1a(photo.resized(width: 256, height: 256).pixels), expected.bicubic256, "\(name): bicubic 256")
+            let labels = try LabelMap(contentsOfFile: folder.appendingPathComponent(name.replacingOccurrences(of: ".jpg", with: ".png")).path)
+            XCTAssertEqual(fnv1a(labels.resized(width: 256, height: 256).values), expected.labels256, "\(name): nearest 256")
+        }
+    }
+
     func testPhotosDecodeAtTheirLabelMapSize() throws {
         let folder = try folder()
         for (name, expected) in Self.expected {

@@ -41,6 +41,21 @@ final class ResizeTests: XCTestCase {
         }
     }
 
+    /// Pillow 13 resizes vertically first when the height loses more than twice as many pixels
+    /// as the width; hashes from PIL 13.0 on `patternImage` (500×752 → 256×256 is vertical
+    /// first, 100×150 → 50×50 is exactly on the boundary and stays horizontal first).
+    func testPassOrderFollowsPillow13() {
+        let tall = patternImage(width: 500, height: 752)
+        XCTAssertTrue(PhotoResizer(fromWidth: 500, fromHeight: 752, toWidth: 256, toHeight: 256).verticalFirst)
+        XCTAssertEqual(fnv1a(tall.resized(width: 256, height: 256).pixels), PILHashes.tall500x752to256)
+        XCTAssertEqual(fnv1a(PhotoResizer(fromWidth: 500, fromHeight: 752, toWidth: 256, toHeight: 256, passOrder: .horizontalFirst)
+            .resize(tall).pixels), PILHashes.tall500x752to256HorizontalFirst)
+        XCTAssertEqual(fnv1a(tall.resized(width: 256, height: 256, filter: .bilinear).pixels), PILHashes.tall500x752to256Bilinear)
+        XCTAssertFalse(PhotoResizer(fromWidth: 100, fromHeight: 150, toWidth: 50, toHeight: 50).verticalFirst)
+        XCTAssertEqual(fnv1a(patternImage(width: 100, height: 150).resized(width: 50, height: 50).pixels), PILHashes.boundary100x150to50)
+        XCTAssertFalse(PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256).verticalFirst)
+    }
+
     func testLabelNearestMatchesPIL() {
         func labels(_ width: Int, _ height: Int) -> LabelMap {
             let photo = patternImage(width: width, height: height)
@@ -74,4 +89,13 @@ final class ResizeTests: XCTestCase {
             XCTAssertEqual(Set(flat.resized(width: 8, height: 40, filter: filter).pixels), [77], "\(filter)")
         }
     }
+}
+
+/// FNV-1a hashes of PIL 13.0 results on `patternImage`.
+enum PILHashes {
+    static let tall500x752to256: UInt64 = 0x2f9b_e0ba_7e85_c4ff
+    /// The same resize done horizontal-first (two PIL resizes), as Pillow 12 did it.
+    static let tall500x752to256HorizontalFirst: UInt64 = 0x2336_f6a3_7009_afd8
+    static let tall500x752to256Bilinear: UInt64 = 0xab29_caa9_eb41_a06b
+    static let boundary100x150to50: UInt64 = 0x9055_dda1_8cb5_32e1
 }

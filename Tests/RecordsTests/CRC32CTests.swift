@@ -12,13 +12,13 @@ final class CRC32CTests: XCTestCase {
         XCTAssertEqual(CRC32C.checksum([]), 0)
     }
 
-    /// Lengths around the 8-byte words and the 3 × 8 KiB lane blocks of the hardware path,
+    /// Lengths around the 8-byte words and the 3 × 256 B and 3 × 8 KiB lane blocks of the hardware path,
     /// at unaligned starts, against the table path.
     func testHardwareAndTablePathsAgree() {
         var generator = SplitMix(seed: 7)
         let data = (0..<100_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         data.withUnsafeBytes { all in
-            for length in [0, 1, 7, 8, 9, 63, 4096, 24_575, 24_576, 24_577, 49_153, 99_000] {
+            for length in [0, 1, 7, 8, 9, 63, 767, 768, 1_000, 4096, 24_575, 24_576, 24_577, 25_344, 49_153, 99_000] {
                 for start in [0, 1, 3] {
                     let slice = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
                     XCTAssertEqual(CRC32C.checksum(slice), CRC32C.softwareChecksum(slice), "length \(length) start \(start)")

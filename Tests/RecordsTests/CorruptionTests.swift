@@ -121,4 +121,34 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(thrown?.key, "sample-00013")
         XCTAssertEqual(thrown?.offset, 3 * recordSize)
     }
+
+    func testLoaderStartsEvenWhenTheFirstRecordIsDamaged() throws {
+        try modify("train-00000.tfrecord") { $0[TFRecord.headerSize + 20] ^= 0x01 }
+        let loader = try SegmentationLoader(set: try ShardSet(directory: directory),
+                                            options: .init(seed: 5, shuffle: false, queueDepth: 2, epochLimit: 1))
+        var keys: [String] = []
+        while let sample = try loader.next() { keys.append(sample.key) }
+        XCTAssertEqual(keys, (1..<30).map(Synthetic.key))
+        XCTAssertEqual(loader.skipped.map(\.record), [0])
+    }
+
+    func testKeyUsedTwiceIsReportedAndParallelVerifyGivesTheSameReport() throws {
+        let second = directory.appendingPathComponent("second")
+        try ShardSetWriter(configuration: Synthetic.configuration(second)).write([Synthetic.source(count: 10)])
+        // Append the other set's shard (same keys as train-00000) to this manifest.
+        var manifest = try Manifest(directory: directory)
+        var copied = try Manifest(directory: second).shards[0]
+        for (from, to) in [(copied.name, "extra.tfrecord"), (copied.index, "extra.index")] {
+            try FileManager.default.copyItem(at: second.appendingPathComponent(from), to: directory.appendingPathComponent(to))
+        }
+        copied.name = "extra.tfrecord"
+        copied.index = "extra.index"
+        manifest.shards.append(copied)
+        try manifest.write(to: directory)
+        let serial = ShardSetVerifier.verify(directory: directory, jobs: 1)
+        let parallel = ShardSetVerifier.verify(directory: directory, jobs: 2)
+        XCTAssertEqual(serial.problems, parallel.problems)
+        XCTAssertEqual(serial.problems.count, 10, "\(serial.problems)")
+        XCTAssertTrue(serial.problems.allSatisfy { "\($0)".contains("key used twice: train-00000.tfrecord record") })
+    }
 }

@@ -49,6 +49,9 @@ final class RenderingTests: XCTestCase {
         XCTAssertEqual(TextFormat.fixed(2.675, digits: 1), "2.7")
         XCTAssertEqual(TextFormat.fixed(0.05, digits: 2), "0.05")
         XCTAssertEqual(TextFormat.percent(0.001, digits: 1), "0.1 %")
+        XCTAssertEqual(TextFormat.groupedFixed(131_363.75, digits: 1), "131,363.8")
+        XCTAssertEqual(TextFormat.groupedFixed(-1_234.5, digits: 0), "-1,235")
+        XCTAssertEqual(TextFormat.groupedFixed(8.5, digits: 1), "8.5")
     }
 
     func testHTMLPageHoldsEveryChartAsWellFormedSVG() throws {

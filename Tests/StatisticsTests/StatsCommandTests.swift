@@ -1,6 +1,7 @@
 import Foundation
 import ImageIO
 import XCTest
+import _TestSupport
 
 @testable import Statistics
 
@@ -32,6 +33,8 @@ final class StatsCommandTests: XCTestCase {
         let process = Process()
         process.executableURL = try smisprep()
         process.arguments = arguments
+        // Help text wraps at the terminal width: fix it so snapshots compare.
+        process.environment = ProcessInfo.processInfo.environment.merging(["COLUMNS": "80"]) { $1 }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -148,6 +151,19 @@ final class StatsCommandTests: XCTestCase {
         let missing = try run(["stats", data.path, "--source", "nope", "--sources-dir", root.path])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.errors.contains("\(root.path)/nope.yaml: cannot read the file"), missing.errors)
+    }
+
+    /// `--help` word for word; `RECORD_SNAPSHOTS=1` rewrites the snapshot after a deliberate change.
+    func testHelpMatchesItsSnapshot() throws {
+        let (status, output, _) = try run(["stats", "--help"])
+        XCTAssertEqual(status, 0)
+        let snapshot = TestPaths.repositoryRoot.appendingPathComponent("Tests/StatisticsTests/Snapshots/stats-help.txt")
+        if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] != nil {
+            try FileManager.default.createDirectory(
+                at: snapshot.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try output.write(to: snapshot, atomically: true, encoding: .utf8)
+        }
+        XCTAssertEqual(output, try String(contentsOf: snapshot, encoding: .utf8))
     }
 
     func testBadThreadCountIsRejectedBeforeAnyWork() throws {

@@ -23,6 +23,10 @@ Sequence (the Swift test replays it):
   3. discriminator step: fake regenerated under no_grad with eps_d, D on fake and real,
      D grads zeroed first                                         -> dstep.* and grad.D.*
   4. every buffer (weight_u, weight_v, running_mean/var, num_batches_tracked) -> after.<net>.<key>
+  5. three training iterations with Adam and TTUR (G+E lr 1e-4, D lr 4e-4, betas (0, 0.9)):
+     zero G/E grads, generator step with adam.<i>.eps_g, step G+E; zero D grads,
+     discriminator step with adam.<i>.eps_d, step D -> adam.<i>.<loss>, then a few parameters
+     after the last step -> adam.final.<net>.<key>
 """
 import os
 
@@ -258,60 +262,89 @@ def main():
     out["split.boxes"] = boxes
     out["split.sums"] = flat.sum(dim=1).to(torch.float32)
     out["split.weighted_sums"] = (flat * checksum_weights(flat.shape[1])).sum(dim=1).to(torch.float32)
-    mu, logvar = E(split)
-    zg = mu + eps_g * torch.exp(0.5 * logvar)
-    fake = G(seg, zg)
-    predictions = D(torch.cat([torch.cat([seg, fake], 1), torch.cat([seg, image], 1)], 0))
-    pred_fake = [[t[:BATCH] for t in scale] for scale in predictions]
-    pred_real = [[t[BATCH:] for t in scale] for scale in predictions]
-    gan = sum(-p[-1].mean() for p in pred_fake) / len(pred_fake)
-    feat = sum(F.l1_loss(f, r.detach()) * 10.0 / len(pred_fake)
-               for pf, pr in zip(pred_fake, pred_real) for f, r in zip(pf[:-1], pr[:-1]))
-    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) * 0.05
-    total = gan + feat + kld
-    total.backward()
-    out.update({"gstep.mu": mu, "gstep.logvar": logvar, "gstep.fake": fake,
-                "gstep.gan": gan, "gstep.feat": feat, "gstep.kld": kld, "gstep.total": total})
-    for s in range(2):
-        out[f"gstep.pred_fake_{s}"] = pred_fake[s][-1]
-        out[f"gstep.pred_real_{s}"] = pred_real[s][-1]
+
+    def generator_step(eps):
+        mu, logvar = E(split)
+        fake = G(seg, mu + eps * torch.exp(0.5 * logvar))
+        predictions = D(torch.cat([torch.cat([seg, fake], 1), torch.cat([seg, image], 1)], 0))
+        pred_fake = [[t[:BATCH] for t in scale] for scale in predictions]
+        pred_real = [[t[BATCH:] for t in scale] for scale in predictions]
+        gan = sum(-p[-1].mean() for p in pred_fake) / len(pred_fake)
+        feat = sum(F.l1_loss(f, r.detach()) * 10.0 / len(pred_fake)
+                   for pf, pr in zip(pred_fake, pred_real) for f, r in zip(pf[:-1], pr[:-1]))
+        kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) * 0.05
+        total = gan + feat + kld
+        total.backward()
+        result = {"mu": mu, "logvar": logvar, "fake": fake, "gan": gan, "feat": feat, "kld": kld, "total": total}
+        for s in range(2):
+            result[f"pred_fake_{s}"] = pred_fake[s][-1]
+            result[f"pred_real_{s}"] = pred_real[s][-1]
+        return result
+
+    def discriminator_step(eps):
+        D.zero_grad()
+        with torch.no_grad():
+            mu, logvar = E(split)
+            fake = G(seg, mu + eps * torch.exp(0.5 * logvar))
+        predictions = D(torch.cat([torch.cat([seg, fake], 1), torch.cat([seg, image], 1)], 0))
+        d_fake = sum(F.relu(1 + p[-1][:BATCH]).mean() for p in predictions) / len(predictions)
+        d_real = sum(F.relu(1 - p[-1][BATCH:]).mean() for p in predictions) / len(predictions)
+        (d_fake + d_real).backward()
+        result = {"fake": fake, "loss_fake": d_fake, "loss_real": d_real}
+        for s in range(2):
+            result[f"pred_{s}"] = predictions[s][-1]
+        return result
+
+    for key, value in generator_step(eps_g).items():
+        out[f"gstep.{key}"] = value
     for key in ("fc.weight", "fc.bias", "head_0.conv_0.weight_orig", "head_0.norm_0.mlp_gamma.weight",
                 "G_middle_1.norm_1.mlp_shared.0.weight", "up_0.conv_s.weight_orig", "up_1.norm_s.mlp_beta.bias",
                 "up_3.conv_1.weight_orig", "up_3.norm_1.mlp_beta.weight", "conv_img.weight", "conv_img.bias"):
-        out[f"grad.G.{key}"] = G.get_parameter(key).grad
+        out[f"grad.G.{key}"] = G.get_parameter(key).grad.clone()
     for key in ("layer1.0.weight_orig", "layer3.0.weight_orig", "layer5.0.weight_orig", "fc_mu.weight", "fc_mu.bias",
                 "fc_var.weight", "fc_var.bias"):
-        out[f"grad.E.{key}"] = E.get_parameter(key).grad
+        out[f"grad.E.{key}"] = E.get_parameter(key).grad.clone()
 
-    # 3. discriminator step
-    D.zero_grad()
-    with torch.no_grad():
-        mu_d, logvar_d = E(split)
-        fake_d = G(seg, mu_d + eps_d * torch.exp(0.5 * logvar_d))
-    predictions = D(torch.cat([torch.cat([seg, fake_d], 1), torch.cat([seg, image], 1)], 0))
-    d_fake = sum(F.relu(1 + p[-1][:BATCH]).mean() for p in predictions) / len(predictions)
-    d_real = sum(F.relu(1 - p[-1][BATCH:]).mean() for p in predictions) / len(predictions)
-    (d_fake + d_real).backward()
-    out.update({"dstep.fake": fake_d, "dstep.loss_fake": d_fake, "dstep.loss_real": d_real})
-    for s in range(2):
-        out[f"dstep.pred_{s}"] = predictions[s][-1]
+    # 3. discriminator step (D's gradients from the generator step are discarded first)
+    for key, value in discriminator_step(eps_d).items():
+        out[f"dstep.{key}"] = value
     for key in ("discriminator_0.model0.0.weight", "discriminator_0.model0.0.bias", "discriminator_0.model1.0.0.weight_orig",
                 "discriminator_0.model3.0.0.weight_orig", "discriminator_1.model2.0.0.weight_orig",
                 "discriminator_1.model4.0.weight", "discriminator_1.model4.0.bias"):
-        out[f"grad.D.{key}"] = D.get_parameter(key).grad
+        out[f"grad.D.{key}"] = D.get_parameter(key).grad.clone()
 
     # 4. buffers after both steps
     for net, name in ((G, "G"), (E, "E"), (D, "D")):
         for key, buffer in net.named_buffers():
-            out[f"after.{name}.{key}"] = buffer
+            out[f"after.{name}.{key}"] = buffer.clone()  # the Adam iterations below update them in place
+
+    # 5. three iterations with Adam (TTUR)
+    optimizer_g = torch.optim.Adam(list(G.parameters()) + list(E.parameters()), lr=1e-4, betas=(0.0, 0.9))
+    optimizer_d = torch.optim.Adam(D.parameters(), lr=4e-4, betas=(0.0, 0.9))
+    for i in range(3):
+        out[f"adam.{i}.eps_g"], out[f"adam.{i}.eps_d"] = torch.randn(latent_shape), torch.randn(latent_shape)
+        optimizer_g.zero_grad()
+        g = generator_step(out[f"adam.{i}.eps_g"])
+        optimizer_g.step()
+        d = discriminator_step(out[f"adam.{i}.eps_d"])
+        optimizer_d.step()
+        for key in ("gan", "feat", "kld", "total"):
+            out[f"adam.{i}.{key}"] = g[key]
+        out[f"adam.{i}.loss_fake"], out[f"adam.{i}.loss_real"] = d["loss_fake"], d["loss_real"]
+    for net, name, key in ((G, "G", "conv_img.weight"), (G, "G", "head_0.conv_1.weight_orig"), (E, "E", "fc_var.bias"),
+                           (E, "E", "layer2.0.weight_orig"), (D, "D", "discriminator_0.model0.0.bias"),
+                           (D, "D", "discriminator_1.model3.0.0.weight_orig")):
+        out[f"adam.final.{name}.{key}"] = net.get_parameter(key)
 
     out = {k: (v.detach().reshape(()) if v.dim() == 0 else v.detach()).contiguous() for k, v in out.items()}
     save_file(out, os.path.join(HERE, "tiny_reference.safetensors"))
     def saturated(t):
         return (t.abs() > 0.99).float().mean().item()
     print(f"eval fake: std {out['eval.fake'].std():.3f}, saturated {saturated(out['eval.fake']):.3f}; "
-          f"train fake std {fake.std():.3f}, saturated {saturated(fake):.3f}; losses gan {gan:.4f} feat {feat:.4f} kld {kld:.4f} "
-          f"d_fake {d_fake:.4f} d_real {d_real:.4f}")
+          f"train fake std {out['gstep.fake'].std():.3f}, saturated {saturated(out['gstep.fake']):.3f}")
+    for i in range(3):
+        print(f"iteration {i}: " + " ".join(f"{key} {out[f'adam.{i}.{key}'].item():.5f}"
+                                              for key in ("gan", "feat", "kld", "loss_fake", "loss_real")))
     for name in sorted(os.listdir(HERE)):
         if name.endswith(".safetensors"):
             print(f"{name}: {os.path.getsize(os.path.join(HERE, name))} bytes")

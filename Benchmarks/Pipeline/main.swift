@@ -1,0 +1,171 @@
+// bench-pipeline: samples/s of the whole DeepFashion pipeline (walk, pair, decode, check,
+// filter, remap, resize to 256×256, partition, split, encode, atomic write, journal) beside
+// the decode-only bound of the same files on the same threads, measured in the same run,
+// and the process's peak memory.
+//
+//   swift build -c release --product bench-pipeline
+//   .build/release/bench-pipeline [--count 10000] [--jobs N] [--data DIR] [--keep]
+//
+// The synthetic set (750×1101 JPEG quality 90 + LIP palette PNG) is drawn into --data once
+// and reused by later runs of the same count. Target: pipeline ≥ 0.7 × bound, peak < 1 GiB.
+import Foundation
+import ImageIO
+import Pipeline
+
+struct Arguments {
+    var count = 10_000
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    var data = NSTemporaryDirectory() + "bench-pipeline-data"
+    var keep = false
+
+    init() {
+        var arguments = CommandLine.arguments.dropFirst()
+        while let flag = arguments.popFirst() {
+            switch flag {
+            case "--count": count = Int(arguments.popFirst() ?? "") ?? count
+            case "--jobs": jobs = Int(arguments.popFirst() ?? "") ?? jobs
+            case "--data": data = arguments.popFirst() ?? data
+            case "--keep": keep = true
+            default:
+                FileHandle.standardError.write("usage: bench-pipeline [--count N] [--jobs N] [--data DIR] [--keep]\n".data(using: .utf8)!)
+                exit(64)
+            }
+        }
+    }
+}
+
+func peakResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+}
+
+/// User + system CPU seconds of the whole process so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+let arguments = Arguments()
+let images = arguments.data + "/img", labels = arguments.data + "/labels"
+let marker = arguments.data + "/.complete-\(arguments.count)"
+
+// 1. The data set (drawn once per count).
+if !FileManager.default.fileExists(atPath: marker) {
+    try? FileManager.default.removeItem(atPath: arguments.data)
+    print("drawing \(arguments.count) synthetic samples at 750×1101 into \(arguments.data) …")
+    let drawing = try seconds {
+        try SyntheticDataSet(count: arguments.count, seed: 2026, photoQuality: 90).write(to: arguments.data, jobs: arguments.jobs)
+    }
+    _ = FileManager.default.createFile(atPath: marker, contents: Data())
+    print(String(format: "  drawn in %.1f s", drawing))
+}
+let memoryAfterDrawing = peakResidentMiB()
+
+// 2. The file list, paired as the pipeline pairs it (the bound gets it for free).
+var photoWalker = SortedFileWalker(root: images, extensions: photoExtensions)
+var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions)
+var pairs: [(String, String)] = []
+for case .paired(_, let photo, let label) in SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() }) {
+    pairs.append((images + "/" + photo, labels + "/" + label))
+}
+precondition(pairs.count == arguments.count, "expected \(arguments.count) pairs, found \(pairs.count)")
+
+// Warm the page cache so that neither measurement pays the first read from disk.
+for (photo, label) in pairs {
+    _ = FileManager.default.contents(atPath: photo)
+    _ = FileManager.default.contents(atPath: label)
+}
+
+// 3. Decode-only bound: the same files, the same number of threads, nothing but decoding.
+let next = ManagedAtomicIndex()
+let decodeCPUStart = cpuSeconds()
+let decodeTime = seconds {
+    DispatchQueue.concurrentPerform(iterations: arguments.jobs) { _ in
+        while case let index = next.take(), index < pairs.count {
+            _ = try! Image(contentsOfFile: pairs[index].0)
+            _ = try! LabelMap(contentsOfFile: pairs[index].1)
+        }
+    }
+}
+let decodeRate = Double(pairs.count) / decodeTime
+let decodeCPU = cpuSeconds() - decodeCPUStart
+
+// 4. The whole pipeline, as `smisprep deepfashion --filter glove` runs it (durable writes).
+let pipelineFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Pipelines/deepfashion.yaml").path
+let output = NSTemporaryDirectory() + "bench-pipeline-out-\(getpid())"
+var overrides = PipelineOverrides()
+overrides.images = images
+overrides.labels = labels
+overrides.output = output
+let configuration = try PipelineConfiguration(contentsOfFile: pipelineFile, overrides: overrides)
+let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: arguments.jobs, durable: ProcessInfo.processInfo.environment["BENCH_NO_FSYNC"] == nil))
+var report: RunReport?
+let pipelineCPUStart = cpuSeconds()
+let pipelineTime = try seconds { report = try runner.run() }
+let pipelineCPU = cpuSeconds() - pipelineCPUStart
+let pipelineRate = Double(pairs.count) / pipelineTime
+if !arguments.keep { try? FileManager.default.removeItem(atPath: output) }
+
+let peak = peakResidentMiB()
+
+// 5. Where a sample's time goes: each stage alone on one thread, first 40 samples.
+var stageTimes: [(String, Double)] = []
+func stage(_ name: String, _ body: () throws -> Void) rethrows {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    if let index = stageTimes.firstIndex(where: { $0.0 == name }) { stageTimes[index].1 += elapsed } else { stageTimes.append((name, elapsed)) }
+}
+let preparation = SamplePreparation(configuration: configuration, partitionList: nil)
+let scratch = ResizeScratch()
+let profiled = min(40, pairs.count)
+for (photoPath, labelPath) in pairs.prefix(profiled) {
+    var photo = Image(width: 0, height: 0), label = LabelMap(width: 0, height: 0)
+    try stage("decode photo (JPEG)") { photo = try Image(contentsOfFile: photoPath) }
+    try stage("decode label (PNG)") { label = try LabelMap(contentsOfFile: labelPath) }
+    var histogram = LabelHistogram(counts: [Int](repeating: 0, count: 256))
+    stage("histogram + check + filter") {
+        histogram = LabelHistogram(label)
+        _ = preparation.check.problem(photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram)
+        _ = preparation.filter.verdict(for: histogram, pixelCount: label.pixelCount)
+    }
+    var resized = (photo: photo, label: label)
+    stage("resize (bicubic photo, nearest label) + remap") {
+        resized = preparation.resize.apply(photo: photo, label: label, relabel: preparation.remap.apply(to:), scratch: scratch)
+    }
+    stage("split (counts, boxes)") { _ = ClassSplit.parts(of: resized.label, classCount: 8) }
+    try stage("encode photo (JPEG 95)") { _ = try resized.photo.encodedJPEG(quality: 95) }
+    try stage("encode label (PNG, zlib level 1)") { _ = try resized.label.encodedPNG(compressionLevel: 1) }
+}
+
+print("samples: \(pairs.count) at 750×1101 → 256×256, \(arguments.jobs) threads (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
+print(String(format: "decode-only bound:  %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample)",
+             decodeRate, decodeTime, decodeCPU / Double(pairs.count) * 1000))
+print(String(format: "whole pipeline:     %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample; kept %d, dropped %d)",
+             pipelineRate, pipelineTime, pipelineCPU / Double(pairs.count) * 1000, report!.kept, report!.dropped))
+print(String(format: "ratio pipeline/bound: %.2f by wall time, %.2f by CPU time  (target ≥ 0.70)",
+             pipelineRate / decodeRate, decodeCPU / pipelineCPU))
+print(String(format: "peak resident memory: %.0f MiB (after drawing the set: %.0f MiB; target < 1024)", peak, memoryAfterDrawing))
+print("per-stage time on one thread (mean of \(profiled) samples):")
+for (name, total) in stageTimes { print(String(format: "  %-48@ %6.2f ms", name as NSString, total / Double(profiled) * 1000)) }
+
+/// A shared counter handing out indices to threads.
+final class ManagedAtomicIndex: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func take() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value - 1
+    }
+}

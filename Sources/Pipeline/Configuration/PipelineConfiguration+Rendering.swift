@@ -1,0 +1,74 @@
+import Foundation
+
+extension PipelineConfiguration {
+    /// This configuration as a pipeline file that `smisprep run` reads back to the same value.
+    ///
+    /// Written beside a run's outputs as `pipeline.yaml`. When `baseline` (the file as it was
+    /// before command-line overrides) is given, every value that differs from it carries a
+    /// `# changed (was …)` comment, so the record shows what the run did differently.
+    /// The source is written as an absolute path to its label-set file when `sourcePath` is
+    /// given, so the record stays readable from its new folder.
+    public func renderedYAML(baseline: PipelineConfiguration? = nil, sourcePath: String? = nil) -> String {
+        var lines: [String] = ["# Effective configuration of a `smisprep` run; `smisprep run` reads it back."]
+        func mark(_ changed: Bool, _ was: @autoclosure () -> String) -> String {
+            changed && baseline != nil ? "   # changed (was \(was()))" : ""
+        }
+        func text(_ value: String?) -> String { value.map(quoted) ?? "null" }
+
+        lines.append("source: \(quoted(sourcePath ?? sourceReference))"
+            + mark(baseline.map { $0.source != source } ?? false, baseline?.sourceReference ?? ""))
+        lines.append("images: \(text(images))" + mark(baseline.map { $0.images != images } ?? false, text(baseline?.images)))
+        lines.append("labels: \(text(labels))" + mark(baseline.map { $0.labels != labels } ?? false, text(baseline?.labels)))
+        lines.append("output: \(text(output))" + mark(baseline.map { $0.output != output } ?? false, text(baseline?.output)))
+        lines.append("classes: [\(classTable.names.map(quoted).joined(separator: ", "))]")
+        lines.append("mapping:")
+        for sourceName in classTable.mappingsBySource.keys.sorted() {
+            lines.append("  \(quoted(sourceName)):")
+            for (target, sources) in classTable.mappingsBySource[sourceName]!.enumerated() {
+                lines.append("    \(quoted(classTable.names[target])): [\(sources.map(quoted).joined(separator: ", "))]")
+            }
+        }
+        lines.append("ignore:")
+        lines.append("  value: \(ignore.value)")
+        lines.append("  becomes: \(ignore.becomes.map { quoted(classTable.names[$0]) } ?? "reject")")
+        lines.append("filter:")
+        let classesChanged = baseline.map { $0.filter.classNames != filter.classNames } ?? false
+        lines.append("  classes: [\(filter.classNames.map(quoted).joined(separator: ", "))]"
+            + mark(classesChanged, "[" + (baseline?.filter.classNames.joined(separator: ", ") ?? "") + "]"))
+        lines.append("  threshold: \(quoted(filter.threshold.description))"
+            + mark(baseline.map { $0.filter.threshold != filter.threshold } ?? false, baseline?.filter.threshold.description ?? ""))
+        lines.append("resize:")
+        let sizeChanged = baseline.map { $0.resize.width != resize.width || $0.resize.height != resize.height } ?? false
+        lines.append("  size: \(resize.width)x\(resize.height)"
+            + mark(sizeChanged, "\(baseline?.resize.width ?? 0)x\(baseline?.resize.height ?? 0)"))
+        lines.append("  fit: \(resize.fit.rawValue)" + mark(baseline.map { $0.resize.fit != resize.fit } ?? false, baseline?.resize.fit.rawValue ?? ""))
+        lines.append("  photo-filter: \(resize.photoFilter.rawValue)")
+        lines.append("partition:")
+        lines.append("  list: \(text(partition.list))"
+            + mark(baseline.map { $0.partition.list != partition.list } ?? false, text(baseline?.partition.list)))
+        lines.append("  val-fraction: \(partition.validationFraction)"
+            + mark(baseline.map { $0.partition.validationFraction != partition.validationFraction } ?? false,
+                   String(baseline?.partition.validationFraction ?? 0)))
+        lines.append("outputs:")
+        lines.append("  prepared: \(outputs.prepared)")
+        lines.append("  split: \(outputs.split)" + mark(baseline.map { $0.outputs.split != outputs.split } ?? false, String(baseline?.outputs.split ?? false)))
+        lines.append("  photo-quality: \(outputs.photoQuality)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A YAML double-quoted scalar (always quoted, so `null`, `yes` or `1` stay text).
+func quoted(_ text: String) -> String {
+    var escaped = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": escaped += "\\\""
+        case "\\": escaped += "\\\\"
+        case "\n": escaped += "\\n"
+        case "\t": escaped += "\\t"
+        default:
+            if scalar.value < 0x20 { escaped += String(format: "\\x%02X", scalar.value) } else { escaped.unicodeScalars.append(scalar) }
+        }
+    }
+    return "\"\(escaped)\""
+}

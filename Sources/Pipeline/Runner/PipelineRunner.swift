@@ -1,0 +1,431 @@
+import Foundation
+import ImageIO
+
+/// Runtime choices that do not change the output.
+public struct RunOptions: Sendable {
+    /// Worker threads, e.g. the number of cores.
+    public var jobs: Int
+    /// The slice of the data set this process handles.
+    public var worker: WorkerSlice
+    /// Forget an earlier run in the output folder (its journals and prepared folders) instead
+    /// of resuming it.
+    public var restart: Bool
+    /// fsync every output before renaming it into place. Off only for throw-away outputs.
+    public var durable: Bool
+    /// zlib level of written label PNGs (0...9). Default 1: about 4× faster than 6 on label
+    /// maps for files about 1.6× larger, a few kB at 256×256 (measured, see platform.md).
+    public var labelCompressionLevel: Int
+
+    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, worker: WorkerSlice = .whole,
+                restart: Bool = false, durable: Bool = true, labelCompressionLevel: Int = 1) {
+        self.jobs = max(1, jobs)
+        self.worker = worker
+        self.restart = restart
+        self.durable = durable
+        self.labelCompressionLevel = labelCompressionLevel
+    }
+}
+
+/// How the runner turns files into pixels and pixels into bytes. ImageIO's codecs by default;
+/// tests substitute a trivial format to exercise the runner on its own.
+public struct SampleCodecs: Sendable {
+    public var decodePhoto: @Sendable (_ path: String) throws -> Image
+    public var decodeLabel: @Sendable (_ path: String) throws -> LabelMap
+    public var encodePhoto: @Sendable (_ photo: Image, _ quality: Int) throws -> [UInt8]
+    public var encodeLabel: @Sendable (_ label: LabelMap, _ compressionLevel: Int) throws -> [UInt8]
+    /// Lossless encoding of per-class crops (`--write-split`).
+    public var encodeCrop: @Sendable (_ crop: Image) throws -> [UInt8]
+
+    public init(
+        decodePhoto: @escaping @Sendable (String) throws -> Image, decodeLabel: @escaping @Sendable (String) throws -> LabelMap,
+        encodePhoto: @escaping @Sendable (Image, Int) throws -> [UInt8], encodeLabel: @escaping @Sendable (LabelMap, Int) throws -> [UInt8],
+        encodeCrop: @escaping @Sendable (Image) throws -> [UInt8]
+    ) {
+        self.decodePhoto = decodePhoto
+        self.decodeLabel = decodeLabel
+        self.encodePhoto = encodePhoto
+        self.encodeLabel = encodeLabel
+        self.encodeCrop = encodeCrop
+    }
+
+    /// JPEG photos, grayscale PNG labels, PNG crops, through ImageIO.
+    public static let imageIO = SampleCodecs(
+        decodePhoto: { try Image(contentsOfFile: $0) },
+        decodeLabel: { try LabelMap(contentsOfFile: $0) },
+        encodePhoto: { try $0.encodedJPEG(quality: $1) },
+        encodeLabel: { try $0.encodedPNG(compressionLevel: $1) },
+        encodeCrop: { try $0.encodedPNG(compressionLevel: 1) })
+}
+
+/// Where a run stands, reported to the front end after every sample (from worker threads,
+/// one call at a time). The front end decides how often to draw it.
+public struct RunProgress: Sendable {
+    /// Photos in this slice, counted by a quick walk before the run (0 when not counted).
+    public var total: Int
+    /// Samples finished by earlier runs and skipped.
+    public var resumed: Int
+    /// Samples finished by this run so far.
+    public var processed: Int
+    public var kept: Int
+    public var dropped: Int
+    /// Seconds since processing started.
+    public var elapsed: Double
+    /// True on the last report of a run.
+    public var finished: Bool
+}
+
+/// Why a run could not start or finish. Sample-level problems are never errors: they are
+/// drops in the report.
+public enum PipelineRunError: Error, CustomStringConvertible, Sendable {
+    case missingSetting(String)
+    case notAFolder(key: String, path: String)
+    case partitionList(String)
+    case configurationChanged(output: String)
+    case otherWorkerCount(output: String, found: String)
+    case writeFailed(String)
+    case cancelled(processed: Int)
+
+    public var description: String {
+        switch self {
+        case .missingSetting(let key): return "no '\(key)' folder given (set it in the pipeline file or on the command line)"
+        case .notAFolder(let key, let path): return "\(key) '\(path)' is not a folder"
+        case .partitionList(let message): return "partition list: \(message)"
+        case .configurationChanged(let output):
+            return "\(output) holds an unfinished run with another configuration; use another output folder or --restart"
+        case .otherWorkerCount(let output, let found):
+            return "\(output) holds journals of another worker count (\(found)); use the same --worker N or --restart"
+        case .writeFailed(let message): return "cannot write: \(message)"
+        case .cancelled(let processed): return "interrupted after \(processed) samples; run the same command again to resume"
+        }
+    }
+}
+
+/// Runs the preparation pipeline over folders: walks and pairs the inputs, feeds a bounded
+/// queue to `jobs` threads that decode, prepare and write each sample, journals finished
+/// samples for resumption, and writes the report.
+///
+/// Memory: the walk holds one folder listing per level and the queue `2 × jobs` paths; each
+/// thread holds one decoded sample; the journal of finished stems is a set of short strings
+/// (about 100 bytes per sample: 5 MB for DeepFashion's 52,712). No pixel buffer outlives its
+/// sample.
+public final class PipelineRunner: @unchecked Sendable {
+    public let configuration: PipelineConfiguration
+    /// The file's values before command-line overrides, for marking changes in `pipeline.yaml`.
+    public let baseline: PipelineConfiguration?
+    public let options: RunOptions
+    /// Called with each kept sample (from worker threads, concurrently): the hook for
+    /// statistics. Must be thread-safe.
+    public var observer: (@Sendable (PreparedSample) -> Void)?
+    /// Called after every sample, serialised.
+    public var progress: (@Sendable (RunProgress) -> Void)?
+    /// File formats; ImageIO unless a test substitutes its own.
+    public var codecs: SampleCodecs = .imageIO
+
+    private let lock = NSLock()
+    private let progressLock = NSLock()
+    private var cancelled = false
+    private var firstFatalError: Error?
+    private var state = RunProgress(total: 0, resumed: 0, processed: 0, kept: 0, dropped: 0, elapsed: 0, finished: false)
+    private var started = Date()
+    private var activeQueue: BoundedQueue<Job>?
+
+    public init(configuration: PipelineConfiguration, baseline: PipelineConfiguration? = nil, options: RunOptions = RunOptions()) {
+        self.configuration = configuration
+        self.baseline = baseline
+        self.options = options
+    }
+
+    /// Asks the run to stop after the samples in flight (safe from a signal-watching thread).
+    public func cancel() {
+        lock.lock()
+        cancelled = true
+        let queue = activeQueue
+        lock.unlock()
+        queue?.close(discardingPending: true)
+    }
+
+    /// Hands a snapshot to the progress callback, one call at a time and outside the state
+    /// lock, so the callback may call `cancel()`. Snapshots are taken in order under the
+    /// state lock, but two threads may deliver theirs in swapped order; `finished` comes last.
+    private func deliver(_ snapshot: RunProgress) {
+        guard let progress else { return }
+        progressLock.lock()
+        progress(snapshot)
+        progressLock.unlock()
+    }
+
+    /// Records the first error that makes going on pointless (a full disk) and stops the run.
+    private func fail(_ error: Error) {
+        lock.lock()
+        if firstFatalError == nil { firstFatalError = error }
+        let queue = activeQueue
+        lock.unlock()
+        queue?.close(discardingPending: true)
+    }
+
+    private var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled || firstFatalError != nil
+    }
+
+    /// A paired sample on its way to a worker.
+    private struct Job: Sendable {
+        let stem: String
+        let photo: String
+        let label: String
+    }
+
+    /// Runs the pipeline. Returns the report of this slice (also written to the output folder).
+    /// - Throws: `PipelineRunError` when the run cannot start, when writing fails, or when
+    ///   cancelled (after flushing the journal, so a re-run resumes).
+    public func run() throws -> RunReport {
+        guard let images = configuration.images else { throw PipelineRunError.missingSetting("images") }
+        guard let labels = configuration.labels else { throw PipelineRunError.missingSetting("labels") }
+        guard let output = configuration.output else { throw PipelineRunError.missingSetting("output") }
+        for (key, path) in [("images", images), ("labels", labels)] where !isFolder(path) {
+            throw PipelineRunError.notAFolder(key: key, path: path)
+        }
+        let partitionList = try loadPartitionList()
+        let preparation = SamplePreparation(configuration: configuration, partitionList: partitionList)
+        let journalPath = try prepareOutputFolder(output)
+        var finished = Set<String>()
+        try RunJournal.read(path: journalPath) { finished.insert($0.stem) }
+        let journal = try RunJournal(path: journalPath)
+
+        state.total = progress == nil ? 0 : countPhotos(in: images)
+        state.resumed = finished.count
+        started = Date()
+
+        let queue = BoundedQueue<Job>(capacity: 2 * options.jobs)
+        lock.lock()
+        activeQueue = queue
+        lock.unlock()
+        defer {
+            lock.lock()
+            activeQueue = nil
+            lock.unlock()
+        }
+        let group = DispatchGroup()
+        for index in 0..<options.jobs {
+            let thread = Thread { [self] in
+                let scratch = ResizeScratch()
+                while let job = queue.pop(), !isCancelled {
+                    process(job, preparation: preparation, journal: journal, output: output, scratch: scratch)
+                }
+                group.leave()
+            }
+            thread.name = "pipeline-\(index)"
+            thread.stackSize = 1 << 20
+            group.enter()
+            thread.start()
+        }
+
+        var report = RunReport(worker: options.worker.index, workers: options.worker.count)
+        var photoWalker = SortedFileWalker(root: images, extensions: photoExtensions)
+        var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions)
+        var pairing = SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() })
+        while let event = pairing.next() {
+            if isCancelled { break }
+            guard options.worker.contains(stem: event.stem) else { continue }
+            switch event {
+            case .paired(let stem, let photo, let label):
+                report.photosFound += 1
+                report.labelsFound += 1
+                report.pairs += 1
+                if !finished.contains(stem) && !queue.push(Job(stem: stem, photo: photo, label: label)) { break }
+            case .photoWithoutLabel(let stem, let photo):
+                report.photosFound += 1
+                report.addDropped(DroppedSample(stem: stem, photo: photo, label: nil, reason: .photoWithoutLabel))
+            case .labelWithoutPhoto(let stem, let label):
+                report.labelsFound += 1
+                report.addDropped(DroppedSample(stem: stem, photo: nil, label: label, reason: .labelWithoutPhoto))
+            case .duplicateStem(let stem, let path):
+                report.addDropped(DroppedSample(stem: stem, photo: path, label: nil, reason: .duplicateStem))
+            }
+        }
+        queue.close(discardingPending: isCancelled)
+        group.wait()
+        report.ignoredFiles = photoWalker.ignoredFiles + labelWalker.ignoredFiles
+
+        do { try journal.flush() } catch { throw PipelineRunError.writeFailed(String(describing: error)) }
+        lock.lock()
+        let fatal = firstFatalError
+        let wasCancelled = cancelled
+        state.finished = true
+        state.elapsed = Date().timeIntervalSince(started)
+        let finalState = state
+        lock.unlock()
+        deliver(finalState)
+        if let fatal { throw PipelineRunError.writeFailed(String(describing: fatal)) }
+        if wasCancelled { throw PipelineRunError.cancelled(processed: finalState.processed) }
+
+        report.resumed = finished.count
+        report.processedThisRun = finalState.processed
+        try RunJournal.read(path: journalPath) { entry in
+            if let split = entry.split {
+                report.addKept(split)
+            } else if let reason = entry.dropped {
+                report.addDropped(DroppedSample(stem: entry.stem, photo: entry.photo, label: entry.label, reason: reason))
+            }
+        }
+        try writeReport(report, to: output)
+        return report
+    }
+
+    // MARK: One sample
+
+    private func process(_ job: Job, preparation: SamplePreparation, journal: RunJournal, output: String, scratch: ResizeScratch) {
+        let images = configuration.images!, labels = configuration.labels!
+        var entry = JournalEntry(stem: job.stem, photo: job.photo, label: job.label, split: nil, dropped: nil)
+        do {
+            if let reason = try decodeAndPrepare(job, images: images, labels: labels, preparation: preparation, output: output, scratch: scratch) {
+                entry.dropped = reason
+            } else {
+                entry.split = preparation.partitioner.split(forStem: job.stem)
+            }
+            try journal.append(entry)
+        } catch {
+            fail(error)
+            return
+        }
+        lock.lock()
+        state.processed += 1
+        if entry.split != nil { state.kept += 1 } else { state.dropped += 1 }
+        state.elapsed = Date().timeIntervalSince(started)
+        let snapshot = state
+        lock.unlock()
+        deliver(snapshot)
+    }
+
+    /// Nil when the sample was kept and written; the drop reason otherwise. A write failure is
+    /// thrown, not a drop: a full disk would fail every sample, and the sample must be redone.
+    private func decodeAndPrepare(
+        _ job: Job, images: String, labels: String, preparation: SamplePreparation, output: String, scratch: ResizeScratch
+    ) throws -> DropReason? {
+        // Partition first: a photo missing from the list is dropped without decoding it.
+        guard preparation.partitioner.split(forStem: job.stem) != nil else { return .notInPartitionList }
+        let photo: Image
+        let label: LabelMap
+        do { photo = try codecs.decodePhoto(images + "/" + job.photo) } catch {
+            return .undecodable(file: job.photo, message: Self.message(of: error))
+        }
+        do { label = try codecs.decodeLabel(labels + "/" + job.label) } catch {
+            return .undecodable(file: job.label, message: Self.message(of: error))
+        }
+        switch preparation.prepare(stem: job.stem, photo: photo, label: label, scratch: scratch) {
+        case .dropped(let reason):
+            return reason
+        case .kept(let sample):
+            try write(sample, to: output)
+            observer?(sample)
+            return nil
+        }
+    }
+
+    private static func message(of error: Error) -> String {
+        if let error = error as? ImageIOError {
+            // The path is already in the report entry; keep only the reason.
+            let text = error.description
+            return text.hasPrefix(error.source + ": ") ? String(text.dropFirst(error.source.count + 2)) : text
+        }
+        return String(describing: error)
+    }
+
+    private func write(_ sample: PreparedSample, to output: String) throws {
+        if configuration.outputs.prepared {
+            let photoBytes = try codecs.encodePhoto(sample.photo, configuration.outputs.photoQuality)
+            let labelBytes = try codecs.encodeLabel(sample.label, options.labelCompressionLevel)
+            try AtomicFile.write(photoBytes, to: output + "/" + PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split), durable: options.durable)
+            try AtomicFile.write(labelBytes, to: output + "/" + PreparedLayout.labelPath(flatStem: sample.flatStem, split: sample.split), durable: options.durable)
+        }
+        if configuration.outputs.split {
+            for part in sample.parts where part.pixelCount > 0 {
+                guard let crop = ClassSplit.maskedCrop(photo: sample.photo, label: sample.label, part: part) else { continue }
+                let name = configuration.classTable.names[part.classID]
+                let path = PreparedLayout.splitPartPath(flatStem: sample.flatStem, classID: part.classID, className: name)
+                try AtomicFile.write(try codecs.encodeCrop(crop), to: output + "/" + path, durable: options.durable)
+            }
+        }
+    }
+
+    // MARK: Set-up and report
+
+    private func loadPartitionList() throws -> EvalPartitionList? {
+        guard let path = configuration.partition.list else { return nil }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw PipelineRunError.partitionList("\(path): \(error.localizedDescription)")
+        }
+        do { return try EvalPartitionList(parsing: text, file: path) } catch {
+            throw PipelineRunError.partitionList(String(describing: error))
+        }
+    }
+
+    /// Creates the output folder, checks that an earlier unfinished run in it used the same
+    /// configuration and worker count, writes `pipeline.yaml` and `classes.json`, and returns
+    /// this worker's journal path.
+    private func prepareOutputFolder(_ output: String) throws -> String {
+        let manager = FileManager.default
+        let stateFolder = output + "/" + PreparedLayout.stateFolder
+        do {
+            if options.restart {
+                for folder in ["train", "test", "cihp_train_mask", "cihp_test_mask", "split", PreparedLayout.stateFolder] {
+                    try? manager.removeItem(atPath: output + "/" + folder)
+                }
+            }
+            try manager.createDirectory(atPath: stateFolder, withIntermediateDirectories: true)
+        } catch {
+            throw PipelineRunError.writeFailed("\(output): \(error.localizedDescription)")
+        }
+        let slice = options.worker
+        let journalName = "journal-\(slice.index)-of-\(slice.count).jsonl"
+        let others = ((try? manager.contentsOfDirectory(atPath: stateFolder)) ?? [])
+            .filter { $0.hasPrefix("journal-") && !$0.hasSuffix("-of-\(slice.count).jsonl") }
+        if let other = others.first { throw PipelineRunError.otherWorkerCount(output: output, found: other) }
+
+        let fingerprintPath = stateFolder + "/configuration.yaml"
+        let fingerprint = configuration.renderedYAML()
+        if let existing = try? String(contentsOfFile: fingerprintPath, encoding: .utf8), existing != fingerprint {
+            throw PipelineRunError.configurationChanged(output: output)
+        }
+        do {
+            try AtomicFile.write(fingerprint, to: fingerprintPath)
+            try AtomicFile.write(configuration.renderedYAML(baseline: baseline, sourcePath: configuration.sourceFile),
+                                 to: output + "/" + PreparedLayout.pipeline)
+            let classes = "{\"classes\": [" + configuration.classTable.names.map { "\"\($0)\"" }.joined(separator: ", ") + "]}\n"
+            try AtomicFile.write(classes, to: output + "/" + PreparedLayout.classes)
+        } catch {
+            throw PipelineRunError.writeFailed(String(describing: error))
+        }
+        return stateFolder + "/" + journalName
+    }
+
+    private func writeReport(_ report: RunReport, to output: String) throws {
+        let slice = options.worker
+        do {
+            if slice.count == 1 {
+                try AtomicFile.write(try report.encodedJSON(), to: output + "/" + PreparedLayout.report)
+                try AtomicFile.write(report.summary(), to: output + "/" + PreparedLayout.summary)
+            } else {
+                try AtomicFile.write(try report.encodedJSON(), to: output + "/report-worker-\(slice.index)-of-\(slice.count).json")
+            }
+        } catch {
+            throw PipelineRunError.writeFailed(String(describing: error))
+        }
+    }
+
+    private func countPhotos(in images: String) -> Int {
+        var walker = SortedFileWalker(root: images, extensions: photoExtensions)
+        var count = 0
+        while let file = walker.next() {
+            if options.worker.contains(stem: file.stem) { count += 1 }
+        }
+        return count
+    }
+
+    private func isFolder(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+}

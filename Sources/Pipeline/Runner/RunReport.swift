@@ -1,0 +1,120 @@
+import Foundation
+
+/// A dropped sample with its reason, as listed in `report.json`.
+public struct DroppedSample: Codable, Equatable, Sendable {
+    public var stem: String
+    public var photo: String?
+    public var label: String?
+    /// Short reason key, e.g. `size-mismatch`.
+    public var reason: String
+    /// One readable sentence.
+    public var explanation: String
+    /// The typed reason with its numbers.
+    public var detail: DropReason
+
+    public init(stem: String, photo: String?, label: String?, reason: DropReason) {
+        self.stem = stem
+        self.photo = photo
+        self.label = label
+        self.reason = reason.key
+        self.explanation = reason.explanation
+        self.detail = reason
+    }
+}
+
+/// What a run did: counts in and out and every dropped sample with its reason.
+/// Written as `report.json` (or `report-worker-I-of-N.json` for a worker slice).
+public struct RunReport: Codable, Equatable, Sendable {
+    public var formatVersion = 1
+    /// This slice: worker index and count (0 of 1 for a whole run).
+    public var worker: Int
+    public var workers: Int
+    /// Photo and label files met by the walk, in this slice.
+    public var photosFound = 0
+    public var labelsFound = 0
+    /// Photo–label pairs in this slice.
+    public var pairs = 0
+    /// Files under the input folders skipped for their extension (whole tree, not per slice).
+    public var ignoredFiles = 0
+    public var kept = 0
+    public var train = 0
+    public var validation = 0
+    public var dropped = 0
+    /// Dropped samples by reason key.
+    public var droppedByReason: [String: Int] = [:]
+    /// Filtered samples by source class.
+    public var filteredByClass: [String: Int] = [:]
+    /// Samples finished by earlier runs into the same folder and not redone.
+    public var resumed = 0
+    /// Samples processed by this run.
+    public var processedThisRun = 0
+    /// Every dropped sample, in stem order for unpaired files then in finishing order.
+    public var droppedSamples: [DroppedSample] = []
+
+    public init(worker: Int, workers: Int) {
+        self.worker = worker
+        self.workers = workers
+    }
+
+    /// Adds one dropped sample to the counts and the list.
+    public mutating func addDropped(_ sample: DroppedSample) {
+        dropped += 1
+        droppedByReason[sample.reason, default: 0] += 1
+        if case .filtered(let sourceClass, _, _) = sample.detail { filteredByClass[sourceClass, default: 0] += 1 }
+        droppedSamples.append(sample)
+    }
+
+    /// Adds a kept sample to the counts.
+    public mutating func addKept(_ split: DataSplit) {
+        kept += 1
+        if split == .train { train += 1 } else { validation += 1 }
+    }
+
+    /// Joins worker reports of one run (any order) into the report of the whole run.
+    public static func merged(_ reports: [RunReport]) -> RunReport {
+        var total = RunReport(worker: 0, workers: 1)
+        for report in reports.sorted(by: { $0.worker < $1.worker }) {
+            total.photosFound += report.photosFound
+            total.labelsFound += report.labelsFound
+            total.pairs += report.pairs
+            total.ignoredFiles = max(total.ignoredFiles, report.ignoredFiles)
+            total.kept += report.kept
+            total.train += report.train
+            total.validation += report.validation
+            total.resumed += report.resumed
+            total.processedThisRun += report.processedThisRun
+            for sample in report.droppedSamples { total.addDropped(sample) }
+        }
+        return total
+    }
+
+    /// A few readable lines: counts in and out, drops by reason, the first drops by name.
+    public func summary(listing limit: Int = 20) -> String {
+        var lines: [String] = []
+        lines.append("photos \(photosFound), label maps \(labelsFound), pairs \(pairs)")
+        lines.append("kept \(kept) (train \(train), validation \(validation)), dropped \(dropped)")
+        if resumed > 0 { lines.append("resumed: \(resumed) samples were finished by an earlier run") }
+        if ignoredFiles > 0 { lines.append("ignored \(ignoredFiles) files that are not images") }
+        for key in droppedByReason.keys.sorted() {
+            var line = "  \(key): \(droppedByReason[key]!)"
+            if key == "filtered" {
+                line += " (" + filteredByClass.keys.sorted().map { "\($0) \(filteredByClass[$0]!)" }.joined(separator: ", ") + ")"
+            }
+            lines.append(line)
+        }
+        for sample in droppedSamples.prefix(limit) {
+            lines.append("  - \(sample.stem): \(sample.explanation)")
+        }
+        if droppedSamples.count > limit {
+            lines.append("  … and \(droppedSamples.count - limit) more in \(PreparedLayout.report)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Pretty JSON with sorted keys (stable across runs).
+    public func encodedJSON() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self)) + [0x0A]
+    }
+}

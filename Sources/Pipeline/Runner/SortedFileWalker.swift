@@ -1,0 +1,86 @@
+import Foundation
+
+/// Walks a folder tree in `stemPrecedes` order, yielding the files whose extension is in
+/// `extensions`, one at a time.
+///
+/// Holds one sorted listing per open folder level (DeepFashion: a few hundred names at most),
+/// never the whole tree, so a walk of any size runs in small memory. Hidden entries (a leading
+/// dot) are skipped; symbolic links are followed to files, not to folders (no cycles).
+public struct SortedFileWalker: IteratorProtocol, Sequence {
+    private struct Level {
+        let relativePath: String
+        var entries: [(name: String, key: String, isFolder: Bool)]
+        var index = 0
+    }
+
+    private let root: String
+    private let extensions: Set<String>
+    private var stack: [Level] = []
+    /// Files skipped because of their extension, so the run can say how many it ignored.
+    public private(set) var ignoredFiles = 0
+    /// Folders that could not be listed (path and message).
+    public private(set) var unreadableFolders: [(path: String, message: String)] = []
+
+    /// - Parameter extensions: lower-case extensions without the dot, e.g. ["jpg", "png"].
+    public init(root: String, extensions: Set<String>) {
+        self.root = root
+        self.extensions = extensions
+        if let level = listing(relativePath: "") { stack.append(level) }
+    }
+
+    public mutating func next() -> SampleFile? {
+        while !stack.isEmpty {
+            let top = stack.count - 1
+            guard stack[top].index < stack[top].entries.count else {
+                stack.removeLast()
+                continue
+            }
+            let entry = stack[top].entries[stack[top].index]
+            stack[top].index += 1
+            let relative = stack[top].relativePath.isEmpty ? entry.name : stack[top].relativePath + "/" + entry.name
+            if entry.isFolder {
+                if let level = listing(relativePath: relative) { stack.append(level) }
+                continue
+            }
+            let ext = (entry.name as NSString).pathExtension.lowercased()
+            if extensions.contains(ext) { return SampleFile(relativePath: relative) }
+            ignoredFiles += 1
+        }
+        return nil
+    }
+
+    private mutating func listing(relativePath: String) -> Level? {
+        let path = relativePath.isEmpty ? root : root + "/" + relativePath
+        guard let directory = opendir(path) else {
+            unreadableFolders.append((path, String(cString: strerror(errno))))
+            return nil
+        }
+        defer { closedir(directory) }
+        var entries: [(name: String, key: String, isFolder: Bool)] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name.hasPrefix(".") { continue }
+            var isFolder = entry.pointee.d_type == UInt8(DT_DIR)
+            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+                var info = stat()
+                isFolder = lstat(path + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+            }
+            // A file's key is its stem, so that `a.jpg` and `a.png` meet at the same place in
+            // both walks; a folder's key is its name.
+            entries.append((name, isFolder ? name : SampleFile.stem(of: name), isFolder))
+        }
+        entries.sort { lhs, rhs in
+            if lhs.key != rhs.key { return lhs.key.utf8.lexicographicallyPrecedes(rhs.key.utf8) }
+            if lhs.isFolder != rhs.isFolder { return !lhs.isFolder }
+            return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
+        }
+        return Level(relativePath: relativePath, entries: entries)
+    }
+}
+
+/// Extensions of photos the pipeline reads.
+public let photoExtensions: Set<String> = ["jpg", "jpeg", "png", "tif", "tiff"]
+/// Extensions of label maps the pipeline reads.
+public let labelExtensions: Set<String> = ["png", "tif", "tiff"]

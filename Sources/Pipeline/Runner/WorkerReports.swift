@@ -1,0 +1,50 @@
+import Foundation
+
+/// Why worker reports could not be merged.
+public struct MergeError: Error, CustomStringConvertible, Sendable {
+    public let folder: String
+    public let message: String
+    public var description: String { "\(folder): \(message)" }
+}
+
+extension RunReport {
+    /// Joins the `report-worker-I-of-N.json` files that N workers wrote into one output folder:
+    /// checks that all N are present (naming the missing ones) and agree on N, then writes
+    /// `report.json` and `summary.txt` there and returns the merged report.
+    public static func mergeWorkerReports(in folder: String) throws -> RunReport {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasPrefix("report-worker-") && $0.hasSuffix(".json") }
+        guard !names.isEmpty else { throw MergeError(folder: folder, message: "no report-worker-*.json files") }
+        var reports: [RunReport] = []
+        let decoder = JSONDecoder()
+        for name in names.sorted() {
+            let path = folder + "/" + name
+            do {
+                reports.append(try decoder.decode(RunReport.self, from: Data(contentsOf: URL(fileURLWithPath: path))))
+            } catch {
+                throw MergeError(folder: folder, message: "\(name): unreadable report: \(error.localizedDescription)")
+            }
+        }
+        let counts = Set(reports.map(\.workers))
+        guard counts.count == 1, let workers = counts.first else {
+            throw MergeError(folder: folder, message: "reports of different worker counts: \(counts.sorted())")
+        }
+        let present = Set(reports.map(\.worker))
+        let missing = (0..<workers).filter { !present.contains($0) }
+        guard missing.isEmpty else {
+            throw MergeError(folder: folder, message: "missing the reports of workers \(missing.map { "\($0)/\(workers)" }.joined(separator: ", ")); run them first")
+        }
+        guard present.count == reports.count else {
+            throw MergeError(folder: folder, message: "a worker's report appears twice")
+        }
+        var merged = RunReport.merged(reports)
+        merged.workers = workers
+        do {
+            try AtomicFile.write(try merged.encodedJSON(), to: folder + "/" + PreparedLayout.report)
+            try AtomicFile.write(merged.summary(), to: folder + "/" + PreparedLayout.summary)
+        } catch {
+            throw MergeError(folder: folder, message: String(describing: error))
+        }
+        return merged
+    }
+}

@@ -1,0 +1,64 @@
+import ImageIO
+
+/// A sample that passed every stage: what the writer writes and observers (statistics) see.
+public struct PreparedSample: Sendable {
+    /// Relative stem, e.g. `WOMEN/Dresses/id_00000002/02_1_front`.
+    public let stem: String
+    /// Output file stem, e.g. `WOMEN-Dresses-id_00000002-02_1_front`.
+    public let flatStem: String
+    public let split: DataSplit
+    /// The photo at the training size.
+    public let photo: Image
+    /// Target class ids at the training size.
+    public let label: LabelMap
+    /// Per target class: pixel count and bounding box at the training size.
+    public let parts: [ClassPart]
+    /// Source-value histogram of the full-size label map, before remapping.
+    public let sourceHistogram: LabelHistogram
+}
+
+/// The chain of pure stages for one decoded sample: partition, check, filter, remap, resize,
+/// split. No files and no threads: the runner decodes and writes around it.
+public struct SamplePreparation: Sendable {
+    public let check: SampleCheck
+    public let filter: RareAttributeFilter
+    public let remap: LabelRemap
+    public let resize: SampleResize
+    public let partitioner: Partitioner
+    public let classCount: Int
+
+    public init(configuration: PipelineConfiguration, partitionList: EvalPartitionList?) {
+        check = SampleCheck(source: configuration.source, ignore: configuration.ignore)
+        filter = configuration.filter
+        remap = LabelRemap(classTable: configuration.classTable, ignore: configuration.ignore)
+        let background = configuration.classTable.id(named: "background") ?? 0
+        resize = SampleResize(settings: configuration.resize, padLabel: UInt8(background))
+        partitioner = Partitioner(list: partitionList, validationFraction: configuration.partition.validationFraction)
+        classCount = configuration.classTable.count
+    }
+
+    /// What happens to one sample.
+    public enum Outcome: Sendable {
+        case kept(PreparedSample)
+        case dropped(DropReason)
+    }
+
+    /// Runs the stages in order; the first that refuses decides the reason.
+    /// `scratch` holds the calling thread's reusable buffers (nil allocates afresh).
+    public func prepare(stem: String, photo: Image, label: LabelMap, scratch: ResizeScratch? = nil) -> Outcome {
+        guard let split = partitioner.split(forStem: stem) else { return .dropped(.notInPartitionList) }
+        let histogram = LabelHistogram(label)
+        if let problem = check.problem(photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram) {
+            return .dropped(problem)
+        }
+        if let filtered = filter.verdict(for: histogram, pixelCount: label.pixelCount) {
+            return .dropped(filtered)
+        }
+        let resized = resize.apply(photo: photo, label: label, relabel: remap.apply(to:), scratch: scratch)
+        return .kept(PreparedSample(
+            stem: stem, flatStem: PreparedLayout.flatStem(stem), split: split,
+            photo: resized.photo, label: resized.label,
+            parts: ClassSplit.parts(of: resized.label, classCount: classCount),
+            sourceHistogram: histogram))
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+/// Options shared by `run` and `deepfashion`: how the run is executed, not what it produces.
+struct RunnerOptions: ParsableArguments {
+    @Option(name: .long, help: "Worker threads; the default is the number of cores.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .long, help: "Process only slice I of N (0-based), e.g. 3/8; join the slices with `smisprep merge`.")
+    var worker: String = "0/1"
+
+    @Flag(name: .long, help: "Forget an unfinished run in the output folder instead of resuming it.")
+    var restart = false
+
+    @Flag(name: .long, help: "Print no progress.")
+    var quiet = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
+        guard WorkerSlice(parsing: worker) != nil else {
+            throw ValidationError("--worker must be I/N with 0 ≤ I < N, e.g. 0/4.")
+        }
+    }
+
+    var runOptions: RunOptions {
+        RunOptions(jobs: jobs, worker: WorkerSlice(parsing: worker)!, restart: restart)
+    }
+}
+
+/// Runs a configured pipeline in the terminal: progress on stderr, Ctrl-C stops cleanly (a
+/// second Ctrl-C exits at once), the summary on stdout.
+enum TerminalRun {
+    static func execute(_ configuration: PipelineConfiguration, baseline: PipelineConfiguration?, options: RunnerOptions) throws {
+        let runner = PipelineRunner(configuration: configuration, baseline: baseline, options: options.runOptions)
+        let renderer = ProgressRenderer(interactive: isatty(STDERR_FILENO) == 1)
+        if !options.quiet { runner.progress = { renderer.show($0) } }
+
+        signal(SIGINT, SIG_IGN)
+        let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        var interruptCount = 0
+        interrupts.setEventHandler {
+            interruptCount += 1
+            if interruptCount > 1 { Foundation.exit(130) }
+            FileHandle.standardError.write("\nstopping after the samples in flight (Ctrl-C again to quit now)…\n".data(using: .utf8)!)
+            runner.cancel()
+        }
+        interrupts.resume()
+        defer { interrupts.cancel() }
+
+        let report: RunReport
+        do { report = try runner.run() } catch let error as PipelineRunError {
+            if case .cancelled = error {
+                FileHandle.standardError.write("\(error)\n".data(using: .utf8)!)
+                throw ExitCode(130)
+            }
+            throw PipelineCommandError(message: error.description)
+        }
+        let slice = options.runOptions.worker
+        if slice.count > 1 {
+            print("worker \(slice): report-worker-\(slice.index)-of-\(slice.count).json written; join the workers with `smisprep merge \(configuration.output!)`")
+        }
+        print(report.summary(), terminator: "")
+        print("prepared set in \(configuration.output!)")
+    }
+}
+
+/// Draws progress: a bar with rate and ETA on a terminal (redrawn at most ten times a
+/// second), plain lines every five seconds otherwise (logs, CI).
+final class ProgressRenderer: @unchecked Sendable {
+    private let interactive: Bool
+    private var lastDraw = Date.distantPast
+
+    init(interactive: Bool) { self.interactive = interactive }
+
+    func show(_ progress: RunProgress) {
+        let now = Date()
+        let interval: TimeInterval = interactive ? 0.1 : 5
+        guard progress.finished || now.timeIntervalSince(lastDraw) >= interval else { return }
+        lastDraw = now
+        let remainingTotal = max(progress.total - progress.resumed, progress.processed)
+        let rate = progress.elapsed > 0 ? Double(progress.processed) / progress.elapsed : 0
+        let eta = rate > 0 ? Double(remainingTotal - progress.processed) / rate : 0
+        let fraction = remainingTotal > 0 ? Double(progress.processed) / Double(remainingTotal) : 1
+        let counts = "\(progress.processed + progress.resumed)/\(max(progress.total, progress.processed + progress.resumed))"
+        let detail = String(format: "%@  %.1f samples/s  ETA %@  kept %d dropped %d",
+                            counts, rate, Self.clock(eta), progress.kept, progress.dropped)
+        if interactive {
+            let width = 28
+            let filled = min(width, Int(fraction * Double(width)))
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            var line = "\r[\(bar)] \(String(format: "%3d", Int(fraction * 100)))%  \(detail)\u{1B}[K"
+            if progress.finished { line += "\n" }
+            FileHandle.standardError.write(line.data(using: .utf8)!)
+        } else {
+            FileHandle.standardError.write("progress: \(Int(fraction * 100))%  \(detail)\n".data(using: .utf8)!)
+        }
+    }
+
+    private static func clock(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return total >= 3600
+            ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+            : String(format: "%d:%02d", total / 60, total % 60)
+    }
+}
+
+/// Finds the bundled `Pipelines/` folder: beside the current directory, or above the
+/// executable (a build inside the repository).
+enum BundledPipelines {
+    static func file(_ name: String) -> String? {
+        var candidates = [FileManager.default.currentDirectoryPath + "/Pipelines/" + name]
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(folder.appendingPathComponent("Pipelines/" + name).path)
+            folder = folder.deletingLastPathComponent()
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+}
+
+/// Loads a pipeline file, turning its errors into the front end's "Error: …" form.
+func loadPipeline(_ path: String, overrides: PipelineOverrides) throws -> (PipelineConfiguration, PipelineConfiguration) {
+    do {
+        let baseline = try PipelineConfiguration(contentsOfFile: path)
+        let configuration = try PipelineConfiguration(contentsOfFile: path, overrides: overrides)
+        return (configuration, baseline)
+    } catch let error as PipelineFileError {
+        throw PipelineCommandError(message: error.description)
+    }
+}
+
+/// A failure of a pipeline command after its options were accepted; ArgumentParser prints it
+/// as "Error: <message>" and exits with status 1, without the usage text.
+struct PipelineCommandError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,207 @@
+import XCTest
+@testable import Pipeline
+
+final class PipelineConfigurationTests: XCTestCase {
+    func testBundledLIPTableMatchesTheSpecification() throws {
+        let configuration = try PipelineFixtures.configuration()
+        XCTAssertEqual(configuration.classTable.names,
+                       ["hair", "face", "skin", "top-clothes", "bottom-clothes", "socks", "shoes", "background"])
+        let remap = LabelRemap(classTable: configuration.classTable, ignore: configuration.ignore)
+        // data.md: LIP id → target id.
+        let expected: [Int: UInt8] = [
+            0: 7, 1: 0, 2: 0, 3: 3, 4: 1, 5: 3, 6: 3, 7: 3, 8: 5, 9: 4, 10: 3, 11: 3, 12: 4, 13: 1,
+            14: 2, 15: 2, 16: 2, 17: 2, 18: 6, 19: 6, 255: 7,
+        ]
+        for value in 0..<256 {
+            XCTAssertEqual(remap.table[value], expected[value] ?? LabelRemap.unmapped, "LIP value \(value)")
+        }
+        XCTAssertEqual(configuration.filter.classNames, ["glove"])
+        XCTAssertEqual(configuration.filter.sourceIDs, [3])
+        XCTAssertEqual(configuration.filter.threshold, .percent(0.1))
+        XCTAssertEqual(configuration.resize, ResizeSettings(width: 256, height: 256, fit: .stretch, photoFilter: .bicubic))
+        XCTAssertEqual(configuration.partition, PartitionSettings(list: nil, validationFraction: 0.08))
+    }
+
+    func testCIHPMapsTorsoSkinToSkinAndATRUsesItsOwnOrder() throws {
+        let cihp = LabelRemap(classTable: try PipelineFixtures.configuration(source: "cihp").classTable, ignore: IgnoreRule(becomes: nil))
+        XCTAssertEqual(cihp.table[10], 2, "CIHP 10 is torso-skin → skin")
+        XCTAssertEqual(cihp.table[3], 3, "glove → top-clothes")
+        let atrConfiguration = try PipelineFixtures.configuration(source: "atr") { $0.filterClasses = [] }
+        XCTAssertEqual(atrConfiguration.source.ids.count, 18)
+        let atr = LabelRemap(classTable: atrConfiguration.classTable, ignore: IgnoreRule(becomes: nil))
+        // ATR: 3 sunglasses, 4 upper-clothes, 6 pants, 9/10 shoes, 11 face, 12/13 legs, 16 bag.
+        XCTAssertEqual([3, 4, 6, 9, 10, 11, 12, 13, 16].map { atr.table[$0] }, [1, 3, 4, 6, 6, 1, 2, 2, 3])
+        XCTAssertEqual(atr.table[18], LabelRemap.unmapped)
+    }
+
+    func testGloveFilterIsRefusedForATRWhichHasNoGlove() throws {
+        XCTAssertThrowsError(try PipelineFixtures.configuration(source: "atr")) { error in
+            let error = error as! PipelineFileError
+            XCTAssertEqual(error.reason, .unknownSourceClass("glove", source: "atr"))
+        }
+    }
+
+    // MARK: Refused files name the line and the reason
+
+    /// A small source set and a pipeline built on it, with one line replaced per test.
+    private let tiny = SourceLabelSet(name: "tiny", classes: [(0, "background"), (1, "hair"), (2, "glove"), (3, "face")])
+    private let tinyPipeline = """
+        source: tiny
+        classes: [hair, face, background]
+        mapping:
+          tiny:
+            hair: [hair, glove]
+            face: [face]
+            background: [background]
+        ignore:
+          value: 255
+          becomes: background
+        filter:
+          classes: [glove]
+          threshold: 10
+        """
+
+    private func load(_ text: String) throws -> PipelineConfiguration {
+        try PipelineConfiguration(yaml: text, file: "test.yaml") { _ in self.tiny }
+    }
+
+    private func assertRefused(_ text: String, line: Int?, _ reason: PipelineFileError.Reason, file: StaticString = #filePath, at sourceLine: UInt = #line) {
+        XCTAssertThrowsError(try load(text), file: file, line: sourceLine) { error in
+            guard let error = error as? PipelineFileError else { return XCTFail("\(error)", file: file, line: sourceLine) }
+            XCTAssertEqual(error.line, line, "\(error)", file: file, line: sourceLine)
+            XCTAssertEqual(error.reason, reason, "\(error)", file: file, line: sourceLine)
+        }
+    }
+
+    func testTinyPipelineLoads() throws {
+        let configuration = try load(tinyPipeline)
+        XCTAssertEqual(configuration.classTable.sourceIDsByTarget, [[1, 2], [3], [0]])
+        XCTAssertEqual(configuration.ignore, IgnoreRule(value: 255, becomes: 2))
+        XCTAssertEqual(configuration.filter.threshold, .pixels(10))
+    }
+
+    func testUnknownTargetClassIsRefusedWithItsLine() {
+        assertRefused(tinyPipeline.replacingOccurrences(of: "    face: [face]", with: "    fase: [face]"), line: 6, .unknownTargetClass("fase"))
+    }
+
+    func testUnknownSourceClassIsRefusedWithItsLine() {
+        assertRefused(tinyPipeline.replacingOccurrences(of: "face: [face]", with: "face: [face, nose]"), line: 6,
+                      .unknownSourceClass("nose", source: "tiny"))
+    }
+
+    func testSourceIDMappedTwiceIsRefused() {
+        assertRefused(tinyPipeline.replacingOccurrences(of: "face: [face]", with: "face: [face, glove]"), line: 6,
+                      .duplicated("source id 2 (glove, already in 'hair')"))
+    }
+
+    func testUnmappedSourceIDIsRefused() {
+        assertRefused(tinyPipeline.replacingOccurrences(of: "hair: [hair, glove]", with: "hair: [hair]"), line: 4,
+                      .unmappedSourceID(2, name: "glove", source: "tiny"))
+    }
+
+    func testMisspeltKeyIsRefusedWithASuggestion() {
+        assertRefused(tinyPipeline.replacingOccurrences(of: "  threshold: 10", with: "  treshold: 10"), line: 13,
+                      .unknownKey("treshold", suggestion: "threshold"))
+        assertRefused(tinyPipeline.replacingOccurrences(of: "ignore:", with: "ignor:"), line: 8,
+                      .unknownKey("ignor", suggestion: "ignore"))
+    }
+
+    func testDuplicatedKeyAndClassAreRefused() {
+        assertRefused(tinyPipeline.replacingOccurrences(of: "classes: [hair, face, background]", with: "classes: [hair, face, hair, background]"),
+                      line: 2, .duplicated("class 'hair'"))
+        assertRefused(tinyPipeline + "\nsource: tiny\n", line: 1, .duplicated("key 'source'"))
+    }
+
+    func testBadValuesAreRefused() {
+        assertRefused(tinyPipeline.replacingOccurrences(of: "threshold: 10", with: "threshold: lots"), line: 13,
+                      .invalidValue(key: "filter.threshold", expected: "a pixel count (500) or a percentage (0.1%)"))
+        assertRefused(tinyPipeline + "\nresize:\n  fit: squash\n", line: 15,
+                      .invalidValue(key: "resize.fit", expected: "one of stretch, pad, crop"))
+        assertRefused(tinyPipeline.replacingOccurrences(of: "becomes: background", with: "becomes: sky"), line: 10, .unknownTargetClass("sky"))
+        assertRefused(tinyPipeline.replacingOccurrences(of: "value: 255", with: "value: 3"), line: 10,
+                      .invalidValue(key: "ignore.value", expected: "a value that is not a source id"))
+        assertRefused("source: tiny\nclasses: [a\n", line: 3, .syntax("did not find expected ',' or ']'"))
+    }
+
+    func testMissingMappingForChosenSourceIsRefused() {
+        assertRefused(tinyPipeline.replacingOccurrences(of: "  tiny:", with: "  other:"), line: 1, .missingMapping(source: "tiny"))
+    }
+
+    func testIgnoreRejectAcceptsNoIgnoreValue() throws {
+        let configuration = try load(tinyPipeline.replacingOccurrences(of: "becomes: background", with: "becomes: reject"))
+        XCTAssertNil(configuration.ignore.becomes)
+        XCTAssertFalse(SampleCheck(source: tiny, ignore: configuration.ignore).accepted[255])
+        XCTAssertEqual(LabelRemap(classTable: configuration.classTable, ignore: configuration.ignore).table[255], LabelRemap.unmapped)
+    }
+
+    func testLabelSetFileErrorsNameTheLine() {
+        XCTAssertThrowsError(try SourceLabelSet(yaml: "name: x\nclasses:\n  0: a\n  1: b\n  1: c\n", file: "x.yaml")) { error in
+            XCTAssertEqual((error as? PipelineFileError)?.reason, .duplicated("key '1'"))
+            XCTAssertEqual((error as? PipelineFileError)?.line, 4)
+        }
+        XCTAssertThrowsError(try SourceLabelSet(yaml: "name: x\nclasses:\n  0: a\n  1: a\n", file: "x.yaml")) { error in
+            XCTAssertEqual((error as? PipelineFileError)?.reason, .duplicated("class name 'a'"))
+            XCTAssertEqual((error as? PipelineFileError)?.line, 4)
+        }
+        XCTAssertThrowsError(try SourceLabelSet(yaml: "name: x\nclasses:\n  0: a\n  255: b\n", file: "x.yaml")) { error in
+            XCTAssertEqual((error as? PipelineFileError)?.line, 4)
+        }
+        XCTAssertThrowsError(try SourceLabelSet(yaml: "name: x\nclases:\n  0: a\n", file: "x.yaml")) { error in
+            XCTAssertEqual((error as? PipelineFileError)?.reason, .unknownKey("clases", suggestion: "classes"))
+            XCTAssertEqual((error as? PipelineFileError)?.description, "x.yaml:2: unknown key 'clases' (did you mean 'classes'?)")
+        }
+    }
+
+    // MARK: Overrides and the effective file
+
+    func testOverridesReplaceFileValuesAndUnknownFilterClassIsRefused() throws {
+        let configuration = try PipelineFixtures.configuration {
+            $0.filterClasses = ["glove", "sunglasses"]
+            $0.filterThreshold = .pixels(500)
+            $0.size = (128, 192)
+            $0.fit = .pad
+            $0.validationFraction = 0.25
+        }
+        XCTAssertEqual(configuration.filter.sourceIDs, [3, 4])
+        XCTAssertEqual(configuration.filter.threshold, .pixels(500))
+        XCTAssertEqual(configuration.resize.width, 128)
+        XCTAssertEqual(configuration.resize.height, 192)
+        XCTAssertEqual(configuration.resize.fit, .pad)
+        XCTAssertEqual(configuration.partition.validationFraction, 0.25)
+        XCTAssertThrowsError(try PipelineFixtures.configuration { $0.filterClasses = ["glvoe"] }) { error in
+            XCTAssertEqual((error as? PipelineFileError)?.reason, .unknownSourceClass("glvoe", source: "lip"))
+        }
+    }
+
+    func testEffectiveFileReadsBackToTheSameConfigurationAndMarksChanges() throws {
+        let baseline = try PipelineFixtures.configuration()
+        let configuration = try PipelineFixtures.configuration {
+            $0.filterThreshold = .pixels(500)
+            $0.images = "/data/img"
+        }
+        let sourcePath = PipelineFixtures.pipelines + "/sources/lip.yaml"
+        let text = configuration.renderedYAML(baseline: baseline, sourcePath: sourcePath)
+        XCTAssertTrue(text.contains("threshold: \"500\"   # changed (was 0.1%)"), text)
+        XCTAssertTrue(text.contains("images: \"/data/img\"   # changed (was null)"), text)
+        XCTAssertFalse(text.contains("size: 256x256   # changed"), text)
+        let reread = try PipelineConfiguration(yaml: text, file: "pipeline.yaml") { try SourceLabelSet(contentsOfFile: $0) }
+        XCTAssertEqual(reread.classTable, configuration.classTable)
+        XCTAssertEqual(reread.filter, configuration.filter)
+        XCTAssertEqual(reread.resize, configuration.resize)
+        XCTAssertEqual(reread.partition, configuration.partition)
+        XCTAssertEqual(reread.ignore, configuration.ignore)
+        XCTAssertEqual(reread.images, "/data/img")
+    }
+
+    func testThresholdAndSizeParsing() {
+        XCTAssertEqual(RareAttributeFilter.Threshold(parsing: "500"), .pixels(500))
+        XCTAssertEqual(RareAttributeFilter.Threshold(parsing: "0.5%"), .percent(0.5))
+        XCTAssertNil(RareAttributeFilter.Threshold(parsing: "-1"))
+        XCTAssertNil(RareAttributeFilter.Threshold(parsing: "101%"))
+        XCTAssertEqual(RareAttributeFilter.Threshold.percent(0.1).limit(forPixelCount: 750 * 1101), 825.75, accuracy: 1e-9)
+        XCTAssertEqual(parseSize("256x256")?.width, 256)
+        XCTAssertEqual(parseSize("750×1101")?.height, 1101)
+        XCTAssertNil(parseSize("256"))
+        XCTAssertNil(parseSize("0x5"))
+    }
+}

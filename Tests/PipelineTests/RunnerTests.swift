@@ -1,0 +1,301 @@
+import Foundation
+import ImageIO
+import XCTest
+@testable import Pipeline
+
+/// The runner on its own: a trivial raw format stands in for the codecs, samples are at the
+/// training size (no resampling), so resume, slices, cancellation and the report are tested
+/// independently of ImageIO.
+final class RunnerTests: XCTestCase {
+    /// "RAW" + channels byte + width and height (UInt16 LE) + pixels.
+    static func raw(_ width: Int, _ height: Int, channels: UInt8, _ bytes: [UInt8]) -> [UInt8] {
+        [82, 65, 87, channels, UInt8(width & 255), UInt8(width >> 8), UInt8(height & 255), UInt8(height >> 8)] + bytes
+    }
+
+    static func decodeRaw(_ path: String, channels: UInt8) throws -> (Int, Int, [UInt8]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ImageIOError(source: path, reason: .unreadable("missing"))
+        }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 8, bytes[0..<3] == [82, 65, 87], bytes[3] == channels else {
+            throw ImageIOError(source: path, reason: .unknownFormat)
+        }
+        let width = Int(bytes[4]) | Int(bytes[5]) << 8, height = Int(bytes[6]) | Int(bytes[7]) << 8
+        guard bytes.count == 8 + width * height * Int(channels) else {
+            throw ImageIOError(source: path, reason: .corrupt("truncated"))
+        }
+        return (width, height, Array(bytes[8...]))
+    }
+
+    static let rawCodecs = SampleCodecs(
+        decodePhoto: { path in let (w, h, p) = try decodeRaw(path, channels: 3); return Image(width: w, height: h, pixels: p) },
+        decodeLabel: { path in let (w, h, v) = try decodeRaw(path, channels: 1); return LabelMap(width: w, height: h, values: v) },
+        encodePhoto: { photo, _ in raw(photo.width, photo.height, channels: 3, photo.pixels) },
+        encodeLabel: { label, _ in raw(label.width, label.height, channels: 1, label.values) },
+        encodeCrop: { crop in raw(crop.width, crop.height, channels: 3, crop.pixels) })
+
+    private let width = 8, height = 6
+    private var root = ""
+
+    /// 12 good samples over 4 items, plus one bad input of every kind.
+    private func makeInputs() throws -> (images: String, labels: String) {
+        root = try PipelineFixtures.temporaryFolder(self)
+        let images = root + "/img", labels = root + "/labels"
+        func photo(_ stem: String, _ w: Int = 8, _ h: Int = 6) throws {
+            try AtomicFile.write(Self.raw(w, h, channels: 3, [UInt8](repeating: 100, count: w * h * 3)), to: "\(images)/\(stem).jpg", durable: false)
+        }
+        func label(_ stem: String, _ values: [UInt8]? = nil, _ w: Int = 8, _ h: Int = 6) throws {
+            // Hair on the top row, face, upper clothes, pants, shoes, background elsewhere.
+            var v = values ?? [UInt8](repeating: 0, count: w * h)
+            if values == nil { for x in 0..<w { v[x] = 2; v[w + x] = 13; v[2 * w + x] = 5; v[3 * w + x] = 9; v[4 * w + x] = 18 } }
+            try AtomicFile.write(Self.raw(w, h, channels: 1, v), to: "\(labels)/\(stem).png", durable: false)
+        }
+        for item in 1...4 {
+            for view in ["01_1_front", "02_2_side", "03_3_back"] {
+                let stem = "WOMEN/Dresses/id_0000000\(item)/\(view)"
+                try photo(stem)
+                try label(stem)
+            }
+        }
+        try photo("MEN/Denim/id_00000011/01_1_front")                      // no label
+        try label("MEN/Denim/id_00000012/01_1_front")                      // no photo
+        try photo("MEN/Denim/id_00000013/01_1_front")
+        try AtomicFile.write([1, 2, 3], to: "\(labels)/MEN/Denim/id_00000013/01_1_front.png", durable: false)  // undecodable
+        try photo("MEN/Denim/id_00000014/01_1_front", 8, 5)
+        try label("MEN/Denim/id_00000014/01_1_front")                      // size mismatch
+        try photo("MEN/Denim/id_00000015/01_1_front")
+        try label("MEN/Denim/id_00000015/01_1_front", [UInt8](repeating: 42, count: 48))  // unknown value
+        try photo("MEN/Denim/id_00000016/01_1_front")
+        try label("MEN/Denim/id_00000016/01_1_front", [UInt8](repeating: 3, count: 48))   // all glove
+        return (images, labels)
+    }
+
+    private func configuration(_ inputs: (images: String, labels: String), output: String, filter: String = "glove") throws -> PipelineConfiguration {
+        try PipelineFixtures.configuration {
+            $0.images = inputs.images
+            $0.labels = inputs.labels
+            $0.output = output
+            $0.size = (8, 6)
+            $0.filterClasses = [filter]
+        }
+    }
+
+    private func runner(_ configuration: PipelineConfiguration, worker: WorkerSlice = .whole, jobs: Int = 2, restart: Bool = false) -> PipelineRunner {
+        let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: jobs, worker: worker, restart: restart, durable: false))
+        runner.codecs = Self.rawCodecs
+        return runner
+    }
+
+    func testWholeRunCountsEveryOutcomeAndWritesTheLayout() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        let runner = runner(try configuration(inputs, output: output))
+        let observed = ObservedStems()
+        runner.observer = { observed.add($0.flatStem, $0.label) }
+        let report = try runner.run()
+
+        XCTAssertEqual(report.photosFound, 17)
+        XCTAssertEqual(report.labelsFound, 17)
+        XCTAssertEqual(report.pairs, 16)
+        XCTAssertEqual(report.kept, 12)
+        XCTAssertEqual(report.train + report.validation, 12)
+        XCTAssertEqual(report.dropped, 6)
+        XCTAssertEqual(report.droppedByReason, [
+            "photo-without-label": 1, "label-without-photo": 1, "undecodable": 1, "size-mismatch": 1,
+            "unknown-label-value": 1, "filtered": 1,
+        ])
+        XCTAssertEqual(report.filteredByClass, ["glove": 1])
+        let bad = Dictionary(uniqueKeysWithValues: report.droppedSamples.map { ($0.stem, $0) })
+        XCTAssertEqual(bad["MEN/Denim/id_00000014/01_1_front"]?.detail, .sizeMismatch(photoWidth: 8, photoHeight: 5, labelWidth: 8, labelHeight: 6))
+        XCTAssertEqual(bad["MEN/Denim/id_00000015/01_1_front"]?.detail, .unknownLabelValue(value: 42, pixels: 48))
+        XCTAssertEqual(bad["MEN/Denim/id_00000016/01_1_front"]?.detail, .filtered(sourceClass: "glove", pixels: 48, limit: Double(48) * 0.1 / 100))
+        XCTAssertEqual(bad["MEN/Denim/id_00000013/01_1_front"]?.detail,
+                       .undecodable(file: "MEN/Denim/id_00000013/01_1_front.png", message: "not a PNG, JPEG or TIFF file"))
+        XCTAssertEqual(bad["MEN/Denim/id_00000011/01_1_front"]?.photo, "MEN/Denim/id_00000011/01_1_front.jpg")
+
+        // Layout: every kept sample has a photo and a label under its split, nothing else.
+        let manager = FileManager.default
+        var written = 0
+        for split in DataSplit.allCases {
+            let photos = (try? manager.contentsOfDirectory(atPath: output + "/" + split.photoFolder)) ?? []
+            let labels = (try? manager.contentsOfDirectory(atPath: output + "/" + split.labelFolder)) ?? []
+            XCTAssertEqual(photos.map { ($0 as NSString).deletingPathExtension }.sorted(), labels.map { ($0 as NSString).deletingPathExtension }.sorted())
+            XCTAssertTrue(photos.allSatisfy { $0.hasSuffix(".jpg") && $0.hasPrefix("WOMEN-Dresses-id_0000000") })
+            written += photos.count
+        }
+        XCTAssertEqual(written, 12)
+        let split = Partitioner.hashedSplit(itemID: "id_00000001", validationFraction: 0.08)
+        let label = try Self.decodeRaw("\(output)/\(split.labelFolder)/WOMEN-Dresses-id_00000001-01_1_front.png", channels: 1).2
+        XCTAssertEqual(Array(label[0..<8]), [UInt8](repeating: 0, count: 8), "hair → 0")
+        XCTAssertEqual(Array(label[8..<16]), [UInt8](repeating: 1, count: 8), "face → 1")
+        XCTAssertEqual(Set(label), [0, 1, 3, 4, 6, 7])
+        for name in ["report.json", "summary.txt", "pipeline.yaml", "classes.json"] {
+            XCTAssertTrue(manager.fileExists(atPath: output + "/" + name), name)
+        }
+        XCTAssertEqual(try String(contentsOfFile: output + "/classes.json", encoding: .utf8),
+                       "{\"classes\": [\"hair\", \"face\", \"skin\", \"top-clothes\", \"bottom-clothes\", \"socks\", \"shoes\", \"background\"]}\n")
+        let reread = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: URL(fileURLWithPath: output + "/report.json")))
+        XCTAssertEqual(reread, report)
+        XCTAssertTrue(try String(contentsOfFile: output + "/summary.txt", encoding: .utf8).contains("kept 12"))
+        XCTAssertEqual(observed.count, 12)
+        XCTAssertEqual(observed.labels.allSatisfy { $0.values.allSatisfy { $0 < 8 } }, true)
+        XCTAssertFalse(try allFiles(output).contains { ($0 as NSString).lastPathComponent.hasPrefix(".tmp-") })
+    }
+
+    func testResumeAfterACrashSkipsJournaledSamples() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        let first = try runner(try configuration(inputs, output: output)).run()
+        XCTAssertEqual(first.processedThisRun, 16)
+
+        // A crash after five journaled samples, in the middle of writing the sixth line.
+        let journal = output + "/.smisprep/journal-0-of-1.jsonl"
+        let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
+        try (lines.prefix(5).joined(separator: "\n") + "\n" + lines[5].prefix(20)).write(toFile: journal, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: output + "/report.json")
+
+        let second = try runner(try configuration(inputs, output: output)).run()
+        XCTAssertEqual(second.resumed, 5)
+        XCTAssertEqual(second.processedThisRun, 11)
+        XCTAssertEqual(second.kept, first.kept)
+        XCTAssertEqual(second.droppedByReason, first.droppedByReason)
+        XCTAssertEqual(Set(second.droppedSamples.map(\.stem)), Set(first.droppedSamples.map(\.stem)))
+
+        let third = try runner(try configuration(inputs, output: output)).run()
+        XCTAssertEqual(third.processedThisRun, 0, "a finished run has nothing left to do")
+        XCTAssertEqual(third.kept, 12)
+    }
+
+    func testCancelStopsAndTheNextRunFinishes() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        let runner = runner(try configuration(inputs, output: output), jobs: 1)
+        runner.progress = { [unowned runner] progress in if progress.processed == 3 { runner.cancel() } }
+        XCTAssertThrowsError(try runner.run()) { error in
+            guard case PipelineRunError.cancelled(let processed) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(processed, 3)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output + "/report.json"))
+        let report = try self.runner(try configuration(inputs, output: output)).run()
+        XCTAssertEqual(report.resumed, 3)
+        XCTAssertEqual(report.processedThisRun, 13)
+        XCTAssertEqual(report.kept, 12)
+    }
+
+    func testWorkerSlicesMergeToTheWholeRun() throws {
+        let inputs = try makeInputs()
+        let whole = try runner(try configuration(inputs, output: root + "/whole")).run()
+        let shared = root + "/sliced"
+        var slices: [RunReport] = []
+        for index in 0..<3 {
+            slices.append(try runner(try configuration(inputs, output: shared), worker: WorkerSlice(index: index, count: 3)).run())
+        }
+        XCTAssertThrowsError(try RunReport.mergeWorkerReports(in: root + "/whole"))
+        let merged = try RunReport.mergeWorkerReports(in: shared)
+        XCTAssertEqual(merged.workers, 3)
+        for (a, b) in [(merged.kept, whole.kept), (merged.pairs, whole.pairs), (merged.photosFound, whole.photosFound),
+                       (merged.train, whole.train), (merged.dropped, whole.dropped)] {
+            XCTAssertEqual(a, b)
+        }
+        XCTAssertEqual(merged.droppedByReason, whole.droppedByReason)
+        XCTAssertEqual(Set(merged.droppedSamples.map(\.stem)), Set(whole.droppedSamples.map(\.stem)))
+        XCTAssertEqual(slices.map(\.pairs).reduce(0, +), 16)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: shared + "/report.json"))
+
+        // A missing worker is named.
+        try FileManager.default.removeItem(atPath: shared + "/report-worker-1-of-3.json")
+        XCTAssertThrowsError(try RunReport.mergeWorkerReports(in: shared)) { error in
+            XCTAssertTrue("\(error)".contains("missing the reports of workers 1/3"), "\(error)")
+        }
+        // Another worker count in the same folder is refused.
+        XCTAssertThrowsError(try runner(try configuration(inputs, output: shared), worker: WorkerSlice(index: 0, count: 2)).run()) { error in
+            guard case PipelineRunError.otherWorkerCount = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testChangedConfigurationIsRefusedUnlessRestarted() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        _ = try runner(try configuration(inputs, output: output)).run()
+        XCTAssertThrowsError(try runner(try configuration(inputs, output: output, filter: "sunglasses")).run()) { error in
+            guard case PipelineRunError.configurationChanged = error else { return XCTFail("\(error)") }
+        }
+        let restarted = try runner(try configuration(inputs, output: output, filter: "sunglasses"), restart: true).run()
+        XCTAssertEqual(restarted.resumed, 0)
+        XCTAssertEqual(restarted.kept, 13, "the all-glove sample is kept when only sunglasses are filtered")
+    }
+
+    func testMissingFoldersAreClearErrors() throws {
+        var configuration = try PipelineFixtures.configuration()
+        XCTAssertThrowsError(try runner(configuration).run()) { XCTAssertEqual("\($0)", "no 'images' folder given (set it in the pipeline file or on the command line)") }
+        configuration.images = "/nonexistent"
+        configuration.labels = "/nonexistent"
+        configuration.output = "/tmp/x"
+        XCTAssertThrowsError(try runner(configuration).run()) { XCTAssertEqual("\($0)", "images '/nonexistent' is not a folder") }
+    }
+
+    private func allFiles(_ folder: String) throws -> [String] {
+        FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String } ?? []
+    }
+}
+
+/// Collects observer calls from worker threads.
+final class ObservedStems: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var stems: [String] = []
+    private(set) var labels: [LabelMap] = []
+    func add(_ stem: String, _ label: LabelMap) {
+        lock.lock()
+        stems.append(stem)
+        labels.append(label)
+        lock.unlock()
+    }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return stems.count }
+}
+
+final class JournalTests: XCTestCase {
+    func testAppendReadAndTornLine() throws {
+        let folder = try PipelineFixtures.temporaryFolder(self)
+        let path = folder + "/journal.jsonl"
+        do {
+            let journal = try RunJournal(path: path, batchSize: 2)
+            try journal.append(JournalEntry(stem: "a", photo: "a.jpg", label: "a.png", split: .train, dropped: nil))
+            try journal.append(JournalEntry(stem: "b", photo: "b.jpg", label: "b.png", split: nil, dropped: .sizeMismatch(photoWidth: 1, photoHeight: 2, labelWidth: 3, labelHeight: 4)))
+            try journal.append(JournalEntry(stem: "c", photo: "c.jpg", label: "c.png", split: .validation, dropped: nil))
+            try journal.flush()
+        }
+        let handle = FileHandle(forWritingAtPath: path)!
+        handle.seekToEndOfFile()
+        handle.write("{\"stem\":\"d\",\"pho".data(using: .utf8)!)
+        handle.closeFile()
+        var stems: [String] = []
+        let counts = try RunJournal.read(path: path) { stems.append($0.stem) }
+        XCTAssertEqual(stems, ["a", "b", "c"])
+        XCTAssertEqual(counts.unreadableLines, 1)
+        // Appending after a torn line starts a fresh line, so the new entry stays readable.
+        let journal = try RunJournal(path: path)
+        try journal.append(JournalEntry(stem: "e", photo: "e.jpg", label: "e.png", split: .train, dropped: nil))
+        try journal.flush()
+        stems = []
+        try RunJournal.read(path: path) { stems.append($0.stem) }
+        XCTAssertEqual(stems, ["a", "b", "c", "e"])
+    }
+
+    func testBoundedQueueDeliversEverythingOnceAcrossThreads() {
+        let queue = BoundedQueue<Int>(capacity: 3)
+        let collected = ObservedStems()
+        let group = DispatchGroup()
+        for _ in 0..<3 {
+            group.enter()
+            Thread {
+                while let value = queue.pop() { collected.add(String(value), LabelMap(width: 0, height: 0)) }
+                group.leave()
+            }.start()
+        }
+        for value in 0..<1000 { XCTAssertTrue(queue.push(value)) }
+        queue.close()
+        group.wait()
+        XCTAssertEqual(collected.stems.map { Int($0)! }.sorted(), Array(0..<1000))
+        XCTAssertFalse(queue.push(1), "a closed queue takes nothing")
+    }
+}
