@@ -50,7 +50,9 @@ let package = Package(
         // MARK: Model side
         .target(name: "Tensor", dependencies: ["CBLAS"]),
         .target(name: "GroupDNet", dependencies: ["Tensor"]),
-        .target(name: "Training", dependencies: ["GroupDNet", "Records", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Training",
+            dependencies: ["GroupDNet", "Tensor", "Records", "ImageIO", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(
@@ -63,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "smis",
             dependencies: [
-                "Training", "GroupDNet", "Tensor", "Records",
+                "Training", "GroupDNet", "Tensor", "Records", "ImageIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -85,6 +87,7 @@ let package = Package(
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageIO", "_TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

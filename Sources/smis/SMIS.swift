@@ -1,12 +1,17 @@
 import ArgumentParser
 
 /// `smis`: the model side of the toolkit: train GroupDNet from shards, generate images.
+/// Each subcommand lives in its own file and stays thin: it parses, calls Training, reports.
 @main
 struct SMIS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smis",
         abstract: "Train GroupDNet on prepared shards and synthesise images from label maps.",
+        discussion: """
+            Typical use: `smis train --shards out/shards --out out/run` (Ctrl-C saves a checkpoint; \
+            add --resume to continue), then `smis generate --checkpoint out/run --labels a.png --out images`.
+            """,
         version: ToolVersion.string,
-        subcommands: []
+        subcommands: [TrainCommand.self, GenerateCommand.self]
     )
 }

@@ -1,0 +1,108 @@
+import Foundation
+import GroupDNet
+import ImageIO
+import Tensor
+
+/// Images from label maps with a trained generator: z from N(0, I) or from the encoder on a
+/// style photo, and per-class resampling of z (class c owns channels c·k … c·k + k − 1, k = 8
+/// for GroupDNet), which changes that class's appearance.
+public final class ImageSynthesizer {
+    public let configuration: GroupDNetConfiguration
+    /// Class names stored in the checkpoint (class id = position).
+    public let classes: [String]
+    public let generator: Generator
+    public let encoder: Encoder
+
+    /// Loads G and E from a checkpoint (a checkpoint folder, its state.json, or a run folder).
+    public init(checkpoint url: URL) throws {
+        let folder = try TrainingCheckpoint.resolve(url)
+        let state = try TrainingCheckpoint.readState(folder)
+        configuration = state.configuration
+        classes = state.classes
+        var unused = RandomSource(seed: 0)
+        generator = try Generator(configuration, using: &unused)
+        encoder = try Encoder(configuration, using: &unused)
+        try generator.loadCheckpoint(from: folder.appendingPathComponent(TrainingCheckpoint.networkFiles[0]))
+        try encoder.loadCheckpoint(from: folder.appendingPathComponent(TrainingCheckpoint.networkFiles[1]))
+    }
+
+    /// The class id named `name` (a class name of the checkpoint, or a number).
+    public func classIndex(named name: String) throws -> Int {
+        if let index = classes.firstIndex(of: name) { return index }
+        if let index = Int(name), (0..<configuration.classCount).contains(index) { return index }
+        throw TrainingError.invalidInput(file: "--resample-class", reason: "\(name) is not a class; the classes are \(classes.joined(separator: ", "))")
+    }
+
+    /// Reads a label map (ids 0..<classes) and checks its size and values; `path` is named in
+    /// errors. With `resize`, a map of another size is resampled (nearest) to the model's.
+    public func labelMap(contentsOfFile path: String, resize: Bool = false) throws -> LabelMap {
+        var label = try LabelMap(contentsOfFile: path)
+        if resize { label = label.resized(width: configuration.imageWidth, height: configuration.imageHeight) }
+        guard label.width == configuration.imageWidth, label.height == configuration.imageHeight else {
+            throw TrainingError.invalidInput(file: path, reason: "label map is \(label.width)×\(label.height), the model makes \(configuration.imageWidth)×\(configuration.imageHeight) (--resize resamples it)")
+        }
+        if let index = label.values.firstIndex(where: { Int($0) >= configuration.classCount }) {
+            throw TrainingError.invalidInput(file: path, reason: "pixel (x \(index % label.width), y \(index / label.width)) has class \(label.values[index]), not below \(configuration.classCount)")
+        }
+        return label
+    }
+
+    /// z ~ N(0, I) for one image.
+    public func randomLatent(using random: inout RandomSource) -> Tensor {
+        Tensor.randomNormal(configuration.latentShape(batch: 1), using: &random)
+    }
+
+    /// z from the encoder (evaluation mode) on a style photo and its label map:
+    /// mu + ε·exp(logvar/2), ε from `random`, as the reference's inference with an image.
+    public func encodedLatent(style: Image, label: LabelMap, using random: inout RandomSource) throws -> Tensor {
+        var style = style
+        if style.width != configuration.imageWidth || style.height != configuration.imageHeight, label.width == configuration.imageWidth,
+           label.height == configuration.imageHeight {
+            style = style.resized(width: label.width, height: label.height)
+        }
+        guard style.width == label.width, style.height == label.height,
+              style.width == configuration.imageWidth, style.height == configuration.imageHeight else {
+            throw TrainingError.invalidInput(file: "--style-image", reason: "photo \(style.width)×\(style.height) and label \(label.width)×\(label.height) must both be \(configuration.imageWidth)×\(configuration.imageHeight)")
+        }
+        let batch = try TrainingBatch(seg: seg(label), image: ModelInput.image(rgb: style.pixels, batch: 1, height: style.height, width: style.width))
+        return try Tensor.withoutGradients {
+            let (mu, logVariance) = try encoder(batch.splitImage, training: false)
+            return try Encoder.reparameterize(mu: mu, logVariance: logVariance, epsilon: randomLatent(using: &random))
+        }
+    }
+
+    /// `z` with class `classIndex`'s channels replaced by fresh N(0, 1) samples; every other
+    /// value is copied unchanged.
+    public func resampling(_ z: Tensor, classIndex: Int, using random: inout RandomSource) throws -> Tensor {
+        let perClass = configuration.latentChannelsPerClass
+        let plane = z.shape[2] * z.shape[3]
+        var values = z.data
+        for channel in classIndex * perClass ..< (classIndex + 1) * perClass {
+            for index in channel * plane ..< (channel + 1) * plane { values[index] = random.normal() }
+        }
+        return try Tensor(shape: z.shape, data: values)
+    }
+
+    /// The generator's image (evaluation mode) for a label map and z.
+    public func image(label: LabelMap, z: Tensor) throws -> Image {
+        let output = try Tensor.withoutGradients { try generator(seg: seg(label), z: z, training: false) }
+        let plane = label.width * label.height
+        var pixels = [UInt8](repeating: 0, count: plane * 3)
+        for pixel in 0..<plane {
+            for channel in 0..<3 {
+                let value = (output.data[channel * plane + pixel] + 1) * 127.5
+                pixels[pixel * 3 + channel] = UInt8(max(0, min(255, value.rounded())))
+            }
+        }
+        return Image(width: label.width, height: label.height, pixels: pixels)
+    }
+
+    private func seg(_ label: LabelMap) throws -> Tensor {
+        try ModelInput.oneHot(labels: label.values, batch: 1, height: label.height, width: label.width, classes: configuration.classCount)
+    }
+
+    /// Writes `image` as a PNG atomically.
+    public static func writePNG(_ image: Image, to url: URL) throws {
+        try AtomicFile.write(Data(image.encodedPNG()), to: url)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// What one step reports: its number, epoch, rates, losses and speed. The trainer appends it
+/// as one JSON line to `metrics.jsonl` in the run folder and hands it to the caller's
+/// progress callback; the library prints nothing.
+public struct StepMetrics: Codable, Equatable, Sendable {
+    /// The step count after this step (1 for the first step of a run).
+    public var step: Int
+    public var lastStep: Int
+    public var epoch: Int
+    public var generatorLearningRate: Float
+    public var discriminatorLearningRate: Float
+    public var losses: StepLosses
+    /// Wall time of the iteration (batch assembly, G step, D step), seconds.
+    public var seconds: Double
+    public var samplesPerSecond: Double
+    /// Damaged records the reader has skipped so far (each reported by the caller).
+    public var skippedRecords: Int
+}
+
+/// Appends metrics as JSON lines. The file is opened for appending, so a resumed run adds to
+/// it; lines of steps after the last checkpoint of an interrupted run appear again after the
+/// resume, each line carries its step.
+final class MetricsLog {
+    private let handle: FileHandle
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    init(url: URL) throws {
+        if !FileManager.default.fileExists(atPath: url.path) {
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+        }
+        do { handle = try FileHandle(forWritingTo: url) } catch {
+            throw TrainingError.checkpoint(file: url.path, reason: "cannot open for appending: \(error.localizedDescription)")
+        }
+        handle.seekToEndOfFile()
+    }
+
+    deinit { try? handle.close() }
+
+    func append(_ metrics: StepMetrics) throws {
+        var line = try encoder.encode(metrics)
+        line.append(0x0A)
+        handle.write(line)
+    }
+}

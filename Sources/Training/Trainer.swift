@@ -1,0 +1,130 @@
+import Dispatch
+import Foundation
+import GroupDNet
+import Records
+import Tensor
+
+/// A GroupDNet training run: the model and its optimisers (``TrainingStep``), batches from
+/// the shards (``ShardBatches``), the ``TrainingSchedule``, the ``SaveCadence``, metrics in
+/// `metrics.jsonl` and checkpoints (``TrainingCheckpoint``) in the run folder.
+///
+/// Reproducible: the weights come from `seed`, the data order from `seed`, and each step's
+/// noise (ε for the G step, then for the D step) from a source seeded by (seed, step), so a
+/// run resumed from a checkpoint takes exactly the steps the uninterrupted run would.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let step: TrainingStep
+    public let batches: ShardBatches
+    public let schedule: TrainingSchedule
+    public let cadence: SaveCadence
+    /// Steps done so far (the checkpoint's count after a resume).
+    public private(set) var stepsDone: Int
+    /// The checkpoint this run continued from, if any.
+    public let resumedFrom: URL?
+    private let runDirectory: URL
+    private let dataDigest: String
+    private let metricsLog: MetricsLog
+
+    /// Builds the model and opens the data. With `resume`, loads the run folder's latest
+    /// checkpoint and throws if there is none or it cannot be used; without, refuses a run
+    /// folder that already holds checkpoints (so that nothing is overwritten).
+    public init(options: TrainingOptions, resume: Bool) throws {
+        self.options = options
+        runDirectory = URL(fileURLWithPath: options.runDirectory)
+        let latest = TrainingCheckpoint.folder(inRun: runDirectory).appendingPathComponent(TrainingCheckpoint.latestFile)
+        let hasCheckpoint = FileManager.default.fileExists(atPath: latest.path)
+        if resume && !hasCheckpoint {
+            throw TrainingError.runFolder(path: runDirectory.path, reason: "no checkpoint to resume from (checkpoints/latest.json is missing)",
+                                          hint: "start the run without --resume")
+        }
+        if !resume && hasCheckpoint {
+            throw TrainingError.runFolder(path: runDirectory.path, reason: "already holds a run's checkpoints",
+                                          hint: "pass --resume to continue it, or choose another --out")
+        }
+        let checkpoint = try resume ? TrainingCheckpoint.resolve(runDirectory) : nil
+        let saved = try checkpoint.map(TrainingCheckpoint.readState)
+        if let checkpoint, let saved, saved.configuration != options.preset.configuration {
+            throw TrainingError.checkpoint(file: checkpoint.appendingPathComponent(TrainingCheckpoint.stateFile).path,
+                                           reason: "the checkpoint holds a \(saved.options.preset.rawValue) model, not the \(options.preset.rawValue) model requested")
+        }
+        var weights = RandomSource(seed: options.seed)
+        let model = try GroupDNetModel(options.preset.configuration, lossWeights: options.lossWeights, using: &weights)
+        let trainingStep = TrainingStep(model: model, options: options)
+        let shardBatches = try ShardBatches(directory: URL(fileURLWithPath: options.shardsDirectory), configuration: model.configuration,
+                                            batchSize: options.batchSize, seed: options.seed, state: saved?.reader,
+                                            resize: options.resizeToModel)
+        let digest = shardBatches.set.manifest.contentDigest.map { String(format: "%02x", $0) }.joined()
+        if let checkpoint, let saved {
+            guard saved.dataDigest == digest else {
+                throw TrainingError.checkpoint(file: checkpoint.appendingPathComponent(TrainingCheckpoint.stateFile).path,
+                                               reason: "the checkpoint was trained on other shards (data digest \(saved.dataDigest.prefix(12))…, these are \(digest.prefix(12))…)")
+            }
+            _ = try TrainingCheckpoint.load(checkpoint, into: trainingStep)
+        }
+        step = trainingStep
+        batches = shardBatches
+        dataDigest = digest
+        stepsDone = saved?.step ?? 0
+        resumedFrom = checkpoint
+        schedule = TrainingSchedule(trainRecords: batches.set.count, options: options)
+        cadence = SaveCadence(every: options.saveEvery)
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        try options.writeEffectiveOptions(to: runDirectory.appendingPathComponent("options.json"))
+        metricsLog = try MetricsLog(url: runDirectory.appendingPathComponent("metrics.jsonl"))
+    }
+
+    /// Trains until ``TrainingSchedule/lastStep`` or until `shouldStop` (checked between
+    /// steps) returns true; either way the last state is saved. `progress` gets every step's
+    /// metrics.
+    public func run(shouldStop: () -> Bool = { false }, progress: (StepMetrics) -> Void = { _ in }) throws -> TrainingOutcome {
+        var savedStep: Int?
+        var savedFolder: URL?
+        while stepsDone < schedule.lastStep {
+            if shouldStop() { return TrainingOutcome(interrupted: true, step: stepsDone, checkpoint: try saveCheckpoint()) }
+            let started = DispatchTime.now().uptimeNanoseconds
+            let rates = schedule.learningRates(afterSteps: stepsDone)
+            step.setLearningRates(generator: rates.generator, discriminator: rates.discriminator)
+            let batch = try batches.next()
+            var noise = Self.noise(seed: options.seed, step: stepsDone)
+            let losses = try step.run(batch, noise: &noise)
+            guard losses.isFinite else { throw TrainingError.diverged(step: stepsDone + 1, losses: "\(losses)") }
+            stepsDone += 1
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            let metrics = StepMetrics(step: stepsDone, lastStep: schedule.lastStep, epoch: schedule.epoch(afterSteps: stepsDone - 1),
+                                      generatorLearningRate: rates.generator, discriminatorLearningRate: rates.discriminator,
+                                      losses: losses, seconds: seconds, samplesPerSecond: Double(options.batchSize) / seconds,
+                                      skippedRecords: batches.skipped.count)
+            try metricsLog.append(metrics)
+            progress(metrics)
+            if cadence.shouldSave(afterSteps: stepsDone) {
+                savedFolder = try saveCheckpoint()
+                savedStep = stepsDone
+            }
+        }
+        let folder = savedStep == stepsDone ? savedFolder! : try saveCheckpoint()
+        return TrainingOutcome(interrupted: false, step: stepsDone, checkpoint: folder)
+    }
+
+    /// Saves the current state as a checkpoint of the run; returns its folder.
+    @discardableResult
+    public func saveCheckpoint() throws -> URL {
+        let state = CheckpointState(step: stepsDone, epoch: schedule.epoch(afterSteps: stepsDone), reader: batches.readerState,
+                                    dataDigest: dataDigest, classes: batches.set.manifest.classes,
+                                    configuration: step.model.configuration, options: options)
+        return try TrainingCheckpoint.save(step, state: state, runDirectory: runDirectory)
+    }
+
+    /// The noise source of the step that follows `step` steps: a function of (seed, step) only.
+    static func noise(seed: UInt64, step: Int) -> RandomSource {
+        RandomSource(seed: seed ^ (0x5EED_0000_0000_0000 &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
+    }
+}
+
+/// How a run ended.
+public struct TrainingOutcome: Equatable, Sendable {
+    /// True when `shouldStop` ended it before the last step.
+    public var interrupted: Bool
+    public var step: Int
+    /// The checkpoint folder holding the final state.
+    public var checkpoint: URL
+}

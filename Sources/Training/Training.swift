@@ -1,1 +1,0 @@
-// The Training target; see README.md for its place in the data flow.

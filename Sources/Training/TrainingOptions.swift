@@ -1,0 +1,72 @@
+import Foundation
+import GroupDNet
+
+/// Every setting of a training run, explicit: what `smis train` parses and what the trainer
+/// takes. Saved as `options.json` beside the checkpoints (the reference's `opt.txt`), with the
+/// names of the settings that differ from their defaults.
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public var preset: TrainingPreset
+    /// Folder holding `manifest.json` and the shards (only the "train" split is read).
+    public var shardsDirectory: String
+    /// Folder for checkpoints, options and metrics.
+    public var runDirectory: String
+    public var batchSize: Int = 1
+    /// Resample samples whose size differs from the preset's (else such shards are refused).
+    public var resizeToModel: Bool = false
+    /// Epochs at the base learning rates, then epochs of linear decay to zero.
+    public var constantEpochs: Int
+    public var decayEpochs: Int
+    /// Stop when the step counter reaches this (counted from the run's start, also on resume).
+    public var maxSteps: Int?
+    /// Seeds the weights, the data order and every step's noise.
+    public var seed: UInt64 = 0
+    /// Save a checkpoint after every this many steps (and always at the end or on interrupt).
+    public var saveEvery: Int = 1000
+    /// TTUR: G and E at 1e-4, D at 4e-4; Adam betas (0, 0.9).
+    public var generatorLearningRate: Float = 1e-4
+    public var discriminatorLearningRate: Float = 4e-4
+    public var beta1: Float = 0
+    public var beta2: Float = 0.9
+    public var featureMatchingWeight: Float = 10
+    public var kullbackLeiblerWeight: Float = 0.05
+
+    public init(preset: TrainingPreset, shardsDirectory: String, runDirectory: String) {
+        self.preset = preset
+        self.shardsDirectory = shardsDirectory
+        self.runDirectory = runDirectory
+        constantEpochs = preset.constantEpochs
+        decayEpochs = preset.decayEpochs
+    }
+
+    public var lossWeights: LossWeights {
+        LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight)
+    }
+
+    /// The names of the settings that differ from a fresh `TrainingOptions` of the same preset
+    /// and folders (the reference's `opt.txt` marks them "[default: …]").
+    public var nonDefaultNames: [String] {
+        let defaults = TrainingOptions(preset: preset, shardsDirectory: shardsDirectory, runDirectory: runDirectory)
+        let mine = Self.fields(self), theirs = Self.fields(defaults)
+        return mine.keys.filter { mine[$0] != theirs[$0] }.sorted()
+    }
+
+    private static func fields(_ options: TrainingOptions) -> [String: String] {
+        guard let data = try? JSONEncoder().encode(options),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return object.mapValues { "\($0)" }
+    }
+
+    /// Writes `options.json` (these options plus `nonDefault` and the model configuration)
+    /// atomically into the run folder.
+    public func writeEffectiveOptions(to url: URL) throws {
+        struct File: Encodable {
+            var options: TrainingOptions
+            var nonDefault: [String]
+            var configuration: GroupDNetConfiguration
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let file = File(options: self, nonDefault: nonDefaultNames, configuration: preset.configuration)
+        try AtomicFile.write(encoder.encode(file), to: url)
+    }
+}

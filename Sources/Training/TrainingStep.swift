@@ -1,0 +1,82 @@
+import GroupDNet
+import Tensor
+
+/// One training iteration of GroupDNet, as the reference's `pix2pix_trainer.py`: a G step
+/// (G+E loss = adversarial + 10 × feature matching + 0.05 × KLD; no VGG term, which GroupDNet
+/// does not implement) with Adam on G and E, then a D step (hinge) with Adam on D. TTUR:
+/// G+E at 1e-4, D at 4e-4, both with betas (0, 0.9).
+public final class TrainingStep {
+    public let model: GroupDNetModel
+    /// Adam over G's and E's parameters (one optimiser, as the reference).
+    public let generatorOptimizer: Adam
+    public let discriminatorOptimizer: Adam
+
+    public init(model: GroupDNetModel, options: TrainingOptions) {
+        self.model = model
+        generatorOptimizer = Adam(learningRate: options.generatorLearningRate, beta1: options.beta1, beta2: options.beta2)
+        discriminatorOptimizer = Adam(learningRate: options.discriminatorLearningRate, beta1: options.beta1, beta2: options.beta2)
+    }
+
+    /// The G step then the D step on one batch. ε for each is drawn from `noise` (G first).
+    public func run(_ batch: TrainingBatch, noise: inout RandomSource) throws -> StepLosses {
+        let generator = try generatorStep(batch, noise: &noise)
+        let discriminator = try discriminatorStep(batch, noise: &noise)
+        return StepLosses(generator: generator, discriminator: discriminator)
+    }
+
+    /// Back-propagates the G+E loss and updates G and E. D's parameters receive gradients too
+    /// (D is in the graph); the D step clears them before its own backward pass.
+    public func generatorStep(_ batch: TrainingBatch, noise: inout RandomSource) throws -> StepLosses.Generator {
+        let parameters = model.generatorAndEncoderParameters
+        parameters.forEach { $0.zeroGradient() }
+        let epsilon = model.sampleEpsilon(batch: batch.seg.shape[0], using: &noise)
+        let losses = try model.generatorLosses(batch, epsilon: epsilon)
+        try losses.total.backward()
+        try generatorOptimizer.step(parameters)
+        return .init(total: losses.total.scalarValue, adversarial: losses.adversarial,
+                     featureMatching: losses.featureMatching, kullbackLeibler: losses.kullbackLeibler)
+    }
+
+    /// Back-propagates D's hinge loss on a fresh, detached fake and the real batch; updates D.
+    public func discriminatorStep(_ batch: TrainingBatch, noise: inout RandomSource) throws -> StepLosses.Discriminator {
+        let parameters = model.discriminator.parameters
+        parameters.forEach { $0.zeroGradient() }
+        let epsilon = model.sampleEpsilon(batch: batch.seg.shape[0], using: &noise)
+        let losses = try model.discriminatorLosses(batch, epsilon: epsilon)
+        try losses.total.backward()
+        try discriminatorOptimizer.step(parameters)
+        return .init(total: losses.total.scalarValue, fake: losses.fake, real: losses.real)
+    }
+
+    /// Sets both optimisers' rates (from ``TrainingSchedule/learningRates(afterSteps:)``).
+    public func setLearningRates(generator: Float, discriminator: Float) {
+        generatorOptimizer.learningRate = generator
+        discriminatorOptimizer.learningRate = discriminator
+    }
+}
+
+/// The losses of one iteration (weighted as they enter the totals).
+public struct StepLosses: Codable, Equatable, Sendable {
+    public struct Generator: Codable, Equatable, Sendable {
+        public var total: Float
+        public var adversarial: Float
+        public var featureMatching: Float
+        public var kullbackLeibler: Float
+    }
+
+    public struct Discriminator: Codable, Equatable, Sendable {
+        public var total: Float
+        /// mean relu(1 + D(fake)) and mean relu(1 − D(real)), averaged over scales.
+        public var fake: Float
+        public var real: Float
+    }
+
+    public var generator: Generator
+    public var discriminator: Discriminator
+
+    /// Whether every loss is a finite number.
+    public var isFinite: Bool {
+        [generator.total, generator.adversarial, generator.featureMatching, generator.kullbackLeibler,
+         discriminator.total, discriminator.fake, discriminator.real].allSatisfy(\.isFinite)
+    }
+}

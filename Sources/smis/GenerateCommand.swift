@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import ImageIO
+import Tensor
+import Training
+
+/// `smis generate`: images from label maps with a trained checkpoint.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Synthesise images from label maps with a trained GroupDNet checkpoint.",
+        discussion: """
+            For each label map (a PNG of class ids 0…G−1 at the model's size) writes OUT/<name>.png \
+            from z ~ N(0, I), or from the encoder when --style-image and --style-label are given. \
+            With --resample-class, writes OUT/<name>-<class>-<k>.png for k = 1…--samples instead: \
+            only that class's latent channels (8c…8c+7 of z) are drawn again for each.
+            """)
+
+    @Option(help: ArgumentHelp("A checkpoint folder, its state.json, or a run folder (its latest checkpoint).", valueName: "path"))
+    var checkpoint: String
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Label map PNGs with class ids 0…G−1.", valueName: "png"))
+    var labels: [String]
+
+    @Option(name: .customLong("out"), help: ArgumentHelp("Folder to write the images into.", valueName: "dir"))
+    var outputDirectory: String
+
+    @Option(help: ArgumentHelp("Class (name or id) whose latent code is resampled for each sample.", valueName: "class"))
+    var resampleClass: String?
+
+    @Option(help: ArgumentHelp("Images per label map with --resample-class.", valueName: "k"))
+    var samples: Int = 4
+
+    @Option(help: ArgumentHelp("A photo whose appearance gives z through the encoder (needs --style-label).", valueName: "photo"))
+    var styleImage: String?
+
+    @Option(help: ArgumentHelp("The label map of --style-image.", valueName: "png"))
+    var styleLabel: String?
+
+    @Flag(help: "Resample label maps (nearest) and the style photo of another size to the model's size.")
+    var resize = false
+
+    @Option(help: "Seed of z and of the resampled codes.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        if labels.isEmpty { throw ValidationError("Give at least one label map with --labels.") }
+        if (styleImage == nil) != (styleLabel == nil) { throw ValidationError("Give --style-image and --style-label together.") }
+        if samples < 1 { throw ValidationError("--samples must be at least 1.") }
+    }
+
+    func run() throws {
+        TensorMemory.retainFreedMemory()
+        try reportingErrors {
+            let synthesizer = try ImageSynthesizer(checkpoint: URL(fileURLWithPath: checkpoint))
+            let resampled = try resampleClass.map { try synthesizer.classIndex(named: $0) }
+            let output = URL(fileURLWithPath: outputDirectory)
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            var random = RandomSource(seed: seed)
+            var written = 0
+            for path in labels {
+                let label = try synthesizer.labelMap(contentsOfFile: path, resize: resize)
+                let z = try latent(synthesizer, using: &random)
+                let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                guard let resampled else {
+                    try write(synthesizer.image(label: label, z: z), output.appendingPathComponent("\(stem).png"))
+                    written += 1
+                    continue
+                }
+                for sample in 1...samples {
+                    let code = try synthesizer.resampling(z, classIndex: resampled, using: &random)
+                    let name = "\(stem)-\(synthesizer.classes[safe: resampled] ?? String(resampled))-\(sample).png"
+                    try write(synthesizer.image(label: label, z: code), output.appendingPathComponent(name))
+                    written += 1
+                }
+            }
+            print("\(written) images → \(output.path)")
+        }
+    }
+
+    private func latent(_ synthesizer: ImageSynthesizer, using random: inout RandomSource) throws -> Tensor {
+        guard let styleImage, let styleLabel else { return synthesizer.randomLatent(using: &random) }
+        let photo = try Image(contentsOfFile: styleImage)
+        return try synthesizer.encodedLatent(style: photo, label: synthesizer.labelMap(contentsOfFile: styleLabel, resize: resize), using: &random)
+    }
+
+    private func write(_ image: Image, _ url: URL) throws {
+        try ImageSynthesizer.writePNG(image, to: url)
+        print(url.path)
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

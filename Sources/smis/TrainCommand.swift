@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Tensor
+import Training
+
+/// `smis train`: trains GroupDNet on a shard set, printing one line per step.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train GroupDNet on a shard set, saving checkpoints into a run folder.",
+        discussion: """
+            Each iteration is one G step (adversarial + 10 × feature matching + 0.05 × KLD; Adam \
+            lr 1e-4 for G and E) and one D step (hinge; Adam lr 4e-4), betas (0, 0.9); rates are \
+            constant for --epochs, then fall linearly to 0 over --decay-epochs. Ctrl-C finishes \
+            the current step, saves a checkpoint and exits; --resume continues exactly from the \
+            latest checkpoint. RUN_DIR receives checkpoints/, options.json and metrics.jsonl.
+            """)
+
+    @Option(name: .customLong("shards"), help: ArgumentHelp("Folder with manifest.json and the shards (the train split is used).", valueName: "dir"))
+    var shardsDirectory: String
+
+    @Option(name: .customLong("out"), help: ArgumentHelp("Run folder for checkpoints, options.json and metrics.jsonl.", valueName: "run-dir"))
+    var runDirectory: String
+
+    @Option(help: "Model size: deepfashion (256×256, the paper's) or tiny (64×64, for tests).")
+    var preset: TrainingPreset = .deepfashion
+
+    @Option(help: ArgumentHelp("Samples per iteration.", valueName: "n"))
+    var batchSize: Int = 1
+
+    @Flag(help: "Resample shards of another image size to the preset's (photo bicubic, label nearest).")
+    var resize = false
+
+    @Option(help: ArgumentHelp("Epochs at the full learning rate (default: 60 for deepfashion, 1 for tiny).", valueName: "n"))
+    var epochs: Int?
+
+    @Option(help: ArgumentHelp("Epochs of linear decay to zero after them (default: 40 for deepfashion, 1 for tiny).", valueName: "n"))
+    var decayEpochs: Int?
+
+    @Option(help: ArgumentHelp("Stop when the step count reaches N (counted from the run's start, also with --resume).", valueName: "n"))
+    var maxSteps: Int?
+
+    @Option(help: ArgumentHelp("Threads for the tensor operations (default: TENSOR_THREADS or the number of cores).", valueName: "n"))
+    var threads: Int?
+
+    @Option(help: "Seed of the weights, the data order and the noise.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Continue the run in --out from its latest checkpoint.")
+    var resume = false
+
+    @Option(help: ArgumentHelp("Save a checkpoint every N steps (always also at the end and on Ctrl-C).", valueName: "n"))
+    var saveEvery: Int = 1000
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
+        if let epochs, epochs < 0 { throw ValidationError("--epochs must not be negative.") }
+        if let decayEpochs, decayEpochs < 0 { throw ValidationError("--decay-epochs must not be negative.") }
+        if (epochs ?? 1) + (decayEpochs ?? 1) == 0 { throw ValidationError("--epochs and --decay-epochs cannot both be 0.") }
+        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        if saveEvery < 1 { throw ValidationError("--save-every must be at least 1.") }
+    }
+
+    func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)   // one progress line at a time, also into a pipe
+        if let threads { TensorThreads.count = threads }
+        TensorMemory.retainFreedMemory()
+        var options = TrainingOptions(preset: preset, shardsDirectory: shardsDirectory, runDirectory: runDirectory)
+        options.batchSize = batchSize
+        options.resizeToModel = resize
+        options.constantEpochs = epochs ?? preset.constantEpochs
+        options.decayEpochs = decayEpochs ?? preset.decayEpochs
+        options.maxSteps = maxSteps
+        options.seed = seed
+        options.saveEvery = saveEvery
+        let trainer = try reportingErrors { try Trainer(options: options, resume: resume) }
+        describe(trainer)
+        let interrupt = InterruptFlag()
+        interrupt.install()
+        var reportedSkips = 0
+        let outcome = try reportingErrors {
+            try trainer.run(shouldStop: { interrupt.isRaised }) { metrics in
+                print(Self.progressLine(metrics))
+                for skipped in trainer.batches.skipped.dropFirst(reportedSkips) { printError("skipped damaged record: \(skipped)") }
+                reportedSkips = metrics.skippedRecords
+            }
+        }
+        let verb = outcome.interrupted ? "interrupted at" : "finished at"
+        print("\(verb) step \(outcome.step); checkpoint \(outcome.checkpoint.path)"
+              + (outcome.interrupted ? " (continue with --resume)" : ""))
+    }
+
+    private func describe(_ trainer: Trainer) {
+        let model = trainer.step.model
+        let millions = { (count: Int) in String(format: "%.2f M", Double(count) / 1e6) }
+        print("""
+            model \(preset.rawValue): G \(millions(model.generator.parameterCount)), E \(millions(model.encoder.parameterCount)), \
+            D \(millions(model.discriminator.parameterCount)); \(trainer.batches.set.count) training records, \
+            \(trainer.schedule.stepsPerEpoch) steps per epoch, \(TensorThreads.count) threads
+            """)
+        if let resumed = trainer.resumedFrom { print("resumed from \(resumed.path) at step \(trainer.stepsDone)") }
+    }
+
+    /// "step 12/500  epoch 1  G 3.412 (adv 0.981 feat 2.405 kld 0.026)  D 1.987 (fake 0.995 real 0.992)  1.85 samples/s  0.54 s/it"
+    static func progressLine(_ metrics: StepMetrics) -> String {
+        let g = metrics.losses.generator, d = metrics.losses.discriminator
+        func f(_ value: Float) -> String { String(format: "%.3f", value) }
+        return "step \(metrics.step)/\(metrics.lastStep)  epoch \(metrics.epoch)  "
+            + "G \(f(g.total)) (adv \(f(g.adversarial)) feat \(f(g.featureMatching)) kld \(f(g.kullbackLeibler)))  "
+            + "D \(f(d.total)) (fake \(f(d.fake)) real \(f(d.real)))  "
+            + String(format: "%.2f samples/s  %.2f s/it", metrics.samplesPerSecond, metrics.seconds)
+    }
+}
+
+extension TrainingPreset: ExpressibleByArgument {}
+
+/// Runs `body`, turning library errors into ArgumentParser's "Error: …" with exit code 1, so
+/// every command renders problems the same way (the message names the file; a hint follows).
+func reportingErrors<Result>(_ body: () throws -> Result) throws -> Result {
+    do { return try body() } catch let error as ValidationError { throw error } catch {
+        printError("Error: \(error)")
+        throw ExitCode.failure
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import ImageIO
+import Training
+import XCTest
+import _TestSupport
+
+/// Runs the built `smis` (`.build/release/smis`, or debug) end to end on tiny shards.
+final class CommandLineTests: TemporaryFolderTestCase {
+    private var executable: URL {
+        get throws {
+            for configuration in ["release", "debug"] {
+                let url = TestPaths.repositoryRoot.appendingPathComponent(".build/\(configuration)/smis")
+                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+            }
+            throw XCTSkip("smis is not built (swift build --build-tests builds it)")
+        }
+    }
+
+    private func run(_ arguments: [String], interruptAfter marker: String? = nil) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = try executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["TENSOR_THREADS"] = "1"
+        process.environment = environment
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        var outputData = Data()
+        if let marker {
+            // Read progress lines until the marker appears, then press Ctrl-C.
+            while !String(decoding: outputData, as: UTF8.self).contains(marker) {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                outputData.append(chunk)
+            }
+            kill(process.processIdentifier, SIGINT)
+        }
+        outputData.append(output.fileHandleForReading.readDataToEndOfFile())
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    }
+
+    func testHelpListsBothSubcommandsAndEveryTrainOption() throws {
+        let help = try run(["--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.output.contains("train"), help.output)
+        XCTAssertTrue(help.output.contains("generate"), help.output)
+        let trainHelp = try run(["train", "--help"])
+        for option in ["--shards", "--out", "--preset", "--batch-size", "--epochs", "--decay-epochs", "--max-steps", "--threads",
+                       "--seed", "--resume", "--save-every"] {
+            XCTAssertTrue(trainHelp.output.contains(option), "\(option) missing from:\n\(trainHelp.output)")
+        }
+        let usage = try run(["train", "--shards", folder.path, "--out", folder.path, "--batch-size", "0"])
+        XCTAssertEqual(usage.status, 64)
+        XCTAssertTrue(usage.errors.contains("Error: --batch-size must be at least 1."), usage.errors)
+    }
+
+    func testTrainInterruptResumeAndGenerateEndToEnd() throws {
+        let shards = folder.appendingPathComponent("shards"), run = folder.appendingPathComponent("run")
+        try SyntheticShards.write(to: shards, count: 4)
+        let common = ["train", "--shards", shards.path, "--out", run.path, "--preset", "tiny", "--batch-size", "2", "--save-every", "100", "--epochs", "30"]
+        let first = try self.run(common + ["--max-steps", "40"], interruptAfter: "step 2/")
+        XCTAssertEqual(first.status, 0, first.errors)
+        XCTAssertTrue(first.output.contains("model tiny: G "), first.output)
+        XCTAssertTrue(first.output.contains("step 1/40  epoch 1  G "), first.output)
+        XCTAssertTrue(first.output.contains("samples/s"), first.output)
+        guard let stop = first.output.split(separator: "\n").first(where: { $0.hasPrefix("interrupted at step ") }) else {
+            return XCTFail("no interrupt line in:\n\(first.output)\n\(first.errors)")
+        }
+        let stoppedAt = Int(stop.dropFirst("interrupted at step ".count).prefix { $0.isNumber })!
+        XCTAssertLessThan(stoppedAt, 40)
+
+        let again = try self.run(common + ["--max-steps", "40"])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.errors.contains("Hint: pass --resume to continue it, or choose another --out"), again.errors)
+
+        let resumed = try self.run(common + ["--max-steps", "\(stoppedAt + 1)", "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.errors)
+        XCTAssertTrue(resumed.output.contains("at step \(stoppedAt)"), resumed.output)
+        XCTAssertTrue(resumed.output.contains("step \(stoppedAt + 1)/\(stoppedAt + 1)  epoch"), resumed.output)
+        XCTAssertTrue(resumed.output.contains("finished at step \(stoppedAt + 1)"), resumed.output)
+
+        let labelFile = folder.appendingPathComponent("person.png")
+        try Data(SyntheticShards.sample(number: 1, size: 64, classCount: 8).label.encodedPNG()).write(to: labelFile)
+        let images = folder.appendingPathComponent("images")
+        let generated = try self.run(["generate", "--checkpoint", run.path, "--labels", labelFile.path, "--out", images.path,
+                                      "--resample-class", "top-clothes", "--samples", "2"])
+        XCTAssertEqual(generated.status, 0, generated.errors)
+        let names = try FileManager.default.contentsOfDirectory(atPath: images.path).sorted()
+        XCTAssertEqual(names, ["person-top-clothes-1.png", "person-top-clothes-2.png"])
+        let one = try Image(contentsOfFile: images.appendingPathComponent(names[0]).path)
+        let two = try Image(contentsOfFile: images.appendingPathComponent(names[1]).path)
+        XCTAssertEqual(one.width, 64)
+        XCTAssertNotEqual(one.pixels, two.pixels)
+    }
+
+    func testAClassCountMismatchFailsWithTheManifestNamedAndAHint() throws {
+        let shards = folder.appendingPathComponent("shards")
+        try SyntheticShards.write(to: shards, count: 2, classes: ["a", "b", "c"])
+        let result = try run(["train", "--shards", shards.path, "--out", folder.appendingPathComponent("run").path, "--preset", "tiny"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.errors, """
+            Error: \(shards.path)/manifest.json: the shards have 3 classes (a, b, c), the model has 8
+            Hint: prepare the data with the model's 8 classes, or choose a preset with 3
+
+            """)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import ImageIO
+import Records
+import Training
+import XCTest
+
+/// Small shard sets for training tests, stored raw (no codec needed): sample n is a label map
+/// of horizontal class bands shifted by n, and a photo whose colour follows the class plus a
+/// little seeded noise, so that G has something learnable.
+enum SyntheticShards {
+    static let classes = ["hair", "face", "skin", "top-clothes", "bottom-clothes", "socks", "shoes", "background"]
+
+    static func sample(number: Int, size: Int, classCount: Int) -> (image: Image, label: LabelMap) {
+        var state = UInt64(number) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        var values = [UInt8](repeating: 0, count: size * size)
+        var pixels = [UInt8](repeating: 0, count: size * size * 3)
+        for y in 0..<size {
+            for x in 0..<size {
+                let label = ((y + number * 3) / max(1, size / classCount) + (x > size / 2 ? 1 : 0)) % classCount
+                values[y * size + x] = UInt8(label)
+                for channel in 0..<3 {
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    let noise = Int(state >> 60)
+                    pixels[(y * size + x) * 3 + channel] = UInt8((label * 37 + channel * 80 + noise) % 256)
+                }
+            }
+        }
+        return (Image(width: size, height: size, pixels: pixels), LabelMap(width: size, height: size, values: values))
+    }
+
+    /// Writes `count` training records (and 2 validation ones) of `size`×`size` into `directory`.
+    static func write(to directory: URL, count: Int, size: Int = 64, classes: [String] = classes) throws {
+        func source(split: String, count: Int, offset: Int) -> RecordSource {
+            RecordSource(split: split, count: count, identity: { "\(split)/\($0)" }) { number in
+                let sample = sample(number: number + offset, size: size, classCount: classes.count)
+                return try SegmentationRecord.example(
+                    key: "\(split)-\(number)", photo: .pixels(sample.image), label: sample.label, classCount: classes.count,
+                    imageEncoding: .raw, labelEncoding: .raw).encoded()
+            }
+        }
+        let configuration = ShardSetWriter.Configuration(
+            directory: directory, sizing: .records(3), toolVersion: "training tests", schema: SegmentationRecord.schema,
+            classes: classes, settings: ["image": "raw", "label": "raw"])
+        _ = try ShardSetWriter(configuration: configuration).write([source(split: "train", count: count, offset: 0),
+                                                               source(split: "validation", count: 2, offset: 1000)])
+    }
+}
+
+/// A fresh temporary folder per test, removed afterwards.
+class TemporaryFolderTestCase: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("training-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Tiny-preset options over `shards`, writing into `run`.
+    func tinyOptions(shards: URL, run: String, batchSize: Int = 2, maxSteps: Int? = nil, seed: UInt64 = 7) -> TrainingOptions {
+        var options = TrainingOptions(preset: .tiny, shardsDirectory: shards.path, runDirectory: folder.appendingPathComponent(run).path)
+        options.batchSize = batchSize
+        options.maxSteps = maxSteps
+        options.seed = seed
+        return options
+    }
+}
