@@ -1,6 +1,5 @@
 // The Pipeline target: from parser output to a training-ready folder (usage: Pipelines/README.md).
 //
-// From parser output to a training-ready folder. Data flows one way:
 //
 // ```
 // SortedFileWalker ×2 → SamplePairing → [bounded queue] → decode (ImageIO)
