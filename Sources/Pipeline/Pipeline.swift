@@ -1,5 +1,6 @@
 // The Pipeline target: from parser output to a training-ready folder (usage: Pipelines/README.md).
 //
+// Data flows one way:
 //
 // ```
 // SortedFileWalker ×2 → SamplePairing → [bounded queue] → decode (ImageIO)
