@@ -57,6 +57,10 @@ final class PairingTests: XCTestCase {
         XCTAssertEqual(stems, ["a/b", "a/b/c", "a-c/1", "a.b/x", "z"])
         XCTAssertEqual(stems, stems.sorted(by: stemPrecedes))
         XCTAssertEqual(walker.ignoredFiles, 1, "notes.txt; hidden files are not counted")
+        XCTAssertTrue(walker.unreadableFolders.isEmpty)
+        var missing = SortedFileWalker(root: root + "/nonexistent", extensions: photoExtensions)
+        XCTAssertNil(missing.next())
+        XCTAssertEqual(missing.unreadableFolders.map(\.path), [root + "/nonexistent"])
     }
 }
 

@@ -247,6 +247,7 @@ public final class PipelineRunner: @unchecked Sendable {
         queue.close(discardingPending: isCancelled)
         group.wait()
         report.ignoredFiles = photoWalker.ignoredFiles + labelWalker.ignoredFiles
+        report.unreadableFolders = (photoWalker.unreadableFolders + labelWalker.unreadableFolders).map { "\($0.path): \($0.message)" }
 
         do { try journal.flush() } catch { throw PipelineRunError.writeFailed(String(describing: error)) }
         lock.lock()

@@ -36,6 +36,9 @@ public struct RunReport: Codable, Equatable, Sendable {
     public var pairs = 0
     /// Files under the input folders skipped for their extension (whole tree, not per slice).
     public var ignoredFiles = 0
+    /// Folders under the inputs that could not be listed, with the system's message; their
+    /// files are missing from every count.
+    public var unreadableFolders: [String] = []
     public var kept = 0
     public var train = 0
     public var validation = 0
@@ -78,6 +81,7 @@ public struct RunReport: Codable, Equatable, Sendable {
             total.labelsFound += report.labelsFound
             total.pairs += report.pairs
             total.ignoredFiles = max(total.ignoredFiles, report.ignoredFiles)
+            if total.unreadableFolders.isEmpty { total.unreadableFolders = report.unreadableFolders }
             total.kept += report.kept
             total.train += report.train
             total.validation += report.validation
@@ -95,6 +99,7 @@ public struct RunReport: Codable, Equatable, Sendable {
         lines.append("kept \(kept) (train \(train), validation \(validation)), dropped \(dropped)")
         if resumed > 0 { lines.append("resumed: \(resumed) samples were finished by an earlier run") }
         if ignoredFiles > 0 { lines.append("ignored \(ignoredFiles) files that are not images") }
+        for folder in unreadableFolders { lines.append("could not list \(folder)") }
         for key in droppedByReason.keys.sorted() {
             var line = "  \(key): \(droppedByReason[key]!)"
             if key == "filtered" {

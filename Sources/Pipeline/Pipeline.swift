@@ -1,0 +1,22 @@
+// The Pipeline target: from parser output to a training-ready folder (usage: Pipelines/README.md).
+//
+// Data flows one way:
+//
+// ```
+// SortedFileWalker ×2 → SamplePairing → [bounded queue] → decode (ImageIO)
+//   → SamplePreparation: Partitioner → LabelHistogram → SampleCheck → RareAttributeFilter
+//                        → SampleResize (+ LabelRemap after the nearest resize) → ClassSplit
+//   → write (AtomicFile) → RunJournal → RunReport
+// ```
+//
+// - `Configuration/`: typed configuration and the strict YAML reader (line numbers on errors).
+// - `Stages/`: pure functions and small structs over in-memory `Image`/`LabelMap` values; no
+//   files, no threads. Each has its own tests in `Tests/PipelineTests/StageTests.swift`.
+// - `Runner/`: files, threads, progress, resumption, worker slices, reports. `PipelineRunner`
+//   takes `SampleCodecs` (ImageIO by default) so its logic is tested with a trivial format.
+// - `Synthesis/`: `smisprep synth`'s drawn people (fixtures and benchmarks).
+//
+// Hooks: `PipelineRunner.observer` is called with every kept `PreparedSample` (remapped label
+// map and photo at the training size, per-class pixel counts and boxes, the full-size source
+// histogram), from worker threads, for statistics. `PipelineRunner.progress` receives
+// `RunProgress` snapshots; drawing them is the front end's business.
