@@ -12,8 +12,12 @@ struct MergeCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let report = try RunReport.mergeWorkerReports(in: folder)
-            print("merged \(report.workers) worker reports into \(folder)/report.json")
+            var report = try RunReport.mergeWorkerReports(in: folder)
+            // Worker statistics hold finished figures (medians, duplicate groups) that cannot be
+            // added exactly, so the joined folder is scanned once instead.
+            report.statistics = try RunStatistics.scan(preparedFolder: folder, threads: 2)
+            try AtomicFile.write(try report.encodedJSON(), to: folder + "/" + PreparedLayout.report)
+            print("merged \(report.workers) worker reports and the folder's statistics into \(folder)/report.json")
             print(report.summary(), terminator: "")
         } catch let error as MergeError {
             throw PipelineCommandError(message: error.description)

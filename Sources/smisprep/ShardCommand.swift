@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Records
+import Statistics
 
 /// `smisprep shard`: packs a prepared folder into TFRecord shards with indexes and a manifest.
 struct ShardCommand: ParsableCommand {
@@ -77,14 +78,28 @@ struct ShardCommand: ParsableCommand {
             toolVersion: "smisprep \(ToolVersion.string)", schema: SegmentationRecord.schema, classes: classes,
             settings: ["image": imageEncoding.description, "label": labelEncoding.rawValue, "sizing": sizing.description],
             pipeline: try? String(contentsOf: prepared.appendingPathComponent("pipeline.yaml"), encoding: .utf8))
-        let statistics = (try? JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: prepared.appendingPathComponent("report.json"))))
-            ?? .object([:])
+        let statistics = try Self.statistics(of: prepared, jobs: jobs)
         let result = try ShardSetWriter(configuration: configuration).write(sources, statistics: statistics)
         for skipped in result.skipped { printError("skipped \(skipped.split) input \(skipped.input): \(skipped.reason)") }
         print("""
             \(result.manifest.shards.count) shards (\(result.shardsWritten) written, \(result.shardsReused) kept from an earlier run), \
             \(result.manifest.recordCount()) records, \(result.skipped.count) inputs skipped → \(outputDirectory)/manifest.json
             """)
+    }
+
+    /// The manifest's `statistics`: the `statistics` object of the pipeline's `report.json`
+    /// when it has one (computed while the set was written), else a scan of the folder's
+    /// label maps and photos (one extra read pass, announced on standard error).
+    static func statistics(of prepared: URL, jobs: Int) throws -> JSONValue {
+        let reportURL = prepared.appendingPathComponent("report.json")
+        if let data = try? Data(contentsOf: reportURL),
+            case .object(let report)? = try? JSONDecoder().decode(JSONValue.self, from: data),
+            let statistics = report["statistics"], case .object = statistics {
+            return statistics
+        }
+        printError("no statistics in \(reportURL.path): scanning \(prepared.path) for the manifest's statistics")
+        let scanned = try RunStatistics.scan(preparedFolder: prepared.path, threads: jobs)
+        return try JSONDecoder().decode(JSONValue.self, from: try scanned.encodedJSON())
     }
 
     /// "256MB" → 256_000_000, "64MiB" → 67_108_864, "4096" → 4096.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import ImageIO
+import Pipeline
+import Records
 import Statistics
 
 /// `smisprep stats PATH`: figures a user checks before training on a data set.
@@ -65,15 +67,11 @@ struct StatsCommand: ParsableCommand {
     private func gather() throws -> StatsGathered {
         switch try DatasetListing.detectLayout(of: path) {
         case .shards(let manifest):
-            guard !recompute else {
-                throw ValidationError(
-                    "--recompute on shards needs the Records reader, which is not wired into stats yet; "
-                        + "drop --recompute to show the statistics stored in \(manifest).")
-            }
+            if recompute { return try recomputeFromShards(manifest: manifest) }
             let statistics = try DatasetStatistics.fromManifest(at: manifest)
             let names = Dictionary(uniqueKeysWithValues: statistics.classes.map { (UInt8($0.id), $0.name) })
             let table = statistics.labelSet == .source
-                ? ClassTable(sourceClasses: names) : ClassTable(classNames: statistics.classes.map(\.name))
+                ? Statistics.ClassTable(sourceClasses: names) : Statistics.ClassTable(classNames: statistics.classes.map(\.name))
             return StatsGathered(statistics: statistics, classTable: table, contactSheet: [], notes: [])
         case .prepared:
             guard source == nil else {
@@ -86,9 +84,51 @@ struct StatsCommand: ParsableCommand {
             guard let source else {
                 throw ValidationError("\(path) looks like raw parser output: name its label set with --source lip|cihp|atr.")
             }
-            let table = try StatsSourceTable.load(source, folder: sourcesDir)
+            let table = try sourceClasses(source)
             return scan(DatasetListing.raw(at: path), accumulator: StatisticsAccumulator(sourceClasses: table))
         }
+    }
+
+    /// `--source`: a label-set file, or a name looked up as `<--sources-dir>/<name>.yaml`, read
+    /// by the pipeline's own `SourceLabelSet` reader (errors name the file and line).
+    private func sourceClasses(_ source: String) throws -> [UInt8: String] {
+        let isPath = source.contains("/") || source.hasSuffix(".yaml") || source.hasSuffix(".yml")
+        var resolved = isPath ? source : URL(fileURLWithPath: sourcesDir).appendingPathComponent("\(source).yaml").path
+        if !isPath, !FileManager.default.fileExists(atPath: resolved),
+            let bundled = BundledPipelines.file("sources/\(source).yaml") {
+            resolved = bundled
+        }
+        let labelSet: SourceLabelSet
+        do { labelSet = try SourceLabelSet(contentsOfFile: resolved) } catch let error as PipelineFileError {
+            throw PipelineCommandError(message: error.description)
+        }
+        var table: [UInt8: String] = [:]
+        for id in labelSet.ids { table[UInt8(id)] = labelSet.name(of: id) }
+        return table
+    }
+
+    /// `--recompute`: reads every record of the shard set in order with the Records reader
+    /// (CRC checked), decodes photo and label, and accumulates them. A damaged record is listed
+    /// on standard error and skipped; the scan goes on.
+    private func recomputeFromShards(manifest: String) throws -> StatsGathered {
+        let folder = URL(fileURLWithPath: manifest).deletingLastPathComponent()
+        let shards = try ShardSet(directory: folder)
+        var accumulator = StatisticsAccumulator(classNames: shards.manifest.classes)
+        var notes: [String] = []
+        for global in 0..<shards.count {
+            let shard = shards.shards[shards.location(ofGlobalIndex: global).shard]
+            do {
+                let record = try shards.segmentationRecord(at: global)
+                let (photo, label) = try record.decoded()
+                let partition = shard.entry.split == "validation" ? "val" : shard.entry.split
+                accumulator.add(label: label, photo: photo, partition: partition, key: record.key)
+            } catch {
+                notes.append("stats: skipped record \(global) of \(folder.path): \(error)")
+            }
+        }
+        if !notes.isEmpty { notes.append("stats: \(notes.count) records skipped (listed above)") }
+        return StatsGathered(
+            statistics: accumulator.finish(), classTable: accumulator.classTable, contactSheet: [], notes: notes)
     }
 
     private func scan(_ listing: DatasetListing, accumulator: StatisticsAccumulator) -> StatsGathered {
@@ -116,7 +156,7 @@ struct StatsCommand: ParsableCommand {
 
 private struct StatsGathered {
     var statistics: DatasetStatistics
-    var classTable: ClassTable
+    var classTable: Statistics.ClassTable
     var contactSheet: [ContactSheetSample]
     var notes: [String]
 }

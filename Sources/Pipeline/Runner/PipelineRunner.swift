@@ -116,6 +116,9 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Called with each kept sample (from worker threads, concurrently): the hook for
     /// statistics. Must be thread-safe.
     public var observer: (@Sendable (PreparedSample) -> Void)?
+    /// Called once with the finished report, before it is written: the hook that adds the
+    /// statistics gathered by `observer`. A throw fails the run with `writeFailed`.
+    public var completeReport: ((inout RunReport) throws -> Void)?
     /// Called after every sample, serialised.
     public var progress: (@Sendable (RunProgress) -> Void)?
     /// File formats; ImageIO unless a test substitutes its own.
@@ -270,6 +273,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 report.addDropped(DroppedSample(stem: entry.stem, photo: entry.photo, label: entry.label, reason: reason))
             }
         }
+        do { try completeReport?(&report) } catch { throw PipelineRunError.writeFailed(String(describing: error)) }
         try writeReport(report, to: output)
         return report
     }

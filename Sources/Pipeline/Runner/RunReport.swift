@@ -1,4 +1,5 @@
 import Foundation
+import Statistics
 
 /// A dropped sample with its reason, as listed in `report.json`.
 public struct DroppedSample: Codable, Equatable, Sendable {
@@ -53,6 +54,10 @@ public struct RunReport: Codable, Equatable, Sendable {
     public var processedThisRun = 0
     /// Every dropped sample, in stem order for unpaired files then in finishing order.
     public var droppedSamples: [DroppedSample] = []
+    /// Statistics of the kept samples as written (schema in Sources/Statistics/README.md), set
+    /// by the front end through `PipelineRunner.completeReport`; nil when nothing computed them
+    /// (a worker slice that resumed; `merged` leaves it to the caller).
+    public var statistics: DatasetStatistics?
 
     public init(worker: Int, workers: Int) {
         self.worker = worker

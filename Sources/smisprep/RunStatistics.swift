@@ -1,0 +1,62 @@
+import Foundation
+import ImageIO
+import Pipeline
+import Statistics
+
+/// Statistics of a prepared set, gathered while the pipeline writes it and stored as
+/// `report.json`'s `statistics`.
+///
+/// Labels are taken from memory (the PNG is lossless, so they equal the files). Photos are
+/// decoded back from the JPEG just written (a 256×256 decode from page cache, small beside the
+/// full-size decode before it): the figures then describe the stored set, so they equal a later
+/// `smisprep stats` of the folder and the manifest of its shards, bit for bit.
+final class RunStatistics: @unchecked Sendable {
+    private let shared: SharedStatisticsAccumulator
+    private let classNames: [String]
+    private let output: String
+    private let photosWritten: Bool
+
+    init(configuration: PipelineConfiguration) {
+        classNames = configuration.classTable.names
+        shared = SharedStatisticsAccumulator(StatisticsAccumulator(classNames: classNames))
+        output = configuration.output!
+        photosWritten = configuration.outputs.prepared
+    }
+
+    /// Feeds every kept sample to the accumulator and puts the result into the report.
+    func attach(to runner: PipelineRunner) {
+        runner.observer = { [self] sample in observe(sample) }
+        runner.completeReport = { [self] report in report.statistics = try statistics(for: report) }
+    }
+
+    private func observe(_ sample: PreparedSample) {
+        var photo = sample.photo
+        if photosWritten {
+            let path = output + "/" + PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split)
+            // The file was written and synced just before; failing to read it back would be a
+            // bug, and the in-memory photo is then the closest stand-in.
+            photo = (try? Image(contentsOfFile: path)) ?? sample.photo
+        }
+        shared.add(label: sample.label, photo: photo, partition: Self.partition(of: sample.split), key: sample.flatStem)
+    }
+
+    /// The observed statistics when this run saw every kept sample; after a resume the earlier
+    /// samples were not observed, so a whole run scans its folder instead, and a resumed worker
+    /// slice leaves it to `smisprep merge` (which scans the joined folder).
+    private func statistics(for report: RunReport) throws -> DatasetStatistics? {
+        if report.resumed == 0 { return shared.finish() }
+        return report.workers == 1 ? try Self.scan(preparedFolder: output, threads: 2) : nil
+    }
+
+    /// The partition names of `DatasetListing.prepared`: `train` and `val`.
+    static func partition(of split: DataSplit) -> String { split == .train ? "train" : "val" }
+
+    /// Statistics of a prepared folder read from its files (what `smisprep stats OUT` shows).
+    static func scan(preparedFolder: String, threads: Int) throws -> DatasetStatistics {
+        let listing = try DatasetListing.prepared(at: preparedFolder)
+        let empty = StatisticsAccumulator(classNames: listing.classNames ?? DatasetListing.defaultTargetClasses)
+        let result = StatisticsScan.run(listing.samples, into: empty, threads: threads)
+        for skipped in result.skipped { StandardError.print("statistics: skipped \(skipped)") }
+        return result.accumulator.finish()
+    }
+}
