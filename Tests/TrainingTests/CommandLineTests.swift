@@ -94,7 +94,11 @@ final class CommandLineTests: TemporaryFolderTestCase {
         let one = try Image(contentsOfFile: images.appendingPathComponent(names[0]).path)
         let two = try Image(contentsOfFile: images.appendingPathComponent(names[1]).path)
         XCTAssertEqual(one.width, 64)
-        XCTAssertNotEqual(one.pixels, two.pixels)
+        XCTAssertEqual(two.width, 64)
+        // Whether two resampled 8-bit images differ here depends on how many steps ran before
+        // the SIGINT landed (a barely trained tiny model outputs mid-gray for any z), i.e. on
+        // timing; that the resampled class changes the output is asserted on the float output
+        // in GenerationTests instead.
     }
 
     func testAClassCountMismatchFailsWithTheManifestNamedAndAHint() throws {
