@@ -35,9 +35,11 @@ let package = Package(
         .target(name: "CCodecs", dependencies: ["CLibPNG", "CLibJPEG", "CLibTIFF"]),
         // The CPU's CRC32C instruction (SSE4.2), chosen at run time; Records falls back to tables.
         .target(name: "CRC32CShim"),
+        // AVX2 inner loops of the PIL-exact resize, behind a run-time check (see its README).
+        .target(name: "CResample", exclude: ["README.md"]),
 
         // MARK: Data side
-        .target(name: "ImageIO", dependencies: ["CCodecs"]),
+        .target(name: "ImageIO", dependencies: ["CCodecs", "CResample"]),
         .target(
             name: "Records",
             dependencies: ["ImageIO", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],

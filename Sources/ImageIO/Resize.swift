@@ -13,6 +13,8 @@
 /// shrinking), otherwise the horizontal pass first, over only the rows the vertical pass needs;
 /// Pillow 12 and earlier always went horizontal first. `ResizePassOrder` picks which to match.
 /// (DeepFashion's 750×1101 → 256×256 is horizontal-first under both.)
+import CResample
+
 /// Which Pillow's pass order `PhotoResizer` reproduces (the results differ by rounding).
 public enum ResizePassOrder: Sendable, Equatable {
     /// Pillow 13 and later: vertical first when the height loses more than twice as many pixels
@@ -20,6 +22,17 @@ public enum ResizePassOrder: Sendable, Equatable {
     case pillow13
     /// Pillow 12 and earlier: always horizontal first.
     case horizontalFirst
+}
+
+/// Which inner loops `PhotoResizer` runs. Both give the same bytes.
+public enum ResizeKernels: Sendable, Equatable {
+    /// The AVX2 loops of `CResample` when the CPU has AVX2, else the portable ones. The default.
+    case automatic
+    /// The portable Swift loops: the reference the AVX2 loops are tested against.
+    case portable
+
+    /// True when `automatic` runs the AVX2 loops on this CPU.
+    public static let avx2Available = resample_avx2_available() != 0
 }
 
 enum Resampler {
@@ -31,6 +44,11 @@ enum Resampler {
         var counts: [Int]
         var weights: [Int32]
         var kernelSize: Int
+
+        /// `starts` and `counts` as the C kernels take them, `starts` shifted by `firstRow`.
+        func int32Taps(firstRow: Int = 0) -> (starts: [Int32], counts: [Int32]) {
+            (starts.map { Int32($0 - firstRow) }, counts.map { Int32($0) })
+        }
     }
 
     static func support(of filter: ResizeFilter) -> Double {
@@ -251,11 +269,20 @@ public final class PhotoResizer {
     /// The intermediate image between the two passes.
     private let band: UnsafeMutableBufferPointer<UInt8>
     private let sums: UnsafeMutableBufferPointer<Int32>
+    /// True when the AVX2 loops run (see `ResizeKernels`).
+    public let usesAVX2: Bool
+    /// The taps as the AVX2 loops take them; the vertical starts count from the first row the
+    /// vertical pass reads from its input.
+    private let horizontalTaps: (starts: [Int32], counts: [Int32])
+    private let verticalTaps: (starts: [Int32], counts: [Int32])
+    /// The source row the vertical pass's input begins at: `rows.lowerBound` when it reads the
+    /// band of the horizontal pass, else 0.
+    private let verticalFirstRow: Int
 
     /// Prepares resizing `fromWidth × fromHeight` photos to `toWidth × toHeight` (all > 0).
     public init(
         fromWidth: Int, fromHeight: Int, toWidth: Int, toHeight: Int, filter: ResizeFilter = .bicubic,
-        passOrder: ResizePassOrder = .pillow13
+        passOrder: ResizePassOrder = .pillow13, kernels: ResizeKernels = .automatic
     ) {
         precondition(fromWidth > 0 && fromHeight > 0 && toWidth > 0 && toHeight > 0,
                      "cannot resize \(fromWidth)×\(fromHeight) to \(toWidth)×\(toHeight)")
@@ -265,10 +292,11 @@ public final class PhotoResizer {
         height = toHeight
         self.filter = filter
         let resamples = filter != .nearest
-        horizontal = resamples && toWidth != fromWidth
+        let horizontal = resamples && toWidth != fromWidth
             ? Resampler.coefficients(inputSize: fromWidth, outputSize: toWidth, filter: filter) : nil
         let vertical = resamples && toHeight != fromHeight
             ? Resampler.coefficients(inputSize: fromHeight, outputSize: toHeight, filter: filter) : nil
+        self.horizontal = horizontal
         self.vertical = vertical
         if let vertical {
             rows = vertical.starts[0]..<(vertical.starts[toHeight - 1] + vertical.counts[toHeight - 1])
@@ -280,6 +308,10 @@ public final class PhotoResizer {
         let twoPasses = horizontal != nil && vertical != nil
         band = .allocate(capacity: !twoPasses ? 0 : verticalFirst ? fromWidth * toHeight * 3 : rows.count * toWidth * 3)
         sums = .allocate(capacity: vertical != nil ? max(toWidth, fromWidth) * 3 : 0)
+        usesAVX2 = kernels == .automatic && ResizeKernels.avx2Available
+        horizontalTaps = horizontal?.int32Taps() ?? ([], [])
+        verticalFirstRow = twoPasses && !verticalFirst ? rows.lowerBound : 0
+        verticalTaps = vertical?.int32Taps(firstRow: verticalFirstRow) ?? ([], [])
     }
 
     deinit {
@@ -310,26 +342,55 @@ public final class PhotoResizer {
                 _ = out.initialize(from: resized)
                 return
             }
+            let sourceBytes = input.count
             switch (horizontal, vertical) {
             case let (h?, v?) where verticalFirst:
-                Resampler.verticalPass(source, rowLength: sourceWidth * 3, coefficients: v, firstRow: 0,
-                                       outputHeight: height, sums: sums.baseAddress!, into: band.baseAddress!)
-                Resampler.horizontalPass(band.baseAddress!, inputWidth: sourceWidth, rows: 0..<height, coefficients: h,
-                                         outputWidth: width, into: target)
+                verticalPass(source, rowLength: sourceWidth * 3, v, into: band.baseAddress!)
+                horizontalPass(band.baseAddress!, readable: band.count, inputWidth: sourceWidth, rows: 0..<height, h,
+                               into: target)
             case let (h?, v?):
-                Resampler.horizontalPass(source, inputWidth: sourceWidth, rows: rows, coefficients: h,
-                                         outputWidth: width, into: band.baseAddress!)
-                Resampler.verticalPass(band.baseAddress!, rowLength: width * 3, coefficients: v, firstRow: rows.lowerBound,
-                                       outputHeight: height, sums: sums.baseAddress!, into: target)
+                horizontalPass(source, readable: sourceBytes, inputWidth: sourceWidth, rows: rows, h, into: band.baseAddress!)
+                verticalPass(band.baseAddress!, rowLength: width * 3, v, into: target)
             case let (h?, nil):
-                Resampler.horizontalPass(source, inputWidth: sourceWidth, rows: rows, coefficients: h,
-                                         outputWidth: width, into: target)
+                horizontalPass(source, readable: sourceBytes, inputWidth: sourceWidth, rows: rows, h, into: target)
             case let (nil, v?):
-                Resampler.verticalPass(source, rowLength: width * 3, coefficients: v, firstRow: 0,
-                                       outputHeight: height, sums: sums.baseAddress!, into: target)
+                verticalPass(source, rowLength: width * 3, v, into: target)
             case (nil, nil):
                 target.update(from: source, count: width * height * 3)
             }
         }
+    }
+
+    /// `rows` of `input` (`inputWidth` RGB pixels each, `readable` bytes in all) resampled to
+    /// `width` pixels each, written one after another into `out`.
+    private func horizontalPass(
+        _ input: UnsafePointer<UInt8>, readable: Int, inputWidth: Int, rows: Range<Int>, _ h: Resampler.Coefficients,
+        into out: UnsafeMutablePointer<UInt8>
+    ) {
+        if usesAVX2 {
+            let skipped = rows.lowerBound * inputWidth * 3
+            let status = h.weights.withUnsafeBufferPointer { weights in
+                resample_horizontal_rgb8_avx2(
+                    input + skipped, inputWidth, readable - skipped, rows.count, out, width,
+                    horizontalTaps.starts, horizontalTaps.counts, weights.baseAddress, h.kernelSize)
+            }
+            if status == 0 { return }  // else its scratch allocation failed: the portable loop needs none
+        }
+        Resampler.horizontalPass(input, inputWidth: inputWidth, rows: rows, coefficients: h, outputWidth: width, into: out)
+    }
+
+    /// `input` (rows of `rowLength` bytes) resampled to `height` rows into `out`.
+    private func verticalPass(
+        _ input: UnsafePointer<UInt8>, rowLength: Int, _ v: Resampler.Coefficients, into out: UnsafeMutablePointer<UInt8>
+    ) {
+        if usesAVX2 {
+            v.weights.withUnsafeBufferPointer { weights in
+                resample_vertical_u8_avx2(
+                    input, rowLength, out, height, verticalTaps.starts, verticalTaps.counts, weights.baseAddress, v.kernelSize)
+            }
+            return
+        }
+        Resampler.verticalPass(input, rowLength: rowLength, coefficients: v, firstRow: verticalFirstRow, outputHeight: height,
+                               sums: sums.baseAddress!, into: out)
     }
 }

@@ -1,0 +1,33 @@
+#ifndef C_RESAMPLE_H
+#define C_RESAMPLE_H
+// AVX2 kernels for ImageIO's PIL-exact resampling. Swift cannot emit AVX2 for one function
+// (there are no intrinsics and no per-function target attribute), so the two inner loops live
+// here behind a run-time check; ImageIO keeps the portable Swift loops as the reference and
+// the fallback. See README.md. Every function computes exactly what Pillow's 8-bit
+// resampling computes: 32-bit sums of byte × 22-bit fixed-point weight, started at 2^21,
+// shifted right by 22 and clamped to 0...255.
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when this CPU runs AVX2 (so the functions below may be called), else 0.
+int resample_avx2_available(void);
+
+/// One horizontal pass over `rows` rows of RGB8 pixels, `input_width` wide, into rows of
+/// `output_width` pixels. Output pixel x of a row is the weighted sum of input pixels
+/// starts[x] ..< starts[x] + counts[x] with weights[x * kernel_size + j].
+/// `input_readable` is the number of bytes readable from `input`: the kernel reads up to a
+/// few bytes past a row's used pixels, and copies a row that ends near the buffer's end.
+/// Returns 0, or -1 when a scratch allocation failed (nothing then is written).
+int resample_horizontal_rgb8_avx2(
+    const uint8_t *input, size_t input_width, size_t input_readable, size_t rows,
+    uint8_t *output, size_t output_width,
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size);
+
+/// One vertical pass: output row y (of `row_length` bytes) is the weighted sum of input rows
+/// starts[y] ..< starts[y] + counts[y] with weights[y * kernel_size + j]. Row r of the input
+/// begins at input + r * row_length.
+void resample_vertical_u8_avx2(
+    const uint8_t *input, size_t row_length, uint8_t *output, size_t output_height,
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size);
+
+#endif

@@ -1,0 +1,179 @@
+#include "CResample.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define PRECISION_BITS 22
+// A weight k is split into k = high · 2^11 + low with low in 0 ..< 2^11, so both halves fit
+// 16 bits and vpmaddwd (16 × 16 → 32-bit products, adjacent pairs summed) stays exact:
+// Σ byte · k = (Σ byte · high) · 2^11 + Σ byte · low, every term well inside 32 bits.
+#define SPLIT_BITS 11
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+int resample_avx2_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+}
+
+// Taps go in groups of four pixels p0…p3. One 256-bit register holds, as 16-bit lanes,
+// [R0 R1 G0 G1 B0 B1 0 0 | R2 R3 G2 G3 B2 B3 0 0]; vpmaddwd against
+// [k0 k1 k0 k1 k0 k1 0 0 | k2 k3 k2 k3 k2 k3 0 0] gives 32-bit [R G B 0 | R G B 0] partial sums.
+// The shuffle builds that layout from 16 bytes loaded at p0 into both halves (12 are used).
+#define Z -128
+static inline __m256i group_shuffle(void) __attribute__((target("avx2")));
+static inline __m256i group_shuffle(void) {
+    return _mm256_setr_epi8(0, Z, 3, Z, 1, Z, 4, Z, 2, Z, 5, Z, Z, Z, Z, Z,
+                            6, Z, 9, Z, 7, Z, 10, Z, 8, Z, 11, Z, Z, Z, Z, Z);
+}
+#undef Z
+
+/// Per output pixel, groups of 32 int16: the high halves of the group's weights in the layout
+/// above, then the low halves. Taps past counts[x] weigh 0, so the pixels they read do not matter.
+static void pack_groups(const int32_t *counts, const int32_t *weights, size_t kernel_size,
+                        size_t output_width, size_t groups, int16_t *packed) {
+    memset(packed, 0, output_width * groups * 32 * sizeof(int16_t));
+    for (size_t x = 0; x < output_width; x++) {
+        for (int32_t j = 0; j < counts[x]; j++) {
+            int32_t k = weights[x * kernel_size + (size_t)j];
+            int16_t high = (int16_t)(k >> SPLIT_BITS), low = (int16_t)(k & ((1 << SPLIT_BITS) - 1));
+            int16_t *group = packed + (x * groups + (size_t)j / 4) * 32;
+            size_t half = (size_t)(j % 4) / 2, pair = (size_t)j % 2;
+            for (size_t channel = 0; channel < 3; channel++) {
+                group[half * 8 + channel * 2 + pair] = high;
+                group[16 + half * 8 + channel * 2 + pair] = low;
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2")))
+static void horizontal_row(const uint8_t *row, uint8_t *out, size_t output_width, const int32_t *starts,
+                           const int16_t *packed, size_t groups) {
+    const __m256i shuffle = group_shuffle();
+    const __m128i rounding = _mm_set1_epi32(1 << (PRECISION_BITS - 1));
+    for (size_t x = 0; x < output_width; x++) {
+        const uint8_t *source = row + 3 * (size_t)starts[x];
+        const int16_t *group = packed + x * groups * 32;
+        __m256i high = _mm256_setzero_si256(), low = _mm256_setzero_si256();
+        // Every pixel runs all groups (zero weights past its taps): a trip count that changes
+        // from pixel to pixel (12 taps, then 13) costs a mispredicted branch each time.
+        for (size_t g = 0; g < groups; g++, source += 12, group += 32) {
+            __m256i pixels = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)source));
+            pixels = _mm256_shuffle_epi8(pixels, shuffle);
+            high = _mm256_add_epi32(high, _mm256_madd_epi16(pixels, _mm256_loadu_si256((const __m256i *)group)));
+            low = _mm256_add_epi32(low, _mm256_madd_epi16(pixels, _mm256_loadu_si256((const __m256i *)(group + 16))));
+        }
+        __m256i sums = _mm256_add_epi32(_mm256_slli_epi32(high, SPLIT_BITS), low);
+        __m128i rgb = _mm_add_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+        rgb = _mm_srai_epi32(_mm_add_epi32(rgb, rounding), PRECISION_BITS);
+        rgb = _mm_packus_epi16(_mm_packs_epi32(rgb, rgb), rgb);  // saturation is PIL's clip8
+        uint32_t bytes = (uint32_t)_mm_cvtsi128_si32(rgb);
+        if (x + 1 < output_width) {
+            memcpy(out + 3 * x, &bytes, 4);  // the fourth byte is overwritten by pixel x + 1
+        } else {
+            memcpy(out + 3 * x, &bytes, 3);
+        }
+    }
+}
+
+int resample_horizontal_rgb8_avx2(
+    const uint8_t *input, size_t input_width, size_t input_readable, size_t rows,
+    uint8_t *output, size_t output_width,
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size) {
+    size_t groups = 0;  // enough for the widest pixel
+    for (size_t x = 0; x < output_width; x++) {
+        size_t needed = ((size_t)counts[x] + 3) / 4;
+        if (needed > groups) groups = needed;
+    }
+    int16_t *packed = aligned_alloc(32, output_width * groups * 64 + 32);
+    if (!packed) return -1;
+    pack_groups(counts, weights, kernel_size, output_width, groups, packed);
+    // The furthest byte any output pixel's loads reach, from its row's start.
+    size_t reach = 0;
+    for (size_t x = 0; x < output_width; x++) {
+        size_t end = 3 * (size_t)starts[x] + (groups ? 12 * (groups - 1) + 16 : 0);
+        if (end > reach) reach = end;
+    }
+    size_t row_bytes = 3 * input_width;
+    uint8_t *padded = NULL;
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *row = input + r * row_bytes;
+        if (r * row_bytes + reach > input_readable) {  // near the buffer's end: read a zero-padded copy
+            if (!padded) {
+                padded = calloc(1, reach > row_bytes ? reach : row_bytes);
+                if (!padded) { free(packed); return -1; }
+            }
+            memcpy(padded, row, row_bytes);
+            row = padded;
+        }
+        horizontal_row(row, output + r * 3 * output_width, output_width, starts, packed, groups);
+    }
+    free(padded);
+    free(packed);
+    return 0;
+}
+
+// Eight bytes of a row, widened to 32 bits.
+__attribute__((target("avx2")))
+static inline __m256i widen8(const uint8_t *bytes) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)bytes));
+}
+
+__attribute__((target("avx2")))
+void resample_vertical_u8_avx2(
+    const uint8_t *input, size_t row_length, uint8_t *output, size_t output_height,
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size) {
+    const __m256i rounding = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
+    for (size_t y = 0; y < output_height; y++) {
+        const uint8_t *first = input + (size_t)starts[y] * row_length;
+        const int32_t *k = weights + y * kernel_size;
+        size_t taps = (size_t)counts[y];
+        uint8_t *out = output + y * row_length;
+        size_t i = 0;
+        // Sixteen bytes a step, two accumulators, each weight broadcast once per step.
+        for (; i + 16 <= row_length; i += 16) {
+            __m256i a = rounding, b = rounding;
+            const uint8_t *source = first + i;
+            for (size_t j = 0; j < taps; j++, source += row_length) {
+                __m256i w = _mm256_set1_epi32(k[j]);
+                a = _mm256_add_epi32(a, _mm256_mullo_epi32(widen8(source), w));
+                b = _mm256_add_epi32(b, _mm256_mullo_epi32(widen8(source + 8), w));
+            }
+            a = _mm256_srai_epi32(a, PRECISION_BITS);
+            b = _mm256_srai_epi32(b, PRECISION_BITS);
+            // packs/packus work within 128-bit lanes: [a0 b0 | a1 b1] → reorder to a0 a1 b0 b1.
+            __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
+            __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+            _mm_storeu_si128((__m128i *)(out + i), bytes);
+        }
+        for (; i < row_length; i++) {
+            int32_t sum = 1 << (PRECISION_BITS - 1);
+            for (size_t j = 0; j < taps; j++) sum += (int32_t)first[j * row_length + i] * k[j];
+            sum >>= PRECISION_BITS;
+            out[i] = (uint8_t)(sum < 0 ? 0 : sum > 255 ? 255 : sum);
+        }
+    }
+}
+
+#else  // not x86-64: ImageIO uses its portable loops
+
+int resample_avx2_available(void) { return 0; }
+
+int resample_horizontal_rgb8_avx2(
+    const uint8_t *input, size_t input_width, size_t input_readable, size_t rows,
+    uint8_t *output, size_t output_width,
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size) {
+    (void)input; (void)input_width; (void)input_readable; (void)rows; (void)output; (void)output_width;
+    (void)starts; (void)counts; (void)weights; (void)kernel_size;
+    return -1;
+}
+
+void resample_vertical_u8_avx2(
+    const uint8_t *input, size_t row_length, uint8_t *output, size_t output_height,
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size) {
+    (void)input; (void)row_length; (void)output; (void)output_height;
+    (void)starts; (void)counts; (void)weights; (void)kernel_size;
+}
+
+#endif
