@@ -139,7 +139,9 @@ func stage(_ name: String, _ body: () throws -> Void) rethrows {
 }
 let preparation = SamplePreparation(configuration: configuration, partitionList: nil)
 let scratch = ResizeScratch()
+let photoResizer = PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256)
 let profiled = min(100, pairs.count)
+var labelBytes: [UInt8] = [], adaptiveBytes: [UInt8] = [], labelSize = 0, adaptiveSize = 0
 for (photoPath, labelPath) in pairs.prefix(profiled) {
     var photo = Image(width: 0, height: 0), label = LabelMap(width: 0, height: 0)
     try stage("decode photo (JPEG)") { photo = try Image(contentsOfFile: photoPath) }
@@ -154,9 +156,13 @@ for (photoPath, labelPath) in pairs.prefix(profiled) {
     stage("resize (bicubic photo, nearest label) + remap") {
         resized = preparation.resize.apply(photo: photo, label: label, relabel: preparation.remap.apply(to:), scratch: scratch)
     }
+    stage("(of which: the photo's bicubic resize alone)") { _ = photoResizer.resize(photo) }
     stage("split (counts, boxes)") { _ = ClassSplit.parts(of: resized.label, classCount: 8) }
     try stage("encode photo (JPEG 95)") { _ = try resized.photo.encodedJPEG(quality: 95) }
-    try stage("encode label (PNG, zlib level 1)") { _ = try resized.label.encodedPNG(compressionLevel: 1) }
+    try stage("encode label (PNG, zlib level 1, unfiltered)") { labelBytes = try resized.label.encodedPNG(compressionLevel: 1, rowFilter: .none) }
+    try stage("(for comparison: adaptive row filters)") { adaptiveBytes = try resized.label.encodedPNG(compressionLevel: 1) }
+    labelSize += labelBytes.count
+    adaptiveSize += adaptiveBytes.count
 }
 
 print("samples: \(pairs.count) at 750×1101 → 256×256, \(arguments.jobs) threads (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
@@ -169,6 +175,8 @@ print(String(format: "ratio pipeline/bound: %.2f by wall time, %.2f by CPU time 
 print(String(format: "peak resident memory: %.0f MiB (after drawing the set: %.0f MiB; target < 1024)", peak, memoryAfterDrawing))
 print("per-stage CPU time on one thread (mean of \(profiled) samples):")
 for (name, total) in stageTimes { print(String(format: "  %-48@ %6.2f ms", name as NSString, total / Double(profiled) * 1000)) }
+print(String(format: "label PNG size: %.0f bytes unfiltered, %.0f with adaptive row filters (mean)",
+             Double(labelSize) / Double(profiled), Double(adaptiveSize) / Double(profiled)))
 
 /// A shared counter handing out indices to threads.
 final class ManagedAtomicIndex: @unchecked Sendable {

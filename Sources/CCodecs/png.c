@@ -212,7 +212,7 @@ int ccodecs_png_decode(
 
 int ccodecs_png_encode(
     const uint8_t *pixels, uint32_t width, uint32_t height, int color_type,
-    const uint8_t *palette, int palette_count, int compression_level,
+    const uint8_t *palette, int palette_count, int compression_level, int row_filters,
     ccodecs_buffer *out, ccodecs_status *status) {
     ccodecs_status_reset(status);
     memset(out, 0, sizeof *out);
@@ -240,6 +240,7 @@ int ccodecs_png_encode(
     }
     png_set_write_fn(png, &session, session_write, session_flush);
     png_set_compression_level(png, compression_level);
+    if (row_filters) png_set_filter(png, PNG_FILTER_TYPE_BASE, row_filters & PNG_ALL_FILTERS);
     png_set_IHDR(png, info, width, height, 8, color_type, PNG_INTERLACE_NONE,
         PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (color_type == CCODECS_PNG_PALETTE) {

@@ -128,14 +128,17 @@ extension LabelMap {
     ///
     /// Throws `.encodeFailed` when a value has no palette entry, or the palette has more than
     /// 256 colours.
-    public func encodedPNG(palette: [(UInt8, UInt8, UInt8)]? = nil, compressionLevel: Int = 6) throws -> [UInt8] {
+    /// `rowFilter` trades file size for speed; `.none` suits label maps (see `PNGRowFilter`).
+    public func encodedPNG(
+        palette: [(UInt8, UInt8, UInt8)]? = nil, compressionLevel: Int = 6, rowFilter: PNGRowFilter = .adaptive
+    ) throws -> [UInt8] {
         let colours = palette?.map { RGBColor($0.0, $0.1, $0.2) }
         if let colours { try checkFits(colours, source: "PNG encoder") }
         return try values.withUnsafeBufferPointer {
             try PNGCodec.encode(
                 $0, width: width, height: height,
                 colorType: Int32(colours == nil ? CCODECS_PNG_GRAY : CCODECS_PNG_PALETTE),
-                palette: colours, compressionLevel: compressionLevel, source: "PNG encoder")
+                palette: colours, compressionLevel: compressionLevel, rowFilter: rowFilter, source: "PNG encoder")
         }
     }
 

@@ -45,6 +45,27 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(Array(photo.pixels[9..<12]), [labels.values[3], labels.values[3], labels.values[3]])
     }
 
+    /// Every row filter decodes to the same values, and the choice reaches libpng: the files
+    /// differ, and an unfiltered file's rows all carry filter byte 0.
+    func testLabelPNGRowFiltersKeepValues() throws {
+        var files: [PNGRowFilter: [UInt8]] = [:]
+        for filter in [PNGRowFilter.adaptive, .none, .sub, .up] {
+            let bytes = try labels.encodedPNG(compressionLevel: 0, rowFilter: filter)
+            XCTAssertEqual(try decodeLabels(bytes), labels, "\(filter)")
+            files[filter] = bytes
+        }
+        XCTAssertEqual(Set(files.values).count, 4, "each filter writes different bytes")
+        // Level 0 stores the filtered rows verbatim: 1 filter byte + 19 values per row, after
+        // the zlib header and a stored block's 5-byte header.
+        let unfiltered = files[.none]!
+        let data = unfiltered.firstRange(of: Array("IDAT".utf8))!.upperBound + 2 + 5
+        for row in 0..<labels.height {
+            XCTAssertEqual(unfiltered[data + row * 20], 0, "filter byte of row \(row)")
+            XCTAssertEqual(Array(unfiltered[(data + row * 20 + 1)..<(data + row * 20 + 20)]),
+                           Array(labels.values[(row * 19)..<(row * 19 + 19)]))
+        }
+    }
+
     func testPaletteLabelPNGKeepsIndicesAndPalette() throws {
         let bytes = try labels.encodedPNG(palette: palette, compressionLevel: 9)
         let info = try probe(bytes)

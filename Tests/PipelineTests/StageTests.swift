@@ -77,6 +77,25 @@ final class CheckRemapFilterTests: XCTestCase {
         XCTAssertEqual(histogram.total, 10)
     }
 
+    /// Runs (counted eight at a time), mixed words, a word of 255s and a tail shorter than a
+    /// word, against a plain count.
+    func testHistogramOfRunsAndNoiseMatchesPlainCount() {
+        var state: UInt32 = 7
+        var values: [UInt8] = []
+        for run in 0..<400 {
+            state = state &* 1_103_515_245 &+ 12345
+            let length = run % 3 == 0 ? Int(state >> 28) : 5 + Int(state >> 24) % 40
+            let value: UInt8 = run % 17 == 0 ? 255 : UInt8(truncatingIfNeeded: state >> 13) % 20
+            values += [UInt8](repeating: value, count: length)
+        }
+        values += [9, 9, 9]
+        let label = LabelMap(width: values.count, height: 1, values: values)
+        var expected = [Int](repeating: 0, count: 256)
+        for value in values { expected[Int(value)] += 1 }
+        XCTAssertEqual(LabelHistogram(label).counts, expected)
+        XCTAssertEqual(LabelHistogram(LabelMap(width: 0, height: 0)).total, 0)
+    }
+
     func testCheckRefusesSizeMismatchThenUnknownValues() {
         let check = SampleCheck(source: source, ignore: IgnoreRule(value: 255, becomes: 0))
         let label = LabelMap(rows: [[0, 1, 2], [255, 9, 9]])

@@ -56,10 +56,12 @@ int ccodecs_png_decode(
 /// Encodes 8-bit `pixels` (rows of `width` pixels, no padding) as a PNG. `color_type` is
 /// CCODECS_PNG_GRAY (1 byte/pixel), CCODECS_PNG_RGB (3) or CCODECS_PNG_PALETTE (1 byte index,
 /// with `palette_count` RGB triples in `palette`). `compression_level` is zlib's 0...9.
+/// `row_filters` is a mask of libpng's PNG_FILTER_NONE/SUB/UP/AVG/PAETH bits that libpng
+/// chooses among for each row, or 0 for libpng's default choice.
 /// On success `out` holds the file; free it with `ccodecs_buffer_free`.
 int ccodecs_png_encode(
     const uint8_t *pixels, uint32_t width, uint32_t height, int color_type,
-    const uint8_t *palette, int palette_count, int compression_level,
+    const uint8_t *palette, int palette_count, int compression_level, int row_filters,
     ccodecs_buffer *out, ccodecs_status *status);
 
 /// The version of the libpng linked at run time, e.g. "1.6.39".

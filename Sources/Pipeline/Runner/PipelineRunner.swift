@@ -48,12 +48,14 @@ public struct SampleCodecs: Sendable {
         self.encodeCrop = encodeCrop
     }
 
-    /// JPEG photos, grayscale PNG labels, PNG crops, through ImageIO.
+    /// JPEG photos, grayscale PNG labels, PNG crops, through ImageIO. Label maps are written
+    /// unfiltered: their runs of equal ids deflate about as well without PNG's per-row filter
+    /// search, which costs more than the compression itself.
     public static let imageIO = SampleCodecs(
         decodePhoto: { try Image(contentsOfFile: $0) },
         decodeLabel: { try LabelMap(contentsOfFile: $0) },
         encodePhoto: { try $0.encodedJPEG(quality: $1) },
-        encodeLabel: { try $0.encodedPNG(compressionLevel: $1) },
+        encodeLabel: { try $0.encodedPNG(compressionLevel: $1, rowFilter: .none) },
         encodeCrop: { try $0.encodedPNG(compressionLevel: 1) })
 }
 
