@@ -91,6 +91,7 @@ enum TerminalShardStage {
             \(result.manifest.recordCount()) records, \(outcome.skipped.count) inputs skipped → \(outcome.manifestPath)
             """)
         if !outcome.skipped.isEmpty {
+            fflush(stdout)  // the summary first, also when both streams go to one file
             printError("\(outcome.skipped.count) prepared samples are not in the shards (listed above); exit status 3")
             throw ExitCode.someInputsSkipped
         }

@@ -46,7 +46,7 @@ public struct ShardStage {
         public var writer: ShardSetWriter.Result
         /// Every sample left out, in split then stem order.
         public var skipped: [SkippedSample]
-        /// Path of the `manifest.json` written.
+        /// Path of the `manifest.json` written, inside `settings.directory` as given.
         public var manifestPath: String
     }
 
@@ -90,7 +90,8 @@ public struct ShardStage {
         }
         let order = Dictionary(uniqueKeysWithValues: DataSplit.allCases.enumerated().map { ($1.rawValue, $0) })
         skipped.sort { (order[$0.split] ?? 0, $0.stem) < (order[$1.split] ?? 0, $1.stem) }
-        return Outcome(writer: result, skipped: skipped, manifestPath: directory.appendingPathComponent(Manifest.fileName).path)
+        let manifestPath = (settings.directory as NSString).appendingPathComponent(Manifest.fileName)
+        return Outcome(writer: result, skipped: skipped, manifestPath: manifestPath)
     }
 
     /// Statistics as the manifest stores them: the same JSON object `report.json` holds.
