@@ -47,7 +47,8 @@ let package = Package(
         .target(name: "Statistics", dependencies: ["ImageIO"], exclude: ["README.md"]),
         .target(
             name: "Pipeline",
-            dependencies: ["ImageIO", "Statistics", "Yams", .product(name: "Logging", package: "swift-log")]),
+            // Records: the optional last stage packs the prepared folder into shards (ShardStage).
+            dependencies: ["ImageIO", "Statistics", "Records", "Yams", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Model side
         .target(name: "Tensor", dependencies: ["CBLAS"]),
@@ -88,7 +89,7 @@ let package = Package(
         .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageIO", "_TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -7,6 +7,7 @@
 //   → SamplePreparation: Partitioner → LabelHistogram → SampleCheck → RareAttributeFilter
 //                        → SampleResize (+ LabelRemap after the nearest resize) → ClassSplit
 //   → write (AtomicFile) → RunJournal → RunReport
+//   → ShardStage (optional, `outputs.shards`): the prepared folder → Records' ShardSetWriter
 // ```
 //
 // - `Configuration/`: typed configuration and the strict YAML reader (line numbers on errors).
@@ -14,6 +15,8 @@
 //   files, no threads. Each has its own tests in `Tests/PipelineTests/StageTests.swift`.
 // - `Runner/`: files, threads, progress, resumption, worker slices, reports. `PipelineRunner`
 //   takes `SampleCodecs` (ImageIO by default) so its logic is tested with a trivial format.
+//   `ShardStage` is the one code path of `smisprep shard` and of a run's shard stage; the
+//   front end runs it after the runner (never in a worker slice), with the report's statistics.
 // - `Synthesis/`: `smisprep synth`'s drawn people (fixtures and benchmarks).
 //
 // Hooks: `PipelineRunner.observer` is called with every kept `PreparedSample` (remapped label

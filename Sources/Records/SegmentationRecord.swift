@@ -53,14 +53,28 @@ public enum SegmentationRecord {
             }
         }
 
+        /// `jpeg`, `jpeg:Q`, `png` or `raw`; `init(parsing:)` reads it back.
         public var description: String {
             if case .jpeg(let quality?) = self { return "jpeg:\(quality)" }
             return formatName
         }
+
+        /// Reads the command-line and pipeline-file spelling: `jpeg` (or `jpeg:keep`) keeps
+        /// JPEG bytes, `jpeg:Q` re-encodes at quality Q in 1...100, `png`, `raw`; nil otherwise.
+        public init?(parsing text: String) {
+            switch text {
+            case "jpeg", "jpeg:keep": self = .jpeg(quality: nil)
+            case "png": self = .png
+            case "raw": self = .raw
+            default:
+                guard text.hasPrefix("jpeg:"), let quality = Int(text.dropFirst(5)), (1...100).contains(quality) else { return nil }
+                self = .jpeg(quality: quality)
+            }
+        }
     }
 
     /// How the label map is stored; both are lossless.
-    public enum LabelEncoding: String, Equatable, Sendable {
+    public enum LabelEncoding: String, Equatable, Sendable, CaseIterable {
         case png, raw
     }
 

@@ -34,11 +34,28 @@ public enum ShardSizing: Equatable, Sendable, CustomStringConvertible {
     /// larger record still gets a shard of its own).
     case bytes(Int)
 
+    /// The default: shards of at most 256 MB, large enough for sequential reads and small
+    /// enough to spread over workers.
+    public static let defaultSize = ShardSizing.bytes(256_000_000)
+
     public var description: String {
         switch self {
         case .records(let count): return "\(count) records"
         case .bytes(let bytes): return "\(bytes) bytes"
         }
+    }
+
+    /// A byte count as people write it: "256MB" → 256,000,000, "64MiB" → 67,108,864, "4096" →
+    /// 4096 (K, M, G alone are binary). Nil for anything else, zero or a negative size.
+    public static func byteCount(parsing text: String) -> Int? {
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1_000), ("MB", 1_000_000),
+                                      ("GB", 1_000_000_000), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("B", 1)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let value = Double(text.dropLast(suffix.count)), value > 0, value * Double(factor) < 1e15 else { return nil }
+            let bytes = Int(value * Double(factor))
+            return bytes > 0 ? bytes : nil
+        }
+        return Int(text).flatMap { $0 > 0 ? $0 : nil }
     }
 }
 

@@ -10,7 +10,10 @@ struct DeepFashionCommand: ParsableCommand {
             "Runs Pipelines/deepfashion.yaml (or --pipeline FILE) with the options below in place " +
             "of the file's values, writes train/, cihp_train_mask/, test/, cihp_test_mask/, " +
             "report.json, summary.txt and the effective pipeline.yaml into --out. Re-running the " +
-            "same command after Ctrl-C or a crash resumes where it stopped.")
+            "same command after Ctrl-C or a crash resumes where it stopped. With --shards DIR it " +
+            "then packs the prepared set into shards as `smisprep shard` does (changing only the " +
+            "shard options later re-shards without preparing again); exit status 3 means the " +
+            "shards were written but some prepared samples were skipped (named on standard error).")
 
     @Option(name: .long, help: "DeepFashion's img/ folder (img/<GENDER>/<CATEGORY>/<ITEM_ID>/<NN>_<VIEW>.jpg).")
     var images: String
@@ -48,6 +51,8 @@ struct DeepFashionCommand: ParsableCommand {
     @Flag(name: .long, help: "Also write per-class masked crops under split/ for inspection.")
     var writeSplit = false
 
+    @OptionGroup var shardStage: ShardStageOptions
+
     @OptionGroup var runner: RunnerOptions
 
     func validate() throws {
@@ -75,6 +80,7 @@ struct DeepFashionCommand: ParsableCommand {
         overrides.validationFraction = valFraction
         overrides.partitionList = partition
         if writeSplit { overrides.writeSplit = true }
+        shardStage.apply(to: &overrides)
         let file = pipeline ?? BundledPipelines.file("deepfashion.yaml")!
         let (configuration, baseline) = try loadPipeline(file, overrides: overrides)
         try TerminalRun.execute(configuration, baseline: baseline, options: runner)

@@ -1,11 +1,18 @@
 import ArgumentParser
+import Foundation
 import Pipeline
+import Statistics
 
 /// `smisprep merge`: joins the reports of `--worker I/N` runs that wrote into one folder.
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Join the reports of worker slices (--worker I/N) into report.json and summary.txt.")
+        abstract: "Join the reports of worker slices (--worker I/N) into report.json and summary.txt.",
+        discussion: """
+            When the folder's pipeline.yaml has outputs.shards, merge then packs the joined set \
+            into shards (worker slices write none), with the merged statistics in the manifest; \
+            exit status 3 means some prepared samples were skipped (named on standard error).
+            """)
 
     @Argument(help: "The output folder all workers wrote into.")
     var folder: String
@@ -15,12 +22,24 @@ struct MergeCommand: ParsableCommand {
             var report = try RunReport.mergeWorkerReports(in: folder)
             // Worker statistics hold finished figures (medians, duplicate groups) that cannot be
             // added exactly, so the joined folder is scanned once instead.
-            report.statistics = try RunStatistics.scan(preparedFolder: folder, threads: 2)
+            let statistics = try RunStatistics.scan(preparedFolder: folder, threads: 2)
+            report.statistics = statistics
             try AtomicFile.write(try report.encodedJSON(), to: folder + "/" + PreparedLayout.report)
             print("merged \(report.workers) worker reports and the folder's statistics into \(folder)/report.json")
             print(report.summary(), terminator: "")
+            try writeShards(statistics: statistics)
         } catch let error as MergeError {
             throw PipelineCommandError(message: error.description)
         }
+    }
+
+    /// The shard stage the workers left out, when the effective pipeline.yaml asks for it.
+    private func writeShards(statistics: DatasetStatistics) throws {
+        let pipelineFile = folder + "/" + PreparedLayout.pipeline
+        guard FileManager.default.fileExists(atPath: pipelineFile) else { return }
+        let (configuration, _) = try loadPipeline(pipelineFile, overrides: PipelineOverrides())
+        guard let shards = configuration.outputs.shards else { return }
+        let jobs = ProcessInfo.processInfo.activeProcessorCount
+        try TerminalShardStage.execute(shards, preparedFolder: folder, statistics: try ShardStage.manifestStatistics(statistics), jobs: jobs)
     }
 }

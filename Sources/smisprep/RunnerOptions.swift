@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Records
+import Statistics
 
 /// Options shared by `run` and `deepfashion`: how the run is executed, not what it produces.
 struct RunnerOptions: ParsableArguments {
@@ -63,6 +65,23 @@ enum TerminalRun {
         }
         print(report.summary(), terminator: "")
         print("prepared set in \(configuration.output!)")
+        try writeShards(configuration, report: report, options: options)
+    }
+
+    /// The shard stage after a run, when the configuration has `outputs.shards`. A worker slice
+    /// writes none: it sees only its part of the set, and the other slices may still be
+    /// writing; `smisprep merge` packs the whole folder once they are all done.
+    static func writeShards(_ configuration: PipelineConfiguration, report: RunReport, options: RunnerOptions) throws {
+        guard let shards = configuration.outputs.shards else { return }
+        let slice = options.runOptions.worker
+        guard slice.count == 1 else {
+            print("worker \(slice): no shards written (a slice holds part of the set); `smisprep merge \(configuration.output!)` writes them into \(shards.directory)")
+            return
+        }
+        if !options.quiet { printError("packing the prepared set into shards in \(shards.directory)…") }
+        let statistics = try report.statistics.map(ShardStage.manifestStatistics)
+            ?? TerminalShardStage.statistics(ofPreparedFolder: configuration.output!, jobs: options.jobs)
+        try TerminalShardStage.execute(shards, preparedFolder: configuration.output!, statistics: statistics, jobs: options.jobs)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ImageIO
+import Records
 import XCTest
 import _TestSupport
 @testable import Pipeline
@@ -122,6 +123,54 @@ final class FixtureRunTests: XCTestCase {
         let hair = try Image(contentsOfFile: folder + "/0-hair.png")
         XCTAssertLessThan(hair.width, 256)
         XCTAssertLessThan(hair.height, 256)
+    }
+
+    /// The shard stage packs what the run prepared, stores the caller's statistics unchanged,
+    /// and names every sample it cannot pack while writing the others.
+    func testShardStagePacksThePreparedFolderAndNamesSkippedSamples() throws {
+        let (report, output) = try run(images: good + "/img", labels: good + "/labels") {
+            $0.partitionList = good + "/list_eval_partition.txt"
+        }
+        let statistics = JSONValue.object(["sampleCount": .number(Double(report.kept)), "marker": .string("from the run")])
+        let settings = ShardSettings(directory: (output as NSString).deletingLastPathComponent + "/shards", sizing: .records(4))
+        let stage = ShardStage(settings: settings, jobs: 2, toolVersion: "test")
+        let clean = try stage.run(preparedFolder: output, statistics: statistics)
+        XCTAssertEqual(clean.skipped, [])
+        XCTAssertEqual(clean.writer.manifest.recordCount(split: "train"), report.train)
+        XCTAssertEqual(clean.writer.manifest.recordCount(split: "validation"), report.validation)
+        XCTAssertEqual(clean.writer.manifest.shards.map(\.name), ["train-00000.tfrecord", "train-00001.tfrecord", "validation-00000.tfrecord"])
+        let manifest = try Manifest(directory: URL(fileURLWithPath: settings.directory))
+        XCTAssertEqual(manifest.statistics, statistics)
+        XCTAssertEqual(manifest.pipeline, try String(contentsOfFile: output + "/pipeline.yaml", encoding: .utf8))
+        XCTAssertEqual(manifest.settings, ["image": "jpeg", "label": "png", "sizing": "4 records"])
+
+        // A label map gone and a truncated photo: both named, the other seven still packed.
+        let train = try FileManager.default.contentsOfDirectory(atPath: output + "/train").sorted()
+        let (lost, broken) = ((train[0] as NSString).deletingPathExtension, (train[1] as NSString).deletingPathExtension)
+        try FileManager.default.removeItem(atPath: "\(output)/cihp_train_mask/\(lost).png")
+        let photo = try Data(contentsOf: URL(fileURLWithPath: "\(output)/train/\(broken).jpg"))
+        try photo.prefix(10).write(to: URL(fileURLWithPath: "\(output)/train/\(broken).jpg"))
+        let damaged = try stage.run(preparedFolder: output, statistics: statistics)
+        XCTAssertEqual(damaged.skipped.map(\.stem), [lost, broken])
+        XCTAssertEqual(damaged.skipped.map(\.split), ["train", "train"])
+        XCTAssertEqual(damaged.skipped[0].reason, "photo or label missing")
+        XCTAssertTrue(damaged.skipped[1].reason.contains("\(broken).jpg"), damaged.skipped[1].reason)
+        XCTAssertEqual(damaged.writer.manifest.recordCount(), report.kept - 2)
+        XCTAssertEqual(damaged.writer.shardsReused, 1, "the validation shard is unchanged")
+    }
+
+    func testShardStageNeedsAPreparedFolder() throws {
+        let folder = try PipelineFixtures.temporaryFolder(self)
+        let stage = ShardStage(settings: ShardSettings(directory: folder + "/shards"), jobs: 1, toolVersion: "test")
+        XCTAssertThrowsError(try stage.run(preparedFolder: folder, statistics: .null)) { error in
+            guard case ShardStageError.classList(let file, _)? = error as? ShardStageError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, folder + "/classes.json")
+        }
+        try Data(#"{"classes": ["a", "b"]}"#.utf8).write(to: URL(fileURLWithPath: folder + "/classes.json"))
+        XCTAssertThrowsError(try stage.run(preparedFolder: folder, statistics: .null)) { error in
+            XCTAssertEqual(error as? ShardStageError, .nothingPrepared(folder: folder))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/shards/manifest.json"))
     }
 
     func testSyntheticSetIsDeterministic() throws {

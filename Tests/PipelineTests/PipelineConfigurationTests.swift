@@ -1,3 +1,4 @@
+import Records
 import XCTest
 @testable import Pipeline
 
@@ -149,6 +150,79 @@ final class PipelineConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try SourceLabelSet(yaml: "name: x\nclases:\n  0: a\n", file: "x.yaml")) { error in
             XCTAssertEqual((error as? PipelineFileError)?.reason, .unknownKey("clases", suggestion: "classes"))
             XCTAssertEqual((error as? PipelineFileError)?.description, "x.yaml:2: unknown key 'clases' (did you mean 'classes'?)")
+        }
+    }
+
+    // MARK: The shard stage (outputs.shards)
+
+    private var tinyWithShards: String {
+        tinyPipeline + "\noutputs:\n  shards:\n    directory: out/shards\n    records-per-shard: 4\n    image: jpeg:90\n    label: raw\n"
+    }
+
+    func testShardSectionLoadsWithDefaultsAndReadsBack() throws {
+        let configuration = try load(tinyWithShards)
+        XCTAssertEqual(configuration.outputs.shards, ShardSettings(directory: "out/shards", sizing: .records(4), image: .jpeg(quality: 90), label: .raw))
+        let defaults = try load(tinyPipeline + "\noutputs:\n  shards:\n    directory: s\n")
+        XCTAssertEqual(defaults.outputs.shards, ShardSettings(directory: "s", sizing: .bytes(256_000_000), image: .jpeg(quality: nil), label: .png))
+        XCTAssertEqual(try load(tinyPipeline + "\noutputs:\n  shards:\n    directory: s\n    shard-size: 64MiB\n").outputs.shards?.sizing, .bytes(64 << 20))
+        XCTAssertNil(try load(tinyPipeline + "\noutputs:\n  shards: null\n").outputs.shards)
+        XCTAssertNil(try load(tinyPipeline).outputs.shards)
+
+        let text = configuration.renderedYAML()
+        XCTAssertTrue(text.hasSuffix("  shards:\n    directory: \"out/shards\"\n    records-per-shard: 4\n    image: \"jpeg:90\"\n    label: raw\n"), text)
+        XCTAssertEqual(try load(text).outputs, configuration.outputs)
+    }
+
+    /// The runner's resume fingerprint leaves the shard settings out (the shard writer resumes
+    /// on its own), and a configuration without shards fingerprints as before the stage existed.
+    func testPreparationFingerprintIgnoresOnlyTheShardSettings() throws {
+        let withShards = try load(tinyWithShards)
+        let otherShards = try load(tinyWithShards.replacingOccurrences(of: "records-per-shard: 4", with: "shard-size: 1MB"))
+        let without = try load(tinyPipeline)
+        XCTAssertNotEqual(withShards.renderedYAML(), otherShards.renderedYAML())
+        XCTAssertEqual(withShards.preparationFingerprint, otherShards.preparationFingerprint)
+        XCTAssertEqual(withShards.preparationFingerprint, without.preparationFingerprint)
+        XCTAssertEqual(without.preparationFingerprint, without.renderedYAML())
+        XCTAssertFalse(withShards.preparationFingerprint.contains("shards"))
+        let otherSample = try load(tinyWithShards.replacingOccurrences(of: "threshold: 10", with: "threshold: 11"))
+        XCTAssertNotEqual(otherSample.preparationFingerprint, withShards.preparationFingerprint)
+    }
+
+    func testShardSectionRefusalsNameTheLine() {
+        assertRefused(tinyWithShards.replacingOccurrences(of: "records-per-shard: 4", with: "records-per-shrad: 4"), line: 17,
+                      .unknownKey("records-per-shrad", suggestion: "records-per-shard"))
+        assertRefused(tinyWithShards.replacingOccurrences(of: "    label: raw", with: "    label: raw\n    shard-size: 1MB"), line: 20,
+                      .invalidValue(key: "outputs.shards", expected: "given either records-per-shard or shard-size, not both"))
+        assertRefused(tinyWithShards.replacingOccurrences(of: "records-per-shard: 4", with: "records-per-shard: 0"), line: 17,
+                      .invalidValue(key: "outputs.shards.records-per-shard", expected: "an integer in 1...1000000000"))
+        assertRefused(tinyWithShards.replacingOccurrences(of: "jpeg:90", with: "jpeg:101"), line: 18,
+                      .invalidValue(key: "outputs.shards.image", expected: "jpeg, jpeg:Q with Q in 1...100, png or raw"))
+        assertRefused(tinyWithShards.replacingOccurrences(of: "label: raw", with: "label: tiff"), line: 19,
+                      .invalidValue(key: "outputs.shards.label", expected: "one of png, raw"))
+        assertRefused(tinyWithShards.replacingOccurrences(of: "    directory: out/shards\n", with: ""), line: 16, .missingKey("directory"))
+        assertRefused(tinyWithShards.replacingOccurrences(of: "outputs:\n", with: "outputs:\n  prepared: false\n"), line: 16,
+                      .invalidValue(key: "outputs.shards",
+                                    expected: "left out when outputs.prepared is false (shards are packed from the prepared folders)"))
+    }
+
+    func testShardOverridesAddOrChangeTheSection() throws {
+        var overrides = PipelineOverrides()
+        overrides.shardDirectory = "elsewhere"
+        overrides.shardSizing = .bytes(1000)
+        let changed = try PipelineConfiguration(yaml: tinyWithShards, file: "test.yaml", overrides: overrides) { _ in self.tiny }
+        XCTAssertEqual(changed.outputs.shards, ShardSettings(directory: "elsewhere", sizing: .bytes(1000), image: .jpeg(quality: 90), label: .raw))
+        let added = try PipelineConfiguration(yaml: tinyPipeline, file: "test.yaml", overrides: overrides) { _ in self.tiny }
+        XCTAssertEqual(added.outputs.shards, ShardSettings(directory: "elsewhere", sizing: .bytes(1000)))
+        let marked = added.renderedYAML(baseline: try load(tinyPipeline))
+        XCTAssertTrue(marked.contains("  shards:   # changed (was null)\n"), marked)
+        let remarked = changed.renderedYAML(baseline: try load(tinyWithShards))
+        XCTAssertTrue(remarked.contains("shard-size: 1000   # changed (was records-per-shard: 4)"), remarked)
+        XCTAssertTrue(remarked.contains("    label: raw\n"), remarked)
+
+        var sizeOnly = PipelineOverrides()
+        sizeOnly.shardLabel = .png
+        XCTAssertThrowsError(try PipelineConfiguration(yaml: tinyPipeline, file: "test.yaml", overrides: sizeOnly) { _ in self.tiny }) { error in
+            XCTAssertEqual("\(error)", "command line: 'outputs.shards' must be given (--shards DIR) for the shard size and encoding options to apply")
         }
     }
 

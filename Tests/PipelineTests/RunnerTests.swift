@@ -1,5 +1,6 @@
 import Foundation
 import ImageIO
+import Records
 import XCTest
 @testable import Pipeline
 
@@ -223,6 +224,35 @@ final class RunnerTests: XCTestCase {
         let restarted = try runner(try configuration(inputs, output: output, filter: "sunglasses"), restart: true).run()
         XCTAssertEqual(restarted.resumed, 0)
         XCTAssertEqual(restarted.kept, 13, "the all-glove sample is kept when only sunglasses are filtered")
+    }
+
+    /// Only the shard settings differ: the run resumes (nothing redone, the journal untouched)
+    /// instead of being refused, and the effective pipeline.yaml records the new settings.
+    func testChangingOnlyTheShardSettingsRedoesNoSample() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        var first = try configuration(inputs, output: output)
+        first.outputs.shards = ShardSettings(directory: root + "/shards", sizing: .records(4))
+        let whole = try runner(first).run()
+        let journal = output + "/.smisprep/journal-0-of-1.jsonl"
+        let journalBefore = try Data(contentsOf: URL(fileURLWithPath: journal))
+
+        var second = first
+        second.outputs.shards = ShardSettings(directory: root + "/shards", sizing: .bytes(1 << 20), image: .png)
+        let again = try runner(second).run()
+        XCTAssertEqual(again.processedThisRun, 0)
+        XCTAssertEqual(again.resumed, whole.processedThisRun)
+        XCTAssertEqual(again.kept, whole.kept)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: journal)), journalBefore)
+        let effective = try String(contentsOfFile: output + "/pipeline.yaml", encoding: .utf8)
+        XCTAssertTrue(effective.contains("    shard-size: 1048576\n    image: \"png\"\n"), effective)
+
+        // Any other change is still refused.
+        var otherSize = second
+        otherSize.resize.width = 16
+        XCTAssertThrowsError(try runner(otherSize).run()) { error in
+            guard case PipelineRunError.configurationChanged = error else { return XCTFail("\(error)") }
+        }
     }
 
     func testMissingFoldersAreClearErrors() throws {

@@ -8,28 +8,8 @@ import _TestSupport
 /// folder of JPEG photos and PNG labels need the ImageIO codecs and skip (saying so) while
 /// ImageIO still throws `.unsupported`.
 final class CommandLineTests: TemporaryDirectoryTestCase {
-    private var executable: URL {
-        get throws {
-            for configuration in ["release", "debug"] {
-                let url = TestPaths.repositoryRoot.appendingPathComponent(".build/\(configuration)/smisprep")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-            throw XCTSkip("smisprep is not built (swift build --build-tests builds it)")
-        }
-    }
-
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = try executable
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+        try SmisprepProcess.run(arguments)
     }
 
     func testVerifyPassesACleanSetAndNamesEveryProblemOfADamagedOne() throws {
@@ -128,5 +108,26 @@ final class CommandLineTests: TemporaryDirectoryTestCase {
         let export = try run(["export", shards.path, "--webdataset", directory.appendingPathComponent("wds").path])
         XCTAssertEqual(export.status, 0, export.errors)
         XCTAssertTrue(export.output.contains("4 tars, 12 samples"), export.output)
+    }
+
+    /// Bad inputs are each named on standard error, the others are packed, and the exit status
+    /// is 3 (not 0, not 1), so a script notices an incomplete set.
+    func testSkippedInputsAreNamedAndGiveExitStatusThree() throws {
+        let prepared = try makePreparedFolder(count: 12)
+        let missingLabel = "MEN-Denim-id_1-01_1_front", truncatedPhoto = "MEN-Denim-id_3-01_1_front"
+        try FileManager.default.removeItem(at: prepared.appendingPathComponent("cihp_train_mask/\(missingLabel).png"))
+        let photoURL = prepared.appendingPathComponent("test/\(truncatedPhoto).jpg")
+        try Data(contentsOf: photoURL).prefix(10).write(to: photoURL)
+        let shards = directory.appendingPathComponent("shards")
+        let result = try run(["shard", prepared.path, "--out", shards.path, "--records-per-shard", "4"])
+        XCTAssertEqual(result.status, 3, result.errors)
+        XCTAssertTrue(result.errors.contains("skipped train/\(missingLabel): photo or label missing"), result.errors)
+        XCTAssertTrue(result.errors.contains("skipped validation/\(truncatedPhoto): \(photoURL.path)"), result.errors)
+        XCTAssertTrue(result.errors.contains("2 prepared samples are not in the shards"), result.errors)
+        XCTAssertTrue(result.output.contains("10 records, 2 inputs skipped"), result.output)
+        let manifest = try Manifest(directory: shards)
+        XCTAssertEqual(manifest.recordCount(split: "train"), 8)
+        XCTAssertEqual(manifest.recordCount(split: "validation"), 2)
+        XCTAssertEqual(try run(["verify", shards.path]).status, 0)
     }
 }

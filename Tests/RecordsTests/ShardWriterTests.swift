@@ -118,4 +118,18 @@ final class ShardWriterTests: TemporaryDirectoryTestCase {
             XCTAssertEqual(UInt64(size ?? -1), index.shardSize)
         }
     }
+
+    /// The spellings `smisprep shard` and a pipeline file's `outputs.shards` accept.
+    func testShardSizeAndImageEncodingSpellings() {
+        XCTAssertEqual(ShardSizing.byteCount(parsing: "256MB"), 256_000_000)
+        XCTAssertEqual(ShardSizing.byteCount(parsing: "64MiB"), 64 << 20)
+        XCTAssertEqual(ShardSizing.byteCount(parsing: "4096"), 4096)
+        XCTAssertEqual(ShardSizing.byteCount(parsing: "1.5K"), 1536)
+        for bad in ["", "0", "-5MB", "0.0001KB", "MB", "12 parsecs"] { XCTAssertNil(ShardSizing.byteCount(parsing: bad), bad) }
+        for text in ["jpeg", "jpeg:1", "jpeg:100", "png", "raw"] {
+            XCTAssertEqual(SegmentationRecord.ImageEncoding(parsing: text)?.description, text)
+        }
+        XCTAssertEqual(SegmentationRecord.ImageEncoding(parsing: "jpeg:keep"), .jpeg(quality: nil))
+        for bad in ["jpeg:0", "jpeg:101", "jpg", "jpeg:", "PNG"] { XCTAssertNil(SegmentationRecord.ImageEncoding(parsing: bad), bad) }
+    }
 }

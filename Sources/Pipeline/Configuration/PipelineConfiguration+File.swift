@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import Yams
 
 /// Values that replace a pipeline file's settings before it is checked, e.g. from the command
@@ -15,6 +16,13 @@ public struct PipelineOverrides: Equatable, Sendable {
     public var partitionList: String?
     public var validationFraction: Double?
     public var writeSplit: Bool?
+    /// Shard folder: adds `outputs.shards` (or moves the file's).
+    public var shardDirectory: String?
+    /// Shard sizing, image and label encodings: replace the values of `outputs.shards`, which
+    /// must then exist (in the file or through `shardDirectory`).
+    public var shardSizing: ShardSizing?
+    public var shardImage: SegmentationRecord.ImageEncoding?
+    public var shardLabel: SegmentationRecord.LabelEncoding?
 
     public init() {}
 
@@ -24,7 +32,8 @@ public struct PipelineOverrides: Equatable, Sendable {
             && lhs.filterThreshold == rhs.filterThreshold && lhs.size?.width == rhs.size?.width
             && lhs.size?.height == rhs.size?.height && lhs.fit == rhs.fit
             && lhs.partitionList == rhs.partitionList && lhs.validationFraction == rhs.validationFraction
-            && lhs.writeSplit == rhs.writeSplit
+            && lhs.writeSplit == rhs.writeSplit && lhs.shardDirectory == rhs.shardDirectory
+            && lhs.shardSizing == rhs.shardSizing && lhs.shardImage == rhs.shardImage && lhs.shardLabel == rhs.shardLabel
     }
 }
 
@@ -51,6 +60,8 @@ private struct PipelineDocument {
     var resize: ResizeSettings
     var partition: PartitionSettings
     var outputs: OutputSettings
+    /// Line of `outputs.shards`, for the check against `outputs.prepared`.
+    var shardsLine: Int?
 }
 
 extension PipelineConfiguration {
@@ -87,7 +98,7 @@ extension PipelineConfiguration {
         loadSource: (String) throws -> SourceLabelSet
     ) throws {
         var document = try Self.parse(text, file: file)
-        Self.apply(overrides, to: &document)
+        try Self.apply(overrides, to: &document)
         try self.init(document: document, file: file, loadSource: loadSource)
     }
 
@@ -185,7 +196,7 @@ extension PipelineConfiguration {
         }
 
         if let outputsNode = reader.optional(top, "outputs") {
-            let entries = try reader.mapping(outputsNode, key: "outputs", allowed: ["prepared", "split", "photo-quality"])
+            let entries = try reader.mapping(outputsNode, key: "outputs", allowed: ["prepared", "split", "photo-quality", "shards"])
             if let prepared = reader.optional(entries, "prepared") {
                 document.outputs.prepared = try reader.bool(prepared, key: "outputs.prepared")
             }
@@ -195,11 +206,52 @@ extension PipelineConfiguration {
             if let quality = reader.optional(entries, "photo-quality") {
                 document.outputs.photoQuality = try reader.int(quality, key: "outputs.photo-quality", range: 1...100)
             }
+            if let shards = entries.first(where: { $0.key == "shards" }) {
+                document.outputs.shards = try parseShards(shards.value, reader: reader)
+                document.shardsLine = shards.line
+            }
         }
         return document
     }
 
-    private static func apply(_ overrides: PipelineOverrides, to document: inout PipelineDocument) {
+    /// `outputs.shards`: null (no shards), or a mapping with `directory` and optionally one of
+    /// `records-per-shard` / `shard-size`, `image` and `label`, spelt as `smisprep shard`'s options.
+    private static func parseShards(_ node: Node, reader: StrictYAML) throws -> ShardSettings? {
+        if reader.isNull(node) { return nil }
+        let entries = try reader.mapping(
+            node, key: "outputs.shards", allowed: ["directory", "records-per-shard", "shard-size", "image", "label"])
+        let directory = try reader.required(entries, "directory", parentLine: reader.line(node))
+        var settings = ShardSettings(directory: try reader.string(directory, key: "outputs.shards.directory"))
+        let records = reader.optional(entries, "records-per-shard"), size = reader.optional(entries, "shard-size")
+        if let records, let size {
+            throw PipelineFileError(
+                file: reader.file, line: max(reader.line(records) ?? 0, reader.line(size) ?? 0),
+                reason: .invalidValue(key: "outputs.shards", expected: "given either records-per-shard or shard-size, not both"))
+        }
+        if let records {
+            settings.sizing = .records(try reader.int(records, key: "outputs.shards.records-per-shard", range: 1...1_000_000_000))
+        }
+        if let size {
+            guard let bytes = ShardSizing.byteCount(parsing: try reader.string(size, key: "outputs.shards.shard-size")) else {
+                throw PipelineFileError(file: reader.file, line: reader.line(size),
+                                        reason: .invalidValue(key: "outputs.shards.shard-size", expected: "a size such as 256MB, 64MiB or 4096"))
+            }
+            settings.sizing = .bytes(bytes)
+        }
+        if let image = reader.optional(entries, "image") {
+            guard let encoding = SegmentationRecord.ImageEncoding(parsing: try reader.string(image, key: "outputs.shards.image")) else {
+                throw PipelineFileError(file: reader.file, line: reader.line(image),
+                                        reason: .invalidValue(key: "outputs.shards.image", expected: "jpeg, jpeg:Q with Q in 1...100, png or raw"))
+            }
+            settings.image = encoding
+        }
+        if let label = reader.optional(entries, "label") {
+            settings.label = try reader.oneOf(label, key: "outputs.shards.label", SegmentationRecord.LabelEncoding.self)
+        }
+        return settings
+    }
+
+    private static func apply(_ overrides: PipelineOverrides, to document: inout PipelineDocument) throws {
         if let source = overrides.source { document.source = Located(value: source, line: nil) }
         if let images = overrides.images { document.images = images }
         if let labels = overrides.labels { document.labels = labels }
@@ -214,6 +266,26 @@ extension PipelineConfiguration {
         if let list = overrides.partitionList { document.partition.list = list }
         if let fraction = overrides.validationFraction { document.partition.validationFraction = fraction }
         if let split = overrides.writeSplit { document.outputs.split = split }
+        try applyShardOverrides(overrides, to: &document)
+    }
+
+    private static func applyShardOverrides(_ overrides: PipelineOverrides, to document: inout PipelineDocument) throws {
+        if let directory = overrides.shardDirectory {
+            if document.outputs.shards == nil { document.shardsLine = nil }
+            document.outputs.shards = document.outputs.shards ?? ShardSettings(directory: directory)
+            document.outputs.shards!.directory = directory
+        }
+        let changesSettings = overrides.shardSizing != nil || overrides.shardImage != nil || overrides.shardLabel != nil
+        guard changesSettings else { return }
+        guard var shards = document.outputs.shards else {
+            throw PipelineFileError(
+                file: "command line", line: nil,
+                reason: .invalidValue(key: "outputs.shards", expected: "given (--shards DIR) for the shard size and encoding options to apply"))
+        }
+        if let sizing = overrides.shardSizing { shards.sizing = sizing }
+        if let image = overrides.shardImage { shards.image = image }
+        if let label = overrides.shardLabel { shards.label = label }
+        document.outputs.shards = shards
     }
 
     // MARK: Resolution (names against the class list and the source label set)
@@ -282,6 +354,11 @@ extension PipelineConfiguration {
             ignore = IgnoreRule(value: document.ignoreValue, becomes: target)
         } else {
             throw fail(document.ignoreBecomes.line, .unknownTargetClass(document.ignoreBecomes.value))
+        }
+
+        if document.outputs.shards != nil && !document.outputs.prepared {
+            throw fail(document.shardsLine, .invalidValue(
+                key: "outputs.shards", expected: "left out when outputs.prepared is false (shards are packed from the prepared folders)"))
         }
 
         var filterIDs: [Int] = []

@@ -53,7 +53,39 @@ extension PipelineConfiguration {
         lines.append("  prepared: \(outputs.prepared)")
         lines.append("  split: \(outputs.split)" + mark(baseline.map { $0.outputs.split != outputs.split } ?? false, String(baseline?.outputs.split ?? false)))
         lines.append("  photo-quality: \(outputs.photoQuality)")
+        if let shards = outputs.shards {
+            // Marked against the file's shard settings, line by line (all new when it had none).
+            let was = baseline?.outputs.shards.map(Self.shardLines)
+            lines.append("  shards:" + mark(baseline != nil && was == nil, "null"))
+            for (index, line) in Self.shardLines(shards).enumerated() {
+                let old = was?[index] ?? line
+                lines.append(line + mark(line != old, old.trimmingCharacters(in: .whitespaces)))
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The part of the configuration that decides the prepared samples: `renderedYAML()`
+    /// without `outputs.shards`. The runner keeps it in the output folder and refuses to resume
+    /// under another one. Shard settings stay out because the shard stage resumes on its own
+    /// (by the hash of its inputs and settings): changing them re-shards the prepared folder
+    /// without preparing a sample again. A configuration without shards renders exactly as
+    /// before the shard stage existed, so older output folders still resume.
+    public var preparationFingerprint: String {
+        var preparation = self
+        preparation.outputs.shards = nil
+        return preparation.renderedYAML()
+    }
+
+    /// The lines under `outputs.shards:`, spelt as the file reads them.
+    private static func shardLines(_ shards: ShardSettings) -> [String] {
+        let sizing: String
+        switch shards.sizing {
+        case .records(let count): sizing = "records-per-shard: \(count)"
+        case .bytes(let bytes): sizing = "shard-size: \(bytes)"
+        }
+        return ["    directory: \(quoted(shards.directory))", "    \(sizing)",
+                "    image: \(quoted(shards.image.description))", "    label: \(shards.label.rawValue)"]
     }
 }
 

@@ -1,3 +1,5 @@
+import Records
+
 /// Everything one run of the preparation pipeline needs to know, decoded once from a pipeline
 /// file (`Pipelines/deepfashion.yaml`) and handed to each stage as the typed piece it uses.
 ///
@@ -117,10 +119,36 @@ public struct OutputSettings: Equatable, Sendable {
     public var split: Bool
     /// JPEG quality of written photos, 1...100.
     public var photoQuality: Int
+    /// The optional last stage: shards packed from the prepared folders once the run is
+    /// complete. Nil (the default) writes none. Not part of the run's resume fingerprint, so
+    /// changing it re-shards without re-preparing (see `preparationFingerprint`).
+    public var shards: ShardSettings?
 
-    public init(prepared: Bool = true, split: Bool = false, photoQuality: Int = 95) {
+    public init(prepared: Bool = true, split: Bool = false, photoQuality: Int = 95, shards: ShardSettings? = nil) {
         self.prepared = prepared
         self.split = split
         self.photoQuality = photoQuality
+        self.shards = shards
+    }
+}
+
+/// The settings of `smisprep shard`, as a pipeline file's `outputs.shards` holds them.
+public struct ShardSettings: Equatable, Sendable {
+    /// Folder of the shards, their indexes and `manifest.json`; relative paths are relative to
+    /// the current directory, like `output`.
+    public var directory: String
+    /// Records per shard, or the largest shard size in bytes.
+    public var sizing: ShardSizing
+    /// How photos are stored (`jpeg` keeps the prepared files' bytes).
+    public var image: SegmentationRecord.ImageEncoding
+    /// How label maps are stored (`png` keeps the prepared files' bytes).
+    public var label: SegmentationRecord.LabelEncoding
+
+    public init(directory: String, sizing: ShardSizing = .defaultSize,
+                image: SegmentationRecord.ImageEncoding = .jpeg(quality: nil), label: SegmentationRecord.LabelEncoding = .png) {
+        self.directory = directory
+        self.sizing = sizing
+        self.image = image
+        self.label = label
     }
 }

@@ -392,7 +392,7 @@ public final class PipelineRunner: @unchecked Sendable {
         if let other = others.first { throw PipelineRunError.otherWorkerCount(output: output, found: other) }
 
         let fingerprintPath = stateFolder + "/configuration.yaml"
-        let fingerprint = configuration.renderedYAML()
+        let fingerprint = configuration.preparationFingerprint
         if let existing = try? String(contentsOfFile: fingerprintPath, encoding: .utf8), existing != fingerprint {
             throw PipelineRunError.configurationChanged(output: output)
         }

@@ -1,0 +1,141 @@
+import Foundation
+import Records
+import XCTest
+import _TestSupport
+
+/// `outputs.shards`, the pipeline's last stage, through the built `smisprep` on the committed
+/// fixtures (12 people; with their partition list 9 are kept: 6 train, 3 validation).
+final class PipelineShardStageTests: TemporaryDirectoryTestCase {
+    private let fixture = TestPaths.fixtures.appendingPathComponent("deepfashion").path
+    private var prepared: String { directory.appendingPathComponent("prepared").path }
+    private var shards: String { directory.appendingPathComponent("shards").path }
+    private var pipelineFile: URL { directory.appendingPathComponent("with-shards.yaml") }
+
+    /// The bundled pipeline with the fixtures as inputs and `shardLines` under `outputs`.
+    private func writePipeline(shardLines: String) throws {
+        let sources = TestPaths.repositoryRoot.appendingPathComponent("Pipelines/sources/lip.yaml").path
+        var text = try String(contentsOf: TestPaths.repositoryRoot.appendingPathComponent("Pipelines/deepfashion.yaml"), encoding: .utf8)
+        for (old, new) in [("\nsource: lip\n", "\nsource: \(sources)\n"), ("\nimages: null", "\nimages: \(fixture)/img"),
+                           ("\nlabels: null", "\nlabels: \(fixture)/labels"), ("\noutput: null", "\noutput: \(prepared)"),
+                           ("\n  list: null", "\n  list: \(fixture)/list_eval_partition.txt")] {
+            XCTAssertTrue(text.contains(old), old)
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        try Data((text + "  shards:\n    directory: \(shards)\n" + shardLines).utf8).write(to: pipelineFile)
+    }
+
+    private func runPipeline() throws -> (status: Int32, output: String, errors: String) {
+        try SmisprepProcess.run(["run", pipelineFile.path, "--quiet", "--jobs", "2"])
+    }
+
+    private func json(_ path: String) throws -> [String: JSONValue] {
+        guard case .object(let object) = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: path))) else {
+            throw XCTSkip("\(path) is not a JSON object")
+        }
+        return object
+    }
+
+    func testRunWithShardsPacksThePreparedSetWithTheRunStatisticsAndReshardsWithoutPreparing() throws {
+        try writePipeline(shardLines: "    records-per-shard: 4\n")
+        let first = try runPipeline()
+        XCTAssertEqual(first.status, 0, first.errors)
+        XCTAssertTrue(first.output.contains("3 shards (3 written, 0 kept from an earlier run), 9 records, 0 inputs skipped"), first.output)
+
+        let report = try json(prepared + "/report.json")
+        let manifest = try Manifest(directory: URL(fileURLWithPath: shards))
+        XCTAssertEqual(report["kept"], .number(9))
+        XCTAssertEqual(manifest.recordCount(), 9)
+        XCTAssertEqual(manifest.recordCount(split: "validation"), 3)
+        let statistics = try XCTUnwrap(report["statistics"])
+        XCTAssertEqual(manifest.statistics, statistics, "the run's statistics, stored as report.json holds them")
+        guard case .object(let fields) = statistics else { return XCTFail("statistics is not an object") }
+        XCTAssertEqual(fields["sampleCount"], .number(9))
+        XCTAssertEqual(manifest.pipeline, try String(contentsOfFile: prepared + "/pipeline.yaml", encoding: .utf8))
+        XCTAssertTrue(manifest.pipeline?.contains("    records-per-shard: 4\n") == true)
+        XCTAssertEqual(try SmisprepProcess.run(["verify", shards]).status, 0)
+
+        // Another shard size: re-sharded, not re-prepared (journal untouched, nothing processed).
+        let journal = URL(fileURLWithPath: prepared + "/.smisprep/journal-0-of-1.jsonl")
+        let journalBefore = try Data(contentsOf: journal)
+        try writePipeline(shardLines: "    records-per-shard: 2\n")
+        let second = try runPipeline()
+        XCTAssertEqual(second.status, 0, second.errors)
+        XCTAssertTrue(second.output.contains("5 shards (5 written, 0 kept from an earlier run), 9 records"), second.output)
+        XCTAssertEqual(try Data(contentsOf: journal), journalBefore)
+        let resumed = try json(prepared + "/report.json")
+        XCTAssertEqual(resumed["processedThisRun"], .number(0))
+        XCTAssertEqual(resumed["resumed"], .number(12))
+        let resharded = try Manifest(directory: URL(fileURLWithPath: shards))
+        XCTAssertEqual(resharded.shards.count, 5)
+        XCTAssertEqual(resharded.statistics, statistics, "a resumed run scans its folder: the same figures")
+
+        // Same settings again: every shard kept.
+        let third = try runPipeline()
+        XCTAssertTrue(third.output.contains("5 shards (0 written, 5 kept from an earlier run)"), third.output)
+    }
+
+    func testMisspeltShardKeyIsRefusedWithItsLine() throws {
+        try writePipeline(shardLines: "    records-per-shrad: 4\n")
+        let lines = try String(contentsOf: pipelineFile, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let line = try XCTUnwrap(lines.firstIndex { $0.contains("records-per-shrad") }) + 1
+        let result = try runPipeline()
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains("Error: \(pipelineFile.path):\(line): unknown key 'records-per-shrad' (did you mean 'records-per-shard'?)"),
+                      result.errors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: prepared), "refused before anything is written")
+    }
+
+    /// A prepared file damaged after the run: the re-run (nothing to prepare) names it on
+    /// standard error, packs the rest and exits with 3.
+    func testSkippedSampleInTheShardStageGivesExitStatusThree() throws {
+        try writePipeline(shardLines: "    records-per-shard: 4\n")
+        XCTAssertEqual(try runPipeline().status, 0)
+        let labels = prepared + "/cihp_train_mask"
+        let damaged = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: labels).sorted().first)
+        try Data([0x89, 0x50, 0x4E, 0x47]).write(to: URL(fileURLWithPath: labels + "/" + damaged))
+        let result = try runPipeline()
+        XCTAssertEqual(result.status, 3, result.errors)
+        let stem = (damaged as NSString).deletingPathExtension
+        XCTAssertTrue(result.errors.contains("skipped train/\(stem): \(labels)/\(damaged)"), result.errors)
+        XCTAssertTrue(result.output.contains("8 records, 1 inputs skipped"), result.output)
+        XCTAssertEqual(try Manifest(directory: URL(fileURLWithPath: shards)).recordCount(), 8)
+    }
+
+    /// Worker slices write no shards (each sees part of the set); `merge` packs the joined
+    /// folder with the merged statistics.
+    func testWorkerSlicesLeaveTheShardsToMerge() throws {
+        for index in 0..<2 {
+            let slice = try SmisprepProcess.run([
+                "deepfashion", "--images", fixture + "/img", "--labels", fixture + "/labels", "--out", prepared,
+                "--partition", fixture + "/list_eval_partition.txt", "--shards", shards, "--records-per-shard", "4",
+                "--worker", "\(index)/2", "--quiet", "--jobs", "1",
+            ])
+            XCTAssertEqual(slice.status, 0, slice.errors)
+            XCTAssertTrue(slice.output.contains("worker \(index)/2: no shards written"), slice.output)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: shards + "/manifest.json"))
+        }
+        let merge = try SmisprepProcess.run(["merge", prepared])
+        XCTAssertEqual(merge.status, 0, merge.errors)
+        let report = try json(prepared + "/report.json")
+        let manifest = try Manifest(directory: URL(fileURLWithPath: shards))
+        XCTAssertEqual(manifest.recordCount(), 9)
+        XCTAssertEqual(report["kept"], .number(9))
+        XCTAssertEqual(manifest.statistics, report["statistics"])
+        XCTAssertEqual(manifest.settings["sizing"], "4 records")
+    }
+
+    func testShardOptionsWithoutAShardFolderAreRefused() throws {
+        let result = try SmisprepProcess.run([
+            "deepfashion", "--images", fixture + "/img", "--labels", fixture + "/labels", "--out", prepared, "--shard-size", "1MB",
+        ])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains(
+            "Error: command line: 'outputs.shards' must be given (--shards DIR) for the shard size and encoding options to apply"), result.errors)
+        let both = try SmisprepProcess.run([
+            "deepfashion", "--images", fixture, "--labels", fixture, "--out", prepared, "--shards", shards,
+            "--shard-size", "1MB", "--records-per-shard", "3",
+        ])
+        XCTAssertEqual(both.status, 64)
+        XCTAssertTrue(both.errors.contains("Give either --records-per-shard or --shard-size, not both."), both.errors)
+    }
+}
