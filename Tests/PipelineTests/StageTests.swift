@@ -265,6 +265,36 @@ final class ClassSplitTests: XCTestCase {
         XCTAssertEqual(crop.pixels, [1, 2, 3, 4, 5, 6, 13, 14, 15, 0, 0, 0])
         XCTAssertNil(ClassSplit.maskedCrop(photo: photo, label: label, part: parts[3]))
     }
+
+    /// The run-by-run scan against a pixel-by-pixel one, on runs that cross row ends and ids
+    /// at or above the class count (which are ignored).
+    func testPartsOfRunsMatchPixelByPixel() {
+        var state: UInt32 = 11
+        var values: [UInt8] = []
+        while values.count < 37 * 23 {
+            state = state &* 1_103_515_245 &+ 12345
+            values += [UInt8](repeating: UInt8(state >> 16 & 0xFF) % 11, count: 1 + Int(state >> 27))
+        }
+        let label = LabelMap(width: 37, height: 23, values: Array(values.prefix(37 * 23)))
+        let classCount = 9
+        var expected: [(count: Int, box: (Int, Int, Int, Int))] = Array(repeating: (0, (Int.max, Int.max, -1, -1)), count: classCount)
+        for y in 0..<23 {
+            for x in 0..<37 {
+                let id = Int(label.values[y * 37 + x])
+                guard id < classCount else { continue }
+                expected[id].count += 1
+                let b = expected[id].box
+                expected[id].box = (min(b.0, x), min(b.1, y), max(b.2, x), max(b.3, y))
+            }
+        }
+        let parts = ClassSplit.parts(of: label, classCount: classCount)
+        for id in 0..<classCount {
+            XCTAssertEqual(parts[id].pixelCount, expected[id].count, "class \(id)")
+            let b = expected[id].box
+            XCTAssertEqual(parts[id].boundingBox, expected[id].count == 0
+                ? nil : PixelRect(x: b.0, y: b.1, width: b.2 - b.0 + 1, height: b.3 - b.1 + 1), "class \(id)")
+        }
+    }
 }
 
 final class SamplePreparationTests: XCTestCase {

@@ -19,15 +19,21 @@ public enum ClassSplit {
         var counts = [Int](repeating: 0, count: classCount)
         var minX = [Int](repeating: Int.max, count: classCount), maxX = [Int](repeating: -1, count: classCount)
         var minY = [Int](repeating: Int.max, count: classCount), maxY = [Int](repeating: -1, count: classCount)
+        // Label maps are runs of equal ids along a row: each run updates its class once.
         label.values.withUnsafeBufferPointer { values in
             for y in 0..<label.height {
-                let row = y * label.width
-                for x in 0..<label.width {
-                    let id = Int(values[row + x])
+                let row = values.baseAddress! + y * label.width
+                var x = 0
+                while x < label.width {
+                    let value = row[x]
+                    let start = x
+                    x += 1
+                    while x < label.width && row[x] == value { x += 1 }
+                    let id = Int(value)
                     guard id < classCount else { continue }
-                    counts[id] += 1
-                    if x < minX[id] { minX[id] = x }
-                    if x > maxX[id] { maxX[id] = x }
+                    counts[id] += x - start
+                    if start < minX[id] { minX[id] = start }
+                    if x - 1 > maxX[id] { maxX[id] = x - 1 }
                     if y < minY[id] { minY[id] = y }
                     maxY[id] = y
                 }
