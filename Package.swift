@@ -3,7 +3,8 @@
 // SMIS toolkit: prepare DeepFashion for semantically multi-modal image synthesis and train
 // GroupDNet on the CPU. Data flows one way, and the targets follow it:
 //   files → ImageIO → Pipeline → Records → Tensor → GroupDNet → Training
-// with Statistics shared by the data side and two thin command-line front ends.
+// with Statistics shared by the data side, AtomicFiles (crash-safe writes) under every target
+// that writes files, and two thin command-line front ends.
 import PackageDescription
 
 let package = Package(
@@ -35,6 +36,9 @@ let package = Package(
         .target(name: "CCodecs", dependencies: ["CLibPNG", "CLibJPEG", "CLibTIFF"]),
         // The CPU's CRC32C instruction (SSE4.2), chosen at run time; Records falls back to tables.
         .target(name: "CRC32CShim"),
+
+        // MARK: Crash-safe file writing (temporary, fsync, rename), shared by every writer
+        .target(name: "AtomicFiles", exclude: ["README.md"]),
 
         // MARK: Data side
         .target(name: "ImageIO", dependencies: ["CCodecs"]),
@@ -81,6 +85,7 @@ let package = Package(
 
         // MARK: Tests: one target per library target, plus shared helpers
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
+        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
