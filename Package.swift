@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "AtomicFiles", exclude: ["README.md"]),
 
         // MARK: Data side
-        .target(name: "ImageIO", dependencies: ["CCodecs"]),
+        .target(name: "ImageIO", dependencies: ["CCodecs", "AtomicFiles"]),
         .target(
             name: "Records",
             dependencies: ["ImageIO", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],
