@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["CCodecs", "AtomicFiles"]),
         .target(
             name: "Records",
-            dependencies: ["ImageIO", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ImageIO", "AtomicFiles", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]),
         .target(name: "Statistics", dependencies: ["ImageIO"], exclude: ["README.md"]),
         .target(
