@@ -46,7 +46,7 @@ let package = Package(
             name: "Records",
             dependencies: ["ImageIO", "AtomicFiles", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]),
-        .target(name: "Statistics", dependencies: ["ImageIO"], exclude: ["README.md"]),
+        .target(name: "Statistics", dependencies: ["ImageIO", "AtomicFiles"], exclude: ["README.md"]),
         .target(
             name: "Pipeline",
             dependencies: ["ImageIO", "Statistics", "Yams", .product(name: "Logging", package: "swift-log")]),
