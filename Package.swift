@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Statistics", dependencies: ["ImageIO", "AtomicFiles"], exclude: ["README.md"]),
         .target(
             name: "Pipeline",
-            dependencies: ["ImageIO", "Statistics", "Yams", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["ImageIO", "AtomicFiles", "Statistics", "Yams", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Model side
         .target(name: "Tensor", dependencies: ["CBLAS"]),

@@ -139,7 +139,7 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: output + "/summary.txt", encoding: .utf8).contains("kept 12"))
         XCTAssertEqual(observed.count, 12)
         XCTAssertEqual(observed.labels.allSatisfy { $0.values.allSatisfy { $0 < 8 } }, true)
-        XCTAssertFalse(try allFiles(output).contains { ($0 as NSString).lastPathComponent.hasPrefix(".tmp-") })
+        XCTAssertFalse(try allFiles(output).contains { ($0 as NSString).lastPathComponent.contains(".partial-") }, "no temporary file is left")
     }
 
     func testResumeAfterACrashSkipsJournaledSamples() throws {
