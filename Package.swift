@@ -53,7 +53,7 @@ let package = Package(
 
         // MARK: Model side
         .target(name: "Tensor", dependencies: ["CBLAS"]),
-        .target(name: "GroupDNet", dependencies: ["Tensor"]),
+        .target(name: "GroupDNet", dependencies: ["Tensor", "AtomicFiles"]),
         .target(
             name: "Training",
             dependencies: ["GroupDNet", "Tensor", "Records", "ImageIO", .product(name: "Logging", package: "swift-log")]),
