@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "GroupDNet", dependencies: ["Tensor", "AtomicFiles"]),
         .target(
             name: "Training",
-            dependencies: ["GroupDNet", "Tensor", "Records", "ImageIO", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["GroupDNet", "Tensor", "Records", "ImageIO", "AtomicFiles", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(
