@@ -7,7 +7,7 @@ private let systemWrite = Darwin.write
 #endif
 
 /// What an atomic write does besides writing and renaming.
-public struct AtomicWriteOptions: Equatable, Sendable {
+public struct AtomicWriteOptions: Sendable {
     /// fsync the file before the rename and its folder after it (the default). Without it a
     /// crashed *process* still never leaves a partial file under the final name, but a power
     /// loss may; turn it off only for throw-away outputs (tests, synthetic fixtures).
@@ -18,11 +18,23 @@ public struct AtomicWriteOptions: Equatable, Sendable {
     /// Permission bits of the new file, before the umask. A replaced file does not keep its
     /// old permissions.
     public var permissions: mode_t
+    /// When set (and `durable` is on), folders are added to this batch instead of being synced
+    /// after each rename; the caller calls `syncAll()` before relying on the files surviving a
+    /// power loss (see ``FolderSyncBatch``). Nil syncs each folder at once.
+    public var folderSyncs: FolderSyncBatch?
 
-    public init(durable: Bool = true, createFolders: Bool = false, permissions: mode_t = 0o644) {
+    public init(durable: Bool = true, createFolders: Bool = false, permissions: mode_t = 0o644,
+                folderSyncs: FolderSyncBatch? = nil) {
         self.durable = durable
         self.createFolders = createFolders
         self.permissions = permissions
+        self.folderSyncs = folderSyncs
+    }
+
+    /// Syncs `folder` now, or adds it to `folderSyncs`; nothing when not durable.
+    func syncFolder(_ folder: String) {
+        guard durable else { return }
+        if let folderSyncs { folderSyncs.add(folder) } else { AtomicFileWriter.syncFolder(folder) }
     }
 }
 
@@ -32,7 +44,8 @@ public struct AtomicWriteOptions: Equatable, Sendable {
 /// (`.NAME.partial-PID-RANDOM`, see ``isTemporary(fileName:)``), which `commit()` flushes to
 /// disk (fsync), renames over the final name (atomic on POSIX file systems: readers see the
 /// old file or the new one, never a mix) and then makes the rename durable by syncing the
-/// folder. A failed sync of the folder is ignored: the file is complete by then.
+/// folder, now or in a later ``FolderSyncBatch/syncAll()``. A failed sync of the folder is
+/// ignored: the file is complete by then.
 ///
 /// Every failure removes the temporary file before it throws, and so does `discard()` and
 /// dropping an uncommitted writer, so an error or an early exit midway through a stream leaves
@@ -69,7 +82,7 @@ public final class AtomicFileWriter {
         guard !name.isEmpty else {
             throw AtomicFileError(path: path, step: .createTemporary, code: EISDIR)
         }
-        if options.createFolders { try Self.createFolders(folder, for: path) }
+        if options.createFolders { try Self.createFolders(folder, for: path, options: options) }
         let (temporaryPath, descriptor) = try Self.createTemporary(in: folder, name: name, for: path, options: options)
         self.init(path: path, temporaryPath: temporaryPath, descriptor: descriptor, options: options)
     }
@@ -144,7 +157,7 @@ public final class AtomicFileWriter {
             unlink(temporaryPath)
             throw AtomicFileError(path: path, step: .rename, code: code)
         }
-        if options.durable { Self.syncFolder(Self.split(path).folder) }
+        options.syncFolder(Self.split(path).folder)
     }
 
     /// Closes and removes the temporary file; nothing appears under `path`. Does nothing when
@@ -222,14 +235,18 @@ extension AtomicFileWriter {
         return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
     }
 
-    /// Creates `folder` and its missing parents; an existing folder is fine.
-    static func createFolders(_ folder: String, for path: String) throws {
+    /// Creates `folder` and its missing parents; an existing folder is fine. Each new folder's
+    /// parent is synced (as `options` says) so the new entry is as durable as the file.
+    static func createFolders(_ folder: String, for path: String, options: AtomicWriteOptions) throws {
         var status = stat()
         if stat(folder, &status) == 0 { return }
         var current = folder.hasPrefix("/") ? "" : "."
         for component in folder.split(separator: "/") {
+            let parent = current
             current += "/" + component
-            if mkdir(current, 0o755) != 0 {
+            if mkdir(current, 0o755) == 0 {
+                options.syncFolder(parent.isEmpty ? "/" : parent)
+            } else {
                 let code = errno
                 if code != EEXIST { throw AtomicFileError(path: path, step: .createFolder, code: code, detailPath: current) }
             }

@@ -229,6 +229,48 @@ final class AtomicFileWriterTests: XCTestCase {
         XCTAssertEqual(try names(mountPoint), [])
     }
 
+    // MARK: Deferred folder syncs
+
+    func testABatchCollectsFoldersInsteadOfSyncingEach() throws {
+        let batch = FolderSyncBatch()
+        let options = AtomicWriteOptions(folderSyncs: batch)
+        try AtomicFileWriter.write([1], to: folder + "/one", options: options)
+        try AtomicFileWriter.write([2], to: folder + "/two", options: options)
+        XCTAssertEqual(try contents(folder + "/two"), [2], "the file is complete at once")
+        XCTAssertEqual(batch.pendingFolders, [folder])
+        XCTAssertEqual(batch.syncAll(), [], "every folder synced")
+        XCTAssertEqual(batch.pendingFolders, [])
+    }
+
+    func testNewFoldersPutTheirParentsInTheBatch() throws {
+        let batch = FolderSyncBatch()
+        try AtomicFileWriter.write([1], to: folder + "/a/b/c.txt", options: AtomicWriteOptions(createFolders: true, folderSyncs: batch))
+        XCTAssertEqual(batch.pendingFolders, [folder, folder + "/a", folder + "/a/b"])
+    }
+
+    func testNonDurableWritesAddNothingToTheBatch() throws {
+        let batch = FolderSyncBatch()
+        try AtomicFileWriter.write([1], to: folder + "/x", options: AtomicWriteOptions(durable: false, folderSyncs: batch))
+        XCTAssertEqual(batch.pendingFolders, [])
+    }
+
+    func testAFailedWriteAddsNothingToTheBatch() throws {
+        let batch = FolderSyncBatch()
+        XCTAssertThrowsError(try AtomicFileWriter.write(to: folder + "/y", options: AtomicWriteOptions(folderSyncs: batch)) { writer in
+            try writer.write([1])
+            throw Interrupted()
+        })
+        XCTAssertEqual(batch.pendingFolders, [])
+    }
+
+    func testSyncAllReportsFoldersThatAreGone() {
+        let batch = FolderSyncBatch()
+        batch.add(folder + "/gone")
+        batch.add(folder)
+        XCTAssertEqual(batch.syncAll(), [folder + "/gone"])
+        XCTAssertEqual(batch.pendingFolders, [], "forgotten either way")
+    }
+
     // MARK: Names
 
     func testTemporaryNamesAreHiddenAndRecognised() {
