@@ -25,9 +25,14 @@ public enum AtomicFile {
     /// Writes `bytes` to `path`, creating parent folders. `durable: false` skips the fsyncs
     /// (tests and throw-away outputs).
     public static func write(_ bytes: [UInt8], to path: String, durable: Bool = true) throws {
-        do {
-            try AtomicFileWriter.write(bytes, to: path, options: AtomicWriteOptions(durable: durable, createFolders: true))
-        } catch let error as AtomicFileError {
+        try write(bytes, to: path, durable: durable, folderSyncs: nil)
+    }
+
+    /// As above; with `folderSyncs`, the folder sync is left to the batch (the runner's journal
+    /// syncs it before recording the sample).
+    static func write(_ bytes: [UInt8], to path: String, durable: Bool, folderSyncs: FolderSyncBatch?) throws {
+        let options = AtomicWriteOptions(durable: durable, createFolders: true, folderSyncs: folderSyncs)
+        do { try AtomicFileWriter.write(bytes, to: path, options: options) } catch let error as AtomicFileError {
             throw WriteError(error)
         }
     }
