@@ -3,7 +3,8 @@
 // SMIS toolkit: prepare DeepFashion for semantically multi-modal image synthesis and train
 // GroupDNet on the CPU. Data flows one way, and the targets follow it:
 //   files → ImageIO → Pipeline → Records → Tensor → GroupDNet → Training
-// with Statistics shared by the data side and two thin command-line front ends.
+// with Statistics shared by the data side, AtomicFiles (crash-safe writes) under every target
+// that writes files, and two thin command-line front ends.
 import PackageDescription
 
 let package = Package(
@@ -38,24 +39,27 @@ let package = Package(
         // AVX2 inner loops of the PIL-exact resize, behind a run-time check (see its README).
         .target(name: "CResample", exclude: ["README.md"]),
 
+        // MARK: Crash-safe file writing (temporary, fsync, rename), shared by every writer
+        .target(name: "AtomicFiles", exclude: ["README.md"]),
+
         // MARK: Data side
-        .target(name: "ImageIO", dependencies: ["CCodecs", "CResample"]),
+        .target(name: "ImageIO", dependencies: ["CCodecs", "CResample", "AtomicFiles"]),
         .target(
             name: "Records",
-            dependencies: ["ImageIO", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ImageIO", "AtomicFiles", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]),
-        .target(name: "Statistics", dependencies: ["ImageIO"], exclude: ["README.md"]),
+        .target(name: "Statistics", dependencies: ["ImageIO", "AtomicFiles"], exclude: ["README.md"]),
         .target(
             name: "Pipeline",
             // Records: the optional last stage packs the prepared folder into shards (ShardStage).
-            dependencies: ["ImageIO", "Statistics", "Records", "Yams", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["ImageIO", "AtomicFiles", "Statistics", "Records", "Yams", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Model side
         .target(name: "Tensor", dependencies: ["CBLAS"]),
-        .target(name: "GroupDNet", dependencies: ["Tensor"]),
+        .target(name: "GroupDNet", dependencies: ["Tensor", "AtomicFiles"]),
         .target(
             name: "Training",
-            dependencies: ["GroupDNet", "Tensor", "Records", "ImageIO", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["GroupDNet", "Tensor", "Records", "ImageIO", "AtomicFiles", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(
@@ -84,12 +88,13 @@ let package = Package(
 
         // MARK: Tests: one target per library target, plus shared helpers
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
+        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "_TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "AtomicFiles", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

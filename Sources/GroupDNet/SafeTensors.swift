@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 
 /// The safetensors file format (Hugging Face), as `safetensors.torch.save_file` writes it.
@@ -156,45 +157,16 @@ public enum SafeTensors {
         return data
     }
 
-    /// Writes `file` to `url` atomically (temporary file, fsync, rename): either the old file
-    /// or the complete new one is at `url`, never a partial one.
+    /// Writes `file` to `url` atomically with `AtomicFileWriter` (temporary file beside `url`,
+    /// fsync, rename, folder sync): either the old file or the complete new one is at `url`,
+    /// never a partial one. A failed write throws ``GroupDNetError/checkpoint(file:tensor:reason:)``
+    /// naming the file, the failed step and the system's reason (a full disk says so).
     public static func write(_ file: File, to url: URL) throws {
-        try writeAtomically(try encode(file), to: url)
-    }
-}
-
-/// Writes `data` to a temporary file beside `url`, flushes it to disk, renames it to `url`
-/// and flushes the folder, so that a crash leaves either the old file or the new one.
-func writeAtomically(_ data: Data, to url: URL) throws {
-    let path = url.path
-    let folder = url.deletingLastPathComponent().path
-    let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
-    func failure(_ what: String) -> GroupDNetError {
-        .checkpoint(file: path, tensor: nil, reason: "\(what): \(String(cString: strerror(errno)))")
-    }
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
-    var written = 0
-    let ok = data.withUnsafeBytes { raw -> Bool in
-        while written < raw.count {
-            let result = Foundation.write(descriptor, raw.baseAddress! + written, raw.count - written)
-            if result < 0 { if errno == EINTR { continue }; return false }
-            written += result
+        let data = try encode(file)
+        do {
+            try data.withUnsafeBytes { try AtomicFileWriter.write($0, to: url.path) }
+        } catch let error as AtomicFileError {
+            throw GroupDNetError.checkpoint(file: url.path, tensor: nil, reason: error.message)
         }
-        return fsync(descriptor) == 0
     }
-    let closed = close(descriptor) == 0
-    guard ok, closed else {
-        let error = failure("writing \(temporary) failed after \(written) of \(data.count) bytes")
-        unlink(temporary)
-        throw error
-    }
-    guard rename(temporary, path) == 0 else {
-        let error = failure("cannot rename \(temporary) to the final name")
-        unlink(temporary)
-        throw error
-    }
-    let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY)
-    if folderDescriptor >= 0 { _ = fsync(folderDescriptor); close(folderDescriptor) }
 }

@@ -1,3 +1,4 @@
+import AtomicFiles
 #if canImport(Glibc)
 import Glibc
 private let systemRead = Glibc.read
@@ -31,51 +32,18 @@ public enum ImageFile {
         return bytes
     }
 
-    /// Writes `bytes` to `path` so that the file is either absent, the old one, or complete:
-    /// a temporary file in the same folder is written, flushed with fsync, then renamed over
-    /// `path`, and the folder is synced. Throws `.encodeFailed` naming the step that failed;
-    /// the temporary file is removed on failure.
+    /// Writes `bytes` to `path` so that the file is either absent, the old one, or complete
+    /// (see `AtomicFileWriter`: temporary file in the same folder, fsync, rename, folder sync).
+    /// Throws `.encodeFailed` with the failed step and the system's reason (a full disk says
+    /// so); no temporary file is left on failure. The folder must exist.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temporary = "\(folder)/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw writeFailure(path, "cannot create \(temporary)") }
-        var closed = false
-        do {
-            try bytes.withUnsafeBytes { buffer in
-                var done = 0
-                while done < buffer.count {
-                    let n = write(descriptor, buffer.baseAddress! + done, buffer.count - done)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw writeFailure(path, "cannot write at byte \(done)") }
-                    done += n
-                }
-            }
-            guard fsync(descriptor) == 0 else { throw writeFailure(path, "cannot fsync") }
-            closed = true
-            guard close(descriptor) == 0 else { throw writeFailure(path, "cannot close") }
-            guard rename(temporary, path) == 0 else { throw writeFailure(path, "cannot rename \(temporary) into place") }
-        } catch {
-            if !closed { close(descriptor) }
-            unlink(temporary)
-            throw error
-        }
-        // Make the rename itself durable; a failure here leaves a complete file, so it is ignored.
-        let folderDescriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folderDescriptor >= 0 {
-            fsync(folderDescriptor)
-            close(folderDescriptor)
+        do { try AtomicFileWriter.write(bytes, to: path) } catch let error as AtomicFileError {
+            throw ImageIOError(source: path, reason: .encodeFailed(error.message))
         }
     }
 
     private static func failure(_ path: String, _ step: String) -> ImageIOError {
         ImageIOError(source: path, reason: .unreadable("\(step): \(String(cString: strerror(errno)))"))
-    }
-
-    private static func writeFailure(_ path: String, _ step: String) -> ImageIOError {
-        ImageIOError(source: path, reason: .encodeFailed("\(step): \(String(cString: strerror(errno)))"))
     }
 }
 

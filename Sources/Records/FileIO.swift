@@ -1,92 +1,54 @@
+import AtomicFiles
 import Crypto
 import Foundation
 
 /// File primitives with the crash-safety rule: a file appears under its final name only when
-/// complete and on disk (write to a temporary name, fsync, rename, fsync the directory).
+/// complete and on disk. The rule itself lives in `AtomicFileWriter`; this adds the Records
+/// error type.
 enum FileIO {
-    /// An open file being written under a temporary name in the directory of `finalURL`.
+    /// An open file being written under a temporary name in the directory of `finalURL`;
+    /// dropping it uncommitted (or any failure) removes the temporary file.
     final class PendingFile {
         let finalURL: URL
-        let temporaryURL: URL
-        private var descriptor: Int32
-        private(set) var bytesWritten = 0
+        private let writer: AtomicFileWriter
 
         init(finalURL: URL) throws {
             self.finalURL = finalURL
-            let directory = finalURL.deletingLastPathComponent()
-            temporaryURL = directory.appendingPathComponent(".\(finalURL.lastPathComponent).partial-\(getpid())")
-            descriptor = open(temporaryURL.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw FileIO.systemError(temporaryURL.path, "cannot create") }
+            writer = try FileIO.recordsErrors { try AtomicFileWriter(path: finalURL.path) }
         }
 
-        deinit { discard() }
-
         func write(_ bytes: UnsafeRawBufferPointer) throws {
-            var done = 0
-            while done < bytes.count {
-                let written = Foundation.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    let error = FileIO.systemError(finalURL.path, "cannot write (after \(bytesWritten + done) bytes)")
-                    discard()
-                    throw error
-                }
-                done += written
-            }
-            bytesWritten += done
+            try FileIO.recordsErrors { try writer.write(bytes) }
         }
 
         func write(_ bytes: [UInt8]) throws {
-            try bytes.withUnsafeBytes { try write($0) }
+            try FileIO.recordsErrors { try writer.write(bytes) }
         }
 
         /// fsync, close, rename to the final name, fsync the directory.
         func commit() throws {
-            if fsync(descriptor) != 0 {
-                let error = FileIO.systemError(finalURL.path, "cannot flush to disk")
-                discard()
-                throw error
-            }
-            close(descriptor)
-            descriptor = -1
-            if rename(temporaryURL.path, finalURL.path) != 0 {
-                let error = FileIO.systemError(finalURL.path, "cannot rename into place")
-                unlink(temporaryURL.path)
-                throw error
-            }
-            FileIO.syncDirectory(finalURL.deletingLastPathComponent())
+            try FileIO.recordsErrors { try writer.commit() }
         }
 
         /// Closes and deletes the temporary file; nothing appears under the final name.
-        func discard() {
-            if descriptor >= 0 {
-                close(descriptor)
-                descriptor = -1
-                unlink(temporaryURL.path)
-            }
-        }
+        func discard() { writer.discard() }
     }
 
     /// Writes `bytes` to `url` atomically.
     static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-        let file = try PendingFile(finalURL: url)
-        try file.write(bytes)
-        try file.commit()
+        try recordsErrors { try AtomicFileWriter.write(bytes, to: url.path) }
     }
 
-    static func syncDirectory(_ url: URL) {
-        let descriptor = open(url.path, O_RDONLY | O_DIRECTORY)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
+    /// Runs `body`, turning an `AtomicFileError` into a `RecordsError` naming the same file
+    /// (`.io`, whose message says when the disk is full).
+    static func recordsErrors<Result>(_ body: () throws -> Result) throws -> Result {
+        do { return try body() } catch let error as AtomicFileError {
+            throw RecordsError(file: error.path, reason: .io(error.message))
         }
     }
 
     static func systemError(_ path: String, _ action: String) -> RecordsError {
-        let code = errno
-        var message = "\(action): \(String(cString: strerror(code)))"
-        if code == ENOSPC { message += " (the disk is full; free space or choose another --out)" }
-        return RecordsError(file: path, reason: .io(message))
+        RecordsError(file: path, reason: .io("\(action): \(String(cString: strerror(errno)))"))
     }
 
     /// SHA-256 of a file as lowercase hex, read through a memory map.
@@ -131,7 +93,7 @@ public final class MappedFile: @unchecked Sendable {
         }
         let address = mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0)
         guard let address, address != MAP_FAILED else { throw FileIO.systemError(url.path, "cannot map") }
-                if sequential { madvise(address, size, MADV_SEQUENTIAL) }
+        if sequential { madvise(address, size, MADV_SEQUENTIAL) }
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import ImageIO
 
@@ -82,28 +83,12 @@ struct ContactSheetEntry {
     var classFiles: [(name: String, file: String)]
 }
 
-/// Writes a file under a temporary name in the same folder, syncs it, then renames it.
+/// Writes a report file with `AtomicFileWriter` (temporary name in the same folder, fsync,
+/// rename); failures become `StatisticsError.writeFailed` naming the file.
 enum AtomicFile {
     static func write(_ bytes: [UInt8], to path: String) throws {
-        let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil),
-            let handle = FileHandle(forWritingAtPath: temporary)
-        else {
-            throw StatisticsError.writeFailed(path: path, message: "cannot create \(temporary)")
-        }
-        do {
-            try handle.write(contentsOf: bytes)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            try? handle.close()
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw StatisticsError.writeFailed(path: path, message: "\(error)")
-        }
-        guard rename(temporary, path) == 0 else {
-            let message = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw StatisticsError.writeFailed(path: path, message: message)
+        do { try AtomicFileWriter.write(bytes, to: path) } catch let error as AtomicFileError {
+            throw StatisticsError.writeFailed(path: path, message: error.message)
         }
     }
 }

@@ -53,8 +53,8 @@ struct InspectCommand: ParsableCommand {
     private func write(_ view: SegmentationRecord.View, names: [String], to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let (image, label) = try view.decoded()
-        try Data(image.encodedPNG()).write(to: folder.appendingPathComponent("photo.png"))
-        try Data(label.encodedPNG()).write(to: folder.appendingPathComponent("label.png"))
+        try image.writePNG(toFile: folder.appendingPathComponent("photo.png").path)
+        try label.writePNG(toFile: folder.appendingPathComponent("label.png").path)
         for c in 0..<view.classCount where view.split.areas[c] > 0 {
             let box = view.split.boundingBoxes[(4 * c)..<(4 * c + 4)].map(Int.init)
             let (x0, y0, x1, y1) = (box[0], box[1], box[2], box[3])
@@ -68,8 +68,8 @@ struct InspectCommand: ParsableCommand {
                 }
             }
             let name = "class-\(c)-\(c < names.count ? names[c] : "unnamed")"
-            try Data(mask.encodedPNG()).write(to: folder.appendingPathComponent("\(name)-mask.png"))
-            try Data(crop.encodedPNG()).write(to: folder.appendingPathComponent("\(name)-photo.png"))
+            try mask.writePNG(toFile: folder.appendingPathComponent("\(name)-mask.png").path)
+            try crop.writePNG(toFile: folder.appendingPathComponent("\(name)-photo.png").path)
         }
         print("wrote photo, label and \(view.split.areas.filter { $0 > 0 }.count) class splits to \(folder.path)")
     }

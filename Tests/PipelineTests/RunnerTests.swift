@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import ImageIO
 import Records
@@ -81,8 +82,9 @@ final class RunnerTests: XCTestCase {
         }
     }
 
-    private func runner(_ configuration: PipelineConfiguration, worker: WorkerSlice = .whole, jobs: Int = 2, restart: Bool = false) -> PipelineRunner {
-        let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: jobs, worker: worker, restart: restart, durable: false))
+    private func runner(_ configuration: PipelineConfiguration, worker: WorkerSlice = .whole, jobs: Int = 2, restart: Bool = false,
+                        durable: Bool = false) -> PipelineRunner {
+        let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: jobs, worker: worker, restart: restart, durable: durable))
         runner.codecs = Self.rawCodecs
         return runner
     }
@@ -140,7 +142,19 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: output + "/summary.txt", encoding: .utf8).contains("kept 12"))
         XCTAssertEqual(observed.count, 12)
         XCTAssertEqual(observed.labels.allSatisfy { $0.values.allSatisfy { $0 < 8 } }, true)
-        XCTAssertFalse(try allFiles(output).contains { ($0 as NSString).lastPathComponent.hasPrefix(".tmp-") })
+        XCTAssertFalse(try allFiles(output).contains { ($0 as NSString).lastPathComponent.contains(".partial-") }, "no temporary file is left")
+    }
+
+    /// Durable runs defer folder syncs to the journal: when the run returns, every output
+    /// folder has been synced (none is left pending) and no temporary file remains.
+    func testDurableRunLeavesNoFolderUnsynced() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        let runner = runner(try configuration(inputs, output: output), durable: true)
+        let report = try runner.run()
+        XCTAssertEqual(report.kept, 12)
+        XCTAssertEqual(runner.outputFolderSyncs.pendingFolders, [])
+        XCTAssertFalse(try allFiles(output).contains { ($0 as NSString).lastPathComponent.contains(".partial-") })
     }
 
     func testResumeAfterACrashSkipsJournaledSamples() throws {
@@ -309,6 +323,18 @@ final class JournalTests: XCTestCase {
         stems = []
         try RunJournal.read(path: path) { stems.append($0.stem) }
         XCTAssertEqual(stems, ["a", "b", "c", "e"])
+    }
+
+    /// A batch of lines is fsynced only after the folders of their outputs are.
+    func testFlushSyncsTheOutputFoldersFirst() throws {
+        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folders = FolderSyncBatch()
+        let journal = try RunJournal(path: folder + "/journal.jsonl", batchSize: 2, folderSyncs: folders)
+        folders.add(folder)
+        try journal.append(JournalEntry(stem: "a", photo: "a.jpg", label: "a.png", split: .train, dropped: nil))
+        XCTAssertEqual(folders.pendingFolders, [folder], "no batch written yet")
+        try journal.append(JournalEntry(stem: "b", photo: "b.jpg", label: "b.png", split: .train, dropped: nil))
+        XCTAssertEqual(folders.pendingFolders, [], "the full batch synced its folders")
     }
 
     func testBoundedQueueDeliversEverythingOnceAcrossThreads() {

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import ImageIO
 
@@ -133,6 +134,8 @@ public final class PipelineRunner: @unchecked Sendable {
     private var state = RunProgress(total: 0, resumed: 0, processed: 0, kept: 0, dropped: 0, elapsed: 0, finished: false)
     private var started = Date()
     private var activeQueue: BoundedQueue<Job>?
+    /// Output folders whose renames are synced once per journal batch rather than per file.
+    let outputFolderSyncs = FolderSyncBatch()
 
     public init(configuration: PipelineConfiguration, baseline: PipelineConfiguration? = nil, options: RunOptions = RunOptions()) {
         self.configuration = configuration
@@ -196,7 +199,7 @@ public final class PipelineRunner: @unchecked Sendable {
         let journalPath = try prepareOutputFolder(output)
         var finished = Set<String>()
         try RunJournal.read(path: journalPath) { finished.insert($0.stem) }
-        let journal = try RunJournal(path: journalPath)
+        let journal = try RunJournal(path: journalPath, folderSyncs: options.durable ? outputFolderSyncs : nil)
 
         state.total = progress == nil ? 0 : countPhotos(in: images)
         state.resumed = finished.count
@@ -343,15 +346,15 @@ public final class PipelineRunner: @unchecked Sendable {
         if configuration.outputs.prepared {
             let photoBytes = try codecs.encodePhoto(sample.photo, configuration.outputs.photoQuality)
             let labelBytes = try codecs.encodeLabel(sample.label, options.labelCompressionLevel)
-            try AtomicFile.write(photoBytes, to: output + "/" + PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split), durable: options.durable)
-            try AtomicFile.write(labelBytes, to: output + "/" + PreparedLayout.labelPath(flatStem: sample.flatStem, split: sample.split), durable: options.durable)
+            try AtomicFile.write(photoBytes, to: output + "/" + PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split), durable: options.durable, folderSyncs: outputFolderSyncs)
+            try AtomicFile.write(labelBytes, to: output + "/" + PreparedLayout.labelPath(flatStem: sample.flatStem, split: sample.split), durable: options.durable, folderSyncs: outputFolderSyncs)
         }
         if configuration.outputs.split {
             for part in sample.parts where part.pixelCount > 0 {
                 guard let crop = ClassSplit.maskedCrop(photo: sample.photo, label: sample.label, part: part) else { continue }
                 let name = configuration.classTable.names[part.classID]
                 let path = PreparedLayout.splitPartPath(flatStem: sample.flatStem, classID: part.classID, className: name)
-                try AtomicFile.write(try codecs.encodeCrop(crop), to: output + "/" + path, durable: options.durable)
+                try AtomicFile.write(try codecs.encodeCrop(crop), to: output + "/" + path, durable: options.durable, folderSyncs: outputFolderSyncs)
             }
         }
     }

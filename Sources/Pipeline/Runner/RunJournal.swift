@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 
 /// One finished sample, as the journal records it.
@@ -23,8 +24,9 @@ public struct JournalEntry: Codable, Equatable, Sendable {
 ///
 /// A line is appended only after the sample's outputs are renamed into place, and lines are
 /// flushed and fsynced in batches (`batchSize` lines or `maxDelay` seconds): after a crash the
-/// samples of the last unsynced batch are simply done again. A torn last line is ignored when
-/// reading. Thread-safe.
+/// samples of the last unsynced batch are simply done again. With `folderSyncs`, the folders of
+/// those outputs are synced just before the lines, so a recorded sample's files survive a power
+/// loss. A torn last line is ignored when reading. Thread-safe.
 public final class RunJournal: @unchecked Sendable {
     public let path: String
     private let fd: Int32
@@ -40,9 +42,17 @@ public final class RunJournal: @unchecked Sendable {
         return encoder
     }()
 
+    /// Folders holding outputs whose renames are not yet durable; synced before each batch.
+    let folderSyncs: FolderSyncBatch?
+
     /// Opens (creating) the journal for appending.
-    public init(path: String, batchSize: Int = 64, maxDelay: TimeInterval = 2) throws {
+    public convenience init(path: String, batchSize: Int = 64, maxDelay: TimeInterval = 2) throws {
+        try self.init(path: path, batchSize: batchSize, maxDelay: maxDelay, folderSyncs: nil)
+    }
+
+    init(path: String, batchSize: Int = 64, maxDelay: TimeInterval = 2, folderSyncs: FolderSyncBatch?) throws {
         self.path = path
+        self.folderSyncs = folderSyncs
         self.batchSize = batchSize
         self.maxDelay = maxDelay
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -79,6 +89,9 @@ public final class RunJournal: @unchecked Sendable {
     private func flushLocked() throws {
         defer { lastSync = Date() }
         guard !pending.isEmpty else { return }
+        // Every pending line's files were renamed (and their folders added) before the line
+        // was appended, so this covers them all.
+        folderSyncs?.syncAll()
         let ok = pending.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
