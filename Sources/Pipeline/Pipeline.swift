@@ -21,5 +21,5 @@
 //
 // Hooks: `PipelineRunner.observer` is called with every kept `PreparedSample` (remapped label
 // map and photo at the training size, per-class pixel counts and boxes, the full-size source
-// histogram), from worker threads, for statistics. `PipelineRunner.progress` receives
+// histogram) and its photo file's bytes, from worker threads, for statistics. `PipelineRunner.progress` receives
 // `RunProgress` snapshots; drawing them is the front end's business.

@@ -7,35 +7,32 @@ import Statistics
 /// `report.json`'s `statistics`.
 ///
 /// Labels are taken from memory (the PNG is lossless, so they equal the files). Photos are
-/// decoded back from the JPEG just written (a 256×256 decode from page cache, small beside the
-/// full-size decode before it): the figures then describe the stored set, so they equal a later
+/// decoded back from the JPEG bytes just written (a 256×256 decode, small beside the full-size
+/// decode before it): the figures then describe the stored set, so they equal a later
 /// `smisprep stats` of the folder and the manifest of its shards, bit for bit.
 final class RunStatistics: @unchecked Sendable {
     private let shared: SharedStatisticsAccumulator
     private let classNames: [String]
     private let output: String
-    private let photosWritten: Bool
 
     init(configuration: PipelineConfiguration) {
         classNames = configuration.classTable.names
         shared = SharedStatisticsAccumulator(StatisticsAccumulator(classNames: classNames))
         output = configuration.output!
-        photosWritten = configuration.outputs.prepared
     }
 
     /// Feeds every kept sample to the accumulator and puts the result into the report.
     func attach(to runner: PipelineRunner) {
-        runner.observer = { [self] sample in observe(sample) }
+        runner.observer = { [self] sample, storedPhoto in observe(sample, storedPhoto: storedPhoto) }
         runner.completeReport = { [self] report in report.statistics = try statistics(for: report) }
     }
 
-    private func observe(_ sample: PreparedSample) {
+    private func observe(_ sample: PreparedSample, storedPhoto: [UInt8]?) {
         var photo = sample.photo
-        if photosWritten {
-            let path = output + "/" + PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split)
-            // The file was written and synced just before; failing to read it back would be a
-            // bug, and the in-memory photo is then the closest stand-in.
-            photo = (try? Image(contentsOfFile: path)) ?? sample.photo
+        if let storedPhoto {
+            // The bytes were just encoded; failing to decode them would be a bug, and the
+            // in-memory photo is then the closest stand-in.
+            photo = (try? storedPhoto.withUnsafeBytes { try Image(decoding: $0, source: sample.flatStem) }) ?? sample.photo
         }
         shared.add(label: sample.label, photo: photo, partition: Self.partition(of: sample.split), key: sample.flatStem)
     }

@@ -231,7 +231,7 @@ final class RealParsingTests: XCTestCase {
         }
         let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: 2, durable: false))
         let totals = ObservedStems()
-        runner.observer = { totals.add($0.flatStem, $0.label) }
+        runner.observer = { sample, _ in totals.add(sample.flatStem, sample.label) }
         let report = try runner.run()
         // Photos and labels share one folder: the .png side of each pair is also a "photo"
         // candidate with the same stem, reported as a duplicate and never decoded twice.

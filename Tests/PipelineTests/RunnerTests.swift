@@ -94,10 +94,17 @@ final class RunnerTests: XCTestCase {
         let output = root + "/out"
         let runner = runner(try configuration(inputs, output: output))
         let observed = ObservedStems()
-        runner.observer = { observed.add($0.flatStem, $0.label) }
+        runner.observer = { sample, storedPhoto in
+            observed.add(sample.flatStem, sample.label, storedPhoto: storedPhoto, path: PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split))
+        }
         let report = try runner.run()
 
         XCTAssertEqual(report.photosFound, 17)
+        // The observer saw each kept sample with the bytes that ended up in its photo file.
+        XCTAssertEqual(observed.count, 12)
+        for (path, bytes) in observed.storedPhotos {
+            XCTAssertEqual(bytes, FileManager.default.contents(atPath: output + "/" + path).map { [UInt8]($0) }, path)
+        }
         XCTAssertEqual(report.labelsFound, 17)
         XCTAssertEqual(report.pairs, 16)
         XCTAssertEqual(report.kept, 12)
@@ -181,19 +188,24 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(third.kept, 12)
     }
 
+    /// Cancelling stops the workers; samples already written are still committed (the worker
+    /// may be up to the committer's queue ahead of the progress callback), and the next run
+    /// resumes exactly after them.
     func testCancelStopsAndTheNextRunFinishes() throws {
         let inputs = try makeInputs()
         let output = root + "/out"
         let runner = runner(try configuration(inputs, output: output), jobs: 1)
         runner.progress = { [unowned runner] progress in if progress.processed == 3 { runner.cancel() } }
+        var committed = 0
         XCTAssertThrowsError(try runner.run()) { error in
             guard case PipelineRunError.cancelled(let processed) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(processed, 3)
+            committed = processed
         }
+        XCTAssertTrue((3...6).contains(committed), "\(committed) samples committed after cancelling at 3 (queue of 2, one in hand)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: output + "/report.json"))
         let report = try self.runner(try configuration(inputs, output: output)).run()
-        XCTAssertEqual(report.resumed, 3)
-        XCTAssertEqual(report.processedThisRun, 13)
+        XCTAssertEqual(report.resumed, committed)
+        XCTAssertEqual(report.processedThisRun, 16 - committed)
         XCTAssertEqual(report.kept, 12)
     }
 
@@ -288,10 +300,12 @@ final class ObservedStems: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var stems: [String] = []
     private(set) var labels: [LabelMap] = []
-    func add(_ stem: String, _ label: LabelMap) {
+    private(set) var storedPhotos: [(path: String, bytes: [UInt8]?)] = []
+    func add(_ stem: String, _ label: LabelMap, storedPhoto: [UInt8]? = nil, path: String? = nil) {
         lock.lock()
         stems.append(stem)
         labels.append(label)
+        if let path { storedPhotos.append((path, storedPhoto)) }
         lock.unlock()
     }
     var count: Int { lock.lock(); defer { lock.unlock() }; return stems.count }

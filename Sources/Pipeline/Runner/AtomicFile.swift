@@ -37,6 +37,17 @@ public enum AtomicFile {
         }
     }
 
+    /// An open writer for `path` (folders created), for a caller that commits later.
+    static func writer(for path: String, durable: Bool, folderSyncs: FolderSyncBatch?) throws -> AtomicFileWriter {
+        let options = AtomicWriteOptions(durable: durable, createFolders: true, folderSyncs: folderSyncs)
+        return try mapErrors { try AtomicFileWriter(path: path, options: options) }
+    }
+
+    /// Runs `body`, rethrowing an `AtomicFileError` as this module's `WriteError`.
+    static func mapErrors<Result>(_ body: () throws -> Result) throws -> Result {
+        do { return try body() } catch let error as AtomicFileError { throw WriteError(error) }
+    }
+
     /// Writes UTF-8 text atomically.
     public static func write(_ text: String, to path: String, durable: Bool = true) throws {
         try write(Array(text.utf8), to: path, durable: durable)

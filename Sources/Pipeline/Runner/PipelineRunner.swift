@@ -104,8 +104,9 @@ public enum PipelineRunError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Runs the preparation pipeline over folders: walks and pairs the inputs, feeds a bounded
-/// queue to `jobs` threads that decode, prepare and write each sample, journals finished
-/// samples for resumption, and writes the report.
+/// queue to `jobs` threads that decode, prepare and write each sample under temporary names,
+/// and hands finished samples to one committer thread (`SampleCommitter`) that fsyncs and
+/// renames their files and journals them for resumption; then writes the report.
 ///
 /// Memory: the walk holds one folder listing per level and the queue `2 × jobs` paths; each
 /// thread holds one decoded sample; the journal of finished stems is a set of short strings
@@ -116,9 +117,11 @@ public final class PipelineRunner: @unchecked Sendable {
     /// The file's values before command-line overrides, for marking changes in `pipeline.yaml`.
     public let baseline: PipelineConfiguration?
     public let options: RunOptions
-    /// Called with each kept sample (from worker threads, concurrently): the hook for
-    /// statistics. Must be thread-safe.
-    public var observer: (@Sendable (PreparedSample) -> Void)?
+    /// Called with each kept sample and the bytes of its photo file as written (nil when the
+    /// prepared set is not written), from worker threads, concurrently: the hook for
+    /// statistics. Must be thread-safe. The file itself may not be in place yet: the committer
+    /// renames it moments later.
+    public var observer: (@Sendable (_ sample: PreparedSample, _ storedPhoto: [UInt8]?) -> Void)?
     /// Called once with the finished report, before it is written: the hook that adds the
     /// statistics gathered by `observer`. A throw fails the run with `writeFailed`.
     public var completeReport: ((inout RunReport) throws -> Void)?
@@ -214,12 +217,14 @@ public final class PipelineRunner: @unchecked Sendable {
             activeQueue = nil
             lock.unlock()
         }
+        let committer = SampleCommitter(
+            journal: journal, capacity: 2 * options.jobs, committed: { [self] in committed($0) }, failed: { [self] in fail($0) })
         let group = DispatchGroup()
         for index in 0..<options.jobs {
             let thread = Thread { [self] in
                 let scratch = ResizeScratch()
                 while let job = queue.pop(), !isCancelled {
-                    process(job, preparation: preparation, journal: journal, output: output, scratch: scratch)
+                    process(job, preparation: preparation, committer: committer, output: output, scratch: scratch)
                 }
                 group.leave()
             }
@@ -254,6 +259,7 @@ public final class PipelineRunner: @unchecked Sendable {
         }
         queue.close(discardingPending: isCancelled)
         group.wait()
+        committer.finish()  // samples finished before a Ctrl-C are still committed and journaled
         report.ignoredFiles = photoWalker.ignoredFiles + labelWalker.ignoredFiles
         report.unreadableFolders = (photoWalker.unreadableFolders + labelWalker.unreadableFolders).map { "\($0.path): \($0.message)" }
 
@@ -285,20 +291,27 @@ public final class PipelineRunner: @unchecked Sendable {
 
     // MARK: One sample
 
-    private func process(_ job: Job, preparation: SamplePreparation, journal: RunJournal, output: String, scratch: ResizeScratch) {
+    private func process(_ job: Job, preparation: SamplePreparation, committer: SampleCommitter, output: String, scratch: ResizeScratch) {
         let images = configuration.images!, labels = configuration.labels!
         var entry = JournalEntry(stem: job.stem, photo: job.photo, label: job.label, split: nil, dropped: nil)
+        var files: [AtomicFileWriter] = []
         do {
-            if let reason = try decodeAndPrepare(job, images: images, labels: labels, preparation: preparation, output: output, scratch: scratch) {
+            if let reason = try decodeAndPrepare(
+                job, images: images, labels: labels, preparation: preparation, output: output, scratch: scratch, files: &files) {
                 entry.dropped = reason
             } else {
                 entry.split = preparation.partitioner.split(forStem: job.stem)
             }
-            try journal.append(entry)
         } catch {
+            files.forEach { $0.discard() }
             fail(error)
             return
         }
+        _ = committer.submit(SampleCommitter.Item(entry: entry, files: files))
+    }
+
+    /// Counts a sample the committer has journaled and reports progress.
+    private func committed(_ entry: JournalEntry) {
         lock.lock()
         state.processed += 1
         if entry.split != nil { state.kept += 1 } else { state.dropped += 1 }
@@ -308,10 +321,12 @@ public final class PipelineRunner: @unchecked Sendable {
         deliver(snapshot)
     }
 
-    /// Nil when the sample was kept and written; the drop reason otherwise. A write failure is
-    /// thrown, not a drop: a full disk would fail every sample, and the sample must be redone.
+    /// Nil when the sample was kept and its files written (under temporary names, appended to
+    /// `files` for the committer); the drop reason otherwise. A write failure is thrown, not a
+    /// drop: a full disk would fail every sample, and the sample must be redone.
     private func decodeAndPrepare(
-        _ job: Job, images: String, labels: String, preparation: SamplePreparation, output: String, scratch: ResizeScratch
+        _ job: Job, images: String, labels: String, preparation: SamplePreparation, output: String, scratch: ResizeScratch,
+        files: inout [AtomicFileWriter]
     ) throws -> DropReason? {
         // Partition first: a photo missing from the list is dropped without decoding it.
         guard preparation.partitioner.split(forStem: job.stem) != nil else { return .notInPartitionList }
@@ -327,8 +342,8 @@ public final class PipelineRunner: @unchecked Sendable {
         case .dropped(let reason):
             return reason
         case .kept(let sample):
-            try write(sample, to: output)
-            observer?(sample)
+            let storedPhoto = try write(sample, to: output, files: &files)
+            observer?(sample, storedPhoto)
             return nil
         }
     }
@@ -342,21 +357,31 @@ public final class PipelineRunner: @unchecked Sendable {
         return String(describing: error)
     }
 
-    private func write(_ sample: PreparedSample, to output: String) throws {
+    /// Writes the sample's files under temporary names; the committer makes them durable and
+    /// renames them into place. Returns the photo file's bytes (nil when not written).
+    private func write(_ sample: PreparedSample, to output: String, files: inout [AtomicFileWriter]) throws -> [UInt8]? {
+        func stage(_ bytes: [UInt8], _ path: String) throws {
+            let writer = try AtomicFile.writer(for: output + "/" + path, durable: options.durable, folderSyncs: outputFolderSyncs)
+            files.append(writer)
+            try AtomicFile.mapErrors { try writer.write(bytes) }
+        }
+        var photoBytes: [UInt8]?
         if configuration.outputs.prepared {
-            let photoBytes = try codecs.encodePhoto(sample.photo, configuration.outputs.photoQuality)
-            let labelBytes = try codecs.encodeLabel(sample.label, options.labelCompressionLevel)
-            try AtomicFile.write(photoBytes, to: output + "/" + PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split), durable: options.durable, folderSyncs: outputFolderSyncs)
-            try AtomicFile.write(labelBytes, to: output + "/" + PreparedLayout.labelPath(flatStem: sample.flatStem, split: sample.split), durable: options.durable, folderSyncs: outputFolderSyncs)
+            let bytes = try codecs.encodePhoto(sample.photo, configuration.outputs.photoQuality)
+            try stage(bytes, PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split))
+            try stage(try codecs.encodeLabel(sample.label, options.labelCompressionLevel),
+                      PreparedLayout.labelPath(flatStem: sample.flatStem, split: sample.split))
+            photoBytes = bytes
         }
         if configuration.outputs.split {
             for part in sample.parts where part.pixelCount > 0 {
                 guard let crop = ClassSplit.maskedCrop(photo: sample.photo, label: sample.label, part: part) else { continue }
                 let name = configuration.classTable.names[part.classID]
-                let path = PreparedLayout.splitPartPath(flatStem: sample.flatStem, classID: part.classID, className: name)
-                try AtomicFile.write(try codecs.encodeCrop(crop), to: output + "/" + path, durable: options.durable, folderSyncs: outputFolderSyncs)
+                try stage(try codecs.encodeCrop(crop),
+                          PreparedLayout.splitPartPath(flatStem: sample.flatStem, classID: part.classID, className: name))
             }
         }
+        return photoBytes
     }
 
     // MARK: Set-up and report
