@@ -188,6 +188,34 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(third.kept, 12)
     }
 
+    /// A file that cannot be renamed into place (a folder holds its name) fails the run on the
+    /// committer thread: the error names the file, no temporary is left behind, the journal
+    /// does not list that sample, and once the obstacle is gone a re-run finishes.
+    func testCommitFailureFailsTheRunAndLeavesNoTemporaries() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        let stem = "WOMEN-Dresses-id_00000003-01_1_front"
+        for split in DataSplit.allCases {
+            try FileManager.default.createDirectory(atPath: "\(output)/\(split.photoFolder)/\(stem).jpg/blocker", withIntermediateDirectories: true)
+        }
+        XCTAssertThrowsError(try runner(try configuration(inputs, output: output), durable: true).run()) { error in
+            guard case PipelineRunError.writeFailed(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("\(stem).jpg"), message)
+        }
+        let leftovers = FileManager.default.enumerator(atPath: output)!.compactMap { $0 as? String }
+            .filter { ($0 as NSString).lastPathComponent.hasPrefix(".") && $0.contains(".partial-") }
+        XCTAssertEqual(leftovers, [])
+        var journaled: [String] = []
+        let journal = try FileManager.default.contentsOfDirectory(atPath: output + "/.smisprep").first { $0.hasPrefix("journal-") }!
+        _ = try RunJournal.read(path: output + "/.smisprep/" + journal) { journaled.append($0.stem) }
+        XCTAssertFalse(journaled.map { $0.replacingOccurrences(of: "/", with: "-") }.contains(stem))
+
+        for split in DataSplit.allCases { try FileManager.default.removeItem(atPath: "\(output)/\(split.photoFolder)/\(stem).jpg") }
+        let report = try runner(try configuration(inputs, output: output)).run()
+        XCTAssertEqual(report.kept, 12)
+        XCTAssertEqual(report.resumed + report.processedThisRun, 16)
+    }
+
     /// Cancelling stops the workers; samples already written are still committed (the worker
     /// may be up to the committer's queue ahead of the progress callback), and the next run
     /// resumes exactly after them.
