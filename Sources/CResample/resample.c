@@ -77,6 +77,48 @@ static void horizontal_row(const uint8_t *row, uint8_t *out, size_t output_width
     }
 }
 
+// Two rows at once: each group's weights are loaded once for both, and the two pixels share
+// one rounding, shift and pack.
+__attribute__((target("avx2")))
+static void horizontal_row_pair(const uint8_t *row0, const uint8_t *row1, uint8_t *out0, uint8_t *out1,
+                                size_t output_width, const int32_t *starts, const int16_t *packed, size_t groups) {
+    const __m256i shuffle = group_shuffle();
+    const __m256i rounding = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
+    for (size_t x = 0; x < output_width; x++) {
+        size_t offset = 3 * (size_t)starts[x];
+        const uint8_t *source0 = row0 + offset, *source1 = row1 + offset;
+        const int16_t *group = packed + x * groups * 32;
+        __m256i high0 = _mm256_setzero_si256(), low0 = _mm256_setzero_si256();
+        __m256i high1 = _mm256_setzero_si256(), low1 = _mm256_setzero_si256();
+        for (size_t g = 0; g < groups; g++, source0 += 12, source1 += 12, group += 32) {
+            __m256i weightsHigh = _mm256_loadu_si256((const __m256i *)group);
+            __m256i weightsLow = _mm256_loadu_si256((const __m256i *)(group + 16));
+            __m256i pixels0 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)source0)), shuffle);
+            __m256i pixels1 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)source1)), shuffle);
+            high0 = _mm256_add_epi32(high0, _mm256_madd_epi16(pixels0, weightsHigh));
+            low0 = _mm256_add_epi32(low0, _mm256_madd_epi16(pixels0, weightsLow));
+            high1 = _mm256_add_epi32(high1, _mm256_madd_epi16(pixels1, weightsHigh));
+            low1 = _mm256_add_epi32(low1, _mm256_madd_epi16(pixels1, weightsLow));
+        }
+        __m256i sums0 = _mm256_add_epi32(_mm256_slli_epi32(high0, SPLIT_BITS), low0);
+        __m256i sums1 = _mm256_add_epi32(_mm256_slli_epi32(high1, SPLIT_BITS), low1);
+        // [row 0's RGB0 | row 1's RGB0]: the two halves of each pixel's partial sums added.
+        __m256i rgb = _mm256_add_epi32(_mm256_permute2x128_si256(sums0, sums1, 0x20),
+                                       _mm256_permute2x128_si256(sums0, sums1, 0x31));
+        rgb = _mm256_srai_epi32(_mm256_add_epi32(rgb, rounding), PRECISION_BITS);
+        rgb = _mm256_packus_epi16(_mm256_packs_epi32(rgb, rgb), rgb);  // per 128-bit half, as in horizontal_row
+        uint32_t bytes0 = (uint32_t)_mm256_cvtsi256_si32(rgb);
+        uint32_t bytes1 = (uint32_t)_mm_cvtsi128_si32(_mm256_extracti128_si256(rgb, 1));
+        if (x + 1 < output_width) {  // the fourth byte is overwritten by pixel x + 1
+            memcpy(out0 + 3 * x, &bytes0, 4);
+            memcpy(out1 + 3 * x, &bytes1, 4);
+        } else {
+            memcpy(out0 + 3 * x, &bytes0, 3);
+            memcpy(out1 + 3 * x, &bytes1, 3);
+        }
+    }
+}
+
 int resample_horizontal_rgb8_avx2(
     const uint8_t *input, size_t input_width, size_t input_readable, size_t rows,
     uint8_t *output, size_t output_width,
@@ -97,7 +139,13 @@ int resample_horizontal_rgb8_avx2(
     }
     size_t row_bytes = 3 * input_width;
     uint8_t *padded = NULL;
-    for (size_t r = 0; r < rows; r++) {
+    size_t r = 0;
+    size_t output_row = 3 * output_width;
+    for (; r + 1 < rows && (r + 1) * row_bytes + reach <= input_readable; r += 2) {
+        horizontal_row_pair(input + r * row_bytes, input + (r + 1) * row_bytes, output + r * output_row,
+                            output + (r + 1) * output_row, output_width, starts, packed, groups);
+    }
+    for (; r < rows; r++) {
         const uint8_t *row = input + r * row_bytes;
         if (r * row_bytes + reach > input_readable) {  // near the buffer's end: read a zero-padded copy
             if (!padded) {
