@@ -9,11 +9,15 @@
 // The synthetic set (750×1101 JPEG quality 90 + LIP palette PNG) is drawn into --data once
 // and reused by later runs of the same count. Target: pipeline ≥ 0.7 × bound, peak < 1 GiB.
 //
-// Measured 2026-11-25 on the shared 2-core machine (load average 10–15 from other builds),
-// --count 10000: bound 69.8 samples/s (5.62 ms CPU each), pipeline 25.4 samples/s (16.16 ms
-// CPU each), ratio 0.36 by wall time and 0.35 by CPU time, peak 46 MiB. The target is not
-// met: ImageIO's bicubic resize of 750×1101 → 256×256 alone costs about twice the decode
-// (12.4 ms against 6.0 + 3.9 ms on one thread), see the per-stage lines this prints.
+// Measured 2026-11-25 on the idle 2-core machine, --count 10000: bound 406.6 samples/s
+// (4.89 ms CPU each), pipeline 194.9 samples/s (9.64 ms CPU each), ratio 0.48 by wall time
+// and 0.51 by CPU time, peak 45 MiB. (Before the AVX2 resize, the unfiltered label PNGs, the
+// run-length histogram and split, and the committer thread: 0.35.) The target is not met.
+// Where the rest goes, per sample: the stages below beyond decoding cost about 2.1 ms (the
+// PIL-exact bicubic resize 1.3 ms of it), and creating, writing, syncing and renaming two
+// files about 1.5 ms in the kernel — more right after a run deleted many files on the same
+// ext4 file system without a journal, whose inode allocator then skips (and reads) the
+// recently freed inodes for up to five minutes.
 import Foundation
 import ImageIO
 import Pipeline
