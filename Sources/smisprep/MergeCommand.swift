@@ -9,16 +9,31 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Join the reports of worker slices (--worker I/N) into report.json and summary.txt.",
         discussion: """
+            Workers on machines without a shared file system each write their own folder; \
+            --from DIR… gathers those into FOLDER first (hard links where possible, else atomic \
+            copies; the worker folders are left as they are), refusing folders prepared with \
+            another configuration or a file name that two folders hold with different bytes. \
             When the folder's pipeline.yaml has outputs.shards, merge then packs the joined set \
             into shards (worker slices write none), with the merged statistics in the manifest; \
             exit status 3 means some prepared samples were skipped (named on standard error).
             """)
 
-    @Argument(help: "The output folder all workers wrote into.")
+    @Argument(help: "The output folder all workers wrote into (with --from: the folder to gather them into).")
     var folder: String
+
+    @Option(name: .customLong("from"), parsing: .upToNextOption,
+            help: "Worker output folders to gather into FOLDER first, when the workers did not share a file system.")
+    var workerFolders: [String] = []
 
     func run() throws {
         do {
+            if !workerFolders.isEmpty {
+                let gathered = try WorkerOutputGathering.gather(from: workerFolders, into: folder)
+                print("""
+                    gathered \(workerFolders.count) worker folders into \(folder): \(gathered.filesAdded) files linked or copied, \
+                    \(gathered.filesAlreadyPresent) already there
+                    """)
+            }
             var report = try RunReport.mergeWorkerReports(in: folder)
             // Worker statistics hold finished figures (medians, duplicate groups) that cannot be
             // added exactly, so the joined folder is scanned once instead.
