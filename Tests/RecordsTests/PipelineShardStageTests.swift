@@ -138,4 +138,32 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(both.status, 64)
         XCTAssertTrue(both.errors.contains("Give either --records-per-shard or --shard-size, not both."), both.errors)
     }
+
+    /// Two worker slices on "machines" without a shared folder, gathered by `merge --from`:
+    /// the joined folder holds the nine kept samples, and its shards equal those of one run.
+    func testMergeFromGathersWorkerFoldersAndShardsThem() throws {
+        let workerFolders = (0..<2).map { directory.appendingPathComponent("machine-\($0)").path }
+        for (index, folder) in workerFolders.enumerated() {
+            let run = try SmisprepProcess.run([
+                "deepfashion", "--quiet", "--images", fixture + "/img", "--labels", fixture + "/labels", "--out", folder,
+                "--partition", fixture + "/list_eval_partition.txt", "--worker", "\(index)/2", "--shards", shards])
+            XCTAssertEqual(run.status, 0, run.errors)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: shards + "/manifest.json"), "worker slices write no shards")
+        let merge = try SmisprepProcess.run(["merge", prepared, "--from"] + workerFolders)
+        XCTAssertEqual(merge.status, 0, merge.errors)
+        XCTAssertTrue(merge.output.contains("gathered 2 worker folders into \(prepared)"), merge.output)
+        XCTAssertEqual(try json(prepared + "/report.json")["kept"], .number(9))
+        XCTAssertEqual(try Manifest(directory: URL(fileURLWithPath: shards)).recordCount(), 9)
+        XCTAssertEqual(try SmisprepProcess.run(["verify", shards]).status, 0)
+
+        // A folder from another configuration is refused, naming it.
+        let other = directory.appendingPathComponent("machine-other").path
+        _ = try SmisprepProcess.run([
+            "deepfashion", "--quiet", "--images", fixture + "/img", "--labels", fixture + "/labels", "--out", other,
+            "--worker", "1/2", "--size", "128x128"])
+        let refused = try SmisprepProcess.run(["merge", directory.appendingPathComponent("mixed").path, "--from", workerFolders[0], other])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.errors.contains("another configuration") && refused.errors.contains(other), refused.errors)
+    }
 }
