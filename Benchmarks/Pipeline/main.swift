@@ -145,7 +145,7 @@ let preparation = SamplePreparation(configuration: configuration, partitionList:
 let scratch = ResizeScratch()
 let photoResizer = PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256)
 let profiled = min(100, pairs.count)
-var labelBytes: [UInt8] = [], adaptiveBytes: [UInt8] = [], labelSize = 0, adaptiveSize = 0
+var labelBytes: [UInt8] = [], adaptiveBytes: [UInt8] = [], labelSize = 0, adaptiveSize = 0, photoBytes: [UInt8] = []
 for (photoPath, labelPath) in pairs.prefix(profiled) {
     var photo = Image(width: 0, height: 0), label = LabelMap(width: 0, height: 0)
     try stage("decode photo (JPEG)") { photo = try Image(contentsOfFile: photoPath) }
@@ -162,12 +162,24 @@ for (photoPath, labelPath) in pairs.prefix(profiled) {
     }
     stage("(of which: the photo's bicubic resize alone)") { _ = photoResizer.resize(photo) }
     stage("split (counts, boxes)") { _ = ClassSplit.parts(of: resized.label, classCount: 8) }
-    try stage("encode photo (JPEG 95)") { _ = try resized.photo.encodedJPEG(quality: 95) }
+    try stage("encode photo (JPEG 95)") { photoBytes = try resized.photo.encodedJPEG(quality: 95) }
     try stage("encode label (PNG, zlib level 1, unfiltered)") { labelBytes = try resized.label.encodedPNG(compressionLevel: 1, rowFilter: .none) }
     try stage("(for comparison: adaptive row filters)") { adaptiveBytes = try resized.label.encodedPNG(compressionLevel: 1) }
     labelSize += labelBytes.count
     adaptiveSize += adaptiveBytes.count
 }
+
+// 6. Writing alone: a sample's two files (the last profiled sample's bytes) created, written,
+// fsynced and renamed into a new folder, as the committer does — the file system's share.
+let writesFolder = NSTemporaryDirectory() + "bench-pipeline-writes-\(getpid())"
+let writtenSamples = min(2000, pairs.count)
+let writeStart = threadCPUSeconds()
+for index in 0..<writtenSamples {
+    try AtomicFile.write(photoBytes, to: "\(writesFolder)/train/\(index).jpg", durable: true)
+    try AtomicFile.write(labelBytes, to: "\(writesFolder)/cihp_train_mask/\(index).png", durable: true)
+}
+let writeCPU = (threadCPUSeconds() - writeStart) / Double(writtenSamples)
+try? FileManager.default.removeItem(atPath: writesFolder)
 
 print("samples: \(pairs.count) at 750×1101 → 256×256, \(arguments.jobs) threads (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
 print(String(format: "decode-only bound:  %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample)",
@@ -181,6 +193,8 @@ print("per-stage CPU time on one thread (mean of \(profiled) samples):")
 for (name, total) in stageTimes { print(String(format: "  %-48@ %6.2f ms", name as NSString, total / Double(profiled) * 1000)) }
 print(String(format: "label PNG size: %.0f bytes unfiltered, %.0f with adaptive row filters (mean)",
              Double(labelSize) / Double(profiled), Double(adaptiveSize) / Double(profiled)))
+print(String(format: "writing a sample's two files alone (create, write, fsync, rename; %d samples): %.2f ms CPU per sample",
+             writtenSamples, writeCPU * 1000))
 
 /// A shared counter handing out indices to threads.
 final class ManagedAtomicIndex: @unchecked Sendable {
