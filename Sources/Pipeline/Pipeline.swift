@@ -6,7 +6,8 @@
 // SortedFileWalker ×2 → SamplePairing → [bounded queue] → decode (ImageIO)
 //   → SamplePreparation: Partitioner → LabelHistogram → SampleCheck → RareAttributeFilter
 //                        → SampleResize (+ LabelRemap after the nearest resize) → ClassSplit
-//   → write (AtomicFile) → RunJournal → RunReport
+//   → encode, write under temporary names (AtomicFiles)
+//   → SampleCommitter (one thread: fsync, rename, RunJournal) → RunReport
 //   → ShardStage (optional, `outputs.shards`): the prepared folder → Records' ShardSetWriter
 // ```
 //
@@ -19,7 +20,11 @@
 //   front end runs it after the runner (never in a worker slice), with the report's statistics.
 // - `Synthesis/`: `smisprep synth`'s drawn people (fixtures and benchmarks).
 //
+// - `Runner/WorkerOutputGathering`: `smisprep merge --from`, for worker slices that wrote
+//   separate folders (no shared file system).
+//
 // Hooks: `PipelineRunner.observer` is called with every kept `PreparedSample` (remapped label
 // map and photo at the training size, per-class pixel counts and boxes, the full-size source
-// histogram) and its photo file's bytes, from worker threads, for statistics. `PipelineRunner.progress` receives
-// `RunProgress` snapshots; drawing them is the front end's business.
+// histogram) and its photo file's bytes, from worker threads, for statistics.
+// `PipelineRunner.progress` receives `RunProgress` snapshots (after each sample is committed);
+// drawing them is the front end's business.
