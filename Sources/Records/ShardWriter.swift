@@ -80,6 +80,9 @@ public struct ShardSetWriter {
         /// rewrites every shard.
         public var settings: [String: String]
         public var pipeline: String?
+        /// Called on the calling thread after each shard is written or kept, for a progress
+        /// display; writing a large set takes minutes.
+        public var progress: ((ShardProgress) -> Void)?
 
         public init(
             directory: URL, sizing: ShardSizing, jobs: Int = 1, toolVersion: String, schema: String,
@@ -94,6 +97,17 @@ public struct ShardSetWriter {
             self.settings = settings
             self.pipeline = pipeline
         }
+    }
+
+    /// Where a `write` stands after one more shard.
+    public struct ShardProgress: Equatable, Sendable {
+        /// The shard just finished, e.g. `train-00003.tfrecord`.
+        public var shard: String
+        /// True when an earlier run's shard was kept rather than written.
+        public var reused: Bool
+        /// Inputs covered so far and in all, over every source.
+        public var inputsDone: Int
+        public var inputsTotal: Int
     }
 
     /// An input the writer skipped, with the reason.
@@ -136,8 +150,13 @@ public struct ShardSetWriter {
         var result = Result(manifest: emptyManifest(), shardsWritten: 0, shardsReused: 0, recordsWritten: 0,
                             bytesWritten: 0, skipped: [])
         var shards: [Manifest.Shard] = []
+        let total = sources.reduce(0) { $0 + $1.count }
+        var done = 0
         for source in sources {
-            shards += try writeSplit(source, journal: &journal, result: &result)
+            shards += try writeSplit(source, journal: &journal, result: &result) { shard, reused, endInput in
+                configuration.progress?(ShardProgress(shard: shard, reused: reused, inputsDone: done + endInput, inputsTotal: total))
+            }
+            done += source.count
         }
         try journal.save(to: directory)
         var manifest = emptyManifest()
@@ -166,7 +185,10 @@ public struct ShardSetWriter {
 
     // MARK: One split
 
-    private func writeSplit(_ source: RecordSource, journal: inout ShardJournal, result: inout Result) throws -> [Manifest.Shard] {
+    private func writeSplit(
+        _ source: RecordSource, journal: inout ShardJournal, result: inout Result,
+        finished: (_ shard: String, _ reused: Bool, _ endInput: Int) -> Void
+    ) throws -> [Manifest.Shard] {
         var shards: [Manifest.Shard] = []
         var encoder = BatchEncoder(source: source, jobs: configuration.jobs)
         var nextInput = 0
@@ -183,6 +205,7 @@ public struct ShardSetWriter {
                 result.skipped += entry.skipped
                 nextInput = entry.endInput
                 encoder.restart(at: nextInput)
+                finished(name, true, nextInput)
             } else {
                 reusing = false
                 replaced += journal.removeEntries(split: source.split, fromNumber: number)
@@ -195,6 +218,7 @@ public struct ShardSetWriter {
                 result.bytesWritten += entry.shard.bytes
                 result.skipped += entry.skipped
                 nextInput = entry.endInput
+                finished(name, false, nextInput)
             }
             number += 1
         }

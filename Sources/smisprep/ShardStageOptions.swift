@@ -79,7 +79,13 @@ extension ExitCode {
 /// standard output, then `ExitCode.someInputsSkipped` when anything was skipped.
 enum TerminalShardStage {
     static func execute(_ settings: ShardSettings, preparedFolder: String, statistics: JSONValue, jobs: Int) throws {
-        let stage = ShardStage(settings: settings, jobs: jobs, toolVersion: "smisprep \(ToolVersion.string)")
+        var stage = ShardStage(settings: settings, jobs: jobs, toolVersion: "smisprep \(ToolVersion.string)")
+        let started = Date()
+        stage.progress = { step in
+            // One line per shard on standard error: a large set takes minutes to pack.
+            printError(String(format: "%@ %@: %d of %d samples (%.0f s)", step.shard, step.reused ? "kept" : "written",
+                              step.inputsDone, step.inputsTotal, Date().timeIntervalSince(started)))
+        }
         let outcome: ShardStage.Outcome
         do { outcome = try stage.run(preparedFolder: preparedFolder, statistics: statistics) } catch let error as ShardStageError {
             throw PipelineCommandError(message: error.description)

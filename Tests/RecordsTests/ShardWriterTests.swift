@@ -18,6 +18,23 @@ final class ShardWriterTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(ShardSetVerifier.verify(directory: directory).isClean)
     }
 
+    /// One progress call per shard, written or kept, counting inputs over both splits.
+    func testProgressReportsEveryShardInOrder() throws {
+        var steps: [ShardSetWriter.ShardProgress] = []
+        var configuration = Synthetic.configuration(directory)
+        configuration.progress = { steps.append($0) }
+        let sources = { [Synthetic.source(count: 25), Synthetic.source(split: "validation", count: 12)] }
+        try ShardSetWriter(configuration: configuration).write(sources())
+        XCTAssertEqual(steps.map(\.shard), ["train-00000.tfrecord", "train-00001.tfrecord", "train-00002.tfrecord",
+                                            "validation-00000.tfrecord", "validation-00001.tfrecord"])
+        XCTAssertEqual(steps.map(\.inputsDone), [10, 20, 25, 35, 37])
+        XCTAssertTrue(steps.allSatisfy { $0.inputsTotal == 37 && !$0.reused })
+        steps = []
+        try ShardSetWriter(configuration: configuration).write(sources())
+        XCTAssertEqual(steps.map(\.inputsDone), [10, 20, 25, 35, 37])
+        XCTAssertTrue(steps.allSatisfy(\.reused), "a re-run keeps every shard and says so")
+    }
+
     func testByteSizedShardsStayUnderTheLimit() throws {
         let recordSize = try Synthetic.payload(number: 0, width: 8, height: 6).count + TFRecord.overhead
         let result = try Synthetic.writeSet(directory, count: 20, sizing: .bytes(recordSize * 3 + 5))

@@ -22,6 +22,8 @@ public struct ShardStage {
     public var jobs: Int
     /// Stored in the manifest, e.g. "smisprep 0.1.0".
     public var toolVersion: String
+    /// Called after each shard is written or kept (see `ShardSetWriter.ShardProgress`).
+    public var progress: ((ShardSetWriter.ShardProgress) -> Void)?
 
     public init(settings: ShardSettings, jobs: Int, toolVersion: String) {
         self.settings = settings
@@ -79,11 +81,13 @@ public struct ShardStage {
         guard !sources.isEmpty else { throw ShardStageError.nothingPrepared(folder: prepared.path) }
 
         let directory = URL(fileURLWithPath: settings.directory)
-        let writer = ShardSetWriter(configuration: ShardSetWriter.Configuration(
+        var configuration = ShardSetWriter.Configuration(
             directory: directory, sizing: settings.sizing, jobs: jobs, toolVersion: toolVersion,
             schema: SegmentationRecord.schema, classes: classes,
             settings: ["image": settings.image.description, "label": settings.label.rawValue, "sizing": settings.sizing.description],
-            pipeline: try? String(contentsOf: prepared.appendingPathComponent(PreparedLayout.pipeline), encoding: .utf8)))
+            pipeline: try? String(contentsOf: prepared.appendingPathComponent(PreparedLayout.pipeline), encoding: .utf8))
+        configuration.progress = progress
+        let writer = ShardSetWriter(configuration: configuration)
         let result = try writer.write(sources, statistics: statistics)
         skipped += result.skipped.map { input in
             SkippedSample(split: input.split, stem: stemsBySplit[input.split]?[input.input] ?? "input \(input.input)", reason: input.reason)
