@@ -41,7 +41,7 @@ public struct AtomicWriteOptions: Sendable {
 /// Writes one file so that its final name only ever holds complete contents.
 ///
 /// The bytes go to a hidden temporary file in the same folder as the final name
-/// (`.NAME.partial-PID-RANDOM`, see ``isTemporary(fileName:)``), which `commit()` flushes to
+/// (`.NAME.partial-HOST-PID-RANDOM`, see ``isTemporary(fileName:)``), which `commit()` flushes to
 /// disk (fsync), renames over the final name (atomic on POSIX file systems: readers see the
 /// old file or the new one, never a mix) and then makes the rename durable by syncing the
 /// folder, now or in a later ``FolderSyncBatch/syncAll()``. A failed sync of the folder is
@@ -207,7 +207,7 @@ extension AtomicFileWriter {
 // MARK: - Folders and names
 
 extension AtomicFileWriter {
-    /// The marker in every temporary file name: `.NAME.partial-PID-RANDOM`.
+    /// The marker in every temporary file name: `.NAME.partial-HOST-PID-RANDOM`.
     public static let temporaryMarker = ".partial-"
 
     /// True for the name (not path) of a temporary file this writer creates; such files
@@ -215,6 +215,45 @@ extension AtomicFileWriter {
     public static func isTemporary(fileName: String) -> Bool {
         fileName.hasPrefix(".") && fileName.contains(temporaryMarker)
     }
+
+    /// True for a temporary file whose writer is gone: made on this host by a process that no
+    /// longer exists. A temporary of a live process, of another host (workers sharing a folder
+    /// over the network) or in an older naming is never abandoned: it may still be committed.
+    public static func isAbandonedTemporary(fileName: String) -> Bool {
+        guard isTemporary(fileName: fileName), let marker = fileName.ranges(of: temporaryMarker).last else {
+            return false
+        }
+        let fields = fileName[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+        guard fields.count == 3, String(fields[0]) == hostTag, let pid = Int32(fields[1]), pid > 0, pid != getpid() else {
+            return false
+        }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+
+    /// Deletes the abandoned temporaries (`isAbandonedTemporary`) directly in `folder` and
+    /// returns their names; an unreadable folder has none.
+    @discardableResult
+    public static func removeAbandonedTemporaries(in folder: String) -> [String] {
+        guard let directory = opendir(folder) else { return [] }
+        defer { closedir(directory) }
+        var removed: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if isAbandonedTemporary(fileName: name) && unlink(folder + "/" + name) == 0 { removed.append(name) }
+        }
+        return removed.sorted()
+    }
+
+    /// This host's name as temporary names carry it: letters, digits, `.` and `_` only (so the
+    /// `-`-separated fields parse back), at most 32 characters.
+    static let hostTag: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "host" }
+        let name = String(cString: buffer).map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "_" }
+        return name.isEmpty ? "host" : String(name.prefix(32))
+    }()
 
     /// fsyncs the folder at `path` so that renames into it survive a power loss. Returns false
     /// when the folder cannot be opened or synced (some file systems refuse; the files in it
@@ -260,7 +299,7 @@ extension AtomicFileWriter {
         var attempts = 0
         while true {
             let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-            let temporary = "\(folder)/.\(shortened(name))\(temporaryMarker)\(getpid())-\(suffix)"
+            let temporary = "\(folder)/.\(shortened(name))\(temporaryMarker)\(hostTag)-\(getpid())-\(suffix)"
             let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.permissions)
             if descriptor >= 0 { return (temporary, descriptor) }
             let code = errno
@@ -270,15 +309,15 @@ extension AtomicFileWriter {
         }
     }
 
-    /// `name` cut to at most 200 UTF-8 bytes on a scalar boundary, so that the temporary name
+    /// `name` cut to at most 190 UTF-8 bytes on a scalar boundary, so that the temporary name
     /// (name + marker + numbers) stays under the usual 255-byte limit.
     static func shortened(_ name: String) -> String {
-        guard name.utf8.count > 200 else { return name }
+        guard name.utf8.count > 190 else { return name }
         var result = String.UnicodeScalarView()
         var bytes = 0
         for scalar in name.unicodeScalars {
             bytes += String(scalar).utf8.count
-            if bytes > 200 { break }
+            if bytes > 190 { break }
             result.append(scalar)
         }
         return String(result)

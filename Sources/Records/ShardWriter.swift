@@ -1,3 +1,4 @@
+import AtomicFiles
 import Crypto
 import Dispatch
 import Foundation
@@ -146,6 +147,7 @@ public struct ShardSetWriter {
             throw RecordsError(file: directory.path, reason: .io("cannot create directory: \(error.localizedDescription)"))
         }
         unlink(directory.appendingPathComponent(Manifest.fileName).path)
+        AtomicFileWriter.removeAbandonedTemporaries(in: directory.path)  // shards of a killed run
         var journal = ShardJournal.load(from: directory, settingsFingerprint: settingsFingerprint)
         var result = Result(manifest: emptyManifest(), shardsWritten: 0, shardsReused: 0, recordsWritten: 0,
                             bytesWritten: 0, skipped: [])

@@ -279,6 +279,30 @@ final class AtomicFileWriterTests: XCTestCase {
         XCTAssertFalse(AtomicFileWriter.isTemporary(fileName: "notes.partial-1"), "not hidden: a user's file")
     }
 
+    /// Only a temporary of this host whose process is gone is abandoned: a live writer's, a
+    /// live process's, another host's and an older naming's are kept.
+    func testOnlyTemporariesOfDeadLocalProcessesAreRemoved() throws {
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = finished.processIdentifier
+        let host = AtomicFileWriter.hostTag
+        let live = try AtomicFileWriter(path: folder + "/photo.jpg")
+        let abandoned = ".label.png.partial-\(host)-\(dead)-9f", otherHost = ".a.png.partial-elsewhere-\(dead)-9f"
+        let liveProcess = ".b.png.partial-\(host)-1-9f", oldNaming = ".c.png.partial-\(dead)-9f"
+        for name in [abandoned, otherHost, liveProcess, oldNaming] {
+            XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/" + name, contents: Data([1])))
+        }
+        XCTAssertTrue(AtomicFileWriter.isAbandonedTemporary(fileName: abandoned))
+        XCTAssertEqual(AtomicFileWriter.removeAbandonedTemporaries(in: folder), [abandoned])
+        XCTAssertEqual(try names(), [liveProcess, oldNaming, (live.temporaryPath as NSString).lastPathComponent, otherHost].sorted())
+        try live.write([7])
+        try live.commit()
+        XCTAssertEqual(try contents(folder + "/photo.jpg"), [7], "the live writer's temporary was left alone")
+        XCTAssertFalse(host.contains("-"), "the host field must not contain the separator")
+    }
+
     func testLongNamesKeepTheTemporaryUnderTheNameLimit() throws {
         let name = String(repeating: "é", count: 120)  // 240 UTF-8 bytes
         let writer = try AtomicFileWriter(path: folder + "/" + name)

@@ -250,6 +250,28 @@ final class RunnerTests: XCTestCase {
         try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
     }
 
+    /// A killed run's temporaries (this host, process gone) are deleted when the next run
+    /// starts; the run then finishes as usual.
+    func testAbandonedTemporariesAreRemovedWhenARunStarts() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let probe = try AtomicFileWriter(path: root + "/probe")
+        let host = (probe.temporaryPath as NSString).lastPathComponent.components(separatedBy: ".partial-")[1].components(separatedBy: "-")[0]
+        probe.discard()
+        let leftovers = ["train/.WOMEN-x.jpg.partial-\(host)-\(finished.processIdentifier)-1",
+                         "split/WOMEN-x/.0-hair.png.partial-\(host)-\(finished.processIdentifier)-2"]
+        for path in leftovers {
+            try FileManager.default.createDirectory(atPath: ((output + "/" + path) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            XCTAssertTrue(FileManager.default.createFile(atPath: output + "/" + path, contents: Data([1])))
+        }
+        XCTAssertEqual(try runner(try configuration(inputs, output: output)).run().kept, 12)
+        for path in leftovers { XCTAssertFalse(FileManager.default.fileExists(atPath: output + "/" + path), path) }
+    }
+
     /// A file that cannot be renamed into place (a folder holds its name) fails the run on the
     /// committer thread: the error names the file, no temporary is left behind, the journal
     /// does not list that sample, and once the obstacle is gone a re-run finishes.

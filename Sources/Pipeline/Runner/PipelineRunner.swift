@@ -386,6 +386,16 @@ public final class PipelineRunner: @unchecked Sendable {
 
     // MARK: Set-up and report
 
+    /// Deletes temporaries whose writer died (`AtomicFileWriter.isAbandonedTemporary`) in the
+    /// data folders, and in `split/`'s per-sample folders.
+    static func removeAbandonedTemporaries(in output: String, dataFolders: [String]) {
+        for folder in dataFolders { AtomicFileWriter.removeAbandonedTemporaries(in: output + "/" + folder) }
+        let split = output + "/split"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: split)) ?? [] where !name.hasPrefix(".") {
+            AtomicFileWriter.removeAbandonedTemporaries(in: split + "/" + name)
+        }
+    }
+
     private func loadPartitionList() throws -> EvalPartitionList? {
         guard let path = configuration.partition.list else { return nil }
         let text: String
@@ -399,16 +409,18 @@ public final class PipelineRunner: @unchecked Sendable {
 
     /// Creates the output folder, checks that an earlier unfinished run in it used the same
     /// configuration and worker count, writes `pipeline.yaml` and `classes.json`, and returns
-    /// this worker's journal path.
+    /// this worker's journal path. Temporaries abandoned by a killed run are deleted.
     private func prepareOutputFolder(_ output: String) throws -> String {
         let manager = FileManager.default
         let stateFolder = output + "/" + PreparedLayout.stateFolder
+        let dataFolders = ["train", "test", "cihp_train_mask", "cihp_test_mask", "split"]
         do {
             if options.restart {
-                for folder in ["train", "test", "cihp_train_mask", "cihp_test_mask", "split", PreparedLayout.stateFolder] {
+                for folder in dataFolders + [PreparedLayout.stateFolder] {
                     try? manager.removeItem(atPath: output + "/" + folder)
                 }
             }
+            Self.removeAbandonedTemporaries(in: output, dataFolders: dataFolders)
             try manager.createDirectory(atPath: stateFolder, withIntermediateDirectories: true)
         } catch {
             throw PipelineRunError.writeFailed("\(output): \(error.localizedDescription)")
