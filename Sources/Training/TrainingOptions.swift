@@ -32,7 +32,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// A safetensors file of torchvision's VGG19 `features` weights; when set, the G loss gains
     /// the VGG perceptual term (see ``GroupDNet/VGG19Features``). Not copied into checkpoints.
     public var vggWeightsPath: String?
-    public var vggWeight: Float = 10
+    /// λ_vgg; nil means the reference's 10. Optional (like the path) so that the options saved
+    /// in checkpoints from before the VGG term still decode and resume.
+    public var vggWeight: Float?
 
     public init(preset: TrainingPreset, shardsDirectory: String, runDirectory: String) {
         self.preset = preset
@@ -43,7 +45,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     }
 
     public var lossWeights: LossWeights {
-        LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight)
+        LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight ?? 10)
     }
 
     /// The names of the settings that differ from a fresh `TrainingOptions` of the same preset

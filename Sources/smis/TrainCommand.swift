@@ -86,7 +86,7 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         options.saveEvery = saveEvery
         options.vggWeightsPath = vggWeights
-        options.vggWeight = lambdaVgg ?? options.vggWeight
+        options.vggWeight = lambdaVgg
         let trainer = try reportingErrors { try Trainer(options: options, resume: resume) }
         describe(trainer)
         let interrupt = InterruptFlag()

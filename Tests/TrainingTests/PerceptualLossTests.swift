@@ -110,4 +110,18 @@ final class PerceptualLossTests: TemporaryFolderTestCase {
             XCTAssertTrue(message.contains("vgg.safetensors") && message.contains("features.0.weight") && message.contains("[64, 3, 3, 3]"), message)
         }
     }
+
+    func testOptionsSavedBeforeTheVGGTermStillDecodeWithTheTermOff() throws {
+        var options = TrainingOptions(preset: .tiny, shardsDirectory: "s", runDirectory: "r")
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(options)) as? [String: Any])
+        XCTAssertNil(object["vggWeightsPath"], "absent when off")
+        object["vggWeight"] = nil
+        let old = try JSONDecoder().decode(TrainingOptions.self, from: JSONSerialization.data(withJSONObject: object))
+        XCTAssertEqual(old, options)
+        XCTAssertEqual(old.lossWeights.vgg, 10)
+        options.vggWeightsPath = "vgg19.safetensors"
+        options.vggWeight = 5
+        XCTAssertEqual(options.lossWeights.vgg, 5)
+        XCTAssertEqual(options.nonDefaultNames, ["vggWeight", "vggWeightsPath"])
+    }
 }
