@@ -113,6 +113,19 @@ public final class VGG19Features: Module {
         return features
     }
 
+    /// Multiply–adds × 2 of one forward pass on an image of `height` × `width`, per sample.
+    public func forwardFlops(height: Int, width: Int) -> Double {
+        var (h, w) = (height, width), flops = 0.0
+        for layer in layers {
+            switch layer {
+            case let .convolution(weight, _): flops += 2 * Double(h * w) * Double(weight.count)
+            case .relu: break
+            case .maxPool: (h, w) = (h / 2, w / 2)
+            }
+        }
+        return flops
+    }
+
     public var children: [(name: String, module: Module)] { [] }
 
     public var ownState: [(name: String, entry: StateEntry)] {

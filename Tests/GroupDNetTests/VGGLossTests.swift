@@ -61,6 +61,9 @@ final class VGGLossTests: XCTestCase {
         XCTAssertEqual(total, 12_944_960)
         XCTAssertEqual(network.namedState.first { $0.key == "features.28.weight" }?.entry.shape, [512, 512, 3, 3])
         XCTAssertThrowsError(try VGG19Features(channelDivisor: 3))
+        // Σ 2·9·Cin·Cout·H·W over conv1_1…conv5_1 at 224² (conv5_2…5_4 and the classifier of
+        // the usual 19.6 GMAC figure are not part of it).
+        XCTAssertEqual(network.forwardFlops(height: 224, width: 224), 36_242_325_504)
     }
 
     func testRefusesMissingAndMisshapedTensorsNamingThem() throws {
