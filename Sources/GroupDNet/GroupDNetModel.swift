@@ -19,6 +19,9 @@ public final class GroupDNetModel {
     public let encoder: Encoder
     public let discriminator: Discriminator
     public var lossWeights: LossWeights
+    /// The frozen VGG19 of the perceptual loss; nil (the default) leaves the term out, as the
+    /// weights must come from the user. Never saved in the model's checkpoints.
+    public var perceptualNetwork: VGG19Features?
 
     /// Builds the three networks with Xavier-normal (gain 0.02) weights from `random`
     /// (G first, then E, then D).
@@ -50,7 +53,8 @@ public final class GroupDNetModel {
     /// The generator step's forward pass (G and E in training mode; D too, so that its spectral
     /// norms iterate once as in the reference). Call `backward()` on `total`, then step G+E.
     ///
-    /// total = adversarial + featureMatching·λ_feat + KLD·λ_kld. D sees fake and real as in
+    /// total = adversarial + featureMatching·λ_feat + KLD·λ_kld, + VGG(fake, image)·λ_vgg when
+    /// ``perceptualNetwork`` is set. D sees fake and real as in
     /// the reference's stacked batch: D has no batch-coupled layer (instance norm is per
     /// sample), and its spectral norms iterate on the first (fake) call and reuse u, v on the
     /// second, which is what one stacked call does.
@@ -62,11 +66,14 @@ public final class GroupDNetModel {
         let adversarial = try GroupDNetLoss.generatorAdversarial(fake: fakeOutputs)
         let featureMatching = try GroupDNetLoss.featureMatching(fake: fakeOutputs, real: realOutputs)
         let divergence = try GroupDNetLoss.kullbackLeibler(mu: mu, logVariance: logVariance)
-        let total = try adversarial + featureMatching.scaled(by: lossWeights.featureMatching)
+        var total = try adversarial + featureMatching.scaled(by: lossWeights.featureMatching)
             + divergence.scaled(by: lossWeights.kullbackLeibler)
+        let perceptual = try perceptualNetwork.map { try GroupDNetLoss.vgg(fake: fake, real: batch.image, network: $0) }
+        if let perceptual { total = try total + perceptual.scaled(by: lossWeights.vgg) }
         return GeneratorLosses(total: total, adversarial: adversarial.scalarValue,
                                featureMatching: featureMatching.scalarValue * lossWeights.featureMatching,
                                kullbackLeibler: divergence.scalarValue * lossWeights.kullbackLeibler,
+                               vgg: perceptual.map { $0.scalarValue * lossWeights.vgg },
                                fake: fake, mu: mu, logVariance: logVariance,
                                fakeOutputs: fakeOutputs, realOutputs: realOutputs)
     }
@@ -93,14 +100,16 @@ public final class GroupDNetModel {
     }
 }
 
-/// The weights of the generator's loss terms (the reference's λ_feat = 10, λ_kld = 0.05).
-/// The VGG perceptual term is not implemented (it needs user-supplied VGG19 weights).
+/// The weights of the generator's loss terms (the reference's λ_feat = 10, λ_kld = 0.05,
+/// λ_vgg = 10). `vgg` applies only when the model has a ``GroupDNetModel/perceptualNetwork``.
 public struct LossWeights: Equatable, Sendable {
     public var featureMatching: Float
     public var kullbackLeibler: Float
-    public init(featureMatching: Float = 10, kullbackLeibler: Float = 0.05) {
+    public var vgg: Float
+    public init(featureMatching: Float = 10, kullbackLeibler: Float = 0.05, vgg: Float = 10) {
         self.featureMatching = featureMatching
         self.kullbackLeibler = kullbackLeibler
+        self.vgg = vgg
     }
 }
 
@@ -133,6 +142,8 @@ public struct GeneratorLosses {
     public let featureMatching: Float
     /// KLD, already weighted.
     public let kullbackLeibler: Float
+    /// The VGG perceptual loss, already weighted; nil without a perceptual network.
+    public let vgg: Float?
     public let fake: Tensor
     public let mu: Tensor
     public let logVariance: Tensor

@@ -1,4 +1,4 @@
-// Nearest-neighbour resizing and average pooling on NCHW tensors.
+// Nearest-neighbour resizing, average and max pooling on NCHW tensors.
 
 extension Tensor {
     /// Nearest-neighbour upsampling by 2 in height and width (PyTorch's
@@ -103,6 +103,74 @@ extension Tensor {
                                 let share = source[oy * outputWidth + ox] / Float(rowWindows[oy].count * columnWindows[ox].count)
                                 for iy in rowWindows[oy] { for ix in columnWindows[ox] { target[iy * w + ix] += share } }
                             }
+                        }
+                    }
+                }
+            } }
+        }
+        return output
+    }
+}
+
+extension Tensor {
+    /// Max pooling with a square `kernelSize` window and `stride`, no padding, no dilation and
+    /// `ceil_mode=False`, as PyTorch's `F.max_pool2d(x, kernelSize, stride)`: output size
+    /// ⌊(H − K)/S⌋ + 1. The gradient goes to the window's maximum only; when several inputs
+    /// tie, to the first in row-major order (PyTorch's CPU kernel picks the same one). A NaN
+    /// wins its window, so NaNs propagate as in PyTorch.
+    public func maxPool2d(kernelSize: Int, stride: Int) throws -> Tensor {
+        let operation = "maxPool2d"
+        let (n, c, h, w) = try nchw(operation)
+        guard kernelSize >= 1, stride >= 1 else {
+            throw TensorError.invalidArgument(operation: operation, reason: "kernel \(kernelSize), stride \(stride): both must be ≥ 1")
+        }
+        guard h >= kernelSize, w >= kernelSize else {
+            throw TensorError.shapeMismatch(operation: operation, reason: "window \(kernelSize) is larger than the input \(label)")
+        }
+        let outputHeight = (h - kernelSize) / stride + 1, outputWidth = (w - kernelSize) / stride + 1
+        let inputPlane = h * w, outputPlane = outputHeight * outputWidth
+        let x = self
+        // The winning input of each output, as an offset within its plane, kept for backward.
+        var winnerOffsets = [Int32](repeating: 0, count: n * c * outputPlane)
+        let data = withReadPointer(x.data) { xp in
+            winnerOffsets.withUnsafeMutableBufferPointer { winnerBuffer in
+                let wp = winnerBuffer.baseAddress!
+                return makeFilledArray(n * c * outputPlane) { yp in
+                    parallelChunks(n * c) { planes in
+                        for planeIndex in planes {
+                            let source = xp + planeIndex * inputPlane
+                            let target = yp + planeIndex * outputPlane, winner = wp + planeIndex * outputPlane
+                            for oy in 0..<outputHeight {
+                                for ox in 0..<outputWidth {
+                                    var best = oy * stride * w + ox * stride
+                                    for iy in oy * stride ..< oy * stride + kernelSize {
+                                        for ix in ox * stride ..< ox * stride + kernelSize {
+                                            let value = source[iy * w + ix]
+                                            if value > source[best] || value.isNaN { best = iy * w + ix }
+                                        }
+                                    }
+                                    target[oy * outputWidth + ox] = source[best]
+                                    winner[oy * outputWidth + ox] = Int32(best)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let winners = winnerOffsets
+        let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
+        Tensor.record(output, inputs: [x]) { y in
+            y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
+                // Windows overlap when stride < kernel, so two outputs may share a winner:
+                // each plane is one task, so the additions within it never race.
+                winners.withUnsafeBufferPointer { winnerBuffer in
+                    let wp = winnerBuffer.baseAddress!
+                    parallelChunks(n * c) { planes in
+                        for planeIndex in planes {
+                            let source = dy + planeIndex * outputPlane, target = dx + planeIndex * inputPlane
+                            let winner = wp + planeIndex * outputPlane
+                            for o in 0..<outputPlane { target[Int(winner[o])] += source[o] }
                         }
                     }
                 }

@@ -49,6 +49,7 @@ public final class Trainer {
         }
         var weights = RandomSource(seed: options.seed)
         let model = try GroupDNetModel(options.preset.configuration, lossWeights: options.lossWeights, using: &weights)
+        model.perceptualNetwork = try options.vggWeightsPath.map { try VGG19Features(contentsOf: URL(fileURLWithPath: $0)) }
         let trainingStep = TrainingStep(model: model, options: options)
         let shardBatches = try ShardBatches(directory: URL(fileURLWithPath: options.shardsDirectory), configuration: model.configuration,
                                             batchSize: options.batchSize, seed: options.seed, state: saved?.reader,

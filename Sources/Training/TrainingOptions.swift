@@ -29,6 +29,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var beta2: Float = 0.9
     public var featureMatchingWeight: Float = 10
     public var kullbackLeiblerWeight: Float = 0.05
+    /// A safetensors file of torchvision's VGG19 `features` weights; when set, the G loss gains
+    /// the VGG perceptual term (see ``GroupDNet/VGG19Features``). Not copied into checkpoints.
+    public var vggWeightsPath: String?
+    /// λ_vgg; nil means the reference's 10. Optional (like the path) so that the options saved
+    /// in checkpoints from before the VGG term still decode and resume.
+    public var vggWeight: Float?
 
     public init(preset: TrainingPreset, shardsDirectory: String, runDirectory: String) {
         self.preset = preset
@@ -39,7 +45,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     }
 
     public var lossWeights: LossWeights {
-        LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight)
+        LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight ?? 10)
     }
 
     /// The names of the settings that differ from a fresh `TrainingOptions` of the same preset

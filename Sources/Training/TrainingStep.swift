@@ -2,8 +2,8 @@ import GroupDNet
 import Tensor
 
 /// One training iteration of GroupDNet, as the reference's `pix2pix_trainer.py`: a G step
-/// (G+E loss = adversarial + 10 × feature matching + 0.05 × KLD; no VGG term, which GroupDNet
-/// does not implement) with Adam on G and E, then a D step (hinge) with Adam on D. TTUR:
+/// (G+E loss = adversarial + 10 × feature matching + 0.05 × KLD, + 10 × VGG perceptual loss
+/// when the model has VGG19 weights) with Adam on G and E, then a D step (hinge) with Adam on D. TTUR:
 /// G+E at 1e-4, D at 4e-4, both with betas (0, 0.9).
 public final class TrainingStep {
     public let model: GroupDNetModel
@@ -34,7 +34,7 @@ public final class TrainingStep {
         try losses.total.backward()
         try generatorOptimizer.step(parameters)
         return .init(total: losses.total.scalarValue, adversarial: losses.adversarial,
-                     featureMatching: losses.featureMatching, kullbackLeibler: losses.kullbackLeibler)
+                     featureMatching: losses.featureMatching, kullbackLeibler: losses.kullbackLeibler, vgg: losses.vgg)
     }
 
     /// Back-propagates D's hinge loss on a fresh, detached fake and the real batch; updates D.
@@ -62,6 +62,8 @@ public struct StepLosses: Codable, Equatable, Sendable {
         public var adversarial: Float
         public var featureMatching: Float
         public var kullbackLeibler: Float
+        /// The weighted VGG perceptual loss; nil (absent from metrics.jsonl) when it is off.
+        public var vgg: Float?
     }
 
     public struct Discriminator: Codable, Equatable, Sendable {
@@ -77,6 +79,6 @@ public struct StepLosses: Codable, Equatable, Sendable {
     /// Whether every loss is a finite number.
     public var isFinite: Bool {
         [generator.total, generator.adversarial, generator.featureMatching, generator.kullbackLeibler,
-         discriminator.total, discriminator.fake, discriminator.real].allSatisfy(\.isFinite)
+         generator.vgg ?? 0, discriminator.total, discriminator.fake, discriminator.real].allSatisfy(\.isFinite)
     }
 }

@@ -9,11 +9,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train GroupDNet on a shard set, saving checkpoints into a run folder.",
         discussion: """
-            Each iteration is one G step (adversarial + 10 × feature matching + 0.05 × KLD; Adam \
-            lr 1e-4 for G and E) and one D step (hinge; Adam lr 4e-4), betas (0, 0.9); rates are \
-            constant for --epochs, then fall linearly to 0 over --decay-epochs. Ctrl-C finishes \
-            the current step, saves a checkpoint and exits; --resume continues exactly from the \
-            latest checkpoint. RUN_DIR receives checkpoints/, options.json and metrics.jsonl.
+            Each iteration is one G step (adversarial + 10 × feature matching + 0.05 × KLD, + 10 × \
+            VGG19 perceptual loss with --vgg-weights; Adam lr 1e-4 for G and E) and one D step \
+            (hinge; Adam lr 4e-4), betas (0, 0.9); rates are constant for --epochs, then fall \
+            linearly to 0 over --decay-epochs. Ctrl-C finishes the current step, saves a \
+            checkpoint and exits; --resume continues exactly from the latest checkpoint. RUN_DIR receives checkpoints/, options.json and metrics.jsonl.
             """)
 
     @Option(name: .customLong("shards"), help: ArgumentHelp("Folder with manifest.json and the shards (the train split is used).", valueName: "dir"))
@@ -52,6 +52,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Save a checkpoint every N steps (always also at the end and on Ctrl-C).", valueName: "n"))
     var saveEvery: Int = 1000
 
+    @Option(help: ArgumentHelp("VGG19 weights (safetensors with torchvision's features.<i>.weight/bias names) that turn on the perceptual loss.", valueName: "file"))
+    var vggWeights: String?
+
+    @Option(help: ArgumentHelp("Weight of the VGG perceptual loss (default 10; needs --vgg-weights).", valueName: "x"))
+    var lambdaVgg: Float?
+
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
         if let epochs, epochs < 0 { throw ValidationError("--epochs must not be negative.") }
@@ -60,6 +66,11 @@ struct TrainCommand: ParsableCommand {
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
         if saveEvery < 1 { throw ValidationError("--save-every must be at least 1.") }
+        if let vggWeights, !FileManager.default.fileExists(atPath: vggWeights) {
+            throw ValidationError("--vgg-weights: no file at \(vggWeights).")
+        }
+        if lambdaVgg != nil && vggWeights == nil { throw ValidationError("--lambda-vgg needs --vgg-weights.") }
+        if let lambdaVgg, !(lambdaVgg >= 0 && lambdaVgg.isFinite) { throw ValidationError("--lambda-vgg must be a number ≥ 0.") }
     }
 
     func run() throws {
@@ -74,6 +85,8 @@ struct TrainCommand: ParsableCommand {
         options.maxSteps = maxSteps
         options.seed = seed
         options.saveEvery = saveEvery
+        options.vggWeightsPath = vggWeights
+        options.vggWeight = lambdaVgg
         let trainer = try reportingErrors { try Trainer(options: options, resume: resume) }
         describe(trainer)
         let interrupt = InterruptFlag()
@@ -99,15 +112,18 @@ struct TrainCommand: ParsableCommand {
             D \(millions(model.discriminator.parameterCount)); \(trainer.batches.set.count) training records, \
             \(trainer.schedule.stepsPerEpoch) steps per epoch, \(TensorThreads.count) threads
             """)
+        if model.perceptualNetwork != nil { print("VGG19 perceptual loss on, weight \(model.lossWeights.vgg)") }
         if let resumed = trainer.resumedFrom { print("resumed from \(resumed.path) at step \(trainer.stepsDone)") }
     }
 
-    /// "step 12/500  epoch 1  G 3.412 (adv 0.981 feat 2.405 kld 0.026)  D 1.987 (fake 0.995 real 0.992)  1.85 samples/s  0.54 s/it"
+    /// "step 12/500  epoch 1  G 3.412 (adv 0.981 feat 2.405 kld 0.026)  D 1.987 (fake 0.995 real 0.992)  1.85 samples/s  0.54 s/it",
+    /// with " vgg 4.210" after kld when the perceptual loss is on.
     static func progressLine(_ metrics: StepMetrics) -> String {
         let g = metrics.losses.generator, d = metrics.losses.discriminator
         func f(_ value: Float) -> String { String(format: "%.3f", value) }
         return "step \(metrics.step)/\(metrics.lastStep)  epoch \(metrics.epoch)  "
-            + "G \(f(g.total)) (adv \(f(g.adversarial)) feat \(f(g.featureMatching)) kld \(f(g.kullbackLeibler)))  "
+            + "G \(f(g.total)) (adv \(f(g.adversarial)) feat \(f(g.featureMatching)) kld \(f(g.kullbackLeibler))"
+            + (g.vgg.map { " vgg \(f($0))" } ?? "") + ")  "
             + "D \(f(d.total)) (fake \(f(d.fake)) real \(f(d.real)))  "
             + String(format: "%.2f samples/s  %.2f s/it", metrics.samplesPerSecond, metrics.seconds)
     }

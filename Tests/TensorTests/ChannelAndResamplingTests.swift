@@ -59,4 +59,39 @@ final class ChannelAndResamplingTests: XCTestCase {
         XCTAssertEqual(pooled.data[0], expectedCorner, accuracy: 1e-6)
         try checkGradients([x], expectedShape: [2, 2, 4, 3]) { try $0[0].averagePool2d(kernelSize: 3, stride: 2, padding: 1) }
     }
+
+    /// Distinct values 0.05 apart in shuffled order: finite differences with step 1e-2 never
+    /// change which input wins a window.
+    private func distinctInput(_ shape: [Int], seed: UInt64) -> Tensor {
+        var source = RandomSource(seed: seed)
+        let count = shape.reduce(1, *)
+        let values = (0..<count).map { Float($0) * 0.05 - 1 }.shuffled(using: &source)
+        return try! Tensor(shape: shape, data: values, requiresGrad: true)
+    }
+
+    func testMaxPool2dForwardAndGradient() throws {
+        let x = distinctInput([2, 3, 6, 7], seed: 36)
+        // 2×2 stride 2 drops the odd last column, as PyTorch's floor mode does.
+        let pooled = try x.maxPool2d(kernelSize: 2, stride: 2)
+        XCTAssertEqual(pooled.shape, [2, 3, 3, 3])
+        XCTAssertEqual(pooled.data[0], max(x.data[0], x.data[1], x.data[7], x.data[8]))
+        XCTAssertEqual(pooled.data[4], max(x.data[16], x.data[17], x.data[23], x.data[24]))
+        try checkGradients([x], expectedShape: [2, 3, 3, 3]) { try $0[0].maxPool2d(kernelSize: 2, stride: 2) }
+        // Overlapping windows: an input that wins two windows receives both gradients.
+        try checkGradients([x], expectedShape: [2, 3, 2, 3]) { try $0[0].maxPool2d(kernelSize: 3, stride: 2) }
+    }
+
+    func testMaxPool2dTiesSendTheGradientToTheFirstMaximum() throws {
+        let x = try Tensor(shape: [1, 1, 2, 4], data: [1, 1, 0, 5, 1, 1, 5, 5], requiresGrad: true)
+        let pooled = try x.maxPool2d(kernelSize: 2, stride: 2)
+        XCTAssertEqual(pooled.data, [1, 5])
+        try pooled.sum().backward()
+        XCTAssertEqual(x.grad, [1, 0, 0, 1, 0, 0, 0, 0])
+    }
+
+    func testMaxPool2dRejectsBadWindows() {
+        XCTAssertThrowsError(try Tensor.zeros([1, 1, 1, 4]).maxPool2d(kernelSize: 2, stride: 2))
+        XCTAssertThrowsError(try Tensor.zeros([1, 1, 4, 4]).maxPool2d(kernelSize: 2, stride: 0))
+        XCTAssertThrowsError(try Tensor.zeros([4, 4]).maxPool2d(kernelSize: 2, stride: 2))
+    }
 }

@@ -50,12 +50,19 @@ final class CommandLineTests: TemporaryFolderTestCase {
         XCTAssertTrue(help.output.contains("generate"), help.output)
         let trainHelp = try run(["train", "--help"])
         for option in ["--shards", "--out", "--preset", "--batch-size", "--epochs", "--decay-epochs", "--max-steps", "--threads",
-                       "--seed", "--resume", "--save-every"] {
+                       "--seed", "--resume", "--save-every", "--vgg-weights", "--lambda-vgg"] {
             XCTAssertTrue(trainHelp.output.contains(option), "\(option) missing from:\n\(trainHelp.output)")
         }
         let usage = try run(["train", "--shards", folder.path, "--out", folder.path, "--batch-size", "0"])
         XCTAssertEqual(usage.status, 64)
         XCTAssertTrue(usage.errors.contains("Error: --batch-size must be at least 1."), usage.errors)
+        let missingWeights = folder.appendingPathComponent("no-such-vgg19.safetensors").path
+        let noWeights = try run(["train", "--shards", folder.path, "--out", folder.path, "--vgg-weights", missingWeights])
+        XCTAssertEqual(noWeights.status, 64)
+        XCTAssertTrue(noWeights.errors.contains("Error: --vgg-weights: no file at \(missingWeights)."), noWeights.errors)
+        let lonelyLambda = try run(["train", "--shards", folder.path, "--out", folder.path, "--lambda-vgg", "5"])
+        XCTAssertEqual(lonelyLambda.status, 64)
+        XCTAssertTrue(lonelyLambda.errors.contains("Error: --lambda-vgg needs --vgg-weights."), lonelyLambda.errors)
     }
 
     func testTrainInterruptResumeAndGenerateEndToEnd() throws {
