@@ -123,7 +123,6 @@ let pipelineCPUStart = cpuSeconds()
 let pipelineTime = try seconds { report = try runner.run() }
 let pipelineCPU = cpuSeconds() - pipelineCPUStart
 let pipelineRate = Double(pairs.count) / pipelineTime
-if !arguments.keep { try? FileManager.default.removeItem(atPath: output) }
 
 let peak = peakResidentMiB()
 
@@ -179,7 +178,10 @@ for index in 0..<writtenSamples {
     try AtomicFile.write(labelBytes, to: "\(writesFolder)/cihp_train_mask/\(index).png", durable: true)
 }
 let writeCPU = (threadCPUSeconds() - writeStart) / Double(writtenSamples)
+// Deleted only now: ext4 without a journal makes file creation scan recently freed inodes for
+// minutes after a large delete, which would inflate the measurement above.
 try? FileManager.default.removeItem(atPath: writesFolder)
+if !arguments.keep { try? FileManager.default.removeItem(atPath: output) }
 
 print("samples: \(pairs.count) at 750×1101 → 256×256, \(arguments.jobs) threads (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
 print(String(format: "decode-only bound:  %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample)",
