@@ -9,15 +9,14 @@
 // The synthetic set (750×1101 JPEG quality 90 + LIP palette PNG) is drawn into --data once
 // and reused by later runs of the same count. Target: pipeline ≥ 0.7 × bound, peak < 1 GiB.
 //
-// Measured 2026-11-25 on the idle 2-core machine, --count 10000: bound 406.6 samples/s
-// (4.89 ms CPU each), pipeline 194.9 samples/s (9.64 ms CPU each), ratio 0.48 by wall time
-// and 0.51 by CPU time, peak 45 MiB. (Before the AVX2 resize, the unfiltered label PNGs, the
+// Measured 2026-11-25 on the idle 2-core machine, --count 10000: bound 394.5 samples/s
+// (4.91 ms CPU each), pipeline 215.2 samples/s (8.64 ms CPU each), ratio 0.55 by wall time
+// and 0.57 by CPU time, peak 45 MiB. (Before the AVX2 resize, the unfiltered label PNGs, the
 // run-length histogram and split, and the committer thread: 0.35.) The target is not met.
-// Where the rest goes, per sample: the stages below beyond decoding cost about 2.1 ms (the
-// PIL-exact bicubic resize 1.3 ms of it), and creating, writing, syncing and renaming two
-// files about 1.5 ms in the kernel — more right after a run deleted many files on the same
-// ext4 file system without a journal, whose inode allocator then skips (and reads) the
-// recently freed inodes for up to five minutes.
+// Where the rest goes, per sample: the stages below beyond decoding cost about 2.9 ms (the
+// PIL-exact bicubic resize 1.3–1.8 ms of it), writing the two files 0.5 ms — several times
+// more right after a large delete on the same ext4 file system without a journal, whose inode
+// allocator then scans the recently freed inodes for minutes (the last line measures it).
 import Foundation
 import ImageIO
 import Pipeline
