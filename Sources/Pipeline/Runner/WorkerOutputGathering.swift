@@ -37,6 +37,12 @@ public enum WorkerOutputGathering {
         guard !sources.isEmpty else { throw MergeError(folder: destination, message: "no worker folders to gather") }
         var summary = Summary()
         try checkSameConfiguration(sources, destination: destination)
+        // The configuration files, checked equal above, come from the first source.
+        for file in sharedFiles where !FileManager.default.fileExists(atPath: destination + "/" + file) {
+            if FileManager.default.fileExists(atPath: sources[0] + "/" + file), try place(sources[0] + "/" + file, at: destination + "/" + file) {
+                summary.filesAdded += 1
+            }
+        }
         for source in sources {
             let reports = ((try? FileManager.default.contentsOfDirectory(atPath: source)) ?? [])
                 .filter { $0.hasPrefix("report-worker-") && $0.hasSuffix(".json") }
@@ -44,13 +50,6 @@ public enum WorkerOutputGathering {
                 throw MergeError(folder: source, message: "no report-worker-*.json: not the output of a finished --worker run")
             }
             summary.workerReports += reports.count
-            if source == sources[0] {
-                for file in sharedFiles where !FileManager.default.fileExists(atPath: destination + "/" + file) {
-                    if FileManager.default.fileExists(atPath: source + "/" + file), try place(source + "/" + file, at: destination + "/" + file) {
-                        summary.filesAdded += 1
-                    }
-                }
-            }
             var files = reports
             let journals = ((try? FileManager.default.contentsOfDirectory(atPath: source + "/" + PreparedLayout.stateFolder)) ?? [])
                 .filter { $0.hasPrefix("journal-") }
