@@ -4,7 +4,7 @@
 // and the process's peak memory.
 //
 //   swift build -c release --product bench-pipeline
-//   .build/release/bench-pipeline [--count 10000] [--jobs N] [--data DIR] [--keep]
+//   .build/release/bench-pipeline [--count 10000] [--jobs N] [--data DIR] [--keep] [--whole-photos]
 //
 // The synthetic set (750×1101 JPEG quality 90 + LIP palette PNG) is drawn into --data once
 // and reused by later runs of the same count. Target: pipeline ≥ 0.7 × bound, peak < 1 GiB.
@@ -26,6 +26,7 @@ struct Arguments {
     var jobs = ProcessInfo.processInfo.activeProcessorCount
     var data = NSTemporaryDirectory() + "bench-pipeline-data"
     var keep = false
+    var wholePhotos = false
 
     init() {
         var arguments = CommandLine.arguments.dropFirst()
@@ -35,8 +36,9 @@ struct Arguments {
             case "--jobs": jobs = Int(arguments.popFirst() ?? "") ?? jobs
             case "--data": data = arguments.popFirst() ?? data
             case "--keep": keep = true
+            case "--whole-photos": wholePhotos = true
             default:
-                FileHandle.standardError.write("usage: bench-pipeline [--count N] [--jobs N] [--data DIR] [--keep]\n".data(using: .utf8)!)
+                FileHandle.standardError.write("usage: bench-pipeline [--count N] [--jobs N] [--data DIR] [--keep] [--whole-photos]\n".data(using: .utf8)!)
                 exit(64)
             }
         }
@@ -117,6 +119,11 @@ overrides.labels = labels
 overrides.output = output
 let configuration = try PipelineConfiguration(contentsOfFile: pipelineFile, overrides: overrides)
 let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: arguments.jobs, durable: ProcessInfo.processInfo.environment["BENCH_NO_FSYNC"] == nil))
+if arguments.wholePhotos {  // for comparison: every photo decoded whole, then resized (before the one-pass decode)
+    let imageIO = SampleCodecs.imageIO
+    runner.codecs = SampleCodecs(decodePhoto: { try Image(contentsOfFile: $0) }, decodeLabel: imageIO.decodeLabel,
+                                 encodePhoto: imageIO.encodePhoto, encodeLabel: imageIO.encodeLabel, encodeCrop: imageIO.encodeCrop)
+}
 var report: RunReport?
 let pipelineCPUStart = cpuSeconds()
 let pipelineTime = try seconds { report = try runner.run() }
@@ -159,6 +166,9 @@ for (photoPath, labelPath) in pairs.prefix(profiled) {
         resized = preparation.resize.apply(photo: photo, label: label, relabel: preparation.remap.apply(to:), scratch: scratch)
     }
     stage("(of which: the photo's bicubic resize alone)") { _ = photoResizer.resize(photo) }
+    try stage("(for comparison: JPEG decode and resize in one pass)") {
+        _ = try ImageFile.read(photoPath).withUnsafeBytes { try photoResizer.resize(decoding: $0, source: photoPath) }
+    }
     stage("split (counts, boxes)") { _ = ClassSplit.parts(of: resized.label, classCount: 8) }
     try stage("encode photo (JPEG 95)") { photoBytes = try resized.photo.encodedJPEG(quality: 95) }
     try stage("encode label (PNG, zlib level 1, unfiltered)") { labelBytes = try resized.label.encodedPNG(compressionLevel: 1, rowFilter: .none) }
@@ -179,7 +189,7 @@ for index in 0..<writtenSamples {
 let writeCPU = (threadCPUSeconds() - writeStart) / Double(writtenSamples)
 // Deleted only now: ext4 without a journal makes file creation scan recently freed inodes for
 // minutes after a large delete, which would inflate the measurement above.
-try? FileManager.default.removeItem(atPath: writesFolder)
+if !arguments.keep { try? FileManager.default.removeItem(atPath: writesFolder) }
 if !arguments.keep { try? FileManager.default.removeItem(atPath: output) }
 
 print("samples: \(pairs.count) at 750×1101 → 256×256, \(arguments.jobs) threads (cores: \(ProcessInfo.processInfo.activeProcessorCount))")

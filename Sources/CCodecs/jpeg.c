@@ -125,55 +125,125 @@ static void cmyk_row_to_rgb(const uint8_t *cmyk, uint8_t *rgb, uint32_t width, i
     }
 }
 
-int ccodecs_jpeg_decode_rgb(
-    const uint8_t *data, size_t size, uint32_t width, uint32_t height,
-    uint8_t *out, size_t out_capacity, ccodecs_status *status) {
-    ccodecs_status_reset(status);
+/// A decompressor kept open between calls. Each call that runs libjpeg arms `session.escape`
+/// with its own setjmp, so an error longjmps back into that call and never across a Swift frame.
+struct ccodecs_jpeg_reader {
     jpeg_session session;
     struct jpeg_decompress_struct cinfo;
-    install_errors(&session, status);
-    memset(&cinfo, 0, sizeof cinfo);  // so clean-up after a failed create sees no allocator
-    cinfo.err = &session.manager;
-    if (setjmp(session.escape)) {
-        free(session.scratch);
-        jpeg_destroy_decompress(&cinfo);
-        return status->code;
+    int cmyk;
+    int failed;  // after an error only close() is allowed
+};
+
+ccodecs_jpeg_reader *ccodecs_jpeg_reader_open(
+    const uint8_t *data, size_t size, uint32_t width, uint32_t height, ccodecs_status *status) {
+    ccodecs_status_reset(status);
+    ccodecs_jpeg_reader *reader = calloc(1, sizeof *reader);
+    if (!reader) {
+        ccodecs_status_fail(status, CCODECS_NO_MEMORY, "cannot allocate a JPEG decoder");
+        return NULL;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
-    if (cinfo.image_width != width || cinfo.image_height != height) {
+    install_errors(&reader->session, status);
+    reader->cinfo.err = &reader->session.manager;
+    if (setjmp(reader->session.escape)) {
+        ccodecs_jpeg_reader_close(reader);
+        return NULL;
+    }
+    jpeg_create_decompress(&reader->cinfo);
+    jpeg_mem_src(&reader->cinfo, data, (unsigned long)size);
+    jpeg_read_header(&reader->cinfo, TRUE);
+    if (reader->cinfo.image_width != width || reader->cinfo.image_height != height) {
         ccodecs_status_fail(status, CCODECS_SIZE_MISMATCH, "header declares %ux%u, expected %ux%u",
-            cinfo.image_width, cinfo.image_height, width, height);
-        longjmp(session.escape, 1);
+            reader->cinfo.image_width, reader->cinfo.image_height, width, height);
+        longjmp(reader->session.escape, 1);
     }
-    if ((size_t)width * 3 > 0 && height > out_capacity / ((size_t)width * 3)) {
-        ccodecs_status_fail(status, CCODECS_SIZE_MISMATCH, "buffer of %zu bytes cannot hold %ux%u RGB", out_capacity, width, height);
-        longjmp(session.escape, 1);
-    }
-    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
-    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
-    jpeg_start_decompress(&cinfo);
-    if (cmyk) {
-        session.scratch = malloc((size_t)width * 4);
-        if (!session.scratch) {
+    reader->cmyk = reader->cinfo.jpeg_color_space == JCS_CMYK || reader->cinfo.jpeg_color_space == JCS_YCCK;
+    reader->cinfo.out_color_space = reader->cmyk ? JCS_CMYK : JCS_RGB;
+    jpeg_start_decompress(&reader->cinfo);
+    if (reader->cmyk) {
+        reader->session.scratch = malloc((size_t)width * 4);
+        if (!reader->session.scratch) {
             ccodecs_status_fail(status, CCODECS_NO_MEMORY, "cannot allocate a %u-pixel CMYK row", width);
-            longjmp(session.escape, 1);
+            longjmp(reader->session.escape, 1);
         }
     }
-    while (cinfo.output_scanline < cinfo.output_height) {
-        uint8_t *row = out + (size_t)cinfo.output_scanline * width * 3;
-        JSAMPROW target = cmyk ? session.scratch : row;
-        if (jpeg_read_scanlines(&cinfo, &target, 1) != 1) break;
-        if (cmyk) cmyk_row_to_rgb(session.scratch, row, width, cinfo.saw_Adobe_marker);
+    return reader;
+}
+
+int ccodecs_jpeg_reader_read(ccodecs_jpeg_reader *reader, uint8_t *out, uint32_t max_rows, ccodecs_status *status) {
+    reader->session.status = status;
+    if (reader->failed) return -1;
+    if (setjmp(reader->session.escape)) {
+        reader->failed = 1;
+        return -1;
     }
-    jpeg_finish_decompress(&cinfo);
-    free(session.scratch);
-    jpeg_destroy_decompress(&cinfo);
-    if (session.truncated) {
+    struct jpeg_decompress_struct *cinfo = &reader->cinfo;
+    size_t row_bytes = (size_t)cinfo->output_width * 3;
+    uint32_t done = 0;
+    while (done < max_rows && cinfo->output_scanline < cinfo->output_height) {
+        uint8_t *row = out + (size_t)done * row_bytes;
+        if (reader->cmyk) {  // one row at a time through the CMYK scratch row
+            JSAMPROW target = reader->session.scratch;
+            if (jpeg_read_scanlines(cinfo, &target, 1) != 1) break;
+            cmyk_row_to_rgb(reader->session.scratch, row, cinfo->output_width, cinfo->saw_Adobe_marker);
+            done++;
+            continue;
+        }
+        // Several rows per call: libjpeg then converts colours over whole row groups.
+        JSAMPROW targets[16];
+        uint32_t wanted = max_rows - done < 16 ? max_rows - done : 16;
+        for (uint32_t i = 0; i < wanted; i++) targets[i] = row + (size_t)i * row_bytes;
+        JDIMENSION read = jpeg_read_scanlines(cinfo, targets, wanted);
+        if (read == 0) break;
+        done += read;
+    }
+    if (reader->session.truncated) {  // libjpeg pads the rest with grey: refuse it at once
+        ccodecs_status_fail(status, CCODECS_TRUNCATED, "%s", "Premature end of JPEG file (truncated)");
+        reader->failed = 1;
+        return -1;
+    }
+    return (int)done;
+}
+
+int ccodecs_jpeg_reader_finish(ccodecs_jpeg_reader *reader, ccodecs_status *status) {
+    reader->session.status = status;
+    if (reader->failed) return status->code ? status->code : CCODECS_BAD_ARGUMENT;
+    if (reader->cinfo.output_scanline < reader->cinfo.output_height) {
+        return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "finished after %u of %u rows",
+            reader->cinfo.output_scanline, reader->cinfo.output_height);
+    }
+    if (setjmp(reader->session.escape)) {
+        reader->failed = 1;
+        return status->code;
+    }
+    jpeg_finish_decompress(&reader->cinfo);
+    if (reader->session.truncated) {
+        reader->failed = 1;
         return ccodecs_status_fail(status, CCODECS_TRUNCATED, "%s", "Premature end of JPEG file (truncated)");
     }
     return CCODECS_OK;
+}
+
+void ccodecs_jpeg_reader_close(ccodecs_jpeg_reader *reader) {
+    if (!reader) return;
+    jpeg_destroy_decompress(&reader->cinfo);
+    free(reader->session.scratch);
+    free(reader);
+}
+
+int ccodecs_jpeg_decode_rgb(
+    const uint8_t *data, size_t size, uint32_t width, uint32_t height,
+    uint8_t *out, size_t out_capacity, ccodecs_status *status) {
+    if ((size_t)width * 3 > 0 && height > out_capacity / ((size_t)width * 3)) {
+        ccodecs_status_reset(status);
+        return ccodecs_status_fail(status, CCODECS_SIZE_MISMATCH, "buffer of %zu bytes cannot hold %ux%u RGB",
+            out_capacity, width, height);
+    }
+    ccodecs_jpeg_reader *reader = ccodecs_jpeg_reader_open(data, size, width, height, status);
+    if (!reader) return status->code;
+    int code = ccodecs_jpeg_reader_read(reader, out, height, status) < 0 ? status->code
+        : ccodecs_jpeg_reader_finish(reader, status);
+    ccodecs_jpeg_reader_close(reader);
+    return code;
 }
 
 int ccodecs_jpeg_encode(

@@ -119,47 +119,170 @@ static void horizontal_row_pair(const uint8_t *row0, const uint8_t *row1, uint8_
     }
 }
 
-int resample_horizontal_rgb8_avx2(
-    const uint8_t *input, size_t input_width, size_t input_readable, size_t rows,
-    uint8_t *output, size_t output_width,
-    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size) {
-    size_t groups = 0;  // enough for the widest pixel
+// Pixels outer, rows inner: one output pixel's weights (two registers per group) are loaded
+// once per block of rows and applied to all of them, two rows at a time. Loading them again
+// for every row bounded the row-pair loop: 256 pixels' packed weights are 64 KB, twice L1.
+__attribute__((target("avx2"), always_inline))
+static inline void horizontal_block(const uint8_t *input, size_t row_bytes, size_t rows, uint8_t *output,
+                                    size_t output_row, size_t output_width, const int32_t *starts,
+                                    const int16_t *packed, const size_t groups) {
+    const __m256i shuffle = group_shuffle();
+    const __m256i rounding = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
+    for (size_t x = 0; x < output_width; x++) {
+        __m256i high_weights[4], low_weights[4];
+        const int16_t *group = packed + x * groups * 32;
+        for (size_t g = 0; g < groups; g++) {
+            high_weights[g] = _mm256_loadu_si256((const __m256i *)(group + 32 * g));
+            low_weights[g] = _mm256_loadu_si256((const __m256i *)(group + 32 * g + 16));
+        }
+        const uint8_t *source = input + 3 * (size_t)starts[x];
+        uint8_t *target = output + 3 * x;
+        const int last = x + 1 == output_width;
+        for (size_t r = 0; r < rows; r += 2) {
+            const uint8_t *source0 = source + r * row_bytes;
+            const uint8_t *source1 = r + 1 < rows ? source0 + row_bytes : source0;  // an odd last row: computed twice
+            __m256i high0 = _mm256_setzero_si256(), low0 = _mm256_setzero_si256();
+            __m256i high1 = _mm256_setzero_si256(), low1 = _mm256_setzero_si256();
+            for (size_t g = 0; g < groups; g++) {
+                __m256i pixels0 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(source0 + 12 * g))), shuffle);
+                __m256i pixels1 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(source1 + 12 * g))), shuffle);
+                high0 = _mm256_add_epi32(high0, _mm256_madd_epi16(pixels0, high_weights[g]));
+                low0 = _mm256_add_epi32(low0, _mm256_madd_epi16(pixels0, low_weights[g]));
+                high1 = _mm256_add_epi32(high1, _mm256_madd_epi16(pixels1, high_weights[g]));
+                low1 = _mm256_add_epi32(low1, _mm256_madd_epi16(pixels1, low_weights[g]));
+            }
+            __m256i sums0 = _mm256_add_epi32(_mm256_slli_epi32(high0, SPLIT_BITS), low0);
+            __m256i sums1 = _mm256_add_epi32(_mm256_slli_epi32(high1, SPLIT_BITS), low1);
+            __m256i rgb = _mm256_add_epi32(_mm256_permute2x128_si256(sums0, sums1, 0x20),
+                                           _mm256_permute2x128_si256(sums0, sums1, 0x31));
+            rgb = _mm256_srai_epi32(_mm256_add_epi32(rgb, rounding), PRECISION_BITS);
+            rgb = _mm256_packus_epi16(_mm256_packs_epi32(rgb, rgb), rgb);
+            uint32_t bytes0 = (uint32_t)_mm256_cvtsi256_si32(rgb);
+            uint32_t bytes1 = (uint32_t)_mm_cvtsi128_si32(_mm256_extracti128_si256(rgb, 1));
+            uint8_t *target0 = target + r * output_row;
+            if (!last) {  // the fourth byte is overwritten by pixel x + 1, which comes later
+                memcpy(target0, &bytes0, 4);
+                if (r + 1 < rows) memcpy(target0 + output_row, &bytes1, 4);
+            } else {
+                memcpy(target0, &bytes0, 3);
+                if (r + 1 < rows) memcpy(target0 + output_row, &bytes1, 3);
+            }
+        }
+    }
+}
+
+#define BLOCK_KERNEL(G) \
+    __attribute__((target("avx2"))) \
+    static void horizontal_block_##G(const uint8_t *input, size_t row_bytes, size_t rows, uint8_t *output, \
+                                     size_t output_row, size_t output_width, const int32_t *starts, const int16_t *packed) { \
+        horizontal_block(input, row_bytes, rows, output, output_row, output_width, starts, packed, G); \
+    }
+BLOCK_KERNEL(1)
+BLOCK_KERNEL(2)
+BLOCK_KERNEL(3)
+BLOCK_KERNEL(4)
+#undef BLOCK_KERNEL
+
+struct resample_horizontal_plan {
+    int16_t *packed;      // see pack_groups
+    int32_t *starts;
+    size_t groups;        // per output pixel, enough for the widest
+    size_t reach;         // the furthest byte any pixel's loads reach from its row's start
+    size_t output_width;
+};
+
+resample_horizontal_plan *resample_horizontal_plan_create(
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size, size_t output_width) {
+    resample_horizontal_plan *plan = calloc(1, sizeof *plan);
+    if (!plan) return NULL;
     for (size_t x = 0; x < output_width; x++) {
         size_t needed = ((size_t)counts[x] + 3) / 4;
-        if (needed > groups) groups = needed;
+        if (needed > plan->groups) plan->groups = needed;
     }
-    int16_t *packed = aligned_alloc(32, output_width * groups * 64 + 32);
-    if (!packed) return -1;
-    pack_groups(counts, weights, kernel_size, output_width, groups, packed);
-    // The furthest byte any output pixel's loads reach, from its row's start.
-    size_t reach = 0;
+    plan->output_width = output_width;
+    plan->packed = aligned_alloc(32, output_width * plan->groups * 64 + 32);
+    plan->starts = malloc(output_width * sizeof(int32_t) + 1);
+    if (!plan->packed || !plan->starts) {
+        resample_horizontal_plan_destroy(plan);
+        return NULL;
+    }
+    memcpy(plan->starts, starts, output_width * sizeof(int32_t));
+    pack_groups(counts, weights, kernel_size, output_width, plan->groups, plan->packed);
     for (size_t x = 0; x < output_width; x++) {
-        size_t end = 3 * (size_t)starts[x] + (groups ? 12 * (groups - 1) + 16 : 0);
-        if (end > reach) reach = end;
+        size_t end = 3 * (size_t)starts[x] + (plan->groups ? 12 * (plan->groups - 1) + 16 : 0);
+        if (end > plan->reach) plan->reach = end;
     }
-    size_t row_bytes = 3 * input_width;
-    uint8_t *padded = NULL;
+    return plan;
+}
+
+void resample_horizontal_plan_destroy(resample_horizontal_plan *plan) {
+    if (!plan) return;
+    free(plan->packed);
+    free(plan->starts);
+    free(plan);
+}
+
+// Rows per block: 32 rows of a pixel's window (two cache lines each) stay in L1 while the
+// pixel's weights stay in registers.
+#define BLOCK_ROWS 32
+
+typedef void (*block_kernel)(const uint8_t *, size_t, size_t, uint8_t *, size_t, size_t, const int32_t *, const int16_t *);
+
+/// Rows whose loads stay inside the buffer go through the block loop (`blocks`) or the row-pair
+/// loop; the last few, whose loads would run past its end, through a zero-padded copy.
+static int horizontal_rows(const resample_horizontal_plan *plan, const uint8_t *input, size_t input_width,
+                           size_t input_readable, size_t rows, uint8_t *output, int blocks) {
+    size_t row_bytes = 3 * input_width, output_row = 3 * plan->output_width, reach = plan->reach;
+    size_t groups = plan->groups;
+    size_t safe_rows = input_readable < reach ? 0 : (input_readable - reach) / row_bytes + 1;
+    if (safe_rows > rows) safe_rows = rows;
     size_t r = 0;
-    size_t output_row = 3 * output_width;
-    for (; r + 1 < rows && (r + 1) * row_bytes + reach <= input_readable; r += 2) {
-        horizontal_row_pair(input + r * row_bytes, input + (r + 1) * row_bytes, output + r * output_row,
-                            output + (r + 1) * output_row, output_width, starts, packed, groups);
+    block_kernel block = groups == 1 ? horizontal_block_1 : groups == 2 ? horizontal_block_2
+        : groups == 3 ? horizontal_block_3 : groups == 4 ? horizontal_block_4 : NULL;
+    if (blocks && block) {
+        for (; r < safe_rows; r += BLOCK_ROWS) {
+            size_t count = safe_rows - r < BLOCK_ROWS ? safe_rows - r : BLOCK_ROWS;
+            block(input + r * row_bytes, row_bytes, count, output + r * output_row, output_row, plan->output_width,
+                  plan->starts, plan->packed);
+        }
+        r = safe_rows;
     }
+    for (; r + 1 < safe_rows; r += 2) {
+        horizontal_row_pair(input + r * row_bytes, input + (r + 1) * row_bytes, output + r * output_row,
+                            output + (r + 1) * output_row, plan->output_width, plan->starts, plan->packed, groups);
+    }
+    uint8_t *padded = NULL;
     for (; r < rows; r++) {
         const uint8_t *row = input + r * row_bytes;
-        if (r * row_bytes + reach > input_readable) {  // near the buffer's end: read a zero-padded copy
+        if (r >= safe_rows) {  // near the buffer's end: read a zero-padded copy
             if (!padded) {
                 padded = calloc(1, reach > row_bytes ? reach : row_bytes);
-                if (!padded) { free(packed); return -1; }
+                if (!padded) return -1;
             }
             memcpy(padded, row, row_bytes);
             row = padded;
         }
-        horizontal_row(row, output + r * 3 * output_width, output_width, starts, packed, groups);
+        horizontal_row(row, output + r * output_row, plan->output_width, plan->starts, plan->packed, groups);
     }
     free(padded);
-    free(packed);
     return 0;
+}
+
+int resample_horizontal_rgb8_avx2(
+    const uint8_t *input, size_t input_width, size_t input_readable, size_t rows,
+    uint8_t *output, size_t output_width,
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size) {
+    resample_horizontal_plan *plan = resample_horizontal_plan_create(starts, counts, weights, kernel_size, output_width);
+    if (!plan) return -1;
+    int status = horizontal_rows(plan, input, input_width, input_readable, rows, output, 0);
+    resample_horizontal_plan_destroy(plan);
+    return status;
+}
+
+int resample_horizontal_rgb8_avx2_cached(
+    const resample_horizontal_plan *plan, const uint8_t *input, size_t input_width, size_t input_readable,
+    size_t rows, uint8_t *output) {
+    return horizontal_rows(plan, input, input_width, input_readable, rows, output, 1);
 }
 
 // Eight bytes of a row, widened to 32 bits.
@@ -214,6 +337,21 @@ int resample_horizontal_rgb8_avx2(
     const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size) {
     (void)input; (void)input_width; (void)input_readable; (void)rows; (void)output; (void)output_width;
     (void)starts; (void)counts; (void)weights; (void)kernel_size;
+    return -1;
+}
+
+resample_horizontal_plan *resample_horizontal_plan_create(
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size, size_t output_width) {
+    (void)starts; (void)counts; (void)weights; (void)kernel_size; (void)output_width;
+    return NULL;
+}
+
+void resample_horizontal_plan_destroy(resample_horizontal_plan *plan) { (void)plan; }
+
+int resample_horizontal_rgb8_avx2_cached(
+    const resample_horizontal_plan *plan, const uint8_t *input, size_t input_width, size_t input_readable,
+    size_t rows, uint8_t *output) {
+    (void)plan; (void)input; (void)input_width; (void)input_readable; (void)rows; (void)output;
     return -1;
 }
 

@@ -190,12 +190,13 @@ enum Resampler {
 
     /// Resamples columns: each output row is a weighted sum of whole input rows, accumulated
     /// row by row so the inner loop runs over contiguous bytes. `sums` holds `rowLength` values.
+    /// Output row y (of `outputRows`) goes to `out + y * rowLength`.
     static func verticalPass(
-        _ band: UnsafePointer<UInt8>, rowLength: Int, coefficients c: Coefficients, firstRow: Int, outputHeight: Int,
+        _ band: UnsafePointer<UInt8>, rowLength: Int, coefficients c: Coefficients, firstRow: Int, outputRows: Range<Int>,
         sums: UnsafeMutablePointer<Int32>, into out: UnsafeMutablePointer<UInt8>
     ) {
         let half: Int32 = 1 << (precisionBits - 1)
-        for y in 0..<outputHeight {
+        for y in outputRows {
             sums.update(repeating: half, count: rowLength)
             for j in 0..<c.counts[y] {
                 let w = c.weights[y * c.kernelSize + j]
@@ -262,22 +263,28 @@ public final class PhotoResizer {
     public let filter: ResizeFilter
     /// True when the vertical pass runs first (see `ResizePassOrder`).
     public let verticalFirst: Bool
-    private let horizontal: Resampler.Coefficients?
-    private let vertical: Resampler.Coefficients?
+    let horizontal: Resampler.Coefficients?
+    let vertical: Resampler.Coefficients?
     /// Rows of the source the vertical pass reads (all of them when only the width changes).
-    private let rows: Range<Int>
+    let rows: Range<Int>
     /// The intermediate image between the two passes.
-    private let band: UnsafeMutableBufferPointer<UInt8>
+    let band: UnsafeMutableBufferPointer<UInt8>
     private let sums: UnsafeMutableBufferPointer<Int32>
     /// True when the AVX2 loops run (see `ResizeKernels`).
     public let usesAVX2: Bool
     /// The taps as the AVX2 loops take them; the vertical starts count from the first row the
     /// vertical pass reads from its input.
     private let horizontalTaps: (starts: [Int32], counts: [Int32])
-    private let verticalTaps: (starts: [Int32], counts: [Int32])
+    let verticalTaps: (starts: [Int32], counts: [Int32])
     /// The source row the vertical pass's input begins at: `rows.lowerBound` when it reads the
     /// band of the horizontal pass, else 0.
     private let verticalFirstRow: Int
+    /// The horizontal weights packed once for the AVX2 loop over cached rows (streaming only).
+    let horizontalPlan: OpaquePointer?
+    /// Rows decoded per step of `resize(decoding:)`, and the buffer they land in (zeroed
+    /// padding after them, which the AVX2 loads may read); empty when it cannot stream.
+    static let streamingRows = 16
+    let streamingChunk: UnsafeMutableBufferPointer<UInt8>
 
     /// Prepares resizing `fromWidth × fromHeight` photos to `toWidth × toHeight` (all > 0).
     public init(
@@ -312,11 +319,24 @@ public final class PhotoResizer {
         horizontalTaps = horizontal?.int32Taps() ?? ([], [])
         verticalFirstRow = twoPasses && !verticalFirst ? rows.lowerBound : 0
         verticalTaps = vertical?.int32Taps(firstRow: verticalFirstRow) ?? ([], [])
+        let streams = twoPasses && !verticalFirst
+        if streams, usesAVX2, let horizontal {
+            let taps = horizontalTaps
+            horizontalPlan = horizontal.weights.withUnsafeBufferPointer { weights in
+                resample_horizontal_plan_create(taps.starts, taps.counts, weights.baseAddress, horizontal.kernelSize, toWidth)
+            }
+        } else {
+            horizontalPlan = nil
+        }
+        streamingChunk = .allocate(capacity: streams ? (Self.streamingRows + 1) * fromWidth * 3 + 64 : 0)
+        streamingChunk.initialize(repeating: 0)
     }
 
     deinit {
         band.deallocate()
         sums.deallocate()
+        streamingChunk.deallocate()
+        resample_horizontal_plan_destroy(horizontalPlan)
     }
 
     /// `image` resized; it must be `sourceWidth × sourceHeight`.
@@ -380,17 +400,26 @@ public final class PhotoResizer {
     }
 
     /// `input` (rows of `rowLength` bytes) resampled to `height` rows into `out`.
-    private func verticalPass(
-        _ input: UnsafePointer<UInt8>, rowLength: Int, _ v: Resampler.Coefficients, into out: UnsafeMutablePointer<UInt8>
+    /// Output rows `outputRows` (all by default) go to `out + row * rowLength`.
+    func verticalPass(
+        _ input: UnsafePointer<UInt8>, rowLength: Int, _ v: Resampler.Coefficients, outputRows: Range<Int>? = nil,
+        into out: UnsafeMutablePointer<UInt8>
     ) {
+        let outputRows = outputRows ?? 0..<height
         if usesAVX2 {
+            let first = outputRows.lowerBound
             v.weights.withUnsafeBufferPointer { weights in
-                resample_vertical_u8_avx2(
-                    input, rowLength, out, height, verticalTaps.starts, verticalTaps.counts, weights.baseAddress, v.kernelSize)
+                verticalTaps.starts.withUnsafeBufferPointer { starts in
+                    verticalTaps.counts.withUnsafeBufferPointer { counts in
+                        resample_vertical_u8_avx2(
+                            input, rowLength, out + first * rowLength, outputRows.count, starts.baseAddress! + first,
+                            counts.baseAddress! + first, weights.baseAddress! + first * v.kernelSize, v.kernelSize)
+                    }
+                }
             }
             return
         }
-        Resampler.verticalPass(input, rowLength: rowLength, coefficients: v, firstRow: verticalFirstRow, outputHeight: height,
+        Resampler.verticalPass(input, rowLength: rowLength, coefficients: v, firstRow: verticalFirstRow, outputRows: outputRows,
                                sums: sums.baseAddress!, into: out)
     }
 }

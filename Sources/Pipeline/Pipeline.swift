@@ -3,9 +3,14 @@
 // Data flows one way:
 //
 // ```
-// SortedFileWalker ×2 → SamplePairing → [bounded queue] → decode (ImageIO)
+// SortedFileWalker ×2 → SamplePairing → [bounded queue] → open the photo (header only: PhotoInput)
+//   and decode the label map (ImageIO)
 //   → SamplePreparation: Partitioner → LabelHistogram → SampleCheck → RareAttributeFilter
-//                        → SampleResize (+ LabelRemap after the nearest resize) → ClassSplit
+//                        → SampleResize (the photo decoded straight to the training size, a
+//                          JPEG in one pass over its rows; LabelRemap after the nearest resize)
+//                        → ClassSplit
+//     (a sample dropped before the resize has its photo decoded whole first, so a broken photo
+//     is always reported as such: decode and check come first in the stages' order)
 //   → encode, write under temporary names (AtomicFiles)
 //   → SampleCommitter (one thread: fsync, rename, RunJournal) → RunReport
 //   → ShardStage (optional, `outputs.shards`): the prepared folder → Records' ShardSetWriter

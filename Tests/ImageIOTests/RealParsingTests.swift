@@ -59,6 +59,11 @@ final class RealParsingTests: XCTestCase {
             let photo = try Image(contentsOfFile: folder.appendingPathComponent(name).path)
             XCTAssertEqual(fnv1a(photo.pixels), expected.decoded, "\(name): decode")
             XCTAssertEqual(fnv1a(photo.resized(width: 256, height: 256).pixels), expected.bicubic256, "\(name): bicubic 256")
+            let resizer = PhotoResizer(fromWidth: photo.width, fromHeight: photo.height, toWidth: 256, toHeight: 256)
+            let streamed = try ImageFile.read(folder.appendingPathComponent(name).path).withUnsafeBytes {
+                try resizer.resize(decoding: $0, source: name)
+            }
+            XCTAssertEqual(fnv1a(streamed.pixels), expected.bicubic256, "\(name): decoded and resized in one pass")
             let labels = try LabelMap(contentsOfFile: folder.appendingPathComponent(name.replacingOccurrences(of: ".jpg", with: ".png")).path)
             XCTAssertEqual(fnv1a(labels.resized(width: 256, height: 256).values), expected.labels256, "\(name): nearest 256")
         }

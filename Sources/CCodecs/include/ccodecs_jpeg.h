@@ -41,6 +41,27 @@ int ccodecs_jpeg_decode_rgb(
     const uint8_t *data, size_t size, uint32_t width, uint32_t height,
     uint8_t *out, size_t out_capacity, ccodecs_status *status);
 
+/// A JPEG being decoded to RGB rows a few at a time, so a caller can consume each band of rows
+/// while it is still in cache (ImageIO's streaming resize) instead of holding the whole image.
+typedef struct ccodecs_jpeg_reader ccodecs_jpeg_reader;
+
+/// Reads the header of the JPEG in `data` (which must outlive the reader) and starts decoding,
+/// with the checks and conversions of `ccodecs_jpeg_decode_rgb`. NULL on failure (`status` says
+/// why). Resets `status`; the calls below add their warnings to it.
+ccodecs_jpeg_reader *ccodecs_jpeg_reader_open(
+    const uint8_t *data, size_t size, uint32_t width, uint32_t height, ccodecs_status *status);
+
+/// Decodes up to `max_rows` next rows into `out` (rows of width × 3 bytes, no padding). Returns
+/// how many (0 after the last), or -1 on failure, after which only close is allowed. Data that
+/// ends early fails with CCODECS_TRUNCATED as soon as libjpeg notices.
+int ccodecs_jpeg_reader_read(ccodecs_jpeg_reader *reader, uint8_t *out, uint32_t max_rows, ccodecs_status *status);
+
+/// Ends a decode whose every row was read; CCODECS_OK, or the failure.
+int ccodecs_jpeg_reader_finish(ccodecs_jpeg_reader *reader, ccodecs_status *status);
+
+/// Frees the reader (NULL is allowed), finished or not.
+void ccodecs_jpeg_reader_close(ccodecs_jpeg_reader *reader);
+
 /// Encodes 8-bit `pixels` with `components` 1 (gray), 3 (RGB) or 4 (CMYK, stored as given, with
 /// libjpeg's Adobe marker) bytes per pixel as a JPEG at `quality` 1...100 (4:2:0 chroma
 /// subsampling for RGB, libjpeg's default). For CMYK, `ycck` 1 stores it as YCCK. On success

@@ -23,6 +23,24 @@ int resample_horizontal_rgb8_avx2(
     uint8_t *output, size_t output_width,
     const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size);
 
+/// The packed weights of one horizontal resampling, made once and reused for every call of
+/// `resample_horizontal_rgb8_avx2_cached` (packing costs about as much as a few dozen rows).
+typedef struct resample_horizontal_plan resample_horizontal_plan;
+
+/// A plan for the taps `starts`, `counts`, `weights` (as above); NULL when out of memory or on a
+/// CPU without AVX2 support in this build.
+resample_horizontal_plan *resample_horizontal_plan_create(
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size, size_t output_width);
+void resample_horizontal_plan_destroy(resample_horizontal_plan *plan);
+
+/// The horizontal pass for a few rows that are already in cache (a streaming decoder's latest
+/// band): pixels outer and rows inner, so each pixel's weights are loaded once per 32 rows.
+/// That order reads rows in many short strides, which suits cache and not memory: whole images
+/// go through `resample_horizontal_rgb8_avx2`, whose row pairs read memory front to back.
+int resample_horizontal_rgb8_avx2_cached(
+    const resample_horizontal_plan *plan, const uint8_t *input, size_t input_width, size_t input_readable,
+    size_t rows, uint8_t *output);
+
 /// One vertical pass: output row y (of `row_length` bytes) is the weighted sum of input rows
 /// starts[y] ..< starts[y] + counts[y] with weights[y * kernel_size + j]. Row r of the input
 /// begins at input + r * row_length.

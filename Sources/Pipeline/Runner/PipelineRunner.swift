@@ -30,7 +30,8 @@ public struct RunOptions: Sendable {
 /// How the runner turns files into pixels and pixels into bytes. ImageIO's codecs by default;
 /// tests substitute a trivial format to exercise the runner on its own.
 public struct SampleCodecs: Sendable {
-    public var decodePhoto: @Sendable (_ path: String) throws -> Image
+    /// Reads a photo's header; its pixels are decoded when the stages ask (see `PhotoInput`).
+    public var openPhoto: @Sendable (_ path: String) throws -> PhotoInput
     public var decodeLabel: @Sendable (_ path: String) throws -> LabelMap
     public var encodePhoto: @Sendable (_ photo: Image, _ quality: Int) throws -> [UInt8]
     public var encodeLabel: @Sendable (_ label: LabelMap, _ compressionLevel: Int) throws -> [UInt8]
@@ -38,22 +39,33 @@ public struct SampleCodecs: Sendable {
     public var encodeCrop: @Sendable (_ crop: Image) throws -> [UInt8]
 
     public init(
-        decodePhoto: @escaping @Sendable (String) throws -> Image, decodeLabel: @escaping @Sendable (String) throws -> LabelMap,
+        openPhoto: @escaping @Sendable (String) throws -> PhotoInput, decodeLabel: @escaping @Sendable (String) throws -> LabelMap,
         encodePhoto: @escaping @Sendable (Image, Int) throws -> [UInt8], encodeLabel: @escaping @Sendable (LabelMap, Int) throws -> [UInt8],
         encodeCrop: @escaping @Sendable (Image) throws -> [UInt8]
     ) {
-        self.decodePhoto = decodePhoto
+        self.openPhoto = openPhoto
         self.decodeLabel = decodeLabel
         self.encodePhoto = encodePhoto
         self.encodeLabel = encodeLabel
         self.encodeCrop = encodeCrop
     }
 
-    /// JPEG photos, grayscale PNG labels, PNG crops, through ImageIO. Label maps are written
-    /// unfiltered: their runs of equal ids deflate about as well without PNG's per-row filter
-    /// search, which costs more than the compression itself.
+    /// Codecs whose photo decoder decodes whole photos at once (test formats).
+    public init(
+        decodePhoto: @escaping @Sendable (String) throws -> Image, decodeLabel: @escaping @Sendable (String) throws -> LabelMap,
+        encodePhoto: @escaping @Sendable (Image, Int) throws -> [UInt8], encodeLabel: @escaping @Sendable (LabelMap, Int) throws -> [UInt8],
+        encodeCrop: @escaping @Sendable (Image) throws -> [UInt8]
+    ) {
+        self.init(openPhoto: { PhotoInput(try decodePhoto($0)) }, decodeLabel: decodeLabel, encodePhoto: encodePhoto,
+                  encodeLabel: encodeLabel, encodeCrop: encodeCrop)
+    }
+
+    /// JPEG photos, grayscale PNG labels, PNG crops, through ImageIO. A photo's file is read
+    /// and its header checked when it is opened, and a JPEG is decoded straight into the resize
+    /// stage. Label maps are written unfiltered: their runs of equal ids deflate about as well
+    /// without PNG's per-row filter search, which costs more than the compression itself.
     public static let imageIO = SampleCodecs(
-        decodePhoto: { try Image(contentsOfFile: $0) },
+        openPhoto: { try PhotoInput(encoded: ImageFile.read($0), path: $0) },
         decodeLabel: { try LabelMap(contentsOfFile: $0) },
         encodePhoto: { try $0.encodedJPEG(quality: $1) },
         encodeLabel: { try $0.encodedPNG(compressionLevel: $1, rowFilter: .none) },
@@ -330,15 +342,21 @@ public final class PipelineRunner: @unchecked Sendable {
     ) throws -> DropReason? {
         // Partition first: a photo missing from the list is dropped without decoding it.
         guard preparation.partitioner.split(forStem: job.stem) != nil else { return .notInPartitionList }
-        let photo: Image
+        let photo: PhotoInput
         let label: LabelMap
-        do { photo = try codecs.decodePhoto(images + "/" + job.photo) } catch {
+        do { photo = try codecs.openPhoto(images + "/" + job.photo) } catch {
             return .undecodable(file: job.photo, message: Self.message(of: error))
         }
         do { label = try codecs.decodeLabel(labels + "/" + job.label) } catch {
+            // A broken photo is named first, as the stages' order says, even when its label is broken too.
+            do { _ = try photo.decoded() } catch { return .undecodable(file: job.photo, message: Self.message(of: error)) }
             return .undecodable(file: job.label, message: Self.message(of: error))
         }
-        switch preparation.prepare(stem: job.stem, photo: photo, label: label, scratch: scratch) {
+        let outcome: SamplePreparation.Outcome
+        do { outcome = try preparation.prepare(stem: job.stem, photo: photo, label: label, scratch: scratch) } catch {
+            return .undecodable(file: job.photo, message: Self.message(of: error))
+        }
+        switch outcome {
         case .dropped(let reason):
             return reason
         case .kept(let sample):

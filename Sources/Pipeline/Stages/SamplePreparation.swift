@@ -46,15 +46,26 @@ public struct SamplePreparation: Sendable {
     /// Runs the stages in order; the first that refuses decides the reason.
     /// `scratch` holds the calling thread's reusable buffers (nil allocates afresh).
     public func prepare(stem: String, photo: Image, label: LabelMap, scratch: ResizeScratch? = nil) -> Outcome {
+        do { return try prepare(stem: stem, photo: PhotoInput(photo), label: label, scratch: scratch) } catch {
+            preconditionFailure("a decoded photo cannot fail to decode: \(error)")
+        }
+    }
+
+    /// Runs the stages in order on a photo decoded on demand. Throws the photo's decoding error:
+    /// the photo is decoded whole, to check it, before any later stage drops the sample, so a
+    /// broken photo is reported as such whatever else is wrong (decode and check come first).
+    public func prepare(stem: String, photo: PhotoInput, label: LabelMap, scratch: ResizeScratch? = nil) throws -> Outcome {
         guard let split = partitioner.split(forStem: stem) else { return .dropped(.notInPartitionList) }
         let histogram = LabelHistogram(label)
         if let problem = check.problem(photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram) {
+            _ = try photo.decoded()
             return .dropped(problem)
         }
         if let filtered = filter.verdict(for: histogram, pixelCount: label.pixelCount) {
+            _ = try photo.decoded()
             return .dropped(filtered)
         }
-        let resized = resize.apply(photo: photo, label: label, relabel: remap.apply(to:), scratch: scratch)
+        let resized = try resize.apply(photo: photo, label: label, relabel: remap.apply(to:), scratch: scratch)
         return .kept(PreparedSample(
             stem: stem, flatStem: PreparedLayout.flatStem(stem), split: split,
             photo: resized.photo, label: resized.label,

@@ -108,12 +108,13 @@ public final class ResizeScratch {
     fileprivate var photoResizer: PhotoResizer?
     public init() {}
 
-    fileprivate func resizer(from photo: Image, to width: Int, _ height: Int, filter: ResizeFilter) -> PhotoResizer {
-        if let resizer = photoResizer, resizer.sourceWidth == photo.width, resizer.sourceHeight == photo.height,
+    fileprivate func resizer(fromWidth sourceWidth: Int, _ sourceHeight: Int, to width: Int, _ height: Int,
+                             filter: ResizeFilter) -> PhotoResizer {
+        if let resizer = photoResizer, resizer.sourceWidth == sourceWidth, resizer.sourceHeight == sourceHeight,
             resizer.width == width, resizer.height == height, resizer.filter == filter {
             return resizer
         }
-        let resizer = PhotoResizer(fromWidth: photo.width, fromHeight: photo.height, toWidth: width, toHeight: height, filter: filter)
+        let resizer = PhotoResizer(fromWidth: sourceWidth, fromHeight: sourceHeight, toWidth: width, toHeight: height, filter: filter)
         photoResizer = resizer
         return resizer
     }
@@ -140,15 +141,33 @@ public struct SampleResize: Sendable {
     ///   - scratch: reusable buffers of the calling thread, or nil.
     public func apply(photo: Image, label: LabelMap, relabel: (LabelMap) -> LabelMap = { $0 },
                       scratch: ResizeScratch? = nil) -> (photo: Image, label: LabelMap) {
+        do { return try apply(photo: PhotoInput(photo), label: label, relabel: relabel, scratch: scratch) } catch {
+            preconditionFailure("a decoded photo cannot fail to decode: \(error)")
+        }
+    }
+
+    /// `apply` on a photo decoded here: when the whole photo is scaled to the whole output and
+    /// `scratch` is given, decoded straight to the output size (for a JPEG in one pass over its
+    /// rows); otherwise decoded whole first. Throws the photo's decoding error.
+    public func apply(photo: PhotoInput, label: LabelMap, relabel: (LabelMap) -> LabelMap = { $0 },
+                      scratch: ResizeScratch? = nil) throws -> (photo: Image, label: LabelMap) {
         let geometry = FitGeometry(
             sourceWidth: photo.width, sourceHeight: photo.height,
             width: settings.width, height: settings.height, fit: settings.fit)
         let place = geometry.placement
-        var outPhoto = photo.cropped(to: geometry.sourceCrop)
+        let whole = PixelRect(x: 0, y: 0, width: photo.width, height: photo.height)
+        let sizeChanges = whole.width != place.width || whole.height != place.height
+        if let scratch, sizeChanges, geometry.sourceCrop == whole,
+            place == PixelRect(x: 0, y: 0, width: settings.width, height: settings.height) {
+            let resizer = scratch.resizer(fromWidth: photo.width, photo.height, to: place.width, place.height, filter: filter)
+            return (try photo.decoded(resizedBy: resizer), relabel(label.resized(width: place.width, height: place.height)))
+        }
+        var outPhoto = try photo.decoded().cropped(to: geometry.sourceCrop)
         var outLabel = label.cropped(to: geometry.sourceCrop)
         if outPhoto.width != place.width || outPhoto.height != place.height {
             if let scratch {
-                outPhoto = scratch.resizer(from: outPhoto, to: place.width, place.height, filter: filter).resize(outPhoto)
+                outPhoto = scratch.resizer(fromWidth: outPhoto.width, outPhoto.height, to: place.width, place.height, filter: filter)
+                    .resize(outPhoto)
             } else {
                 outPhoto = outPhoto.resized(width: place.width, height: place.height, filter: filter)
             }
