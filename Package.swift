@@ -39,8 +39,11 @@ let package = Package(
         // AVX2 inner loops of the PIL-exact resize, behind a run-time check (see its README).
         .target(name: "CResample", exclude: ["README.md"]),
 
+        // Linux's sync_file_range (not in Swift's Glibc): start a file's writeback early.
+        .target(name: "CFileSync"),
+
         // MARK: Crash-safe file writing (temporary, fsync, rename), shared by every writer
-        .target(name: "AtomicFiles", exclude: ["README.md"]),
+        .target(name: "AtomicFiles", dependencies: ["CFileSync"], exclude: ["README.md"]),
 
         // MARK: Data side
         .target(name: "ImageIO", dependencies: ["CCodecs", "CResample", "AtomicFiles"]),

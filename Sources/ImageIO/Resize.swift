@@ -229,12 +229,18 @@ enum Resampler {
         let rows = nearestIndices(inputSize: height, outputSize: toHeight)
         return [UInt8](unsafeUninitializedCapacity: toWidth * toHeight * channels) { out, initialized in
             values.withUnsafeBufferPointer { input in
-                var o = 0
-                for y in rows {
-                    let source = input.baseAddress! + y * width * channels
-                    for x in columns {
-                        for ch in 0..<channels { out[o + ch] = source[x * channels + ch] }
-                        o += channels
+                columns.withUnsafeBufferPointer { columns in
+                    var target = out.baseAddress!
+                    for y in rows {
+                        let source = input.baseAddress! + y * width * channels
+                        if channels == 1 {  // label maps: a plain gather, no per-channel loop
+                            for x in 0..<toWidth { target[x] = source[columns[x]] }
+                        } else {
+                            for x in 0..<toWidth {
+                                for ch in 0..<channels { target[x * channels + ch] = source[columns[x] * channels + ch] }
+                            }
+                        }
+                        target += toWidth * channels
                     }
                 }
             }

@@ -79,6 +79,27 @@ final class AtomicFileWriterTests: XCTestCase {
         }
     }
 
+    /// Writeback started early (the pipeline's workers do this; the committer thread commits
+    /// later): the bytes written after it still arrive, and it is harmless after the end.
+    func testStartingWritebackEarlyChangesNothingButTiming() throws {
+        let path = folder + "/photo.jpg"
+        let writer = try AtomicFileWriter(path: path)
+        let first = [UInt8](repeating: 3, count: 100_000), second = [UInt8](repeating: 4, count: 5000)
+        try writer.write(first)
+        writer.startWriteback()
+        try writer.write(second)
+        writer.startWriteback()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "nothing under the final name before commit")
+        try writer.commit()
+        XCTAssertEqual(try contents(path), first + second)
+        writer.startWriteback()  // finished: nothing to do, nothing thrown
+        let light = try AtomicFileWriter(path: folder + "/scratch", options: AtomicWriteOptions(durable: false))
+        light.startWriteback()
+        light.discard()
+        light.startWriteback()
+        XCTAssertEqual(try names(), ["photo.jpg"])
+    }
+
     func testAWriteThatThrowsMidwayLeavesNoFinalFileAndNoTemporary() throws {
         let path = folder + "/shard.tfrecord"
         XCTAssertThrowsError(try AtomicFileWriter.write(to: path) { writer in

@@ -94,6 +94,12 @@ final class CheckRemapFilterTests: XCTestCase {
         for value in values { expected[Int(value)] += 1 }
         XCTAssertEqual(LabelHistogram(label).counts, expected)
         XCTAssertEqual(LabelHistogram(LabelMap(width: 0, height: 0)).total, 0)
+        // A map that is one run of 0s (the register run's starting value), and runs of one value
+        // interrupted by mixed words, then resumed.
+        XCTAssertEqual(LabelHistogram(LabelMap(width: 1000, height: 3, values: [UInt8](repeating: 0, count: 3000))).counts[0], 3000)
+        let interrupted = [UInt8](repeating: 7, count: 64) + [7, 7, 3, 7, 7, 7, 7, 7] + [UInt8](repeating: 7, count: 61)
+        let counts = LabelHistogram(LabelMap(width: interrupted.count, height: 1, values: interrupted)).counts
+        XCTAssertEqual([counts[7], counts[3], counts.reduce(0, +)], [132, 1, 133])
     }
 
     func testCheckRefusesSizeMismatchThenUnknownValues() {

@@ -382,6 +382,7 @@ public final class PipelineRunner: @unchecked Sendable {
             let writer = try AtomicFile.writer(for: output + "/" + path, durable: options.durable, folderSyncs: outputFolderSyncs)
             files.append(writer)
             try AtomicFile.mapErrors { try writer.write(bytes) }
+            writer.startWriteback()  // the committer's flush then finds the bytes on their way
         }
         var photoBytes: [UInt8]?
         if configuration.outputs.prepared {
