@@ -286,9 +286,11 @@ int ccodecs_jpeg_encode(
     if (progressive) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);
     size_t row_bytes = (size_t)width * (size_t)components;
-    while (cinfo.next_scanline < cinfo.image_height) {
-        JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo.next_scanline * row_bytes);
-        jpeg_write_scanlines(&cinfo, &row, 1);
+    while (cinfo.next_scanline < cinfo.image_height) {  // up to 16 rows a call, as when decoding
+        JSAMPROW rows[16];
+        JDIMENSION count = cinfo.image_height - cinfo.next_scanline < 16 ? cinfo.image_height - cinfo.next_scanline : 16;
+        for (JDIMENSION i = 0; i < count; i++) rows[i] = (JSAMPROW)(pixels + (size_t)(cinfo.next_scanline + i) * row_bytes);
+        if (jpeg_write_scanlines(&cinfo, rows, count) == 0) break;
     }
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
