@@ -39,10 +39,9 @@ let package = Package(
         // AVX2 inner loops of the PIL-exact resize, behind a run-time check (see its README).
         .target(name: "CResample", exclude: ["README.md"]),
 
-        // Linux's sync_file_range (not in Swift's Glibc): start a file's writeback early.
-        .target(name: "CFileSync"),
-
         // MARK: Crash-safe file writing (temporary, fsync, rename), shared by every writer
+        // Linux's sync_file_range (not in Swift's Glibc): start a file's writeback early.
+        .target(name: "CFileSync", exclude: ["README.md"]),
         .target(name: "AtomicFiles", dependencies: ["CFileSync"], exclude: ["README.md"]),
 
         // MARK: Data side
@@ -92,7 +91,7 @@ let package = Package(
         // MARK: Tests: one target per library target, plus shared helpers
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "_TestSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CResample", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),

@@ -17,7 +17,8 @@ public struct AtomicFileError: Error, Equatable, CustomStringConvertible, Sendab
         case createTemporary = "cannot create a temporary file"
         /// Writing the contents (a full disk usually shows here).
         case write = "cannot write"
-        /// fsync of the temporary file (delayed write errors, a full disk on some file systems).
+        /// fdatasync/fsync of the temporary file (delayed write errors, a full disk on some file
+        /// systems).
         case flush = "cannot flush to disk"
         /// close of the temporary file (network file systems report late errors here).
         case close = "cannot close"

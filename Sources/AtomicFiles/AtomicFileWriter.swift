@@ -13,7 +13,8 @@ private let flushData = Darwin.fsync
 
 /// What an atomic write does besides writing and renaming.
 public struct AtomicWriteOptions: Sendable {
-    /// fsync the file before the rename and its folder after it (the default). Without it a
+    /// Flush the file to disk before the rename (fdatasync; fsync on macOS) and fsync its folder
+    /// after it (the default). Without it a
     /// crashed *process* still never leaves a partial file under the final name, but a power
     /// loss may; turn it off only for throw-away outputs (tests, synthetic fixtures).
     public var durable: Bool
@@ -47,7 +48,7 @@ public struct AtomicWriteOptions: Sendable {
 ///
 /// The bytes go to a hidden temporary file in the same folder as the final name
 /// (`.NAME.partial-HOST-PID-RANDOM`, see ``isTemporary(fileName:)``), which `commit()` flushes to
-/// disk (fsync), renames over the final name (atomic on POSIX file systems: readers see the
+/// disk (fdatasync on Linux, fsync elsewhere), renames over the final name (atomic on POSIX file systems: readers see the
 /// old file or the new one, never a mix) and then makes the rename durable by syncing the
 /// folder, now or in a later ``FolderSyncBatch/syncAll()``. A failed sync of the folder is
 /// ignored: the file is complete by then.
@@ -134,12 +135,11 @@ public final class AtomicFileWriter {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
-    /// Asks the kernel to start writing the bytes written so far to disk, without waiting
-    /// (Linux; elsewhere nothing). Call it when a file is complete but its `commit()` comes
-    /// later, maybe from another thread: the flush in `commit()` then finds the data already
-    /// on its way and costs less (writing two files per sample: 0.29 ms of CPU instead of 0.34,
-    /// 0.69 ms of waiting instead of 0.84, measured on this machine's ext4). Nothing when
-    /// `options.durable` is off.
+    /// Asks the kernel to start writing the bytes written so far to disk, without waiting for
+    /// the writes to finish (Linux `sync_file_range`; elsewhere nothing; it may still block
+    /// briefly when the device's queue is full). Call it when a file is complete but its
+    /// `commit()` comes later, maybe from another thread: the flush in `commit()` then finds the
+    /// data already on its way and costs less. Nothing when `options.durable` is off.
     public func startWriteback() {
         guard isOpen, options.durable else { return }
         _ = cfilesync_start_writeback(descriptor)  // a hint: a failure shows again in commit()

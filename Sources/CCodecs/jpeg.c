@@ -127,6 +127,8 @@ static void cmyk_row_to_rgb(const uint8_t *cmyk, uint8_t *rgb, uint32_t width, i
 
 /// A decompressor kept open between calls. Each call that runs libjpeg arms `session.escape`
 /// with its own setjmp, so an error longjmps back into that call and never across a Swift frame.
+/// Between calls the jump target is stale; nothing may run libjpeg without arming it again
+/// (close only runs jpeg_destroy_decompress, which raises no error).
 struct ccodecs_jpeg_reader {
     jpeg_session session;
     struct jpeg_decompress_struct cinfo;
@@ -206,7 +208,10 @@ int ccodecs_jpeg_reader_read(ccodecs_jpeg_reader *reader, uint8_t *out, uint32_t
 
 int ccodecs_jpeg_reader_finish(ccodecs_jpeg_reader *reader, ccodecs_status *status) {
     reader->session.status = status;
-    if (reader->failed) return status->code ? status->code : CCODECS_BAD_ARGUMENT;
+    if (reader->failed) {
+        return status->code ? status->code
+            : ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "%s", "finish called after a failed read");
+    }
     if (reader->cinfo.output_scanline < reader->cinfo.output_height) {
         return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "finished after %u of %u rows",
             reader->cinfo.output_scanline, reader->cinfo.output_height);

@@ -193,6 +193,7 @@ struct resample_horizontal_plan {
 
 resample_horizontal_plan *resample_horizontal_plan_create(
     const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size, size_t output_width) {
+    if (!resample_avx2_available()) return NULL;  // its loops would be illegal instructions here
     resample_horizontal_plan *plan = calloc(1, sizeof *plan);
     if (!plan) return NULL;
     for (size_t x = 0; x < output_width; x++) {
@@ -234,6 +235,7 @@ static int horizontal_rows(const resample_horizontal_plan *plan, const uint8_t *
                            size_t input_readable, size_t rows, uint8_t *output, int blocks) {
     size_t row_bytes = 3 * input_width, output_row = 3 * plan->output_width, reach = plan->reach;
     size_t groups = plan->groups;
+    if (rows == 0 || row_bytes == 0) return 0;
     size_t safe_rows = input_readable < reach ? 0 : (input_readable - reach) / row_bytes + 1;
     if (safe_rows > rows) safe_rows = rows;
     size_t r = 0;

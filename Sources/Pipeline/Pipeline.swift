@@ -12,12 +12,13 @@
 //     (a sample dropped before the resize has its photo decoded whole first, so a broken photo
 //     is always reported as such: decode and check come first in the stages' order)
 //   → encode, write under temporary names (AtomicFiles)
-//   → SampleCommitter (one thread: fsync, rename, RunJournal) → RunReport
+//   → SampleCommitter (one thread: fdatasync, rename, RunJournal) → RunReport
 //   → ShardStage (optional, `outputs.shards`): the prepared folder → Records' ShardSetWriter
 // ```
 //
 // - `Configuration/`: typed configuration and the strict YAML reader (line numbers on errors).
-// - `Stages/`: pure functions and small structs over in-memory `Image`/`LabelMap` values; no
+// - `Stages/`: pure functions and small structs over in-memory `Image`/`LabelMap` values (and
+//   `PhotoInput`, a photo whose pixels are decoded on demand, from bytes or an `Image`); no
 //   files, no threads. Each has its own tests in `Tests/PipelineTests/StageTests.swift`.
 // - `Runner/`: files, threads, progress, resumption, worker slices, reports. `PipelineRunner`
 //   takes `SampleCodecs` (ImageIO by default) so its logic is tested with a trivial format.

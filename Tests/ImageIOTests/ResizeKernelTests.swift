@@ -1,5 +1,6 @@
+import CResample
 import XCTest
-import ImageIO
+@testable import ImageIO
 
 /// The AVX2 loops (`CResample`) against the portable Swift loops, which the PIL goldens in
 /// `ResizeTests` pin down: the same bytes for every size, filter and pass order, on noise with
@@ -58,6 +59,40 @@ final class ResizeKernelTests: XCTestCase {
             for filter in [ResizeFilter.bicubic, .bilinear] {
                 assertKernelsAgree(source, to: toWidth, toHeight, filter: filter)
                 assertKernelsAgree(source, to: toWidth, toHeight, filter: filter, passOrder: .horizontalFirst)
+            }
+        }
+    }
+
+    /// The cached-rows loop (`resample_horizontal_rgb8_avx2_cached`, pixels outer) called
+    /// directly on buffers that end exactly at the last row, so the last rows go through its
+    /// zero-padded copy, for one to four groups of taps and row counts on both sides of its
+    /// 32-row block: the same bytes as the portable loop.
+    func testCachedRowsLoopMatchesPortableUpToTheBuffersEnd() throws {
+        try XCTSkipUnless(ResizeKernels.avx2Available, "this CPU has no AVX2; only the portable loops run")
+        let shapes: [(Int, Int, ResizeFilter)] = [(40, 150, .bilinear), (90, 64, .bicubic), (750, 256, .bicubic), (100, 30, .bicubic), (301, 70, .bicubic), (64, 11, .bicubic)]
+        for (index, (inputWidth, outputWidth, filter)) in shapes.enumerated() {
+            let taps = Resampler.coefficients(inputSize: inputWidth, outputSize: outputWidth, filter: filter)
+            let starts = taps.starts.map(Int32.init), counts = taps.counts.map(Int32.init)
+            let plan = try XCTUnwrap(taps.weights.withUnsafeBufferPointer {
+                resample_horizontal_plan_create(starts, counts, $0.baseAddress, taps.kernelSize, outputWidth)
+            })
+            defer { resample_horizontal_plan_destroy(plan) }
+            for rows in [1, 2, 5, 33, 70] {
+                let input = noise(width: inputWidth, height: rows, seed: UInt64(10 * index + rows)).pixels
+                var fast = [UInt8](repeating: 0, count: rows * outputWidth * 3), portable = fast
+                let status = input.withUnsafeBufferPointer { source in
+                    fast.withUnsafeMutableBufferPointer {
+                        resample_horizontal_rgb8_avx2_cached(plan, source.baseAddress, inputWidth, source.count, rows, $0.baseAddress)
+                    }
+                }
+                XCTAssertEqual(status, 0)
+                input.withUnsafeBufferPointer { source in
+                    portable.withUnsafeMutableBufferPointer {
+                        Resampler.horizontalPass(source.baseAddress!, inputWidth: inputWidth, rows: 0..<rows, coefficients: taps,
+                                                 outputWidth: outputWidth, into: $0.baseAddress!)
+                    }
+                }
+                XCTAssertTrue(fast == portable, "\(inputWidth) → \(outputWidth) \(filter), \(rows) rows")
             }
         }
     }

@@ -46,8 +46,9 @@ final class StreamingResizeTests: XCTestCase {
     }
 
     /// Heights that are not a multiple of the 16-row step, enlarging (taps reach rows decoded
-    /// later), a first needed row above 0, and shapes that do not stream (one axis unchanged,
-    /// Pillow's vertical-first order, nearest neighbour) and so decode whole.
+    /// later), bilinear enlarging (at most four taps: the one-group AVX2 loop), and shapes that
+    /// do not stream (one axis unchanged, Pillow's vertical-first order, nearest neighbour) and
+    /// so decode whole.
     func testAwkwardShapesGiveTheSameBytes() throws {
         let cases: [(Int, Int, Int, Int, Bool)] = [
             (75, 110, 26, 26, true), (33, 17, 64, 40, true), (40, 300, 31, 7, false), (301, 203, 256, 256, true),
@@ -57,6 +58,8 @@ final class StreamingResizeTests: XCTestCase {
             try assertStreamingMatches(try jpeg(width: w, height: h), to: toWidth, toHeight, expectStreaming: streams)
         }
         try assertStreamingMatches(try jpeg(width: 75, height: 110), to: 26, 26, filter: .nearest, expectStreaming: false)
+        try assertStreamingMatches(try jpeg(width: 60, height: 45), to: 150, 100, filter: .bilinear, expectStreaming: true)
+        try assertStreamingMatches(try jpeg(width: 97, height: 130), to: 64, 70, filter: .bilinear, expectStreaming: true)
     }
 
     func testGrayscaleCMYKAndPNGInputsGiveTheSameBytes() throws {
@@ -98,7 +101,9 @@ final class StreamingResizeTests: XCTestCase {
         }
         XCTAssertThrowsError(try [UInt8]([0xFF, 0xD8, 0xFF, 0xDB, 0, 3, 1]).withUnsafeBytes {
             try resizer.resize(decoding: $0, source: "junk.jpg")
-        })
+        }) { error in
+            XCTAssertEqual((error as? ImageIOError)?.source, "junk.jpg", "\(error)")
+        }
         let good = try bytes.withUnsafeBytes { try resizer.resize(decoding: $0, source: "good.jpg") }
         XCTAssertEqual(good.pixels, resizer.resize(try decodeWhole(bytes)).pixels)
     }

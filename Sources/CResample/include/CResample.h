@@ -27,14 +27,15 @@ int resample_horizontal_rgb8_avx2(
 /// `resample_horizontal_rgb8_avx2_cached` (packing costs about as much as a few dozen rows).
 typedef struct resample_horizontal_plan resample_horizontal_plan;
 
-/// A plan for the taps `starts`, `counts`, `weights` (as above); NULL when out of memory or on a
-/// CPU without AVX2 support in this build.
+/// A plan for the taps `starts`, `counts`, `weights` (as above); NULL when out of memory or when
+/// this CPU has no AVX2 (`resample_avx2_available()` is 0).
 resample_horizontal_plan *resample_horizontal_plan_create(
     const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size, size_t output_width);
 void resample_horizontal_plan_destroy(resample_horizontal_plan *plan);
 
 /// The horizontal pass for a few rows that are already in cache (a streaming decoder's latest
-/// band): pixels outer and rows inner, so each pixel's weights are loaded once per 32 rows.
+/// band): pixels outer and rows inner, so each pixel's weights are loaded once per call (per 32
+/// rows when given more).
 /// That order reads rows in many short strides, which suits cache and not memory: whole images
 /// go through `resample_horizontal_rgb8_avx2`, whose row pairs read memory front to back.
 int resample_horizontal_rgb8_avx2_cached(
