@@ -4,19 +4,24 @@
 // and the process's peak memory.
 //
 //   swift build -c release --product bench-pipeline
-//   .build/release/bench-pipeline [--count 10000] [--jobs N] [--data DIR] [--keep] [--whole-photos]
+//   .build/release/bench-pipeline [--count 10000] [--jobs N] [--data DIR] [--keep] [--whole-photos] [--slices 5]
 //
 // The synthetic set (750×1101 JPEG quality 90 + LIP palette PNG) is drawn into --data once
 // and reused by later runs of the same count. Target: pipeline ≥ 0.7 × bound, peak < 1 GiB.
 //
-// Measured 2026-11-25 on the idle 2-core machine, --count 10000: bound 394.5 samples/s
-// (4.91 ms CPU each), pipeline 215.2 samples/s (8.64 ms CPU each), ratio 0.55 by wall time
-// and 0.57 by CPU time, peak 45 MiB. (Before the AVX2 resize, the unfiltered label PNGs, the
-// run-length histogram and split, and the committer thread: 0.35.) The target is not met.
-// Where the rest goes, per sample: the stages below beyond decoding cost about 2.9 ms (the
-// PIL-exact bicubic resize 1.3–1.8 ms of it), writing the two files 0.5 ms — several times
-// more right after a large delete on the same ext4 file system without a journal, whose inode
-// allocator then scans the recently freed inodes for minutes (the last line measures it).
+// The bound and the pipeline are measured in turns on `--slices` slices of the set (the
+// pipeline's own `--worker i/N` slices), so the machine's drift hits both alike.
+//
+// Measured 2026-11-25 on the idle 2-core machine, --count 10000, two runs: bound 399.8–406.5
+// samples/s (4.89–4.97 ms CPU each), pipeline 223.8–228.5 samples/s (8.21–8.39 ms CPU each),
+// ratio 0.55–0.57 by wall time and 0.58–0.60 by CPU time, peak 46–55 MiB. `--whole-photos`
+// (each photo decoded whole, then resized) in the same conditions: 0.53–0.54 and 0.56–0.57.
+// The target is not met. Where the rest goes, per kept sample: the PIL-exact bicubic resize
+// about 1.2–1.5 ms even in one pass with the decode, JPEG and PNG encoding 0.55 ms, histogram,
+// nearest resize and split 0.3 ms, writing the two files 0.5 ms — several times more right
+// after a large delete on the same ext4 file system without a journal, whose inode allocator
+// then scans the recently freed inodes for minutes (the last line measures it; --keep avoids
+// the delete between back-to-back runs).
 import Foundation
 import ImageIO
 import Pipeline
@@ -27,6 +32,7 @@ struct Arguments {
     var data = NSTemporaryDirectory() + "bench-pipeline-data"
     var keep = false
     var wholePhotos = false
+    var slices = 5
 
     init() {
         var arguments = CommandLine.arguments.dropFirst()
@@ -37,8 +43,9 @@ struct Arguments {
             case "--data": data = arguments.popFirst() ?? data
             case "--keep": keep = true
             case "--whole-photos": wholePhotos = true
+            case "--slices": slices = max(1, Int(arguments.popFirst() ?? "") ?? slices)
             default:
-                FileHandle.standardError.write("usage: bench-pipeline [--count N] [--jobs N] [--data DIR] [--keep] [--whole-photos]\n".data(using: .utf8)!)
+                FileHandle.standardError.write("usage: bench-pipeline [--count N] [--jobs N] [--data DIR] [--keep] [--whole-photos] [--slices N]\n".data(using: .utf8)!)
                 exit(64)
             }
         }
@@ -83,33 +90,38 @@ let memoryAfterDrawing = peakResidentMiB()
 // 2. The file list, paired as the pipeline pairs it (the bound gets it for free).
 var photoWalker = SortedFileWalker(root: images, extensions: photoExtensions)
 var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions)
-var pairs: [(String, String)] = []
-for case .paired(_, let photo, let label) in SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() }) {
-    pairs.append((images + "/" + photo, labels + "/" + label))
+var pairs: [(stem: String, photo: String, label: String)] = []
+for case .paired(let stem, let photo, let label) in SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() }) {
+    pairs.append((stem, images + "/" + photo, labels + "/" + label))
 }
 precondition(pairs.count == arguments.count, "expected \(arguments.count) pairs, found \(pairs.count)")
 
 // Warm the page cache so that neither measurement pays the first read from disk.
-for (photo, label) in pairs {
-    _ = FileManager.default.contents(atPath: photo)
-    _ = FileManager.default.contents(atPath: label)
+for pair in pairs {
+    _ = FileManager.default.contents(atPath: pair.photo)
+    _ = FileManager.default.contents(atPath: pair.label)
 }
 
-// 3. Decode-only bound: the same files, the same number of threads, nothing but decoding.
-let next = ManagedAtomicIndex()
-let decodeCPUStart = cpuSeconds()
-let decodeTime = seconds {
-    DispatchQueue.concurrentPerform(iterations: arguments.jobs) { _ in
-        while case let index = next.take(), index < pairs.count {
-            _ = try! Image(contentsOfFile: pairs[index].0)
-            _ = try! LabelMap(contentsOfFile: pairs[index].1)
+// 3, 4. The decode-only bound and the whole pipeline, taken in turns on `--slices` slices of
+// the set (the pipeline's own `--worker i/N` slices): this machine's speed drifts by ±15 %
+// over minutes, and alternating makes the drift hit both measurements alike.
+//
+// The bound: the slice's files, the same number of threads, nothing but decoding.
+func measureBound(_ slice: [(stem: String, photo: String, label: String)]) -> (wall: Double, cpu: Double) {
+    let next = ManagedAtomicIndex()
+    let cpuStart = cpuSeconds()
+    let wall = seconds {
+        DispatchQueue.concurrentPerform(iterations: arguments.jobs) { _ in
+            while case let index = next.take(), index < slice.count {
+                _ = try! Image(contentsOfFile: slice[index].photo)
+                _ = try! LabelMap(contentsOfFile: slice[index].label)
+            }
         }
     }
+    return (wall, cpuSeconds() - cpuStart)
 }
-let decodeRate = Double(pairs.count) / decodeTime
-let decodeCPU = cpuSeconds() - decodeCPUStart
 
-// 4. The whole pipeline, as `smisprep deepfashion --filter glove` runs it (durable writes).
+// The pipeline, as `smisprep deepfashion --filter glove --worker i/N` runs it (durable writes).
 let pipelineFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Pipelines/deepfashion.yaml").path
 let output = NSTemporaryDirectory() + "bench-pipeline-out-\(getpid())"
@@ -118,16 +130,36 @@ overrides.images = images
 overrides.labels = labels
 overrides.output = output
 let configuration = try PipelineConfiguration(contentsOfFile: pipelineFile, overrides: overrides)
-let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: arguments.jobs, durable: ProcessInfo.processInfo.environment["BENCH_NO_FSYNC"] == nil))
-if arguments.wholePhotos {  // for comparison: every photo decoded whole, then resized (before the one-pass decode)
-    let imageIO = SampleCodecs.imageIO
-    runner.codecs = SampleCodecs(decodePhoto: { try Image(contentsOfFile: $0) }, decodeLabel: imageIO.decodeLabel,
-                                 encodePhoto: imageIO.encodePhoto, encodeLabel: imageIO.encodeLabel, encodeCrop: imageIO.encodeCrop)
+func measurePipeline(_ worker: WorkerSlice) throws -> (wall: Double, cpu: Double, report: RunReport) {
+    let durable = ProcessInfo.processInfo.environment["BENCH_NO_FSYNC"] == nil
+    let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: arguments.jobs, worker: worker, durable: durable))
+    if arguments.wholePhotos {  // for comparison: every photo decoded whole, then resized (before the one-pass decode)
+        let imageIO = SampleCodecs.imageIO
+        runner.codecs = SampleCodecs(decodePhoto: { try Image(contentsOfFile: $0) }, decodeLabel: imageIO.decodeLabel,
+                                     encodePhoto: imageIO.encodePhoto, encodeLabel: imageIO.encodeLabel, encodeCrop: imageIO.encodeCrop)
+    }
+    var report: RunReport?
+    let cpuStart = cpuSeconds()
+    let wall = try seconds { report = try runner.run() }
+    return (wall, cpuSeconds() - cpuStart, report!)
 }
-var report: RunReport?
-let pipelineCPUStart = cpuSeconds()
-let pipelineTime = try seconds { report = try runner.run() }
-let pipelineCPU = cpuSeconds() - pipelineCPUStart
+
+var decodeTime = 0.0, decodeCPU = 0.0, pipelineTime = 0.0, pipelineCPU = 0.0, kept = 0, dropped = 0
+var sliceRatios: [Double] = []
+for index in 0..<arguments.slices {
+    let worker = WorkerSlice(index: index, count: arguments.slices)
+    let bound = measureBound(pairs.filter { worker.contains(stem: $0.stem) })
+    let pipeline = try measurePipeline(worker)
+    decodeTime += bound.wall
+    decodeCPU += bound.cpu
+    pipelineTime += pipeline.wall
+    pipelineCPU += pipeline.cpu
+    kept += pipeline.report.kept
+    dropped += pipeline.report.dropped
+    sliceRatios.append(bound.wall / pipeline.wall)
+}
+precondition(kept + dropped == pairs.count, "the slices processed \(kept + dropped) of \(pairs.count) samples")
+let decodeRate = Double(pairs.count) / decodeTime
 let pipelineRate = Double(pairs.count) / pipelineTime
 
 let peak = peakResidentMiB()
@@ -151,7 +183,7 @@ let scratch = ResizeScratch()
 let photoResizer = PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256)
 let profiled = min(100, pairs.count)
 var labelBytes: [UInt8] = [], adaptiveBytes: [UInt8] = [], labelSize = 0, adaptiveSize = 0, photoBytes: [UInt8] = []
-for (photoPath, labelPath) in pairs.prefix(profiled) {
+for (_, photoPath, labelPath) in pairs.prefix(profiled) {
     var photo = Image(width: 0, height: 0), label = LabelMap(width: 0, height: 0)
     try stage("decode photo (JPEG)") { photo = try Image(contentsOfFile: photoPath) }
     try stage("decode label (PNG)") { label = try LabelMap(contentsOfFile: labelPath) }
@@ -196,9 +228,11 @@ print("samples: \(pairs.count) at 750×1101 → 256×256, \(arguments.jobs) thre
 print(String(format: "decode-only bound:  %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample)",
              decodeRate, decodeTime, decodeCPU / Double(pairs.count) * 1000))
 print(String(format: "whole pipeline:     %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample; kept %d, dropped %d)",
-             pipelineRate, pipelineTime, pipelineCPU / Double(pairs.count) * 1000, report!.kept, report!.dropped))
+             pipelineRate, pipelineTime, pipelineCPU / Double(pairs.count) * 1000, kept, dropped))
 print(String(format: "ratio pipeline/bound: %.2f by wall time, %.2f by CPU time  (target ≥ 0.70)",
              pipelineRate / decodeRate, decodeCPU / pipelineCPU))
+print("  by wall time in each of the \(arguments.slices) slices, bound and pipeline taken in turns: "
+      + sliceRatios.map { String(format: "%.2f", $0) }.joined(separator: " "))
 print(String(format: "peak resident memory: %.0f MiB (after drawing the set: %.0f MiB; target < 1024)", peak, memoryAfterDrawing))
 print("per-stage CPU time on one thread (mean of \(profiled) samples):")
 for (name, total) in stageTimes { print(String(format: "  %-48@ %6.2f ms", name as NSString, total / Double(profiled) * 1000)) }
