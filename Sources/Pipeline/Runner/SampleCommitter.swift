@@ -5,8 +5,9 @@ import Foundation
 /// under temporary names and hands them over with the sample's journal entry; this one thread
 /// flushes (fdatasync) and renames them, in order, and only then journals the sample. A worker
 /// therefore never waits for the disk (a flush blocks for milliseconds, during which its core
-/// would sit idle; the worker only starts the writeback, `AtomicFileWriter.startWriteback()`), and the invariants stay those of a synchronous write: a final name only ever holds
-/// complete contents, and the journal only names samples whose files are in place.
+/// would sit idle; the worker only starts the writeback, `AtomicFileWriter.startWriteback()`),
+/// and the invariants stay those of a synchronous write: a final name only ever holds complete
+/// contents, and the journal only names samples whose files are in place.
 ///
 /// The queue holds at most `capacity` samples: their bytes are already in the temporary
 /// files, so waiting samples cost two open descriptors each, not pixels.
