@@ -32,6 +32,11 @@ public struct RunOptions: Sendable {
 public struct SampleCodecs: Sendable {
     /// Reads a photo's header; its pixels are decoded when the stages ask (see `PhotoInput`).
     public var openPhoto: @Sendable (_ path: String) throws -> PhotoInput
+    /// Decodes a whole photo (through `openPhoto`); kept for callers written before `openPhoto`.
+    public var decodePhoto: @Sendable (_ path: String) throws -> Image {
+        let open = openPhoto
+        return { try open($0).decoded() }
+    }
     public var decodeLabel: @Sendable (_ path: String) throws -> LabelMap
     public var encodePhoto: @Sendable (_ photo: Image, _ quality: Int) throws -> [UInt8]
     public var encodeLabel: @Sendable (_ label: LabelMap, _ compressionLevel: Int) throws -> [UInt8]
