@@ -12,13 +12,15 @@
 // The bound and the pipeline are measured in turns on `--slices` slices of the set (the
 // pipeline's own `--worker i/N` slices), so the machine's drift hits both alike.
 //
-// Measured 2026-11-25 on the idle 2-core machine, --count 10000, two runs: bound 399.8–406.5
-// samples/s (4.89–4.97 ms CPU each), pipeline 223.8–228.5 samples/s (8.21–8.39 ms CPU each),
-// ratio 0.55–0.57 by wall time and 0.58–0.60 by CPU time, peak 46–55 MiB. `--whole-photos`
-// (each photo decoded whole, then resized) in the same conditions: 0.53–0.54 and 0.56–0.57.
-// The target is not met. Where the rest goes, per kept sample: the PIL-exact bicubic resize
-// about 1.2–1.5 ms even in one pass with the decode, JPEG and PNG encoding 0.55 ms, histogram,
-// nearest resize and split 0.3 ms, writing the two files 0.5 ms — several times more right
+// Measured 2026-11-25 on the idle 2-core machine, --count 10000 --keep, four runs: bound
+// 391.4–406.5 samples/s (4.89–5.04 ms CPU each), pipeline 223.8–231.1 samples/s (8.16–8.39 ms
+// CPU each), ratio 0.55–0.59 by wall time and 0.58–0.62 by CPU time, peak 46–57 MiB.
+// `--whole-photos` (each photo decoded whole, then resized) in the same conditions: 0.53–0.54
+// and 0.56–0.57. The target is not met, and the diagnosis line says why: decoding both files
+// and resizing the photo in one pass, nothing else, already runs at 0.79–0.80 of the bound (the
+// PIL-exact resize is about 1.2 ms per photo), and the pipeline at 0.74 of that by wall time,
+// 0.78 by CPU time. Per kept sample, the rest: JPEG and PNG encoding 0.46 ms; histogram,
+// nearest resize and split 0.2 ms; writing the two files 0.5–0.6 ms — several times more right
 // after a large delete on the same ext4 file system without a journal, whose inode allocator
 // then scans the recently freed inodes for minutes (the last line measures it; --keep avoids
 // the delete between back-to-back runs).
@@ -121,6 +123,28 @@ func measureBound(_ slice: [(stem: String, photo: String, label: String)]) -> (w
     return (wall, cpuSeconds() - cpuStart)
 }
 
+// For diagnosis, not the target: the work no byte-exact pipeline can skip, decoding the label
+// map and decoding the photo straight to 256×256 in one pass (the PIL-exact resize included).
+final class ThreadResizers: @unchecked Sendable {
+    let resizers = (0..<arguments.jobs).map { _ in PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256) }
+}
+let threadResizers = ThreadResizers()
+func measureDecodeAndResize(_ slice: [(stem: String, photo: String, label: String)]) -> (wall: Double, cpu: Double) {
+    let next = ManagedAtomicIndex()
+    let cpuStart = cpuSeconds()
+    let wall = seconds {
+        DispatchQueue.concurrentPerform(iterations: arguments.jobs) { thread in
+            while case let index = next.take(), index < slice.count {
+                _ = try! ImageFile.read(slice[index].photo).withUnsafeBytes {
+                    try threadResizers.resizers[thread].resize(decoding: $0, source: slice[index].photo)
+                }
+                _ = try! LabelMap(contentsOfFile: slice[index].label)
+            }
+        }
+    }
+    return (wall, cpuSeconds() - cpuStart)
+}
+
 // The pipeline, as `smisprep deepfashion --filter glove --worker i/N` runs it (durable writes).
 let pipelineFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Pipelines/deepfashion.yaml").path
@@ -145,13 +169,18 @@ func measurePipeline(_ worker: WorkerSlice) throws -> (wall: Double, cpu: Double
 }
 
 var decodeTime = 0.0, decodeCPU = 0.0, pipelineTime = 0.0, pipelineCPU = 0.0, kept = 0, dropped = 0
+var essentialTime = 0.0, essentialCPU = 0.0
 var sliceRatios: [Double] = []
 for index in 0..<arguments.slices {
     let worker = WorkerSlice(index: index, count: arguments.slices)
-    let bound = measureBound(pairs.filter { worker.contains(stem: $0.stem) })
+    let slice = pairs.filter { worker.contains(stem: $0.stem) }
+    let bound = measureBound(slice)
+    let essential = measureDecodeAndResize(slice)
     let pipeline = try measurePipeline(worker)
     decodeTime += bound.wall
     decodeCPU += bound.cpu
+    essentialTime += essential.wall
+    essentialCPU += essential.cpu
     pipelineTime += pipeline.wall
     pipelineCPU += pipeline.cpu
     kept += pipeline.report.kept
@@ -233,6 +262,11 @@ print(String(format: "ratio pipeline/bound: %.2f by wall time, %.2f by CPU time 
              pipelineRate / decodeRate, decodeCPU / pipelineCPU))
 print("  by wall time in each of the \(arguments.slices) slices, bound and pipeline taken in turns: "
       + sliceRatios.map { String(format: "%.2f", $0) }.joined(separator: " "))
+print(String(format: "diagnosis: decoding both files and resizing the photo (one pass), nothing else: %.1f samples/s "
+                     + "(%.2f ms CPU per sample) = %.2f of the decode-only bound; the pipeline runs at %.2f of it by wall "
+                     + "time, %.2f by CPU time",
+             Double(pairs.count) / essentialTime, essentialCPU / Double(pairs.count) * 1000, decodeTime / essentialTime,
+             essentialTime / pipelineTime, essentialCPU / pipelineCPU))
 print(String(format: "peak resident memory: %.0f MiB (after drawing the set: %.0f MiB; target < 1024)", peak, memoryAfterDrawing))
 print("per-stage CPU time on one thread (mean of \(profiled) samples):")
 for (name, total) in stageTimes { print(String(format: "  %-48@ %6.2f ms", name as NSString, total / Double(profiled) * 1000)) }
