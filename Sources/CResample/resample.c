@@ -121,7 +121,8 @@ static void horizontal_row_pair(const uint8_t *row0, const uint8_t *row1, uint8_
 
 // Pixels outer, rows inner: one output pixel's weights (two registers per group) are loaded
 // once per block of rows and applied to all of them, two rows at a time. Loading them again
-// for every row bounded the row-pair loop: 256 pixels' packed weights are 64 KB, twice L1.
+// for every row bounded the row-pair loop: 256 pixels' packed weights are 48–64 KB, more than
+// L1's 32 KB.
 __attribute__((target("avx2"), always_inline))
 static inline void horizontal_block(const uint8_t *input, size_t row_bytes, size_t rows, uint8_t *output,
                                     size_t output_row, size_t output_width, const int32_t *starts,
