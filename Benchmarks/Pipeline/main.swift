@@ -92,7 +92,8 @@ let memoryAfterDrawing = peakResidentMiB()
 // 2. The file list, paired as the pipeline pairs it (the bound gets it for free).
 var photoWalker = SortedFileWalker(root: images, extensions: photoExtensions)
 var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions)
-var pairs: [(stem: String, photo: String, label: String)] = []
+typealias SamplePaths = (stem: String, photo: String, label: String)
+var pairs: [SamplePaths] = []
 for case .paired(let stem, let photo, let label) in SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() }) {
     pairs.append((stem, images + "/" + photo, labels + "/" + label))
 }
@@ -108,19 +109,25 @@ for pair in pairs {
 // the set (the pipeline's own `--worker i/N` slices): this machine's speed drifts by ±15 %
 // over minutes, and alternating makes the drift hit both measurements alike.
 //
-// The bound: the slice's files, the same number of threads, nothing but decoding.
-func measureBound(_ slice: [(stem: String, photo: String, label: String)]) -> (wall: Double, cpu: Double) {
+/// Wall and CPU seconds of `work` over every sample of `slice`, on `--jobs` threads that take
+/// samples in turn (`work` gets the thread's number and the sample).
+func measure(_ slice: [SamplePaths], _ work: @escaping @Sendable (Int, SamplePaths) -> Void) -> (wall: Double, cpu: Double) {
     let next = ManagedAtomicIndex()
     let cpuStart = cpuSeconds()
     let wall = seconds {
-        DispatchQueue.concurrentPerform(iterations: arguments.jobs) { _ in
-            while case let index = next.take(), index < slice.count {
-                _ = try! Image(contentsOfFile: slice[index].photo)
-                _ = try! LabelMap(contentsOfFile: slice[index].label)
-            }
+        DispatchQueue.concurrentPerform(iterations: arguments.jobs) { thread in
+            while case let index = next.take(), index < slice.count { work(thread, slice[index]) }
         }
     }
     return (wall, cpuSeconds() - cpuStart)
+}
+
+// The bound: the slice's files, the same number of threads, nothing but decoding.
+func measureBound(_ slice: [SamplePaths]) -> (wall: Double, cpu: Double) {
+    measure(slice) { _, sample in
+        _ = try! Image(contentsOfFile: sample.photo)
+        _ = try! LabelMap(contentsOfFile: sample.label)
+    }
 }
 
 // For diagnosis, not the target: the work no byte-exact pipeline can skip, decoding the label
@@ -129,20 +136,13 @@ final class ThreadResizers: @unchecked Sendable {
     let resizers = (0..<arguments.jobs).map { _ in PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256) }
 }
 let threadResizers = ThreadResizers()
-func measureDecodeAndResize(_ slice: [(stem: String, photo: String, label: String)]) -> (wall: Double, cpu: Double) {
-    let next = ManagedAtomicIndex()
-    let cpuStart = cpuSeconds()
-    let wall = seconds {
-        DispatchQueue.concurrentPerform(iterations: arguments.jobs) { thread in
-            while case let index = next.take(), index < slice.count {
-                _ = try! ImageFile.read(slice[index].photo).withUnsafeBytes {
-                    try threadResizers.resizers[thread].resize(decoding: $0, source: slice[index].photo)
-                }
-                _ = try! LabelMap(contentsOfFile: slice[index].label)
-            }
+func measureDecodeAndResize(_ slice: [SamplePaths]) -> (wall: Double, cpu: Double) {
+    measure(slice) { thread, sample in
+        _ = try! ImageFile.read(sample.photo).withUnsafeBytes {
+            try threadResizers.resizers[thread].resize(decoding: $0, source: sample.photo)
         }
+        _ = try! LabelMap(contentsOfFile: sample.label)
     }
-    return (wall, cpuSeconds() - cpuStart)
 }
 
 // The pipeline, as `smisprep deepfashion --filter glove --worker i/N` runs it (durable writes).
