@@ -9,7 +9,7 @@ import _TestSupport
 /// ImageIO still throws `.unsupported`.
 final class CommandLineTests: TemporaryDirectoryTestCase {
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        try SmisprepProcess.run(arguments)
+        try BuiltTool.run("smisprep", arguments)
     }
 
     func testVerifyPassesACleanSetAndNamesEveryProblemOfADamagedOne() throws {

@@ -25,7 +25,7 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
     }
 
     private func runPipeline() throws -> (status: Int32, output: String, errors: String) {
-        try SmisprepProcess.run(["run", pipelineFile.path, "--quiet", "--jobs", "2"])
+        try BuiltTool.run("smisprep", ["run", pipelineFile.path, "--quiet", "--jobs", "2"])
     }
 
     private func json(_ path: String) throws -> [String: JSONValue] {
@@ -52,7 +52,7 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(fields["sampleCount"], .number(9))
         XCTAssertEqual(manifest.pipeline, try String(contentsOfFile: prepared + "/pipeline.yaml", encoding: .utf8))
         XCTAssertTrue(manifest.pipeline?.contains("    records-per-shard: 4\n") == true)
-        XCTAssertEqual(try SmisprepProcess.run(["verify", shards]).status, 0)
+        XCTAssertEqual(try BuiltTool.run("smisprep", ["verify", shards]).status, 0)
 
         // Another shard size: re-sharded, not re-prepared (journal untouched, nothing processed).
         let journal = URL(fileURLWithPath: prepared + "/.smisprep/journal-0-of-1.jsonl")
@@ -105,7 +105,7 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
     /// folder with the merged statistics.
     func testWorkerSlicesLeaveTheShardsToMerge() throws {
         for index in 0..<2 {
-            let slice = try SmisprepProcess.run([
+            let slice = try BuiltTool.run("smisprep", [
                 "deepfashion", "--images", fixture + "/img", "--labels", fixture + "/labels", "--out", prepared,
                 "--partition", fixture + "/list_eval_partition.txt", "--shards", shards, "--records-per-shard", "4",
                 "--worker", "\(index)/2", "--quiet", "--jobs", "1",
@@ -114,7 +114,7 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
             XCTAssertTrue(slice.output.contains("worker \(index)/2: no shards written"), slice.output)
             XCTAssertFalse(FileManager.default.fileExists(atPath: shards + "/manifest.json"))
         }
-        let merge = try SmisprepProcess.run(["merge", prepared])
+        let merge = try BuiltTool.run("smisprep", ["merge", prepared])
         XCTAssertEqual(merge.status, 0, merge.errors)
         let report = try json(prepared + "/report.json")
         let manifest = try Manifest(directory: URL(fileURLWithPath: shards))
@@ -125,13 +125,13 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
     }
 
     func testShardOptionsWithoutAShardFolderAreRefused() throws {
-        let result = try SmisprepProcess.run([
+        let result = try BuiltTool.run("smisprep", [
             "deepfashion", "--images", fixture + "/img", "--labels", fixture + "/labels", "--out", prepared, "--shard-size", "1MB",
         ])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.errors.contains(
             "Error: command line: 'outputs.shards' must be given (--shards DIR) for the shard size and encoding options to apply"), result.errors)
-        let both = try SmisprepProcess.run([
+        let both = try BuiltTool.run("smisprep", [
             "deepfashion", "--images", fixture, "--labels", fixture, "--out", prepared, "--shards", shards,
             "--shard-size", "1MB", "--records-per-shard", "3",
         ])
@@ -144,25 +144,25 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
     func testMergeFromGathersWorkerFoldersAndShardsThem() throws {
         let workerFolders = (0..<2).map { directory.appendingPathComponent("machine-\($0)").path }
         for (index, folder) in workerFolders.enumerated() {
-            let run = try SmisprepProcess.run([
+            let run = try BuiltTool.run("smisprep", [
                 "deepfashion", "--quiet", "--images", fixture + "/img", "--labels", fixture + "/labels", "--out", folder,
                 "--partition", fixture + "/list_eval_partition.txt", "--worker", "\(index)/2", "--shards", shards])
             XCTAssertEqual(run.status, 0, run.errors)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: shards + "/manifest.json"), "worker slices write no shards")
-        let merge = try SmisprepProcess.run(["merge", prepared, "--from"] + workerFolders)
+        let merge = try BuiltTool.run("smisprep", ["merge", prepared, "--from"] + workerFolders)
         XCTAssertEqual(merge.status, 0, merge.errors)
         XCTAssertTrue(merge.output.contains("gathered 2 worker folders into \(prepared)"), merge.output)
         XCTAssertEqual(try json(prepared + "/report.json")["kept"], .number(9))
         XCTAssertEqual(try Manifest(directory: URL(fileURLWithPath: shards)).recordCount(), 9)
-        XCTAssertEqual(try SmisprepProcess.run(["verify", shards]).status, 0)
+        XCTAssertEqual(try BuiltTool.run("smisprep", ["verify", shards]).status, 0)
 
         // A folder from another configuration is refused, naming it.
         let other = directory.appendingPathComponent("machine-other").path
-        _ = try SmisprepProcess.run([
+        _ = try BuiltTool.run("smisprep", [
             "deepfashion", "--quiet", "--images", fixture + "/img", "--labels", fixture + "/labels", "--out", other,
             "--worker", "1/2", "--size", "128x128"])
-        let refused = try SmisprepProcess.run(["merge", directory.appendingPathComponent("mixed").path, "--from", workerFolders[0], other])
+        let refused = try BuiltTool.run("smisprep", ["merge", directory.appendingPathComponent("mixed").path, "--from", workerFolders[0], other])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.errors.contains("another configuration") && refused.errors.contains(other), refused.errors)
     }

@@ -23,7 +23,7 @@ final class FixtureStatisticsTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
 
     private func statistics(_ arguments: [String]) throws -> DatasetStatistics {
-        let (status, output, errors) = try SmisprepProcess.run(["stats"] + arguments + ["--json"])
+        let (status, output, errors) = try BuiltTool.run("smisprep", ["stats"] + arguments + ["--json"])
         XCTAssertEqual(status, 0, errors)
         return try DatasetStatistics.decode(fromJSON: Data(output.utf8))
     }
@@ -61,7 +61,7 @@ final class FixtureStatisticsTests: XCTestCase {
     /// The prepared set, its report, its shards and a re-scan of those shards agree exactly.
     func testPreparedSetReportManifestAndRecomputeAgree() throws {
         let prepared = root.appendingPathComponent("prepared").path
-        let run = try SmisprepProcess.run([
+        let run = try BuiltTool.run("smisprep", [
             "deepfashion", "--images", fixture.path + "/img", "--labels", fixture.path + "/labels", "--out", prepared,
             "--partition", fixture.path + "/list_eval_partition.txt", "--quiet", "--jobs", "2",
         ])
@@ -88,7 +88,7 @@ final class FixtureStatisticsTests: XCTestCase {
 
         // manifest.json stores the report's statistics; --recompute reads every record back.
         let shards = root.appendingPathComponent("shards").path
-        let shard = try SmisprepProcess.run(["shard", prepared, "--out", shards, "--records-per-shard", "4"])
+        let shard = try BuiltTool.run("smisprep", ["shard", prepared, "--out", shards, "--records-per-shard", "4"])
         XCTAssertEqual(shard.status, 0, shard.errors)
         XCTAssertFalse(shard.errors.contains("scanning"), "the report's statistics should be reused: \(shard.errors)")
         let manifest = try DatasetStatistics.fromManifest(at: shards + "/manifest.json")
@@ -101,7 +101,7 @@ final class FixtureStatisticsTests: XCTestCase {
         stripped["statistics"] = nil
         try JSONSerialization.data(withJSONObject: stripped).write(to: URL(fileURLWithPath: prepared + "/report.json"))
         let rescanned = root.appendingPathComponent("shards-scanned").path
-        let second = try SmisprepProcess.run(["shard", prepared, "--out", rescanned, "--records-per-shard", "4"])
+        let second = try BuiltTool.run("smisprep", ["shard", prepared, "--out", rescanned, "--records-per-shard", "4"])
         XCTAssertEqual(second.status, 0, second.errors)
         XCTAssertTrue(second.errors.contains("scanning"), second.errors)
         XCTAssertEqual(try DatasetStatistics.fromManifest(at: rescanned + "/manifest.json"), manifest)

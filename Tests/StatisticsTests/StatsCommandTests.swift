@@ -18,7 +18,7 @@ final class StatsCommandTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        try SmisprepProcess.run(arguments)
+        try BuiltTool.run("smisprep", arguments)
     }
 
     /// Three train samples and one val sample of 16×12, ids 0…2; one corrupt label map.

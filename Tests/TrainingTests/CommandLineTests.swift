@@ -6,41 +6,8 @@ import _TestSupport
 
 /// Runs the built `smis` (`.build/release/smis`, or debug) end to end on tiny shards.
 final class CommandLineTests: TemporaryFolderTestCase {
-    private var executable: URL {
-        get throws {
-            for configuration in ["release", "debug"] {
-                let url = TestPaths.repositoryRoot.appendingPathComponent(".build/\(configuration)/smis")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-            throw XCTSkip("smis is not built (swift build --build-tests builds it)")
-        }
-    }
-
-    private func run(_ arguments: [String], interruptAfter marker: String? = nil) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = try executable
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["TENSOR_THREADS"] = "1"
-        process.environment = environment
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        var outputData = Data()
-        if let marker {
-            // Read progress lines until the marker appears, then press Ctrl-C.
-            while !String(decoding: outputData, as: UTF8.self).contains(marker) {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                outputData.append(chunk)
-            }
-            kill(process.processIdentifier, SIGINT)
-        }
-        outputData.append(output.fileHandleForReading.readDataToEndOfFile())
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    private func run(_ arguments: [String], interruptAfter marker: String? = nil) throws -> BuiltTool.Result {
+        try BuiltTool.run("smis", arguments, environment: ["TENSOR_THREADS": "1"], interruptAfter: marker)
     }
 
     func testHelpListsBothSubcommandsAndEveryTrainOption() throws {

@@ -25,20 +25,9 @@ final class PerceptualLossTests: TemporaryFolderTestCase {
         return try VGG19Features(contentsOf: file, channelDivisor: divisor)
     }
 
-    private func batch() throws -> TrainingBatch {
-        var labels: [UInt8] = [], pixels: [UInt8] = []
-        for number in 0..<2 {
-            let sample = SyntheticShards.sample(number: number, size: 64, classCount: 8)
-            labels += sample.label.values
-            pixels += sample.image.pixels
-        }
-        return try TrainingBatch(seg: ModelInput.oneHot(labels: labels, batch: 2, height: 64, width: 64, classes: 8),
-                                 image: ModelInput.image(rgb: pixels, batch: 2, height: 64, width: 64))
-    }
-
     func testGeneratorLossGainsTenTimesTheVGGLossWithTheSameNoise() throws {
         let vgg = try tinyVGG()
-        let batch = try batch()
+        let batch = try SyntheticShards.fixedBatch()
         let options = TrainingOptions(preset: .tiny, shardsDirectory: "", runDirectory: "")
         XCTAssertEqual(options.lossWeights.vgg, 10)
 

@@ -1,4 +1,5 @@
 import Foundation
+import GroupDNet
 import ImageIO
 import Records
 import Training
@@ -26,6 +27,18 @@ enum SyntheticShards {
             }
         }
         return (Image(width: size, height: size, pixels: pixels), LabelMap(width: size, height: size, values: values))
+    }
+
+    /// Samples 0 and 1 at 64×64 with the eight classes, as one training batch.
+    static func fixedBatch() throws -> TrainingBatch {
+        var labels: [UInt8] = [], pixels: [UInt8] = []
+        for number in 0..<2 {
+            let sample = sample(number: number, size: 64, classCount: 8)
+            labels += sample.label.values
+            pixels += sample.image.pixels
+        }
+        return try TrainingBatch(seg: ModelInput.oneHot(labels: labels, batch: 2, height: 64, width: 64, classes: 8),
+                                 image: ModelInput.image(rgb: pixels, batch: 2, height: 64, width: 64))
     }
 
     /// Writes `count` training records (and 2 validation ones) of `size`×`size` into `directory`.

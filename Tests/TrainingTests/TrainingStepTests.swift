@@ -9,17 +9,6 @@ import XCTest
 /// stands still. A wrong sign, an optimiser over the wrong parameters, gradients that are not
 /// cleared or a step that does not update would break these.
 final class TrainingStepTests: TemporaryFolderTestCase {
-    private func fixedBatch() throws -> TrainingBatch {
-        var labels: [UInt8] = [], pixels: [UInt8] = []
-        for number in 0..<2 {
-            let sample = SyntheticShards.sample(number: number, size: 64, classCount: 8)
-            labels += sample.label.values
-            pixels += sample.image.pixels
-        }
-        return try TrainingBatch(seg: ModelInput.oneHot(labels: labels, batch: 2, height: 64, width: 64, classes: 8),
-                                 image: ModelInput.image(rgb: pixels, batch: 2, height: 64, width: 64))
-    }
-
     private func makeStep(generatorRate: Float, discriminatorRate: Float) throws -> TrainingStep {
         var options = TrainingOptions(preset: .tiny, shardsDirectory: "", runDirectory: "")
         options.generatorLearningRate = generatorRate
@@ -30,7 +19,7 @@ final class TrainingStepTests: TemporaryFolderTestCase {
 
     func testGeneratorStepsLowerTheGeneratorLossAgainstAFixedDiscriminator() throws {
         let step = try makeStep(generatorRate: 1e-3, discriminatorRate: 0)
-        let batch = try fixedBatch()
+        let batch = try SyntheticShards.fixedBatch()
         var totals: [Float] = []
         for _ in 0..<20 {
             var noise = RandomSource(seed: 11)
@@ -42,7 +31,7 @@ final class TrainingStepTests: TemporaryFolderTestCase {
 
     func testDiscriminatorStepsLowerTheHingeLossAgainstAFixedGenerator() throws {
         let step = try makeStep(generatorRate: 0, discriminatorRate: 1e-3)
-        let batch = try fixedBatch()
+        let batch = try SyntheticShards.fixedBatch()
         var losses: [StepLosses.Discriminator] = []
         for _ in 0..<20 {
             var noise = RandomSource(seed: 11)
@@ -59,7 +48,7 @@ final class TrainingStepTests: TemporaryFolderTestCase {
         let model = step.model
         let before = (model.generator.parameters + model.encoder.parameters + model.discriminator.parameters).map(\.data)
         var noise = RandomSource(seed: 5)
-        let losses = try step.run(fixedBatch(), noise: &noise)
+        let losses = try step.run(SyntheticShards.fixedBatch(), noise: &noise)
         XCTAssertTrue(losses.isFinite)
         let after = (model.generator.parameters + model.encoder.parameters + model.discriminator.parameters).map(\.data)
         let names = (model.generator.parameters + model.encoder.parameters + model.discriminator.parameters).map(\.name)
