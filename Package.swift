@@ -90,7 +90,7 @@ let package = Package(
 
         // MARK: Tests: one target per library target, plus shared helpers
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
-        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
+        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles", "CFileSync"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CResample", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),

@@ -1,4 +1,3 @@
-import CFileSync
 #if canImport(Glibc)
 import Glibc
 private let systemWrite = Glibc.write
@@ -77,8 +76,11 @@ public final class AtomicFileWriter {
     public let options: AtomicWriteOptions
     /// Bytes written so far.
     public private(set) var bytesWritten = 0
-    /// -1 once the writer is committed, discarded or failed.
+    /// The temporary file, open for writing; -1 after `finishWriting()` and once the writer is
+    /// committed, discarded or failed.
     private var descriptor: Int32
+    /// Closed by `finishWriting()`, neither committed nor discarded yet.
+    private var awaitingCommit = false
 
     /// Creates the temporary file for `path`. Throws ``AtomicFileError`` with step
     /// `.createFolder` or `.createTemporary` when the folder is missing (`ENOENT`), not a
@@ -135,30 +137,12 @@ public final class AtomicFileWriter {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
-    /// Asks the kernel to start writing the bytes written so far to disk, without waiting for
-    /// the writes to finish (Linux `sync_file_range`; elsewhere nothing; it may still block
-    /// briefly when the device's queue is full). Call it when a file is complete but its
-    /// `commit()` comes later, maybe from another thread: the flush in `commit()` then finds the
-    /// data already on its way and costs less. Nothing when `options.durable` is off.
-    public func startWriteback() {
-        guard isOpen, options.durable else { return }
-        _ = cfilesync_start_writeback(descriptor)  // a hint: a failure shows again in commit()
-    }
-
-    /// Flushes the file to disk (unless `options.durable` is off), closes it, renames it over
-    /// `path` and syncs the folder. Afterwards the writer is finished. On failure the temporary
-    /// file is removed and `path` holds what it held before.
-    public func commit() throws {
+    /// Closes the temporary file once every byte is written; `commit()` (or the batch
+    /// `commit(_:)`) renames it later, `discard()` removes it. Afterwards `write` throws
+    /// `.finished`. A writer that waits for a batch this way holds no open descriptor, so any
+    /// number of them can wait. On failure the temporary file is removed.
+    public func finishWriting() throws {
         guard isOpen else { throw AtomicFileError(path: path, step: .finished, code: EBADF) }
-        if options.durable {
-            var result: Int32
-            repeat { result = flushData(descriptor) } while result != 0 && errno == EINTR
-            if result != 0 {
-                let code = errno
-                discard()
-                throw AtomicFileError(path: path, step: .flush, code: code)
-            }
-        }
         let closing = descriptor
         descriptor = -1
         // An EINTR from close still releases the descriptor on Linux; retrying could close
@@ -168,6 +152,26 @@ public final class AtomicFileWriter {
             unlink(temporaryPath)
             throw AtomicFileError(path: path, step: .close, code: code)
         }
+        awaitingCommit = true
+    }
+
+    /// True from `finishWriting()` until the writer is committed or discarded.
+    public var isAwaitingCommit: Bool { awaitingCommit }
+
+    /// Flushes the file to disk (unless `options.durable` is off), closes it, renames it over
+    /// `path` and syncs the folder. Afterwards the writer is finished. On failure the temporary
+    /// file is removed and `path` holds what it held before.
+    public func commit() throws {
+        try commit(flushed: !options.durable)
+    }
+
+    /// `commit()`, with the flush skipped when `flushed` (the caller flushed the whole file
+    /// system since the last byte was written).
+    func commit(flushed: Bool) throws {
+        guard isOpen || awaitingCommit else { throw AtomicFileError(path: path, step: .finished, code: EBADF) }
+        if !flushed { try flush() }
+        if isOpen { try finishWriting() }
+        awaitingCommit = false
         if rename(temporaryPath, path) != 0 {
             let code = errno
             unlink(temporaryPath)
@@ -176,12 +180,29 @@ public final class AtomicFileWriter {
         options.syncFolder(Self.split(path).folder)
     }
 
+    /// fdatasync (fsync on macOS) of the temporary file, reopened when `finishWriting()` closed it.
+    private func flush() throws {
+        let reopened = isOpen ? -1 : open(temporaryPath, O_RDONLY | O_CLOEXEC)
+        let target = isOpen ? descriptor : reopened
+        var result: Int32 = -1
+        if target >= 0 {
+            repeat { result = flushData(target) } while result != 0 && errno == EINTR
+        }
+        let code = errno
+        if reopened >= 0 { close(reopened) }
+        if result != 0 {
+            discard()
+            throw AtomicFileError(path: path, step: .flush, code: code)
+        }
+    }
+
     /// Closes and removes the temporary file; nothing appears under `path`. Does nothing when
     /// the writer is already finished.
     public func discard() {
-        guard isOpen else { return }
-        close(descriptor)
+        guard isOpen || awaitingCommit else { return }
+        if isOpen { close(descriptor) }
         descriptor = -1
+        awaitingCommit = false
         unlink(temporaryPath)
     }
 }

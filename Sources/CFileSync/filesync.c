@@ -1,14 +1,39 @@
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE  // sync_file_range
+#define _GNU_SOURCE  // syncfs
 #endif
-#include <fcntl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 #include "CFileSync.h"
 
-int cfilesync_start_writeback(int fd) {
 #if defined(__linux__)
-    return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+// syncfs reports write-back errors since Linux 5.8 (commit 735e4ae5ba28, "vfs: track per-sb
+// writeback errors and report them to syncfs"); before that it returned 0 regardless.
+static int kernel_reports_syncfs_errors(void) {
+    static int answer = -1;  // racy but idempotent: every thread computes the same value
+    if (answer < 0) {
+        struct utsname name;
+        int major = 0, minor = 0;
+        answer = uname(&name) == 0 && sscanf(name.release, "%d.%d", &major, &minor) == 2 &&
+                 (major > 5 || (major == 5 && minor >= 8));
+    }
+    return answer;
+}
+#endif
+
+int cfilesync_flush_file_system(int fd) {
+#if defined(__linux__)
+    if (!kernel_reports_syncfs_errors()) {
+        errno = ENOSYS;
+        return -1;
+    }
+    int result;
+    do { result = syncfs(fd); } while (result != 0 && errno == EINTR);
+    return result;
 #else
     (void)fd;
-    return 0;
+    errno = ENOSYS;
+    return -1;
 #endif
 }

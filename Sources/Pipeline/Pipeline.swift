@@ -12,7 +12,7 @@
 //     (a sample dropped before the resize has its photo decoded whole first, so a broken photo
 //     is always reported as such: decode and check come first in the stages' order)
 //   → encode, write under temporary names (AtomicFiles)
-//   → SampleCommitter (one thread: fdatasync, rename, RunJournal) → RunReport
+//   → SampleCommitter (one thread: a batch at a time, one syncfs, renames, RunJournal) → RunReport
 //   → ShardStage (optional, `outputs.shards`): the prepared folder → Records' ShardSetWriter
 // ```
 //

@@ -1,4 +1,5 @@
 @testable import AtomicFiles
+import CFileSync
 import Foundation
 import XCTest
 
@@ -79,25 +80,122 @@ final class AtomicFileWriterTests: XCTestCase {
         }
     }
 
-    /// Writeback started early (the pipeline's workers do this; the committer thread commits
-    /// later): the bytes written after it still arrive, and it is harmless after the end.
-    func testStartingWritebackEarlyChangesNothingButTiming() throws {
+    /// A writer closed by `finishWriting()` keeps its temporary and no descriptor: `commit()`
+    /// reopens it to flush, then renames; `write` is refused; `discard()` removes it.
+    func testFinishedWritingWaitsForCommitOrDiscard() throws {
         let path = folder + "/photo.jpg"
         let writer = try AtomicFileWriter(path: path)
-        let first = [UInt8](repeating: 3, count: 100_000), second = [UInt8](repeating: 4, count: 5000)
-        try writer.write(first)
-        writer.startWriteback()
-        try writer.write(second)
-        writer.startWriteback()
+        let bytes = [UInt8](repeating: 3, count: 100_000)
+        try writer.write(bytes)
+        try writer.finishWriting()
+        XCTAssertFalse(writer.isOpen)
+        XCTAssertTrue(writer.isAwaitingCommit)
+        XCTAssertThrowsError(try writer.write([4])) { XCTAssertEqual(($0 as? AtomicFileError)?.step, .finished) }
+        XCTAssertThrowsError(try writer.finishWriting()) { XCTAssertEqual(($0 as? AtomicFileError)?.step, .finished) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "nothing under the final name before commit")
         try writer.commit()
-        XCTAssertEqual(try contents(path), first + second)
-        writer.startWriteback()  // finished: nothing to do, nothing thrown
-        let light = try AtomicFileWriter(path: folder + "/scratch", options: AtomicWriteOptions(durable: false))
-        light.startWriteback()
-        light.discard()
-        light.startWriteback()
+        XCTAssertFalse(writer.isAwaitingCommit)
+        XCTAssertEqual(try contents(path), bytes)
+
+        let dropped = try AtomicFileWriter(path: folder + "/label.png")
+        try dropped.write([1, 2])
+        try dropped.finishWriting()
+        dropped.discard()
+        XCTAssertThrowsError(try dropped.commit()) { XCTAssertEqual(($0 as? AtomicFileError)?.step, .finished) }
         XCTAssertEqual(try names(), ["photo.jpg"])
+    }
+
+    // MARK: Batches
+
+    private func pendingWriters(_ names: [String], durable: Bool = true, finished: Bool = true) throws -> [AtomicFileWriter] {
+        try names.enumerated().map { index, name in
+            let writer = try AtomicFileWriter(path: folder + "/" + name, options: AtomicWriteOptions(durable: durable, createFolders: true))
+            try writer.write([UInt8](repeating: UInt8(index), count: 1000 + index))
+            if finished && index % 2 == 0 { try writer.finishWriting() }  // open and closed writers mixed
+            return writer
+        }
+    }
+
+    func testABatchFlushesTheFileSystemOnceAndRenamesEveryFile() throws {
+        let names = ["train/a.jpg", "train/b.jpg", "mask/a.png", "mask/b.png", "c.jpg"]
+        let writers = try pendingWriters(names)
+        var flushes = 0
+        try AtomicFileWriter.commit(writers) { descriptor in
+            flushes += 1
+            return syncfsOrNothing(descriptor)
+        }
+        XCTAssertEqual(flushes, 1, "one file system, one flush")
+        for (index, name) in names.enumerated() {
+            XCTAssertEqual(try contents(folder + "/" + name), [UInt8](repeating: UInt8(index), count: 1000 + index))
+        }
+        XCTAssertEqual(try self.names(folder + "/train"), ["a.jpg", "b.jpg"], "no temporaries left")
+        XCTAssertTrue(writers.allSatisfy { !$0.isOpen && !$0.isAwaitingCommit })
+        try AtomicFileWriter.commit([])  // nothing to do
+    }
+
+    /// Where the file system cannot be flushed as a whole (ENOSYS: not Linux, or a kernel whose
+    /// syncfs hides errors) each file is flushed on its own, and still committed.
+    func testABatchFallsBackToFlushingEachFile() throws {
+        let writers = try pendingWriters(["a", "b", "c"])
+        try AtomicFileWriter.commit(writers) { _ in
+            errno = ENOSYS
+            return -1
+        }
+        XCTAssertEqual(try names(), ["a", "b", "c"])
+        XCTAssertEqual(try contents(folder + "/c"), [UInt8](repeating: 2, count: 1002))
+    }
+
+    func testAFailedFileSystemFlushDiscardsTheWholeBatch() throws {
+        let writers = try pendingWriters(["train/a.jpg", "train/b.jpg", "c.png"])
+        XCTAssertThrowsError(try AtomicFileWriter.commit(writers) { _ in
+            errno = EIO
+            return -1
+        }) { error in
+            let failure = error as? AtomicFileError
+            XCTAssertEqual(failure?.step, .flush)
+            XCTAssertEqual(failure?.code, EIO)
+            XCTAssertEqual(failure?.path, self.folder + "/train/a.jpg")
+            XCTAssertEqual(failure?.detailPath, self.folder + "/train", "the folder the file system was flushed through")
+        }
+        XCTAssertEqual(try names(), ["train"])
+        XCTAssertEqual(try names(folder + "/train"), [], "no final file and no temporary")
+    }
+
+    func testNonDurableWritersInABatchAreOnlyRenamed() throws {
+        let writers = try pendingWriters(["a", "b"], durable: false)
+        var flushes = 0
+        try AtomicFileWriter.commit(writers) { _ in
+            flushes += 1
+            return 0
+        }
+        XCTAssertEqual(flushes, 0)
+        XCTAssertEqual(try names(), ["a", "b"])
+    }
+
+    func testABatchWithAFinishedWriterTouchesNothing() throws {
+        let writers = try pendingWriters(["a", "b"])
+        try writers[1].commit()
+        XCTAssertThrowsError(try AtomicFileWriter.commit(writers)) { error in
+            XCTAssertEqual((error as? AtomicFileError)?.step, .finished)
+            XCTAssertEqual((error as? AtomicFileError)?.path, self.folder + "/b")
+        }
+        XCTAssertTrue(writers[0].isAwaitingCommit, "the other writer still waits")
+        try writers[0].commit()
+        XCTAssertEqual(try names(), ["a", "b"])
+    }
+
+    /// A rename that fails midway: the files renamed before it stay (complete), the rest are
+    /// discarded, and the error names the file.
+    func testARenameFailureMidwayDiscardsTheRest() throws {
+        let writers = try pendingWriters(["a", "blocked", "c"])
+        try FileManager.default.createDirectory(atPath: folder + "/blocked/inside", withIntermediateDirectories: true)
+        XCTAssertThrowsError(try AtomicFileWriter.commit(writers)) { error in
+            XCTAssertEqual((error as? AtomicFileError)?.step, .rename)
+            XCTAssertEqual((error as? AtomicFileError)?.path, self.folder + "/blocked")
+        }
+        XCTAssertEqual(try names(), ["a", "blocked"])
+        XCTAssertEqual(try contents(folder + "/a"), [UInt8](repeating: 0, count: 1000))
+        XCTAssertFalse(writers[2].isOpen || writers[2].isAwaitingCommit)
     }
 
     func testAWriteThatThrowsMidwayLeavesNoFinalFileAndNoTemporary() throws {
@@ -366,4 +464,10 @@ final class AtomicFileWriterTests: XCTestCase {
         process.waitUntilExit()
         return process.terminationStatus == 0
     }
+}
+
+/// The real file-system flush where there is one; tests of the batch only need it to succeed.
+private func syncfsOrNothing(_ descriptor: Int32) -> Int32 {
+    let result = cfilesync_flush_file_system(descriptor)
+    return result != 0 && errno == ENOSYS ? 0 : result
 }

@@ -321,6 +321,31 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(report.kept, 12)
     }
 
+    /// The same with durable writes, which are committed in batches: whatever was finished
+    /// when the cancel came is flushed, renamed and journaled, and only that is skipped next time.
+    func testCancellingADurableRunCommitsItsLastBatch() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        let runner = runner(try configuration(inputs, output: output), jobs: 2, durable: true)
+        runner.progress = { [unowned runner] progress in if progress.processed >= 1 { runner.cancel() } }
+        var committed = 0
+        XCTAssertThrowsError(try runner.run()) { error in
+            guard case PipelineRunError.cancelled(let processed) = error else { return XCTFail("\(error)") }
+            committed = processed
+        }
+        XCTAssertGreaterThanOrEqual(committed, 1)
+        var journaled = 0
+        let journal = try FileManager.default.contentsOfDirectory(atPath: output + "/.smisprep").first { $0.hasPrefix("journal-") }!
+        _ = try RunJournal.read(path: output + "/.smisprep/" + journal) { _ in journaled += 1 }
+        XCTAssertEqual(journaled, committed, "every committed sample is journaled, and no other")
+        let leftovers = FileManager.default.enumerator(atPath: output)!.compactMap { $0 as? String }.filter { $0.contains(".partial-") }
+        XCTAssertEqual(leftovers, [])
+        let report = try self.runner(try configuration(inputs, output: output), durable: true).run()
+        XCTAssertEqual(report.resumed, committed)
+        XCTAssertEqual(report.processedThisRun, 16 - committed)
+        XCTAssertEqual(report.kept, 12)
+    }
+
     func testWorkerSlicesMergeToTheWholeRun() throws {
         let inputs = try makeInputs()
         let whole = try runner(try configuration(inputs, output: root + "/whole")).run()

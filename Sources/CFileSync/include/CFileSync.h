@@ -1,12 +1,13 @@
 #ifndef C_FILE_SYNC_H
 #define C_FILE_SYNC_H
-// Linux's sync_file_range, which Swift's Glibc module does not expose (it is declared only
-// under _GNU_SOURCE). AtomicFiles uses it to start writing a file's bytes to disk as soon as
-// they are written, so that the flush before the rename finds them on their way.
+// Linux's syncfs, which Swift's Glibc module does not expose (glibc declares it only under
+// _GNU_SOURCE). AtomicFiles uses it to make many finished files durable with one flush of
+// their file system instead of one fdatasync each.
 
-/// Starts writeback of every dirty page of `fd` without waiting for it. Returns 0, or -1 with
-/// errno set. A hint only: errors also surface at the later fsync/fdatasync. Does nothing and
-/// returns 0 where sync_file_range does not exist.
-int cfilesync_start_writeback(int fd);
+/// Flushes every dirty file and inode of the file system holding `fd` to disk, and the disk's
+/// cache, and waits. Returns 0, or -1 with errno set: the write-back error, or ENOSYS where
+/// syncfs does not exist or cannot be trusted to report errors (Linux before 5.8 returned 0
+/// even when write-back failed), in which case the caller must flush each file itself.
+int cfilesync_flush_file_system(int fd);
 
 #endif

@@ -33,6 +33,11 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         defer { condition.unlock() }
         while items.count == head && !closed { condition.wait() }
         guard items.count > head else { return nil }
+        return takeFirstLocked()
+    }
+
+    /// Removes and returns the first item; the lock is held and the queue is not empty.
+    private func takeFirstLocked() -> Element {
         let item = items[head]
         head += 1
         if head > 64 && head * 2 > items.count {
@@ -41,6 +46,25 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         }
         condition.broadcast()
         return item
+    }
+
+    /// What `pop(waitingUntil:)` found.
+    enum Wait {
+        case item(Element)
+        case timedOut
+        case closed
+    }
+
+    /// Waits for an item until `deadline`; `.closed` when the queue is closed and empty (or
+    /// closed with `discard`).
+    func pop(waitingUntil deadline: Date) -> Wait {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count == head && !closed {
+            if !condition.wait(until: deadline) && items.count == head && !closed { return .timedOut }
+        }
+        guard items.count > head else { return .closed }
+        return .item(takeFirstLocked())
     }
 
     /// No more pushes; consumers drain what is left. With `discardingPending`, they stop now.
