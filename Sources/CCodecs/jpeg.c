@@ -129,6 +129,10 @@ static void cmyk_row_to_rgb(const uint8_t *cmyk, uint8_t *rgb, uint32_t width, i
 /// with its own setjmp, so an error longjmps back into that call and never across a Swift frame.
 /// Between calls the jump target is stale; nothing may run libjpeg without arming it again
 /// (close only runs jpeg_destroy_decompress, which raises no error).
+struct ccodecs_jpeg_reader;
+static struct ccodecs_jpeg_reader *open_scaled(
+    const uint8_t *data, size_t size, uint32_t width, uint32_t height, unsigned scale_denom, ccodecs_status *status);
+
 struct ccodecs_jpeg_reader {
     jpeg_session session;
     struct jpeg_decompress_struct cinfo;
@@ -138,6 +142,13 @@ struct ccodecs_jpeg_reader {
 
 ccodecs_jpeg_reader *ccodecs_jpeg_reader_open(
     const uint8_t *data, size_t size, uint32_t width, uint32_t height, ccodecs_status *status) {
+    return open_scaled(data, size, width, height, 1, status);
+}
+
+/// The reader, with libjpeg's DCT scaling: rows come out at 1/`scale_denom` of the size (1, 2,
+/// 4 or 8), but every scan's entropy-coded data is still decoded whole.
+static ccodecs_jpeg_reader *open_scaled(
+    const uint8_t *data, size_t size, uint32_t width, uint32_t height, unsigned scale_denom, ccodecs_status *status) {
     ccodecs_status_reset(status);
     ccodecs_jpeg_reader *reader = calloc(1, sizeof *reader);
     if (!reader) {
@@ -160,6 +171,8 @@ ccodecs_jpeg_reader *ccodecs_jpeg_reader_open(
     }
     reader->cmyk = reader->cinfo.jpeg_color_space == JCS_CMYK || reader->cinfo.jpeg_color_space == JCS_YCCK;
     reader->cinfo.out_color_space = reader->cmyk ? JCS_CMYK : JCS_RGB;
+    reader->cinfo.scale_num = 1;
+    reader->cinfo.scale_denom = scale_denom;
     jpeg_start_decompress(&reader->cinfo);
     if (reader->cmyk) {
         reader->session.scratch = malloc((size_t)width * 4);
@@ -247,6 +260,23 @@ int ccodecs_jpeg_decode_rgb(
     if (!reader) return status->code;
     int code = ccodecs_jpeg_reader_read(reader, out, height, status) < 0 ? status->code
         : ccodecs_jpeg_reader_finish(reader, status);
+    ccodecs_jpeg_reader_close(reader);
+    return code;
+}
+
+int ccodecs_jpeg_check(const uint8_t *data, size_t size, uint32_t width, uint32_t height, ccodecs_status *status) {
+    ccodecs_jpeg_reader *reader = open_scaled(data, size, width, height, 8, status);
+    if (!reader) return status->code;
+    uint8_t *rows = malloc((size_t)reader->cinfo.output_width * 3 * 16);
+    int code;
+    if (!rows) {
+        code = ccodecs_status_fail(status, CCODECS_NO_MEMORY, "cannot allocate %u rows of %u pixels", 16, reader->cinfo.output_width);
+    } else {
+        int read;
+        while ((read = ccodecs_jpeg_reader_read(reader, rows, 16, status)) > 0) {}
+        code = read < 0 ? status->code : ccodecs_jpeg_reader_finish(reader, status);
+    }
+    free(rows);
     ccodecs_jpeg_reader_close(reader);
     return code;
 }

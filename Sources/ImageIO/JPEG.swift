@@ -35,6 +35,16 @@ enum JPEGCodec {
         return DecodeWarnings.from(&status)
     }
 
+    /// Decodes as `decodeRGB` does, keeping no pixels (`ccodecs_jpeg_check`): the same errors,
+    /// and the warnings.
+    static func check(_ bytes: UnsafeRawBufferPointer, source: String, info: ImageInfo) throws -> DecodeWarnings {
+        var status = ccodecs_status()
+        ccodecs_jpeg_check(
+            bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt32(info.width), UInt32(info.height), &status)
+        try ShimStatus.check(&status, source: source)
+        return DecodeWarnings.from(&status)
+    }
+
     /// JPEG bytes of gray (`components` 1), RGB (3) or CMYK (4, optionally stored as YCCK)
     /// pixels. CMYK is only written by tests, to check the CMYK/YCCK decoders.
     static func encode(

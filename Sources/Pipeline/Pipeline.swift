@@ -9,8 +9,9 @@
 //                        → SampleResize (the photo decoded straight to the training size, a
 //                          JPEG in one pass over its rows; LabelRemap after the nearest resize)
 //                        → ClassSplit
-//     (a sample dropped before the resize has its photo decoded whole first, so a broken photo
-//     is always reported as such: decode and check come first in the stages' order)
+//     (a sample dropped before the resize still has its photo checked, a JPEG's compressed data
+//     decoded whole and its pixels at 1/8 scale, so a broken photo is always reported as such:
+//     decode and check come first in the stages' order)
 //   → encode, write under temporary names (AtomicFiles)
 //   → SampleCommitter (one thread: a batch at a time, one syncfs, renames, RunJournal) → RunReport
 //   → ShardStage (optional, `outputs.shards`): the prepared folder → Records' ShardSetWriter

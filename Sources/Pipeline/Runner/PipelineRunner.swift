@@ -358,7 +358,7 @@ public final class PipelineRunner: @unchecked Sendable {
         }
         do { label = try codecs.decodeLabel(labels + "/" + job.label) } catch {
             // A broken photo is named first, as the stages' order says, even when its label is broken too.
-            do { _ = try photo.decoded() } catch { return .undecodable(file: job.photo, message: Self.message(of: error)) }
+            do { try photo.checkDecodes() } catch { return .undecodable(file: job.photo, message: Self.message(of: error)) }
             return .undecodable(file: job.label, message: Self.message(of: error))
         }
         let outcome: SamplePreparation.Outcome

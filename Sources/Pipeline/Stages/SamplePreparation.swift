@@ -52,17 +52,18 @@ public struct SamplePreparation: Sendable {
     }
 
     /// Runs the stages in order on a photo decoded on demand. Throws the photo's decoding error:
-    /// the photo is decoded whole, to check it, before any later stage drops the sample, so a
-    /// broken photo is reported as such whatever else is wrong (decode and check come first).
+    /// the photo is checked (`PhotoInput.checkDecodes()`) before any later stage drops the
+    /// sample, so a broken photo is reported as such whatever else is wrong (decode and check
+    /// come first).
     public func prepare(stem: String, photo: PhotoInput, label: LabelMap, scratch: ResizeScratch? = nil) throws -> Outcome {
         guard let split = partitioner.split(forStem: stem) else { return .dropped(.notInPartitionList) }
         let histogram = LabelHistogram(label)
         if let problem = check.problem(photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram) {
-            _ = try photo.decoded()
+            try photo.checkDecodes()
             return .dropped(problem)
         }
         if let filtered = filter.verdict(for: histogram, pixelCount: label.pixelCount) {
-            _ = try photo.decoded()
+            try photo.checkDecodes()
             return .dropped(filtered)
         }
         let resized = try resize.apply(photo: photo, label: label, relabel: remap.apply(to:), scratch: scratch)
