@@ -94,9 +94,11 @@ var photoWalker = SortedFileWalker(root: images, extensions: photoExtensions)
 var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions)
 typealias SamplePaths = (stem: String, photo: String, label: String)
 var pairs: [SamplePaths] = []
+let walkCPUStart = cpuSeconds()
 for case .paired(let stem, let photo, let label) in SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() }) {
     pairs.append((stem, images + "/" + photo, labels + "/" + label))
 }
+let walkCPU = cpuSeconds() - walkCPUStart  // warm: the bench ran before, or the set was just drawn
 precondition(pairs.count == arguments.count, "expected \(arguments.count) pairs, found \(pairs.count)")
 
 // Warm the page cache so that neither measurement pays the first read from disk.
@@ -267,6 +269,8 @@ print(String(format: "diagnosis: decoding both files and resizing the photo (one
                      + "time, %.2f by CPU time",
              Double(pairs.count) / essentialTime, essentialCPU / Double(pairs.count) * 1000, decodeTime / essentialTime,
              essentialTime / pipelineTime, essentialCPU / pipelineCPU))
+print(String(format: "walking both folders and pairing the files (the pipeline's main thread; each slice's run walks the whole set): %.3f ms CPU per sample",
+             walkCPU / Double(pairs.count) * 1000))
 print(String(format: "peak resident memory: %.0f MiB (after drawing the set: %.0f MiB; target < 1024)", peak, memoryAfterDrawing))
 print("per-stage CPU time on one thread (mean of \(profiled) samples):")
 for (name, total) in stageTimes { print(String(format: "  %-48@ %6.2f ms", name as NSString, total / Double(profiled) * 1000)) }

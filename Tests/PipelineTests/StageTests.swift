@@ -45,18 +45,22 @@ final class PairingTests: XCTestCase {
 
     func testWalkerYieldsStemOrderSoBothTreesMerge() throws {
         let root = try PipelineFixtures.temporaryFolder(self)
-        let files = ["a-c/1.jpg", "a/b.jpg", "a/b/c.jpg", "a.b/x.jpg", "z.jpg", "a/notes.txt", ".DS_Store"]
+        let files = ["a-c/1.jpg", "a/b.jpg", "a/b/c.jpg", "a.b/x.jpg", "z.jpg", "a/notes.txt", ".DS_Store", "b/UPPER.JPG", "b/trailing."]
         for file in files {
             let path = root + "/" + file
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
         }
         var walker = SortedFileWalker(root: root, extensions: photoExtensions)
-        var stems: [String] = []
-        while let file = walker.next() { stems.append(file.stem) }
-        XCTAssertEqual(stems, ["a/b", "a/b/c", "a-c/1", "a.b/x", "z"])
+        var stems: [String] = [], paths: [String] = []
+        while let file = walker.next() {
+            stems.append(file.stem)
+            paths.append(file.relativePath)
+        }
+        XCTAssertEqual(stems, ["a/b", "a/b/c", "a-c/1", "a.b/x", "b/UPPER", "z"])
+        XCTAssertEqual(paths, ["a/b.jpg", "a/b/c.jpg", "a-c/1.jpg", "a.b/x.jpg", "b/UPPER.JPG", "z.jpg"])
         XCTAssertEqual(stems, stems.sorted(by: stemPrecedes))
-        XCTAssertEqual(walker.ignoredFiles, 1, "notes.txt; hidden files are not counted")
+        XCTAssertEqual(walker.ignoredFiles, 2, "notes.txt and trailing.; hidden files are not counted")
         XCTAssertTrue(walker.unreadableFolders.isEmpty)
         var missing = SortedFileWalker(root: root + "/nonexistent", extensions: photoExtensions)
         XCTAssertNil(missing.next())

@@ -7,9 +7,19 @@ import Foundation
 /// never the whole tree, so a walk of any size runs in small memory. Hidden entries (a leading
 /// dot) are skipped; symbolic links are followed to files, not to folders (no cycles).
 public struct SortedFileWalker: IteratorProtocol, Sequence {
+    private struct Entry {
+        let name: String
+        /// A file's stem (its name without the extension), a folder's name: the sort key.
+        let key: String
+        let isFolder: Bool
+        /// A file whose extension is one of `extensions`.
+        let isWanted: Bool
+    }
+
     private struct Level {
+        /// The folder's path relative to the root, "" for the root.
         let relativePath: String
-        var entries: [(name: String, key: String, isFolder: Bool)]
+        var entries: [Entry]
         var index = 0
     }
 
@@ -37,14 +47,17 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
             }
             let entry = stack[top].entries[stack[top].index]
             stack[top].index += 1
-            let relative = stack[top].relativePath.isEmpty ? entry.name : stack[top].relativePath + "/" + entry.name
+            let folder = stack[top].relativePath
             if entry.isFolder {
-                if let level = listing(relativePath: relative) { stack.append(level) }
+                if let level = listing(relativePath: folder.isEmpty ? entry.name : folder + "/" + entry.name) { stack.append(level) }
                 continue
             }
-            let ext = (entry.name as NSString).pathExtension.lowercased()
-            if extensions.contains(ext) { return SampleFile(relativePath: relative) }
-            ignoredFiles += 1
+            guard entry.isWanted else {
+                ignoredFiles += 1
+                continue
+            }
+            if folder.isEmpty { return SampleFile(relativePath: entry.name, stem: entry.key) }
+            return SampleFile(relativePath: folder + "/" + entry.name, stem: folder + "/" + entry.key)
         }
         return nil
     }
@@ -56,7 +69,7 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
             return nil
         }
         defer { closedir(directory) }
-        var entries: [(name: String, key: String, isFolder: Bool)] = []
+        var entries: [Entry] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
@@ -69,7 +82,12 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
             }
             // A file's key is its stem, so that `a.jpg` and `a.png` meet at the same place in
             // both walks; a folder's key is its name.
-            entries.append((name, isFolder ? name : SampleFile.stem(of: name), isFolder))
+            if isFolder {
+                entries.append(Entry(name: name, key: name, isFolder: true, isWanted: false))
+            } else {
+                let wanted = extensions.contains(SampleFile.lowercasedExtension(of: name))
+                entries.append(Entry(name: name, key: SampleFile.stem(of: name), isFolder: false, isWanted: wanted))
+            }
         }
         entries.sort { lhs, rhs in
             if lhs.key != rhs.key { return lhs.key.utf8.lexicographicallyPrecedes(rhs.key.utf8) }

@@ -6,16 +6,29 @@ public struct SampleFile: Equatable, Sendable {
     public let stem: String
 
     public init(relativePath: String) {
+        self.init(relativePath: relativePath, stem: SampleFile.stem(of: relativePath))
+    }
+
+    /// A file whose stem the caller already knows (the walker, which splits each name once).
+    init(relativePath: String, stem: String) {
         self.relativePath = relativePath
-        self.stem = SampleFile.stem(of: relativePath)
+        self.stem = stem
     }
 
     /// `a/b/c.jpg` → `a/b/c`; a dot in a folder name or a leading dot is not an extension.
     public static func stem(of relativePath: String) -> String {
-        let name = relativePath.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return relativePath }
-        let extensionLength = name.distance(from: dot, to: name.endIndex)
-        return String(relativePath.dropLast(extensionLength))
+        let bytes = relativePath.utf8
+        let nameStart = bytes.lastIndex(of: UInt8(ascii: "/")).map { bytes.index(after: $0) } ?? bytes.startIndex
+        guard let dot = bytes[nameStart...].lastIndex(of: UInt8(ascii: ".")), dot != nameStart else { return relativePath }
+        return String(relativePath[..<dot])
+    }
+
+    /// The lower-case extension of a file name (`C.JPG` → `jpg`), empty when it has none; a
+    /// leading dot does not start one.
+    static func lowercasedExtension(of name: String) -> String {
+        let bytes = name.utf8
+        guard let dot = bytes.lastIndex(of: UInt8(ascii: ".")), dot != bytes.startIndex else { return "" }
+        return String(name[bytes.index(after: dot)...]).lowercased()
     }
 }
 
