@@ -226,7 +226,7 @@ for (_, photoPath, labelPath) in pairs.prefix(profiled) {
     }
     var resized = (photo: photo, label: label)
     stage("resize (bicubic photo, nearest label) + remap") {
-        resized = preparation.resize.apply(photo: photo, label: label, relabel: preparation.remap.apply(to:), scratch: scratch)
+        resized = preparation.resize.apply(photo: photo, label: label, remap: preparation.remap, scratch: scratch)
     }
     stage("(of which: the photo's bicubic resize alone)") { _ = photoResizer.resize(photo) }
     try stage("(for comparison: JPEG decode and resize in one pass)") {

@@ -222,9 +222,12 @@ enum Resampler {
         return indices
     }
 
+    /// Nearest-neighbour resampling of interleaved bytes; with `table` (one channel only),
+    /// each value picked is replaced by `table[value]` in the same gather.
     static func nearest(
-        _ values: [UInt8], width: Int, height: Int, channels: Int, toWidth: Int, toHeight: Int
+        _ values: [UInt8], width: Int, height: Int, channels: Int, toWidth: Int, toHeight: Int, table: [UInt8]? = nil
     ) -> [UInt8] {
+        precondition(table == nil || (channels == 1 && table!.count == 256), "a lookup table is 256 entries for one channel")
         let columns = nearestIndices(inputSize: width, outputSize: toWidth)
         let rows = nearestIndices(inputSize: height, outputSize: toHeight)
         return [UInt8](unsafeUninitializedCapacity: toWidth * toHeight * channels) { out, initialized in
@@ -233,7 +236,11 @@ enum Resampler {
                     var target = out.baseAddress!
                     for y in rows {
                         let source = input.baseAddress! + y * width * channels
-                        if channels == 1 {  // label maps: a plain gather, no per-channel loop
+                        if let table {
+                            table.withUnsafeBufferPointer { table in
+                                for x in 0..<toWidth { target[x] = table[Int(source[columns[x]])] }
+                            }
+                        } else if channels == 1 {  // label maps: a plain gather, no per-channel loop
                             for x in 0..<toWidth { target[x] = source[columns[x]] }
                         } else {
                             for x in 0..<toWidth {
@@ -248,12 +255,15 @@ enum Resampler {
         }
     }
 
-    static func resizeNearest(_ map: LabelMap, width: Int, height: Int) -> LabelMap {
+    static func resizeNearest(_ map: LabelMap, width: Int, height: Int, table: [UInt8]? = nil) -> LabelMap {
         precondition(width >= 0 && height >= 0, "cannot resize to \(width)×\(height)")
-        if width == map.width && height == map.height { return map }
-        if width == 0 || height == 0 || map.width == 0 || map.height == 0 { return LabelMap(width: width, height: height) }
+        if width == 0 || height == 0 || map.width == 0 || map.height == 0 {
+            // An empty source has no values to pick: zeros, as without a table, through the table.
+            return LabelMap(width: width, height: height, filledWith: table?[0] ?? 0)
+        }
+        if width == map.width && height == map.height && table == nil { return map }
         return LabelMap(width: width, height: height, values: nearest(
-            map.values, width: map.width, height: map.height, channels: 1, toWidth: width, toHeight: height))
+            map.values, width: map.width, height: map.height, channels: 1, toWidth: width, toHeight: height, table: table))
     }
 }
 

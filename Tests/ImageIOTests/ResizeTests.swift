@@ -66,6 +66,20 @@ final class ResizeTests: XCTestCase {
         XCTAssertEqual(fnv1a(labels(750, 1101).resized(width: 256, height: 256).values), 0xa905_62f4_dc0d_f67c)
     }
 
+    /// Relabeling while resampling equals resampling, then looking every value up; at the same
+    /// size it is the lookup alone, and an empty source gives the table's value for zero.
+    func testLabelResizeWithATableEqualsResizeThenLookup() {
+        let photo = patternImage(width: 750, height: 1101)
+        let map = LabelMap(width: 750, height: 1101, values: stride(from: 0, to: photo.pixels.count, by: 3).map { photo.pixels[$0] % 20 })
+        let table = (0..<256).map { UInt8((($0 * 7) + 3) % 256) }
+        for (width, height) in [(256, 256), (750, 1101), (1000, 1200), (1, 1), (0, 5)] {
+            let plain = map.resized(width: width, height: height)
+            XCTAssertEqual(map.resized(width: width, height: height, relabeling: table).values, plain.values.map { table[Int($0)] },
+                           "\(width)×\(height)")
+        }
+        XCTAssertEqual(LabelMap(width: 0, height: 0).resized(width: 2, height: 1, relabeling: table).values, [3, 3])
+    }
+
     func testLabelResizeNeverInventsClasses() {
         let map = LabelMap(width: 4, height: 4, values: [0, 0, 7, 7, 0, 0, 7, 7, 3, 3, 19, 19, 3, 3, 19, 19])
         let small = map.resized(width: 3, height: 3)

@@ -16,34 +16,42 @@ public enum ClassSplit {
     /// Pixel count and bounding box of every class id below `classCount`. Values at or above
     /// `classCount` are ignored.
     public static func parts(of label: LabelMap, classCount: Int) -> [ClassPart] {
-        var counts = [Int](repeating: 0, count: classCount)
-        var minX = [Int](repeating: Int.max, count: classCount), maxX = [Int](repeating: -1, count: classCount)
-        var minY = [Int](repeating: Int.max, count: classCount), maxY = [Int](repeating: -1, count: classCount)
-        // Label maps are runs of equal ids along a row: each run updates its class once.
+        // Per value: pixel count, then min x, max x, min y, max y; one flat buffer, so the
+        // loop below touches no array bookkeeping.
+        let stats = UnsafeMutableBufferPointer<Int>.allocate(capacity: 256 * 5)
+        defer { stats.deallocate() }
+        for value in 0..<256 { (stats[value * 5], stats[value * 5 + 1], stats[value * 5 + 2]) = (0, .max, -1) }
+        let width = label.width
+        // Label maps are runs of equal ids along a row: each run updates its class once, and a
+        // run is skipped eight bytes at a time.
         label.values.withUnsafeBufferPointer { values in
+            guard let base = values.baseAddress else { return }
             for y in 0..<label.height {
-                let row = values.baseAddress! + y * label.width
+                let row = base + y * width
                 var x = 0
-                while x < label.width {
+                while x < width {
                     let value = row[x]
                     let start = x
                     x += 1
-                    while x < label.width && row[x] == value { x += 1 }
-                    let id = Int(value)
-                    guard id < classCount else { continue }
-                    counts[id] += x - start
-                    if start < minX[id] { minX[id] = start }
-                    if x - 1 > maxX[id] { maxX[id] = x - 1 }
-                    if y < minY[id] { minY[id] = y }
-                    maxY[id] = y
+                    let word = UInt64(value) &* 0x0101_0101_0101_0101
+                    while x + 8 <= width && UnsafeRawPointer(row + x).loadUnaligned(as: UInt64.self) == word { x += 8 }
+                    while x < width && row[x] == value { x += 1 }
+                    let entry = Int(value) * 5
+                    if stats[entry] == 0 { stats[entry + 3] = y }  // rows come in order: the first run sets min y
+                    stats[entry] += x - start
+                    if start < stats[entry + 1] { stats[entry + 1] = start }
+                    if x - 1 > stats[entry + 2] { stats[entry + 2] = x - 1 }
+                    stats[entry + 4] = y
                 }
             }
         }
         return (0..<classCount).map { id in
-            ClassPart(
-                classID: id, pixelCount: counts[id],
-                boundingBox: counts[id] == 0
-                    ? nil : PixelRect(x: minX[id], y: minY[id], width: maxX[id] - minX[id] + 1, height: maxY[id] - minY[id] + 1))
+            let entry = id * 5
+            return ClassPart(
+                classID: id, pixelCount: stats[entry],
+                boundingBox: stats[entry] == 0 ? nil : PixelRect(
+                    x: stats[entry + 1], y: stats[entry + 3],
+                    width: stats[entry + 2] - stats[entry + 1] + 1, height: stats[entry + 4] - stats[entry + 3] + 1))
         }
     }
 

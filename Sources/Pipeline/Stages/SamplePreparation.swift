@@ -66,7 +66,7 @@ public struct SamplePreparation: Sendable {
             try photo.checkDecodes()
             return .dropped(filtered)
         }
-        let resized = try resize.apply(photo: photo, label: label, relabel: remap.apply(to:), scratch: scratch)
+        let resized = try resize.apply(photo: photo, label: label, remap: remap, scratch: scratch)
         return .kept(PreparedSample(
             stem: stem, flatStem: PreparedLayout.flatStem(stem), split: split,
             photo: resized.photo, label: resized.label,

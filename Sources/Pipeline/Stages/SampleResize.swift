@@ -135,13 +135,13 @@ public struct SampleResize: Sendable {
     }
 
     /// - Parameters:
-    ///   - relabel: applied to the label map after scaling and before padding (the remap
+    ///   - remap: applied to the label map while it is scaled, before padding (the remap
     ///     stage: nearest-neighbour scaling commutes with a lookup table, and the scaled map is
     ///     12× smaller at DeepFashion's size), so the padding value is already a target id.
     ///   - scratch: reusable buffers of the calling thread, or nil.
-    public func apply(photo: Image, label: LabelMap, relabel: (LabelMap) -> LabelMap = { $0 },
+    public func apply(photo: Image, label: LabelMap, remap: LabelRemap? = nil,
                       scratch: ResizeScratch? = nil) -> (photo: Image, label: LabelMap) {
-        do { return try apply(photo: PhotoInput(photo), label: label, relabel: relabel, scratch: scratch) } catch {
+        do { return try apply(photo: PhotoInput(photo), label: label, remap: remap, scratch: scratch) } catch {
             preconditionFailure("a decoded photo cannot fail to decode: \(error)")
         }
     }
@@ -149,7 +149,7 @@ public struct SampleResize: Sendable {
     /// `apply` on a photo decoded here: when the whole photo is scaled to the whole output and
     /// `scratch` is given, decoded straight to the output size (for a JPEG in one pass over its
     /// rows); otherwise decoded whole first. Throws the photo's decoding error.
-    public func apply(photo: PhotoInput, label: LabelMap, relabel: (LabelMap) -> LabelMap = { $0 },
+    public func apply(photo: PhotoInput, label: LabelMap, remap: LabelRemap? = nil,
                       scratch: ResizeScratch? = nil) throws -> (photo: Image, label: LabelMap) {
         let geometry = FitGeometry(
             sourceWidth: photo.width, sourceHeight: photo.height,
@@ -160,7 +160,7 @@ public struct SampleResize: Sendable {
         if let scratch, sizeChanges, geometry.sourceCrop == whole,
             place == PixelRect(x: 0, y: 0, width: settings.width, height: settings.height) {
             let resizer = scratch.resizer(fromWidth: photo.width, photo.height, to: place.width, place.height, filter: filter)
-            return (try photo.decoded(resizedBy: resizer), relabel(label.resized(width: place.width, height: place.height)))
+            return (try photo.decoded(resizedBy: resizer), scaled(label, to: place, remap: remap))
         }
         var outPhoto = try photo.decoded().cropped(to: geometry.sourceCrop)
         var outLabel = label.cropped(to: geometry.sourceCrop)
@@ -171,13 +171,18 @@ public struct SampleResize: Sendable {
             } else {
                 outPhoto = outPhoto.resized(width: place.width, height: place.height, filter: filter)
             }
-            outLabel = outLabel.resized(width: place.width, height: place.height)
         }
-        outLabel = relabel(outLabel)
+        outLabel = scaled(outLabel, to: place, remap: remap)
         return (
             outPhoto.placed(onCanvasWidth: settings.width, height: settings.height, x: place.x, y: place.y),
             outLabel.placed(onCanvasWidth: settings.width, height: settings.height, x: place.x, y: place.y, fill: padLabel)
         )
+    }
+
+    /// The label map at the placement's size, by nearest neighbour, remapped in the same pass.
+    private func scaled(_ label: LabelMap, to place: PixelRect, remap: LabelRemap?) -> LabelMap {
+        guard let remap else { return label.resized(width: place.width, height: place.height) }
+        return label.resized(width: place.width, height: place.height, relabeling: remap.table)
     }
 
     private var filter: ResizeFilter {
