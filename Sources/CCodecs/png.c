@@ -7,13 +7,15 @@
 #include "include/ccodecs_png.h"
 
 /// State shared with libpng's callbacks. Lives in the caller's frame; everything that must
-/// survive a longjmp (the row table) is reached through it, never through a local.
+/// survive a longjmp (the row table, the value counts) is reached through it, never through a
+/// local.
 typedef struct png_session {
     const uint8_t *data;
     size_t size;
     size_t offset;
     ccodecs_status *status;
     png_bytep *rows;
+    uint64_t (*scratch_counts)[256];
     ccodecs_buffer *output;
 } png_session;
 
@@ -134,10 +136,48 @@ static int configure_layout(png_structp png, png_infop info, ccodecs_png_layout 
     return 0;
 }
 
+/// Adds the values of `n` bytes to `counts`. Label maps are runs of equal values: eight bytes
+/// equal to the current run's are one comparison; other words count byte by byte into four
+/// partial tables (so that repeated values do not wait on each other's stores).
+static void count_values(const uint8_t *bytes, size_t n, uint64_t counts[4][256]) {
+    uint64_t run_word = 0, run_count = 0;
+    unsigned run_value = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t word;
+        memcpy(&word, bytes + i, 8);
+        if (word == run_word) {
+            run_count += 8;
+            continue;
+        }
+        unsigned first = (unsigned)(word & 0xFF);
+        if (word == first * 0x0101010101010101ULL) {  // a new run
+            counts[0][run_value] += run_count;
+            run_value = first;
+            run_word = word;
+            run_count = 8;
+            continue;
+        }
+        for (int b = 0; b < 8; b++) counts[b & 3][(word >> (8 * b)) & 0xFF]++;
+    }
+    counts[0][run_value] += run_count;
+    for (; i < n; i++) counts[0][bytes[i]]++;
+}
+
+/// The largest of `n` bytes (0 for none).
+static uint8_t largest_value(const uint8_t *bytes, size_t n) {
+    uint8_t largest = 0;
+    for (size_t i = 0; i < n; i++) largest = bytes[i] > largest ? bytes[i] : largest;
+    return largest;
+}
+
 int ccodecs_png_decode(
     const uint8_t *data, size_t size, ccodecs_png_layout layout, uint32_t width, uint32_t height,
-    uint8_t *out, size_t out_capacity, ccodecs_status *status) {
+    uint8_t *out, size_t out_capacity, uint64_t *value_counts, ccodecs_status *status) {
     ccodecs_status_reset(status);
+    if (value_counts && layout != CCODECS_PNG_LAYOUT_SAMPLE8) {
+        return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "values are counted for 8-bit samples only");
+    }
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
         return ccodecs_status_fail(status, CCODECS_CORRUPT, "not a PNG signature");
     }
@@ -150,6 +190,7 @@ int ccodecs_png_decode(
     }
     if (setjmp(png_jmpbuf(png))) {
         free(session.rows);
+        free(session.scratch_counts);
         png_destroy_read_struct(&png, &info, NULL);
         return status->code;
     }
@@ -183,14 +224,45 @@ int ccodecs_png_decode(
         png_longjmp(png, 1);
     }
     for (uint32_t y = 0; y < height; y++) session.rows[y] = base + (size_t)y * row_bytes;
-    png_read_image(png, session.rows);
+    // Rows are counted (or scanned for the largest palette index) as they come, while in cache;
+    // an interlaced image is complete only after its last pass, so it is scanned at the end.
+    uint64_t (*counts)[256] = NULL;
+    if (value_counts) {
+        counts = calloc(4, sizeof *counts);
+        if (!counts) {
+            ccodecs_status_fail(status, CCODECS_NO_MEMORY, "cannot allocate value counts");
+            png_longjmp(png, 1);
+        }
+        session.scratch_counts = counts;
+    }
+    int largest = 0;
+    if (png_get_interlace_type(png, info) == PNG_INTERLACE_NONE) {
+        for (uint32_t y = 0; y < height; y++) {
+            png_read_row(png, session.rows[y], NULL);
+            if (counts) count_values(session.rows[y], row_bytes, counts);
+            else if (is_palette) {
+                uint8_t row_largest = largest_value(session.rows[y], row_bytes);
+                if (row_largest > largest) largest = row_largest;
+            }
+        }
+    } else {
+        png_read_image(png, session.rows);
+        if (counts) count_values(base, pixels, counts);
+        else if (is_palette) largest = largest_value(base, pixels);
+    }
     png_read_end(png, NULL);
+    if (counts) {
+        for (int value = 0; value < 256; value++) {
+            value_counts[value] = counts[0][value] + counts[1][value] + counts[2][value] + counts[3][value];
+            if (value_counts[value]) largest = value;
+        }
+        free(counts);
+        session.scratch_counts = NULL;
+    }
     if (is_palette) {
         png_colorp palette = NULL;
         int count = 0;
         png_get_PLTE(png, info, &palette, &count);
-        int largest = 0;
-        for (size_t i = 0; i < pixels; i++) largest = base[i] > largest ? base[i] : largest;
         if (largest >= count) {
             ccodecs_status_fail(status, CCODECS_CORRUPT, "palette index %d is past the end of the %d-colour palette", largest, count);
             png_longjmp(png, 1);

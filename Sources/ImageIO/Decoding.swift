@@ -58,15 +58,21 @@ extension Image {
 
 /// The format dispatch behind `LabelMap`'s decoders: raw samples only, never colours.
 enum LabelDecoding {
+    /// Decodes into `out`; with `valueCounts` (256 entries) also counts each value's pixels,
+    /// row by row as rows are decoded where the codec can (8-bit PNG), else in a pass after.
     static func decode(
         _ bytes: UnsafeRawBufferPointer, source: String, info: ImageInfo, into out: UnsafeMutableBufferPointer<UInt8>,
-        limits: DecodeLimits
+        limits: DecodeLimits, valueCounts: UnsafeMutableBufferPointer<UInt64>? = nil
     ) throws {
+        precondition(valueCounts == nil || valueCounts!.count == 256, "value counts have 256 entries")
         let raw = UnsafeMutableRawBufferPointer(out)
-        let warnings: DecodeWarnings
+        var warnings: DecodeWarnings
+        var counted = false
         switch (info.format, info.colorModel, info.bitsPerSample) {
         case (.png, .palette, _), (.png, .gray, ...8), (.png, .grayAlpha, ...8):
-            warnings = try PNGCodec.decode(bytes, source: source, layout: CCODECS_PNG_LAYOUT_SAMPLE8, info: info, into: raw)
+            warnings = try PNGCodec.decode(bytes, source: source, layout: CCODECS_PNG_LAYOUT_SAMPLE8, info: info, into: raw,
+                                           valueCounts: valueCounts?.baseAddress)
+            counted = true
         case (.png, .gray, 16), (.png, .grayAlpha, 16):
             warnings = try narrowing16(info: info, source: source, into: out) {
                 try PNGCodec.decode(bytes, source: source, layout: CCODECS_PNG_LAYOUT_SAMPLE16, info: info, into: $0)
@@ -86,6 +92,10 @@ enum LabelDecoding {
                     + "a label map is a palette or grayscale image (a colour is not a class id)"))
         }
         try PhotoDecoding.enforce(warnings, limits: limits, source: source)
+        if let valueCounts, !counted {
+            valueCounts.update(repeating: 0)
+            for value in out { valueCounts[Int(value)] += 1 }
+        }
     }
 
     /// Decodes 16-bit samples into a scratch buffer and narrows them to bytes, refusing any

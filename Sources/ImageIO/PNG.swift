@@ -29,15 +29,17 @@ enum PNGCodec {
     }
 
     /// Decodes into `out` in the given layout; the caller checked the size and the limits.
+    /// Decodes into `out`; with `valueCounts` (256 entries, layout SAMPLE8) also counts each
+    /// sample value's pixels as the rows are decoded.
     static func decode(
         _ bytes: UnsafeRawBufferPointer, source: String, layout: ccodecs_png_layout, info: ImageInfo,
-        into out: UnsafeMutableRawBufferPointer
+        into out: UnsafeMutableRawBufferPointer, valueCounts: UnsafeMutablePointer<UInt64>? = nil
     ) throws -> DecodeWarnings {
         var status = ccodecs_status()
         ccodecs_png_decode(
             bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, layout,
             UInt32(info.width), UInt32(info.height), out.baseAddress?.assumingMemoryBound(to: UInt8.self), out.count,
-            &status)
+            valueCounts, &status)
         try ShimStatus.check(&status, source: source)
         return DecodeWarnings.from(&status)
     }

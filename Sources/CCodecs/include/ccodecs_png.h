@@ -49,9 +49,13 @@ int ccodecs_png_probe(const uint8_t *data, size_t size, ccodecs_png_info *info, 
 /// `width × height` (the caller checked that size against its limits before allocating `out`),
 /// and `out_capacity` must hold the whole image in that layout. Reads up to IEND, so a missing
 /// or damaged end is an error too.
+///
+/// With `value_counts` (256 entries, layout SAMPLE8 only), it also counts the pixels of each
+/// sample value, row by row as rows are decoded (while they are in cache), instead of the
+/// caller scanning the image again; NULL skips that. The counts are valid only on success.
 int ccodecs_png_decode(
     const uint8_t *data, size_t size, ccodecs_png_layout layout, uint32_t width, uint32_t height,
-    uint8_t *out, size_t out_capacity, ccodecs_status *status);
+    uint8_t *out, size_t out_capacity, uint64_t *value_counts, ccodecs_status *status);
 
 /// Encodes 8-bit `pixels` (rows of `width` pixels, no padding) as a PNG. `color_type` is
 /// CCODECS_PNG_GRAY (1 byte/pixel), CCODECS_PNG_RGB (3) or CCODECS_PNG_PALETTE (1 byte index,

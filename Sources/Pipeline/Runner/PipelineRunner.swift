@@ -37,19 +37,25 @@ public struct SampleCodecs: Sendable {
         let open = openPhoto
         return { try open($0).decoded() }
     }
-    public var decodeLabel: @Sendable (_ path: String) throws -> LabelMap
+    /// Decodes a label map and counts its values (see `LabelInput`).
+    public var readLabel: @Sendable (_ path: String) throws -> LabelInput
+    /// Decodes a label map (through `readLabel`).
+    public var decodeLabel: @Sendable (_ path: String) throws -> LabelMap {
+        let read = readLabel
+        return { try read($0).map }
+    }
     public var encodePhoto: @Sendable (_ photo: Image, _ quality: Int) throws -> [UInt8]
     public var encodeLabel: @Sendable (_ label: LabelMap, _ compressionLevel: Int) throws -> [UInt8]
     /// Lossless encoding of per-class crops (`--write-split`).
     public var encodeCrop: @Sendable (_ crop: Image) throws -> [UInt8]
 
     public init(
-        openPhoto: @escaping @Sendable (String) throws -> PhotoInput, decodeLabel: @escaping @Sendable (String) throws -> LabelMap,
+        openPhoto: @escaping @Sendable (String) throws -> PhotoInput, readLabel: @escaping @Sendable (String) throws -> LabelInput,
         encodePhoto: @escaping @Sendable (Image, Int) throws -> [UInt8], encodeLabel: @escaping @Sendable (LabelMap, Int) throws -> [UInt8],
         encodeCrop: @escaping @Sendable (Image) throws -> [UInt8]
     ) {
         self.openPhoto = openPhoto
-        self.decodeLabel = decodeLabel
+        self.readLabel = readLabel
         self.encodePhoto = encodePhoto
         self.encodeLabel = encodeLabel
         self.encodeCrop = encodeCrop
@@ -61,17 +67,18 @@ public struct SampleCodecs: Sendable {
         encodePhoto: @escaping @Sendable (Image, Int) throws -> [UInt8], encodeLabel: @escaping @Sendable (LabelMap, Int) throws -> [UInt8],
         encodeCrop: @escaping @Sendable (Image) throws -> [UInt8]
     ) {
-        self.init(openPhoto: { PhotoInput(try decodePhoto($0)) }, decodeLabel: decodeLabel, encodePhoto: encodePhoto,
-                  encodeLabel: encodeLabel, encodeCrop: encodeCrop)
+        self.init(openPhoto: { PhotoInput(try decodePhoto($0)) }, readLabel: { LabelInput(try decodeLabel($0)) },
+                  encodePhoto: encodePhoto, encodeLabel: encodeLabel, encodeCrop: encodeCrop)
     }
 
     /// JPEG photos, grayscale PNG labels, PNG crops, through ImageIO. A photo's file is read
     /// and its header checked when it is opened, and a JPEG is decoded straight into the resize
-    /// stage. Label maps are written unfiltered: their runs of equal ids deflate about as well
-    /// without PNG's per-row filter search, which costs more than the compression itself.
+    /// stage; a PNG label map's values are counted as it is decoded. Label maps are written
+    /// unfiltered: their runs of equal ids deflate about as well without PNG's per-row filter
+    /// search, which costs more than the compression itself.
     public static let imageIO = SampleCodecs(
         openPhoto: { try PhotoInput(encoded: ImageFile.read($0), path: $0) },
-        decodeLabel: { try LabelMap(contentsOfFile: $0) },
+        readLabel: { try LabelInput(encoded: ImageFile.read($0), path: $0) },
         encodePhoto: { try $0.encodedJPEG(quality: $1) },
         encodeLabel: { try $0.encodedPNG(compressionLevel: $1, rowFilter: .none) },
         encodeCrop: { try $0.encodedPNG(compressionLevel: 1) })
@@ -352,11 +359,11 @@ public final class PipelineRunner: @unchecked Sendable {
         // Partition first: a photo missing from the list is dropped without decoding it.
         guard preparation.partitioner.split(forStem: job.stem) != nil else { return .notInPartitionList }
         let photo: PhotoInput
-        let label: LabelMap
+        let label: LabelInput
         do { photo = try codecs.openPhoto(images + "/" + job.photo) } catch {
             return .undecodable(file: job.photo, message: Self.message(of: error))
         }
-        do { label = try codecs.decodeLabel(labels + "/" + job.label) } catch {
+        do { label = try codecs.readLabel(labels + "/" + job.label) } catch {
             // A broken photo is named first, as the stages' order says, even when its label is broken too.
             do { try photo.checkDecodes() } catch { return .undecodable(file: job.photo, message: Self.message(of: error)) }
             return .undecodable(file: job.label, message: Self.message(of: error))

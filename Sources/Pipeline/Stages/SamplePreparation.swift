@@ -46,7 +46,7 @@ public struct SamplePreparation: Sendable {
     /// Runs the stages in order; the first that refuses decides the reason.
     /// `scratch` holds the calling thread's reusable buffers (nil allocates afresh).
     public func prepare(stem: String, photo: Image, label: LabelMap, scratch: ResizeScratch? = nil) -> Outcome {
-        do { return try prepare(stem: stem, photo: PhotoInput(photo), label: label, scratch: scratch) } catch {
+        do { return try prepare(stem: stem, photo: PhotoInput(photo), label: LabelInput(label), scratch: scratch) } catch {
             preconditionFailure("a decoded photo cannot fail to decode: \(error)")
         }
     }
@@ -55,9 +55,9 @@ public struct SamplePreparation: Sendable {
     /// the photo is checked (`PhotoInput.checkDecodes()`) before any later stage drops the
     /// sample, so a broken photo is reported as such whatever else is wrong (decode and check
     /// come first).
-    public func prepare(stem: String, photo: PhotoInput, label: LabelMap, scratch: ResizeScratch? = nil) throws -> Outcome {
+    public func prepare(stem: String, photo: PhotoInput, label input: LabelInput, scratch: ResizeScratch? = nil) throws -> Outcome {
         guard let split = partitioner.split(forStem: stem) else { return .dropped(.notInPartitionList) }
-        let histogram = LabelHistogram(label)
+        let label = input.map, histogram = input.histogram
         if let problem = check.problem(photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram) {
             try photo.checkDecodes()
             return .dropped(problem)
