@@ -69,15 +69,22 @@ final class ResizeKernelTests: XCTestCase {
     /// 32-row block: the same bytes as the portable loop.
     func testCachedRowsLoopMatchesPortableUpToTheBuffersEnd() throws {
         try XCTSkipUnless(ResizeKernels.avx2Available, "this CPU has no AVX2; only the portable loops run")
-        let shapes: [(Int, Int, ResizeFilter)] = [(40, 150, .bilinear), (90, 64, .bicubic), (750, 256, .bicubic), (100, 30, .bicubic), (301, 70, .bicubic), (64, 11, .bicubic)]
-        for (index, (inputWidth, outputWidth, filter)) in shapes.enumerated() {
+        // (input width, output width, filter, whether the two-pixel loop runs): pixels that start
+        // at most 3 pixels apart take it, with odd and even widths and 1 to 6 tap pairs.
+        let shapes: [(Int, Int, ResizeFilter, Bool)] = [
+            (40, 150, .bilinear, true), (90, 64, .bicubic, true), (750, 256, .bicubic, true), (750, 255, .bicubic, true),
+            (751, 257, .bicubic, true), (640, 256, .bicubic, true), (7, 3, .bicubic, true), (3, 1, .bicubic, true),
+            (100, 30, .bicubic, false), (301, 70, .bicubic, false), (64, 11, .bicubic, false),
+        ]
+        for (index, (inputWidth, outputWidth, filter, pairsPixels)) in shapes.enumerated() {
             let taps = Resampler.coefficients(inputSize: inputWidth, outputSize: outputWidth, filter: filter)
             let starts = taps.starts.map(Int32.init), counts = taps.counts.map(Int32.init)
             let plan = try XCTUnwrap(taps.weights.withUnsafeBufferPointer {
                 resample_horizontal_plan_create(starts, counts, $0.baseAddress, taps.kernelSize, outputWidth)
             })
             defer { resample_horizontal_plan_destroy(plan) }
-            for rows in [1, 2, 5, 33, 70] {
+            XCTAssertEqual(resample_horizontal_plan_pairs_pixels(plan) == 1, pairsPixels, "\(inputWidth) → \(outputWidth)")
+            for rows in [1, 2, 3, 4, 5, 16, 33, 70] {
                 let input = noise(width: inputWidth, height: rows, seed: UInt64(10 * index + rows)).pixels
                 var fast = [UInt8](repeating: 0, count: rows * outputWidth * 3), portable = fast
                 let status = input.withUnsafeBufferPointer { source in
