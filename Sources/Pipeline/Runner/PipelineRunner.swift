@@ -162,6 +162,9 @@ public final class PipelineRunner: @unchecked Sendable {
     private var state = RunProgress(total: 0, resumed: 0, processed: 0, kept: 0, dropped: 0, elapsed: 0, finished: false)
     private var started = Date()
     private var activeQueue: BoundedQueue<Job>?
+    /// The journal's samples (those of earlier runs, then this run's as they are committed),
+    /// tallied as they come instead of reading the whole journal again for the report.
+    private var journaled = JournalTally()
     /// Output folders whose renames are synced once per journal batch rather than per file.
     let outputFolderSyncs = FolderSyncBatch()
 
@@ -226,7 +229,14 @@ public final class PipelineRunner: @unchecked Sendable {
         let preparation = SamplePreparation(configuration: configuration, partitionList: partitionList)
         let journalPath = try prepareOutputFolder(output)
         var finished = Set<String>()
-        try RunJournal.read(path: journalPath) { finished.insert($0.stem) }
+        var earlier = JournalTally()
+        try RunJournal.read(path: journalPath) { entry in
+            finished.insert(entry.stem)
+            earlier.add(entry)
+        }
+        lock.lock()
+        journaled = earlier
+        lock.unlock()
         let journal = try RunJournal(path: journalPath, folderSyncs: options.durable ? outputFolderSyncs : nil)
 
         state.total = progress == nil ? 0 : countPhotos(in: images)
@@ -305,13 +315,10 @@ public final class PipelineRunner: @unchecked Sendable {
 
         report.resumed = finished.count
         report.processedThisRun = finalState.processed
-        try RunJournal.read(path: journalPath) { entry in
-            if let split = entry.split {
-                report.addKept(split)
-            } else if let reason = entry.dropped {
-                report.addDropped(DroppedSample(stem: entry.stem, photo: entry.photo, label: entry.label, reason: reason))
-            }
-        }
+        lock.lock()
+        let tally = journaled
+        lock.unlock()
+        tally.apply(to: &report)
         do { try completeReport?(&report) } catch { throw PipelineRunError.writeFailed(String(describing: error)) }
         try writeReport(report, to: output)
         return report
@@ -341,6 +348,7 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Counts a sample the committer has journaled and reports progress.
     private func committed(_ entry: JournalEntry) {
         lock.lock()
+        journaled.add(entry)
         state.processed += 1
         if entry.split != nil { state.kept += 1 } else { state.dropped += 1 }
         state.elapsed = Date().timeIntervalSince(started)
@@ -511,5 +519,28 @@ public final class PipelineRunner: @unchecked Sendable {
     private func isFolder(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+}
+
+/// What a run journal holds, as the report needs it: kept samples counted per side, dropped
+/// ones listed in journal order.
+struct JournalTally {
+    private var train = 0
+    private var validation = 0
+    private var dropped: [DroppedSample] = []
+
+    mutating func add(_ entry: JournalEntry) {
+        if let split = entry.split {
+            if split == .train { train += 1 } else { validation += 1 }
+        } else if let reason = entry.dropped {
+            dropped.append(DroppedSample(stem: entry.stem, photo: entry.photo, label: entry.label, reason: reason))
+        }
+    }
+
+    /// Adds the tallied samples to `report`, as reading the journal line by line would.
+    func apply(to report: inout RunReport) {
+        for _ in 0..<train { report.addKept(.train) }
+        for _ in 0..<validation { report.addKept(.validation) }
+        for sample in dropped { report.addDropped(sample) }
     }
 }
