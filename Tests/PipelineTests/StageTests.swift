@@ -62,6 +62,20 @@ final class PairingTests: XCTestCase {
         XCTAssertEqual(stems, stems.sorted(by: stemPrecedes))
         XCTAssertEqual(walker.ignoredFiles, 2, "notes.txt and trailing.; hidden files are not counted")
         XCTAssertTrue(walker.unreadableFolders.isEmpty)
+        // Each worker's walk yields exactly its slice of the stems, in the same order.
+        for count in [2, 3] {
+            var sliced: [String] = []
+            for index in 0..<count {
+                var part = SortedFileWalker(root: root, extensions: photoExtensions, slice: WorkerSlice(index: index, count: count))
+                var mine: [String] = []
+                while let file = part.next() { mine.append(file.stem) }
+                XCTAssertEqual(mine, stems.filter { WorkerSlice(index: index, count: count).contains(stem: $0) })
+                XCTAssertEqual(part.otherSlicesFiles, stems.count - mine.count)
+                XCTAssertEqual(part.ignoredFiles, 2)
+                sliced += mine
+            }
+            XCTAssertEqual(sliced.sorted(), stems.sorted(), "\(count) slices cover every stem once")
+        }
         var missing = SortedFileWalker(root: root + "/nonexistent", extensions: photoExtensions)
         XCTAssertNil(missing.next())
         XCTAssertEqual(missing.unreadableFolders.map(\.path), [root + "/nonexistent"])

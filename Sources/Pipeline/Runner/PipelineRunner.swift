@@ -273,8 +273,8 @@ public final class PipelineRunner: @unchecked Sendable {
         }
 
         var report = RunReport(worker: options.worker.index, workers: options.worker.count)
-        var photoWalker = SortedFileWalker(root: images, extensions: photoExtensions)
-        var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions)
+        var photoWalker = SortedFileWalker(root: images, extensions: photoExtensions, slice: options.worker)
+        var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions, slice: options.worker)
         var pairing = SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() })
         while let event = pairing.next() {
             if isCancelled { break }
@@ -508,11 +508,9 @@ public final class PipelineRunner: @unchecked Sendable {
     }
 
     private func countPhotos(in images: String) -> Int {
-        var walker = SortedFileWalker(root: images, extensions: photoExtensions)
+        var walker = SortedFileWalker(root: images, extensions: photoExtensions, slice: options.worker)
         var count = 0
-        while let file = walker.next() {
-            if options.worker.contains(stem: file.stem) { count += 1 }
-        }
+        while walker.next() != nil { count += 1 }
         return count
     }
 

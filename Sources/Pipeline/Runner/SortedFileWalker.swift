@@ -19,23 +19,33 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
     private struct Level {
         /// The folder's path relative to the root, "" for the root.
         let relativePath: String
+        /// FNV-1a of `relativePath + "/"` ("" for the root): a file's stem hash continues it.
+        let stemPrefixHash: UInt64
         var entries: [Entry]
         var index = 0
     }
 
     private let root: String
     private let extensions: Set<String>
+    private let slice: WorkerSlice
+    /// Wanted files skipped because their stem belongs to another worker's slice.
+    public private(set) var otherSlicesFiles = 0
     private var stack: [Level] = []
     /// Files skipped because of their extension, so the run can say how many it ignored.
     public private(set) var ignoredFiles = 0
     /// Folders that could not be listed (path and message).
     public private(set) var unreadableFolders: [(path: String, message: String)] = []
 
-    /// - Parameter extensions: lower-case extensions without the dot, e.g. ["jpg", "png"].
-    public init(root: String, extensions: Set<String>) {
+    /// - Parameters:
+    ///   - extensions: lower-case extensions without the dot, e.g. ["jpg", "png"].
+    ///   - slice: yield only the files whose stem is in this worker's slice. Both walks of a
+    ///     pairing must use the same slice; the others' files are skipped before any path is
+    ///     built, so N workers sharing a tree pay for one listing of it each, not N walks.
+    public init(root: String, extensions: Set<String>, slice: WorkerSlice = .whole) {
         self.root = root
         self.extensions = extensions
-        if let level = listing(relativePath: "") { stack.append(level) }
+        self.slice = slice
+        if let level = listing(relativePath: "", stemPrefixHash: fnv1a64("")) { stack.append(level) }
     }
 
     public mutating func next() -> SampleFile? {
@@ -47,13 +57,20 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
             }
             let entry = stack[top].entries[stack[top].index]
             stack[top].index += 1
-            let folder = stack[top].relativePath
+            let folder = stack[top].relativePath, prefixHash = stack[top].stemPrefixHash
             if entry.isFolder {
-                if let level = listing(relativePath: folder.isEmpty ? entry.name : folder + "/" + entry.name) { stack.append(level) }
+                let path = folder.isEmpty ? entry.name : folder + "/" + entry.name
+                if let level = listing(relativePath: path, stemPrefixHash: fnv1a64(continuing: fnv1a64(continuing: prefixHash, entry.name), "/")) {
+                    stack.append(level)
+                }
                 continue
             }
             guard entry.isWanted else {
                 ignoredFiles += 1
+                continue
+            }
+            guard slice.contains(stemFNV: fnv1a64(continuing: prefixHash, entry.key)) else {
+                otherSlicesFiles += 1
                 continue
             }
             if folder.isEmpty { return SampleFile(relativePath: entry.name, stem: entry.key) }
@@ -62,7 +79,7 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
         return nil
     }
 
-    private mutating func listing(relativePath: String) -> Level? {
+    private mutating func listing(relativePath: String, stemPrefixHash: UInt64) -> Level? {
         let path = relativePath.isEmpty ? root : root + "/" + relativePath
         guard let directory = opendir(path) else {
             unreadableFolders.append((path, String(cString: strerror(errno))))
@@ -94,7 +111,7 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
             if lhs.isFolder != rhs.isFolder { return !lhs.isFolder }
             return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
         }
-        return Level(relativePath: relativePath, entries: entries)
+        return Level(relativePath: relativePath, stemPrefixHash: stemPrefixHash, entries: entries)
     }
 }
 

@@ -26,7 +26,12 @@ public struct WorkerSlice: Equatable, Sendable, CustomStringConvertible {
     }
 
     public func contains(stem: String) -> Bool {
-        count == 1 || Int(stableHash(stem) % UInt64(count)) == index
+        count == 1 || contains(stemFNV: fnv1a64(stem))
+    }
+
+    /// `contains(stem:)` for a stem whose FNV-1a hash (`fnv1a64`) is known.
+    func contains(stemFNV: UInt64) -> Bool {
+        count == 1 || Int(mix64(stemFNV) % UInt64(count)) == index
     }
 
     public var description: String { "\(index)/\(count)" }

@@ -111,7 +111,13 @@ public func stableHash(_ text: String) -> UInt64 {
 
 /// 64-bit FNV-1a of a string's UTF-8 bytes (offset 0xcbf29ce484222325, prime 0x100000001b3).
 public func fnv1a64(_ text: String) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    fnv1a64(continuing: 0xcbf2_9ce4_8422_2325, text)
+}
+
+/// FNV-1a continued from `hash` (the hash of the bytes before `text`): the hash of a path can
+/// be built component by component, with no string concatenated.
+func fnv1a64(continuing hash: UInt64, _ text: String) -> UInt64 {
+    var hash = hash
     for byte in text.utf8 {
         hash ^= UInt64(byte)
         hash &*= 0x0000_0100_0000_01b3
