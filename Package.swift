@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(name: "bench-records", dependencies: ["Records", "ImageIO"], path: "Benchmarks/Records"),
         .executableTarget(name: "bench-statistics", dependencies: ["Statistics", "ImageIO"], path: "Benchmarks/Statistics"),
         .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "Benchmarks/Tensor"),
-        .executableTarget(name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO"], path: "Benchmarks/Pipeline"),
+        .executableTarget(name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO", "AtomicFiles"], path: "Benchmarks/Pipeline"),
         .executableTarget(name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "CBLAS"], path: "Benchmarks/GroupDNet"),
 
         // MARK: Tests: one target per library target, plus shared helpers

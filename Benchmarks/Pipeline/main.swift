@@ -24,6 +24,7 @@
 // after a large delete on the same ext4 file system without a journal, whose inode allocator
 // then scans the recently freed inodes for minutes (the last line measures it; --keep avoids
 // the delete between back-to-back runs).
+import AtomicFiles
 import Foundation
 import ImageIO
 import Pipeline
@@ -240,14 +241,25 @@ for (_, photoPath, labelPath) in pairs.prefix(profiled) {
     adaptiveSize += adaptiveBytes.count
 }
 
-// 6. Writing alone: a sample's two files (the last profiled sample's bytes) created, written,
-// fsynced and renamed into a new folder, as the committer does — the file system's share.
+// 6. Writing alone: a sample's two files (the last profiled sample's bytes) created, written and
+// closed, then flushed and renamed in batches of 128 samples, as the workers and the committer
+// do — the file system's share.
 let writesFolder = NSTemporaryDirectory() + "bench-pipeline-writes-\(getpid())"
 let writtenSamples = min(2000, pairs.count)
+let writeOptions = AtomicWriteOptions(durable: true, createFolders: true)
+var writeBatch: [AtomicFileWriter] = []
 let writeStart = threadCPUSeconds()
 for index in 0..<writtenSamples {
-    try AtomicFile.write(photoBytes, to: "\(writesFolder)/train/\(index).jpg", durable: true)
-    try AtomicFile.write(labelBytes, to: "\(writesFolder)/cihp_train_mask/\(index).png", durable: true)
+    for (bytes, path) in [(photoBytes, "train/\(index).jpg"), (labelBytes, "cihp_train_mask/\(index).png")] {
+        let writer = try AtomicFileWriter(path: writesFolder + "/" + path, options: writeOptions)
+        try writer.write(bytes)
+        try writer.finishWriting()
+        writeBatch.append(writer)
+    }
+    if writeBatch.count == 256 || index == writtenSamples - 1 {
+        try AtomicFileWriter.commit(writeBatch)
+        writeBatch.removeAll()
+    }
 }
 let writeCPU = (threadCPUSeconds() - writeStart) / Double(writtenSamples)
 // Deleted only now: ext4 without a journal makes file creation scan recently freed inodes for
@@ -276,7 +288,7 @@ print("per-stage CPU time on one thread (mean of \(profiled) samples):")
 for (name, total) in stageTimes { print(String(format: "  %-48@ %6.2f ms", name as NSString, total / Double(profiled) * 1000)) }
 print(String(format: "label PNG size: %.0f bytes unfiltered, %.0f with adaptive row filters (mean)",
              Double(labelSize) / Double(profiled), Double(adaptiveSize) / Double(profiled)))
-print(String(format: "writing a sample's two files alone (create, write, fsync, rename; %d samples): %.2f ms CPU per sample",
+print(String(format: "writing a sample's two files alone (create, write, close; one syncfs and the renames per 128 samples; %d samples): %.2f ms CPU per sample",
              writtenSamples, writeCPU * 1000))
 
 /// A shared counter handing out indices to threads.

@@ -3,11 +3,12 @@
 // Data flows one way:
 //
 // ```
-// SortedFileWalker ×2 → SamplePairing → [bounded queue] → open the photo (header only: PhotoInput)
-//   and decode the label map (ImageIO)
-//   → SamplePreparation: Partitioner → LabelHistogram → SampleCheck → RareAttributeFilter
+// SortedFileWalker ×2 (each yielding only its worker slice) → SamplePairing → [bounded queue]
+//   → open the photo (header only: PhotoInput) and decode the label map, its LabelHistogram
+//     counted row by row as it is decoded (LabelInput)
+//   → SamplePreparation: Partitioner → SampleCheck → RareAttributeFilter
 //                        → SampleResize (the photo decoded straight to the training size, a
-//                          JPEG in one pass over its rows; LabelRemap after the nearest resize)
+//                          JPEG in one pass over its rows; LabelRemap during the nearest resize)
 //                        → ClassSplit
 //     (a sample dropped before the resize still has its photo checked, a JPEG's compressed data
 //     decoded whole and its pixels at 1/8 scale, so a broken photo is always reported as such:
@@ -19,8 +20,8 @@
 //
 // - `Configuration/`: typed configuration and the strict YAML reader (line numbers on errors).
 // - `Stages/`: pure functions and small structs over in-memory `Image`/`LabelMap` values (and
-//   `PhotoInput`, a photo whose pixels are decoded on demand, from bytes or an `Image`); no
-//   files, no threads. Each has its own tests in `Tests/PipelineTests/StageTests.swift`.
+//   `PhotoInput`, a photo whose pixels are decoded on demand, from bytes or an `Image`, and
+//   `LabelInput`, a label map with its value counts); no files, no threads. Each has its own tests in `Tests/PipelineTests/StageTests.swift`.
 // - `Runner/`: files, threads, progress, resumption, worker slices, reports. `PipelineRunner`
 //   takes `SampleCodecs` (ImageIO by default) so its logic is tested with a trivial format.
 //   `ShardStage` is the one code path of `smisprep shard` and of a run's shard stage; the

@@ -499,10 +499,33 @@ final class JournalTests: XCTestCase {
                 group.leave()
             }.start()
         }
-        for value in 0..<1000 { XCTAssertTrue(queue.push(value)) }
+        // Two producers (the committer's queue has one per worker), so producers also wait
+        // on each other while the queue is full.
+        let producers = DispatchGroup()
+        for half in 0..<2 {
+            producers.enter()
+            Thread {
+                for value in stride(from: half, to: 1000, by: 2) { XCTAssertTrue(queue.push(value)) }
+                producers.leave()
+            }.start()
+        }
+        producers.wait()
         queue.close()
         group.wait()
         XCTAssertEqual(collected.stems.map { Int($0)! }.sorted(), Array(0..<1000))
         XCTAssertFalse(queue.push(1), "a closed queue takes nothing")
+    }
+
+    func testTimedPopWaitsForAnItemOrTheDeadline() {
+        let queue = BoundedQueue<Int>(capacity: 2)
+        guard case .timedOut = queue.pop(waitingUntil: Date(timeIntervalSinceNow: 0.01)) else { return XCTFail("nothing to pop") }
+        Thread {
+            Thread.sleep(forTimeInterval: 0.05)
+            queue.push(7)
+        }.start()
+        guard case .item(let value) = queue.pop(waitingUntil: Date(timeIntervalSinceNow: 30)) else { return XCTFail("the push wakes the pop") }
+        XCTAssertEqual(value, 7)
+        queue.close()
+        guard case .closed = queue.pop(waitingUntil: Date(timeIntervalSinceNow: 30)) else { return XCTFail("closed and empty") }
     }
 }

@@ -1,14 +1,20 @@
 import Foundation
 
-/// A first-in first-out queue of at most `capacity` items shared by one producer and several
-/// consumers: `push` waits while full, `pop` waits while empty. It is what keeps memory
-/// independent of the data set's size: the walk can never run ahead of the workers.
+/// A first-in first-out queue of at most `capacity` items shared by producers and consumers:
+/// `push` waits while full, `pop` waits while empty. It is what keeps memory independent of the
+/// data set's size: the walk can never run ahead of the workers.
+///
+/// Threads are woken only when they can go on: consumers when an item arrives while they wait,
+/// producers once a full queue has drained to half. Waking every waiter on every push and pop
+/// made the walk's thread switch in and out twice per sample.
 final class BoundedQueue<Element>: @unchecked Sendable {
     private var items: [Element] = []
     private var head = 0
     private let capacity: Int
     private var closed = false
     private let condition = NSCondition()
+    private var waitingConsumers = 0
+    private var waitingProducers = 0
 
     init(capacity: Int) {
         precondition(capacity > 0, "a queue needs room for one item")
@@ -20,10 +26,14 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     func push(_ item: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while items.count - head >= capacity && !closed { condition.wait() }
+        while items.count - head >= capacity && !closed {
+            waitingProducers += 1
+            condition.wait()
+            waitingProducers -= 1
+        }
         guard !closed else { return false }
         items.append(item)
-        condition.broadcast()
+        if waitingConsumers > 0 { condition.broadcast() }
         return true
     }
 
@@ -31,7 +41,11 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     func pop() -> Element? {
         condition.lock()
         defer { condition.unlock() }
-        while items.count == head && !closed { condition.wait() }
+        while items.count == head && !closed {
+            waitingConsumers += 1
+            condition.wait()
+            waitingConsumers -= 1
+        }
         guard items.count > head else { return nil }
         return takeFirstLocked()
     }
@@ -44,7 +58,7 @@ final class BoundedQueue<Element>: @unchecked Sendable {
             items.removeFirst(head)
             head = 0
         }
-        condition.broadcast()
+        if waitingProducers > 0 && items.count - head <= capacity / 2 { condition.broadcast() }
         return item
     }
 
@@ -61,7 +75,10 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while items.count == head && !closed {
-            if !condition.wait(until: deadline) && items.count == head && !closed { return .timedOut }
+            waitingConsumers += 1
+            let signalled = condition.wait(until: deadline)
+            waitingConsumers -= 1
+            if !signalled && items.count == head && !closed { return .timedOut }
         }
         guard items.count > head else { return .closed }
         return .item(takeFirstLocked())

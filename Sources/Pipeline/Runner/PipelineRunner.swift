@@ -132,7 +132,7 @@ public enum PipelineRunError: Error, CustomStringConvertible, Sendable {
 /// and hands finished samples to one committer thread (`SampleCommitter`) that flushes their
 /// files in batches, renames them and journals them for resumption; then writes the report.
 ///
-/// Memory: the walk holds one folder listing per level, the job queue `2 × jobs` paths and the
+/// Memory: the walk holds one folder listing per level, the job queue `4 × jobs` paths and the
 /// committer's queue at most 1,024 finished samples' paths (`2 × jobs` when not durable); each
 /// thread holds one decoded sample; the journal of finished stems is a set of short strings
 /// (about 100 bytes per sample: 5 MB for DeepFashion's 52,712). No pixel buffer outlives its
@@ -243,7 +243,9 @@ public final class PipelineRunner: @unchecked Sendable {
         state.resumed = finished.count
         started = Date()
 
-        let queue = BoundedQueue<Job>(capacity: 2 * options.jobs)
+        // Room for a few jobs per worker: the walk refills it when it has drained to half, not
+        // after every job.
+        let queue = BoundedQueue<Job>(capacity: 4 * options.jobs)
         lock.lock()
         activeQueue = queue
         lock.unlock()
