@@ -13,8 +13,9 @@
 //     (a sample dropped before the resize still has its photo checked, a JPEG's compressed data
 //     decoded whole and its pixels at 1/8 scale, so a broken photo is always reported as such:
 //     decode and check come first in the stages' order)
-//   → encode, write under temporary names (AtomicFiles)
-//   → SampleCommitter (one thread: a batch at a time, one syncfs, renames, RunJournal) → RunReport
+//   → encode
+//   → SampleCommitter (one thread: writes under temporary names (AtomicFiles), then a batch at a
+//     time one syncfs, the renames, RunJournal) → RunReport
 //   → ShardStage (optional, `outputs.shards`): the prepared folder → Records' ShardSetWriter
 // ```
 //

@@ -128,12 +128,14 @@ public enum PipelineRunError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Runs the preparation pipeline over folders: walks and pairs the inputs, feeds a bounded
-/// queue to `jobs` threads that decode, prepare and write each sample under temporary names,
-/// and hands finished samples to one committer thread (`SampleCommitter`) that flushes their
-/// files in batches, renames them and journals them for resumption; then writes the report.
+/// queue to `jobs` threads that decode, prepare and encode each sample, and hands finished
+/// samples to one committer thread (`SampleCommitter`) that writes their files under temporary
+/// names, flushes them in batches, renames them and journals them for resumption; then writes
+/// the report.
 ///
 /// Memory: the walk holds one folder listing per level, the job queue `4 × jobs` paths and the
-/// committer's queue at most 1,024 finished samples' paths (`2 × jobs` when not durable); each
+/// committer's queue at most 512 finished samples' encoded files (about 7 MB at DeepFashion's
+/// size; `2 × jobs` samples when not durable); each
 /// thread holds one decoded sample; the journal of finished stems is a set of short strings
 /// (about 100 bytes per sample: 5 MB for DeepFashion's 52,712). No pixel buffer outlives its
 /// sample.
@@ -144,8 +146,8 @@ public final class PipelineRunner: @unchecked Sendable {
     public let options: RunOptions
     /// Called with each kept sample and the bytes of its photo file as written (nil when the
     /// prepared set is not written), from worker threads, concurrently: the hook for
-    /// statistics. Must be thread-safe. The file itself may not be in place yet: the committer
-    /// renames it moments later.
+    /// statistics. Must be thread-safe. The file itself may not be written yet: the committer
+    /// writes and renames it moments later.
     public var observer: (@Sendable (_ sample: PreparedSample, _ storedPhoto: [UInt8]?) -> Void)?
     /// Called once with the finished report, before it is written: the hook that adds the
     /// statistics gathered by `observer`. A throw fails the run with `writeFailed`.
@@ -257,8 +259,11 @@ public final class PipelineRunner: @unchecked Sendable {
         // Durable runs flush in batches: room for a few seconds of samples, so that workers
         // never wait for a flush. Otherwise a commit is a rename, and a short queue keeps
         // the samples finished after a Ctrl-C few.
+        let durable = options.durable, folderSyncs = outputFolderSyncs
         let committer = SampleCommitter(
-            journal: journal, capacity: options.durable ? 1024 : 2 * options.jobs, batched: options.durable, committed: { [self] in committed($0) }, failed: { [self] in fail($0) })
+            journal: journal, capacity: durable ? 512 : 2 * options.jobs,
+            openFile: { try AtomicFile.writer(for: output + "/" + $0, durable: durable, folderSyncs: folderSyncs) },
+            batched: durable, committed: { [self] in committed($0) }, failed: { [self] in fail($0) })
         let group = DispatchGroup()
         for index in 0..<options.jobs {
             let thread = Thread { [self] in
@@ -331,20 +336,19 @@ public final class PipelineRunner: @unchecked Sendable {
     private func process(_ job: Job, preparation: SamplePreparation, committer: SampleCommitter, output: String, scratch: ResizeScratch) {
         let images = configuration.images!, labels = configuration.labels!
         var entry = JournalEntry(stem: job.stem, photo: job.photo, label: job.label, split: nil, dropped: nil)
-        var files: [AtomicFileWriter] = []
+        var files: [SampleCommitter.PendingFile] = []
         do {
             if let reason = try decodeAndPrepare(
-                job, images: images, labels: labels, preparation: preparation, output: output, scratch: scratch, files: &files) {
+                job, images: images, labels: labels, preparation: preparation, scratch: scratch, files: &files) {
                 entry.dropped = reason
             } else {
                 entry.split = preparation.partitioner.split(forStem: job.stem)
             }
         } catch {
-            files.forEach { $0.discard() }
             fail(error)
             return
         }
-        _ = committer.submit(SampleCommitter.Item(entry: entry, files: files))
+        committer.submit(SampleCommitter.Item(entry: entry, files: files))
     }
 
     /// Counts a sample the committer has journaled and reports progress.
@@ -359,12 +363,12 @@ public final class PipelineRunner: @unchecked Sendable {
         deliver(snapshot)
     }
 
-    /// Nil when the sample was kept and its files written (under temporary names, appended to
-    /// `files` for the committer); the drop reason otherwise. A write failure is thrown, not a
-    /// drop: a full disk would fail every sample, and the sample must be redone.
+    /// Nil when the sample was kept and its files encoded (appended to `files` for the
+    /// committer); the drop reason otherwise. An encoding failure is thrown, not a drop, as
+    /// write failures are on the committer: the sample must be redone.
     private func decodeAndPrepare(
-        _ job: Job, images: String, labels: String, preparation: SamplePreparation, output: String, scratch: ResizeScratch,
-        files: inout [AtomicFileWriter]
+        _ job: Job, images: String, labels: String, preparation: SamplePreparation, scratch: ResizeScratch,
+        files: inout [SampleCommitter.PendingFile]
     ) throws -> DropReason? {
         // Partition first: a photo missing from the list is dropped without decoding it.
         guard preparation.partitioner.split(forStem: job.stem) != nil else { return .notInPartitionList }
@@ -386,7 +390,7 @@ public final class PipelineRunner: @unchecked Sendable {
         case .dropped(let reason):
             return reason
         case .kept(let sample):
-            let storedPhoto = try write(sample, to: output, files: &files)
+            let storedPhoto = try encode(sample, into: &files)
             observer?(sample, storedPhoto)
             return nil
         }
@@ -401,22 +405,18 @@ public final class PipelineRunner: @unchecked Sendable {
         return String(describing: error)
     }
 
-    /// Writes the sample's files under temporary names; the committer makes them durable and
-    /// renames them into place. Returns the photo file's bytes (nil when not written).
-    private func write(_ sample: PreparedSample, to output: String, files: inout [AtomicFileWriter]) throws -> [UInt8]? {
-        func stage(_ bytes: [UInt8], _ path: String) throws {
-            let writer = try AtomicFile.writer(for: output + "/" + path, durable: options.durable, folderSyncs: outputFolderSyncs)
-            files.append(writer)
-            try AtomicFile.mapErrors {
-                try writer.write(bytes)
-                try writer.finishWriting()  // closed: the committer only renames it
-            }
+    /// Encodes the sample's files (paths relative to the output folder) for the committer, which
+    /// writes them, makes them durable and renames them into place. Returns the photo file's
+    /// bytes (nil when not written).
+    private func encode(_ sample: PreparedSample, into files: inout [SampleCommitter.PendingFile]) throws -> [UInt8]? {
+        func stage(_ bytes: [UInt8], _ path: String) {
+            files.append(SampleCommitter.PendingFile(path: path, bytes: bytes))
         }
         var photoBytes: [UInt8]?
         if configuration.outputs.prepared {
             let bytes = try codecs.encodePhoto(sample.photo, configuration.outputs.photoQuality)
-            try stage(bytes, PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split))
-            try stage(try codecs.encodeLabel(sample.label, options.labelCompressionLevel),
+            stage(bytes, PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split))
+            stage(try codecs.encodeLabel(sample.label, options.labelCompressionLevel),
                       PreparedLayout.labelPath(flatStem: sample.flatStem, split: sample.split))
             photoBytes = bytes
         }
@@ -424,7 +424,7 @@ public final class PipelineRunner: @unchecked Sendable {
             for part in sample.parts where part.pixelCount > 0 {
                 guard let crop = ClassSplit.maskedCrop(photo: sample.photo, label: sample.label, part: part) else { continue }
                 let name = configuration.classTable.names[part.classID]
-                try stage(try codecs.encodeCrop(crop),
+                stage(try codecs.encodeCrop(crop),
                           PreparedLayout.splitPartPath(flatStem: sample.flatStem, classID: part.classID, className: name))
             }
         }

@@ -1,31 +1,40 @@
 import AtomicFiles
 import Foundation
 
-/// Makes finished samples durable off the worker threads, in batches. A worker writes a
-/// sample's files under temporary names, closes them and hands them over with the sample's
-/// journal entry; this one thread gathers samples for up to `maxDelay` seconds or
-/// `maxBatchFiles` files, flushes their file system once (`AtomicFileWriter.commit(_:)`), renames
-/// them in order and only then journals them.
+/// Writes finished samples' files and makes them durable, off the worker threads, in batches.
+/// A worker encodes a sample's files and hands over their bytes with the sample's journal
+/// entry; this one thread writes each file under a temporary name as it arrives, gathers
+/// samples for up to `maxDelay` seconds or `maxBatchFiles` files, flushes their file system once
+/// (`AtomicFileWriter.commit(_:)`), renames them in order and only then journals them.
 ///
-/// One flush per batch instead of an fdatasync per file is what makes durable writes cheap:
-/// with an fdatasync per file the whole pipeline ran at 284 samples/s, without any flush at
-/// 340, in `bench-pipeline --count 10000` on this machine. The invariants stay those of a
-/// synchronous write: a final name only ever holds complete contents, and the journal only
-/// names samples whose files are in place and on disk. A crash loses at most the unjournaled
-/// batch, which a re-run redoes; Ctrl-C (`finish()`) commits it.
+/// Why here and not on the workers: creating a file can wait for the disk (ext4 reads inode
+/// table and bitmap blocks it has not cached; profiled: a worker slept in such reads about
+/// twice per sample), and a worker asleep leaves its core idle, while this thread's sleeps
+/// leave the core to a worker. Why batches: one flush per batch instead of an fdatasync per
+/// file made durable writes cheap (`bench-pipeline --count 10000`: 284 samples/s with an
+/// fdatasync per file, 323 with a flush per batch, 340 with no flush at all). The invariants
+/// stay those of a synchronous write: a final name only ever holds complete contents, and the
+/// journal only names samples whose files are in place and on disk. A crash loses at most the
+/// unjournaled batch, which a re-run redoes; Ctrl-C (`finish()`) commits it.
 ///
-/// Waiting samples hold no open descriptors and no pixels, only their paths, so the queue is
-/// long enough that workers never wait for a flush.
+/// The queue holds encoded bytes (about 14 KB per DeepFashion sample), so its capacity bounds
+/// memory; it is long enough that workers never wait for a flush.
 final class SampleCommitter: @unchecked Sendable {
-    /// One finished sample: its entry, and its files still under temporary names (none for a
-    /// dropped sample).
-    struct Item: @unchecked Sendable {
+    /// One file of a finished sample: its final path and its bytes.
+    struct PendingFile: Sendable {
+        let path: String
+        let bytes: [UInt8]
+    }
+
+    /// One finished sample: its entry, and its files (none for a dropped sample).
+    struct Item: Sendable {
         let entry: JournalEntry
-        let files: [AtomicFileWriter]
+        let files: [PendingFile]
     }
 
     private let queue: BoundedQueue<Item>
     private let journal: RunJournal
+    private let openFile: (String) throws -> AtomicFileWriter
     private let maxBatchFiles: Int
     private let maxDelay: TimeInterval
     private let committed: (JournalEntry) -> Void
@@ -34,13 +43,16 @@ final class SampleCommitter: @unchecked Sendable {
 
     /// - Parameters:
     ///   - capacity: samples that may wait in the queue before `submit` blocks.
+    ///   - openFile: a writer for a final path (its options decide durability and folders).
     ///   - batched: gather samples into batches (durable runs); false commits each at once.
     ///   - committed: called on the committer thread after each sample is journaled.
     ///   - failed: called once with the first error; later samples are then discarded.
-    init(journal: RunJournal, capacity: Int, batched: Bool, maxBatchFiles: Int = 256, maxDelay: TimeInterval = 1,
+    init(journal: RunJournal, capacity: Int, openFile: @escaping (String) throws -> AtomicFileWriter, batched: Bool,
+         maxBatchFiles: Int = 256, maxDelay: TimeInterval = 1,
          committed: @escaping (JournalEntry) -> Void, failed: @escaping (Error) -> Void) {
         self.queue = BoundedQueue(capacity: capacity)
         self.journal = journal
+        self.openFile = openFile
         self.maxBatchFiles = batched ? maxBatchFiles : 0
         self.maxDelay = maxDelay
         self.committed = committed
@@ -51,11 +63,10 @@ final class SampleCommitter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues a finished sample; false (and its temporaries removed) after `finish()` or a failure.
+    /// Queues a finished sample; false after `finish()` or a failure (nothing was written).
+    @discardableResult
     func submit(_ item: Item) -> Bool {
-        if queue.push(item) { return true }
-        item.files.forEach { $0.discard() }
-        return false
+        queue.push(item)
     }
 
     /// Commits everything submitted so far, then stops the thread. Call once, after the last
@@ -65,15 +76,20 @@ final class SampleCommitter: @unchecked Sendable {
         done.wait()
     }
 
+    /// A batch being gathered: its samples' entries and their files under temporary names.
+    private struct Batch {
+        var entries: [JournalEntry] = []
+        var writers: [AtomicFileWriter] = []
+    }
+
     private func run() {
-        var batch: [Item] = []
-        var files = 0
+        var batch = Batch()
         var deadline = Date.distantFuture
         var failure: Error?
         while true {
             let item: Item
             let next: BoundedQueue<Item>.Wait
-            if batch.isEmpty {
+            if batch.entries.isEmpty {
                 next = queue.pop().map { .item($0) } ?? .closed  // nothing to flush: wait as long as it takes
             } else {
                 next = queue.pop(waitingUntil: deadline)
@@ -82,41 +98,59 @@ final class SampleCommitter: @unchecked Sendable {
             case .item(let next): item = next
             case .timedOut:
                 commit(&batch, failure: &failure)
-                files = 0
                 continue
             case .closed:
                 commit(&batch, failure: &failure)
                 done.signal()
                 return
             }
-            if batch.isEmpty { deadline = Date(timeIntervalSinceNow: maxDelay) }
-            batch.append(item)
-            files += item.files.count
-            if files >= maxBatchFiles {
-                commit(&batch, failure: &failure)
-                files = 0
+            guard failure == nil else { continue }
+            if batch.entries.isEmpty { deadline = Date(timeIntervalSinceNow: maxDelay) }
+            do {
+                try write(item.files, into: &batch.writers)
+            } catch {
+                stop(&batch, failure: &failure, error: error)
+                continue
+            }
+            batch.entries.append(item.entry)
+            if batch.writers.count >= maxBatchFiles { commit(&batch, failure: &failure) }
+        }
+    }
+
+    /// Writes `files` under temporary names and appends their writers (also those of a file
+    /// that failed midway, which discard themselves).
+    private func write(_ files: [PendingFile], into writers: inout [AtomicFileWriter]) throws {
+        for file in files {
+            let writer = try openFile(file.path)
+            writers.append(writer)
+            try AtomicFile.mapErrors {
+                try writer.write(file.bytes)
+                try writer.finishWriting()
             }
         }
     }
 
-    /// Commits and journals `batch`, in order, and empties it; after a failure only discards.
-    private func commit(_ batch: inout [Item], failure: inout Error?) {
-        defer { batch.removeAll(keepingCapacity: true) }
-        guard failure == nil else {
-            batch.forEach { $0.files.forEach { $0.discard() } }
-            return
-        }
+    /// Commits and journals `batch`, in order, and empties it.
+    private func commit(_ batch: inout Batch, failure: inout Error?) {
+        guard failure == nil, !batch.entries.isEmpty else { return }
         do {
-            try AtomicFile.mapErrors { try AtomicFileWriter.commit(batch.flatMap(\.files)) }
-            for item in batch {
-                try journal.append(item.entry)
-                committed(item.entry)
+            try AtomicFile.mapErrors { try AtomicFileWriter.commit(batch.writers) }
+            for entry in batch.entries {
+                try journal.append(entry)
+                committed(entry)
             }
+            batch = Batch()
         } catch {
-            batch.forEach { $0.files.forEach { $0.discard() } }
-            failure = error
-            failed(error)
-            queue.close(discardingPending: true)
+            stop(&batch, failure: &failure, error: error)
         }
+    }
+
+    /// Discards the batch's temporaries, reports `error` and stops taking samples.
+    private func stop(_ batch: inout Batch, failure: inout Error?, error: Error) {
+        batch.writers.forEach { $0.discard() }
+        batch = Batch()
+        failure = error
+        failed(error)
+        queue.close(discardingPending: true)
     }
 }
