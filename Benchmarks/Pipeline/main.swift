@@ -12,18 +12,18 @@
 // The bound and the pipeline are measured in turns on `--slices` slices of the set (the
 // pipeline's own `--worker i/N` slices), so the machine's drift hits both alike.
 //
-// Measured 2026-11-25 on the idle 2-core machine, --count 10000 --keep, four runs: bound
-// 391.4–406.5 samples/s (4.89–5.04 ms CPU each), pipeline 223.8–231.1 samples/s (8.16–8.39 ms
-// CPU each), ratio 0.55–0.59 by wall time and 0.58–0.62 by CPU time, peak 46–57 MiB.
-// `--whole-photos` (each photo decoded whole, then resized) in the same conditions: 0.53–0.54
-// and 0.56–0.57. The target is not met, and the diagnosis line says why: decoding both files
-// and resizing the photo in one pass, nothing else, already runs at 0.79–0.80 of the bound (the
-// PIL-exact resize is about 1.2 ms per photo), and the pipeline at 0.74 of that by wall time,
-// 0.78 by CPU time. Per kept sample, the rest: JPEG and PNG encoding 0.46 ms; histogram,
-// nearest resize and split 0.2 ms; writing the two files 0.5–0.6 ms — several times more right
-// after a large delete on the same ext4 file system without a journal, whose inode allocator
-// then scans the recently freed inodes for minutes (the last line measures it; --keep avoids
-// the delete between back-to-back runs).
+// Measured 2026-12-04 on the idle 2-core machine, --count 10000 --keep, five runs: bound
+// 519–549 samples/s (3.61–3.83 ms CPU each), pipeline 353–382 samples/s (5.11–5.52 ms CPU
+// each), ratio 0.66–0.70 by wall time (median 0.68) and 0.68–0.71 by CPU time (median 0.69),
+// peak 50–51 MiB: the target is reached in some runs and not in others. The diagnosis line
+// says where the time goes: decoding both files and resizing the photo in one pass, nothing
+// else, already runs at 0.80–0.82 of the bound (the PIL-exact resize is about 0.8 ms per
+// photo), and the pipeline at 0.83–0.85 of that. Per sample, the rest: JPEG and PNG encoding
+// 0.35 ms; writing the two files 0.23–0.27 ms of CPU (one syncfs per batch; several times more
+// right after a large delete on the same ext4 file system without a journal, whose inode
+// allocator then scans the recently freed inodes for minutes: --keep avoids the delete between
+// back-to-back runs); checking the photos of dropped samples 0.12 ms on average; counting label
+// values while decoding 0.1 ms.
 import AtomicFiles
 import Foundation
 import ImageIO
