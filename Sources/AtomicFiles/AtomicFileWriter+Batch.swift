@@ -7,7 +7,8 @@ import Darwin
 
 extension AtomicFileWriter {
     /// Commits `writers` together, in order: one flush of each file system they are on
-    /// instead of one flush per file, then each rename.
+    /// instead of one flush per file, then each rename, then one sync of each folder (unless a
+    /// writer's options name a `FolderSyncBatch`, which the caller syncs).
     ///
     /// For many small files the flush is most of the cost of writing them: each `fdatasync`
     /// writes the file's inode and flushes the disk's cache on its own. Two files of 12 and 2 KB
@@ -16,9 +17,11 @@ extension AtomicFileWriter {
     /// per 64 samples, the same CPU as no flush at all.
     ///
     /// The flush is Linux's `syncfs`, which also writes out other programs' unsaved data on
-    /// the same file system. Where it is missing or cannot be trusted to report write-back
-    /// errors (not Linux; Linux before 5.8) every durable file is flushed on its own, as
-    /// `commit()` does. Writers with `durable: false` are only renamed.
+    /// the same file system (on a busy shared node that can take long), and reports a write-back
+    /// error of any file there, failing the batch. Where it is missing or cannot be trusted to
+    /// report errors or to persist anything (not Linux; Linux before 5.8; FUSE file systems)
+    /// every durable file is flushed on its own, as `commit()` does (see `finishWriting()`).
+    /// Writers with `durable: false` are only renamed.
     ///
     /// Writers may still be open or closed by `finishWriting()`. On failure every writer not
     /// yet renamed is discarded (those renamed before it stay, complete) and the error names
@@ -36,15 +39,19 @@ extension AtomicFileWriter {
         if let finished = writers.first(where: { !$0.isOpen && !$0.isAwaitingCommit }) {
             throw AtomicFileError(path: finished.path, step: .finished, code: EBADF)
         }
+        // Folders of writers without a folder batch of their own are synced once, at the end.
+        let folders = FolderSyncBatch()
         do {
             let flushed = try flushFileSystems(of: writers.filter { $0.options.durable }, with: flushFileSystem)
             for writer in writers {
-                try writer.commit(flushed: !writer.options.durable || flushed.contains(ObjectIdentifier(writer)))
+                try writer.commit(flushed: !writer.options.durable || flushed.contains(ObjectIdentifier(writer)), folders: folders)
             }
         } catch {
             writers.forEach { $0.discard() }
+            folders.syncAll()  // the files renamed before the failure are complete: make them durable too
             throw error
         }
+        folders.syncAll()
     }
 
     /// Flushes the file system of each group of `writers` that share a device, once. Returns

@@ -106,7 +106,8 @@ public final class AtomicFileWriter {
 
     deinit { discard() }
 
-    /// True while the writer accepts bytes (not committed, discarded or failed).
+    /// True while the writer accepts bytes: not closed by `finishWriting()`, committed,
+    /// discarded or failed.
     public var isOpen: Bool { descriptor >= 0 }
 
     /// Appends `bytes`. On failure the temporary file is removed and the error's `byteOffset`
@@ -141,6 +142,12 @@ public final class AtomicFileWriter {
     /// `commit(_:)`) renames it later, `discard()` removes it. Afterwards `write` throws
     /// `.finished`. A writer that waits for a batch this way holds no open descriptor, so any
     /// number of them can wait. On failure the temporary file is removed.
+    ///
+    /// Where the batch cannot flush the file system as a whole (see `commit(_:)`), the file is
+    /// reopened to be flushed on its own. That is slightly weaker than flushing the descriptor
+    /// that wrote it: Linux reports a write-back error to a descriptor opened after the error
+    /// only while the inode stays cached, so an error in the moments between the close and the
+    /// flush can go unseen if memory is short.
     public func finishWriting() throws {
         guard isOpen else { throw AtomicFileError(path: path, step: .finished, code: EBADF) }
         let closing = descriptor
@@ -166,8 +173,9 @@ public final class AtomicFileWriter {
     }
 
     /// `commit()`, with the flush skipped when `flushed` (the caller flushed the whole file
-    /// system since the last byte was written).
-    func commit(flushed: Bool) throws {
+    /// system since the last byte was written), and the folder added to `folders` when the
+    /// options name no batch of their own.
+    func commit(flushed: Bool, folders: FolderSyncBatch? = nil) throws {
         guard isOpen || awaitingCommit else { throw AtomicFileError(path: path, step: .finished, code: EBADF) }
         if !flushed { try flush() }
         if isOpen { try finishWriting() }
@@ -177,12 +185,21 @@ public final class AtomicFileWriter {
             unlink(temporaryPath)
             throw AtomicFileError(path: path, step: .rename, code: code)
         }
-        options.syncFolder(Self.split(path).folder)
+        if let folders, options.durable, options.folderSyncs == nil {
+            folders.add(Self.split(path).folder)
+        } else {
+            options.syncFolder(Self.split(path).folder)
+        }
     }
 
-    /// fdatasync (fsync on macOS) of the temporary file, reopened when `finishWriting()` closed it.
+    /// fdatasync (fsync on macOS) of the temporary file, reopened when `finishWriting()` closed it
+    /// (read-only, or write-only for a file whose permissions allow only that).
     private func flush() throws {
-        let reopened = isOpen ? -1 : open(temporaryPath, O_RDONLY | O_CLOEXEC)
+        var reopened: Int32 = -1
+        if !isOpen {
+            reopened = open(temporaryPath, O_RDONLY | O_CLOEXEC)
+            if reopened < 0 && errno == EACCES { reopened = open(temporaryPath, O_WRONLY | O_CLOEXEC) }
+        }
         let target = isOpen ? descriptor : reopened
         var result: Int32 = -1
         if target >= 0 {

@@ -347,8 +347,20 @@ struct resample_horizontal_plan {
 static int plan_pairs(resample_horizontal_plan *plan, const int32_t *starts, const int32_t *counts,
                       const int32_t *weights, size_t kernel_size);
 
+static resample_horizontal_plan *plan_create(
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size, size_t output_width,
+    int with_pairs);
+
 resample_horizontal_plan *resample_horizontal_plan_create(
     const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size, size_t output_width) {
+    return plan_create(starts, counts, weights, kernel_size, output_width, 1);
+}
+
+/// The plan; `with_pairs` 0 leaves out the pair loop's weights (the one-shot entry point, whose
+/// row-pair loop does not use them).
+static resample_horizontal_plan *plan_create(
+    const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size, size_t output_width,
+    int with_pairs) {
     if (!resample_avx2_available()) return NULL;  // its loops would be illegal instructions here
     resample_horizontal_plan *plan = calloc(1, sizeof *plan);
     if (!plan) return NULL;
@@ -369,7 +381,7 @@ resample_horizontal_plan *resample_horizontal_plan_create(
         size_t end = 3 * (size_t)starts[x] + (plan->groups ? 12 * (plan->groups - 1) + 16 : 0);
         if (end > plan->reach) plan->reach = end;
     }
-    if (!plan_pairs(plan, starts, counts, weights, kernel_size)) {
+    if (with_pairs && !plan_pairs(plan, starts, counts, weights, kernel_size)) {
         resample_horizontal_plan_destroy(plan);
         return NULL;
     }
@@ -474,7 +486,7 @@ int resample_horizontal_rgb8_avx2(
     const uint8_t *input, size_t input_width, size_t input_readable, size_t rows,
     uint8_t *output, size_t output_width,
     const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size) {
-    resample_horizontal_plan *plan = resample_horizontal_plan_create(starts, counts, weights, kernel_size, output_width);
+    resample_horizontal_plan *plan = plan_create(starts, counts, weights, kernel_size, output_width, 0);
     if (!plan) return -1;
     int status = horizontal_rows(plan, input, input_width, input_readable, rows, output, 0);
     resample_horizontal_plan_destroy(plan);

@@ -28,9 +28,9 @@ enum PNGCodec {
             isTiled: false, tiffCompression: nil)
     }
 
-    /// Decodes into `out` in the given layout; the caller checked the size and the limits.
-    /// Decodes into `out`; with `valueCounts` (256 entries, layout SAMPLE8) also counts each
-    /// sample value's pixels as the rows are decoded.
+    /// Decodes into `out` in the given layout; the caller checked the size and the limits. With
+    /// `valueCounts` (256 entries, layout SAMPLE8) it also counts each sample value's pixels as
+    /// the rows are decoded.
     static func decode(
         _ bytes: UnsafeRawBufferPointer, source: String, layout: ccodecs_png_layout, info: ImageInfo,
         into out: UnsafeMutableRawBufferPointer, valueCounts: UnsafeMutablePointer<UInt64>? = nil

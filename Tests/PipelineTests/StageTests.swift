@@ -312,6 +312,10 @@ final class ClassSplitTests: XCTestCase {
             }
         }
         let parts = ClassSplit.parts(of: label, classCount: classCount)
+        let wide = ClassSplit.parts(of: label, classCount: 300)  // more classes than a byte holds: the rest are empty
+        XCTAssertEqual(wide.count, 300)
+        XCTAssertEqual(Array(wide.prefix(classCount)), parts)
+        XCTAssertTrue(wide[256...].allSatisfy { $0.pixelCount == 0 && $0.boundingBox == nil })
         for id in 0..<classCount {
             XCTAssertEqual(parts[id].pixelCount, expected[id].count, "class \(id)")
             let b = expected[id].box

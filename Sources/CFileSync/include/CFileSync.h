@@ -6,8 +6,8 @@
 
 /// Flushes every dirty file and inode of the file system holding `fd` to disk, and the disk's
 /// cache, and waits. Returns 0, or -1 with errno set: the write-back error, or ENOSYS where
-/// syncfs does not exist or cannot be trusted to report errors (Linux before 5.8 returned 0
-/// even when write-back failed), in which case the caller must flush each file itself.
+/// syncfs does not exist or cannot be trusted (Linux before 5.8 returned 0 even when write-back
+/// failed; FUSE's persists nothing), in which case the caller must flush each file itself.
 int cfilesync_flush_file_system(int fd);
 
 #endif

@@ -33,9 +33,9 @@ resample_horizontal_plan *resample_horizontal_plan_create(
     const int32_t *starts, const int32_t *counts, const int32_t *weights, size_t kernel_size, size_t output_width);
 void resample_horizontal_plan_destroy(resample_horizontal_plan *plan);
 
-/// 1 when the cached loop computes two output pixels per register for this plan (every pixel
-/// starts at most 3 pixels after the one before, as at scales below about 3), 0 when it keeps
-/// one pixel per register. The bytes are the same either way.
+/// 1 when the cached loop computes two output pixels per register for this plan (pixels 2q + 1
+/// start 0 to 3 pixels after pixels 2q, as at scales below about 3, and no pixel has more than
+/// 12 taps), 0 when it keeps one pixel per register. The bytes are the same either way.
 int resample_horizontal_plan_pairs_pixels(const resample_horizontal_plan *plan);
 
 /// The horizontal pass for a few rows that are already in cache (a streaming decoder's latest

@@ -14,8 +14,9 @@ import Foundation
 /// file made durable writes cheap (`bench-pipeline --count 10000`: 284 samples/s with an
 /// fdatasync per file, 323 with a flush per batch, 340 with no flush at all). The invariants
 /// stay those of a synchronous write: a final name only ever holds complete contents, and the
-/// journal only names samples whose files are in place and on disk. A crash loses at most the
-/// unjournaled batch, which a re-run redoes; Ctrl-C (`finish()`) commits it.
+/// journal only names samples whose files are in place and on disk. A crash loses the samples
+/// not yet in the journal file (the batch being gathered, and the journal's own unsynced lines:
+/// up to 64 or 2 s, see `RunJournal`), which a re-run redoes; Ctrl-C (`finish()`) commits them.
 ///
 /// The queue holds encoded bytes (about 14 KB per DeepFashion sample), so its capacity bounds
 /// memory; it is long enough that workers never wait for a flush.
@@ -113,7 +114,11 @@ final class SampleCommitter: @unchecked Sendable {
                 continue
             }
             batch.entries.append(item.entry)
-            if batch.writers.count >= maxBatchFiles { commit(&batch, failure: &failure) }
+            // Full, or old: a steady stream of items (dropped samples have no files) would
+            // otherwise keep the timed pop from ever timing out.
+            if batch.writers.count >= maxBatchFiles || batch.entries.count >= maxBatchFiles || Date() >= deadline {
+                commit(&batch, failure: &failure)
+            }
         }
     }
 

@@ -46,6 +46,7 @@ public enum ClassSplit {
             }
         }
         return (0..<classCount).map { id in
+            guard id < 256 else { return ClassPart(classID: id, pixelCount: 0, boundingBox: nil) }  // no byte holds it
             let entry = id * 5
             return ClassPart(
                 classID: id, pixelCount: stats[entry],
