@@ -13,13 +13,13 @@
 // pipeline's own `--worker i/N` slices), so the machine's drift hits both alike.
 //
 // Measured 2026-12-04 on the idle 2-core machine, --count 10000 --keep, five runs: bound
-// 519–549 samples/s (3.61–3.83 ms CPU each), pipeline 353–382 samples/s (5.11–5.52 ms CPU
-// each), ratio 0.66–0.70 by wall time (median 0.68) and 0.68–0.71 by CPU time (median 0.69),
+// 521–553 samples/s (3.59–3.80 ms CPU each), pipeline 353–392 samples/s (4.99–5.52 ms CPU
+// each), ratio 0.68–0.71 by wall time (median 0.69) and 0.69–0.72 by CPU time (median 0.70),
 // peak 50–51 MiB: the target is reached in some runs and not in others. The diagnosis line
 // says where the time goes: decoding both files and resizing the photo in one pass, nothing
 // else, already runs at 0.80–0.82 of the bound (the PIL-exact resize is about 0.8 ms per
-// photo), and the pipeline at 0.83–0.85 of that. Per sample, the rest: JPEG and PNG encoding
-// 0.35 ms; writing the two files 0.23–0.27 ms of CPU (one syncfs per batch; several times more
+// photo), and the pipeline at 0.84–0.87 of that. Per sample, the rest: JPEG and PNG encoding
+// 0.35 ms; writing the two files 0.15–0.18 ms of CPU (one syncfs per batch; several times more
 // right after a large delete on the same ext4 file system without a journal, whose inode
 // allocator then scans the recently freed inodes for minutes: --keep avoids the delete between
 // back-to-back runs); checking the photos of dropped samples 0.12 ms on average; counting label
