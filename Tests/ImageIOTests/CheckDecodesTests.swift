@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ImageIO
+import _TestSupport
 
 /// `Image.checkDecodes` must throw exactly what decoding throws (same reason, same message) and
 /// nothing when decoding succeeds, though it decodes a JPEG's pixels only at 1/8 scale: the
@@ -45,7 +46,7 @@ final class CheckDecodesTests: XCTestCase {
         for cut in stride(from: 0, to: baseline.count, by: max(1, baseline.count / 40)) {
             files.append(("cut at \(cut)", Array(baseline.prefix(cut))))
         }
-        var random = SplitMix(state: 7)  // the same damage on every run
+        var random = SplitMix(seed: 7)  // the same damage on every run
         for trial in 0..<120 {
             var damaged = baseline
             for _ in 0..<(1 + trial % 3) {
@@ -88,14 +89,3 @@ final class CheckDecodesTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator (SplitMix64).
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -2,6 +2,7 @@ import Foundation
 import ImageIO
 import Records
 import XCTest
+import _TestSupport
 
 /// Synthetic samples and shard sets of sequential ids, stored raw (no codec needed): sample n
 /// has key "sample-NNNNN", its number in the first four photo bytes, and a label map whose

@@ -1,6 +1,7 @@
 import Dispatch
 import ImageIO
 import XCTest
+import _TestSupport
 
 @testable import Statistics
 

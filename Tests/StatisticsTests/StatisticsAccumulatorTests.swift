@@ -1,6 +1,7 @@
 import Foundation
 import ImageIO
 import XCTest
+import _TestSupport
 
 @testable import Statistics
 
@@ -270,15 +271,3 @@ func naiveRegions(_ map: LabelMap) -> [LabelRegion] {
     return regions.keys.sorted().map { regions[$0]! }
 }
 
-/// A small seeded generator (SplitMix64), so failures reproduce.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
