@@ -283,9 +283,8 @@ public final class PipelineRunner: @unchecked Sendable {
         var photoWalker = SortedFileWalker(root: images, extensions: photoExtensions, slice: options.worker)
         var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions, slice: options.worker)
         var pairing = SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() })
-        while let event = pairing.next() {
+        while let event = pairing.next() {  // only this worker's slice: the walkers skip the rest
             if isCancelled { break }
-            guard options.worker.contains(stem: event.stem) else { continue }
             switch event {
             case .paired(let stem, let photo, let label):
                 report.photosFound += 1
