@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "CResample", exclude: ["README.md"]),
 
         // MARK: Crash-safe file writing (temporary, fsync, rename), shared by every writer
-        // Linux's sync_file_range (not in Swift's Glibc): start a file's writeback early.
+        // Linux's syncfs (not in Swift's Glibc): flush a batch of written files with one call.
         .target(name: "CFileSync", exclude: ["README.md"]),
         .target(name: "AtomicFiles", dependencies: ["CFileSync"], exclude: ["README.md"]),
 
@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(name: "bench-records", dependencies: ["Records", "ImageIO"], path: "Benchmarks/Records"),
         .executableTarget(name: "bench-statistics", dependencies: ["Statistics", "ImageIO"], path: "Benchmarks/Statistics"),
         .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "Benchmarks/Tensor"),
-        .executableTarget(name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO", "AtomicFiles"], path: "Benchmarks/Pipeline"),
+        .executableTarget(name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO", "AtomicFiles", "Statistics"], path: "Benchmarks/Pipeline"),
         .executableTarget(name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "CBLAS"], path: "Benchmarks/GroupDNet"),
 
         // MARK: Tests: one target per library target, plus shared helpers

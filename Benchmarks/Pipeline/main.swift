@@ -4,7 +4,7 @@
 // and the process's peak memory.
 //
 //   swift build -c release --product bench-pipeline
-//   .build/release/bench-pipeline [--count 10000] [--jobs N] [--data DIR] [--keep] [--whole-photos] [--slices 5]
+//   .build/release/bench-pipeline [--count 10000] [--jobs N] [--data DIR] [--keep] [--whole-photos] [--slices 5] [--no-statistics]
 //
 // The synthetic set (750×1101 JPEG quality 90 + LIP palette PNG) is drawn into --data once
 // and reused by later runs of the same count. Target: pipeline ≥ 0.7 × bound, peak < 1 GiB.
@@ -28,6 +28,7 @@ import AtomicFiles
 import Foundation
 import ImageIO
 import Pipeline
+import Statistics
 
 struct Arguments {
     var count = 10_000
@@ -36,6 +37,7 @@ struct Arguments {
     var keep = false
     var wholePhotos = false
     var slices = 5
+    var statistics = true
 
     init() {
         var arguments = CommandLine.arguments.dropFirst()
@@ -47,8 +49,9 @@ struct Arguments {
             case "--keep": keep = true
             case "--whole-photos": wholePhotos = true
             case "--slices": slices = max(1, Int(arguments.popFirst() ?? "") ?? slices)
+            case "--no-statistics": statistics = false
             default:
-                FileHandle.standardError.write("usage: bench-pipeline [--count N] [--jobs N] [--data DIR] [--keep] [--whole-photos] [--slices N]\n".data(using: .utf8)!)
+                FileHandle.standardError.write("usage: bench-pipeline [--count N] [--jobs N] [--data DIR] [--keep] [--whole-photos] [--slices N] [--no-statistics]\n".data(using: .utf8)!)
                 exit(64)
             }
         }
@@ -148,7 +151,9 @@ func measureDecodeAndResize(_ slice: [SamplePaths]) -> (wall: Double, cpu: Doubl
     }
 }
 
-// The pipeline, as `smisprep deepfashion --filter glove --worker i/N` runs it (durable writes).
+// The pipeline, as `smisprep deepfashion --filter glove --worker i/N` runs it: durable writes,
+// and the statistics for report.json gathered in the same pass (`--no-statistics` leaves them
+// out, for comparison).
 let pipelineFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Pipelines/deepfashion.yaml").path
 let output = NSTemporaryDirectory() + "bench-pipeline-out-\(getpid())"
@@ -165,6 +170,7 @@ func measurePipeline(_ worker: WorkerSlice) throws -> (wall: Double, cpu: Double
         runner.codecs = SampleCodecs(decodePhoto: { try Image(contentsOfFile: $0) }, decodeLabel: imageIO.decodeLabel,
                                      encodePhoto: imageIO.encodePhoto, encodeLabel: imageIO.encodeLabel, encodeCrop: imageIO.encodeCrop)
     }
+    if arguments.statistics { RunStatistics(configuration: configuration, skipped: { print($0) }).attach(to: runner) }
     var report: RunReport?
     let cpuStart = cpuSeconds()
     let wall = try seconds { report = try runner.run() }
@@ -214,6 +220,7 @@ let preparation = SamplePreparation(configuration: configuration, partitionList:
 let scratch = ResizeScratch()
 let photoResizer = PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256)
 let profiled = min(100, pairs.count)
+var statisticsAccumulator = StatisticsAccumulator(classNames: configuration.classTable.names)
 var labelBytes: [UInt8] = [], adaptiveBytes: [UInt8] = [], labelSize = 0, adaptiveSize = 0, photoBytes: [UInt8] = []
 for (_, photoPath, labelPath) in pairs.prefix(profiled) {
     var photo = Image(width: 0, height: 0), label = LabelMap(width: 0, height: 0)
@@ -237,6 +244,9 @@ for (_, photoPath, labelPath) in pairs.prefix(profiled) {
     try stage("encode photo (JPEG 95)") { photoBytes = try resized.photo.encodedJPEG(quality: 95) }
     try stage("encode label (PNG, zlib level 1, unfiltered)") { labelBytes = try resized.label.encodedPNG(compressionLevel: 1, rowFilter: .none) }
     try stage("(for comparison: adaptive row filters)") { adaptiveBytes = try resized.label.encodedPNG(compressionLevel: 1) }
+    var stored = resized.photo
+    try stage("statistics: decode the stored JPEG back") { stored = try photoBytes.withUnsafeBytes { try Image(decoding: $0, source: photoPath) } }
+    stage("statistics: sums, hash, regions of the sample") { statisticsAccumulator.add(label: resized.label, photo: stored, partition: "train") }
     labelSize += labelBytes.count
     adaptiveSize += adaptiveBytes.count
 }

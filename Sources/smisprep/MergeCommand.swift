@@ -37,7 +37,7 @@ struct MergeCommand: ParsableCommand {
             var report = try RunReport.mergeWorkerReports(in: folder)
             // Worker statistics hold finished figures (medians, duplicate groups) that cannot be
             // added exactly, so the joined folder is scanned once instead.
-            let statistics = try RunStatistics.scan(preparedFolder: folder, threads: 2)
+            let statistics = try RunStatistics.scan(preparedFolder: folder, threads: 2, skipped: { StandardError.print($0) })
             report.statistics = statistics
             try AtomicFile.write(try report.encodedJSON(), to: folder + "/" + PreparedLayout.report)
             print("merged \(report.workers) worker reports and the folder's statistics into \(folder)/report.json")

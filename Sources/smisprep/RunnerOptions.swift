@@ -37,7 +37,7 @@ enum TerminalRun {
         let runner = PipelineRunner(configuration: configuration, baseline: baseline, options: options.runOptions)
         let renderer = ProgressRenderer(interactive: isatty(STDERR_FILENO) == 1)
         if !options.quiet { runner.progress = { renderer.show($0) } }
-        RunStatistics(configuration: configuration).attach(to: runner)
+        RunStatistics(configuration: configuration, skipped: { StandardError.print($0) }).attach(to: runner)
 
         signal(SIGINT, SIG_IGN)
         let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())

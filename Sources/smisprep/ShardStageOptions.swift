@@ -109,6 +109,6 @@ enum TerminalShardStage {
     static func statistics(ofPreparedFolder folder: String, jobs: Int) throws -> JSONValue {
         if let statistics = ShardStage.reportStatistics(inPreparedFolder: folder) { return statistics }
         printError("no statistics in \(folder)/\(PreparedLayout.report): scanning \(folder) for the manifest's statistics")
-        return try ShardStage.manifestStatistics(try RunStatistics.scan(preparedFolder: folder, threads: jobs))
+        return try ShardStage.manifestStatistics(try RunStatistics.scan(preparedFolder: folder, threads: jobs, skipped: { StandardError.print($0) }))
     }
 }

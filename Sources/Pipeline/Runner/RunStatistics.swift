@@ -1,6 +1,5 @@
 import Foundation
 import ImageIO
-import Pipeline
 import Statistics
 
 /// Statistics of a prepared set, gathered while the pipeline writes it and stored as
@@ -10,19 +9,26 @@ import Statistics
 /// decoded back from the JPEG bytes just written (a 256×256 decode, small beside the full-size
 /// decode before it): the figures then describe the stored set, so they equal a later
 /// `smisprep stats` of the folder and the manifest of its shards, bit for bit.
-final class RunStatistics: @unchecked Sendable {
+///
+/// `smisprep deepfashion` and `smisprep run` attach one to every run (and `bench-pipeline`
+/// does too, so that it measures what they do).
+public final class RunStatistics: @unchecked Sendable {
     private let shared: SharedStatisticsAccumulator
     private let classNames: [String]
     private let output: String
+    private let skipped: @Sendable (String) -> Void
 
-    init(configuration: PipelineConfiguration) {
+    /// - Parameter skipped: told, one line each, of the samples a scan of the folder could not
+    ///   read (a resumed run scans instead of observing; see `attach(to:)`).
+    public init(configuration: PipelineConfiguration, skipped: @escaping @Sendable (String) -> Void) {
+        self.skipped = skipped
         classNames = configuration.classTable.names
         shared = SharedStatisticsAccumulator(StatisticsAccumulator(classNames: classNames))
         output = configuration.output!
     }
 
     /// Feeds every kept sample to the accumulator and puts the result into the report.
-    func attach(to runner: PipelineRunner) {
+    public func attach(to runner: PipelineRunner) {
         runner.observer = { [self] sample, storedPhoto in observe(sample, storedPhoto: storedPhoto) }
         runner.completeReport = { [self] report in report.statistics = try statistics(for: report) }
     }
@@ -42,18 +48,19 @@ final class RunStatistics: @unchecked Sendable {
     /// slice leaves it to `smisprep merge` (which scans the joined folder).
     private func statistics(for report: RunReport) throws -> DatasetStatistics? {
         if report.resumed == 0 { return shared.finish() }
-        return report.workers == 1 ? try Self.scan(preparedFolder: output, threads: 2) : nil
+        return report.workers == 1 ? try Self.scan(preparedFolder: output, threads: 2, skipped: skipped) : nil
     }
 
     /// The partition names of `DatasetListing.prepared`: `train` and `val`.
-    static func partition(of split: DataSplit) -> String { split == .train ? "train" : "val" }
+    public static func partition(of split: DataSplit) -> String { split == .train ? "train" : "val" }
 
     /// Statistics of a prepared folder read from its files (what `smisprep stats OUT` shows).
-    static func scan(preparedFolder: String, threads: Int) throws -> DatasetStatistics {
+    /// Samples that could not be read are left out and passed to `skipped`, one line each.
+    public static func scan(preparedFolder: String, threads: Int, skipped: (String) -> Void) throws -> DatasetStatistics {
         let listing = try DatasetListing.prepared(at: preparedFolder)
         let empty = StatisticsAccumulator(classNames: listing.classNames ?? DatasetListing.defaultTargetClasses)
         let result = StatisticsScan.run(listing.samples, into: empty, threads: threads)
-        for skipped in result.skipped { StandardError.print("statistics: skipped \(skipped)") }
+        for item in result.skipped { skipped("statistics: skipped \(item)") }
         return result.accumulator.finish()
     }
 }
