@@ -101,8 +101,8 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try Manifest(directory: URL(fileURLWithPath: shards)).recordCount(), 8)
     }
 
-    /// Worker slices write no shards (each sees part of the set); `merge` packs the joined
-    /// folder with the merged statistics.
+    /// Worker slices write no shards and gather no statistics (each sees part of the set);
+    /// `merge` packs the joined folder with the statistics of a scan of it.
     func testWorkerSlicesLeaveTheShardsToMerge() throws {
         for index in 0..<2 {
             let slice = try BuiltTool.run("smisprep", [
@@ -113,6 +113,9 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
             XCTAssertEqual(slice.status, 0, slice.errors)
             XCTAssertTrue(slice.output.contains("worker \(index)/2: no shards written"), slice.output)
             XCTAssertFalse(FileManager.default.fileExists(atPath: shards + "/manifest.json"))
+            let workerReport = try json(prepared + "/report-worker-\(index)-of-2.json")
+            XCTAssertNotNil(workerReport["kept"])
+            XCTAssertNil(workerReport["statistics"], "a worker slice gathered statistics that merge replaces")
         }
         let merge = try BuiltTool.run("smisprep", ["merge", prepared])
         XCTAssertEqual(merge.status, 0, merge.errors)
@@ -121,6 +124,8 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(manifest.recordCount(), 9)
         XCTAssertEqual(report["kept"], .number(9))
         XCTAssertEqual(manifest.statistics, report["statistics"])
+        guard case .object(let statistics) = report["statistics"] else { return XCTFail("merge stored no statistics") }
+        XCTAssertEqual(statistics["sampleCount"], .number(9))
         XCTAssertEqual(manifest.settings["sizing"], "4 records")
     }
 

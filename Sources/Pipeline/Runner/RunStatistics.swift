@@ -10,8 +10,9 @@ import Statistics
 /// decode before it): the figures then describe the stored set, so they equal a later
 /// `smisprep stats` of the folder and the manifest of its shards, bit for bit.
 ///
-/// `smisprep deepfashion` and `smisprep run` attach one to every run (and `bench-pipeline`
-/// does too, so that it measures what they do).
+/// `smisprep deepfashion` and `smisprep run` attach one to every whole run, not to worker
+/// slices, whose statistics `smisprep merge` would replace by a scan of the joined folder.
+/// `bench-pipeline` attaches one to each of its slices, so that it measures a whole run.
 public final class RunStatistics: @unchecked Sendable {
     private let shared: SharedStatisticsAccumulator
     private let classNames: [String]
@@ -44,8 +45,8 @@ public final class RunStatistics: @unchecked Sendable {
     }
 
     /// The observed statistics when this run saw every kept sample; after a resume the earlier
-    /// samples were not observed, so a whole run scans its folder instead, and a resumed worker
-    /// slice leaves it to `smisprep merge` (which scans the joined folder).
+    /// samples were not observed, so a whole run scans its folder instead, and a worker slice
+    /// leaves it to `smisprep merge` (which scans the joined folder).
     private func statistics(for report: RunReport) throws -> DatasetStatistics? {
         if report.resumed == 0 { return shared.finish() }
         return report.workers == 1 ? try Self.scan(preparedFolder: output, threads: 2, skipped: skipped) : nil
