@@ -95,21 +95,29 @@ enum TerminalRun {
 final class ProgressRenderer: @unchecked Sendable {
     private let interactive: Bool
     private var lastDraw = Date.distantPast
+    /// The first report: the rate is measured from it, so that start-up (walking the folders,
+    /// the first decodes) does not make the first ETAs absurd.
+    private var first: (processed: Int, elapsed: Double)?
 
     init(interactive: Bool) { self.interactive = interactive }
 
     func show(_ progress: RunProgress) {
+        if first == nil { first = (progress.processed, progress.elapsed) }
         let now = Date()
         let interval: TimeInterval = interactive ? 0.1 : 5
         guard progress.finished || now.timeIntervalSince(lastDraw) >= interval else { return }
         lastDraw = now
         let remainingTotal = max(progress.total - progress.resumed, progress.processed)
-        let rate = progress.elapsed > 0 ? Double(progress.processed) / progress.elapsed : 0
-        let eta = rate > 0 ? Double(remainingTotal - progress.processed) / rate : 0
         let fraction = remainingTotal > 0 ? Double(progress.processed) / Double(remainingTotal) : 1
         let counts = "\(progress.processed + progress.resumed)/\(max(progress.total, progress.processed + progress.resumed))"
-        let detail = String(format: "%@  %.1f samples/s  ETA %@  kept %d dropped %d",
-                            counts, rate, Self.clock(eta), progress.kept, progress.dropped)
+        let speed: String
+        if let rate = rate(progress) {
+            let eta = Double(remainingTotal - progress.processed) / rate
+            speed = String(format: "%.1f samples/s  ETA %@", rate, Self.clock(eta))
+        } else {
+            speed = "– samples/s  ETA –:––"  // under a second of samples: no rate worth showing yet
+        }
+        let detail = String(format: "%@  %@  kept %d dropped %d", counts, speed, progress.kept, progress.dropped)
         if interactive {
             let width = 28
             let filled = min(width, Int(fraction * Double(width)))
@@ -120,6 +128,14 @@ final class ProgressRenderer: @unchecked Sendable {
         } else {
             FileHandle.standardError.write("progress: \(Int(fraction * 100))%  \(detail)\n".data(using: .utf8)!)
         }
+    }
+
+    /// Samples per second since the first report once a second has passed (the whole run's
+    /// rate on the last report); nil before.
+    private func rate(_ progress: RunProgress) -> Double? {
+        if progress.finished { return progress.elapsed > 0 ? Double(progress.processed) / progress.elapsed : nil }
+        guard let first, progress.elapsed - first.elapsed >= 1, progress.processed > first.processed else { return nil }
+        return Double(progress.processed - first.processed) / (progress.elapsed - first.elapsed)
     }
 
     private static func clock(_ seconds: Double) -> String {
