@@ -1,7 +1,7 @@
 // bench-pipeline: samples/s of the whole DeepFashion pipeline (walk, pair, decode, check,
-// filter, remap, resize to 256×256, partition, split, encode, atomic write, journal) beside
-// the decode-only bound of the same files on the same threads, measured in the same run,
-// and the process's peak memory.
+// filter, remap, resize to 256×256, partition, split, encode, atomic write, journal, and the
+// statistics gathered in the same pass) beside the decode-only bound of the same files on the
+// same threads, measured in the same run, and the process's peak memory.
 //
 //   swift build -c release --product bench-pipeline
 //   .build/release/bench-pipeline [--count 10000] [--jobs N] [--data DIR] [--keep] [--whole-photos] [--slices 5] [--no-statistics]
@@ -10,20 +10,24 @@
 // and reused by later runs of the same count. Target: pipeline ≥ 0.7 × bound, peak < 1 GiB.
 //
 // The bound and the pipeline are measured in turns on `--slices` slices of the set (the
-// pipeline's own `--worker i/N` slices), so the machine's drift hits both alike.
+// pipeline's own `--worker i/N` slices), so the machine's drift hits both alike. Each slice's
+// run gathers the statistics of a whole run (`smisprep deepfashion` gathers none for a real
+// worker slice, whose statistics `merge` would replace).
 //
-// Measured 2026-12-04 on the idle 2-core machine, --count 10000 --keep, five runs: bound
-// 521–553 samples/s (3.59–3.80 ms CPU each), pipeline 353–392 samples/s (4.99–5.52 ms CPU
-// each), ratio 0.68–0.71 by wall time (median 0.69) and 0.69–0.72 by CPU time (median 0.70),
-// peak 50–51 MiB: the target is reached in some runs and not in others. The diagnosis line
-// says where the time goes: decoding both files and resizing the photo in one pass, nothing
-// else, already runs at 0.80–0.82 of the bound (the PIL-exact resize is about 0.8 ms per
-// photo), and the pipeline at 0.84–0.87 of that. Per sample, the rest: JPEG and PNG encoding
-// 0.35 ms; writing the two files 0.15–0.18 ms of CPU (one syncfs per batch; several times more
-// right after a large delete on the same ext4 file system without a journal, whose inode
-// allocator then scans the recently freed inodes for minutes: --keep avoids the delete between
-// back-to-back runs); checking the photos of dropped samples 0.12 ms on average; counting label
-// values while decoding 0.1 ms.
+// Measured 2026-12-04 on the idle 2-core machine, --count 10000 --keep, six runs: bound
+// 438–536 samples/s (3.71–4.50 ms CPU each), pipeline 280–347 samples/s (5.63–6.97 ms CPU
+// each), ratio 0.63–0.65 by wall time and 0.64–0.66 by CPU time, peak 58–59 MiB: the target
+// is not reached. The statistics cost 0.34–0.46 ms per kept sample, most of it decoding the
+// stored JPEG back (so that they describe the stored files exactly); --no-statistics gave 0.68
+// by wall time, 0.69 by CPU time (0.68–0.71 in five runs of the previous code). The diagnosis
+// line says where the time goes: decoding both files and resizing the photo in one pass,
+// nothing else, already runs at 0.80–0.85 of the bound (the PIL-exact resize is about 0.8 ms
+// per photo). Per sample, the rest: JPEG and PNG encoding 0.45 ms; the statistics; writing the
+// two files 0.18–0.24 ms of CPU (one syncfs per batch; several times more right after a large
+// delete on the same ext4 file system without a journal, whose inode allocator then scans the
+// recently freed inodes for minutes: --keep avoids the delete between back-to-back runs);
+// checking the photos of dropped samples 0.12 ms on average; counting label values while
+// decoding 0.1 ms.
 import AtomicFiles
 import Foundation
 import ImageIO
