@@ -18,6 +18,11 @@ struct RunnerOptions: ParsableArguments {
     @Flag(name: .long, help: "Print no progress.")
     var quiet = false
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Gather no data-set statistics for report.json (about 6 % faster).",
+        discussion: "`smisprep stats OUT` computes them later; a shard stage at the end of the run scans the folder for them."))
+    var noStatistics = false
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         guard WorkerSlice(parsing: worker) != nil else {
@@ -40,7 +45,7 @@ enum TerminalRun {
         // A worker slice gathers no statistics: `smisprep merge` scans the joined folder anyway,
         // since finished figures (medians, duplicate groups) of slices cannot be added exactly,
         // so a slice would spend about 6 % of its time on figures nobody reads.
-        if options.runOptions.worker.count == 1 {
+        if options.runOptions.worker.count == 1 && !options.noStatistics {
             RunStatistics(configuration: configuration, skipped: { StandardError.print($0) }).attach(to: runner)
         }
 

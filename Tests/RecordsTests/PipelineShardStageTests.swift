@@ -101,6 +101,31 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try Manifest(directory: URL(fileURLWithPath: shards)).recordCount(), 8)
     }
 
+    /// `--no-statistics`: report.json holds none, and the shard stage at the end of the run
+    /// scans the prepared folder for the manifest's, which equal what a run gathering them
+    /// stores (the figures describe the stored files either way).
+    func testRunWithoutStatisticsLeavesThemToTheShardStageScan() throws {
+        func deepfashion(out: String, shards: String, _ extra: [String]) throws -> (status: Int32, output: String, errors: String) {
+            try BuiltTool.run("smisprep", [
+                "deepfashion", "--images", fixture + "/img", "--labels", fixture + "/labels", "--out", out,
+                "--partition", fixture + "/list_eval_partition.txt", "--shards", shards, "--records-per-shard", "4",
+                "--quiet", "--jobs", "2",
+            ] + extra)
+        }
+        let without = try deepfashion(out: prepared, shards: shards, ["--no-statistics"])
+        XCTAssertEqual(without.status, 0, without.errors)
+        XCTAssertNil(try json(prepared + "/report.json")["statistics"])
+        XCTAssertEqual(try json(prepared + "/report.json")["kept"], .number(9))
+        XCTAssertTrue(without.errors.contains("no statistics in \(prepared)/report.json: scanning"), without.errors)
+        let scanned = try XCTUnwrap(try Manifest(directory: URL(fileURLWithPath: shards)).statistics)
+
+        let gathering = directory.appendingPathComponent("gathering").path
+        let with = try deepfashion(out: gathering, shards: directory.appendingPathComponent("gathering-shards").path, [])
+        XCTAssertEqual(with.status, 0, with.errors)
+        XCTAssertFalse(with.errors.contains("scanning"), with.errors)
+        XCTAssertEqual(try json(gathering + "/report.json")["statistics"], scanned)
+    }
+
     /// Worker slices write no shards and gather no statistics (each sees part of the set);
     /// `merge` packs the joined folder with the statistics of a scan of it.
     func testWorkerSlicesLeaveTheShardsToMerge() throws {
