@@ -155,9 +155,9 @@ func measureDecodeAndResize(_ slice: [SamplePaths]) -> (wall: Double, cpu: Doubl
     }
 }
 
-// The pipeline, as `smisprep deepfashion --filter glove --worker i/N` runs it: durable writes,
-// and the statistics for report.json gathered in the same pass (`--no-statistics` leaves them
-// out, for comparison).
+// The pipeline, as `smisprep deepfashion --filter glove` runs it on a whole set, one
+// `--worker i/N` slice at a time: durable writes, and the statistics for report.json gathered
+// in the same pass (`--no-statistics` leaves them out, as a real worker slice does).
 let pipelineFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Pipelines/deepfashion.yaml").path
 let output = NSTemporaryDirectory() + "bench-pipeline-out-\(getpid())"
