@@ -22,7 +22,8 @@
 // - `Configuration/`: typed configuration and the strict YAML reader (line numbers on errors).
 // - `Stages/`: pure functions and small structs over in-memory `Image`/`LabelMap` values (and
 //   `PhotoInput`, a photo whose pixels are decoded on demand, from bytes or an `Image`, and
-//   `LabelInput`, a label map with its value counts); no files, no threads. Each has its own tests in `Tests/PipelineTests/StageTests.swift`.
+//   `LabelInput`, a label map with its value counts); no files, no threads. Each has its own
+//   tests in `Tests/PipelineTests/StageTests.swift`.
 // - `Runner/`: files, threads, progress, resumption, worker slices, reports. `PipelineRunner`
 //   takes `SampleCodecs` (ImageIO by default) so its logic is tested with a trivial format.
 //   `ShardStage` is the one code path of `smisprep shard` and of a run's shard stage; the
