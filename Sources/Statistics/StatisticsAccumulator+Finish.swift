@@ -2,27 +2,26 @@ extension StatisticsAccumulator {
     /// The statistics of every sample added so far. Does not change the accumulator, so it can
     /// be called for a progress report and accumulation can continue.
     public func finish() -> DatasetStatistics {
-        let sorted = regions.map { $0.sorted() }
-        let labelPixelCount = sorted.reduce(0) { total, list in total + list.reduce(0) { $0 + Int($1.area) } }
+        let labelPixelCount = regions.reduce(0) { $0 + $1.pixels }
         let ids = classTable.ids
-        let classes = ids.map { classStatistics(id: $0, samples: sorted[$0], labelPixelCount: labelPixelCount) }
+        let classes = ids.map { classStatistics(id: $0, tally: regions[$0], labelPixelCount: labelPixelCount) }
         let cooccurrenceTable = ids.map { a in ids.map { b in cooccurrence[a * 256 + b] } }
-        let outside = (0..<256).filter { classTable.names[$0] == nil && !sorted[$0].isEmpty }.map { v in
-            OutsideValue(value: v, images: sorted[v].count, pixels: sorted[v].reduce(0) { $0 + Int($1.area) })
+        let outside = (0..<256).filter { classTable.names[$0] == nil && !regions[$0].isEmpty }.map { v in
+            OutsideValue(value: v, images: regions[v].images, pixels: regions[v].pixels)
         }
         return DatasetStatistics(
             labelSet: classTable.kind, sampleCount: sampleCount, partitions: partitions,
             photoSizes: Self.sizeCounts(photoSizes), labelSizes: Self.sizeCounts(labelSizes),
             samplesWithoutPhoto: samplesWithoutPhoto, photoLabelSizeMismatches: sizeMismatches,
             labelPixelCount: labelPixelCount, classes: classes, cooccurrence: cooccurrenceTable,
-            filterCandidates: classTable.kind == .source ? filterCandidates(ids: ids, sorted: sorted) : nil,
+            filterCandidates: classTable.kind == .source ? filterCandidates(ids: ids) : nil,
             channels: channelStatistics(), duplicates: duplicateStatistics(), valuesOutsideTable: outside)
     }
 
-    private func classStatistics(id: Int, samples: [RegionSample], labelPixelCount: Int) -> ClassStatistics {
-        let pixels = samples.reduce(0) { $0 + Int($1.area) }
-        let images = samples.count
-        let fractions = samples.map(\.areaFraction).sorted()
+    private func classStatistics(id: Int, tally: RegionTally, labelPixelCount: Int) -> ClassStatistics {
+        let pixels = tally.pixels
+        let images = tally.images
+        let fractions = tally.sortedAreaFractions()
         return ClassStatistics(
             id: id, name: classTable.names[id] ?? "",
             pixels: pixels,
@@ -30,32 +29,40 @@ extension StatisticsAccumulator {
             images: images,
             imageShare: sampleCount > 0 ? Double(images) / Double(sampleCount) : 0,
             meanArea: images > 0 ? Double(pixels) / Double(images) : 0,
-            medianArea: Self.median(ofSorted: samples.map { Double($0.area) }),
-            meanAreaFraction: images > 0 ? fractions.reduce(0, +) / Double(images) : 0,
-            medianAreaFraction: Self.median(ofSorted: fractions),
-            boundingBoxWidths: histogram(samples.map { ($0.boxWidth, $0.imageWidth) }),
-            boundingBoxHeights: histogram(samples.map { ($0.boxHeight, $0.imageHeight) }))
+            medianArea: Self.median(ofCounted: tally.sortedAreas()),
+            meanAreaFraction: images > 0 ? Self.sum(ofCounted: fractions) / Double(images) : 0,
+            medianAreaFraction: Self.median(ofCounted: fractions),
+            boundingBoxWidths: histogram(tally.boxWidths),
+            boundingBoxHeights: histogram(tally.boxHeights))
     }
 
-    /// Bins `part / whole` fractions; the integer bin index `part * n / whole` is exact.
-    private func histogram(_ pairs: [(part: UInt32, whole: UInt32)]) -> FractionHistogram {
+    /// Bins `part / whole` fractions; the integer bin index `part * n / whole` is exact. The
+    /// mean sums the fractions in ascending order, so it does not depend on the dictionary's
+    /// per-process iteration order.
+    private func histogram(_ extents: [Extent: Int]) -> FractionHistogram {
         var counts = [Int](repeating: 0, count: boundingBoxBinCount)
-        var total = 0.0
-        for (part, whole) in pairs {
-            let bin = min(boundingBoxBinCount - 1, Int(part) * boundingBoxBinCount / Int(whole))
-            counts[bin] += 1
-            total += Double(part) / Double(whole)
+        var fractions: [Double: Int] = [:]
+        for (extent, count) in extents {
+            let bin = min(boundingBoxBinCount - 1, extent.part * boundingBoxBinCount / extent.whole)
+            counts[bin] += count
+            fractions[Double(extent.part) / Double(extent.whole), default: 0] += count
         }
-        return FractionHistogram(counts: counts, mean: pairs.isEmpty ? 0 : total / Double(pairs.count))
+        let ascending = fractions.map { CountedValue(value: $0.key, count: $0.value) }.sorted { $0.value < $1.value }
+        let total = ascending.reduce(0) { $0 + $1.count }
+        return FractionHistogram(counts: counts, mean: total == 0 ? 0 : Self.sum(ofCounted: ascending) / Double(total))
     }
 
-    private func filterCandidates(ids: [Int], sorted: [[RegionSample]]) -> FilterCandidates {
+    private func filterCandidates(ids: [Int]) -> FilterCandidates {
         let candidates = ids.map { id in
-            let samples = sorted[id]
+            let areas = regions[id].areas
             return FilterCandidate(
                 id: id, name: classTable.names[id] ?? "",
-                dropsAbovePixels: filterThresholds.pixels.map { t in samples.count(where: { Int($0.area) > t }) },
-                dropsAboveFraction: filterThresholds.fractions.map { f in samples.count(where: { $0.areaFraction > f }) })
+                dropsAbovePixels: filterThresholds.pixels.map { t in
+                    areas.reduce(0) { $0 + ($1.key.area > t ? $1.value : 0) }
+                },
+                dropsAboveFraction: filterThresholds.fractions.map { f in
+                    areas.reduce(0) { $0 + ($1.key.fraction > f ? $1.value : 0) }
+                })
         }
         return FilterCandidates(
             pixelThresholds: filterThresholds.pixels, fractionThresholds: filterThresholds.fractions,
@@ -80,9 +87,19 @@ extension StatisticsAccumulator {
         return ChannelStatistics(mean: means, standardDeviation: deviations, pixelCount: photoPixelCount)
     }
 
+    /// Groups of photos with equal content hashes. Sorting a copy of the hashes finds the
+    /// repeated ones; one more pass collects their keys.
     private func duplicateStatistics() -> DuplicateStatistics {
-        let groups = photoKeysByHash.filter { $0.value.count > 1 }
-            .map { DuplicateGroup(hash: Self.hex($0.key), keys: $0.value.sorted()) }
+        let ascending = photoHashes.sorted()
+        var repeated = Set<UInt64>()
+        for i in ascending.indices.dropFirst() where ascending[i] == ascending[i - 1] { repeated.insert(ascending[i]) }
+        var keysByHash: [UInt64: [String]] = [:]
+        if !repeated.isEmpty {
+            for (index, hash) in photoHashes.enumerated() where repeated.contains(hash) {
+                keysByHash[hash, default: []].append(photoKeys[index])
+            }
+        }
+        let groups = keysByHash.map { DuplicateGroup(hash: Self.hex($0.key), keys: $0.value.sorted()) }
             .sorted { ($0.keys[0], $0.hash) < ($1.keys[0], $1.hash) }
         return DuplicateStatistics(
             groupCount: groups.count, redundantPhotoCount: groups.reduce(0) { $0 + $1.keys.count - 1 }, groups: groups)
@@ -93,6 +110,28 @@ extension StatisticsAccumulator {
         guard !values.isEmpty else { return 0 }
         let middle = values.count / 2
         return values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
+    }
+
+    /// The median of ascending values each repeated `count` times, as `median(ofSorted:)` of
+    /// the list written out.
+    static func median(ofCounted values: [CountedValue]) -> Double {
+        let total = values.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return 0 }
+        /// The value at 0-based position `position` of the written-out list.
+        func value(at position: Int) -> Double {
+            var seen = 0
+            for entry in values {
+                seen += entry.count
+                if position < seen { return entry.value }
+            }
+            preconditionFailure("position \(position) is past the \(total) values")
+        }
+        return total % 2 == 1 ? value(at: total / 2) : (value(at: total / 2 - 1) + value(at: total / 2)) / 2
+    }
+
+    /// Σ value × count, added in the order given.
+    static func sum(ofCounted values: [CountedValue]) -> Double {
+        values.reduce(0) { $0 + $1.value * Double($1.count) }
     }
 
     private static func sizeCounts(_ counts: [PixelSize: Int]) -> [SizeCount] {

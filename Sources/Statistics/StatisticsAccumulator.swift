@@ -9,12 +9,14 @@ import ImageIO
 /// `finish()` sorts before it computes any floating-point figure.
 ///
 /// What the state keeps, and why:
-/// - per label value, one `RegionSample` (area, image size, bounding box) per image holding it,
-///   20 bytes each, so medians and filter drop counts are exact and thresholds can be chosen
-///   at `finish()` (52,712 DeepFashion images × ~12 values ≈ 13 MB);
+/// - per label value, a `RegionTally`: how many images have each distinct area, box width
+///   and box height, so medians and filter drop counts are exact and thresholds can be chosen
+///   at `finish()`, in memory bounded by the label size rather than the number of images;
 /// - a 256 × 256 co-occurrence matrix of image counts;
 /// - per photo channel, Σx and Σx² as exact 128-bit integers (see `ExactSum`);
-/// - a 64-bit content hash per photo with its sample key, for duplicates.
+/// - a 64-bit content hash per photo with its sample key, for duplicates: the one part that
+///   grows with the data set, by 16 bytes plus the key's length per photo (about 3 MB for
+///   DeepFashion's 52,712 photos).
 public struct StatisticsAccumulator: Sendable {
     public let classTable: ClassTable
     public let filterThresholds: FilterThresholds
@@ -22,7 +24,8 @@ public struct StatisticsAccumulator: Sendable {
     public let boundingBoxBinCount: Int
 
     var sampleCount = 0
-    var regions = [[RegionSample]](repeating: [], count: 256)
+    /// Indexed by label value.
+    var regions = [RegionTally](repeating: RegionTally(), count: 256)
     /// `cooccurrence[a * 256 + b]`: images holding both values a and b.
     var cooccurrence = [Int](repeating: 0, count: 256 * 256)
     var partitions: [String: Int] = [:]
@@ -33,7 +36,9 @@ public struct StatisticsAccumulator: Sendable {
     var photoPixelCount = 0
     var channelSums = [ExactSum](repeating: ExactSum(), count: 3)
     var channelSquares = [ExactSum](repeating: ExactSum(), count: 3)
-    var photoKeysByHash: [UInt64: [String]] = [:]
+    /// The content hash of every photo added, in order, and its key at the same index.
+    var photoHashes: [UInt64] = []
+    var photoKeys = PackedKeys()
 
     /// An accumulator for label maps holding target class ids: `classNames[i]` names id `i`.
     public init(classNames: [String], boundingBoxBinCount: Int = 10) {
@@ -70,13 +75,10 @@ public struct StatisticsAccumulator: Sendable {
     ///   - key: names the sample in duplicate groups (the file stem); nil uses
     ///     `sample <n>` with `n` counted within this accumulator.
     public mutating func add(label: LabelMap, photo: Image?, partition: String, key: String? = nil) {
-        let imageWidth = UInt32(label.width), imageHeight = UInt32(label.height)
         var present: [Int] = []
         present.reserveCapacity(32)
         label.forEachRegion { region in
-            regions[Int(region.value)].append(RegionSample(
-                area: UInt32(region.pixels), imageWidth: imageWidth, imageHeight: imageHeight,
-                boxWidth: UInt32(region.boxWidth), boxHeight: UInt32(region.boxHeight)))
+            regions[Int(region.value)].add(region, imageWidth: label.width, imageHeight: label.height)
             present.append(Int(region.value))
         }
         for a in present {
@@ -103,7 +105,8 @@ public struct StatisticsAccumulator: Sendable {
         channelSquares[0].add(sums.sumOfSquares.0)
         channelSquares[1].add(sums.sumOfSquares.1)
         channelSquares[2].add(sums.sumOfSquares.2)
-        photoKeysByHash[sums.contentHash, default: []].append(key)
+        photoHashes.append(sums.contentHash)
+        photoKeys.append(key)
     }
 
     /// Adds everything `other` has seen.
@@ -114,7 +117,7 @@ public struct StatisticsAccumulator: Sendable {
                 && boundingBoxBinCount == other.boundingBoxBinCount,
             "only accumulators with the same class table, thresholds and bins can merge")
         sampleCount += other.sampleCount
-        for v in 0..<256 where !other.regions[v].isEmpty { regions[v].append(contentsOf: other.regions[v]) }
+        for v in 0..<256 where !other.regions[v].isEmpty { regions[v].merge(other.regions[v]) }
         for i in 0..<cooccurrence.count { cooccurrence[i] += other.cooccurrence[i] }
         partitions.merge(other.partitions, uniquingKeysWith: +)
         photoSizes.merge(other.photoSizes, uniquingKeysWith: +)
@@ -126,24 +129,8 @@ public struct StatisticsAccumulator: Sendable {
             channelSums[c].add(other.channelSums[c])
             channelSquares[c].add(other.channelSquares[c])
         }
-        photoKeysByHash.merge(other.photoKeysByHash, uniquingKeysWith: +)
-    }
-}
-
-/// One label value's footprint in one image.
-struct RegionSample: Comparable, Sendable {
-    var area: UInt32
-    var imageWidth: UInt32
-    var imageHeight: UInt32
-    var boxWidth: UInt32
-    var boxHeight: UInt32
-
-    var imagePixels: Int { Int(imageWidth) * Int(imageHeight) }
-    var areaFraction: Double { Double(area) / Double(imagePixels) }
-
-    static func < (a: RegionSample, b: RegionSample) -> Bool {
-        (a.area, a.imageWidth, a.imageHeight, a.boxWidth, a.boxHeight)
-            < (b.area, b.imageWidth, b.imageHeight, b.boxWidth, b.boxHeight)
+        photoHashes.append(contentsOf: other.photoHashes)
+        photoKeys.append(contentsOf: other.photoKeys)
     }
 }
 

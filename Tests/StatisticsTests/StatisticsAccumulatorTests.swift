@@ -88,6 +88,44 @@ final class StatisticsAccumulatorTests: XCTestCase {
         XCTAssertEqual(thing.medianAreaFraction, 0.3)
     }
 
+    func testCountedMedianEqualsTheMedianOfTheWrittenOutList() {
+        var generator = SplitMix(seed: 11)
+        for length in 0..<40 {
+            var counted: [CountedValue] = []
+            var value = 0.0
+            for _ in 0..<length {
+                value += Double(generator.next() % 3 + 1) / 4
+                counted.append(CountedValue(value: value, count: Int(generator.next() % 4) + 1))
+            }
+            let writtenOut = counted.flatMap { Array(repeating: $0.value, count: $0.count) }
+            XCTAssertEqual(
+                StatisticsAccumulator.median(ofCounted: counted), StatisticsAccumulator.median(ofSorted: writtenOut),
+                "\(counted)")
+        }
+    }
+
+    /// The area state grows with the distinct areas, not with the images: ten thousand images
+    /// of three shapes leave three entries, and the figures are those of the three shapes.
+    func testRegionStateDoesNotGrowWithRepeatedImages() {
+        var accumulator = StatisticsAccumulator(classNames: ["zero", "one", "two"])
+        for _ in 0..<10_000 {
+            accumulator.add(label: Self.mapA, photo: nil, partition: "train")
+            accumulator.add(label: Self.mapB, photo: nil, partition: "train")
+            accumulator.add(label: Self.mapC, photo: nil, partition: "val")
+        }
+        XCTAssertEqual(accumulator.regions[0].areas.count, 2)
+        XCTAssertEqual(accumulator.regions[1].areas.count, 2)
+        XCTAssertEqual(accumulator.regions[1].boxWidths.count, 2)
+        let many = accumulator.finish(), few = crafted()
+        XCTAssertEqual(many.classes.map(\.medianArea), few.classes.map(\.medianArea))
+        XCTAssertEqual(many.classes.map(\.medianAreaFraction), few.classes.map(\.medianAreaFraction))
+        XCTAssertEqual(many.classes.map(\.boundingBoxWidths.counts), few.classes.map { $0.boundingBoxWidths.counts.map { $0 * 10_000 } })
+        for (a, b) in zip(many.classes, few.classes) {
+            XCTAssertEqual(a.meanAreaFraction, b.meanAreaFraction, accuracy: 1e-15)
+            XCTAssertEqual(a.boundingBoxHeights.mean, b.boundingBoxHeights.mean, accuracy: 1e-15)
+        }
+    }
+
     func testRegionsMatchANaiveScan() {
         var generator = SplitMix(seed: 7)
         for (width, height) in [(29, 17), (8, 8), (1, 5), (64, 3), (33, 1)] {
