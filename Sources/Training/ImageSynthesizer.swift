@@ -35,14 +35,16 @@ public final class ImageSynthesizer {
 
     /// Reads a label map (ids 0..<classes) and checks its size and values; `path` is named in
     /// errors. With `resize`, a map of another size is resampled (nearest) to the model's.
+    /// Values are checked in the map as read, before any resize, so that a pixel the resize
+    /// would skip is still found and its position is the file's.
     public func labelMap(contentsOfFile path: String, resize: Bool = false) throws -> LabelMap {
         var label = try LabelMap(contentsOfFile: path)
+        if let index = label.values.firstIndex(where: { Int($0) >= configuration.classCount }) {
+            throw TrainingError.invalidInput(file: path, reason: "pixel (x \(index % label.width), y \(index / label.width)) has class \(label.values[index]), not below \(configuration.classCount)")
+        }
         if resize { label = label.resized(width: configuration.imageWidth, height: configuration.imageHeight) }
         guard label.width == configuration.imageWidth, label.height == configuration.imageHeight else {
             throw TrainingError.invalidInput(file: path, reason: "label map is \(label.width)×\(label.height), the model makes \(configuration.imageWidth)×\(configuration.imageHeight) (--resize resamples it)")
-        }
-        if let index = label.values.firstIndex(where: { Int($0) >= configuration.classCount }) {
-            throw TrainingError.invalidInput(file: path, reason: "pixel (x \(index % label.width), y \(index / label.width)) has class \(label.values[index]), not below \(configuration.classCount)")
         }
         return label
     }

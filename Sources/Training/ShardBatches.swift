@@ -40,6 +40,11 @@ public final class ShardBatches {
             throw TrainingError.dataMismatch(file: manifestPath, reason: "no records in the train split",
                                              hint: "run `smisprep shard` on a prepared folder with a train/ folder")
         }
+        guard batchSize <= set.count else {
+            throw TrainingError.dataMismatch(
+                file: manifestPath, reason: "--batch-size \(batchSize) is larger than the \(set.count) training records",
+                hint: "use a batch size of at most \(set.count)")
+        }
         loader = try SegmentationLoader(set: set, options: .init(seed: seed), state: state)
         guard resize || (loader.width == configuration.imageWidth && loader.height == configuration.imageHeight) else {
             throw TrainingError.dataMismatch(

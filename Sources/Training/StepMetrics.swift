@@ -22,6 +22,7 @@ public struct StepMetrics: Codable, Equatable, Sendable {
 /// it; lines of steps after the last checkpoint of an interrupted run appear again after the
 /// resume, each line carries its step.
 final class MetricsLog {
+    static let fileName = "metrics.jsonl"
     private let handle: FileHandle
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

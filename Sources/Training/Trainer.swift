@@ -27,20 +27,12 @@ public final class Trainer {
 
     /// Builds the model and opens the data. With `resume`, loads the run folder's latest
     /// checkpoint and throws if there is none or it cannot be used; without, refuses a run
-    /// folder that already holds checkpoints (so that nothing is overwritten).
+    /// folder that already holds a run (checkpoints or metrics), so that nothing is overwritten
+    /// or mixed.
     public init(options: TrainingOptions, resume: Bool) throws {
         self.options = options
         runDirectory = URL(fileURLWithPath: options.runDirectory)
-        let latest = TrainingCheckpoint.folder(inRun: runDirectory).appendingPathComponent(TrainingCheckpoint.latestFile)
-        let hasCheckpoint = FileManager.default.fileExists(atPath: latest.path)
-        if resume && !hasCheckpoint {
-            throw TrainingError.runFolder(path: runDirectory.path, reason: "no checkpoint to resume from (checkpoints/latest.json is missing)",
-                                          hint: "start the run without --resume")
-        }
-        if !resume && hasCheckpoint {
-            throw TrainingError.runFolder(path: runDirectory.path, reason: "already holds a run's checkpoints",
-                                          hint: "pass --resume to continue it, or choose another --out")
-        }
+        try Self.checkRunFolder(runDirectory, resume: resume)
         let checkpoint = try resume ? TrainingCheckpoint.resolve(runDirectory) : nil
         let saved = try checkpoint.map(TrainingCheckpoint.readState)
         if let checkpoint, let saved, saved.configuration != options.preset.configuration {
@@ -70,18 +62,24 @@ public final class Trainer {
         schedule = TrainingSchedule(trainRecords: batches.set.count, options: options)
         cadence = SaveCadence(every: options.saveEvery)
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        TrainingCheckpoint.removeAbandonedFolders(in: TrainingCheckpoint.folder(inRun: runDirectory))
         try options.writeEffectiveOptions(to: runDirectory.appendingPathComponent("options.json"))
-        metricsLog = try MetricsLog(url: runDirectory.appendingPathComponent("metrics.jsonl"))
+        metricsLog = try MetricsLog(url: runDirectory.appendingPathComponent(MetricsLog.fileName))
     }
 
     /// Trains until ``TrainingSchedule/lastStep`` or until `shouldStop` (checked between
     /// steps) returns true; either way the last state is saved. `progress` gets every step's
     /// metrics.
     public func run(shouldStop: () -> Bool = { false }, progress: (StepMetrics) -> Void = { _ in }) throws -> TrainingOutcome {
-        var savedStep: Int?
-        var savedFolder: URL?
+        // The state on disk: writing the same step again would only open a window in which
+        // `latest.json` names a folder being replaced.
+        var savedStep = resumedFrom == nil ? nil : stepsDone
+        var savedFolder = resumedFrom
         while stepsDone < schedule.lastStep {
-            if shouldStop() { return TrainingOutcome(interrupted: true, step: stepsDone, checkpoint: try saveCheckpoint()) }
+            if shouldStop() {
+                let folder = savedStep == stepsDone ? savedFolder! : try saveCheckpoint()
+                return TrainingOutcome(interrupted: true, step: stepsDone, checkpoint: folder)
+            }
             let started = DispatchTime.now().uptimeNanoseconds
             let rates = schedule.learningRates(afterSteps: stepsDone)
             step.setLearningRates(generator: rates.generator, discriminator: rates.discriminator)
@@ -104,6 +102,43 @@ public final class Trainer {
         }
         let folder = savedStep == stepsDone ? savedFolder! : try saveCheckpoint()
         return TrainingOutcome(interrupted: false, step: stepsDone, checkpoint: folder)
+    }
+
+    /// The options the run in `runDirectory` was started with, from its latest checkpoint
+    /// (what `smis train --resume` continues with).
+    public static func savedOptions(inRun runDirectory: String) throws -> TrainingOptions {
+        let run = URL(fileURLWithPath: runDirectory)
+        try checkRunFolder(run, resume: true)
+        return try TrainingCheckpoint.readState(TrainingCheckpoint.resolve(run)).options
+    }
+
+    /// Refuses a run folder that is a file, one without a checkpoint to resume, or, for a new
+    /// run, one already holding another run's checkpoints or metrics.
+    private static func checkRunFolder(_ run: URL, resume: Bool) throws {
+        let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        if manager.fileExists(atPath: run.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw TrainingError.runFolder(path: run.path, reason: "is a file, not a run folder", hint: "choose another --out")
+        }
+        let checkpoints = TrainingCheckpoint.folder(inRun: run)
+        let hasCheckpoint = manager.fileExists(atPath: checkpoints.appendingPathComponent(TrainingCheckpoint.latestFile).path)
+        if resume && !hasCheckpoint {
+            throw TrainingError.runFolder(path: run.path, reason: "no checkpoint to resume from (checkpoints/latest.json is missing)",
+                                          hint: "start the run without --resume")
+        }
+        guard !resume else { return }
+        if hasCheckpoint {
+            throw TrainingError.runFolder(path: run.path, reason: "already holds a run's checkpoints",
+                                          hint: "pass --resume to continue it, or choose another --out")
+        }
+        let steps = ((try? manager.contentsOfDirectory(atPath: checkpoints.path)) ?? []).filter { $0.hasPrefix("step-") }
+        let metrics = run.appendingPathComponent(MetricsLog.fileName)
+        if !steps.isEmpty || manager.fileExists(atPath: metrics.path) {
+            let what = steps.isEmpty ? "\(MetricsLog.fileName) of a run stopped before its first checkpoint"
+                : "checkpoint folders (\(steps.sorted().joined(separator: ", "))) but no checkpoints/latest.json"
+            throw TrainingError.runFolder(path: run.path, reason: "already holds \(what)",
+                                          hint: "choose another --out, or delete the folder to start over in it")
+        }
     }
 
     /// Saves the current state as a checkpoint of the run; returns its folder.

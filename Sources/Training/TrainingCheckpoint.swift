@@ -73,7 +73,7 @@ public enum TrainingCheckpoint {
         try AtomicFile.write(encoder.encode(state), to: partial.appendingPathComponent(stateFile))
         try replace(final, with: partial)
         try AtomicFile.write(encoder.encode(["checkpoint": name]), to: checkpoints.appendingPathComponent(latestFile))
-        removeOldCheckpoints(in: checkpoints)
+        removeOldCheckpoints(in: checkpoints, keeping: name)
         return final
     }
 
@@ -91,10 +91,22 @@ public enum TrainingCheckpoint {
         AtomicFile.syncFolder(final.deletingLastPathComponent())
     }
 
-    private static func removeOldCheckpoints(in checkpoints: URL) {
+    /// Removes the `.partial-…-PID` and `.old-…-PID` folders of saves that a killed process
+    /// left behind (each can be as large as a checkpoint), keeping those of live processes.
+    static func removeAbandonedFolders(in checkpoints: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
+        for name in names where name.hasPrefix(".partial-step-") || name.hasPrefix(".old-step-") {
+            guard let pid = name.split(separator: "-").last.flatMap({ Int32($0) }) else { continue }
+            let alive = pid == getpid() || kill(pid, 0) == 0 || errno == EPERM
+            if !alive { try? FileManager.default.removeItem(at: checkpoints.appendingPathComponent(name)) }
+        }
+    }
+
+    /// Keeps `current` (the one `latest.json` names) and the newest other ones.
+    private static func removeOldCheckpoints(in checkpoints: URL, keeping current: String) {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
-            .filter { $0.hasPrefix("step-") }.sorted()
-        for name in names.dropLast(keptCheckpoints) {
+            .filter { isCheckpointName($0) && $0 != current }.sorted()
+        for name in names.dropLast(keptCheckpoints - 1) {
             try? FileManager.default.removeItem(at: checkpoints.appendingPathComponent(name))
         }
     }
@@ -108,12 +120,18 @@ public enum TrainingCheckpoint {
         let latest = folder(inRun: url).appendingPathComponent(latestFile)
         if manager.fileExists(atPath: latest.path) {
             guard let data = try? Data(contentsOf: latest),
-                  let name = (try? JSONDecoder().decode([String: String].self, from: data))?["checkpoint"] else {
-                throw TrainingError.checkpoint(file: latest.path, reason: "not a latest-checkpoint pointer ({\"checkpoint\": \"step-…\"})")
+                  let name = (try? JSONDecoder().decode([String: String].self, from: data))?["checkpoint"],
+                  isCheckpointName(name) else {
+                throw TrainingError.checkpoint(file: latest.path, reason: "not a latest-checkpoint pointer ({\"checkpoint\": \"step-…\"} naming a folder beside it)")
             }
             return folder(inRun: url).appendingPathComponent(name)
         }
         throw TrainingError.checkpoint(file: url.path, reason: "neither a checkpoint folder (with state.json) nor a run folder (with checkpoints/latest.json)")
+    }
+
+    /// `step-` and digits only: a pointer never leads out of the checkpoints folder.
+    static func isCheckpointName(_ name: String) -> Bool {
+        name.hasPrefix("step-") && name.count > 5 && name.dropFirst(5).allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// Reads and checks `state.json` of a checkpoint folder.
@@ -133,9 +151,14 @@ public enum TrainingCheckpoint {
         guard header.version == CheckpointState.currentVersion else {
             throw TrainingError.checkpoint(file: url.path, reason: "unsupported version \(header.version.map(String.init) ?? "(none)"); this smis reads version \(CheckpointState.currentVersion)")
         }
-        do { return try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
+        let state: CheckpointState
+        do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
             throw TrainingError.checkpoint(file: url.path, reason: "incomplete state: \(error)")
         }
+        guard state.step >= 0, state.epoch >= 1, state.options.batchSize >= 1 else {
+            throw TrainingError.checkpoint(file: url.path, reason: "impossible state: step \(state.step), epoch \(state.epoch), batch size \(state.options.batchSize)")
+        }
+        return state
     }
 
     /// Loads a checkpoint folder into `trainingStep` (networks, then optimiser moments) and

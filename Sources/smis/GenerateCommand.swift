@@ -47,6 +47,24 @@ struct GenerateCommand: ParsableCommand {
         if labels.isEmpty { throw ValidationError("Give at least one label map with --labels.") }
         if (styleImage == nil) != (styleLabel == nil) { throw ValidationError("Give --style-image and --style-label together.") }
         if samples < 1 { throw ValidationError("--samples must be at least 1.") }
+        // Outputs are named after the label map's stem: two maps of one stem would overwrite.
+        let byStem = Dictionary(grouping: labels) { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        if let (stem, paths) = byStem.filter({ $0.value.count > 1 }).min(by: { $0.key < $1.key }) {
+            throw ValidationError("--labels \(paths.joined(separator: " and ")) would both write \(stem)*.png; rename one.")
+        }
+    }
+
+    /// Creates the output folder; refuses a file of that name with the path in the message.
+    private func outputFolder() throws -> URL {
+        let output = URL(fileURLWithPath: outputDirectory)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw TrainingError.invalidInput(file: output.path, reason: "--out is a file, not a folder")
+        }
+        do { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) } catch {
+            throw TrainingError.invalidInput(file: output.path, reason: "cannot create the output folder: \(error.localizedDescription)")
+        }
+        return output
     }
 
     func run() throws {
@@ -54,8 +72,7 @@ struct GenerateCommand: ParsableCommand {
         try reportingErrors {
             let synthesizer = try ImageSynthesizer(checkpoint: URL(fileURLWithPath: checkpoint))
             let resampled = try resampleClass.map { try synthesizer.classIndex(named: $0) }
-            let output = URL(fileURLWithPath: outputDirectory)
-            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            let output = try outputFolder()
             var random = RandomSource(seed: seed)
             var written = 0
             for path in labels {

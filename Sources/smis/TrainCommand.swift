@@ -12,8 +12,12 @@ struct TrainCommand: ParsableCommand {
             Each iteration is one G step (adversarial + 10 × feature matching + 0.05 × KLD, + 10 × \
             VGG19 perceptual loss with --vgg-weights; Adam lr 1e-4 for G and E) and one D step \
             (hinge; Adam lr 4e-4), betas (0, 0.9); rates are constant for --epochs, then fall \
-            linearly to 0 over --decay-epochs. Ctrl-C finishes the current step, saves a \
-            checkpoint and exits; --resume continues exactly from the latest checkpoint. RUN_DIR receives checkpoints/, options.json and metrics.jsonl.
+            linearly to 0 over --decay-epochs. Ctrl-C or SIGTERM (what Slurm and Kubernetes send) \
+            finishes the current step, saves a checkpoint and exits with status 130 or 143. \
+            --resume continues exactly from the latest checkpoint, with the options the run was \
+            started with: given again they must agree, except --max-steps, --save-every, \
+            --threads and the paths of the shards (checked by content) and of the VGG weights. \
+            RUN_DIR receives checkpoints/, options.json and metrics.jsonl.
             """)
 
     @Option(name: .customLong("shards"), help: ArgumentHelp("Folder with manifest.json and the shards (the train split is used).", valueName: "dir"))
@@ -22,11 +26,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("Run folder for checkpoints, options.json and metrics.jsonl.", valueName: "run-dir"))
     var runDirectory: String
 
-    @Option(help: "Model size: deepfashion (256×256, the paper's) or tiny (64×64, for tests).")
-    var preset: TrainingPreset = .deepfashion
+    @Option(help: "Model size: deepfashion (256×256, the paper's; the default) or tiny (64×64, for tests).")
+    var preset: TrainingPreset?
 
-    @Option(help: ArgumentHelp("Samples per iteration.", valueName: "n"))
-    var batchSize: Int = 1
+    @Option(help: ArgumentHelp("Samples per iteration (default: 1).", valueName: "n"))
+    var batchSize: Int?
 
     @Flag(help: "Resample shards of another image size to the preset's (photo bicubic, label nearest).")
     var resize = false
@@ -43,14 +47,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Threads for the tensor operations (default: TENSOR_THREADS or the number of cores).", valueName: "n"))
     var threads: Int?
 
-    @Option(help: "Seed of the weights, the data order and the noise.")
-    var seed: UInt64 = 0
+    @Option(help: "Seed of the weights, the data order and the noise (default: 0).")
+    var seed: UInt64?
 
     @Flag(help: "Continue the run in --out from its latest checkpoint.")
     var resume = false
 
-    @Option(help: ArgumentHelp("Save a checkpoint every N steps (always also at the end and on Ctrl-C).", valueName: "n"))
-    var saveEvery: Int = 1000
+    @Option(help: ArgumentHelp("Save a checkpoint every N steps (default: 1000; always also at the end and on Ctrl-C).", valueName: "n"))
+    var saveEvery: Int?
 
     @Option(help: ArgumentHelp("VGG19 weights (safetensors with torchvision's features.<i>.weight/bias names) that turn on the perceptual loss.", valueName: "file"))
     var vggWeights: String?
@@ -59,13 +63,20 @@ struct TrainCommand: ParsableCommand {
     var lambdaVgg: Float?
 
     func validate() throws {
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
-        if let epochs, epochs < 0 { throw ValidationError("--epochs must not be negative.") }
-        if let decayEpochs, decayEpochs < 0 { throw ValidationError("--decay-epochs must not be negative.") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
+        // Bounds far beyond any real run keep the step arithmetic from overflowing.
+        if let epochs, !(0...Self.maximumEpochs).contains(epochs) {
+            throw ValidationError("--epochs must be between 0 and \(Self.maximumEpochs).")
+        }
+        if let decayEpochs, !(0...Self.maximumEpochs).contains(decayEpochs) {
+            throw ValidationError("--decay-epochs must be between 0 and \(Self.maximumEpochs).")
+        }
         if (epochs ?? 1) + (decayEpochs ?? 1) == 0 { throw ValidationError("--epochs and --decay-epochs cannot both be 0.") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
-        if saveEvery < 1 { throw ValidationError("--save-every must be at least 1.") }
+        if let threads, !(1...Self.maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(Self.maximumThreads).")
+        }
+        if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be at least 1.") }
         if let vggWeights, !FileManager.default.fileExists(atPath: vggWeights) {
             throw ValidationError("--vgg-weights: no file at \(vggWeights).")
         }
@@ -77,16 +88,20 @@ struct TrainCommand: ParsableCommand {
         setvbuf(stdout, nil, _IOLBF, 0)   // one progress line at a time, also into a pipe
         if let threads { TensorThreads.count = threads }
         TensorMemory.retainFreedMemory()
-        var options = TrainingOptions(preset: preset, shardsDirectory: shardsDirectory, runDirectory: runDirectory)
-        options.batchSize = batchSize
-        options.resizeToModel = resize
-        options.constantEpochs = epochs ?? preset.constantEpochs
-        options.decayEpochs = decayEpochs ?? preset.decayEpochs
-        options.maxSteps = maxSteps
-        options.seed = seed
-        options.saveEvery = saveEvery
-        options.vggWeightsPath = vggWeights
-        options.vggWeight = lambdaVgg
+        var request = TrainingRequest(shardsDirectory: shardsDirectory, runDirectory: runDirectory)
+        request.preset = preset
+        request.batchSize = batchSize
+        request.resizeToModel = resize
+        request.constantEpochs = epochs
+        request.decayEpochs = decayEpochs
+        request.maxSteps = maxSteps
+        request.seed = seed
+        request.saveEvery = saveEvery
+        request.vggWeightsPath = vggWeights
+        request.vggWeight = lambdaVgg
+        let options = try reportingErrors {
+            try resume ? request.resumedOptions(saved: Trainer.savedOptions(inRun: runDirectory)) : request.freshOptions()
+        }
         let trainer = try reportingErrors { try Trainer(options: options, resume: resume) }
         describe(trainer)
         let interrupt = InterruptFlag()
@@ -102,13 +117,19 @@ struct TrainCommand: ParsableCommand {
         let verb = outcome.interrupted ? "interrupted at" : "finished at"
         print("\(verb) step \(outcome.step); checkpoint \(outcome.checkpoint.path)"
               + (outcome.interrupted ? " (continue with --resume)" : ""))
+        // A wrapper (a Slurm requeue script, a shell loop) tells a stopped run from a finished
+        // one by the status: 128 + the signal, as a shell reports a process the signal killed.
+        if outcome.interrupted, let signal = interrupt.caughtSignal { throw ExitCode(128 + signal) }
     }
+
+    static let maximumEpochs = 1_000_000
+    static let maximumThreads = 256
 
     private func describe(_ trainer: Trainer) {
         let model = trainer.step.model
         let millions = { (count: Int) in String(format: "%.2f M", Double(count) / 1e6) }
         print("""
-            model \(preset.rawValue): G \(millions(model.generator.parameterCount)), E \(millions(model.encoder.parameterCount)), \
+            model \(trainer.options.preset.rawValue): G \(millions(model.generator.parameterCount)), E \(millions(model.encoder.parameterCount)), \
             D \(millions(model.discriminator.parameterCount)); \(trainer.batches.set.count) training records, \
             \(trainer.schedule.stepsPerEpoch) steps per epoch, \(TensorThreads.count) threads
             """)

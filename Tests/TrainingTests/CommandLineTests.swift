@@ -37,7 +37,7 @@ final class CommandLineTests: TemporaryFolderTestCase {
         try SyntheticShards.write(to: shards, count: 4)
         let common = ["train", "--shards", shards.path, "--out", run.path, "--preset", "tiny", "--batch-size", "2", "--save-every", "100", "--epochs", "30"]
         let first = try self.run(common + ["--max-steps", "40"], interruptAfter: "step 2/")
-        XCTAssertEqual(first.status, 0, first.errors)
+        XCTAssertEqual(first.status, 128 + SIGINT, first.errors)
         XCTAssertTrue(first.output.contains("model tiny: G "), first.output)
         XCTAssertTrue(first.output.contains("step 1/40  epoch 1  G "), first.output)
         XCTAssertTrue(first.output.contains("samples/s"), first.output)
@@ -51,8 +51,15 @@ final class CommandLineTests: TemporaryFolderTestCase {
         XCTAssertEqual(again.status, 1)
         XCTAssertTrue(again.errors.contains("Hint: pass --resume to continue it, or choose another --out"), again.errors)
 
-        let resumed = try self.run(common + ["--max-steps", "\(stoppedAt + 1)", "--resume"])
+        let conflicting = try self.run(common + ["--resume", "--batch-size", "1", "--seed", "3"])
+        XCTAssertEqual(conflicting.status, 1)
+        XCTAssertTrue(conflicting.errors.contains("--batch-size 1 (the run has 2); --seed 3 (the run has 0)"), conflicting.errors)
+
+        // Only the folders and the new stop: the rest comes from the run (tiny, batch 2 of 4 records).
+        let resumed = try self.run(["train", "--shards", shards.path, "--out", run.path, "--resume", "--max-steps", "\(stoppedAt + 1)"])
         XCTAssertEqual(resumed.status, 0, resumed.errors)
+        XCTAssertTrue(resumed.output.contains("model tiny: G "), resumed.output)
+        XCTAssertTrue(resumed.output.contains("2 steps per epoch"), resumed.output)
         XCTAssertTrue(resumed.output.contains("at step \(stoppedAt)"), resumed.output)
         XCTAssertTrue(resumed.output.contains("step \(stoppedAt + 1)/\(stoppedAt + 1)  epoch"), resumed.output)
         XCTAssertTrue(resumed.output.contains("finished at step \(stoppedAt + 1)"), resumed.output)
@@ -69,6 +76,17 @@ final class CommandLineTests: TemporaryFolderTestCase {
         let two = try Image(contentsOfFile: images.appendingPathComponent(names[1]).path)
         XCTAssertEqual(one.width, 64)
         XCTAssertEqual(two.width, 64)
+
+        let twin = folder.appendingPathComponent("twin")
+        try FileManager.default.createDirectory(at: twin, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: labelFile, to: twin.appendingPathComponent("person.png"))
+        let clash = try self.run(["generate", "--checkpoint", run.path, "--labels", labelFile.path,
+                                  twin.appendingPathComponent("person.png").path, "--out", images.path])
+        XCTAssertEqual(clash.status, 64)
+        XCTAssertTrue(clash.errors.contains("would both write person*.png; rename one."), clash.errors)
+        let intoFile = try self.run(["generate", "--checkpoint", run.path, "--labels", labelFile.path, "--out", labelFile.path])
+        XCTAssertEqual(intoFile.status, 1)
+        XCTAssertTrue(intoFile.errors.contains("Error: \(labelFile.path): --out is a file, not a folder"), intoFile.errors)
         // Whether two resampled 8-bit images differ here depends on how many steps ran before
         // the SIGINT landed (a barely trained tiny model outputs mid-gray for any z), i.e. on
         // timing; that the resampled class changes the output is asserted on the float output

@@ -41,4 +41,22 @@ final class GenerationTests: TemporaryFolderTestCase {
             XCTAssertTrue("\(error)".contains("hat is not a class"), "\(error)")
         }
     }
+
+    /// A bad value that a nearest resize would skip is still found, at the file's coordinates.
+    func testLabelValuesAreCheckedInTheFileBeforeAnyResize() throws {
+        let shards = folder.appendingPathComponent("shards")
+        try SyntheticShards.write(to: shards, count: 2)
+        _ = try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 1), resume: false).run()
+        let synthesizer = try ImageSynthesizer(checkpoint: folder.appendingPathComponent("run"))
+        var label = LabelMap(width: 256, height: 256)
+        label.values[1 * 256 + 1] = 9   // 256 → 64 samples every fourth pixel from 2: (1, 1) is skipped
+        let file = folder.appendingPathComponent("odd.png")
+        try Data(label.encodedPNG()).write(to: file)
+        XCTAssertThrowsError(try synthesizer.labelMap(contentsOfFile: file.path, resize: true)) { error in
+            XCTAssertEqual("\(error)", "\(file.path): pixel (x 1, y 1) has class 9, not below 8")
+        }
+        label.values[1 * 256 + 1] = 7
+        try Data(label.encodedPNG()).write(to: file)
+        XCTAssertEqual(try synthesizer.labelMap(contentsOfFile: file.path, resize: true).width, 64)
+    }
 }

@@ -133,4 +133,114 @@ final class TrainerTests: TemporaryFolderTestCase {
             XCTAssertTrue("\(error)".contains("the records are 32×32, the model expects 64×64"), "\(error)")
         }
     }
+
+    func testAResumeKeepsTheRunsOptionsAndRefusesContradictoryOnes() throws {
+        var saved = tinyOptions(shards: shards, run: "run", batchSize: 2, maxSteps: 4, seed: 3)
+        saved.resizeToModel = true
+        saved.constantEpochs = 5
+        var request = TrainingRequest(shardsDirectory: "moved-shards", runDirectory: saved.runDirectory)
+        let plain = try request.resumedOptions(saved: saved)
+        var expected = saved
+        expected.shardsDirectory = "moved-shards"
+        XCTAssertEqual(plain, expected, "nothing given: the run's own options, shards from the command line")
+
+        request.maxSteps = 9
+        request.saveEvery = 2
+        request.seed = 3
+        request.preset = .tiny
+        let extended = try request.resumedOptions(saved: saved)
+        XCTAssertEqual(extended.maxSteps, 9)
+        XCTAssertEqual(extended.saveEvery, 2)
+        XCTAssertEqual(extended.seed, 3)
+
+        request.batchSize = 1
+        request.seed = 7
+        request.constantEpochs = 5
+        request.vggWeightsPath = "vgg.safetensors"
+        XCTAssertThrowsError(try request.resumedOptions(saved: saved)) { error in
+            XCTAssertTrue("\(error)".contains(
+                "these differ: --batch-size 1 (the run has 2); --seed 7 (the run has 3); --vgg-weights (the run was started without the VGG loss)"),
+                "\(error)")
+        }
+        var fresh = TrainingRequest(shardsDirectory: "s", runDirectory: "r")
+        XCTAssertEqual(fresh.freshOptions(), TrainingOptions(preset: .deepfashion, shardsDirectory: "s", runDirectory: "r"))
+        fresh.preset = .tiny
+        XCTAssertEqual(fresh.freshOptions().constantEpochs, TrainingPreset.tiny.constantEpochs)
+    }
+
+    func testAStopRightAfterAScheduledSaveDoesNotWriteTheCheckpointAgain() throws {
+        var options = tinyOptions(shards: shards, run: "run", maxSteps: 5)
+        options.saveEvery = 2
+        let trainer = try Trainer(options: options, resume: false)
+        var inode: Int?
+        let outcome = try trainer.run(shouldStop: {
+            guard trainer.stepsDone == 2 else { return false }
+            inode = try? Self.inode(of: TrainingCheckpoint.folder(inRun: URL(fileURLWithPath: options.runDirectory))
+                .appendingPathComponent("step-00000002/state.json"))
+            return true
+        })
+        XCTAssertTrue(outcome.interrupted)
+        XCTAssertEqual(outcome.checkpoint.lastPathComponent, "step-00000002")
+        XCTAssertNotNil(inode)
+        XCTAssertEqual(try Self.inode(of: outcome.checkpoint.appendingPathComponent("state.json")), inode, "rewritten")
+
+        // Resumed and stopped at once: the checkpoint it came from is the one returned.
+        let resumed = try Trainer(options: options, resume: true)
+        let again = try resumed.run(shouldStop: { true })
+        XCTAssertEqual(again.checkpoint.lastPathComponent, "step-00000002")
+        XCTAssertEqual(try Self.inode(of: again.checkpoint.appendingPathComponent("state.json")), inode, "rewritten on resume")
+    }
+
+    private static func inode(of url: URL) throws -> Int {
+        try (FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? Int) ?? -1
+    }
+
+    func testRunFoldersThatAreFilesOrHoldAnotherRunsLeftoversAreRefused() throws {
+        let file = folder.appendingPathComponent("file")
+        try Data().write(to: file)
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "file"), resume: false)) { error in
+            XCTAssertEqual("\(error)", "\(file.path): is a file, not a run folder\nHint: choose another --out")
+        }
+        let stopped = folder.appendingPathComponent("stopped")
+        try FileManager.default.createDirectory(at: stopped, withIntermediateDirectories: true)
+        try Data("{}\n".utf8).write(to: stopped.appendingPathComponent("metrics.jsonl"))
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "stopped"), resume: false)) { error in
+            XCTAssertTrue("\(error)".contains("already holds metrics.jsonl of a run stopped before its first checkpoint"), "\(error)")
+        }
+        let orphaned = folder.appendingPathComponent("orphaned/checkpoints/step-00000004")
+        try FileManager.default.createDirectory(at: orphaned, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "orphaned"), resume: false)) { error in
+            XCTAssertTrue("\(error)".contains("checkpoint folders (step-00000004) but no checkpoints/latest.json"), "\(error)")
+        }
+    }
+
+    func testAbandonedPartialSavesAreRemovedAndPointersAndStatesAreChecked() throws {
+        let (outcome, _) = try train(tinyOptions(shards: shards, run: "run", maxSteps: 1))
+        let checkpoints = outcome.checkpoint.deletingLastPathComponent()
+        // pid_max is at most 2^22 on Linux, so no process has this id.
+        let abandoned = checkpoints.appendingPathComponent(".partial-step-00000002-99999999")
+        try FileManager.default.createDirectory(at: abandoned, withIntermediateDirectories: true)
+        _ = try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: abandoned.path))
+
+        let latest = checkpoints.appendingPathComponent("latest.json")
+        try Data(#"{"checkpoint": "../../elsewhere/step-00000001"}"#.utf8).write(to: latest)
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(latest.path + ": not a latest-checkpoint pointer"), "\(error)")
+        }
+        try Data(#"{"checkpoint": "step-00000001"}"#.utf8).write(to: latest)
+        let stateFile = outcome.checkpoint.appendingPathComponent("state.json")
+        let text = try String(contentsOf: stateFile, encoding: .utf8)
+        XCTAssertTrue(text.contains(#""step" : 1,"#), text)
+        try text.replacingOccurrences(of: #""step" : 1,"#, with: #""step" : -5,"#).write(to: stateFile, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) { error in
+            XCTAssertTrue("\(error)".contains("impossible state: step -5"), "\(error)")
+        }
+    }
+
+    func testABatchLargerThanTheTrainingSetIsRefused() throws {
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", batchSize: 7), resume: false)) { error in
+            XCTAssertTrue("\(error)".contains("--batch-size 7 is larger than the 6 training records"), "\(error)")
+        }
+    }
 }

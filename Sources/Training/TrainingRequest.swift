@@ -1,0 +1,80 @@
+import Foundation
+
+/// What `smis train` was asked for: the options given on the command line, nil (or false)
+/// where one was not given.
+///
+/// A fresh run fills the gaps with the defaults. A resumed run fills them from the options
+/// it was started with (saved in its checkpoint), so `smis train --out RUN --resume` alone
+/// continues exactly the run that was stopped. An option given again must agree with the
+/// saved one, except those that change nothing already learnt: where the run stops
+/// (`--max-steps`), how often it saves, where the shards are (their content is checked by
+/// digest) and where the VGG weights file is.
+public struct TrainingRequest: Equatable, Sendable {
+    public var shardsDirectory: String
+    public var runDirectory: String
+    public var preset: TrainingPreset?
+    public var batchSize: Int?
+    /// `--resize` is a flag: true when given.
+    public var resizeToModel = false
+    public var constantEpochs: Int?
+    public var decayEpochs: Int?
+    public var maxSteps: Int?
+    public var seed: UInt64?
+    public var saveEvery: Int?
+    public var vggWeightsPath: String?
+    public var vggWeight: Float?
+
+    public init(shardsDirectory: String, runDirectory: String) {
+        self.shardsDirectory = shardsDirectory
+        self.runDirectory = runDirectory
+    }
+
+    /// The options of a new run: what was given, defaults for the rest.
+    public func freshOptions() -> TrainingOptions {
+        let preset = self.preset ?? .deepfashion
+        var options = TrainingOptions(preset: preset, shardsDirectory: shardsDirectory, runDirectory: runDirectory)
+        options.batchSize = batchSize ?? options.batchSize
+        options.resizeToModel = resizeToModel
+        options.constantEpochs = constantEpochs ?? preset.constantEpochs
+        options.decayEpochs = decayEpochs ?? preset.decayEpochs
+        options.maxSteps = maxSteps
+        options.seed = seed ?? options.seed
+        options.saveEvery = saveEvery ?? options.saveEvery
+        options.vggWeightsPath = vggWeightsPath
+        options.vggWeight = vggWeight
+        return options
+    }
+
+    /// The options to continue a run started with `saved`: the saved ones, with the few that
+    /// may change replaced by what was given. Throws ``TrainingError/runFolder(path:reason:hint:)``
+    /// listing every given option that contradicts the saved run.
+    public func resumedOptions(saved: TrainingOptions) throws -> TrainingOptions {
+        var conflicts: [String] = []
+        func check<Value: Equatable>(_ flag: String, _ given: Value?, _ started: Value, _ show: (Value) -> String) {
+            if let given, given != started { conflicts.append("\(flag) \(show(given)) (the run has \(show(started)))") }
+        }
+        check("--preset", preset, saved.preset) { $0.rawValue }
+        check("--batch-size", batchSize, saved.batchSize) { "\($0)" }
+        check("--epochs", constantEpochs, saved.constantEpochs) { "\($0)" }
+        check("--decay-epochs", decayEpochs, saved.decayEpochs) { "\($0)" }
+        check("--seed", seed, saved.seed) { "\($0)" }
+        check("--lambda-vgg", vggWeight, saved.vggWeight ?? 10) { "\($0)" }
+        if resizeToModel && !saved.resizeToModel { conflicts.append("--resize (the run was started without it)") }
+        if vggWeightsPath != nil && saved.vggWeightsPath == nil {
+            conflicts.append("--vgg-weights (the run was started without the VGG loss)")
+        }
+        guard conflicts.isEmpty else {
+            throw TrainingError.runFolder(
+                path: runDirectory, reason: "--resume continues the run with the options it was started with, and these differ: "
+                    + conflicts.joined(separator: "; "),
+                hint: "leave them out (options.json lists the run's), or start a new run with another --out")
+        }
+        var options = saved
+        options.runDirectory = runDirectory
+        options.shardsDirectory = shardsDirectory
+        options.maxSteps = maxSteps ?? saved.maxSteps
+        options.saveEvery = saveEvery ?? saved.saveEvery
+        options.vggWeightsPath = vggWeightsPath ?? saved.vggWeightsPath
+        return options
+    }
+}
