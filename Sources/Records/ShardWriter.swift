@@ -128,6 +128,10 @@ public struct ShardSetWriter {
         public var bytesWritten: Int
         /// Every input that was not written, in input order, including those from reused shards.
         public var skipped: [SkippedInput]
+        /// Shard and index files of an earlier run that this set does not list (other
+        /// settings, fewer samples, a split that is gone), removed so that readers globbing
+        /// `train-*.tfrecord` do not read them.
+        public var staleFilesRemoved: [String] = []
     }
 
     public let configuration: Configuration
@@ -161,12 +165,35 @@ public struct ShardSetWriter {
             done += source.count
         }
         try journal.save(to: directory)
+        result.staleFilesRemoved = removeShardFiles(notIn: shards)
         var manifest = emptyManifest()
         manifest.shards = shards
         manifest.statistics = statistics
         try manifest.write(to: directory)
         result.manifest = manifest
         return result
+    }
+
+    /// Deletes the files in the output folder named like this writer's shards or their
+    /// indexes (`SPLIT-NNNNN.tfrecord`, `SPLIT-NNNNN.index`) that `shards` does not list;
+    /// returns their names. Files of any other name are left alone.
+    private func removeShardFiles(notIn shards: [Manifest.Shard]) -> [String] {
+        let directory = configuration.directory
+        let current = Set(shards.flatMap { [$0.name, $0.index] })
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var removed: [String] = []
+        for name in names.sorted() where !current.contains(name) && Self.isShardFileName(name) {
+            if unlink(directory.appendingPathComponent(name).path) == 0 { removed.append(name) }
+        }
+        return removed
+    }
+
+    /// `SPLIT-NNNNN.tfrecord` or `SPLIT-NNNNN.index`: a split name, a dash, at least five digits.
+    public static func isShardFileName(_ name: String) -> Bool {
+        guard let dot = name.lastIndex(of: "."), [".tfrecord", ".index"].contains(String(name[dot...])),
+              let dash = name[..<dot].lastIndex(of: "-"), dash > name.startIndex else { return false }
+        let digits = name[name.index(after: dash)..<dot]
+        return digits.count >= 5 && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     private func emptyManifest() -> Manifest {
@@ -199,7 +226,9 @@ public struct ShardSetWriter {
         var replaced: [ShardJournal.Entry] = []
         while nextInput < source.count {
             let name = Self.shardName(split: source.split, number: number)
+            // The range check first: the journal may describe a longer set than today's.
             if reusing, let entry = journal.entry(named: name), entry.firstInput == nextInput,
+               entry.endInput <= source.count,
                entry.inputDigest == inputDigest(source, entry.firstInput..<entry.endInput),
                reusable(entry.shard) {
                 shards.append(entry.shard)

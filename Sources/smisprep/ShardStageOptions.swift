@@ -92,6 +92,10 @@ enum TerminalShardStage {
         }
         for sample in outcome.skipped { printError("skipped \(sample)") }
         let result = outcome.writer
+        if !result.staleFilesRemoved.isEmpty {
+            printError("removed \(result.staleFilesRemoved.count) shard files the new manifest does not list: "
+                       + result.staleFilesRemoved.joined(separator: ", "))
+        }
         print("""
             \(result.manifest.shards.count) shards (\(result.shardsWritten) written, \(result.shardsReused) kept from an earlier run), \
             \(result.manifest.recordCount()) records, \(outcome.skipped.count) inputs skipped → \(outcome.manifestPath)

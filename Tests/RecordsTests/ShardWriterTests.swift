@@ -88,6 +88,36 @@ final class ShardWriterTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try ShardSet(directory: directory).count, 15)
     }
 
+    /// The journal of a longer run describes inputs this run does not have: the shard is
+    /// rewritten (its range was once read past the inputs, which crashed on real folders).
+    func testAShorterInputListRewritesTheShardThatReachedPastIt() throws {
+        try Synthetic.writeSet(directory, count: 30)
+        let shorter = try Synthetic.writeSet(directory, count: 25)
+        XCTAssertEqual(shorter.shardsReused, 2)
+        XCTAssertEqual(shorter.manifest.shards.map(\.records), [10, 10, 5])
+        XCTAssertEqual(try ShardSet(directory: directory).count, 25)
+        XCTAssertTrue(ShardSetVerifier.verify(directory: directory).isClean)
+    }
+
+    /// Other settings (the journal no longer applies) or a split that is gone: the old shard
+    /// files go, so that a reader globbing `train-*.tfrecord` sees only the manifest's.
+    func testShardFilesTheManifestNoLongerListsAreRemoved() throws {
+        let writer = ShardSetWriter(configuration: Synthetic.configuration(directory))
+        try writer.write([Synthetic.source(count: 30), Synthetic.source(split: "validation", count: 5)])
+        let unrelated = ["notes.txt", "train-final.tfrecord", "train-1.tfrecord"]
+        for name in unrelated { try Data().write(to: directory.appendingPathComponent(name)) }
+        let wider = ShardSetWriter(configuration: Synthetic.configuration(directory, sizing: .records(20)))
+        let result = try wider.write([Synthetic.source(count: 30)])
+        XCTAssertEqual(result.manifest.shards.map(\.name), ["train-00000.tfrecord", "train-00001.tfrecord"])
+        XCTAssertEqual(result.staleFilesRemoved, [
+            "train-00002.index", "train-00002.tfrecord", "validation-00000.index", "validation-00000.tfrecord"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        XCTAssertEqual(Set(left.filter { ShardSetWriter.isShardFileName($0) }),
+                       ["train-00000.tfrecord", "train-00000.index", "train-00001.tfrecord", "train-00001.index"])
+        for name in unrelated { XCTAssertTrue(left.contains(name), name) }
+        XCTAssertTrue(ShardSetVerifier.verify(directory: directory).isClean)
+    }
+
     /// A crash after the first shard: the journal lists it, no manifest exists, and a re-run
     /// reuses it. Simulated by writing a set, then deleting the manifest and a later shard.
     func testInterruptedRunLeavesNoManifestAndResumes() throws {
