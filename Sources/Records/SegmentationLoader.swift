@@ -162,7 +162,12 @@ private final class PrefetchEngine: @unchecked Sendable {
     private var finished = false
     private var heldSlot: Int?
     private var skippedErrors: [RecordsError] = []
+    /// Items skipped since the last sample delivered.
+    private var consecutiveSkips = 0
     private var lastCursor: UInt64
+
+    /// Items one worker sees per epoch: when that many in a row are damaged, nothing is left.
+    private var itemsPerEpoch: Int { (set.count + options.worldSize - 1) / options.worldSize }
 
     init(set: ShardSet, options: Options, width: Int, height: Int, cursor: UInt64) {
         self.set = set
@@ -215,6 +220,13 @@ private final class PrefetchEngine: @unchecked Sendable {
             switch item {
             case .skipped(let error):
                 skippedErrors.append(error)
+                consecutiveSkips += 1
+                // A stream that never ends would skip a fully damaged set forever.
+                if consecutiveSkips >= itemsPerEpoch {
+                    finished = true
+                    throw RecordsError(file: set.directory.path, reason: .invalidValue(
+                        "all \(consecutiveSkips) records of a whole epoch were skipped as damaged, the last: \(error)"))
+                }
             case .end:
                 finished = true
             case .failure(let error, let stream):
@@ -222,6 +234,7 @@ private final class PrefetchEngine: @unchecked Sendable {
                 lastCursor = cursorAfter(stream)
                 throw error
             case .sample(let slot, let key, let global, let stream, let split):
+                consecutiveSkips = 0
                 heldSlot = slot
                 lastCursor = cursorAfter(stream)
                 return Sample(key: key, globalIndex: global, streamIndex: stream, width: width, height: height,

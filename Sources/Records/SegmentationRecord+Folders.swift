@@ -7,7 +7,8 @@ extension SegmentationRecord {
     /// by stem, so the order (and the shards) do not depend on the file system.
     ///
     /// With `.jpeg(quality: nil)` a JPEG photo is stored byte for byte (its size read from the
-    /// JPEG frame header, no decode); every other combination decodes the photo. The label map
+    /// JPEG frame header; its data decoded once at 1/8 scale to check it); every other
+    /// combination decodes the photo. The label map
     /// is always decoded (the split fields and the value check need it); with `.png` its file
     /// bytes are stored unchanged.
     public struct FolderPairs {
@@ -67,6 +68,9 @@ extension SegmentationRecord {
             let photo: Photo
             if format == .jpeg, imageEncoding == .jpeg(quality: nil),
                let size = photoBytes.withUnsafeBytes({ JPEGFrameSize.read($0) }) {
+                // Stored unchanged, but only if it decodes: a truncated or damaged file would
+                // otherwise reach training, which skips every such record.
+                try photoBytes.withUnsafeBytes { try Image.checkDecodes($0, source: photoURL.path) }
                 photo = .encoded(bytes: photoBytes, format: .jpeg, width: size.width, height: size.height)
             } else {
                 photo = .pixels(try photoBytes.withUnsafeBytes { try Image(decoding: $0, source: photoURL.path) })

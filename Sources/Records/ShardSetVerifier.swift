@@ -110,7 +110,9 @@ public enum ShardSetVerifier {
                 offset = located.end
             } catch var error as RecordsError {
                 let end = index.map { recordNumber + 1 < $0.count ? Int($0.offsets[recordNumber + 1]) : Int($0.shardSize) }
-                error.key = ShardSet.bestEffortKey(file.bytes, range: offset..<min(end ?? offset, file.bytes.count))
+                // Past the index's end (bytes after the last record) the range is empty.
+                let keyEnd = max(offset, min(end ?? offset, file.bytes.count))
+                error.key = ShardSet.bestEffortKey(file.bytes, range: offset..<keyEnd)
                 report.problems.append(error)
                 // Resynchronise at the next record the index knows; without one the rest is lost.
                 guard let index, recordNumber + 1 < index.count, Int(index.offsets[recordNumber + 1]) > offset else {

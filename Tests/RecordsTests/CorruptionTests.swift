@@ -122,6 +122,34 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(thrown?.offset, 3 * recordSize)
     }
 
+    /// Bytes after the last record: verify lists the problem instead of crashing.
+    func testBytesAfterTheLastRecordAreReportedByVerify() throws {
+        try modify("train-00000.tfrecord") { $0 += Array($0[0..<100]) + Array("garbage".utf8) }
+        let report = ShardSetVerifier.verify(directory: directory)
+        XCTAssertFalse(report.isClean)
+        XCTAssertTrue(report.problems.contains { $0.file.hasSuffix("train-00000.tfrecord") && $0.offset == 10 * recordSize },
+                      "\(report.problems)")
+    }
+
+    /// Records that parse but whose photo does not decode, every one: an endless stream must
+    /// end in an error, not skip them forever.
+    func testALoaderOverAnEntirelyUndecodableSetThrowsInsteadOfSpinning() throws {
+        let broken = directory.appendingPathComponent("broken")
+        let truncatedJPEG: [UInt8] = [0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00]
+        let source = RecordSource(split: "train", count: 5, identity: { "\($0)" }) { number in
+            let sample = Synthetic.sample(number: number, width: 8, height: 6)
+            return try SegmentationRecord.example(
+                key: Synthetic.key(number), photo: .encoded(bytes: truncatedJPEG, format: .jpeg, width: 8, height: 6),
+                label: sample.label, classCount: 8, imageEncoding: .jpeg(quality: nil), labelEncoding: .raw).encoded()
+        }
+        try ShardSetWriter(configuration: Synthetic.configuration(broken)).write([source])
+        let loader = try SegmentationLoader(set: try ShardSet(directory: broken), options: .init(seed: 1, queueDepth: 2))
+        XCTAssertThrowsError(try loader.next()) { error in
+            XCTAssertTrue("\(error)".contains("all 5 records of a whole epoch were skipped as damaged"), "\(error)")
+        }
+        XCTAssertEqual(loader.skipped.count, 5)
+    }
+
     func testLoaderStartsEvenWhenTheFirstRecordIsDamaged() throws {
         try modify("train-00000.tfrecord") { $0[TFRecord.headerSize + 20] ^= 0x01 }
         let loader = try SegmentationLoader(set: try ShardSet(directory: directory),
