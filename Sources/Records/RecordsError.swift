@@ -57,7 +57,7 @@ public struct RecordsError: Error, Equatable, CustomStringConvertible, Sendable 
         case .checksumMismatch(let what, let stored, let computed):
             return "\(what) checksum mismatch: stored \(hex(stored)), computed \(hex(computed))"
         case .truncated(let needed, let available):
-            return "file ends early: needs \(needed) more bytes, \(available) available"
+            return "file ends early: the record needs \(needed) bytes from its offset, \(available) are left"
         case .malformedPayload(let message): return "malformed record payload: \(message)"
         case .badIndex(let message): return "bad index: \(message)"
         case .badManifest(let message): return "bad manifest: \(message)"

@@ -10,8 +10,12 @@ import ImageIO
 /// and slashes in keys become underscores. Tars use the POSIX ustar format; names over 100 bytes
 /// are refused. Each tar is written under a temporary name and renamed.
 public enum WebDatasetExporter {
-    /// Exports every shard of `set` into `directory`; returns the tar files written.
-    public static func export(_ set: ShardSet, to directory: URL) throws -> [URL] {
+    /// Exports every shard of `set` into `directory`; returns the tar files written. A damaged
+    /// record (bad checksum, malformed payload) is left out and passed to `skipped`, with its
+    /// shard, record, offset and key; the other records are exported. Throws for I/O failures.
+    public static func export(
+        _ set: ShardSet, to directory: URL, skipped: (RecordsError) -> Void = { _ in }
+    ) throws -> [URL] {
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw RecordsError(file: directory.path, reason: .io("cannot create directory: \(error.localizedDescription)"))
         }
@@ -22,7 +26,11 @@ public enum WebDatasetExporter {
             let file = try FileIO.PendingFile(finalURL: url)
             var tar = TarWriter()
             for record in 0..<shard.entry.records {
-                let view = try set.segmentationRecord(at: shard.firstGlobalIndex + record)
+                let view: SegmentationRecord.View
+                do { view = try set.segmentationRecord(at: shard.firstGlobalIndex + record) } catch let error as RecordsError {
+                    skipped(error)
+                    continue
+                }
                 let key = view.key.map { $0 == "." || $0 == "/" ? "_" : $0 }.reduce(into: "") { $0.append($1) }
                 let (imageExtension, imageBytes) = try photoFile(view)
                 try tar.append(name: "\(key).\(imageExtension)", contents: imageBytes)

@@ -6,7 +6,8 @@ import Records
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a shard set as WebDataset tars (KEY.jpg and KEY.seg.png side by side).")
+        abstract: "Export a shard set as WebDataset tars (KEY.jpg and KEY.seg.png side by side).",
+        discussion: "Damaged records are listed on standard error and left out; the exit status is then 3.")
 
     @Argument(help: "The shard set folder (holding manifest.json).")
     var directory: String
@@ -16,7 +17,16 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let set = try ShardSet(directory: URL(fileURLWithPath: directory))
-        let tars = try WebDatasetExporter.export(set, to: URL(fileURLWithPath: webdataset))
-        print("\(tars.count) tars, \(set.count) samples → \(webdataset)")
+        var skipped: [RecordsError] = []
+        let tars = try WebDatasetExporter.export(set, to: URL(fileURLWithPath: webdataset)) { error in
+            printError("skipped damaged record: \(error)")
+            skipped.append(error)
+        }
+        print("\(tars.count) tars, \(set.count - skipped.count) samples → \(webdataset)")
+        if !skipped.isEmpty {
+            fflush(stdout)
+            printError("\(skipped.count) damaged records are not in the tars (listed above); exit status 3")
+            throw ExitCode.someInputsSkipped
+        }
     }
 }

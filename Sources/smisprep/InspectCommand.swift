@@ -30,10 +30,14 @@ struct InspectCommand: ParsableCommand {
         let set = try ShardSet(directory: URL(fileURLWithPath: directory))
         let global: Int
         if let key {
-            guard let found = set.globalIndex(ofKey: key) else { throw ValidationError("no record has the key \(key).") }
+            guard let found = set.globalIndex(ofKey: key) else {
+                throw PipelineCommandError(message: "\(directory): no record has the key \(key)")
+            }
             global = found
         } else {
-            guard index! < set.count else { throw ValidationError("--index \(index!) is beyond the \(set.count) records.") }
+            guard index! < set.count else {
+                throw PipelineCommandError(message: "\(directory): --index \(index!) is beyond the \(set.count) records (0...\(set.count - 1))")
+            }
             global = index!
         }
         let record = try set.record(at: global)
@@ -51,7 +55,13 @@ struct InspectCommand: ParsableCommand {
     }
 
     private func write(_ view: SegmentationRecord.View, names: [String], to folder: URL) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw PipelineCommandError(message: "\(folder.path): --write-split names a file, not a folder")
+        }
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw PipelineCommandError(message: "\(folder.path): cannot create the folder: \(error.localizedDescription)")
+        }
         let (image, label) = try view.decoded()
         try image.writePNG(toFile: folder.appendingPathComponent("photo.png").path)
         try label.writePNG(toFile: folder.appendingPathComponent("label.png").path)

@@ -24,7 +24,7 @@ struct RunnerOptions: ParsableArguments {
     var noStatistics = false
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
+        guard (1...maximumJobs).contains(jobs) else { throw ValidationError("--jobs must be between 1 and \(maximumJobs).") }
         guard WorkerSlice(parsing: worker) != nil else {
             throw ValidationError("--worker must be I/N with 0 ≤ I < N, e.g. 0/4.")
         }

@@ -48,7 +48,7 @@ struct ShardCommand: ParsableCommand {
         try ShardOptionChecks.sizing(recordsPerShard: recordsPerShard, shardSize: shardSize)
         try ShardOptionChecks.image(image, option: "--image")
         try ShardOptionChecks.label(label, option: "--label")
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+        if !(1...maximumJobs).contains(jobs) { throw ValidationError("--jobs must be between 1 and \(maximumJobs).") }
     }
 
     func run() throws {
@@ -62,6 +62,10 @@ struct ShardCommand: ParsableCommand {
 }
 
 /// Writes a line to standard error (warnings and problems, kept apart from results).
+/// The most threads a `--jobs` or `--threads` may ask for: far more than any machine's cores,
+/// and small enough that buffer sizes computed from it cannot overflow.
+let maximumJobs = 1024
+
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -42,7 +42,7 @@ struct StatsCommand: ParsableCommand {
     var threads = 2
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads).") }
+        guard (1...maximumJobs).contains(threads) else { throw ValidationError("--threads must be between 1 and \(maximumJobs), got \(threads).") }
         guard contactSheetSamples >= 0 else {
             throw ValidationError("--contact-sheet-samples must not be negative, got \(contactSheetSamples).")
         }
@@ -122,8 +122,12 @@ struct StatsCommand: ParsableCommand {
                 let (photo, label) = try record.decoded()
                 let partition = shard.entry.split == "validation" ? "val" : shard.entry.split
                 accumulator.add(label: label, photo: photo, partition: partition, key: record.key)
-            } catch {
-                notes.append("stats: skipped record \(global) of \(folder.path): \(error)")
+            } catch let error as RecordsError {  // names shard, record, offset and key
+                notes.append("stats: skipped \(error)")
+            } catch {  // a decoding error names only the record's key: add where it is
+                let record = shards.location(ofGlobalIndex: global).record
+                let offset = shard.index.range(ofRecord: record).lowerBound
+                notes.append("stats: skipped \(shard.file.url.path), record \(record) at byte \(offset): \(error)")
             }
         }
         if !notes.isEmpty { notes.append("stats: \(notes.count) records skipped (listed above)") }

@@ -108,6 +108,25 @@ final class CommandLineTests: TemporaryDirectoryTestCase {
         let export = try run(["export", shards.path, "--webdataset", directory.appendingPathComponent("wds").path])
         XCTAssertEqual(export.status, 0, export.errors)
         XCTAssertTrue(export.output.contains("4 tars, 12 samples"), export.output)
+
+        // A damaged record is left out of the export and named; the others are all exported.
+        let shardFile = shards.appendingPathComponent("train-00000.tfrecord")
+        var shardBytes = try Data(contentsOf: shardFile)
+        shardBytes[100] ^= 0x10
+        try shardBytes.write(to: shardFile)
+        let partial = try run(["export", shards.path, "--webdataset", directory.appendingPathComponent("wds2").path])
+        XCTAssertEqual(partial.status, 3, partial.errors)
+        XCTAssertTrue(partial.output.contains("4 tars, 11 samples"), partial.output)
+        XCTAssertTrue(partial.errors.contains("skipped damaged record: \(shardFile.path) record 0 at byte 0"), partial.errors)
+    }
+
+    /// A prepared folder without samples would replace a good manifest with an empty one.
+    func testShardRefusesAPreparedFolderWithoutSamples() throws {
+        let prepared = try makePreparedFolder(count: 0)
+        let result = try run(["shard", prepared.path, "--out", directory.appendingPathComponent("shards").path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains("holds no sample (a photo with its label map) in train/ or test/"), result.errors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("shards/manifest.json").path))
     }
 
     /// Bad inputs are each named on standard error, the others are packed, and the exit status
@@ -118,15 +137,21 @@ final class CommandLineTests: TemporaryDirectoryTestCase {
         try FileManager.default.removeItem(at: prepared.appendingPathComponent("cihp_train_mask/\(missingLabel).png"))
         let photoURL = prepared.appendingPathComponent("test/\(truncatedPhoto).jpg")
         try Data(contentsOf: photoURL).prefix(10).write(to: photoURL)
+        // Cut in its compressed data: the header reads, the pixels do not (it was stored once).
+        let halfPhoto = "MEN-Denim-id_5-01_1_front"
+        let halfURL = prepared.appendingPathComponent("train/\(halfPhoto).jpg")
+        let halfBytes = try Data(contentsOf: halfURL)
+        try halfBytes.prefix(halfBytes.count / 2).write(to: halfURL)
         let shards = directory.appendingPathComponent("shards")
         let result = try run(["shard", prepared.path, "--out", shards.path, "--records-per-shard", "4"])
         XCTAssertEqual(result.status, 3, result.errors)
         XCTAssertTrue(result.errors.contains("skipped train/\(missingLabel): photo or label missing"), result.errors)
         XCTAssertTrue(result.errors.contains("skipped validation/\(truncatedPhoto): \(photoURL.path)"), result.errors)
-        XCTAssertTrue(result.errors.contains("2 prepared samples are not in the shards"), result.errors)
-        XCTAssertTrue(result.output.contains("10 records, 2 inputs skipped"), result.output)
+        XCTAssertTrue(result.errors.contains("skipped train/\(halfPhoto): \(halfURL.path)"), result.errors)
+        XCTAssertTrue(result.errors.contains("3 prepared samples are not in the shards"), result.errors)
+        XCTAssertTrue(result.output.contains("9 records, 3 inputs skipped"), result.output)
         let manifest = try Manifest(directory: shards)
-        XCTAssertEqual(manifest.recordCount(split: "train"), 8)
+        XCTAssertEqual(manifest.recordCount(split: "train"), 7)
         XCTAssertEqual(manifest.recordCount(split: "validation"), 2)
         XCTAssertEqual(try run(["verify", shards.path]).status, 0)
     }

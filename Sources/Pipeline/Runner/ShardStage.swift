@@ -79,6 +79,8 @@ public struct ShardStage {
             sources.append(pairs.source)
         }
         guard !sources.isEmpty else { throw ShardStageError.nothingPrepared(folder: prepared.path) }
+        // An empty set would replace a good manifest in the output folder with one of no records.
+        guard sources.contains(where: { $0.count > 0 }) else { throw ShardStageError.noSamples(folder: prepared.path) }
 
         let directory = URL(fileURLWithPath: settings.directory)
         var configuration = ShardSetWriter.Configuration(
@@ -128,11 +130,14 @@ public enum ShardStageError: Error, Equatable, CustomStringConvertible, Sendable
     case classList(file: String, message: String)
     /// The folder has neither `train/` nor `test/`.
     case nothingPrepared(folder: String)
+    /// `train/` and `test/` hold no photo with its label map.
+    case noSamples(folder: String)
 
     public var description: String {
         switch self {
         case .classList(let file, let message): return "cannot read the class list \(file): \(message)"
         case .nothingPrepared(let folder): return "\(folder) has neither train/ nor test/; run the pipeline first"
+        case .noSamples(let folder): return "\(folder) holds no sample (a photo with its label map) in train/ or test/; nothing to shard"
         }
     }
 }
