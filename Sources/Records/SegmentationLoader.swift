@@ -76,6 +76,10 @@ public final class SegmentationLoader {
         guard set.count > 0 else {
             throw RecordsError(file: set.directory.path, reason: .invalidArgument("the shard set holds no records"))
         }
+        if let state, !(0..<set.count).contains(state.position) {
+            throw RecordsError(file: set.directory.path, reason: .invalidArgument(
+                "the saved reader position \(state.position) is outside the set's \(set.count) records"))
+        }
         self.set = set
         self.options = options
         let first = try Self.firstReadableRecord(of: set)

@@ -48,6 +48,11 @@ final class LoaderTests: TemporaryDirectoryTestCase {
         let saved = try JSONDecoder().decode(ReaderState.self, from: try JSONEncoder().encode(before.state))
         let tail = try numbers(try SegmentationLoader(set: set, options: options, state: saved), 43)
         XCTAssertEqual(head + tail, uninterrupted)
+        for position in [-1, 23] {
+            XCTAssertThrowsError(try SegmentationLoader(set: set, options: options, state: ReaderState(position: position, seed: 4))) {
+                XCTAssertTrue("\($0)".contains("the saved reader position \(position) is outside the set's 23 records"), "\($0)")
+            }
+        }
     }
 
     /// Two workers in lockstep for 7 steps, then three workers resume from the saved state:
