@@ -146,7 +146,7 @@ final class StatsCommandTests: XCTestCase {
     func testBadThreadCountIsRejectedBeforeAnyWork() throws {
         let (status, _, errors) = try run(["stats", root.path, "--threads", "0"])
         XCTAssertEqual(status, 64)
-        XCTAssertTrue(errors.contains("--threads must be at least 1, got 0."), errors)
+        XCTAssertTrue(errors.contains("--threads must be between 1 and 1024, got 0."), errors)
     }
 }
 
