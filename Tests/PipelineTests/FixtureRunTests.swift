@@ -233,11 +233,12 @@ final class RealParsingTests: XCTestCase {
         let totals = ObservedStems()
         runner.observer = { sample, _ in totals.add(sample.flatStem, sample.label) }
         let report = try runner.run()
-        // Photos and labels share one folder: the .png side of each pair is also a "photo"
-        // candidate with the same stem, reported as a duplicate and never decoded twice.
+        // Photos and labels share one folder: a .png there is a label map, never a photo,
+        // so each pair is found once and nothing is reported as dropped or ignored.
         XCTAssertEqual(report.pairs, 5)
         XCTAssertEqual(report.kept, 5)
-        XCTAssertEqual(report.droppedByReason, ["duplicate-stem": 5])
+        XCTAssertEqual(report.droppedByReason, [:])
+        XCTAssertEqual(report.ignoredFiles, 0)
         var histogram = [Int](repeating: 0, count: 8)
         for label in totals.labels { for value in label.values { histogram[Int(value)] += 1 } }
         XCTAssertEqual(histogram.reduce(0, +), 5 * 256 * 256)

@@ -277,5 +277,22 @@ final class PipelineConfigurationTests: XCTestCase {
         XCTAssertEqual(parseSize("750×1101")?.height, 1101)
         XCTAssertNil(parseSize("256"))
         XCTAssertNil(parseSize("0x5"))
+        XCTAssertNil(parseSize("256x256x"))
+        XCTAssertNil(parseSize("x256x256"))
+    }
+
+    /// Class names become file names (per-class crops, the contact sheet).
+    func testClassNamesThatCannotBeFileNamesAreRefused() {
+        for bad in ["hair/../../escaped", "..", "a\\b"] {
+            let yaml = tinyPipeline.replacingOccurrences(of: "classes: [hair, face, background]", with: "classes: [\"\(bad)\", face, background]")
+                .replacingOccurrences(of: "    hair: [hair, glove]", with: "    \"\(bad)\": [hair, glove]")
+            XCTAssertThrowsError(try load(yaml), bad) { error in
+                XCTAssertEqual((error as? PipelineFileError)?.line, 2, "\(error)")
+                XCTAssertTrue("\(error)".contains("names usable in file names"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try load(tinyPipeline.replacingOccurrences(of: "classes: [hair,", with: "classes: [ha\"ir,")
+            .replacingOccurrences(of: "    hair: [hair, glove]", with: "    ha\"ir: [hair, glove]")).classTable.names.first, "ha\"ir",
+                       "a quote is fine (classes.json escapes it)")
     }
 }

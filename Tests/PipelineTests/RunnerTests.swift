@@ -239,6 +239,14 @@ final class RunnerTests: XCTestCase {
             XCTAssertTrue("\(error)".contains(photo) && "\(error)".contains(second), "\(error)")
         }
 
+        // Slices of another worker count are refused before anything is gathered.
+        let third = root + "/machine-third"
+        _ = try runner(try configuration(inputs, output: third), worker: WorkerSlice(index: 1, count: 3)).run()
+        XCTAssertThrowsError(try WorkerOutputGathering.gather(from: [first, third], into: root + "/counts")) { error in
+            XCTAssertTrue("\(error)".contains("is a slice of 3 workers") && "\(error)".contains("nothing was gathered"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/counts/train"))
+
         let other = root + "/machine-other"
         _ = try runner(try configuration(inputs, output: other, filter: "hair"), worker: WorkerSlice(index: 1, count: 2)).run()
         XCTAssertThrowsError(try WorkerOutputGathering.gather(from: [first, other], into: root + "/mixed")) { error in
@@ -384,6 +392,18 @@ final class RunnerTests: XCTestCase {
         XCTAssertThrowsError(try runner(try configuration(inputs, output: output, filter: "sunglasses")).run()) { error in
             guard case PipelineRunError.configurationChanged = error else { return XCTFail("\(error)") }
         }
+        XCTAssertThrowsError(try runner(try configuration(inputs, output: output, filter: "sunglasses")).run()) { error in
+            XCTAssertTrue("\(error)".contains("holds a run prepared with another configuration (now"), "\(error)")
+            XCTAssertTrue("\(error)".contains("sunglasses"), "the message names what changed: \(error)")
+        }
+        // A restart removes the old report at once: stopped before any sample, the folder
+        // must not describe samples it no longer holds.
+        let stopped = runner(try configuration(inputs, output: output, filter: "sunglasses"), restart: true)
+        stopped.cancel()
+        XCTAssertThrowsError(try stopped.run())
+        for name in [PreparedLayout.report, PreparedLayout.summary] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output + "/" + name), name)
+        }
         let restarted = try runner(try configuration(inputs, output: output, filter: "sunglasses"), restart: true).run()
         XCTAssertEqual(restarted.resumed, 0)
         XCTAssertEqual(restarted.kept, 13, "the all-glove sample is kept when only sunglasses are filtered")
@@ -416,6 +436,80 @@ final class RunnerTests: XCTestCase {
         XCTAssertThrowsError(try runner(otherSize).run()) { error in
             guard case PipelineRunError.configurationChanged = error else { return XCTFail("\(error)") }
         }
+    }
+
+    func testARunHoldsItsOutputFolderAgainstASecondRunOfTheSameSlice() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        let first = try OutputFolderLock(output: output, slice: .whole)
+        XCTAssertThrowsError(try runner(try configuration(inputs, output: output)).run()) { error in
+            guard case PipelineRunError.outputBusy = error else { return XCTFail("\(error)") }
+        }
+        let otherSlice = try OutputFolderLock(output: output, slice: WorkerSlice(index: 1, count: 2))
+        otherSlice.release()
+        first.release()
+        XCTAssertNoThrow(try runner(try configuration(inputs, output: output)).run())
+    }
+
+    func testAnOutputFolderInsideAnInputOrOnAFileIsRefused() throws {
+        let inputs = try makeInputs()
+        XCTAssertThrowsError(try runner(try configuration(inputs, output: inputs.images + "/prepared")).run()) { error in
+            guard case PipelineRunError.outputInsideInput(_, "images", _) = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try runner(try configuration(inputs, output: inputs.labels)).run()) { error in
+            guard case PipelineRunError.outputInsideInput(_, "labels", _) = error else { return XCTFail("\(error)") }
+        }
+        let file = root + "/file"
+        try AtomicFile.write([1], to: file, durable: false)
+        XCTAssertThrowsError(try runner(try configuration(inputs, output: file)).run()) { error in
+            XCTAssertEqual("\(error)", "output '\(file)' is not a folder")
+        }
+    }
+
+    func testTheSameFoldersSpeltDifferentlyResumeTheRun() throws {
+        let inputs = try makeInputs()
+        let first = try runner(try configuration(inputs, output: root + "/out")).run()
+        let respelt = (images: inputs.images + "/", labels: root + "/./labels")
+        let again = try runner(try configuration(respelt, output: root + "/x/../out/")).run()
+        XCTAssertEqual(again.processedThisRun, 0)
+        XCTAssertEqual(again.resumed, first.processedThisRun)
+        XCTAssertEqual(again.kept, first.kept)
+    }
+
+    /// A file that cannot be read (permissions, an I/O error) is a drop in this run's report,
+    /// but not journaled: once readable, the next run prepares it.
+    func testAnUnreadableFileIsReportedAndTriedAgainByTheNextRun() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        let blocked = "WOMEN/Dresses/id_00000002/02_2_side.jpg"
+        let readable = UnreadableSwitch()
+        var codecs = Self.rawCodecs
+        let open = codecs.openPhoto
+        codecs.openPhoto = { path in
+            if path.hasSuffix(blocked), !readable.isOn { throw ImageIOError(source: path, reason: .unreadable("Permission denied")) }
+            return try open(path)
+        }
+        let first = runner(try configuration(inputs, output: output))
+        first.codecs = codecs
+        let report = try first.run()
+        let stem = "WOMEN/Dresses/id_00000002/02_2_side"
+        let drop = try XCTUnwrap(report.droppedSamples.first { $0.stem == stem })
+        XCTAssertTrue(drop.explanation.contains("Permission denied (not journaled: a re-run tries it again)"), drop.explanation)
+        readable.isOn = true
+        let second = runner(try configuration(inputs, output: output))
+        second.codecs = codecs
+        let again = try second.run()
+        XCTAssertEqual(again.processedThisRun, 1)
+        XCTAssertEqual(again.kept, report.kept + 1)
+        XCTAssertFalse(again.droppedSamples.contains { $0.stem == stem })
+    }
+
+    func testClassNamesAreEscapedInClassesJSON() throws {
+        let names = ["ha\"ir", "back\\slash", "top/clothes"]
+        let text = try PipelineRunner.classesJSON(names)
+        struct ClassList: Decodable { var classes: [String] }
+        XCTAssertEqual(try JSONDecoder().decode(ClassList.self, from: Data(text.utf8)).classes, names)
+        XCTAssertEqual(try PipelineRunner.classesJSON(["hair", "face"]), "{\"classes\": [\"hair\", \"face\"]}\n")
     }
 
     func testMissingFoldersAreClearErrors() throws {
@@ -527,5 +621,15 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(value, 7)
         queue.close()
         guard case .closed = queue.pop(waitingUntil: Date(timeIntervalSinceNow: 30)) else { return XCTFail("closed and empty") }
+    }
+}
+
+/// A flag the codecs of a test read from worker threads.
+final class UnreadableSwitch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var on = false
+    var isOn: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return on }
+        set { lock.lock(); on = newValue; lock.unlock() }
     }
 }

@@ -228,6 +228,11 @@ final class PartitionTests: XCTestCase {
         XCTAssertEqual(line(of: list.replacingOccurrences(of: "image_name", with: "name")), 2)
         XCTAssertEqual(line(of: list.replacingOccurrences(of: "3\n", with: "4\n")), 1)
         XCTAssertEqual(line(of: "lots\n"), 1)
+        // A record listed twice is named at its second line (it was reported as a count
+        // mismatch on line 1 that quoted equal counts).
+        let twice = list.replacingOccurrences(of: "3\n", with: "4\n")
+            + "\nimg/WOMEN/Dresses/id_00000002/02_1_front.jpg id_00000002 train"
+        XCTAssertEqual(line(of: twice), 6)
     }
 
     func testFNV1aKnownValues() {

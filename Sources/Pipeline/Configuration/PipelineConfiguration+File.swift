@@ -300,6 +300,11 @@ extension PipelineConfiguration {
         var names: [String] = []
         for name in document.classes {
             guard !names.contains(name.value) else { throw fail(name.line, .duplicated("class '\(name.value)'")) }
+            // Class names become file names (`split/STEM/ID-NAME.png`, the contact sheet).
+            guard Self.isUsableInFileNames(name.value) else {
+                throw fail(name.line, .invalidValue(
+                    key: "classes", expected: "names usable in file names (not empty, no '/', no control characters, not '.' or '..'); got '\(name.value)'"))
+            }
             names.append(name.value)
         }
         guard !names.isEmpty, names.count <= 255 else {
@@ -388,10 +393,19 @@ extension PipelineConfiguration {
 
 /// `256x256` (or `256×256`) → (256, 256); nil unless both are in 1...8192.
 public func parseSize(_ text: String) -> (width: Int, height: Int)? {
-    let parts = text.lowercased().replacingOccurrences(of: "×", with: "x").split(separator: "x")
+    // Empty parts kept, so that `256x256x` and `x256x256` are refused rather than read as 256x256.
+    let parts = text.lowercased().replacingOccurrences(of: "×", with: "x").split(separator: "x", omittingEmptySubsequences: false)
     guard parts.count == 2, let width = Int(parts[0].trimmingCharacters(in: .whitespaces)),
         let height = Int(parts[1].trimmingCharacters(in: .whitespaces)),
         (1...8192).contains(width), (1...8192).contains(height)
     else { return nil }
     return (width, height)
+}
+
+extension PipelineConfiguration {
+    /// Whether `name` can be part of a file name on every common file system.
+    static func isUsableInFileNames(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\\")
+            && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
 }

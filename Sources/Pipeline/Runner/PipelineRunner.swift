@@ -107,8 +107,12 @@ public enum PipelineRunError: Error, CustomStringConvertible, Sendable {
     case missingSetting(String)
     case notAFolder(key: String, path: String)
     case partitionList(String)
-    case configurationChanged(output: String)
+    case configurationChanged(output: String, differences: [String])
     case otherWorkerCount(output: String, found: String)
+    /// Another process holds this output folder (for this worker slice).
+    case outputBusy(output: String)
+    /// The output folder lies inside an input folder, whose walk would read the outputs.
+    case outputInsideInput(output: String, key: String, input: String)
     case writeFailed(String)
     case cancelled(processed: Int)
 
@@ -117,8 +121,13 @@ public enum PipelineRunError: Error, CustomStringConvertible, Sendable {
         case .missingSetting(let key): return "no '\(key)' folder given (set it in the pipeline file or on the command line)"
         case .notAFolder(let key, let path): return "\(key) '\(path)' is not a folder"
         case .partitionList(let message): return "partition list: \(message)"
-        case .configurationChanged(let output):
-            return "\(output) holds an unfinished run with another configuration; use another output folder or --restart"
+        case .configurationChanged(let output, let differences):
+            let shown = differences.prefix(4).joined(separator: "; ") + (differences.count > 4 ? "; …" : "")
+            return "\(output) holds a run prepared with another configuration (now \(shown)); use another output folder, or --restart to prepare it again"
+        case .outputBusy(let output):
+            return "\(output) is in use by another smisprep run of this worker slice; wait for it to end, or use another output folder"
+        case .outputInsideInput(let output, let key, let input):
+            return "the output folder \(output) is inside the \(key) folder \(input), whose walk would read the outputs as inputs; choose an output folder outside it"
         case .otherWorkerCount(let output, let found):
             return "\(output) holds journals of another worker count (\(found)); use the same --worker N or --restart"
         case .writeFailed(let message): return "cannot write: \(message)"
@@ -169,6 +178,11 @@ public final class PipelineRunner: @unchecked Sendable {
     private var journaled = JournalTally()
     /// Output folders whose renames are synced once per journal batch rather than per file.
     let outputFolderSyncs = FolderSyncBatch()
+    /// The extensions the photo walk takes (fewer when photos and label maps share a folder).
+    private var photoFileExtensions = photoExtensions
+    /// Samples dropped because a file could not be read (permissions, an I/O error): in the
+    /// report, but not journaled, so that a re-run tries them again.
+    private var unjournaledDrops: [DroppedSample] = []
 
     public init(configuration: PipelineConfiguration, baseline: PipelineConfiguration? = nil, options: RunOptions = RunOptions()) {
         self.configuration = configuration
@@ -227,8 +241,16 @@ public final class PipelineRunner: @unchecked Sendable {
         for (key, path) in [("images", images), ("labels", labels)] where !isFolder(path) {
             throw PipelineRunError.notAFolder(key: key, path: path)
         }
+        if FileManager.default.fileExists(atPath: output), !isFolder(output) {
+            throw PipelineRunError.notAFolder(key: "output", path: output)
+        }
+        for (key, input) in [("images", images), ("labels", labels)] where Self.isInside(output, input) {
+            throw PipelineRunError.outputInsideInput(output: output, key: key, input: input)
+        }
         let partitionList = try loadPartitionList()
         let preparation = SamplePreparation(configuration: configuration, partitionList: partitionList)
+        let outputLock = try OutputFolderLock(output: output, slice: options.worker)
+        defer { outputLock.release() }
         let journalPath = try prepareOutputFolder(output)
         var finished = Set<String>()
         var earlier = JournalTally()
@@ -241,6 +263,10 @@ public final class PipelineRunner: @unchecked Sendable {
         lock.unlock()
         let journal = try RunJournal(path: journalPath, folderSyncs: options.durable ? outputFolderSyncs : nil)
 
+        // Photos and label maps in one folder (a parser's output beside its inputs): a label
+        // map's extension then means a label map, never a photo of the same stem.
+        let sameFolder = Self.resolved(images) == Self.resolved(labels)
+        photoFileExtensions = sameFolder ? photoExtensions.subtracting(labelExtensions) : photoExtensions
         state.total = progress == nil ? 0 : countPhotos(in: images)
         state.resumed = finished.count
         started = Date()
@@ -280,7 +306,7 @@ public final class PipelineRunner: @unchecked Sendable {
         }
 
         var report = RunReport(worker: options.worker.index, workers: options.worker.count)
-        var photoWalker = SortedFileWalker(root: images, extensions: photoExtensions, slice: options.worker)
+        var photoWalker = SortedFileWalker(root: images, extensions: photoFileExtensions, slice: options.worker)
         var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions, slice: options.worker)
         var pairing = SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() })
         while let event = pairing.next() {  // only this worker's slice: the walkers skip the rest
@@ -304,7 +330,10 @@ public final class PipelineRunner: @unchecked Sendable {
         queue.close(discardingPending: isCancelled)
         group.wait()
         committer.finish()  // samples finished before a Ctrl-C are still committed and journaled
-        report.ignoredFiles = photoWalker.ignoredFiles + labelWalker.ignoredFiles
+        // In one folder each walk ignores the other's files; count only what neither takes.
+        report.ignoredFiles = sameFolder
+            ? labelWalker.ignoredFiles - photoWalker.yieldedFiles - photoWalker.otherSlicesFiles
+            : photoWalker.ignoredFiles + labelWalker.ignoredFiles
         report.unreadableFolders = (photoWalker.unreadableFolders + labelWalker.unreadableFolders).map { "\($0.path): \($0.message)" }
 
         do { try journal.flush() } catch { throw PipelineRunError.writeFailed(String(describing: error)) }
@@ -323,8 +352,10 @@ public final class PipelineRunner: @unchecked Sendable {
         report.processedThisRun = finalState.processed
         lock.lock()
         let tally = journaled
+        let retried = unjournaledDrops
         lock.unlock()
         tally.apply(to: &report)
+        for sample in retried.sorted(by: { $0.stem < $1.stem }) { report.addDropped(sample) }
         do { try completeReport?(&report) } catch { throw PipelineRunError.writeFailed(String(describing: error)) }
         try writeReport(report, to: output)
         return report
@@ -343,11 +374,32 @@ public final class PipelineRunner: @unchecked Sendable {
             } else {
                 entry.split = preparation.partitioner.split(forStem: job.stem)
             }
+        } catch let failure as UnreadableInput {
+            droppedWithoutJournal(DroppedSample(stem: job.stem, photo: job.photo, label: job.label, reason: failure.reason))
+            return
         } catch {
             fail(error)
             return
         }
         committer.submit(SampleCommitter.Item(entry: entry, files: files))
+    }
+
+    /// A file that could not be read, as opposed to one that does not decode: the reason
+    /// for the report, thrown so that the sample is not journaled as done.
+    private struct UnreadableInput: Error {
+        let reason: DropReason
+    }
+
+    /// Counts a sample dropped for an unreadable file, which the journal does not record.
+    private func droppedWithoutJournal(_ sample: DroppedSample) {
+        lock.lock()
+        unjournaledDrops.append(sample)
+        state.processed += 1
+        state.dropped += 1
+        state.elapsed = Date().timeIntervalSince(started)
+        let snapshot = state
+        lock.unlock()
+        deliver(snapshot)
     }
 
     /// Counts a sample the committer has journaled and reports progress.
@@ -374,9 +426,11 @@ public final class PipelineRunner: @unchecked Sendable {
         let photo: PhotoInput
         let label: LabelInput
         do { photo = try codecs.openPhoto(images + "/" + job.photo) } catch {
+            try Self.throwIfUnreadable(error, file: job.photo)
             return .undecodable(file: job.photo, message: Self.message(of: error))
         }
         do { label = try codecs.readLabel(labels + "/" + job.label) } catch {
+            try Self.throwIfUnreadable(error, file: job.label)
             // A broken photo is named first, as the stages' order says, even when its label is broken too.
             do { try photo.checkDecodes() } catch { return .undecodable(file: job.photo, message: Self.message(of: error)) }
             return .undecodable(file: job.label, message: Self.message(of: error))
@@ -392,6 +446,12 @@ public final class PipelineRunner: @unchecked Sendable {
             let storedPhoto = try encode(sample, into: &files)
             observer?(sample, storedPhoto)
             return nil
+        }
+    }
+
+    private static func throwIfUnreadable(_ error: Error, file: String) throws {
+        if let error = error as? ImageIOError, case .unreadable = error.reason {
+            throw UnreadableInput(reason: .undecodable(file: file, message: message(of: error) + " (not journaled: a re-run tries it again)"))
         }
     }
 
@@ -461,9 +521,9 @@ public final class PipelineRunner: @unchecked Sendable {
         let stateFolder = output + "/" + PreparedLayout.stateFolder
         let dataFolders = ["train", "test", "cihp_train_mask", "cihp_test_mask", "split"]
         do {
-            if options.restart {
-                for folder in dataFolders + [PreparedLayout.stateFolder] {
-                    try? manager.removeItem(atPath: output + "/" + folder)
+            if options.restart {  // the report too: it would describe samples no longer there
+                for item in dataFolders + [PreparedLayout.stateFolder, PreparedLayout.report, PreparedLayout.summary] {
+                    try? manager.removeItem(atPath: output + "/" + item)
                 }
             }
             Self.removeAbandonedTemporaries(in: output, dataFolders: dataFolders)
@@ -478,20 +538,53 @@ public final class PipelineRunner: @unchecked Sendable {
         if let other = others.first { throw PipelineRunError.otherWorkerCount(output: output, found: other) }
 
         let fingerprintPath = stateFolder + "/configuration.yaml"
-        let fingerprint = configuration.preparationFingerprint
+        let fingerprint = Self.withResolvedPaths(configuration).preparationFingerprint
         if let existing = try? String(contentsOfFile: fingerprintPath, encoding: .utf8), existing != fingerprint {
-            throw PipelineRunError.configurationChanged(output: output)
+            let before = Set(existing.split(separator: "\n"))
+            let differences = fingerprint.split(separator: "\n").filter { !before.contains($0) }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            throw PipelineRunError.configurationChanged(output: output, differences: differences)
         }
         do {
             try AtomicFile.write(fingerprint, to: fingerprintPath)
             try AtomicFile.write(configuration.renderedYAML(baseline: baseline, sourcePath: configuration.sourceFile),
                                  to: output + "/" + PreparedLayout.pipeline)
-            let classes = "{\"classes\": [" + configuration.classTable.names.map { "\"\($0)\"" }.joined(separator: ", ") + "]}\n"
-            try AtomicFile.write(classes, to: output + "/" + PreparedLayout.classes)
+            try AtomicFile.write(Self.classesJSON(configuration.classTable.names), to: output + "/" + PreparedLayout.classes)
         } catch {
             throw PipelineRunError.writeFailed(String(describing: error))
         }
         return stateFolder + "/" + journalName
+    }
+
+    /// `{"classes": ["hair", "face", …]}`, each name escaped as JSON needs (a quote or a
+    /// backslash in a class name once made the file unreadable).
+    static func classesJSON(_ names: [String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let quoted = try names.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        return "{\"classes\": [" + quoted.joined(separator: ", ") + "]}\n"
+    }
+
+    /// The configuration with its folders and lists as absolute, resolved paths, so that
+    /// `img`, `img/` and `/data/img` resume the same run.
+    static func withResolvedPaths(_ configuration: PipelineConfiguration) -> PipelineConfiguration {
+        var resolvedConfiguration = configuration
+        resolvedConfiguration.images = configuration.images.map(resolved)
+        resolvedConfiguration.labels = configuration.labels.map(resolved)
+        resolvedConfiguration.output = configuration.output.map(resolved)
+        resolvedConfiguration.partition.list = configuration.partition.list.map(resolved)
+        return resolvedConfiguration
+    }
+
+    /// `path` absolute, without `.`, `..`, repeated or trailing slashes, symbolic links resolved.
+    static func resolved(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    /// Whether `path` is `folder` or lies inside it (after resolving both).
+    static func isInside(_ path: String, _ folder: String) -> Bool {
+        let inner = resolved(path), outer = resolved(folder)
+        return inner == outer || inner.hasPrefix(outer == "/" ? "/" : outer + "/")
     }
 
     private func writeReport(_ report: RunReport, to output: String) throws {
@@ -509,7 +602,7 @@ public final class PipelineRunner: @unchecked Sendable {
     }
 
     private func countPhotos(in images: String) -> Int {
-        var walker = SortedFileWalker(root: images, extensions: photoExtensions, slice: options.worker)
+        var walker = SortedFileWalker(root: images, extensions: photoFileExtensions, slice: options.worker)
         var count = 0
         while walker.next() != nil { count += 1 }
         return count

@@ -33,6 +33,8 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
     private var stack: [Level] = []
     /// Files skipped because of their extension, so the run can say how many it ignored.
     public private(set) var ignoredFiles = 0
+    /// Files returned by `next()`.
+    public private(set) var yieldedFiles = 0
     /// Folders that could not be listed (path and message).
     public private(set) var unreadableFolders: [(path: String, message: String)] = []
 
@@ -73,6 +75,7 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
                 otherSlicesFiles += 1
                 continue
             }
+            yieldedFiles += 1
             if folder.isEmpty { return SampleFile(relativePath: entry.name, stem: entry.key) }
             return SampleFile(relativePath: folder + "/" + entry.name, stem: folder + "/" + entry.key)
         }

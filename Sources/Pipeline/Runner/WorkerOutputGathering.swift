@@ -37,6 +37,7 @@ public enum WorkerOutputGathering {
         guard !sources.isEmpty else { throw MergeError(folder: destination, message: "no worker folders to gather") }
         var summary = Summary()
         try checkSameConfiguration(sources, destination: destination)
+        try checkSameWorkerCount(sources, destination: destination)
         // The configuration files, checked equal above, come from the first source.
         for file in sharedFiles where !FileManager.default.fileExists(atPath: destination + "/" + file) {
             if FileManager.default.fileExists(atPath: sources[0] + "/" + file), try place(sources[0] + "/" + file, at: destination + "/" + file) {
@@ -64,6 +65,29 @@ public enum WorkerOutputGathering {
             }
         }
         return summary
+    }
+
+    /// Refuses, before anything is copied, slices of different worker counts (`report-worker-I-of-N.json`
+    /// and the journals name N), which could never merge into one run.
+    private static func checkSameWorkerCount(_ sources: [String], destination: String) throws {
+        var first: (folder: String, count: Int)?
+        for folder in sources + [destination] {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+                + ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/" + PreparedLayout.stateFolder)) ?? [])
+            for name in names where name.hasPrefix("report-worker-") || name.hasPrefix("journal-") {
+                guard let count = workerCount(inName: name) else { continue }
+                if let first, first.count != count {
+                    throw MergeError(folder: folder, message: "\(name) is a slice of \(count) workers, \(first.folder) holds slices of \(first.count); nothing was gathered")
+                }
+                if first == nil { first = (folder, count) }
+            }
+        }
+    }
+
+    /// N in `…-I-of-N.json` or `…-I-of-N.jsonl`.
+    static func workerCount(inName name: String) -> Int? {
+        guard let range = name.range(of: "-of-", options: .backwards) else { return nil }
+        return Int(name[range.upperBound...].prefix { $0.isNumber })
     }
 
     /// Refuses sources (or a destination) prepared with another configuration.

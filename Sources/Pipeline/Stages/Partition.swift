@@ -57,7 +57,10 @@ public struct EvalPartitionList: Equatable, Sendable {
             }
             var path = Substring(fields[0])
             if path.hasPrefix("img/") { path = path.dropFirst(4) }
-            splits[SampleFile.stem(of: String(path))] = split
+            let stem = SampleFile.stem(of: String(path))
+            guard splits.updateValue(split, forKey: stem) == nil else {
+                throw PartitionListError(file: file, line: index + 1, reason: "'\(fields[0])' is listed a second time")
+            }
         }
         guard splits.count == declared, lines.count - 2 == declared else {
             throw PartitionListError(file: file, line: 1, reason: "declares \(declared) records, holds \(lines.count - 2)")
