@@ -332,7 +332,7 @@ public final class PipelineRunner: @unchecked Sendable {
         committer.finish()  // samples finished before a Ctrl-C are still committed and journaled
         // In one folder each walk ignores the other's files; count only what neither takes.
         report.ignoredFiles = sameFolder
-            ? labelWalker.ignoredFiles - photoWalker.yieldedFiles - photoWalker.otherSlicesFiles
+            ? max(0, labelWalker.ignoredFiles - photoWalker.yieldedFiles - photoWalker.otherSlicesFiles)
             : photoWalker.ignoredFiles + labelWalker.ignoredFiles
         report.unreadableFolders = (photoWalker.unreadableFolders + labelWalker.unreadableFolders).map { "\($0.path): \($0.message)" }
 
