@@ -51,7 +51,9 @@ public struct DatasetListing: Equatable, Sendable {
         "hair", "face", "skin", "top-clothes", "bottom-clothes", "socks", "shoes", "background",
     ]
 
+    /// The pipeline's extensions (`Sources/Pipeline/Runner/SortedFileWalker.swift`).
     static let photoExtensions: Set<String> = ["jpg", "jpeg", "png", "tif", "tiff"]
+    static let labelExtensions: Set<String> = ["png", "tif", "tiff"]
 
     /// Which layout `path` has: `manifest.json` means shards; a `train/` + `cihp_train_mask/`
     /// or `test/` + `cihp_test_mask/` pair means prepared; anything else is raw output.
@@ -91,21 +93,23 @@ public struct DatasetListing: Equatable, Sendable {
         return listing
     }
 
-    /// Lists a parser's raw output. With `img/` and `labels/` subfolders (DeepFashion's tree
-    /// plus the parser's), files pair by relative path without extension; otherwise the folder
-    /// itself holds `<stem>.png` label maps beside `<stem>.jpg`/`.jpeg` photos. Every sample
-    /// is in partition `all`.
+    /// Lists a parser's raw output, with the pipeline's extensions. With `img/` and `labels/`
+    /// subfolders (DeepFashion's tree plus the parser's), files pair by relative path without
+    /// extension; otherwise the folder's tree holds label maps (`.png`, `.tif`) beside
+    /// `.jpg`/`.jpeg` photos of the same stem, as when `smisprep deepfashion` is given one folder
+    /// for both (a tree of label maps alone gives label-only samples). Every sample is in
+    /// partition `all`.
     public static func raw(at path: String) -> DatasetListing {
         let root = URL(fileURLWithPath: path)
         let imageRoot = root.appendingPathComponent("img"), labelRoot = root.appendingPathComponent("labels")
         if isFolder(imageRoot) && isFolder(labelRoot) {
-            let labels = files(in: labelRoot, recursive: true).filter { $0.extension == "png" }
+            let labels = files(in: labelRoot, recursive: true).filter { labelExtensions.contains($0.extension) }
             let photos = files(in: imageRoot, recursive: true).filter { photoExtensions.contains($0.extension) }
             return pairing(labels: labels, photos: photos, partition: "all")
         }
-        let all = files(in: root, recursive: false)
+        let all = files(in: root, recursive: true)
         return pairing(
-            labels: all.filter { $0.extension == "png" },
+            labels: all.filter { labelExtensions.contains($0.extension) },
             photos: all.filter { $0.extension == "jpg" || $0.extension == "jpeg" }, partition: "all")
     }
 
@@ -157,7 +161,8 @@ public struct DatasetListing: Equatable, Sendable {
         }
         return relativePaths.compactMap { relative in
             let full = folder.appendingPathComponent(relative)
-            guard !isFolder(full), !relative.hasPrefix(".") else { return nil }
+            // Hidden files and folders at any depth (the pipeline's `.smisprep/`, editors' files).
+            guard !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }), !isFolder(full) else { return nil }
             let ext = full.pathExtension.lowercased()
             let stem = ext.isEmpty ? relative : String(relative.dropLast(ext.count + 1))
             return ListedFile(path: full.path, stem: stem, extension: ext)

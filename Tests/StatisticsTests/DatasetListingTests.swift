@@ -64,6 +64,19 @@ final class DatasetListingTests: XCTestCase {
         XCTAssertNil(listing.samples[1].photoPath)
     }
 
+    /// As the pipeline reads them: TIFF label maps too, subfolders, hidden files skipped at
+    /// any depth; a tree of label maps alone gives label-only samples, not "nothing found".
+    func testRawFolderTreesUseThePipelinesExtensions() throws {
+        try touch("WOMEN/Dresses/0001.jpg")
+        try touch("WOMEN/Dresses/0001.tif")
+        try touch("MEN/0002.png")
+        try touch("MEN/.smisprep/0003.png")
+        let listing = DatasetListing.raw(at: root.path)
+        XCTAssertEqual(listing.samples.map(\.key), ["MEN-0002", "WOMEN-Dresses-0001"])
+        XCTAssertEqual(listing.samples[1].photoPath, root.appendingPathComponent("WOMEN/Dresses/0001.jpg").path)
+        XCTAssertEqual(listing.labelsWithoutPhoto, [root.appendingPathComponent("MEN/0002.png").path])
+    }
+
     func testManifestStatisticsAreReadWithoutScanning() throws {
         let (stats, _) = RenderingTests.crafted()
         let statistics = try JSONSerialization.jsonObject(with: try stats.encodedJSON())
