@@ -137,13 +137,18 @@ final class ProgressRenderer: @unchecked Sendable {
 
     /// Samples per second since the first report once a second has passed (the whole run's
     /// rate on the last report); nil before.
+    /// Nil too when no sample was processed (a re-run of a finished run resumes them all):
+    /// an ETA of 0 / 0 samples per second is no number.
     private func rate(_ progress: RunProgress) -> Double? {
-        if progress.finished { return progress.elapsed > 0 ? Double(progress.processed) / progress.elapsed : nil }
+        if progress.finished {
+            return progress.elapsed > 0 && progress.processed > 0 ? Double(progress.processed) / progress.elapsed : nil
+        }
         guard let first, progress.elapsed - first.elapsed >= 1, progress.processed > first.processed else { return nil }
         return Double(progress.processed - first.processed) / (progress.elapsed - first.elapsed)
     }
 
     private static func clock(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return "–:––" }
         let total = Int(seconds.rounded())
         return total >= 3600
             ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)

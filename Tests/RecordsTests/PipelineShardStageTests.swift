@@ -124,6 +124,15 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(with.status, 0, with.errors)
         XCTAssertFalse(with.errors.contains("scanning"), with.errors)
         XCTAssertEqual(try json(gathering + "/report.json")["statistics"], scanned)
+
+        // The same command again, with its progress lines: every sample is resumed, none
+        // processed, and the last line has no rate (it once computed an ETA of 0/0 and trapped).
+        let again = try BuiltTool.run("smisprep", [
+            "deepfashion", "--images", fixture + "/img", "--labels", fixture + "/labels", "--out", gathering,
+            "--partition", fixture + "/list_eval_partition.txt", "--jobs", "2",
+        ])
+        XCTAssertEqual(again.status, 0, again.errors)
+        XCTAssertTrue(again.errors.contains("12/12  – samples/s  ETA –:––"), again.errors)
     }
 
     /// Worker slices write no shards and gather no statistics (each sees part of the set);
