@@ -174,7 +174,7 @@ final class PipelineConfigurationTests: XCTestCase {
     }
 
     /// The runner's resume fingerprint leaves the shard settings out (the shard writer resumes
-    /// on its own), and a configuration without shards fingerprints as before the stage existed.
+    /// on its own), and names the source label set by what it is, however it was referred to.
     func testPreparationFingerprintIgnoresOnlyTheShardSettings() throws {
         let withShards = try load(tinyWithShards)
         let otherShards = try load(tinyWithShards.replacingOccurrences(of: "records-per-shard: 4", with: "shard-size: 1MB"))
@@ -182,7 +182,11 @@ final class PipelineConfigurationTests: XCTestCase {
         XCTAssertNotEqual(withShards.renderedYAML(), otherShards.renderedYAML())
         XCTAssertEqual(withShards.preparationFingerprint, otherShards.preparationFingerprint)
         XCTAssertEqual(withShards.preparationFingerprint, without.preparationFingerprint)
-        XCTAssertEqual(without.preparationFingerprint, without.renderedYAML())
+        XCTAssertTrue(without.preparationFingerprint.hasSuffix("# source label set: 0=background, 1=hair, 2=glove, 3=face\n"),
+                      without.preparationFingerprint)
+        let byPath = try load(tinyPipeline.replacingOccurrences(of: "source: tiny", with: "source: /elsewhere/tiny.yaml"))
+        XCTAssertNotEqual(byPath.renderedYAML(), without.renderedYAML())
+        XCTAssertEqual(byPath.preparationFingerprint, without.preparationFingerprint)
         XCTAssertFalse(withShards.preparationFingerprint.contains("shards"))
         let otherSample = try load(tinyWithShards.replacingOccurrences(of: "threshold: 10", with: "threshold: 11"))
         XCTAssertNotEqual(otherSample.preparationFingerprint, withShards.preparationFingerprint)

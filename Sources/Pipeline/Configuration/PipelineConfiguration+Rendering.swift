@@ -69,12 +69,18 @@ extension PipelineConfiguration {
     /// without `outputs.shards`. The runner keeps it in the output folder and refuses to resume
     /// under another one. Shard settings stay out because the shard stage resumes on its own
     /// (by the hash of its inputs and settings): changing them re-shards the prepared folder
-    /// without preparing a sample again. A configuration without shards renders exactly as
-    /// before the shard stage existed, so older output folders still resume.
+    /// without preparing a sample again.
+    ///
+    /// The source label set appears by its name and its classes, not as it was referred to:
+    /// `--source lip` and the `pipeline.yaml` such a run writes (which names the file
+    /// `…/Pipelines/sources/lip.yaml`) are one configuration, so `smisprep run OUT/pipeline.yaml`
+    /// resumes what `smisprep deepfashion` started.
     public var preparationFingerprint: String {
         var preparation = self
         preparation.outputs.shards = nil
-        return preparation.renderedYAML()
+        let sourceClasses = source.namesByID.enumerated().compactMap { id, name in name.map { "\(id)=\($0)" } }
+        return preparation.renderedYAML(sourcePath: source.name)
+            + "# source label set: " + sourceClasses.joined(separator: ", ") + "\n"
     }
 
     /// The lines under `outputs.shards:`, spelt as the file reads them.
