@@ -355,7 +355,8 @@ public final class PipelineRunner: @unchecked Sendable {
         let retried = unjournaledDrops
         lock.unlock()
         tally.apply(to: &report)
-        for sample in retried.sorted(by: { $0.stem < $1.stem }) { report.addDropped(sample) }
+        for sample in retried { report.addDropped(sample) }
+        report.sortDroppedSamples()
         do { try completeReport?(&report) } catch { throw PipelineRunError.writeFailed(String(describing: error)) }
         try writeReport(report, to: output)
         return report

@@ -72,6 +72,14 @@ public struct RunReport: Codable, Equatable, Sendable {
         droppedSamples.append(sample)
     }
 
+    /// Puts the dropped samples in stem order (byte order; equal stems keep their order), so
+    /// that the report does not depend on which thread finished which sample first.
+    public mutating func sortDroppedSamples() {
+        droppedSamples = droppedSamples.enumerated().sorted { a, b in
+            a.element.stem == b.element.stem ? a.offset < b.offset : a.element.stem.utf8.lexicographicallyPrecedes(b.element.stem.utf8)
+        }.map(\.element)
+    }
+
     /// Adds a kept sample to the counts.
     public mutating func addKept(_ split: DataSplit) {
         kept += 1
@@ -94,6 +102,7 @@ public struct RunReport: Codable, Equatable, Sendable {
             total.processedThisRun += report.processedThisRun
             for sample in report.droppedSamples { total.addDropped(sample) }
         }
+        total.sortDroppedSamples()
         return total
     }
 
