@@ -112,24 +112,8 @@ struct StatsCommand: ParsableCommand {
     /// on standard error and skipped; the scan goes on.
     private func recomputeFromShards(manifest: String) throws -> StatsGathered {
         let folder = URL(fileURLWithPath: manifest).deletingLastPathComponent()
-        let shards = try ShardSet(directory: folder)
-        var accumulator = StatisticsAccumulator(classNames: shards.manifest.classes)
         var notes: [String] = []
-        for global in 0..<shards.count {
-            let shard = shards.shards[shards.location(ofGlobalIndex: global).shard]
-            do {
-                let record = try shards.segmentationRecord(at: global)
-                let (photo, label) = try record.decoded()
-                let partition = shard.entry.split == "validation" ? "val" : shard.entry.split
-                accumulator.add(label: label, photo: photo, partition: partition, key: record.key)
-            } catch let error as RecordsError {  // names shard, record, offset and key
-                notes.append("stats: skipped \(error)")
-            } catch {  // a decoding error names only the record's key: add where it is
-                let record = shards.location(ofGlobalIndex: global).record
-                let offset = shard.index.range(ofRecord: record).lowerBound
-                notes.append("stats: skipped \(shard.file.url.path), record \(record) at byte \(offset): \(error)")
-            }
-        }
+        let accumulator = ShardStage.scanStatistics(of: try ShardSet(directory: folder)) { notes.append("stats: skipped \($0)") }
         if !notes.isEmpty { notes.append("stats: \(notes.count) records skipped (listed above)") }
         return StatsGathered(
             statistics: accumulator.finish(), classTable: accumulator.classTable, contactSheet: [], notes: notes)

@@ -152,6 +152,10 @@ final class CommandLineTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(result.output.contains("9 records, 3 inputs skipped"), result.output)
         let manifest = try Manifest(directory: shards)
         XCTAssertEqual(manifest.recordCount(split: "train"), 7)
+        // The manifest's statistics describe the records, not the prepared folder's 12 samples.
+        guard case .object(let statistics) = manifest.statistics else { return XCTFail("no statistics object") }
+        XCTAssertEqual(statistics["sampleCount"], .number(9))
+        XCTAssertEqual(statistics["partitions"], .object(["train": .number(7), "val": .number(2)]))
         XCTAssertEqual(manifest.recordCount(split: "validation"), 2)
         XCTAssertEqual(try run(["verify", shards.path]).status, 0)
     }

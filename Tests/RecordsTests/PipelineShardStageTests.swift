@@ -98,7 +98,10 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
         let stem = (damaged as NSString).deletingPathExtension
         XCTAssertTrue(result.errors.contains("skipped train/\(stem): \(labels)/\(damaged)"), result.errors)
         XCTAssertTrue(result.output.contains("8 records, 1 inputs skipped"), result.output)
-        XCTAssertEqual(try Manifest(directory: URL(fileURLWithPath: shards)).recordCount(), 8)
+        let manifest = try Manifest(directory: URL(fileURLWithPath: shards))
+        XCTAssertEqual(manifest.recordCount(), 8)
+        guard case .object(let statistics) = manifest.statistics else { return XCTFail("no statistics object") }
+        XCTAssertEqual(statistics["sampleCount"], .number(8), "the statistics of the records, not of report.json's 9 samples")
     }
 
     /// `--no-statistics`: report.json holds none, and the shard stage at the end of the run

@@ -90,14 +90,44 @@ public struct ShardStage {
             pipeline: try? String(contentsOf: prepared.appendingPathComponent(PreparedLayout.pipeline), encoding: .utf8))
         configuration.progress = progress
         let writer = ShardSetWriter(configuration: configuration)
-        let result = try writer.write(sources, statistics: statistics)
+        var result = try writer.write(sources, statistics: statistics)
         skipped += result.skipped.map { input in
             SkippedSample(split: input.split, stem: stemsBySplit[input.split]?[input.input] ?? "input \(input.input)", reason: input.reason)
+        }
+        if !skipped.isEmpty {
+            // The given statistics describe the prepared folder, skipped samples included: the
+            // manifest gets those of the records the shards hold instead (one more read pass,
+            // only when something was left out).
+            let set = try ShardSet(directory: directory)
+            result.manifest.statistics = try Self.manifestStatistics(Self.scanStatistics(of: set) { _ in }.finish())
+            try result.manifest.write(to: directory)
         }
         let order = Dictionary(uniqueKeysWithValues: DataSplit.allCases.enumerated().map { ($1.rawValue, $0) })
         skipped.sort { (order[$0.split] ?? 0, $0.stem) < (order[$1.split] ?? 0, $1.stem) }
         let manifestPath = (settings.directory as NSString).appendingPathComponent(Manifest.fileName)
         return Outcome(writer: result, skipped: skipped, manifestPath: manifestPath)
+    }
+
+    /// Statistics of every record of `set`, in order, CRC checked; a record that cannot be read
+    /// or decoded is passed to `skipped` (its shard, record, offset and the reason) and left out.
+    public static func scanStatistics(of set: ShardSet, skipped: (String) -> Void) -> StatisticsAccumulator {
+        var accumulator = StatisticsAccumulator(classNames: set.manifest.classes)
+        for global in 0..<set.count {
+            let (shardNumber, record) = set.location(ofGlobalIndex: global)
+            let shard = set.shards[shardNumber]
+            do {
+                let view = try set.segmentationRecord(at: global)
+                let (photo, label) = try view.decoded()
+                let partition = shard.entry.split == "validation" ? "val" : shard.entry.split
+                accumulator.add(label: label, photo: photo, partition: partition, key: view.key)
+            } catch let error as RecordsError {  // names shard, record, offset and key
+                skipped("\(error)")
+            } catch {  // a decoding error names only the record's key: add where it is
+                let offset = shard.index.range(ofRecord: record).lowerBound
+                skipped("\(shard.file.url.path), record \(record) at byte \(offset): \(error)")
+            }
+        }
+        return accumulator
     }
 
     /// Statistics as the manifest stores them: the same JSON object `report.json` holds.
