@@ -28,8 +28,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Class (name or id) whose latent code is resampled for each sample.", valueName: "class"))
     var resampleClass: String?
 
-    @Option(help: ArgumentHelp("Images per label map with --resample-class.", valueName: "k"))
-    var samples: Int = 4
+    @Option(help: ArgumentHelp("Images per label map with --resample-class (default: 4).", valueName: "k"))
+    var samples: Int?
 
     @Option(help: ArgumentHelp("A photo whose appearance gives z through the encoder (needs --style-label).", valueName: "photo"))
     var styleImage: String?
@@ -46,7 +46,8 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         if labels.isEmpty { throw ValidationError("Give at least one label map with --labels.") }
         if (styleImage == nil) != (styleLabel == nil) { throw ValidationError("Give --style-image and --style-label together.") }
-        if samples < 1 { throw ValidationError("--samples must be at least 1.") }
+        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1.") }
+        if samples != nil && resampleClass == nil { throw ValidationError("--samples needs --resample-class.") }
         // Outputs are named after the label map's stem: two maps of one stem would overwrite.
         let byStem = Dictionary(grouping: labels) { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
         if let (stem, paths) = byStem.filter({ $0.value.count > 1 }).min(by: { $0.key < $1.key }) {
@@ -84,7 +85,7 @@ struct GenerateCommand: ParsableCommand {
                     written += 1
                     continue
                 }
-                for sample in 1...samples {
+                for sample in 1...(samples ?? 4) {
                     let code = try synthesizer.resampling(z, classIndex: resampled, using: &random)
                     let name = "\(stem)-\(synthesizer.classes[safe: resampled] ?? String(resampled))-\(sample).png"
                     try write(synthesizer.image(label: label, z: code), output.appendingPathComponent(name))

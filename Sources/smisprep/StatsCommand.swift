@@ -67,12 +67,18 @@ struct StatsCommand: ParsableCommand {
     private func gather() throws -> StatsGathered {
         switch try DatasetListing.detectLayout(of: path) {
         case .shards(let manifest):
-            if recompute { return try recomputeFromShards(manifest: manifest) }
-            let statistics = try DatasetStatistics.fromManifest(at: manifest)
-            let names = Dictionary(uniqueKeysWithValues: statistics.classes.map { (UInt8($0.id), $0.name) })
-            let table = statistics.labelSet == .source
-                ? Statistics.ClassTable(sourceClasses: names) : Statistics.ClassTable(classNames: statistics.classes.map(\.name))
-            return StatsGathered(statistics: statistics, classTable: table, contactSheet: [], notes: [])
+            var gathered: StatsGathered
+            if recompute {
+                gathered = try recomputeFromShards(manifest: manifest)
+            } else {
+                let statistics = try DatasetStatistics.fromManifest(at: manifest)
+                let names = Dictionary(uniqueKeysWithValues: statistics.classes.map { (UInt8($0.id), $0.name) })
+                let table = statistics.labelSet == .source
+                    ? Statistics.ClassTable(sourceClasses: names) : Statistics.ClassTable(classNames: statistics.classes.map(\.name))
+                gathered = StatsGathered(statistics: statistics, classTable: table, contactSheet: [], notes: [])
+            }
+            if report != nil { gathered.contactSheet = try shardContactSheet(manifest: manifest) }
+            return gathered
         case .prepared:
             guard source == nil else {
                 throw ValidationError("\(path) is a prepared folder (target classes); --source is for raw parser output.")
@@ -110,6 +116,18 @@ struct StatsCommand: ParsableCommand {
     /// `--recompute`: reads every record of the shard set in order with the Records reader
     /// (CRC checked), decodes photo and label, and accumulates them. A damaged record is listed
     /// on standard error and skipped; the scan goes on.
+    /// `--contact-sheet-samples` records spread evenly over the set, decoded (damaged ones left out).
+    private func shardContactSheet(manifest: String) throws -> [ContactSheetSample] {
+        let set = try ShardSet(directory: URL(fileURLWithPath: manifest).deletingLastPathComponent())
+        guard contactSheetSamples > 0, set.count > 0 else { return [] }
+        let count = min(contactSheetSamples, set.count)
+        let picks = (0..<count).map { count == 1 ? 0 : $0 * (set.count - 1) / (count - 1) }
+        return picks.compactMap { global in
+            guard let view = try? set.segmentationRecord(at: global), let (photo, label) = try? view.decoded() else { return nil }
+            return ContactSheetSample(key: view.key, label: label, photo: photo)
+        }
+    }
+
     private func recomputeFromShards(manifest: String) throws -> StatsGathered {
         let folder = URL(fileURLWithPath: manifest).deletingLastPathComponent()
         var notes: [String] = []

@@ -84,6 +84,21 @@ final class StatsCommandTests: XCTestCase {
         XCTAssertEqual([label.width, label.height], [16, 12])
     }
 
+    /// A shard set's report has a contact sheet too, drawn from its records.
+    func testShardSetReportHasAContactSheetFromItsRecords() throws {
+        try makePreparedFolder()
+        let shards = root.appendingPathComponent("shards").path
+        let shard = try run(["shard", root.path, "--out", shards])
+        XCTAssertEqual(shard.status, 3, shard.errors)  // the broken label map is left out
+        let report = root.appendingPathComponent("shard-report").path
+        let (status, _, errors) = try run(["stats", shards, "--report", report, "--contact-sheet-samples", "2"])
+        XCTAssertEqual(status, 0, errors)
+        let thumbnails = try FileManager.default.contentsOfDirectory(atPath: report + "/thumbnails")
+        for name in ["0-photo.png", "0-label.png", "1-photo.png", "1-label.png"] {
+            XCTAssertTrue(thumbnails.contains(name), "\(name) not in \(thumbnails.sorted())")
+        }
+    }
+
     func testShardManifestStatisticsArePrintedAsStored() throws {
         let (stored, _) = RenderingTests.crafted()
         let manifest: [String: Any] = [

@@ -30,6 +30,9 @@ final class CommandLineTests: TemporaryFolderTestCase {
         let lonelyLambda = try run(["train", "--shards", folder.path, "--out", folder.path, "--lambda-vgg", "5"])
         XCTAssertEqual(lonelyLambda.status, 64)
         XCTAssertTrue(lonelyLambda.errors.contains("Error: --lambda-vgg needs --vgg-weights."), lonelyLambda.errors)
+        let lonelySamples = try run(["generate", "--checkpoint", folder.path, "--labels", "a.png", "--out", folder.path, "--samples", "2"])
+        XCTAssertEqual(lonelySamples.status, 64)
+        XCTAssertTrue(lonelySamples.errors.contains("Error: --samples needs --resample-class."), lonelySamples.errors)
     }
 
     func testTrainInterruptResumeAndGenerateEndToEnd() throws {
