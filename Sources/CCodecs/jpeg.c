@@ -15,7 +15,23 @@ typedef struct jpeg_session {
     ccodecs_status *status;
     int truncated;
     uint8_t *scratch;               // CMYK row; freed on every exit path
+    struct jpeg_progress_mgr progress;  // decompressors only: limits the scans (see limit_scans)
 } jpeg_session;
+
+/// Progressive JPEGs have about ten scans. libjpeg accepts any number, and each scan over the
+/// whole image costs a pass, so a 1 MB file of 6,000 tiny repeated scans kept a decoder busy
+/// for minutes (a known denial of service; djpeg has -maxscans for it).
+enum { CCODECS_JPEG_MAX_SCANS = 500 };
+
+/// libjpeg's progress hook, called between the steps of absorbing the scans.
+static void limit_scans(j_common_ptr cinfo) {
+    j_decompress_ptr decompressor = (j_decompress_ptr)cinfo;
+    if (decompressor->input_scan_number <= CCODECS_JPEG_MAX_SCANS) return;
+    jpeg_session *session = (jpeg_session *)cinfo->err;
+    ccodecs_status_fail(session->status, CCODECS_CORRUPT, "more than %d scans (a progressive JPEG has about 10)",
+                        CCODECS_JPEG_MAX_SCANS);
+    longjmp(session->escape, 1);
+}
 
 /// A destination manager appending to a ccodecs_buffer in chunks, so the output has one owner
 /// (jpeg_mem_dest reallocates behind the caller's back, which makes clean-up after an error
@@ -162,6 +178,8 @@ static ccodecs_jpeg_reader *open_scaled(
         return NULL;
     }
     jpeg_create_decompress(&reader->cinfo);
+    reader->session.progress.progress_monitor = limit_scans;
+    reader->cinfo.progress = &reader->session.progress;
     jpeg_mem_src(&reader->cinfo, data, (unsigned long)size);
     jpeg_read_header(&reader->cinfo, TRUE);
     if (reader->cinfo.image_width != width || reader->cinfo.image_height != height) {

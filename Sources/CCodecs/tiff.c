@@ -168,7 +168,14 @@ int ccodecs_tiff_decode_rgb(
         TIFFClose(tif);
         return ccodecs_status_fail(status, CCODECS_NO_MEMORY, "cannot allocate a %ux%u raster", width, height);
     }
-    int ok = TIFFReadRGBAImageOriented(tif, width, height, raster, ORIENTATION_TOPLEFT, 1);
+    // Pixels in stored order, whatever the Orientation tag says: label maps are read as raw
+    // samples (ignoring it), parsers and PIL do not apply it either, and a photo flipped by it
+    // would no longer line up with its label map. Asking for the file's own orientation makes
+    // libtiff flip nothing.
+    uint16_t orientation = ORIENTATION_TOPLEFT;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_ORIENTATION, &orientation);
+    if (orientation < ORIENTATION_TOPLEFT || orientation > ORIENTATION_BOTLEFT) orientation = ORIENTATION_TOPLEFT;
+    int ok = TIFFReadRGBAImageOriented(tif, width, height, raster, orientation, 1);
     TIFFClose(tif);
     if (!ok || status->code != CCODECS_OK) {
         free(raster);
@@ -195,6 +202,17 @@ static void copy_block(const uint8_t *block, uint32_t block_width, uint32_t x0, 
 }
 
 static int read_samples(TIFF *tif, uint32_t width, uint32_t height, int sample_bytes, uint8_t *out, ccodecs_status *status) {
+    if (TIFFIsTiled(tif)) {
+        // A tile far larger than the image only costs memory (a 1 MB file declaring 32752×32752
+        // tiles took 1 GB): at most twice the image, or a megapixel for small images.
+        uint32_t tile_width = 0, tile_height = 0;
+        TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tile_width);
+        TIFFGetField(tif, TIFFTAG_TILELENGTH, &tile_height);
+        uint64_t tile_limit = (uint64_t)width * height * 2 > (1u << 20) ? (uint64_t)width * height * 2 : (1u << 20);
+        if ((uint64_t)tile_width * tile_height > tile_limit) {
+            return ccodecs_status_fail(status, CCODECS_CORRUPT, "tiles of %ux%u for a %ux%u image", tile_width, tile_height, width, height);
+        }
+    }
     tmsize_t block_size = TIFFIsTiled(tif) ? TIFFTileSize(tif) : TIFFStripSize(tif);
     if (block_size <= 0) return ccodecs_status_fail(status, CCODECS_CORRUPT, "invalid strip or tile size");
     uint8_t *block = malloc((size_t)block_size);

@@ -68,6 +68,11 @@ enum LabelDecoding {
         let raw = UnsafeMutableRawBufferPointer(out)
         var warnings: DecodeWarnings
         var counted = false
+        // TIFF's JPEG compressions (6, 7) are as lossy as a JPEG file.
+        if info.format == .tiff, let compression = info.tiffCompression, compression == 6 || compression == 7 {
+            throw ImageIOError(source: source, reason: .unsupported(
+                "a JPEG-compressed TIFF cannot hold a label map (lossy compression changes class ids); use LZW, deflate or no compression"))
+        }
         switch (info.format, info.colorModel, info.bitsPerSample) {
         case (.png, .palette, _), (.png, .gray, ...8), (.png, .grayAlpha, ...8):
             warnings = try PNGCodec.decode(bytes, source: source, layout: CCODECS_PNG_LAYOUT_SAMPLE8, info: info, into: raw,

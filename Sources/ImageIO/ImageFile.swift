@@ -9,14 +9,28 @@ private let systemRead = Darwin.read
 
 /// Whole-file reads and crash-safe writes for image files.
 public enum ImageFile {
-    /// The bytes of the file at `path`. Throws `.unreadable` with the system's message.
+    /// The largest file `read` accepts: far above any image within the decoders' pixel limit,
+    /// far below what would exhaust memory (the whole file is read at once).
+    public static let maximumFileSize = 1 << 30
+
+    /// The bytes of the file at `path`. Throws `.unreadable` with the system's message, and
+    /// `.unsupported` for what is not a regular file (a FIFO would block forever) or is over
+    /// `maximumFileSize` (a sparse 40 GB file would be allocated whole).
     public static func read(_ path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // Non-blocking, so that opening a FIFO returns at once; it changes nothing for files.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw failure(path, "cannot open") }
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw failure(path, "cannot stat") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw ImageIOError(source: path, reason: .unsupported("not a regular file (a FIFO, socket or device)"))
+        }
         let size = Int(info.st_size)
+        guard size <= maximumFileSize else {
+            throw ImageIOError(source: path, reason: .unsupported(
+                "the file is \(size) bytes; image files over \(maximumFileSize >> 20) MiB are not read"))
+        }
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         try bytes.withUnsafeMutableBytes { buffer in
