@@ -24,9 +24,10 @@ public struct DecodeLimits: Sendable, Equatable {
     /// Largest accepted width × height. Default 100 million pixels (a 1 kB JPEG can claim
     /// 64250×64250, 4.1 billion).
     public var maxPixels: Int
-    /// When true, a file the codec could only decode with warnings (libjpeg's "Corrupt JPEG
-    /// data", libpng's dropped chunks) throws `.corrupt` instead of returning the pixels. A
-    /// truncated JPEG always throws, whatever this says.
+    /// When true, a file the codec could only decode with warnings (libjpeg's stray bytes
+    /// before a marker, libpng's dropped chunks) throws `.corrupt` instead of returning the
+    /// pixels. A truncated JPEG, or one whose entropy-coded data is damaged (libjpeg would
+    /// guess the rest of the rows), always throws, whatever this says.
     public var treatWarningsAsErrors: Bool
     public init(maxPixels: Int = 100_000_000, treatWarningsAsErrors: Bool = false) {
         self.maxPixels = maxPixels

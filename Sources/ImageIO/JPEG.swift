@@ -22,8 +22,8 @@ enum JPEGCodec {
             isTiled: false, tiffCompression: nil)
     }
 
-    /// Decodes to RGB into `out`; a truncated file throws, other recoverable damage is returned
-    /// as warnings.
+    /// Decodes to RGB into `out`; a truncated file or damaged scan data throws, stray bytes
+    /// between markers are returned as warnings.
     static func decodeRGB(
         _ bytes: UnsafeRawBufferPointer, source: String, info: ImageInfo, into out: UnsafeMutableRawBufferPointer
     ) throws -> DecodeWarnings {

@@ -81,19 +81,27 @@ final class JPEGConformanceTests: XCTestCase {
 
     /// Damage inside the entropy-coded data decodes with warnings, which are reported, and
     /// which `treatWarningsAsErrors` turns into an error.
-    func testCorruptScanDataIsReportedAsWarnings() throws {
+    /// Damaged entropy-coded data is an error: libjpeg would fill the rest with guesses. Stray
+    /// bytes before a marker, common and harmless to the pixels, stay a warning.
+    func testDamagedScanDataThrowsAndStrayBytesAreWarnings() throws {
         var bytes = try patternImage(width: 64, height: 64).encodedJPEG(quality: 90)
         // Put a stray restart marker inside the scan, after the headers.
         let scanStart = bytes.count / 2
         bytes[scanStart] = 0xFF
         bytes[scanStart + 1] = 0xD3
-        let (image, warnings) = try bytes.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "damaged.jpg") }
-        XCTAssertEqual(image.width, 64)
-        XCTAssertGreaterThan(warnings.count, 0)
-        XCTAssertNotNil(warnings.first)
-        XCTAssertThrowsError(try decodeImage(bytes, limits: DecodeLimits(treatWarningsAsErrors: true)))
+        XCTAssertThrowsError(try bytes.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "damaged.jpg") }) { error in
+            guard let error = error as? ImageIOError, case .corrupt(let message) = error.reason else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.hasPrefix("damaged image data: Corrupt JPEG data"), message)
+        }
         let clean = try patternImage(width: 64, height: 64).encodedJPEG(quality: 90)
         XCTAssertEqual(try clean.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "clean.jpg") }.warnings, DecodeWarnings())
+        let firstSegmentEnd = 4 + (Int(clean[4]) << 8 | Int(clean[5]))  // SOI, then APP0 with its length
+        let stray = Array(clean.prefix(firstSegmentEnd)) + [0x12, 0x34] + Array(clean.dropFirst(firstSegmentEnd))
+        let (image, warnings) = try stray.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "stray.jpg") }
+        XCTAssertEqual(image.pixels, try decodeImage(clean).pixels)
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings.first?.contains("2 extraneous bytes before marker 0x") == true, "\(warnings)")
+        XCTAssertThrowsError(try decodeImage(stray, limits: DecodeLimits(treatWarningsAsErrors: true)))
     }
 
     /// A few hundred bytes claiming 64250×64250: refused from the header alone.
