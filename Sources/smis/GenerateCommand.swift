@@ -28,7 +28,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Class (name or id) whose latent code is resampled for each sample.", valueName: "class"))
     var resampleClass: String?
 
-    @Option(help: ArgumentHelp("Images per label map with --resample-class (default: 4).", valueName: "k"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Images per label map with --resample-class (default: 4).", valueName: "k"))
     var samples: Int?
 
     @Option(help: ArgumentHelp("A photo whose appearance gives z through the encoder (needs --style-label).", valueName: "photo"))
@@ -40,7 +40,7 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Resample label maps (nearest) and the style photo of another size to the model's size.")
     var resize = false
 
-    @Option(help: "Seed of z and of the resampled codes.")
+    @Option(parsing: .unconditional, help: "Seed of z and of the resampled codes.")
     var seed: UInt64 = 0
 
     func validate() throws {

@@ -29,37 +29,37 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model size: deepfashion (256×256, the paper's; the default) or tiny (64×64, for tests).")
     var preset: TrainingPreset?
 
-    @Option(help: ArgumentHelp("Samples per iteration (default: 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Samples per iteration (default: 1).", valueName: "n"))
     var batchSize: Int?
 
     @Flag(help: "Resample shards of another image size to the preset's (photo bicubic, label nearest).")
     var resize = false
 
-    @Option(help: ArgumentHelp("Epochs at the full learning rate (default: 60 for deepfashion, 1 for tiny).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Epochs at the full learning rate (default: 60 for deepfashion, 1 for tiny).", valueName: "n"))
     var epochs: Int?
 
-    @Option(help: ArgumentHelp("Epochs of linear decay to zero after them (default: 40 for deepfashion, 1 for tiny).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Epochs of linear decay to zero after them (default: 40 for deepfashion, 1 for tiny).", valueName: "n"))
     var decayEpochs: Int?
 
-    @Option(help: ArgumentHelp("Stop when the step count reaches N (counted from the run's start, also with --resume).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop when the step count reaches N (counted from the run's start, also with --resume).", valueName: "n"))
     var maxSteps: Int?
 
-    @Option(help: ArgumentHelp("Threads for the tensor operations (default: TENSOR_THREADS or the number of cores).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Threads for the tensor operations (default: TENSOR_THREADS or the number of cores).", valueName: "n"))
     var threads: Int?
 
-    @Option(help: "Seed of the weights, the data order and the noise (default: 0).")
+    @Option(parsing: .unconditional, help: "Seed of the weights, the data order and the noise (default: 0).")
     var seed: UInt64?
 
     @Flag(help: "Continue the run in --out from its latest checkpoint.")
     var resume = false
 
-    @Option(help: ArgumentHelp("Save a checkpoint every N steps (default: 1000; always also at the end and on Ctrl-C).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Save a checkpoint every N steps (default: 1000; always also at the end and on Ctrl-C).", valueName: "n"))
     var saveEvery: Int?
 
     @Option(help: ArgumentHelp("VGG19 weights (safetensors with torchvision's features.<i>.weight/bias names) that turn on the perceptual loss.", valueName: "file"))
     var vggWeights: String?
 
-    @Option(help: ArgumentHelp("Weight of the VGG perceptual loss (default 10; needs --vgg-weights).", valueName: "x"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Weight of the VGG perceptual loss (default 10; needs --vgg-weights).", valueName: "x"))
     var lambdaVgg: Float?
 
     func validate() throws {

@@ -33,16 +33,16 @@ struct DeepFashionCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated source classes whose presence drops a sample, e.g. glove,sunglasses.")
     var filter: String?
 
-    @Option(name: .long, help: "Pixels (500) or percent of the image (0.1%) a filtered class may cover.")
+    @Option(name: .long, parsing: .unconditional, help: "Pixels (500) or percent of the image (0.1%) a filtered class may cover.")
     var filterThreshold: String?
 
-    @Option(name: .long, help: "Training size as WIDTHxHEIGHT, e.g. 256x256.")
+    @Option(name: .long, parsing: .unconditional, help: "Training size as WIDTHxHEIGHT, e.g. 256x256.")
     var size: String?
 
     @Option(name: .long, help: "How the aspect ratio is handled: stretch, pad or crop.")
     var fit: String?
 
-    @Option(name: .long, help: "Share of items sent to validation when no partition list is given (0...1).")
+    @Option(name: .long, parsing: .unconditional, help: "Share of items sent to validation when no partition list is given (0...1).")
     var valFraction: Double?
 
     @Option(name: .long, help: "DeepFashion's list_eval_partition.txt (query and gallery become validation).")

@@ -15,7 +15,7 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "The key of the record to show.")
     var key: String?
 
-    @Option(help: "The global index of the record to show (shards in manifest order).")
+    @Option(parsing: .unconditional, help: "The global index of the record to show (shards in manifest order).")
     var index: Int?
 
     @Option(help: "Folder to write the photo, the label map and one mask and masked crop per present class into.")

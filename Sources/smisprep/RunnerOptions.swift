@@ -6,10 +6,10 @@ import Statistics
 
 /// Options shared by `run` and `deepfashion`: how the run is executed, not what it produces.
 struct RunnerOptions: ParsableArguments {
-    @Option(name: .long, help: "Worker threads; the default is the number of cores.")
+    @Option(name: .long, parsing: .unconditional, help: "Worker threads; the default is the number of cores.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .long, help: "Process only slice I of N (0-based), e.g. 3/8; join the slices with `smisprep merge`.")
+    @Option(name: .long, parsing: .unconditional, help: "Process only slice I of N (0-based), e.g. 3/8; join the slices with `smisprep merge`.")
     var worker: String = "0/1"
 
     @Flag(name: .long, help: "Forget an unfinished run in the output folder instead of resuming it.")

@@ -29,10 +29,10 @@ struct ShardCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: "Folder to write shards, indexes and manifest.json into.")
     var outputDirectory: String
 
-    @Option(help: "Records per shard (excludes --shard-size).")
+    @Option(parsing: .unconditional, help: "Records per shard (excludes --shard-size).")
     var recordsPerShard: Int?
 
-    @Option(help: "Largest shard size, e.g. 256MB, 64MiB, 1GB (default 256MB).")
+    @Option(parsing: .unconditional, help: "Largest shard size, e.g. 256MB, 64MiB, 1GB (default 256MB).")
     var shardSize: String?
 
     @Option(help: "Photo storage: jpeg (keep the files' bytes), jpeg:Q (re-encode at quality Q), png or raw.")
@@ -41,7 +41,7 @@ struct ShardCommand: ParsableCommand {
     @Option(help: "Label storage: png (lossless, the files' bytes) or raw (one byte per pixel).")
     var label: String = "png"
 
-    @Option(help: "Encoding threads (the output does not depend on it).")
+    @Option(parsing: .unconditional, help: "Encoding threads (the output does not depend on it).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {

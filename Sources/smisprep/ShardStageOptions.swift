@@ -10,10 +10,10 @@ struct ShardStageOptions: ParsableArguments {
     @Option(name: .customLong("shards"), help: "Also pack the prepared set into shards in this folder (the file's outputs.shards).")
     var directory: String?
 
-    @Option(help: "Records per shard (excludes --shard-size).")
+    @Option(parsing: .unconditional, help: "Records per shard (excludes --shard-size).")
     var recordsPerShard: Int?
 
-    @Option(help: "Largest shard size, e.g. 256MB, 64MiB, 1GB (default 256MB).")
+    @Option(parsing: .unconditional, help: "Largest shard size, e.g. 256MB, 64MiB, 1GB (default 256MB).")
     var shardSize: String?
 
     @Option(help: "Photo storage in the shards: jpeg (keep the files' bytes), jpeg:Q, png or raw.")

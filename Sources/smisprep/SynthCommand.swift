@@ -12,25 +12,25 @@ struct SynthCommand: ParsableCommand {
             "(LIP palette PNGs, as a LIP parser writes them) and DIR/list_eval_partition.txt. The " +
             "same --seed gives the same files.")
 
-    @Option(name: .long, help: "Number of samples to draw.")
+    @Option(name: .long, parsing: .unconditional, help: "Number of samples to draw.")
     var count: Int
 
     @Option(name: .long, help: "Folder to write into.")
     var out: String
 
-    @Option(name: .long, help: "Seed; the same seed draws the same set.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed; the same seed draws the same set.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "JPEG quality of the photos (1...100).")
+    @Option(name: .long, parsing: .unconditional, help: "JPEG quality of the photos (1...100).")
     var quality: Int = 90
 
-    @Option(name: .long, help: "Photo size as WIDTHxHEIGHT (default DeepFashion's 750x1101).")
+    @Option(name: .long, parsing: .unconditional, help: "Photo size as WIDTHxHEIGHT (default DeepFashion's 750x1101).")
     var size: String = "750x1101"
 
     @Option(name: .long, help: "Folder to also write one bad input of every kind into (for tests).")
     var defects: String?
 
-    @Option(name: .long, help: "Threads drawing and encoding.")
+    @Option(name: .long, parsing: .unconditional, help: "Threads drawing and encoding.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {

@@ -15,7 +15,7 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Skip decoding JPEG/PNG photos and labels (checks framing, hashes and raw records only).")
     var noDecode = false
 
-    @Option(help: "Shards checked in parallel.")
+    @Option(parsing: .unconditional, help: "Shards checked in parallel.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {

@@ -33,6 +33,10 @@ final class CommandLineTests: TemporaryFolderTestCase {
         let lonelySamples = try run(["generate", "--checkpoint", folder.path, "--labels", "a.png", "--out", folder.path, "--samples", "2"])
         XCTAssertEqual(lonelySamples.status, 64)
         XCTAssertTrue(lonelySamples.errors.contains("Error: --samples needs --resample-class."), lonelySamples.errors)
+        // A negative number is the option's value (not another option), so the range check names it.
+        let negative = try run(["train", "--shards", folder.path, "--out", folder.path, "--epochs", "-3"])
+        XCTAssertEqual(negative.status, 64)
+        XCTAssertTrue(negative.errors.contains("Error: --epochs must be between 0 and 1000000."), negative.errors)
     }
 
     func testTrainInterruptResumeAndGenerateEndToEnd() throws {
