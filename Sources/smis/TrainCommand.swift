@@ -86,6 +86,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)   // one progress line at a time, also into a pipe
+        // A reader of the progress lines that goes away (`smis train … | head`) must not kill
+        // the run between checkpoints: the lines are then lost, the training goes on.
+        signal(SIGPIPE, SIG_IGN)
         if let threads { TensorThreads.count = threads }
         TensorMemory.retainFreedMemory()
         var request = TrainingRequest(shardsDirectory: shardsDirectory, runDirectory: runDirectory)
