@@ -165,7 +165,7 @@ public struct ShardSetWriter {
             done += source.count
         }
         try journal.save(to: directory)
-        result.staleFilesRemoved = removeShardFiles(notIn: shards)
+        result.staleFilesRemoved = removeShardFiles(notIn: shards, splits: Set(sources.map(\.split)).union(Self.commonSplits))
         var manifest = emptyManifest()
         manifest.shards = shards
         manifest.statistics = statistics
@@ -174,15 +174,21 @@ public struct ShardSetWriter {
         return result
     }
 
+    /// Split names a set of this writer may have held before (a split that is gone today is
+    /// not among the sources any more).
+    static let commonSplits: Set<String> = ["train", "validation", "test"]
+
     /// Deletes the files in the output folder named like this writer's shards or their
-    /// indexes (`SPLIT-NNNNN.tfrecord`, `SPLIT-NNNNN.index`) that `shards` does not list;
-    /// returns their names. Files of any other name are left alone.
-    private func removeShardFiles(notIn shards: [Manifest.Shard]) -> [String] {
+    /// indexes (`SPLIT-NNNNN.tfrecord`, `SPLIT-NNNNN.index`, SPLIT one of `splits`) that
+    /// `shards` does not list; returns their names. Files of any other name, other datasets'
+    /// `imagenet-00001.tfrecord` included, are left alone.
+    private func removeShardFiles(notIn shards: [Manifest.Shard], splits: Set<String>) -> [String] {
         let directory = configuration.directory
         let current = Set(shards.flatMap { [$0.name, $0.index] })
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         var removed: [String] = []
-        for name in names.sorted() where !current.contains(name) && Self.isShardFileName(name) {
+        for name in names.sorted() where !current.contains(name) && Self.isShardFileName(name)
+            && splits.contains(String(name[..<name.lastIndex(of: "-")!])) {
             if unlink(directory.appendingPathComponent(name).path) == 0 { removed.append(name) }
         }
         return removed
