@@ -476,6 +476,19 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(again.kept, first.kept)
     }
 
+    /// A folder whose fingerprint an earlier version wrote (paths as given) still resumes.
+    func testAFolderOfAnEarlierVersionStillResumes() throws {
+        let inputs = try makeInputs()
+        let output = root + "/out"
+        let configuration = try configuration(inputs, output: output)
+        let first = try runner(configuration).run()
+        try AtomicFile.write(Array(PipelineRunner.fingerprintBeforeResolvedPaths(configuration).utf8),
+                             to: output + "/" + PreparedLayout.stateFolder + "/configuration.yaml", durable: false)
+        let again = try runner(configuration).run()
+        XCTAssertEqual(again.processedThisRun, 0)
+        XCTAssertEqual(again.resumed, first.processedThisRun)
+    }
+
     /// A file that cannot be read (permissions, an I/O error) is a drop in this run's report,
     /// but not journaled: once readable, the next run prepares it.
     func testAnUnreadableFileIsReportedAndTriedAgainByTheNextRun() throws {

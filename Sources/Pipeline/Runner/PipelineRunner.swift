@@ -540,7 +540,8 @@ public final class PipelineRunner: @unchecked Sendable {
 
         let fingerprintPath = stateFolder + "/configuration.yaml"
         let fingerprint = Self.withResolvedPaths(configuration).preparationFingerprint
-        if let existing = try? String(contentsOfFile: fingerprintPath, encoding: .utf8), existing != fingerprint {
+        if let existing = try? String(contentsOfFile: fingerprintPath, encoding: .utf8), existing != fingerprint,
+           existing != Self.fingerprintBeforeResolvedPaths(configuration) {
             let before = Set(existing.split(separator: "\n"))
             let differences = fingerprint.split(separator: "\n").filter { !before.contains($0) }
                 .map { $0.trimmingCharacters(in: .whitespaces) }
@@ -555,6 +556,14 @@ public final class PipelineRunner: @unchecked Sendable {
             throw PipelineRunError.writeFailed(String(describing: error))
         }
         return stateFolder + "/" + journalName
+    }
+
+    /// The fingerprint as versions before 2026-12-04 wrote it (paths as given, the source as
+    /// named), so that their unfinished runs still resume; the folder then gets the new one.
+    static func fingerprintBeforeResolvedPaths(_ configuration: PipelineConfiguration) -> String {
+        var preparation = configuration
+        preparation.outputs.shards = nil
+        return preparation.renderedYAML()
     }
 
     /// `{"classes": ["hair", "face", …]}`, each name escaped as JSON needs (a quote or a
