@@ -21,6 +21,10 @@ public final class Trainer {
     public private(set) var stepsDone: Int
     /// The checkpoint this run continued from, if any.
     public let resumedFrom: URL?
+    /// The thread count the resumed checkpoint was trained with, when it differs from this
+    /// run's `TensorThreads.count` (the steps then differ from an uninterrupted run's in the
+    /// last bits); nil otherwise, or when the checkpoint did not record it.
+    public let resumedWithOtherThreadCount: Int?
     private let runDirectory: URL
     private let dataDigest: String
     private let metricsLog: MetricsLog
@@ -59,6 +63,7 @@ public final class Trainer {
         dataDigest = digest
         stepsDone = saved?.step ?? 0
         resumedFrom = checkpoint
+        resumedWithOtherThreadCount = saved?.tensorThreads.flatMap { $0 == TensorThreads.count ? nil : $0 }
         schedule = TrainingSchedule(trainRecords: batches.set.count, options: options)
         cadence = SaveCadence(every: options.saveEvery)
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
@@ -146,7 +151,8 @@ public final class Trainer {
     public func saveCheckpoint() throws -> URL {
         let state = CheckpointState(step: stepsDone, epoch: schedule.epoch(afterSteps: stepsDone), reader: batches.readerState,
                                     dataDigest: dataDigest, classes: batches.set.manifest.classes,
-                                    configuration: step.model.configuration, options: options)
+                                    configuration: step.model.configuration, options: options,
+                                    tensorThreads: TensorThreads.count)
         return try TrainingCheckpoint.save(step, state: state, runDirectory: runDirectory)
     }
 

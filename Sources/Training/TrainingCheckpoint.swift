@@ -36,6 +36,10 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var classes: [String]
     public var configuration: GroupDNetConfiguration
     public var options: TrainingOptions
+    /// Threads the tensor operations ran on (`TensorThreads.count`): they split the sums of
+    /// the convolutions, so a resume on another count continues, but not bit for bit. Nil in
+    /// checkpoints written before it was recorded.
+    public var tensorThreads: Int?
 }
 
 public enum TrainingCheckpoint {

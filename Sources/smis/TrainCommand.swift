@@ -138,6 +138,10 @@ struct TrainCommand: ParsableCommand {
             """)
         if model.perceptualNetwork != nil { print("VGG19 perceptual loss on, weight \(model.lossWeights.vgg)") }
         if let resumed = trainer.resumedFrom { print("resumed from \(resumed.path) at step \(trainer.stepsDone)") }
+        if let threads = trainer.resumedWithOtherThreadCount {
+            printError("note: the run was trained on \(threads) threads, this one uses \(TensorThreads.count): it continues, "
+                       + "but not bit for bit (--threads \(threads) would)")
+        }
     }
 
     /// "step 12/500  epoch 1  G 3.412 (adv 0.981 feat 2.405 kld 0.026)  D 1.987 (fake 0.995 real 0.992)  1.85 samples/s  0.54 s/it",

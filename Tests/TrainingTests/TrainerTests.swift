@@ -238,6 +238,18 @@ final class TrainerTests: TemporaryFolderTestCase {
         }
     }
 
+    /// The checkpoint records the thread count; a resume on another one is told, since the
+    /// sums of the convolutions are then split differently (no longer bit for bit).
+    func testAResumeOnAnotherThreadCountIsNoticed() throws {
+        let (outcome, _) = try train(tinyOptions(shards: shards, run: "run", maxSteps: 1))
+        let used = TensorThreads.count
+        XCTAssertEqual(try TrainingCheckpoint.readState(outcome.checkpoint).tensorThreads, used)
+        XCTAssertNil(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true).resumedWithOtherThreadCount)
+        TensorThreads.count = used + 1
+        defer { TensorThreads.count = used }
+        XCTAssertEqual(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true).resumedWithOtherThreadCount, used)
+    }
+
     func testABatchLargerThanTheTrainingSetIsRefused() throws {
         XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", batchSize: 7), resume: false)) { error in
             XCTAssertTrue("\(error)".contains("--batch-size 7 is larger than the 6 training records"), "\(error)")
