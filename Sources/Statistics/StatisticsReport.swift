@@ -59,14 +59,18 @@ public enum StatisticsReport {
         return [index] + written
     }
 
+    /// `count` indices of `0..<total` spread evenly from the first to the last (all of them
+    /// when `count >= total`): the samples a contact sheet shows.
+    public static func spreadIndices(_ count: Int, over total: Int) -> [Int] {
+        guard count > 0, total > 0 else { return [] }
+        if count >= total { return Array(0..<total) }
+        return (0..<count).map { count == 1 ? 0 : $0 * (total - 1) / (count - 1) }
+    }
+
     /// Decodes up to `count` samples spread evenly over `samples` (first, …, last), for the
     /// contact sheet. Samples that fail to decode are left out.
     public static func loadContactSheet(from samples: [SampleFiles], count: Int) -> [ContactSheetSample] {
-        guard count > 0, !samples.isEmpty else { return [] }
-        let picks = count >= samples.count
-            ? Array(samples.indices)
-            : (0..<count).map { count == 1 ? 0 : $0 * (samples.count - 1) / (count - 1) }
-        return picks.compactMap { index in
+        spreadIndices(count, over: samples.count).compactMap { index in
             let sample = samples[index]
             guard let label = try? LabelMap(contentsOfFile: sample.labelPath) else { return nil }
             let photo = sample.photoPath.flatMap { try? Image(contentsOfFile: $0) }

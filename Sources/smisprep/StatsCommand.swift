@@ -119,10 +119,7 @@ struct StatsCommand: ParsableCommand {
     /// `--contact-sheet-samples` records spread evenly over the set, decoded (damaged ones left out).
     private func shardContactSheet(manifest: String) throws -> [ContactSheetSample] {
         let set = try ShardSet(directory: URL(fileURLWithPath: manifest).deletingLastPathComponent())
-        guard contactSheetSamples > 0, set.count > 0 else { return [] }
-        let count = min(contactSheetSamples, set.count)
-        let picks = (0..<count).map { count == 1 ? 0 : $0 * (set.count - 1) / (count - 1) }
-        return picks.compactMap { global in
+        return StatisticsReport.spreadIndices(contactSheetSamples, over: set.count).compactMap { global in
             guard let view = try? set.segmentationRecord(at: global), let (photo, label) = try? view.decoded() else { return nil }
             return ContactSheetSample(key: view.key, label: label, photo: photo)
         }
