@@ -236,9 +236,19 @@ extension AtomicFileWriter {
         try writer.commit()
     }
 
-    /// Writes `bytes` to `path` atomically, as the raw-buffer `write(_:to:options:)` does.
-    public static func write(_ bytes: [UInt8], to path: String, options: AtomicWriteOptions = AtomicWriteOptions()) throws {
-        try bytes.withUnsafeBytes { try write($0, to: path, options: options) }
+    /// Writes `bytes` to `path` atomically, as the raw-buffer `write(_:to:options:)` does: any
+    /// byte sequence (`[UInt8]`, `Data`, a string's `utf8`), written from its own storage when
+    /// it has contiguous storage, else from one copy.
+    ///
+    /// Every target writes its files through this (or the streaming forms): failures are
+    /// ``AtomicFileError`` values, which already name the file, the step and the system's reason.
+    public static func write<Bytes: Sequence>(_ bytes: Bytes, to path: String,
+                                              options: AtomicWriteOptions = AtomicWriteOptions()) throws
+    where Bytes.Element == UInt8 {
+        let written: Void? = try bytes.withContiguousStorageIfAvailable {
+            try write(UnsafeRawBufferPointer($0), to: path, options: options)
+        }
+        if written == nil { try Array(bytes).withUnsafeBytes { try write($0, to: path, options: options) } }
     }
 
     /// Streams a file: `body` writes to the writer, which is committed when `body` returns and

@@ -50,6 +50,19 @@ final class AtomicFileWriterTests: XCTestCase {
         XCTAssertEqual(try names(), ["data.bin"])
     }
 
+    /// The one whole-file API takes any byte sequence: `Data` and a string's UTF-8 view (both
+    /// written from their own storage) and a lazy sequence without contiguous storage (copied).
+    func testAnyByteSequenceIsWrittenWhole() throws {
+        let text = "étiquette: top-clothes\n"
+        try AtomicFileWriter.write(Data(text.utf8), to: folder + "/data")
+        try AtomicFileWriter.write(text.utf8, to: folder + "/text")
+        try AtomicFileWriter.write((0..<300).lazy.map { UInt8($0 % 251) }, to: folder + "/lazy")
+        XCTAssertEqual(try contents(folder + "/data"), Array(text.utf8))
+        XCTAssertEqual(try contents(folder + "/text"), Array(text.utf8))
+        XCTAssertEqual(try contents(folder + "/lazy"), (0..<300).map { UInt8($0 % 251) })
+        XCTAssertEqual(try names(), ["data", "lazy", "text"])
+    }
+
     func testEmptyFileIsWritten() throws {
         try AtomicFileWriter.write([], to: folder + "/empty")
         XCTAssertEqual(try contents(folder + "/empty"), [])
