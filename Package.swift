@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "CBLAS"], path: "Benchmarks/GroupDNet"),
 
         // MARK: Tests: one target per library target, plus shared helpers
-        .target(name: "_TestSupport", path: "Tests/_TestSupport"),
+        .target(name: "_TestSupport", dependencies: ["Tensor"], path: "Tests/_TestSupport"),
         .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles", "CFileSync"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CResample", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"], exclude: ["Fixtures"]),
