@@ -91,7 +91,7 @@ let package = Package(
         // MARK: Tests: one target per library target, plus shared helpers
         .target(name: "_TestSupport", dependencies: ["Tensor"], path: "Tests/_TestSupport"),
         .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles", "CFileSync"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CResample", "_TestSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "AtomicFiles", "CResample", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),

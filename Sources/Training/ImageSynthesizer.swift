@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import GroupDNet
 import ImageIO
@@ -105,6 +106,6 @@ public final class ImageSynthesizer {
 
     /// Writes `image` as a PNG atomically.
     public static func writePNG(_ image: Image, to url: URL) throws {
-        try AtomicFile.write(Data(image.encodedPNG()), to: url)
+        try AtomicFileWriter.write(image.encodedPNG(), to: url.path)
     }
 }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import GroupDNet
 
@@ -73,6 +74,6 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let file = File(options: self, nonDefault: nonDefaultNames, configuration: preset.configuration)
-        try AtomicFile.write(encoder.encode(file), to: url)
+        try AtomicFileWriter.write(encoder.encode(file), to: url.path)
     }
 }

@@ -158,12 +158,3 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainingPreset: ExpressibleByArgument {}
-
-/// Runs `body`, turning library errors into ArgumentParser's "Error: …" with exit code 1, so
-/// every command renders problems the same way (the message names the file; a hint follows).
-func reportingErrors<Result>(_ body: () throws -> Result) throws -> Result {
-    do { return try body() } catch let error as ValidationError { throw error } catch {
-        printError("Error: \(error)")
-        throw ExitCode.failure
-    }
-}
