@@ -16,6 +16,9 @@ public struct StepMetrics: Codable, Equatable, Sendable {
     public var samplesPerSecond: Double
     /// Damaged records the reader has skipped so far (each reported by the caller).
     public var skippedRecords: Int
+    /// The part of `seconds` spent waiting for the batch (`ShardBatches.next()`), 0…1. Nil in
+    /// lines written before it was measured.
+    public var dataWaitShare: Double?
 }
 
 /// Appends metrics as JSON lines. The file is opened for appending, so a resumed run adds to

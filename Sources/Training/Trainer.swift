@@ -88,16 +88,19 @@ public final class Trainer {
             let started = DispatchTime.now().uptimeNanoseconds
             let rates = schedule.learningRates(afterSteps: stepsDone)
             step.setLearningRates(generator: rates.generator, discriminator: rates.discriminator)
+            let waitStarted = DispatchTime.now().uptimeNanoseconds
             let batch = try batches.next()
+            let waited = Double(DispatchTime.now().uptimeNanoseconds - waitStarted) / 1e9
             var noise = Self.noise(seed: options.seed, step: stepsDone)
             let losses = try step.run(batch, noise: &noise)
             guard losses.isFinite else { throw TrainingError.diverged(step: stepsDone + 1, losses: "\(losses)") }
             stepsDone += 1
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            let metrics = StepMetrics(step: stepsDone, lastStep: schedule.lastStep, epoch: schedule.epoch(afterSteps: stepsDone - 1),
+            let metrics = StepMetrics(step: stepsDone, lastStep: schedule.lastStep,
+                                      epoch: schedule.epoch(afterSteps: stepsDone - 1),
                                       generatorLearningRate: rates.generator, discriminatorLearningRate: rates.discriminator,
                                       losses: losses, seconds: seconds, samplesPerSecond: Double(options.batchSize) / seconds,
-                                      skippedRecords: batches.skipped.count)
+                                      skippedRecords: batches.skipped.count, dataWaitShare: waited / seconds)
             try metricsLog.append(metrics)
             progress(metrics)
             if cadence.shouldSave(afterSteps: stepsDone) {
