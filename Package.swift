@@ -61,7 +61,11 @@ let package = Package(
         .target(name: "GroupDNet", dependencies: ["Tensor", "AtomicFiles"]),
         .target(
             name: "Training",
-            dependencies: ["GroupDNet", "Tensor", "Records", "ImageIO", "AtomicFiles", .product(name: "Logging", package: "swift-log")]),
+            // Statistics: the label colours of the statistics report, for the training page's maps.
+            dependencies: [
+                "GroupDNet", "Tensor", "Records", "ImageIO", "Statistics", "AtomicFiles",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(

@@ -27,6 +27,15 @@ public final class ImageSynthesizer {
         try encoder.loadCheckpoint(from: folder.appendingPathComponent(TrainingCheckpoint.networkFiles[1]))
     }
 
+    /// A synthesizer over a live model's G and E (sharing their weights), for the images a
+    /// training run shows while it trains.
+    init(model: GroupDNetModel, classes: [String]) {
+        configuration = model.configuration
+        self.classes = classes
+        generator = model.generator
+        encoder = model.encoder
+    }
+
     /// The class id named `name` (a class name of the checkpoint, or a number).
     public func classIndex(named name: String) throws -> Int {
         if let index = classes.firstIndex(of: name) { return index }

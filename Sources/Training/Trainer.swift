@@ -6,7 +6,8 @@ import Tensor
 
 /// A GroupDNet training run: the model and its optimisers (``TrainingStep``), batches from
 /// the shards (``ShardBatches``), the ``TrainingSchedule``, the ``SaveCadence``, metrics in
-/// `metrics.jsonl` and checkpoints (``TrainingCheckpoint``) in the run folder.
+/// `metrics.jsonl`, TensorBoard events and `index.html` (`TrainingMonitor`) and checkpoints
+/// (``TrainingCheckpoint``) in the run folder.
 ///
 /// Reproducible: the weights come from `seed`, the data order from `seed`, and each step's
 /// noise (ε for the G step, then for the D step) from a source seeded by (seed, step), so a
@@ -28,6 +29,11 @@ public final class Trainer {
     private let runDirectory: URL
     private let dataDigest: String
     private let metricsLog: MetricsLog
+    private let monitor: TrainingMonitor
+    /// Where the fixed samples come from and what was left out, for the user.
+    public var monitorNotes: [String] { monitor.notes }
+    /// The TensorBoard event file this run appends to.
+    public var eventFile: URL { monitor.eventFile }
 
     /// Builds the model and opens the data. With `resume`, loads the run folder's latest
     /// checkpoint and throws if there is none or it cannot be used; without, refuses a run
@@ -69,7 +75,11 @@ public final class Trainer {
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         TrainingCheckpoint.removeAbandonedFolders(in: TrainingCheckpoint.folder(inRun: runDirectory))
         try options.writeEffectiveOptions(to: runDirectory.appendingPathComponent("options.json"))
-        metricsLog = try MetricsLog(url: runDirectory.appendingPathComponent(MetricsLog.fileName))
+        let metricsFile = runDirectory.appendingPathComponent(MetricsLog.fileName)
+        monitor = try TrainingMonitor(options: options, model: model, classes: shardBatches.set.manifest.classes,
+                                      runDirectory: runDirectory, stepsDone: saved?.step ?? 0,
+                                      metricsFile: metricsFile)
+        metricsLog = try MetricsLog(url: metricsFile)
     }
 
     /// Trains until ``TrainingSchedule/lastStep`` or until `shouldStop` (checked between
@@ -88,24 +98,29 @@ public final class Trainer {
             let started = DispatchTime.now().uptimeNanoseconds
             let rates = schedule.learningRates(afterSteps: stepsDone)
             step.setLearningRates(generator: rates.generator, discriminator: rates.discriminator)
+            let waitStarted = DispatchTime.now().uptimeNanoseconds
             let batch = try batches.next()
+            let waited = Double(DispatchTime.now().uptimeNanoseconds - waitStarted) / 1e9
             var noise = Self.noise(seed: options.seed, step: stepsDone)
             let losses = try step.run(batch, noise: &noise)
             guard losses.isFinite else { throw TrainingError.diverged(step: stepsDone + 1, losses: "\(losses)") }
             stepsDone += 1
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            let metrics = StepMetrics(step: stepsDone, lastStep: schedule.lastStep, epoch: schedule.epoch(afterSteps: stepsDone - 1),
+            var metrics = StepMetrics(step: stepsDone, lastStep: schedule.lastStep,
+                                      epoch: schedule.epoch(afterSteps: stepsDone - 1),
                                       generatorLearningRate: rates.generator, discriminatorLearningRate: rates.discriminator,
                                       losses: losses, seconds: seconds, samplesPerSecond: Double(options.batchSize) / seconds,
-                                      skippedRecords: batches.skipped.count)
+                                      skippedRecords: batches.skipped.count, dataWaitShare: waited / seconds)
+            metrics.validation = try monitor.validate(afterSteps: stepsDone)
             try metricsLog.append(metrics)
+            try monitor.record(metrics)
             progress(metrics)
             if cadence.shouldSave(afterSteps: stepsDone) {
-                savedFolder = try saveCheckpoint()
+                savedFolder = try saveCheckpointAndPage()
                 savedStep = stepsDone
             }
         }
-        let folder = savedStep == stepsDone ? savedFolder! : try saveCheckpoint()
+        let folder = savedStep == stepsDone ? savedFolder! : try saveCheckpointAndPage()
         return TrainingOutcome(interrupted: false, step: stepsDone, checkpoint: folder)
     }
 
@@ -154,6 +169,14 @@ public final class Trainer {
                                     configuration: step.model.configuration, options: options,
                                     tensorThreads: TensorThreads.count)
         return try TrainingCheckpoint.save(step, state: state, runDirectory: runDirectory)
+    }
+
+    /// A scheduled or final checkpoint, then the page (an interrupted run saves without it).
+    private func saveCheckpointAndPage() throws -> URL {
+        let folder = try saveCheckpoint()
+        try monitor.checkpointSaved(step: stepsDone, lastStep: schedule.lastStep,
+                                    epoch: schedule.epoch(afterSteps: max(0, stepsDone - 1)))
+        return folder
     }
 
     /// The noise source of the step that follows `step` steps: a function of (seed, step) only.

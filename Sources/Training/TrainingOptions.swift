@@ -36,6 +36,18 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// λ_vgg; nil means the reference's 10. Optional (like the path) so that the options saved
     /// in checkpoints from before the VGG term still decode and resume.
     public var vggWeight: Float?
+    // What the run shows while it trains (TrainingMonitor). nil means the default, so that
+    // options saved before these settings existed still decode; none of them changes the
+    // weights, so a resume may change them.
+    /// TensorBoard images of the fixed samples every this many steps (default 100).
+    public var sampleEvery: Int?
+    /// Fixed samples (validation label maps) shown in TensorBoard and on the page (default 4;
+    /// 0 shows none).
+    public var sampleCount: Int?
+    /// Validation losses every this many steps; nil or 0 (the default) computes none.
+    public var validationEvery: Int?
+    /// Validation records the losses are computed on, spread over the split (default 32).
+    public var validationRecords: Int?
 
     public init(preset: TrainingPreset, shardsDirectory: String, runDirectory: String) {
         self.preset = preset
@@ -48,6 +60,15 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var lossWeights: LossWeights {
         LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight ?? 10)
     }
+
+    public static let defaultSampleEvery = 100
+    public static let defaultSampleCount = 4
+    public static let defaultValidationRecords = 32
+    public var effectiveSampleEvery: Int { sampleEvery ?? Self.defaultSampleEvery }
+    public var effectiveSampleCount: Int { sampleCount ?? Self.defaultSampleCount }
+    public var effectiveValidationRecords: Int { validationRecords ?? Self.defaultValidationRecords }
+    /// The validation interval, nil when validation is off.
+    public var effectiveValidationEvery: Int? { validationEvery.flatMap { $0 > 0 ? $0 : nil } }
 
     /// The names of the settings that differ from a fresh `TrainingOptions` of the same preset
     /// and folders (the reference's `opt.txt` marks them "[default: …]").
