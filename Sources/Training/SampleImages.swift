@@ -44,7 +44,7 @@ struct SampleImages {
     func render(with synthesizer: ImageSynthesizer, resamples: Bool) throws -> [RenderedSample] {
         let table = ClassTable(classNames: classes)
         return try records.enumerated().map { number, record in
-            var noise = Self.noise(seed: seed, sample: number, stream: 0)
+            var noise = RunRandomness.sampleImageNoise(seed: seed, sample: number, stream: 0)
             let z = try synthesizer.encodedLatent(style: record.photo, label: record.label, using: &noise)
             var sample = RenderedSample(
                 key: record.key, label: LabelColours.image(of: record.label, classTable: table),
@@ -63,14 +63,9 @@ struct SampleImages {
         return try (0..<min(classes.count, synthesizer.configuration.classCount))
             .filter { present[$0] && classes[$0] != "background" }
             .map { classIndex in
-                var noise = Self.noise(seed: seed, sample: number, stream: 1 + classIndex)
+                var noise = RunRandomness.sampleImageNoise(seed: seed, sample: number, stream: 1 + classIndex)
                 let changed = try synthesizer.resampling(z, classIndex: classIndex, using: &noise)
                 return (classes[classIndex], try synthesizer.image(label: record.label, z: changed))
             }
-    }
-
-    /// Noise of sample `sample`: stream 0 for its z, 1 + c for resampling class c.
-    static func noise(seed: UInt64, sample: Int, stream: Int) -> RandomSource {
-        RandomSource(seed: seed ^ (0x5A3F_1E00_0000_0000 &+ UInt64(sample &* 257 &+ stream) &* 0x9E37_79B9_7F4A_7C15))
     }
 }

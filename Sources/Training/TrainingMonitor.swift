@@ -58,8 +58,7 @@ final class TrainingMonitor {
             let loaded = try MonitorRecords.load(directory: shards, count: options.effectiveValidationRecords,
                                                  configuration: model.configuration, resize: options.resizeToModel,
                                                  fallBackToTraining: false, purpose: "--val-every")
-            validation = ValidationEvaluator(records: loaded.records, split: loaded.split, seed: options.seed,
-                                             batchSize: options.batchSize)
+            validation = ValidationEvaluator(records: loaded.records, split: loaded.split, seed: options.seed)
             notes.append("Validation: \(loaded.records.count) records of the validation split every "
                 + "\(every) steps.")
             notes += loaded.skipped.map { "Validation record left out: \($0)" }

@@ -19,7 +19,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var decayEpochs: Int
     /// Stop when the step counter reaches this (counted from the run's start, also on resume).
     public var maxSteps: Int?
-    /// Seeds the weights, the data order and every step's noise.
+    /// Seeds the weights, the data order and every sample's flip and noise.
     public var seed: UInt64 = 0
     /// Save a checkpoint after every this many steps (and always at the end or on interrupt).
     public var saveEvery: Int = 1000
@@ -30,6 +30,16 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var beta2: Float = 0.9
     public var featureMatchingWeight: Float = 10
     public var kullbackLeiblerWeight: Float = 0.05
+    /// G of the KL term's scale, λ_kld × G × (mean over the batch of each sample's KL sum): the
+    /// reference's per-GPU batch (2 in its published DeepFashion run; 1 reproduces a run with
+    /// one sample per GPU), whatever this run's batch and however many processes run it. nil,
+    /// in options saved before the setting existed, means the run's batch size (what those
+    /// runs did: the KL summed over the batch).
+    public var kullbackLeiblerDeviceBatch: Int? = 2
+    /// Mirror each training sample left to right with probability ½ (the reference's default;
+    /// `--no-flip` turns it off). nil, in options saved before the setting existed, means off:
+    /// those runs did not flip.
+    public var flip: Bool? = true
     /// A safetensors file of torchvision's VGG19 `features` weights; when set, the G loss gains
     /// the VGG perceptual term (see ``GroupDNet/VGG19Features``). Not copied into checkpoints.
     public var vggWeightsPath: String?
@@ -58,8 +68,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     }
 
     public var lossWeights: LossWeights {
-        LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight ?? 10)
+        LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight ?? 10,
+                    kullbackLeiblerDeviceBatch: kullbackLeiblerDeviceBatch ?? batchSize)
     }
+
+    /// Whether the training samples are mirrored at random (see ``flip``).
+    public var flips: Bool { flip ?? false }
 
     public static let defaultSampleEvery = 100
     public static let defaultSampleCount = 4

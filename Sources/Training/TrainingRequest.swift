@@ -28,6 +28,9 @@ public struct TrainingRequest: Equatable, Sendable {
     public var sampleCount: Int?
     public var validationEvery: Int?
     public var validationRecords: Int?
+    /// `--no-flip` is a flag: false when given.
+    public var flip: Bool?
+    public var kullbackLeiblerDeviceBatch: Int?
 
     public init(shardsDirectory: String, runDirectory: String) {
         self.shardsDirectory = shardsDirectory
@@ -49,6 +52,8 @@ public struct TrainingRequest: Equatable, Sendable {
         options.vggWeight = vggWeight
         (options.sampleEvery, options.sampleCount) = (sampleEvery, sampleCount)
         (options.validationEvery, options.validationRecords) = (validationEvery, validationRecords)
+        options.flip = flip ?? options.flip
+        options.kullbackLeiblerDeviceBatch = kullbackLeiblerDeviceBatch ?? options.kullbackLeiblerDeviceBatch
         return options
     }
 
@@ -66,6 +71,8 @@ public struct TrainingRequest: Equatable, Sendable {
         check("--decay-epochs", decayEpochs, saved.decayEpochs) { "\($0)" }
         check("--seed", seed, saved.seed) { "\($0)" }
         check("--lambda-vgg", vggWeight, saved.vggWeight ?? 10) { "\($0)" }
+        check("--kl-device-batch", kullbackLeiblerDeviceBatch, saved.kullbackLeiblerDeviceBatch ?? saved.batchSize) { "\($0)" }
+        if flip == false && saved.flips { conflicts.append("--no-flip (the run flips its samples)") }
         if resizeToModel && !saved.resizeToModel { conflicts.append("--resize (the run was started without it)") }
         if vggWeightsPath != nil && saved.vggWeightsPath == nil {
             conflicts.append("--vgg-weights (the run was started without the VGG loss)")

@@ -22,14 +22,13 @@ public struct ValidationMetrics: Codable, Equatable, Sendable {
 /// gradient tape, one record at a time. The noise is fixed: record i always gets the same ε
 /// (from the run's seed and i), so successive evaluations differ only by the weights.
 ///
-/// Each loss is the mean over the records of the record's loss alone. The reference sums the
-/// KL divergence over its batch, so the KLD term (and so the G total) is multiplied by the run's
-/// batch size, to be on the scale of the training values it is plotted against.
+/// Each loss is the mean over the records of the record's loss alone, the KLD term scaled as
+/// in training (λ_kld × G × the record's KL sum, see `LossWeights`), so that the values are on
+/// the scale of the training values they are plotted against.
 struct ValidationEvaluator {
     let records: [MonitorRecord]
     let split: String
     let seed: UInt64
-    let batchSize: Int
 
     func evaluate(_ model: GroupDNetModel) throws -> ValidationMetrics {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -56,7 +55,7 @@ struct ValidationEvaluator {
             seg: ModelInput.oneHot(labels: record.label.values, batch: 1, height: size.height, width: size.width,
                                    classes: model.configuration.classCount),
             image: ModelInput.image(rgb: record.photo.pixels, batch: 1, height: size.height, width: size.width))
-        var noise = Self.noise(seed: seed, record: number)
+        var noise = RunRandomness.validationNoise(seed: seed, record: number)
         let weights = model.lossWeights
         return try Tensor.withoutGradients {
             let epsilon = model.sampleEpsilon(batch: 1, using: &noise)
@@ -72,17 +71,11 @@ struct ValidationEvaluator {
                 try GroupDNetLoss.generatorAdversarial(fake: fakeOutputs).scalarValue,
                 try GroupDNetLoss.featureMatching(fake: fakeOutputs, real: realOutputs).scalarValue
                     * weights.featureMatching,
-                divergence * weights.kullbackLeibler * Float(batchSize),
+                divergence * weights.kullbackLeiblerFactor(batch: 1),
                 (vgg ?? 0) * weights.vgg,
                 try GroupDNetLoss.discriminatorHinge(fakeOutputs, isReal: false).scalarValue,
                 try GroupDNetLoss.discriminatorHinge(realOutputs, isReal: true).scalarValue,
             ]
         }
-    }
-
-    /// The fixed noise of validation record `record`: a function of (seed, record) only, apart
-    /// from the training steps' (see `Trainer.noise(seed:step:)`).
-    static func noise(seed: UInt64, record: Int) -> RandomSource {
-        RandomSource(seed: seed ^ (0x7A11_DA7E_0000_0000 &+ UInt64(record) &* 0xD1B5_4A32_D192_ED03))
     }
 }

@@ -9,10 +9,12 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train GroupDNet on a shard set, saving checkpoints into a run folder.",
         discussion: """
-            Each iteration is one G step (adversarial + 10 × feature matching + 0.05 × KLD, + 10 × \
-            VGG19 perceptual loss with --vgg-weights; Adam lr 1e-4 for G and E) and one D step \
-            (hinge; Adam lr 4e-4), betas (0, 0.9); rates are constant for --epochs, then fall \
-            linearly to 0 over --decay-epochs. Ctrl-C or SIGTERM (what Slurm and Kubernetes send) \
+            Each iteration is one G step (adversarial + 10 × feature matching + 0.05 × G × KLD, + \
+            10 × VGG19 perceptual loss with --vgg-weights; Adam lr 1e-4 for G and E) and one D \
+            step (hinge; Adam lr 4e-4), betas (0, 0.9); rates are constant for --epochs, then fall \
+            linearly to 0 over --decay-epochs. As the reference's training, samples are mirrored \
+            at random (--no-flip) and each draws its own noise, both from --seed and the sample's \
+            place in the data stream. Ctrl-C or SIGTERM (what Slurm and Kubernetes send) \
             finishes the current step, saves a checkpoint and exits with status 130 or 143. \
             --resume continues exactly from the latest checkpoint, with the options the run was \
             started with: given again they must agree, except --max-steps, --save-every, \
@@ -31,8 +33,19 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model size: deepfashion (256×256, the paper's; the default) or tiny (64×64, for tests).")
     var preset: TrainingPreset?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Samples per iteration (default: 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Samples per iteration (default: 1). The paper trains with 32, the reference's scripts with 8 on 4 GPUs; "
+            + "here one DeepFashion sample needs about 6 GiB, so 1 is what every machine fits.", valueName: "n"))
     var batchSize: Int?
+
+    @Flag(help: "Do not mirror training samples at random (by default each is, with probability ½, as the reference does).")
+    var noFlip = false
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "G of the KL term's scale, 0.05 × G × the batch mean of each sample's KL: the reference's per-GPU batch "
+            + "(default: 2, its DeepFashion run; 1 for one sample per GPU). Independent of --batch-size.",
+        valueName: "g"))
+    var klDeviceBatch: Int?
 
     @Flag(help: "Resample shards of another image size to the preset's (photo bicubic, label nearest).")
     var resize = false
@@ -86,6 +99,9 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
+        if let klDeviceBatch, !(1...4096).contains(klDeviceBatch) {
+            throw ValidationError("--kl-device-batch must be between 1 and 4096.")
+        }
         // Bounds far beyond any real run keep the step arithmetic from overflowing.
         if let epochs, !(0...Self.maximumEpochs).contains(epochs) {
             throw ValidationError("--epochs must be between 0 and \(Self.maximumEpochs).")
@@ -129,6 +145,8 @@ struct TrainCommand: ParsableCommand {
         request.decayEpochs = decayEpochs
         request.maxSteps = maxSteps
         request.seed = seed
+        request.flip = noFlip ? false : nil
+        request.kullbackLeiblerDeviceBatch = klDeviceBatch
         request.saveEvery = saveEvery
         request.vggWeightsPath = vggWeights
         request.vggWeight = lambdaVgg
