@@ -51,17 +51,23 @@ extension Tensor {
     /// The graph is released afterwards (intermediate gradients and closures are dropped), so
     /// call it once per forward pass. Throws if the tensor has more than one element or was
     /// not computed with gradients recorded.
-    public func backward() throws {
+    ///
+    /// - Parameter ready: called, during the pass, with each leaf that requires a gradient
+    ///   (a parameter) as soon as its gradient is final: once every recorded operation that used
+    ///   it has run its backward step. Data-parallel training starts averaging a parameter's
+    ///   gradient across processes there, while the rest of the pass goes on. Each leaf is
+    ///   passed once, in an order fixed by the graph; nil (the default) costs nothing.
+    public func backward(onGradientReady ready: ((Tensor) -> Void)? = nil) throws {
         guard count == 1 else {
             throw TensorError.autodiff(reason: "the loss must have one element, got \(label)")
         }
-        try backward(gradient: [1])
+        try backward(gradient: [1], onGradientReady: ready)
     }
 
     /// Back-propagates a given gradient of this tensor (PyTorch's `y.backward(gradient)`):
     /// the vector–Jacobian product for a non-scalar output. `gradient` has one value per
-    /// element. Releases the graph like ``backward()``.
-    public func backward(gradient: [Float]) throws {
+    /// element. Releases the graph and calls `ready` like ``backward(onGradientReady:)``.
+    public func backward(gradient: [Float], onGradientReady ready: ((Tensor) -> Void)? = nil) throws {
         guard gradient.count == count else {
             throw TensorError.autodiff(reason: "gradient has \(gradient.count) values for \(label)")
         }
@@ -69,15 +75,36 @@ extension Tensor {
             throw TensorError.autodiff(reason: "\(label) was computed without gradients (no input requires one, or inside withoutGradients)")
         }
         let order = topologicalOrder()
+        var pendingUses = ready == nil ? [:] : Self.leafUses(in: order)
         grad = gradient
         for node in order.reversed() {
             guard let step = node.backwardStep else { continue }
             if node.grad != nil { step(node) }
+            let parents = ready == nil ? [] : node.parents
             // Intermediate results: free their gradient and the graph behind them.
             node.backwardStep = nil
             node.parents = []
             node.grad = nil
+            for parent in parents {
+                let key = ObjectIdentifier(parent)
+                guard let uses = pendingUses[key] else { continue }
+                if uses > 1 { pendingUses[key] = uses - 1; continue }
+                pendingUses[key] = nil
+                ready?(parent)
+            }
         }
+    }
+
+    /// For each leaf that requires a gradient, how many inputs of recorded operations in
+    /// `order` it is (a leaf used twice by one operation counts twice).
+    private static func leafUses(in order: [Tensor]) -> [ObjectIdentifier: Int] {
+        var uses: [ObjectIdentifier: Int] = [:]
+        for node in order where node.backwardStep != nil {
+            for parent in node.parents where parent.backwardStep == nil && parent.requiresGrad {
+                uses[ObjectIdentifier(parent), default: 0] += 1
+            }
+        }
+        return uses
     }
 
     /// The recorded nodes reachable from `self`, each after all of its inputs.

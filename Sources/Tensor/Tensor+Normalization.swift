@@ -19,6 +19,13 @@ public final class BatchNormStatistics {
     public let momentum: Float
     /// Added to the variance before the square root (PyTorch's default 1e-5).
     public let epsilon: Float
+    /// Data-parallel training (the reference's `SynchronizedBatchNorm2d`): sums per-channel
+    /// values over every replica of the model, in place, giving each the same totals. When
+    /// set, training normalises by the mean and variance of all replicas' batches together,
+    /// updates the running statistics with them, and sums the backward pass's per-channel
+    /// terms likewise, so the replicas compute what one process would on the whole batch.
+    /// nil (the default): this process's batch alone.
+    public var replicaSum: ReplicaSum?
 
     public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         runningMean = Tensor.zeros([channels], name: "running_mean")
@@ -29,6 +36,11 @@ public final class BatchNormStatistics {
 
     public var channels: Int { runningMean.count }
 }
+
+/// Sums a buffer of per-channel values over the replicas of a data-parallel run, in place;
+/// every replica must call it at the same point with the same count, and receives the same
+/// totals (see ``BatchNormStatistics/replicaSum``).
+public typealias ReplicaSum = (UnsafeMutableBufferPointer<Double>) -> Void
 
 extension Tensor {
     /// Instance normalisation without affine parameters (PyTorch's
@@ -45,7 +57,9 @@ extension Tensor {
     /// N, H, W, and `statistics` are updated in place with momentum m:
     /// `running = (1 − m)·running + m·batch`, the variance term unbiased (× count/(count − 1)),
     /// exactly as PyTorch. In evaluation the running statistics normalise and are not changed.
-    /// Statistics update even inside ``withoutGradients(_:)``, as in PyTorch.
+    /// Statistics update even inside ``withoutGradients(_:)``, as in PyTorch. With
+    /// ``BatchNormStatistics/replicaSum`` set, the batch statistics are those of every
+    /// replica's batch together.
     public func batchNorm(statistics: BatchNormStatistics, training: Bool) throws -> Tensor {
         let (n, c, h, w) = try nchw("batchNorm")
         guard statistics.channels == c else {
@@ -54,6 +68,9 @@ extension Tensor {
         if training {
             guard n * h * w > 1 else {
                 throw TensorError.invalidArgument(operation: "batchNorm", reason: "training needs more than one value per channel, got \(label)")
+            }
+            if let replicaSum = statistics.replicaSum {
+                return normalizedAcrossReplicas(batch: n, channels: c, statistics: statistics, replicaSum: replicaSum)
             }
             return normalized(batch: n, channels: c, epsilon: statistics.epsilon, statistics: statistics)
         }
