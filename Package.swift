@@ -31,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CLibTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Open MPI's C API, included by CMPIShim alone (see Sources/CMPIShim/README.md).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // MARK: Thin C shims: the only code that includes the codec headers
         .target(name: "CCodecs", dependencies: ["CLibPNG", "CLibJPEG", "CLibTIFF"]),
@@ -38,6 +40,8 @@ let package = Package(
         .target(name: "CRC32CShim"),
         // AVX2 inner loops of the PIL-exact resize, behind a run-time check (see its README).
         .target(name: "CResample", exclude: ["README.md"]),
+        // The MPI calls of data-parallel training as plain C functions over ints and pointers.
+        .target(name: "CMPIShim", dependencies: ["CMPI"], exclude: ["README.md"]),
 
         // MARK: Crash-safe file writing (temporary, fsync, rename), shared by every writer
         // Linux's syncfs (not in Swift's Glibc): flush a batch of written files with one call.
@@ -59,6 +63,9 @@ let package = Package(
         // MARK: Model side
         .target(name: "Tensor", dependencies: ["CBLAS"]),
         .target(name: "GroupDNet", dependencies: ["Tensor", "AtomicFiles"]),
+        // Data-parallel training: the Communicator protocol, one process or MPI, launcher
+        // detection, gradient buckets averaged while the backward pass runs.
+        .target(name: "Distributed", dependencies: ["CMPIShim", "Tensor"]),
         .target(
             name: "Training",
             // Statistics: the label colours of the statistics report, for the training page's maps.
@@ -107,6 +114,7 @@ let package = Package(
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "AtomicFiles", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "_TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "Yams", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
