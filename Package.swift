@@ -70,7 +70,7 @@ let package = Package(
             name: "Training",
             // Statistics: the label colours of the statistics report, for the training page's maps.
             dependencies: [
-                "GroupDNet", "Tensor", "Records", "ImageIO", "Statistics", "AtomicFiles",
+                "GroupDNet", "Tensor", "Records", "ImageIO", "Statistics", "AtomicFiles", "Distributed",
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
@@ -113,7 +113,9 @@ let package = Package(
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "AtomicFiles", "_TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "_TestSupport"]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "_TestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "Yams", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

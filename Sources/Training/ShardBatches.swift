@@ -18,9 +18,22 @@ import Records
 /// `--no_flip`); whether a sample flips is drawn from the seed and its stream index
 /// (``RunRandomness/flips(seed:streamIndex:)``), so a resumed run flips what the
 /// uninterrupted one would.
+///
+/// In a data-parallel run every rank reads the whole global batch of `ranks` × `batchSize`
+/// samples (the stream one process would read at that batch, damaged records skipped as there)
+/// and keeps its own slice of it, positions rank·B ..< (rank+1)·B: so the ranks' slices
+/// together are exactly one process's batch, a skipped record shifts every rank alike, and the
+/// reader's position after a step (saved in checkpoints) is the same on every rank, whatever
+/// their number. Each rank decodes every record of the global batch, in the loader's
+/// background thread (about a millisecond each at 256 × 256, against seconds of a step), and
+/// copies, resizes and flips only its own.
 public final class ShardBatches {
     public let set: ShardSet
+    /// Samples this rank takes from each global batch.
     public let batchSize: Int
+    /// This rank's slice of each global batch of `ranks` × `batchSize`.
+    public let rank: Int
+    public let ranks: Int
     /// Whether samples are mirrored at random (see above).
     public let flip: Bool
     private let seed: UInt64
@@ -36,7 +49,9 @@ public final class ShardBatches {
     /// the beginning, shuffled with `seed`). Damaged records are skipped and listed in
     /// ``skipped``.
     public init(directory: URL, configuration: GroupDNetConfiguration, batchSize: Int, seed: UInt64,
-                state: ReaderState? = nil, resize: Bool = false, flip: Bool = false) throws {
+                state: ReaderState? = nil, resize: Bool = false, flip: Bool = false, rank: Int = 0,
+                ranks: Int = 1) throws {
+        precondition(ranks >= 1 && (0..<ranks).contains(rank), "rank \(rank) of \(ranks)")
         set = try ShardSet(directory: directory, split: "train")
         let manifestPath = directory.appendingPathComponent(Manifest.fileName).path
         guard set.manifest.classes.count == configuration.classCount else {
@@ -49,12 +64,18 @@ public final class ShardBatches {
             throw TrainingError.dataMismatch(file: manifestPath, reason: "no records in the train split",
                                              hint: "run `smisprep shard` on a prepared folder with a train/ folder")
         }
-        guard batchSize <= set.count else {
+        guard batchSize * ranks <= set.count else {
+            let batch = ranks == 1 ? "--batch-size \(batchSize)"
+                : "the global batch of \(batchSize * ranks) (\(ranks) ranks × --batch-size \(batchSize))"
             throw TrainingError.dataMismatch(
-                file: manifestPath, reason: "--batch-size \(batchSize) is larger than the \(set.count) training records",
-                hint: "use a batch size of at most \(set.count)")
+                file: manifestPath, reason: "\(batch) is larger than the \(set.count) training records",
+                hint: "use a batch size of at most \(set.count / ranks)" + (ranks == 1 ? "" : " per rank"))
         }
-        loader = try SegmentationLoader(set: set, options: .init(seed: seed), state: state)
+        // Every rank decodes the whole global batch: keep it decoded ahead (a slot is one
+        // photo and label map, 256 KiB at 256 × 256).
+        let depth = ranks == 1 ? SegmentationLoader.Options(seed: seed).queueDepth
+            : min(1024, max(8, 2 * batchSize * ranks))
+        loader = try SegmentationLoader(set: set, options: .init(seed: seed, queueDepth: depth), state: state)
         guard resize || (loader.width == configuration.imageWidth && loader.height == configuration.imageHeight) else {
             throw TrainingError.dataMismatch(
                 file: manifestPath,
@@ -62,6 +83,8 @@ public final class ShardBatches {
                 hint: "pass --resize to resample each sample to the model's size, prepare the data at \(configuration.imageWidth)×\(configuration.imageHeight), or choose the preset of that size")
         }
         self.batchSize = batchSize
+        self.rank = rank
+        self.ranks = ranks
         self.resize = resize
         self.flip = flip
         self.seed = seed
@@ -79,14 +102,17 @@ public final class ShardBatches {
     /// Records skipped as damaged so far, each with shard, record, offset and key.
     public var skipped: [RecordsError] { loader.skipped }
 
-    /// The next `batchSize` samples as model inputs, with their stream indices.
+    /// This rank's `batchSize` samples of the next global batch as model inputs, with their
+    /// stream indices.
     public func next() throws -> StreamBatch {
         var streamIndices: [UInt64] = []
-        for index in 0..<batchSize {
+        for position in 0..<batchSize * ranks {
             guard let sample = try loader.next() else {
                 throw TrainingError.dataMismatch(file: set.directory.path, reason: "the reader ended",
                                                  hint: "every record may be damaged; run `smisprep verify`")
             }
+            let index = position - rank * batchSize
+            guard (0..<batchSize).contains(index) else { continue }
             if sample.width == width && sample.height == height {
                 copy(label: sample.label, pixels: sample.pixels, intoSlot: index)
             } else {

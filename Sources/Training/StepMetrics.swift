@@ -11,9 +11,11 @@ public struct StepMetrics: Codable, Equatable, Sendable {
     public var epoch: Int
     public var generatorLearningRate: Float
     public var discriminatorLearningRate: Float
+    /// The losses of the whole global batch (in a data-parallel run, the ranks' mean).
     public var losses: StepLosses
     /// Wall time of the iteration (batch assembly, G step, D step), seconds.
     public var seconds: Double
+    /// Samples of the global batch per second of `seconds`.
     public var samplesPerSecond: Double
     /// Damaged records the reader has skipped so far (each reported by the caller).
     public var skippedRecords: Int
@@ -22,6 +24,8 @@ public struct StepMetrics: Codable, Equatable, Sendable {
     public var dataWaitShare: Double?
     /// The validation losses, on the steps where `--val-every` computed them (after the step).
     public var validation: ValidationMetrics?
+    /// Communication figures of a data-parallel run; nil on one process.
+    public var dataParallel: DataParallelMetrics?
 }
 
 /// Appends metrics as JSON lines. The file is opened for appending, so a resumed run adds to

@@ -54,11 +54,14 @@ public enum TrainingCheckpoint {
     /// `RUN/checkpoints`.
     public static func folder(inRun runDirectory: URL) -> URL { runDirectory.appendingPathComponent("checkpoints") }
 
+    /// `step-00001000`: the name of the checkpoint folder of a step.
+    static func folderName(step: Int) -> String { "step-" + String(format: "%08ld", step) }
+
     /// Writes a checkpoint of `step`'s model and optimisers with `state`; returns its folder.
     @discardableResult
     public static func save(_ trainingStep: TrainingStep, state: CheckpointState, runDirectory: URL) throws -> URL {
         let checkpoints = folder(inRun: runDirectory)
-        let name = "step-" + String(format: "%08ld", state.step)
+        let name = folderName(step: state.step)
         let final = checkpoints.appendingPathComponent(name)
         let partial = checkpoints.appendingPathComponent(".partial-\(name)-\(getpid())")
         let manager = FileManager.default

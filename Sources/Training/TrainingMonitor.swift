@@ -1,4 +1,5 @@
 import AtomicFiles
+import Distributed
 import Foundation
 import GroupDNet
 import ImageIO
@@ -17,6 +18,9 @@ import ImageIO
 /// (nothing in it is updated), the noise comes from sources of its own, and the records come
 /// from their own reader (``MonitorRecords``), so a run trains the same weights with or without
 /// it, and resumes bit for bit.
+///
+/// In a data-parallel run only rank 0 writes (events, page, images); validation is split
+/// across the ranks (rank r evaluates records r, r + N, …) and their sums are added.
 final class TrainingMonitor {
     static let pageFile = "index.html"
     static let samplesFolder = "samples"
@@ -28,20 +32,22 @@ final class TrainingMonitor {
     let notes: [String]
     private let runDirectory: URL
     private let synthesizer: ImageSynthesizer
-    private let events: EventFileWriter
+    /// nil on ranks other than 0.
+    private let events: EventFileWriter?
     private let samples: SampleImages?
     private let validation: ValidationEvaluator?
     private var history: RunHistory
 
     init(options: TrainingOptions, model: GroupDNetModel, classes: [String], runDirectory: URL, stepsDone: Int,
-         metricsFile: URL) throws {
+         metricsFile: URL, communicator: Communicator = SingleProcess()) throws {
+        let writes = communicator.rank == 0
         self.options = options
         self.model = model
         self.runDirectory = runDirectory
         synthesizer = ImageSynthesizer(model: model, classes: classes)
         let shards = URL(fileURLWithPath: options.shardsDirectory)
         var notes: [String] = []
-        if options.effectiveSampleCount > 0 {
+        if options.effectiveSampleCount > 0 && writes {
             let loaded = try MonitorRecords.load(directory: shards, count: options.effectiveSampleCount,
                                                  configuration: model.configuration, resize: options.resizeToModel,
                                                  fallBackToTraining: true, purpose: "--sample-count")
@@ -58,7 +64,8 @@ final class TrainingMonitor {
             let loaded = try MonitorRecords.load(directory: shards, count: options.effectiveValidationRecords,
                                                  configuration: model.configuration, resize: options.resizeToModel,
                                                  fallBackToTraining: false, purpose: "--val-every")
-            validation = ValidationEvaluator(records: loaded.records, split: loaded.split, seed: options.seed)
+            validation = ValidationEvaluator(records: loaded.records, split: loaded.split, seed: options.seed,
+                                             communicator: communicator)
             notes.append("Validation: \(loaded.records.count) records of the validation split every "
                 + "\(every) steps.")
             notes += loaded.skipped.map { "Validation record left out: \($0)" }
@@ -66,16 +73,21 @@ final class TrainingMonitor {
             validation = nil
         }
         self.notes = notes
-        history = RunHistory.load(metricsFile: metricsFile, upTo: stepsDone)
-        events = try EventFileWriter(directory: runDirectory)
+        history = RunHistory.load(metricsFile: metricsFile, upTo: writes ? stepsDone : 0)
+        guard writes else {
+            events = nil
+            return
+        }
+        let events = try EventFileWriter(directory: runDirectory)
         // A (re)start: TensorBoard drops what earlier files logged from this step on, which a
         // resume is about to log again.
         try events.append([TensorBoardEvent(wallTime: Date().timeIntervalSince1970, step: Int64(stepsDone + 1),
                                             content: .sessionStart)])
+        self.events = events
     }
 
-    /// The event file this run writes.
-    var eventFile: URL { events.url }
+    /// The event file this run writes (nil on ranks other than 0).
+    var eventFile: URL? { events?.url }
 
     /// The validation losses after `stepsDone` steps, when `--val-every` asks for them now.
     func validate(afterSteps stepsDone: Int) throws -> ValidationMetrics? {
@@ -86,6 +98,7 @@ final class TrainingMonitor {
     /// Logs a step: its scalars (and validation losses) to TensorBoard and the page's history,
     /// and the samples' images when `sampleEvery` divides the step.
     func record(_ metrics: StepMetrics) throws {
+        guard let events else { return }
         history.add(metrics)
         let now = Date().timeIntervalSince1970
         let scalars = MonitorScalars.values(of: metrics).map { SummaryValue.scalar($0.tag, $0.value) }
@@ -105,6 +118,7 @@ final class TrainingMonitor {
     /// After a checkpoint of `step`: makes the events durable, renders the samples with their
     /// resamples and rewrites the page.
     func checkpointSaved(step: Int, lastStep: Int, epoch: Int) throws {
+        guard let events else { return }
         try events.sync()
         let folderName = "step-" + String(format: "%08ld", step)
         let relative = Self.samplesFolder + "/" + folderName

@@ -11,7 +11,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var shardsDirectory: String
     /// Folder for checkpoints, options and metrics.
     public var runDirectory: String
+    /// Samples per iteration of each process (the reference's per-GPU batch); the iteration's
+    /// batch is ``globalBatchSize``.
     public var batchSize: Int = 1
+    /// Processes of a data-parallel run (`mpirun -np N`, `srun`), each taking `batchSize` of
+    /// every global batch; nil means one (and is what options saved before the setting existed
+    /// hold).
+    public var ranks: Int?
     /// Resample samples whose size differs from the preset's (else such shards are refused).
     public var resizeToModel: Bool = false
     /// Epochs at the base learning rates, then epochs of linear decay to zero.
@@ -67,9 +73,14 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         decayEpochs = preset.decayEpochs
     }
 
+    /// The samples of one iteration over every process: what one process would train on at
+    /// the same step, and what the schedule's epoch counts.
+    public var globalBatchSize: Int { batchSize * (ranks ?? 1) }
+
     public var lossWeights: LossWeights {
+        // Runs from before the setting summed the KL over their batch, on one process.
         LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight ?? 10,
-                    kullbackLeiblerDeviceBatch: kullbackLeiblerDeviceBatch ?? batchSize)
+                    kullbackLeiblerDeviceBatch: kullbackLeiblerDeviceBatch ?? globalBatchSize)
     }
 
     /// Whether the training samples are mirrored at random (see ``flip``).

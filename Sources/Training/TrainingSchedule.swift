@@ -3,7 +3,7 @@ import Tensor
 /// Which epoch a step belongs to, the learning rates of that epoch, and when the run ends.
 ///
 /// The shards stream without end (the reader crosses epochs by itself), so an epoch here is
-/// `stepsPerEpoch = max(1, trainRecords / batchSize)` steps, as the reference's loader with
+/// `stepsPerEpoch = max(1, trainRecords / globalBatchSize)` steps, as the reference's loader with
 /// `drop_last`. Step s (0-based, the number of steps done before it) is in epoch
 /// s / stepsPerEpoch + 1. Rates follow SPADE: constant for `constantEpochs`, then linear
 /// decay to zero over `decayEpochs` (see ``LearningRateSchedule``), for G+E and D alike.
@@ -17,7 +17,7 @@ public struct TrainingSchedule: Equatable {
     public let lastStep: Int
 
     public init(trainRecords: Int, options: TrainingOptions) {
-        stepsPerEpoch = max(1, trainRecords / max(1, options.batchSize))
+        stepsPerEpoch = max(1, trainRecords / max(1, options.globalBatchSize))
         constantEpochs = options.constantEpochs
         decayEpochs = options.decayEpochs
         generator = .constantThenLinearDecay(base: options.generatorLearningRate, constantEpochs: constantEpochs, decayEpochs: decayEpochs)

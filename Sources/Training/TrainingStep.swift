@@ -1,3 +1,4 @@
+import Distributed
 import GroupDNet
 import Tensor
 
@@ -10,6 +11,9 @@ public final class TrainingStep {
     /// Adam over G's and E's parameters (one optimiser, as the reference).
     public let generatorOptimizer: Adam
     public let discriminatorOptimizer: Adam
+    /// In a data-parallel run, averages each step's gradients over the ranks while the
+    /// backward pass runs, before Adam; nil on one process.
+    public var gradientAverager: GradientAverager?
 
     public init(model: GroupDNetModel, options: TrainingOptions) {
         self.model = model
@@ -30,7 +34,7 @@ public final class TrainingStep {
         let parameters = model.generatorAndEncoderParameters
         parameters.forEach { $0.zeroGradient() }
         let losses = try model.generatorLosses(batch, epsilon: epsilon)
-        try losses.total.backward()
+        try backward(losses.total, parameters)
         try generatorOptimizer.step(parameters)
         return .init(total: losses.total.scalarValue, adversarial: losses.adversarial,
                      featureMatching: losses.featureMatching, kullbackLeibler: losses.kullbackLeibler, vgg: losses.vgg)
@@ -41,9 +45,18 @@ public final class TrainingStep {
         let parameters = model.discriminator.parameters
         parameters.forEach { $0.zeroGradient() }
         let losses = try model.discriminatorLosses(batch, epsilon: epsilon)
-        try losses.total.backward()
+        try backward(losses.total, parameters)
         try discriminatorOptimizer.step(parameters)
         return .init(total: losses.total.scalarValue, fake: losses.fake, real: losses.real)
+    }
+
+    /// Back-propagates `loss`; in a data-parallel run, `parameters`' gradients are then the
+    /// mean over the ranks (the other parameters' are this rank's own: D's in the G step).
+    private func backward(_ loss: Tensor, _ parameters: [Tensor]) throws {
+        guard let gradientAverager else { return try loss.backward() }
+        gradientAverager.begin(parameters)
+        try loss.backward(onGradientReady: gradientAverager.gradientReady)
+        try gradientAverager.finish()
     }
 
     /// Sets both optimisers' rates (from ``TrainingSchedule/learningRates(afterSteps:)``).

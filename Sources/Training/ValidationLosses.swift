@@ -1,4 +1,5 @@
 import Dispatch
+import Distributed
 import Foundation
 import GroupDNet
 import Tensor
@@ -25,18 +26,24 @@ public struct ValidationMetrics: Codable, Equatable, Sendable {
 /// Each loss is the mean over the records of the record's loss alone, the KLD term scaled as
 /// in training (λ_kld × G × the record's KL sum, see `LossWeights`), so that the values are on
 /// the scale of the training values they are plotted against.
+///
+/// In a data-parallel run the records are split across the ranks (rank r of N evaluates records
+/// r, r + N, …, with the same noise as one process would) and the sums are added over the ranks,
+/// so every rank gets the losses one process would (up to the order of the sums).
 struct ValidationEvaluator {
     let records: [MonitorRecord]
     let split: String
     let seed: UInt64
+    var communicator: Communicator = SingleProcess()
 
     func evaluate(_ model: GroupDNetModel) throws -> ValidationMetrics {
         let started = DispatchTime.now().uptimeNanoseconds
         var sums = [Double](repeating: 0, count: 6)
-        for (index, record) in records.enumerated() {
+        for (index, record) in records.enumerated() where index % communicator.size == communicator.rank {
             let terms = try losses(of: record, number: index, model: model)
             for term in 0..<terms.count { sums[term] += Double(terms[term]) }
         }
+        if communicator.isDistributed { try communicator.sum(&sums) }
         let count = Double(max(1, records.count))
         let mean = sums.map { Float($0 / count) }
         let vgg: Float? = model.perceptualNetwork == nil ? nil : mean[3]

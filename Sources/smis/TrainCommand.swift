@@ -192,7 +192,7 @@ struct TrainCommand: ParsableCommand {
         if model.perceptualNetwork != nil { print("VGG19 perceptual loss on, weight \(model.lossWeights.vgg)") }
         for note in trainer.monitorNotes { print(note) }
         let run = trainer.options.runDirectory
-        print("TensorBoard: tensorboard --logdir \(run) (events in \(trainer.eventFile.lastPathComponent)); "
+        print("TensorBoard: tensorboard --logdir \(run) (events in \(trainer.eventFile?.lastPathComponent ?? "?")); "
               + "page: \(URL(fileURLWithPath: run).appendingPathComponent("index.html").path), "
               + "written with each checkpoint")
         if let resumed = trainer.resumedFrom { print("resumed from \(resumed.path) at step \(trainer.stepsDone)") }

@@ -60,6 +60,16 @@ enum SyntheticShards {
             source(split: "validation", count: validation, offset: 1000),
         ])
     }
+
+    /// Flips one payload byte of record `record` of the shard file `shard` in `directory`: its
+    /// checksum then fails, and the reader skips the record as damaged.
+    static func damage(record: Int, ofShard shard: String, in directory: URL) throws {
+        let file = directory.appendingPathComponent(shard + ".tfrecord")
+        let index = try ShardIndex(contentsOf: directory.appendingPathComponent(shard + ".index"))
+        var bytes = try Data(contentsOf: file)
+        bytes[index.range(ofRecord: record).lowerBound + TFRecord.headerSize + 40] ^= 0x01
+        try bytes.write(to: file)
+    }
 }
 
 /// A fresh temporary folder per test, removed afterwards.
