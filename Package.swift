@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "smis",
             dependencies: [
-                "Training", "GroupDNet", "Tensor", "Records", "ImageIO",
+                "Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "AtomicFiles", "_TestSupport"]),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "_TestSupport"]),
+            dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed", "_TestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "Yams", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import Tensor
 import Training
@@ -135,11 +136,33 @@ struct TrainCommand: ParsableCommand {
         // A reader of the progress lines that goes away (`smis train … | head`) must not kill
         // the run between checkpoints: the lines are then lost, the training goes on.
         signal(SIGPIPE, SIG_IGN)
-        if let threads { TensorThreads.count = threads }
+        let launch = try reportingErrors { try LaunchEnvironment.detect() }
+        let status: Int32
+        if launch.isLaunched {
+            // A rank of an mpirun or srun job: MPI only then, so a plain `smis train` never touches it.
+            let world = try reportingErrors { try MPIWorld.join(launch) }
+            status = runAsRank(of: world) { try train(world, launch: launch) }
+        } else {
+            status = try reportingErrors { try train(SingleProcess(), launch: launch) }
+        }
+        // A wrapper (a Slurm requeue script, a shell loop) tells a stopped run from a finished
+        // one by the status: 128 + the signal, as a shell reports a process the signal killed.
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Trains as rank `communicator.rank` (rank 0 alone prints); returns the exit status.
+    private func train(_ communicator: Communicator, launch: LaunchEnvironment) throws -> Int32 {
+        if let threads {
+            TensorThreads.count = threads
+        } else if launch.isLaunched, ProcessInfo.processInfo.environment["TENSOR_THREADS"] == nil,
+                  ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
+            TensorThreads.count = launch.defaultThreadCount()
+        }
         TensorMemory.retainFreedMemory()
         var request = TrainingRequest(shardsDirectory: shardsDirectory, runDirectory: runDirectory)
         request.preset = preset
         request.batchSize = batchSize
+        request.ranks = communicator.size
         request.resizeToModel = resize
         request.constantEpochs = epochs
         request.decayEpochs = decayEpochs
@@ -152,28 +175,32 @@ struct TrainCommand: ParsableCommand {
         request.vggWeight = lambdaVgg
         (request.sampleEvery, request.sampleCount) = (sampleEvery, sampleCount)
         (request.validationEvery, request.validationRecords) = (valEvery, valRecords)
-        let options = try reportingErrors {
+        let options = try communicator.collectively {
             try resume ? request.resumedOptions(saved: Trainer.savedOptions(inRun: runDirectory)) : request.freshOptions()
         }
-        let trainer = try reportingErrors { try Trainer(options: options, resume: resume) }
-        describe(trainer)
-        let interrupt = InterruptFlag()
+        let trainer = try Trainer(options: options, resume: resume, communicator: communicator)
+        let speaks = communicator.rank == 0
+        if speaks { describe(trainer, launch: launch) }
+        let interrupt = InterruptFlag(announces: speaks)
         interrupt.install()
         var reportedSkips = 0
-        let outcome = try reportingErrors {
-            try trainer.run(shouldStop: { interrupt.isRaised }) { metrics in
-                print(Self.progressLine(metrics))
-                if let validation = metrics.validation { print(Self.validationLine(validation, step: metrics.step)) }
-                for skipped in trainer.batches.skipped.dropFirst(reportedSkips) { printError("skipped damaged record: \(skipped)") }
-                reportedSkips = metrics.skippedRecords
+        let outcome = try trainer.run(shouldStop: { interrupt.isRaised }) { metrics in
+            guard speaks else { return }
+            print(Self.progressLine(metrics))
+            if let validation = metrics.validation { print(Self.validationLine(validation, step: metrics.step)) }
+            for skipped in trainer.batches.skipped.dropFirst(reportedSkips) {
+                printError("skipped damaged record: \(skipped)")
             }
+            reportedSkips = metrics.skippedRecords
         }
-        let verb = outcome.interrupted ? "interrupted at" : "finished at"
-        print("\(verb) step \(outcome.step); checkpoint \(outcome.checkpoint.path)"
-              + (outcome.interrupted ? " (continue with --resume)" : ""))
-        // A wrapper (a Slurm requeue script, a shell loop) tells a stopped run from a finished
-        // one by the status: 128 + the signal, as a shell reports a process the signal killed.
-        if outcome.interrupted, let signal = interrupt.caughtSignal { throw ExitCode(128 + signal) }
+        // Every rank exits with the status of the signal that stopped the run, whichever rank caught it.
+        let signal = try communicator.maximum(Int64(interrupt.caughtSignal ?? 0))
+        if speaks {
+            let verb = outcome.interrupted ? "interrupted at" : "finished at"
+            print("\(verb) step \(outcome.step); checkpoint \(outcome.checkpoint.path)"
+                  + (outcome.interrupted ? " (continue with --resume)" : ""))
+        }
+        return outcome.interrupted && signal > 0 ? Int32(128 + signal) : 0
     }
 
     static let maximumEpochs = 1_000_000
@@ -181,7 +208,7 @@ struct TrainCommand: ParsableCommand {
     static let maximumSamples = 64
     static let maximumValidationRecords = 100_000
 
-    private func describe(_ trainer: Trainer) {
+    private func describe(_ trainer: Trainer, launch: LaunchEnvironment) {
         let model = trainer.step.model
         let millions = { (count: Int) in String(format: "%.2f M", Double(count) / 1e6) }
         print("""
@@ -189,6 +216,13 @@ struct TrainCommand: ParsableCommand {
             D \(millions(model.discriminator.parameterCount)); \(trainer.batches.set.count) training records, \
             \(trainer.schedule.stepsPerEpoch) steps per epoch, \(TensorThreads.count) threads
             """)
+        if let launcher = launch.launcher {
+            let options = trainer.options, ranks = trainer.communicator.size
+            let library = (trainer.communicator as? MPIWorld).map { ", \($0.libraryVersion)" } ?? ""
+            print("data parallel: \(ranks) ranks (\(launcher.rawValue)\(library)) × batch \(options.batchSize) = "
+                  + "global batch \(options.globalBatchSize), \(TensorThreads.count) threads each; rank 0 writes the "
+                  + "run's files")
+        }
         if model.perceptualNetwork != nil { print("VGG19 perceptual loss on, weight \(model.lossWeights.vgg)") }
         for note in trainer.monitorNotes { print(note) }
         let run = trainer.options.runDirectory
@@ -199,6 +233,11 @@ struct TrainCommand: ParsableCommand {
         if let threads = trainer.resumedWithOtherThreadCount {
             printError("note: the run was trained on \(threads) threads, this one uses \(TensorThreads.count): it continues, "
                        + "but not bit for bit (--threads \(threads) would)")
+        }
+        if let ranks = trainer.resumedWithOtherRankCount {
+            printError("note: the run was trained on \(ranks) rank\(ranks == 1 ? "" : "s"), this one on "
+                       + "\(trainer.communicator.size): the same samples at the same global batch, with sums split "
+                       + "otherwise, so not bit for bit")
         }
     }
 
