@@ -103,6 +103,10 @@ let package = Package(
             path: "Benchmarks/Pipeline"),
         .executableTarget(
             name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "BenchmarkSupport"], path: "Benchmarks/GroupDNet"),
+        // Runs `smis train` alone and under mpirun (build smis beside it) and models a cluster.
+        .executableTarget(
+            name: "bench-distributed", dependencies: ["GroupDNet", "Records", "ImageIO", "Tensor"],
+            path: "Benchmarks/Distributed"),
 
         // MARK: Tests: one target per library target, plus shared helpers
         .target(name: "_TestSupport", dependencies: ["Tensor"], path: "Tests/_TestSupport"),
