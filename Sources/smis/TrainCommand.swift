@@ -15,8 +15,11 @@ struct TrainCommand: ParsableCommand {
             step (hinge; Adam lr 4e-4), betas (0, 0.9); rates are constant for --epochs, then fall \
             linearly to 0 over --decay-epochs. As the reference's training, samples are mirrored \
             at random (--no-flip) and each draws its own noise, both from --seed and the sample's \
-            place in the data stream. Ctrl-C or SIGTERM (what Slurm and Kubernetes send) \
-            finishes the current step, saves a checkpoint and exits with status 130 or 143. \
+            place in the data stream. Ctrl-C, SIGTERM (what Slurm and Kubernetes send) or \
+            SIGUSR1/SIGUSR2 finishes the current step, saves a checkpoint and exits with status \
+            128 + the signal (130, 143, 138, 140). Started by mpirun or srun --mpi=pmix, each \
+            process is one rank of data-parallel training: --batch-size is per rank, rank 0 \
+            writes the run folder, and SIGUSR1 to mpirun stops every rank with a checkpoint. \
             --resume continues exactly from the latest checkpoint, with the options the run was \
             started with: given again they must agree, except --max-steps, --save-every, \
             --threads, the paths of the shards (checked by content) and of the VGG weights, and \
@@ -35,7 +38,8 @@ struct TrainCommand: ParsableCommand {
     var preset: TrainingPreset?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Samples per iteration (default: 1). The paper trains with 32, the reference's scripts with 8 on 4 GPUs; "
+        "Samples per iteration of each process (default: 1; under mpirun the global batch is ranks × n). "
+            + "The paper trains with 32, the reference's scripts with 8 on 4 GPUs; "
             + "here one DeepFashion sample needs about 6 GiB, so 1 is what every machine fits.", valueName: "n"))
     var batchSize: Int?
 
@@ -218,7 +222,10 @@ struct TrainCommand: ParsableCommand {
             """)
         if let launcher = launch.launcher {
             let options = trainer.options, ranks = trainer.communicator.size
-            let library = (trainer.communicator as? MPIWorld).map { ", \($0.libraryVersion)" } ?? ""
+            // "Open MPI v4.1.4" of "Open MPI v4.1.4, package: Debian OpenMPI, ident: …".
+            let library = (trainer.communicator as? MPIWorld).map { world in
+                ", " + (world.libraryVersion.split(separator: ",").first.map(String.init) ?? world.libraryVersion)
+            } ?? ""
             print("data parallel: \(ranks) ranks (\(launcher.rawValue)\(library)) × batch \(options.batchSize) = "
                   + "global batch \(options.globalBatchSize), \(TensorThreads.count) threads each; rank 0 writes the "
                   + "run's files")
