@@ -67,7 +67,9 @@ extension Communicator {
     /// that all of them stop together instead of some waiting forever in the next collective
     /// for one that threw. Returns `body`'s value when it succeeded everywhere; otherwise
     /// throws ``CollectiveFailure`` on every process, naming the lowest rank that failed. One
-    /// process alone rethrows `body`'s error unchanged.
+    /// process alone rethrows `body`'s error unchanged. `body` must make no collective call on
+    /// this communicator's processes (not even `duplicate()`): a process that failed before it
+    /// would be waiting in this function's own collective instead.
     public func collectively<Value>(_ body: () throws -> Value) throws -> Value {
         let result = Result(catching: body)
         guard isDistributed else { return try result.get() }

@@ -71,7 +71,10 @@ public final class Trainer {
         let opened = try communicator.collectively {
             try Self.open(options, resume: resume, run: run, communicator: communicator)
         }
-        (step, batches, dataDigest, parallel) = (opened.step, opened.batches, opened.digest, opened.parallel)
+        (step, batches, dataDigest) = (opened.step, opened.batches, opened.digest)
+        // Only now that every rank got here: duplicating the communicator is itself a collective.
+        let parallel = try DataParallel(communicator: communicator, model: opened.step.model, step: opened.step)
+        self.parallel = parallel
         stepsDone = opened.saved?.step ?? 0
         resumedFrom = opened.checkpoint
         resumedWithOtherThreadCount = opened.saved?.tensorThreads.flatMap { $0 == TensorThreads.count ? nil : $0 }
@@ -79,7 +82,7 @@ public final class Trainer {
         resumedWithOtherRankCount = savedRanks == (options.ranks ?? 1) ? nil : savedRanks
         schedule = TrainingSchedule(trainRecords: opened.batches.set.count, options: options)
         cadence = SaveCadence(every: options.saveEvery)
-        let writes = opened.parallel.writesFiles, stepsDone = self.stepsDone
+        let writes = parallel.writesFiles, stepsDone = self.stepsDone
         (monitor, metricsLog) = try communicator.collectively {
             if writes {
                 try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
@@ -100,7 +103,6 @@ public final class Trainer {
         var step: TrainingStep
         var batches: ShardBatches
         var digest: String
-        var parallel: DataParallel
         var checkpoint: URL?
         var saved: CheckpointState?
     }
@@ -130,9 +132,7 @@ public final class Trainer {
             }
             _ = try TrainingCheckpoint.load(checkpoint, into: trainingStep)
         }
-        let parallel = try DataParallel(communicator: communicator, model: model, step: trainingStep)
-        return Opened(step: trainingStep, batches: shardBatches, digest: digest, parallel: parallel,
-                      checkpoint: checkpoint, saved: saved)
+        return Opened(step: trainingStep, batches: shardBatches, digest: digest, checkpoint: checkpoint, saved: saved)
     }
 
     /// Trains until ``TrainingSchedule/lastStep`` or until `shouldStop` (checked between

@@ -159,6 +159,23 @@ final class DistributedTrainingTests: TemporaryFolderTestCase {
         XCTAssertFalse(job.errors.contains("MPI_ABORT"), job.errors)
     }
 
+    /// A start-up failure of one rank alone (here rank 1's shards do not exist; mpirun's ":"
+    /// gives each rank its own command line) ends both ranks, shown once, without MPI_Abort:
+    /// rank 0, whose start succeeded, learns of it instead of waiting for rank 1 forever.
+    func testAStartUpFailureOfOneRankEndsBoth() throws {
+        let smis = try BuiltTool.executable("smis").path
+        let missing = folder.appendingPathComponent("no-shards").path
+        var rankOne = trainArguments("run", batch: 1, steps: 1)
+        rankOne[rankOne.firstIndex(of: shards.path)!] = missing
+        let job = try MPIJob(command: [try MPIJob.mpirun()] + MPIJob.localOptions
+                                 + ["-np", "1", smis] + trainArguments("run", batch: 1, steps: 1)
+                                 + [":", "-np", "1", smis] + rankOne)
+        XCTAssertEqual(job.wait(), 1, job.output + job.errors)
+        XCTAssertTrue(job.errors.contains("Error: rank 1 of 2: \(missing)"), job.errors)
+        XCTAssertEqual(job.errors.components(separatedBy: "Error: ").count - 1, 1, job.errors)
+        XCTAssertFalse(job.errors.contains("MPI_ABORT"), job.errors)
+    }
+
     // MARK: Helpers
 
     private func stoppedStep(in output: String) throws -> Int {
