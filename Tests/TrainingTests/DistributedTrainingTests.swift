@@ -147,6 +147,22 @@ final class DistributedTrainingTests: TemporaryFolderTestCase {
         XCTAssertTrue(job.errors.contains("exited on signal 9"), job.errors)
     }
 
+    /// An error of one rank in the middle of the run (rank 0 cannot write its first checkpoint:
+    /// the checkpoints folder is a file) is printed naming the rank and ends the job through
+    /// MPI_Abort, while rank 1 waits in its next collective.
+    func testAnErrorOfOneRankMidRunEndsTheJobThroughMPIAbort() throws {
+        let run = folder.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        try Data().write(to: run.appendingPathComponent("checkpoints"))
+        let job = try MPIJob.start(ranks: 2, trainArguments("run", batch: 1, steps: 3, extra: ["--save-every", "2"]))
+        let status = job.wait(seconds: 60)
+        XCTAssertNotNil(status, "the job hung after a rank failed")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(job.output.contains("step 2/3"), job.output)
+        XCTAssertTrue(job.errors.contains("Error: rank 0 of 2: \(run.path)/checkpoints/"), job.errors)
+        XCTAssertTrue(job.errors.contains("MPI_ABORT was invoked on rank 0"), job.errors)
+    }
+
     /// A start-up failure every rank meets (here a run folder that is a file) is shown once and
     /// ends every rank cleanly with status 1, not through MPI_Abort.
     func testAStartUpFailureOfEveryRankIsShownOnceWithoutAbort() throws {
