@@ -30,9 +30,12 @@ final class DistributedTrainingTests: TemporaryFolderTestCase {
         trainArguments(run, batch: 1, steps: 100_000, extra: ["--epochs", "100000"])
     }
 
+    /// Validation after the third step, on the two validation records: split across two ranks.
+    private let validated = ["--val-every", "3", "--val-records", "2"]
+
     /// One process at batch 2, with `threads` tensor threads.
     private func trainAlone(_ run: String, threads: Int) throws {
-        let result = try BuiltTool.run("smis", trainArguments(run, batch: 2, steps: 3),
+        let result = try BuiltTool.run("smis", trainArguments(run, batch: 2, steps: 3, extra: validated),
                                        environment: ["TENSOR_THREADS": "\(threads)"])
         XCTAssertEqual(result.status, 0, result.errors)
     }
@@ -40,7 +43,7 @@ final class DistributedTrainingTests: TemporaryFolderTestCase {
     func testTwoRanksAtBatchOneTrainWhatOneProcessTrainsAtBatchTwo() throws {
         try trainAlone("alone", threads: 1)
         try trainAlone("alone-2-threads", threads: 2)
-        let job = try MPIJob.start(ranks: 2, trainArguments("ranks", batch: 1, steps: 3))
+        let job = try MPIJob.start(ranks: 2, trainArguments("ranks", batch: 1, steps: 3, extra: validated))
         XCTAssertEqual(job.wait(), 0, job.output + job.errors)
         XCTAssertTrue(job.output.contains("data parallel: 2 ranks (mpirun"), job.output)
         XCTAssertTrue(job.output.contains("× batch 1 = global batch 2"), job.output)
@@ -68,7 +71,7 @@ final class DistributedTrainingTests: TemporaryFolderTestCase {
                                           "--mca", "plm_rsh_agent", network.agent.path,
                                           "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", network.subnet,
                                           "--mca", "oob_tcp_if_include", network.subnet, "-x", "TENSOR_THREADS",
-                                          smis] + trainArguments("ranks", batch: 1, steps: 3))
+                                          smis] + trainArguments("ranks", batch: 1, steps: 3, extra: validated))
         let before = network.bytesSent()
         let job = try MPIJob(command: command)
         XCTAssertEqual(job.wait(), 0, job.output + job.errors)
@@ -237,6 +240,18 @@ final class DistributedTrainingTests: TemporaryFolderTestCase {
             }
             XCTAssertEqual(d.dataParallel?.ranks, 2, file: file, line: line)
             XCTAssertGreaterThan(d.dataParallel?.gradientBytes ?? 0, 0, file: file, line: line)
+        }
+        // Validation is split across the ranks (one record each) and summed: the losses of one
+        // process on both records, up to what the weights' sum-order spread changes in them.
+        let (rankValidation, aloneValidation) = (distributed.last?.validation, single.last?.validation)
+        XCTAssertEqual(rankValidation?.records, 2, file: file, line: line)
+        if let r = rankValidation?.losses, let a = aloneValidation?.losses {
+            let totals = [(r.generator.total, a.generator.total, "G"), (r.discriminator.total, a.discriminator.total, "D")]
+            for (x, y, name) in totals {
+                XCTAssertEqual(x, y, accuracy: 1e-2 * abs(y), "validation \(name)", file: file, line: line)
+            }
+        } else {
+            XCTFail("no validation after step 3", file: file, line: line)
         }
         let last = "checkpoints/step-00000003"
         let rankState = try TrainingCheckpoint.readState(ranks.appendingPathComponent(last))
