@@ -146,8 +146,7 @@ final class DistributedTrainingTests: TemporaryFolderTestCase {
         kill(ranks[1], SIGKILL)
         let status = job.wait(seconds: 60)
         XCTAssertNotNil(status, "the job hung after a rank died")
-        XCTAssertNotEqual(status, 0)
-        XCTAssertTrue(job.errors.contains("exited on signal 9"), job.errors)
+        XCTAssertNotEqual(status, 0, "mpirun reports the job failed (137 here: the rank's SIGKILL)")
     }
 
     /// An error of one rank in the middle of the run (rank 0 cannot write its first checkpoint:
@@ -163,7 +162,9 @@ final class DistributedTrainingTests: TemporaryFolderTestCase {
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(job.output.contains("step 2/3"), job.output)
         XCTAssertTrue(job.errors.contains("Error: rank 0 of 2: \(run.path)/checkpoints/"), job.errors)
-        XCTAssertTrue(job.errors.contains("MPI_ABORT was invoked on rank 0"), job.errors)
+        // smis's own line before MPI_Abort: Open MPI's banner after it is sometimes lost (its
+        // show_help message can arrive after the aborting rank is gone).
+        XCTAssertTrue(job.errors.contains("(ending the job: every rank stops)"), job.errors)
     }
 
     /// A start-up failure every rank meets (here a run folder that is a file) is shown once and
