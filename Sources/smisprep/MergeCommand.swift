@@ -34,15 +34,12 @@ struct MergeCommand: ParsableCommand {
                     \(gathered.filesAlreadyPresent) already there
                     """)
             }
-            var report = try RunReport.mergeWorkerReports(in: folder)
-            // Worker statistics hold finished figures (medians, duplicate groups) that cannot be
-            // added exactly, so the joined folder is scanned once instead.
-            let statistics = try RunStatistics.scan(preparedFolder: folder, threads: 2, skipped: { StandardError.print($0) })
-            report.statistics = statistics
-            try AtomicFile.write(try report.encodedJSON(), to: folder + "/" + PreparedLayout.report)
+            let report = try RunReport.mergeWorkerReports(in: folder) {
+                try RunStatistics.scan(preparedFolder: folder, threads: 2, skipped: { StandardError.print($0) })
+            }
             print("merged \(report.workers) worker reports and the folder's statistics into \(folder)/report.json")
             print(report.summary(), terminator: "")
-            try writeShards(statistics: statistics)
+            try writeShards(statistics: report.statistics!)
         } catch let error as MergeError {
             throw PipelineCommandError(message: error.description)
         }

@@ -601,8 +601,7 @@ public final class PipelineRunner: @unchecked Sendable {
         let slice = options.worker
         do {
             if slice.count == 1 {
-                try AtomicFile.write(try report.encodedJSON(), to: output + "/" + PreparedLayout.report)
-                try AtomicFile.write(report.summary(), to: output + "/" + PreparedLayout.summary)
+                try report.writeReportAndSummary(in: output)
             } else {
                 try AtomicFile.write(try report.encodedJSON(), to: output + "/report-worker-\(slice.index)-of-\(slice.count).json")
             }

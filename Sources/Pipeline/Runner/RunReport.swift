@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import Statistics
 
@@ -128,6 +129,14 @@ public struct RunReport: Codable, Equatable, Sendable {
             lines.append("  … and \(droppedSamples.count - limit) more in \(PreparedLayout.report)")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes the report of a whole run (or of joined worker slices) into its output folder:
+    /// `report.json` and the readable `summary.txt`.
+    /// - Throws: `AtomicFileError` naming the file.
+    func writeReportAndSummary(in folder: String) throws {
+        try AtomicFileWriter.write(try encodedJSON(), to: folder + "/" + PreparedLayout.report)
+        try AtomicFileWriter.write(summary().utf8, to: folder + "/" + PreparedLayout.summary)
     }
 
     /// Pretty JSON with sorted keys (stable across runs).

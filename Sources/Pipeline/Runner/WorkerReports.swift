@@ -1,4 +1,5 @@
 import Foundation
+import Statistics
 
 /// Why worker reports could not be merged.
 public struct MergeError: Error, CustomStringConvertible, Sendable {
@@ -9,9 +10,16 @@ public struct MergeError: Error, CustomStringConvertible, Sendable {
 
 extension RunReport {
     /// Joins the `report-worker-I-of-N.json` files that N workers wrote into one output folder:
-    /// checks that all N are present (naming the missing ones) and agree on N, then writes
-    /// `report.json` and `summary.txt` there and returns the merged report.
-    public static func mergeWorkerReports(in folder: String) throws -> RunReport {
+    /// checks that all N are present (naming the missing ones) and agree on N, adds the joined
+    /// set's `statistics` when given, then writes `report.json` and `summary.txt` there and
+    /// returns the merged report.
+    ///
+    /// Worker slices gather no statistics: finished figures (medians, duplicate groups) cannot
+    /// be added exactly, so `statistics` is meant to scan the joined folder once
+    /// (`RunStatistics.scan`). It runs after the checks, before anything is written.
+    public static func mergeWorkerReports(
+        in folder: String, statistics: (() throws -> DatasetStatistics)? = nil
+    ) throws -> RunReport {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasPrefix("report-worker-") && $0.hasSuffix(".json") }
         guard !names.isEmpty else { throw MergeError(folder: folder, message: "no report-worker-*.json files") }
@@ -39,9 +47,9 @@ extension RunReport {
         }
         var merged = RunReport.merged(reports)
         merged.workers = workers
+        merged.statistics = try statistics?()
         do {
-            try AtomicFile.write(try merged.encodedJSON(), to: folder + "/" + PreparedLayout.report)
-            try AtomicFile.write(merged.summary(), to: folder + "/" + PreparedLayout.summary)
+            try merged.writeReportAndSummary(in: folder)
         } catch {
             throw MergeError(folder: folder, message: String(describing: error))
         }
