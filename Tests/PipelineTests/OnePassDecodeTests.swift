@@ -64,9 +64,9 @@ final class OnePassDecodeTests: XCTestCase {
         for stem in [kept, filtered, brokenLabel] {
             let path = "\(folder)/img/\(stem).jpg"
             let bytes = try ImageFile.read(path)
-            try AtomicFile.write(Array(bytes.prefix(bytes.count * 2 / 3)), to: path, durable: false)
+            try PipelineFixtures.write(Array(bytes.prefix(bytes.count * 2 / 3)), to: path)
         }
-        try AtomicFile.write([0x89, 0x50, 0x4E, 0x47], to: "\(folder)/labels/\(brokenLabel).png", durable: false)
+        try PipelineFixtures.write([0x89, 0x50, 0x4E, 0x47], to: "\(folder)/labels/\(brokenLabel).png")
 
         let report = try run(images: folder + "/img", labels: folder + "/labels", output: folder + "/out")
         XCTAssertEqual(report.kept, 7)

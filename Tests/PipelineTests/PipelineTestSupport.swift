@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import ImageIO
 import XCTest
@@ -25,6 +26,11 @@ enum PipelineFixtures {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
         return path
+    }
+
+    /// Writes a test input, creating its folders (no fsync: the files are thrown away).
+    static func write<Bytes: Sequence>(_ bytes: Bytes, to path: String) throws where Bytes.Element == UInt8 {
+        try AtomicFileWriter.write(bytes, to: path, options: AtomicWriteOptions(durable: false, createFolders: true))
     }
 
     /// Skips a test that needs the real codecs until ImageIO's implementation is merged.

@@ -44,13 +44,13 @@ final class RunnerTests: XCTestCase {
         root = try PipelineFixtures.temporaryFolder(self)
         let images = root + "/img", labels = root + "/labels"
         func photo(_ stem: String, _ w: Int = 8, _ h: Int = 6) throws {
-            try AtomicFile.write(Self.raw(w, h, channels: 3, [UInt8](repeating: 100, count: w * h * 3)), to: "\(images)/\(stem).jpg", durable: false)
+            try PipelineFixtures.write(Self.raw(w, h, channels: 3, [UInt8](repeating: 100, count: w * h * 3)), to: "\(images)/\(stem).jpg")
         }
         func label(_ stem: String, _ values: [UInt8]? = nil, _ w: Int = 8, _ h: Int = 6) throws {
             // Hair on the top row, face, upper clothes, pants, shoes, background elsewhere.
             var v = values ?? [UInt8](repeating: 0, count: w * h)
             if values == nil { for x in 0..<w { v[x] = 2; v[w + x] = 13; v[2 * w + x] = 5; v[3 * w + x] = 9; v[4 * w + x] = 18 } }
-            try AtomicFile.write(Self.raw(w, h, channels: 1, v), to: "\(labels)/\(stem).png", durable: false)
+            try PipelineFixtures.write(Self.raw(w, h, channels: 1, v), to: "\(labels)/\(stem).png")
         }
         for item in 1...4 {
             for view in ["01_1_front", "02_2_side", "03_3_back"] {
@@ -62,7 +62,7 @@ final class RunnerTests: XCTestCase {
         try photo("MEN/Denim/id_00000011/01_1_front")                      // no label
         try label("MEN/Denim/id_00000012/01_1_front")                      // no photo
         try photo("MEN/Denim/id_00000013/01_1_front")
-        try AtomicFile.write([1, 2, 3], to: "\(labels)/MEN/Denim/id_00000013/01_1_front.png", durable: false)  // undecodable
+        try PipelineFixtures.write([1, 2, 3], to: "\(labels)/MEN/Denim/id_00000013/01_1_front.png")  // undecodable
         try photo("MEN/Denim/id_00000014/01_1_front", 8, 5)
         try label("MEN/Denim/id_00000014/01_1_front")                      // size mismatch
         try photo("MEN/Denim/id_00000015/01_1_front")
@@ -460,7 +460,7 @@ final class RunnerTests: XCTestCase {
             guard case PipelineRunError.outputInsideInput(_, "labels", _) = error else { return XCTFail("\(error)") }
         }
         let file = root + "/file"
-        try AtomicFile.write([1], to: file, durable: false)
+        try PipelineFixtures.write([1], to: file)
         XCTAssertThrowsError(try runner(try configuration(inputs, output: file)).run()) { error in
             XCTAssertEqual("\(error)", "output '\(file)' is not a folder")
         }
@@ -482,8 +482,8 @@ final class RunnerTests: XCTestCase {
         let output = root + "/out"
         let configuration = try configuration(inputs, output: output)
         let first = try runner(configuration).run()
-        try AtomicFile.write(Array(PipelineRunner.fingerprintBeforeResolvedPaths(configuration).utf8),
-                             to: output + "/" + PreparedLayout.stateFolder + "/configuration.yaml", durable: false)
+        try PipelineFixtures.write(Array(PipelineRunner.fingerprintBeforeResolvedPaths(configuration).utf8),
+                             to: output + "/" + PreparedLayout.stateFolder + "/configuration.yaml")
         let again = try runner(configuration).run()
         XCTAssertEqual(again.processedThisRun, 0)
         XCTAssertEqual(again.resumed, first.processedThisRun)

@@ -288,7 +288,10 @@ public final class PipelineRunner: @unchecked Sendable {
         let durable = options.durable, folderSyncs = outputFolderSyncs
         let committer = SampleCommitter(
             journal: journal, capacity: durable ? 512 : 2 * options.jobs,
-            openFile: { try AtomicFile.writer(for: output + "/" + $0, durable: durable, folderSyncs: folderSyncs) },
+            openFile: {
+                let options = AtomicWriteOptions(durable: durable, createFolders: true, folderSyncs: folderSyncs)
+                return try AtomicFileWriter(path: output + "/" + $0, options: options)
+            },
             batched: durable, committed: { [self] in committed($0) }, failed: { [self] in fail($0) })
         let group = DispatchGroup()
         for index in 0..<options.jobs {
@@ -336,7 +339,7 @@ public final class PipelineRunner: @unchecked Sendable {
             : photoWalker.ignoredFiles + labelWalker.ignoredFiles
         report.unreadableFolders = (photoWalker.unreadableFolders + labelWalker.unreadableFolders).map { "\($0.path): \($0.message)" }
 
-        do { try journal.flush() } catch { throw PipelineRunError.writeFailed(String(describing: error)) }
+        try journal.flush()
         lock.lock()
         let fatal = firstFatalError
         let wasCancelled = cancelled
@@ -345,7 +348,7 @@ public final class PipelineRunner: @unchecked Sendable {
         let finalState = state
         lock.unlock()
         deliver(finalState)
-        if let fatal { throw PipelineRunError.writeFailed(String(describing: fatal)) }
+        if let fatal { throw fatal as? PipelineRunError ?? .writeFailed(String(describing: fatal)) }
         if wasCancelled { throw PipelineRunError.cancelled(processed: finalState.processed) }
 
         report.resumed = finished.count
@@ -548,10 +551,11 @@ public final class PipelineRunner: @unchecked Sendable {
             throw PipelineRunError.configurationChanged(output: output, differences: differences)
         }
         do {
-            try AtomicFile.write(fingerprint, to: fingerprintPath)
-            try AtomicFile.write(configuration.renderedYAML(baseline: baseline, sourcePath: configuration.sourceFile),
-                                 to: output + "/" + PreparedLayout.pipeline)
-            try AtomicFile.write(Self.classesJSON(configuration.classTable.names), to: output + "/" + PreparedLayout.classes)
+            try AtomicFileWriter.write(fingerprint.utf8, to: fingerprintPath)
+            let effective = configuration.renderedYAML(baseline: baseline, sourcePath: configuration.sourceFile)
+            try AtomicFileWriter.write(effective.utf8, to: output + "/" + PreparedLayout.pipeline)
+            let classes = try Self.classesJSON(configuration.classTable.names)
+            try AtomicFileWriter.write(classes.utf8, to: output + "/" + PreparedLayout.classes)
         } catch {
             throw PipelineRunError.writeFailed(String(describing: error))
         }
@@ -603,7 +607,8 @@ public final class PipelineRunner: @unchecked Sendable {
             if slice.count == 1 {
                 try report.writeReportAndSummary(in: output)
             } else {
-                try AtomicFile.write(try report.encodedJSON(), to: output + "/report-worker-\(slice.index)-of-\(slice.count).json")
+                let name = "report-worker-\(slice.index)-of-\(slice.count).json"
+                try AtomicFileWriter.write(try report.encodedJSON(), to: output + "/" + name)
             }
         } catch {
             throw PipelineRunError.writeFailed(String(describing: error))

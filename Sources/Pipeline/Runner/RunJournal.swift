@@ -56,7 +56,7 @@ public final class RunJournal: @unchecked Sendable {
         self.batchSize = batchSize
         self.maxDelay = maxDelay
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw AtomicFile.WriteError(path: path, message: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw Self.failure(path) }
         // A crash can leave a torn last line; start ours on a fresh line so it stays whole.
         var info = stat()
         if fstat(fd, &info) == 0, info.st_size > 0, let handle = FileHandle(forReadingAtPath: path) {
@@ -101,9 +101,14 @@ public final class RunJournal: @unchecked Sendable {
             }
             return true
         }
-        guard ok, fsync(fd) == 0 else { throw AtomicFile.WriteError(path: path, message: String(cString: strerror(errno))) }
+        guard ok, fsync(fd) == 0 else { throw Self.failure(path) }
         pending.removeAll(keepingCapacity: true)
         pendingCount = 0
+    }
+
+    /// The run's write failure for the journal, with the system's reason for `errno`.
+    private static func failure(_ path: String) -> PipelineRunError {
+        .writeFailed("\(path): \(String(cString: strerror(errno)))")
     }
 
     /// Calls `body` with each readable entry of a journal file, in order; unparsable lines

@@ -128,10 +128,8 @@ final class SampleCommitter: @unchecked Sendable {
         for file in files {
             let writer = try openFile(file.path)
             writers.append(writer)
-            try AtomicFile.mapErrors {
-                try writer.write(file.bytes)
-                try writer.finishWriting()
-            }
+            try writer.write(file.bytes)
+            try writer.finishWriting()
         }
     }
 
@@ -139,7 +137,7 @@ final class SampleCommitter: @unchecked Sendable {
     private func commit(_ batch: inout Batch, failure: inout Error?) {
         guard failure == nil, !batch.entries.isEmpty else { return }
         do {
-            try AtomicFile.mapErrors { try AtomicFileWriter.commit(batch.writers) }
+            try AtomicFileWriter.commit(batch.writers)
             for entry in batch.entries {
                 try journal.append(entry)
                 committed(entry)

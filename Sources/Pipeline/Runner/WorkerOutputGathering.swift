@@ -149,7 +149,7 @@ public enum WorkerOutputGathering {
         guard let bytes = manager.contents(atPath: source) else {
             throw MergeError(folder: (source as NSString).deletingLastPathComponent, message: "cannot read \(source)")
         }
-        do { try AtomicFile.write([UInt8](bytes), to: target) } catch {
+        do { try AtomicFileWriter.write(bytes, to: target) } catch {
             throw MergeError(folder: folder, message: "cannot copy \(source): \(error)")
         }
         return true

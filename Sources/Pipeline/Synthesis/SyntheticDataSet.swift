@@ -1,5 +1,9 @@
+import AtomicFiles
 import Foundation
 import ImageIO
+
+/// Synthetic files are throw-away test inputs: no fsync, folders created as needed.
+private let throwAway = AtomicWriteOptions(durable: false, createFolders: true)
 
 /// Writes a synthetic DeepFashion-style set: `DIR/img/<stem>.jpg` photos, `DIR/labels/<stem>.png`
 /// LIP palette label maps (as a LIP parser writes them) and `DIR/list_eval_partition.txt`.
@@ -37,10 +41,10 @@ public struct SyntheticDataSet: Sendable {
             for index in block * chunk..<min(count, (block + 1) * chunk) {
                 let person = SyntheticPerson(seed: seed, index: index, width: width, height: height)
                 do {
-                    try AtomicFile.write(try person.photo.encodedJPEG(quality: photoQuality),
-                                         to: "\(folder)/img/\(person.relativeStem).jpg", durable: false)
-                    try AtomicFile.write(try person.label.encodedPNG(palette: palette, compressionLevel: 9),
-                                         to: "\(folder)/labels/\(person.relativeStem).png", durable: false)
+                    try AtomicFileWriter.write(try person.photo.encodedJPEG(quality: photoQuality),
+                                         to: "\(folder)/img/\(person.relativeStem).jpg", options: throwAway)
+                    try AtomicFileWriter.write(try person.label.encodedPNG(palette: palette, compressionLevel: 9),
+                                         to: "\(folder)/labels/\(person.relativeStem).png", options: throwAway)
                     results.set(index, .success((person.relativeStem, person.extras)))
                 } catch {
                     results.set(index, .failure(error))
@@ -53,7 +57,7 @@ public struct SyntheticDataSet: Sendable {
             written.stems.append(stem)
             written.extrasByStem[stem] = extras
         }
-        try AtomicFile.write(Self.partitionList(stems: written.stems), to: "\(folder)/list_eval_partition.txt", durable: false)
+        try AtomicFileWriter.write(Self.partitionList(stems: written.stems).utf8, to: "\(folder)/list_eval_partition.txt", options: throwAway)
         return written
     }
 
@@ -80,10 +84,10 @@ public struct SyntheticDataSet: Sendable {
         func person(_ index: Int) -> SyntheticPerson { SyntheticPerson(seed: 7, index: index * 3, width: 150, height: 220) }
         func stem(_ n: Int, _ category: String = "Denim") -> String { "MEN/\(category)/id_0900000\(n)/01_1_front" }
         func photo(_ p: SyntheticPerson, _ stem: String) throws {
-            try AtomicFile.write(try p.photo.encodedJPEG(quality: 60), to: "\(folder)/img/\(stem).jpg", durable: false)
+            try AtomicFileWriter.write(try p.photo.encodedJPEG(quality: 60), to: "\(folder)/img/\(stem).jpg", options: throwAway)
         }
         func label(_ l: LabelMap, _ stem: String) throws {
-            try AtomicFile.write(try l.encodedPNG(palette: palette, compressionLevel: 9), to: "\(folder)/labels/\(stem).png", durable: false)
+            try AtomicFileWriter.write(try l.encodedPNG(palette: palette, compressionLevel: 9), to: "\(folder)/labels/\(stem).png", options: throwAway)
         }
         var cases: [(String, String)] = []
 
@@ -96,10 +100,10 @@ public struct SyntheticDataSet: Sendable {
         let truncated = person(3)
         try photo(truncated, stem(3))
         let png = try truncated.label.encodedPNG(palette: palette, compressionLevel: 9)
-        try AtomicFile.write(Array(png.prefix(png.count / 2)), to: "\(folder)/labels/\(stem(3)).png", durable: false)
+        try AtomicFileWriter.write(Array(png.prefix(png.count / 2)), to: "\(folder)/labels/\(stem(3)).png", options: throwAway)
         cases.append((stem(3), "undecodable"))
 
-        try AtomicFile.write("not a photo\n", to: "\(folder)/img/\(stem(4)).jpg", durable: false)
+        try AtomicFileWriter.write("not a photo\n".utf8, to: "\(folder)/img/\(stem(4)).jpg", options: throwAway)
         try label(person(4).label, stem(4))
         cases.append((stem(4), "undecodable"))
 
@@ -114,8 +118,8 @@ public struct SyntheticDataSet: Sendable {
         try photo(unknown, stem(6))
         unknown = unknown.replacingLabel(LabelMap(width: 150, height: 220, values: values))
         // A full 256-colour palette, so the PNG can hold the stray value.
-        try AtomicFile.write(try unknown.label.encodedPNG(palette: SyntheticPerson.lipPalette(count: 256), compressionLevel: 9),
-                             to: "\(folder)/labels/\(stem(6)).png", durable: false)
+        try AtomicFileWriter.write(try unknown.label.encodedPNG(palette: SyntheticPerson.lipPalette(count: 256), compressionLevel: 9),
+                             to: "\(folder)/labels/\(stem(6)).png", options: throwAway)
         cases.append((stem(6), "unknown-label-value"))
 
         var border = person(7).label
@@ -123,7 +127,7 @@ public struct SyntheticDataSet: Sendable {
         try photo(person(7), stem(7))
         // A palette PNG cannot index 255 with a 20-colour palette; parsers writing 255 write
         // grayscale, so this one is grayscale.
-        try AtomicFile.write(try border.encodedPNG(compressionLevel: 9), to: "\(folder)/labels/\(stem(7)).png", durable: false)
+        try AtomicFileWriter.write(try border.encodedPNG(compressionLevel: 9), to: "\(folder)/labels/\(stem(7)).png", options: throwAway)
         cases.append((stem(7), "kept"))
         return cases
     }
