@@ -79,7 +79,7 @@ extension ExitCode {
 /// standard output, then `ExitCode.someInputsSkipped` when anything was skipped.
 enum TerminalShardStage {
     static func execute(_ settings: ShardSettings, preparedFolder: String, statistics: JSONValue, jobs: Int) throws {
-        var stage = ShardStage(settings: settings, jobs: jobs, toolVersion: "smisprep \(ToolVersion.string)")
+        var stage = ShardStage(settings: settings, jobs: jobs, toolVersion: "smisprep \(ToolkitVersion.string)")
         let started = Date()
         stage.progress = { step in
             // One line per shard on standard error: a large set takes minutes to pack.
