@@ -19,13 +19,13 @@ struct ExportCommand: ParsableCommand {
         let set = try ShardSet(directory: URL(fileURLWithPath: directory))
         var skipped: [RecordsError] = []
         let tars = try WebDatasetExporter.export(set, to: URL(fileURLWithPath: webdataset)) { error in
-            printError("skipped damaged record: \(error)")
+            StandardError.print("skipped damaged record: \(error)")
             skipped.append(error)
         }
         print("\(tars.count) tars, \(set.count - skipped.count) samples → \(webdataset)")
         if !skipped.isEmpty {
             fflush(stdout)
-            printError("\(skipped.count) damaged records are not in the tars (listed above); exit status 3")
+            StandardError.print("\(skipped.count) damaged records are not in the tars (listed above); exit status 3")
             throw ExitCode.someInputsSkipped
         }
     }

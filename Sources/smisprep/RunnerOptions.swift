@@ -55,7 +55,7 @@ enum TerminalRun {
         interrupts.setEventHandler {
             interruptCount += 1
             if interruptCount > 1 { Foundation.exit(130) }
-            FileHandle.standardError.write("\nstopping after the samples in flight (Ctrl-C again to quit now)…\n".data(using: .utf8)!)
+            StandardError.print("\nstopping after the samples in flight (Ctrl-C again to quit now)…")
             runner.cancel()
         }
         interrupts.resume()
@@ -64,7 +64,7 @@ enum TerminalRun {
         let report: RunReport
         do { report = try runner.run() } catch let error as PipelineRunError {
             if case .cancelled = error {
-                FileHandle.standardError.write("\(error)\n".data(using: .utf8)!)
+                StandardError.print("\(error)")
                 throw ExitCode(130)
             }
             throw PipelineCommandError(message: error.description)
@@ -88,7 +88,7 @@ enum TerminalRun {
             print("worker \(slice): no shards written (a slice holds part of the set); `smisprep merge \(configuration.output!)` writes them into \(shards.directory)")
             return
         }
-        if !options.quiet { printError("packing the prepared set into shards in \(shards.directory)…") }
+        if !options.quiet { StandardError.print("packing the prepared set into shards in \(shards.directory)…") }
         let statistics = try report.statistics.map(ShardStage.manifestStatistics)
             ?? TerminalShardStage.statistics(ofPreparedFolder: configuration.output!, jobs: options.jobs)
         try TerminalShardStage.execute(shards, preparedFolder: configuration.output!, statistics: statistics, jobs: options.jobs)
@@ -129,9 +129,9 @@ final class ProgressRenderer: @unchecked Sendable {
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             var line = "\r[\(bar)] \(String(format: "%3d", Int(fraction * 100)))%  \(detail)\u{1B}[K"
             if progress.finished { line += "\n" }
-            FileHandle.standardError.write(line.data(using: .utf8)!)
+            StandardError.write(line)
         } else {
-            FileHandle.standardError.write("progress: \(Int(fraction * 100))%  \(detail)\n".data(using: .utf8)!)
+            StandardError.print("progress: \(Int(fraction * 100))%  \(detail)")
         }
     }
 
@@ -179,11 +179,4 @@ func loadPipeline(_ path: String, overrides: PipelineOverrides) throws -> (Pipel
     } catch let error as PipelineFileError {
         throw PipelineCommandError(message: error.description)
     }
-}
-
-/// A failure of a pipeline command after its options were accepted; ArgumentParser prints it
-/// as "Error: <message>" and exits with status 1, without the usage text.
-struct PipelineCommandError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }

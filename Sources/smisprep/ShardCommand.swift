@@ -60,12 +60,3 @@ struct ShardCommand: ParsableCommand {
         try TerminalShardStage.execute(settings, preparedFolder: preparedDirectory, statistics: statistics, jobs: jobs)
     }
 }
-
-/// Writes a line to standard error (warnings and problems, kept apart from results).
-/// The most threads a `--jobs` or `--threads` may ask for: far more than any machine's cores,
-/// and small enough that buffer sizes computed from it cannot overflow.
-let maximumJobs = 1024
-
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}

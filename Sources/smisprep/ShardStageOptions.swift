@@ -68,13 +68,6 @@ enum ShardOptionChecks {
     }
 }
 
-extension ExitCode {
-    /// The shards and manifest were written, but some prepared samples were skipped (each is
-    /// named on standard error). Distinct from 1, where the command failed, so a script can
-    /// tell an incomplete set from no set.
-    static let someInputsSkipped = ExitCode(3)
-}
-
 /// Runs the shard stage for a command: every skipped sample on standard error, the summary on
 /// standard output, then `ExitCode.someInputsSkipped` when anything was skipped.
 enum TerminalShardStage {
@@ -83,17 +76,17 @@ enum TerminalShardStage {
         let started = Date()
         stage.progress = { step in
             // One line per shard on standard error: a large set takes minutes to pack.
-            printError(String(format: "%@ %@: %d of %d samples (%.0f s)", step.shard, step.reused ? "kept" : "written",
+            StandardError.print(String(format: "%@ %@: %d of %d samples (%.0f s)", step.shard, step.reused ? "kept" : "written",
                               step.inputsDone, step.inputsTotal, Date().timeIntervalSince(started)))
         }
         let outcome: ShardStage.Outcome
         do { outcome = try stage.run(preparedFolder: preparedFolder, statistics: statistics) } catch let error as ShardStageError {
             throw PipelineCommandError(message: error.description)
         }
-        for sample in outcome.skipped { printError("skipped \(sample)") }
+        for sample in outcome.skipped { StandardError.print("skipped \(sample)") }
         let result = outcome.writer
         if !result.staleFilesRemoved.isEmpty {
-            printError("removed \(result.staleFilesRemoved.count) shard files the new manifest does not list: "
+            StandardError.print("removed \(result.staleFilesRemoved.count) shard files the new manifest does not list: "
                        + result.staleFilesRemoved.joined(separator: ", "))
         }
         print("""
@@ -102,7 +95,7 @@ enum TerminalShardStage {
             """)
         if !outcome.skipped.isEmpty {
             fflush(stdout)  // the summary first, also when both streams go to one file
-            printError("\(outcome.skipped.count) prepared samples are not in the shards (listed above); exit status 3")
+            StandardError.print("\(outcome.skipped.count) prepared samples are not in the shards (listed above); exit status 3")
             throw ExitCode.someInputsSkipped
         }
     }
@@ -112,7 +105,7 @@ enum TerminalShardStage {
     /// maps and photos (one extra read pass, announced on standard error).
     static func statistics(ofPreparedFolder folder: String, jobs: Int) throws -> JSONValue {
         if let statistics = ShardStage.reportStatistics(inPreparedFolder: folder) { return statistics }
-        printError("no statistics in \(folder)/\(PreparedLayout.report): scanning \(folder) for the manifest's statistics")
+        StandardError.print("no statistics in \(folder)/\(PreparedLayout.report): scanning \(folder) for the manifest's statistics")
         return try ShardStage.manifestStatistics(try RunStatistics.scan(preparedFolder: folder, threads: jobs, skipped: { StandardError.print($0) }))
     }
 }

@@ -163,9 +163,3 @@ private struct StatsGathered {
     var contactSheet: [ContactSheetSample]
     var notes: [String]
 }
-
-enum StandardError {
-    static func print(_ line: String) { write(line + "\n") }
-
-    static func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
-}
