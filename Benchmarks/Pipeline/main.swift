@@ -170,9 +170,7 @@ func measurePipeline(_ worker: WorkerSlice) throws -> (wall: Double, cpu: Double
     let durable = ProcessInfo.processInfo.environment["BENCH_NO_FSYNC"] == nil
     let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: arguments.jobs, worker: worker, durable: durable))
     if arguments.wholePhotos {  // for comparison: every photo decoded whole, then resized (before the one-pass decode)
-        let imageIO = SampleCodecs.imageIO
-        runner.codecs = SampleCodecs(decodePhoto: { try Image(contentsOfFile: $0) }, decodeLabel: imageIO.decodeLabel,
-                                     encodePhoto: imageIO.encodePhoto, encodeLabel: imageIO.encodeLabel, encodeCrop: imageIO.encodeCrop)
+        runner.codecs.openPhoto = { PhotoInput(try Image(contentsOfFile: $0)) }
     }
     if arguments.statistics { RunStatistics(configuration: configuration, skipped: { print($0) }).attach(to: runner) }
     var report: RunReport?

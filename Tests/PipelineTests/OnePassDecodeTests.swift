@@ -25,9 +25,9 @@ final class OnePassDecodeTests: XCTestCase {
 
     /// ImageIO's codecs, but every photo decoded whole when opened: the pipeline as it was.
     private var wholePhotoCodecs: SampleCodecs {
-        let imageIO = SampleCodecs.imageIO
-        return SampleCodecs(decodePhoto: { try Image(contentsOfFile: $0) }, decodeLabel: imageIO.decodeLabel,
-                            encodePhoto: imageIO.encodePhoto, encodeLabel: imageIO.encodeLabel, encodeCrop: imageIO.encodeCrop)
+        var codecs = SampleCodecs.imageIO
+        codecs.openPhoto = { PhotoInput(try Image(contentsOfFile: $0)) }
+        return codecs
     }
 
     func testOnePassWritesTheSameFilesAsDecodingWholePhotos() throws {

@@ -30,8 +30,14 @@ final class RunnerTests: XCTestCase {
     }
 
     static let rawCodecs = SampleCodecs(
-        decodePhoto: { path in let (w, h, p) = try decodeRaw(path, channels: 3); return Image(width: w, height: h, pixels: p) },
-        decodeLabel: { path in let (w, h, v) = try decodeRaw(path, channels: 1); return LabelMap(width: w, height: h, values: v) },
+        openPhoto: { path in
+            let (width, height, pixels) = try decodeRaw(path, channels: 3)
+            return PhotoInput(Image(width: width, height: height, pixels: pixels))
+        },
+        readLabel: { path in
+            let (width, height, values) = try decodeRaw(path, channels: 1)
+            return LabelInput(LabelMap(width: width, height: height, values: values))
+        },
         encodePhoto: { photo, _ in raw(photo.width, photo.height, channels: 3, photo.pixels) },
         encodeLabel: { label, _ in raw(label.width, label.height, channels: 1, label.values) },
         encodeCrop: { crop in raw(crop.width, crop.height, channels: 3, crop.pixels) })

@@ -30,20 +30,12 @@ public struct RunOptions: Sendable {
 /// How the runner turns files into pixels and pixels into bytes. ImageIO's codecs by default;
 /// tests substitute a trivial format to exercise the runner on its own.
 public struct SampleCodecs: Sendable {
-    /// Reads a photo's header; its pixels are decoded when the stages ask (see `PhotoInput`).
+    /// Reads a photo's header; its pixels are decoded when the stages ask (see `PhotoInput`; a
+    /// format without a header reader returns `PhotoInput(decodedImage)`).
     public var openPhoto: @Sendable (_ path: String) throws -> PhotoInput
-    /// Decodes a whole photo (through `openPhoto`); kept for callers written before `openPhoto`.
-    public var decodePhoto: @Sendable (_ path: String) throws -> Image {
-        let open = openPhoto
-        return { try open($0).decoded() }
-    }
-    /// Decodes a label map and counts its values (see `LabelInput`).
+    /// Decodes a label map and counts its values (see `LabelInput`; `LabelInput(map)` counts
+    /// them after decoding).
     public var readLabel: @Sendable (_ path: String) throws -> LabelInput
-    /// Decodes a label map (through `readLabel`).
-    public var decodeLabel: @Sendable (_ path: String) throws -> LabelMap {
-        let read = readLabel
-        return { try read($0).map }
-    }
     public var encodePhoto: @Sendable (_ photo: Image, _ quality: Int) throws -> [UInt8]
     public var encodeLabel: @Sendable (_ label: LabelMap, _ compressionLevel: Int) throws -> [UInt8]
     /// Lossless encoding of per-class crops (`--write-split`).
@@ -59,16 +51,6 @@ public struct SampleCodecs: Sendable {
         self.encodePhoto = encodePhoto
         self.encodeLabel = encodeLabel
         self.encodeCrop = encodeCrop
-    }
-
-    /// Codecs whose photo decoder decodes whole photos at once (test formats).
-    public init(
-        decodePhoto: @escaping @Sendable (String) throws -> Image, decodeLabel: @escaping @Sendable (String) throws -> LabelMap,
-        encodePhoto: @escaping @Sendable (Image, Int) throws -> [UInt8], encodeLabel: @escaping @Sendable (LabelMap, Int) throws -> [UInt8],
-        encodeCrop: @escaping @Sendable (Image) throws -> [UInt8]
-    ) {
-        self.init(openPhoto: { PhotoInput(try decodePhoto($0)) }, readLabel: { LabelInput(try decodeLabel($0)) },
-                  encodePhoto: encodePhoto, encodeLabel: encodeLabel, encodeCrop: encodeCrop)
     }
 
     /// JPEG photos, grayscale PNG labels, PNG crops, through ImageIO. A photo's file is read
