@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "AtomicFiles", "_TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "Statistics", "AtomicFiles", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -222,7 +222,7 @@ let preparation = SamplePreparation(configuration: configuration, partitionList:
 let scratch = ResizeScratch()
 let photoResizer = PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256)
 let profiled = min(100, pairs.count)
-var statisticsAccumulator = StatisticsAccumulator(classNames: configuration.classTable.names)
+var statisticsAccumulator = StatisticsAccumulator(classNames: configuration.classMapping.names)
 var labelBytes: [UInt8] = [], adaptiveBytes: [UInt8] = [], labelSize = 0, adaptiveSize = 0, photoBytes: [UInt8] = []
 for (_, photoPath, labelPath) in pairs.prefix(profiled) {
     var photo = Image(width: 0, height: 0), label = LabelMap(width: 0, height: 0)

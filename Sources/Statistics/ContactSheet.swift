@@ -29,13 +29,13 @@ enum LabelPalette {
 
     /// Source ids use their VOC colour; target ids are shifted by one so that id 0 (hair in
     /// the default table) is not black, and a class named `background` is black.
-    static func colour(of id: Int, in table: ClassTable) -> RGB {
-        if table.names[id] == "background" { return RGB(red: 0, green: 0, blue: 0) }
+    static func colour(of id: Int, in table: LabelSet) -> RGB {
+        if table.name(of: id) == "background" { return RGB(red: 0, green: 0, blue: 0) }
         return table.kind == .source ? voc(id) : voc(id + 1)
     }
 
-    /// All 256 colours for a table.
-    static func colours(for table: ClassTable) -> [RGB] { (0..<256).map { colour(of: $0, in: table) } }
+    /// All 256 colours for a label set.
+    static func colours(for table: LabelSet) -> [RGB] { (0..<256).map { colour(of: $0, in: table) } }
 }
 
 /// Small images for the contact sheet, computed in memory; encoding is the report's job.

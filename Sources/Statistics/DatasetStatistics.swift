@@ -69,14 +69,6 @@ public struct DatasetStatistics: Codable, Equatable, Sendable {
     }
 }
 
-/// What the label values of a data set mean.
-public enum LabelSetKind: String, Codable, Sendable {
-    /// Target class ids (0..<n) of a prepared data set or of shards.
-    case target
-    /// A human parser's source ids (LIP, CIHP, ATR…), before remapping.
-    case source
-}
-
 /// A width × height and how many images have it.
 public struct SizeCount: Codable, Equatable, Sendable {
     public var width: Int

@@ -3,17 +3,17 @@ extension StatisticsReport {
     /// Every chart is an `<svg class="chart">` with a stable `id` (`class-share`,
     /// `class-presence`, `cooccurrence`, `photo-sizes`, `box-width-<id>`, `box-height-<id>`).
     static func htmlPage(
-        _ statistics: DatasetStatistics, classTable: ClassTable, contactSheet: [ContactSheetEntry]
+        _ statistics: DatasetStatistics, labelSet: LabelSet, contactSheet: [ContactSheetEntry]
     ) -> String {
         var body = "<h1>Data set statistics</h1>\n" + overview(statistics)
-        body += section("Classes", classCharts(statistics, classTable: classTable) + classTableHTML(statistics))
+        body += section("Classes", classCharts(statistics, labelSet: labelSet) + classTableHTML(statistics))
         if statistics.classes.count > 1 {
             let labels = statistics.classes.map { "\($0.id) \($0.name)" }
             body += section("Co-occurrence", SVGChart.heatMap(
                 id: "cooccurrence", title: "Images holding both classes", labels: labels,
                 values: statistics.cooccurrence, maxValue: max(1, statistics.sampleCount)))
         }
-        body += section("Sizes", sizeCharts(statistics, classTable: classTable))
+        body += section("Sizes", sizeCharts(statistics, labelSet: labelSet))
         if let candidates = statistics.filterCandidates { body += section("Filter candidates", filterTable(candidates, statistics)) }
         body += section("Photos", photoFacts(statistics))
         if !contactSheet.isEmpty { body += section("Contact sheet", contactSheetHTML(contactSheet)) }
@@ -49,19 +49,19 @@ extension StatisticsReport {
             + "\(TextFormat.grouped(s.labelPixelCount)) label pixels; schema version \(s.schemaVersion).</p>\n"
     }
 
-    private static func classCharts(_ s: DatasetStatistics, classTable: ClassTable) -> String {
+    private static func classCharts(_ s: DatasetStatistics, labelSet: LabelSet) -> String {
         let share = SVGChart.horizontalBars(
             id: "class-share", title: "Pixel share",
             rows: s.classes.map {
                 ("\($0.id) \($0.name)", $0.pixelShare, TextFormat.percent($0.pixelShare),
-                    LabelPalette.colour(of: $0.id, in: classTable))
+                    LabelPalette.colour(of: $0.id, in: labelSet))
             },
             maxValue: s.classes.map(\.pixelShare).max() ?? 0)
         let presence = SVGChart.horizontalBars(
             id: "class-presence", title: "Images containing the class",
             rows: s.classes.map {
                 ("\($0.id) \($0.name)", $0.imageShare, "\(TextFormat.grouped($0.images)) (\(TextFormat.percent($0.imageShare, digits: 1)))",
-                    LabelPalette.colour(of: $0.id, in: classTable))
+                    LabelPalette.colour(of: $0.id, in: labelSet))
             },
             maxValue: 1)
         return "<div class=\"charts\">\(share)\n\(presence)</div>\n"
@@ -88,7 +88,7 @@ extension StatisticsReport {
         return html
     }
 
-    private static func sizeCharts(_ s: DatasetStatistics, classTable: ClassTable) -> String {
+    private static func sizeCharts(_ s: DatasetStatistics, labelSet: LabelSet) -> String {
         var html = ""
         let sizes = s.photoSizes.isEmpty ? s.labelSizes : s.photoSizes
         if !sizes.isEmpty {
@@ -101,7 +101,7 @@ extension StatisticsReport {
         html += "<p>Bounding-box width and height of each class, as a fraction of the image's.</p>\n"
         html += "<div class=\"charts\">"
         for c in s.classes where c.images > 0 {
-            let colour = LabelPalette.colour(of: c.id, in: classTable)
+            let colour = LabelPalette.colour(of: c.id, in: labelSet)
             let shown = colour == RGB(red: 0, green: 0, blue: 0) ? RGB(red: 110, green: 110, blue: 110) : colour
             html += SVGChart.histogram(
                 id: "box-width-\(c.id)", title: "\(c.name): box width", counts: c.boundingBoxWidths.counts, colour: shown)

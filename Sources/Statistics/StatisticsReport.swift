@@ -18,7 +18,7 @@ public enum StatisticsReport {
     ///   file when it cannot be written, `StatisticsError.writeFailed` when the folder cannot be
     ///   created.
     public static func write(
-        _ statistics: DatasetStatistics, classTable: ClassTable, samples: [ContactSheetSample], to directory: String
+        _ statistics: DatasetStatistics, labelSet: LabelSet, samples: [ContactSheetSample], to directory: String
     ) throws -> [String] {
         let root = URL(fileURLWithPath: directory)
         let thumbnails = root.appendingPathComponent("thumbnails")
@@ -29,7 +29,7 @@ public enum StatisticsReport {
         }
         var written: [String] = []
         var entries: [ContactSheetEntry] = []
-        let palette = LabelPalette.colours(for: classTable)
+        let palette = LabelPalette.colours(for: labelSet)
         for (index, sample) in samples.enumerated() {
             var entry = ContactSheetEntry(key: sample.key, photoFile: nil, labelFile: "", classFiles: [])
             func save(_ image: Image, _ name: String) throws -> String {
@@ -46,7 +46,7 @@ public enum StatisticsReport {
                 var regions: [LabelRegion] = []
                 sample.label.forEachRegion { regions.append($0) }
                 for region in regions {
-                    guard let name = classTable.names[Int(region.value)], name != "background",
+                    guard let name = labelSet.name(of: Int(region.value)), name != "background",
                         let split = Thumbnail.classSplit(photo: photo, label: sample.label, region: region)
                     else { continue }
                     let file = try save(Thumbnail.photo(split, maxSide: splitSide), "\(index)-class-\(region.value)")
@@ -56,7 +56,7 @@ public enum StatisticsReport {
             entries.append(entry)
         }
         let index = root.appendingPathComponent("index.html").path
-        let page = htmlPage(statistics, classTable: classTable, contactSheet: entries)
+        let page = htmlPage(statistics, labelSet: labelSet, contactSheet: entries)
         try AtomicFileWriter.write(page.utf8, to: index)
         return [index] + written
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Pipeline
+import Statistics
 
 /// `smisprep deepfashion`: the bundled DeepFashion pipeline with command-line overrides.
 struct DeepFashionCommand: ParsableCommand {
@@ -59,7 +60,7 @@ struct DeepFashionCommand: ParsableCommand {
         if let size, parseSize(size) == nil { throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 256x256.") }
         if let fit, ResizeSettings.Fit(rawValue: fit) == nil { throw ValidationError("--fit must be stretch, pad or crop.") }
         if let valFraction, !(0...1).contains(valFraction) { throw ValidationError("--val-fraction must be in 0...1.") }
-        if let filterThreshold, RareAttributeFilter.Threshold(parsing: filterThreshold) == nil {
+        if let filterThreshold, FilterThreshold(parsing: filterThreshold) == nil {
             throw ValidationError("--filter-threshold must be a pixel count (500) or a percentage (0.1%).")
         }
         if pipeline == nil && BundledPipelines.file("deepfashion.yaml") == nil {
@@ -74,7 +75,7 @@ struct DeepFashionCommand: ParsableCommand {
         overrides.output = out
         overrides.source = source
         overrides.filterClasses = filter.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-        overrides.filterThreshold = filterThreshold.flatMap(RareAttributeFilter.Threshold.init(parsing:))
+        overrides.filterThreshold = filterThreshold.flatMap(FilterThreshold.init(parsing:))
         overrides.size = size.flatMap(parseSize)
         overrides.fit = fit.flatMap(ResizeSettings.Fit.init(rawValue:))
         overrides.validationFraction = valFraction

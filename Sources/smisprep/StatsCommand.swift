@@ -53,7 +53,7 @@ struct StatsCommand: ParsableCommand {
         for note in gathered.notes { StandardError.print(note) }
         if let report {
             let written = try StatisticsReport.write(
-                gathered.statistics, classTable: gathered.classTable, samples: gathered.contactSheet, to: report)
+                gathered.statistics, labelSet: gathered.labelSet, samples: gathered.contactSheet, to: report)
             StandardError.print("stats: wrote \(written.count) files, open \(written[0])")
         }
         if json {
@@ -72,10 +72,10 @@ struct StatsCommand: ParsableCommand {
                 gathered = try recomputeFromShards(manifest: manifest)
             } else {
                 let statistics = try DatasetStatistics.fromManifest(at: manifest)
-                let names = Dictionary(uniqueKeysWithValues: statistics.classes.map { (UInt8($0.id), $0.name) })
-                let table = statistics.labelSet == .source
-                    ? Statistics.ClassTable(sourceClasses: names) : Statistics.ClassTable(classNames: statistics.classes.map(\.name))
-                gathered = StatsGathered(statistics: statistics, classTable: table, contactSheet: [], notes: [])
+                let names = Dictionary(uniqueKeysWithValues: statistics.classes.map { ($0.id, $0.name) })
+                let labelSet = statistics.labelSet == .source
+                    ? LabelSet(source: "", classes: names) : LabelSet(targetClasses: statistics.classes.map(\.name))
+                gathered = StatsGathered(statistics: statistics, labelSet: labelSet, contactSheet: [], notes: [])
             }
             if report != nil { gathered.contactSheet = try shardContactSheet(manifest: manifest) }
             return gathered
@@ -90,27 +90,23 @@ struct StatsCommand: ParsableCommand {
             guard let source else {
                 throw ValidationError("\(path) looks like raw parser output: name its label set with --source lip|cihp|atr.")
             }
-            let table = try sourceClasses(source)
-            return scan(DatasetListing.raw(at: path), accumulator: StatisticsAccumulator(sourceClasses: table))
+            let labelSet = try sourceLabelSet(source)
+            return scan(DatasetListing.raw(at: path), accumulator: StatisticsAccumulator(labelSet: labelSet))
         }
     }
 
     /// `--source`: a label-set file, or a name looked up as `<--sources-dir>/<name>.yaml`, read
-    /// by the pipeline's own `SourceLabelSet` reader (errors name the file and line).
-    private func sourceClasses(_ source: String) throws -> [UInt8: String] {
+    /// by the pipeline's own label-set reader (errors name the file and line).
+    private func sourceLabelSet(_ source: String) throws -> LabelSet {
         let isPath = source.contains("/") || source.hasSuffix(".yaml") || source.hasSuffix(".yml")
         var resolved = isPath ? source : URL(fileURLWithPath: sourcesDir).appendingPathComponent("\(source).yaml").path
         if !isPath, !FileManager.default.fileExists(atPath: resolved),
             let bundled = BundledPipelines.file("sources/\(source).yaml") {
             resolved = bundled
         }
-        let labelSet: SourceLabelSet
-        do { labelSet = try SourceLabelSet(contentsOfFile: resolved) } catch let error as PipelineFileError {
+        do { return try LabelSet(contentsOfFile: resolved) } catch let error as PipelineFileError {
             throw PipelineCommandError(message: error.description)
         }
-        var table: [UInt8: String] = [:]
-        for id in labelSet.ids { table[UInt8(id)] = labelSet.name(of: id) }
-        return table
     }
 
     /// `--recompute`: reads every record of the shard set in order with the Records reader
@@ -131,7 +127,7 @@ struct StatsCommand: ParsableCommand {
         let accumulator = ShardStage.scanStatistics(of: try ShardSet(directory: folder)) { notes.append("stats: skipped \($0)") }
         if !notes.isEmpty { notes.append("stats: \(notes.count) records skipped (listed above)") }
         return StatsGathered(
-            statistics: accumulator.finish(), classTable: accumulator.classTable, contactSheet: [], notes: notes)
+            statistics: accumulator.finish(), labelSet: accumulator.labelSet, contactSheet: [], notes: notes)
     }
 
     private func scan(_ listing: DatasetListing, accumulator: StatisticsAccumulator) -> StatsGathered {
@@ -152,14 +148,14 @@ struct StatsCommand: ParsableCommand {
         let contactSheet = report == nil ? [] : StatisticsReport.loadContactSheet(
             from: listing.samples, count: contactSheetSamples)
         return StatsGathered(
-            statistics: result.accumulator.finish(), classTable: accumulator.classTable, contactSheet: contactSheet,
+            statistics: result.accumulator.finish(), labelSet: accumulator.labelSet, contactSheet: contactSheet,
             notes: notes)
     }
 }
 
 private struct StatsGathered {
     var statistics: DatasetStatistics
-    var classTable: Statistics.ClassTable
+    var labelSet: LabelSet
     var contactSheet: [ContactSheetSample]
     var notes: [String]
 }

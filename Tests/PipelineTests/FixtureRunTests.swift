@@ -1,6 +1,7 @@
 import Foundation
 import ImageIO
 import Records
+import Statistics
 import XCTest
 import _TestSupport
 @testable import Pipeline
@@ -104,7 +105,7 @@ final class FixtureRunTests: XCTestCase {
             overrides.labels = bad + "/labels"
             overrides.output = folder + "/out"
             return overrides
-        }()) { try SourceLabelSet(contentsOfFile: PipelineFixtures.pipelines + "/sources/\($0).yaml") }
+        }()) { try LabelSet(contentsOfFile: PipelineFixtures.pipelines + "/sources/\($0).yaml") }
         let report = try PipelineRunner(configuration: configuration, options: RunOptions(jobs: 1, durable: false)).run()
         XCTAssertEqual(report.kept, 0)
         XCTAssertEqual(report.droppedByReason["unknown-label-value"], 2)

@@ -1,13 +1,14 @@
 import Records
+import Statistics
 import XCTest
 @testable import Pipeline
 
 final class PipelineConfigurationTests: XCTestCase {
     func testBundledLIPTableMatchesTheSpecification() throws {
         let configuration = try PipelineFixtures.configuration()
-        XCTAssertEqual(configuration.classTable.names,
+        XCTAssertEqual(configuration.classMapping.names,
                        ["hair", "face", "skin", "top-clothes", "bottom-clothes", "socks", "shoes", "background"])
-        let remap = LabelRemap(classTable: configuration.classTable, ignore: configuration.ignore)
+        let remap = LabelRemap(classMapping: configuration.classMapping, ignore: configuration.ignore)
         // data.md: LIP id → target id.
         let expected: [Int: UInt8] = [
             0: 7, 1: 0, 2: 0, 3: 3, 4: 1, 5: 3, 6: 3, 7: 3, 8: 5, 9: 4, 10: 3, 11: 3, 12: 4, 13: 1,
@@ -24,12 +25,12 @@ final class PipelineConfigurationTests: XCTestCase {
     }
 
     func testCIHPMapsTorsoSkinToSkinAndATRUsesItsOwnOrder() throws {
-        let cihp = LabelRemap(classTable: try PipelineFixtures.configuration(source: "cihp").classTable, ignore: IgnoreRule(becomes: nil))
+        let cihp = LabelRemap(classMapping: try PipelineFixtures.configuration(source: "cihp").classMapping, ignore: IgnoreRule(becomes: nil))
         XCTAssertEqual(cihp.table[10], 2, "CIHP 10 is torso-skin → skin")
         XCTAssertEqual(cihp.table[3], 3, "glove → top-clothes")
         let atrConfiguration = try PipelineFixtures.configuration(source: "atr") { $0.filterClasses = [] }
         XCTAssertEqual(atrConfiguration.source.ids.count, 18)
-        let atr = LabelRemap(classTable: atrConfiguration.classTable, ignore: IgnoreRule(becomes: nil))
+        let atr = LabelRemap(classMapping: atrConfiguration.classMapping, ignore: IgnoreRule(becomes: nil))
         // ATR: 3 sunglasses, 4 upper-clothes, 6 pants, 9/10 shoes, 11 face, 12/13 legs, 16 bag.
         XCTAssertEqual([3, 4, 6, 9, 10, 11, 12, 13, 16].map { atr.table[$0] }, [1, 3, 4, 6, 6, 1, 2, 2, 3])
         XCTAssertEqual(atr.table[18], LabelRemap.unmapped)
@@ -45,7 +46,7 @@ final class PipelineConfigurationTests: XCTestCase {
     // MARK: Refused files name the line and the reason
 
     /// A small source set and a pipeline built on it, with one line replaced per test.
-    private let tiny = SourceLabelSet(name: "tiny", classes: [(0, "background"), (1, "hair"), (2, "glove"), (3, "face")])
+    private let tiny = LabelSet(source: "tiny", classes: [0: "background", 1: "hair", 2: "glove", 3: "face"])
     private let tinyPipeline = """
         source: tiny
         classes: [hair, face, background]
@@ -76,7 +77,7 @@ final class PipelineConfigurationTests: XCTestCase {
 
     func testTinyPipelineLoads() throws {
         let configuration = try load(tinyPipeline)
-        XCTAssertEqual(configuration.classTable.sourceIDsByTarget, [[1, 2], [3], [0]])
+        XCTAssertEqual(configuration.classMapping.sourceIDsByTarget, [[1, 2], [3], [0]])
         XCTAssertEqual(configuration.ignore, IgnoreRule(value: 255, becomes: 2))
         XCTAssertEqual(configuration.filter.threshold, .pixels(10))
     }
@@ -132,22 +133,22 @@ final class PipelineConfigurationTests: XCTestCase {
         let configuration = try load(tinyPipeline.replacingOccurrences(of: "becomes: background", with: "becomes: reject"))
         XCTAssertNil(configuration.ignore.becomes)
         XCTAssertFalse(SampleCheck(source: tiny, ignore: configuration.ignore).accepted[255])
-        XCTAssertEqual(LabelRemap(classTable: configuration.classTable, ignore: configuration.ignore).table[255], LabelRemap.unmapped)
+        XCTAssertEqual(LabelRemap(classMapping: configuration.classMapping, ignore: configuration.ignore).table[255], LabelRemap.unmapped)
     }
 
     func testLabelSetFileErrorsNameTheLine() {
-        XCTAssertThrowsError(try SourceLabelSet(yaml: "name: x\nclasses:\n  0: a\n  1: b\n  1: c\n", file: "x.yaml")) { error in
+        XCTAssertThrowsError(try LabelSet(yaml: "name: x\nclasses:\n  0: a\n  1: b\n  1: c\n", file: "x.yaml")) { error in
             XCTAssertEqual((error as? PipelineFileError)?.reason, .duplicated("key '1'"))
             XCTAssertEqual((error as? PipelineFileError)?.line, 4)
         }
-        XCTAssertThrowsError(try SourceLabelSet(yaml: "name: x\nclasses:\n  0: a\n  1: a\n", file: "x.yaml")) { error in
+        XCTAssertThrowsError(try LabelSet(yaml: "name: x\nclasses:\n  0: a\n  1: a\n", file: "x.yaml")) { error in
             XCTAssertEqual((error as? PipelineFileError)?.reason, .duplicated("class name 'a'"))
             XCTAssertEqual((error as? PipelineFileError)?.line, 4)
         }
-        XCTAssertThrowsError(try SourceLabelSet(yaml: "name: x\nclasses:\n  0: a\n  255: b\n", file: "x.yaml")) { error in
+        XCTAssertThrowsError(try LabelSet(yaml: "name: x\nclasses:\n  0: a\n  255: b\n", file: "x.yaml")) { error in
             XCTAssertEqual((error as? PipelineFileError)?.line, 4)
         }
-        XCTAssertThrowsError(try SourceLabelSet(yaml: "name: x\nclases:\n  0: a\n", file: "x.yaml")) { error in
+        XCTAssertThrowsError(try LabelSet(yaml: "name: x\nclases:\n  0: a\n", file: "x.yaml")) { error in
             XCTAssertEqual((error as? PipelineFileError)?.reason, .unknownKey("clases", suggestion: "classes"))
             XCTAssertEqual((error as? PipelineFileError)?.description, "x.yaml:2: unknown key 'clases' (did you mean 'classes'?)")
         }
@@ -262,8 +263,8 @@ final class PipelineConfigurationTests: XCTestCase {
         XCTAssertTrue(text.contains("threshold: \"500\"   # changed (was 0.1%)"), text)
         XCTAssertTrue(text.contains("images: \"/data/img\"   # changed (was null)"), text)
         XCTAssertFalse(text.contains("size: 256x256   # changed"), text)
-        let reread = try PipelineConfiguration(yaml: text, file: "pipeline.yaml") { try SourceLabelSet(contentsOfFile: $0) }
-        XCTAssertEqual(reread.classTable, configuration.classTable)
+        let reread = try PipelineConfiguration(yaml: text, file: "pipeline.yaml") { try LabelSet(contentsOfFile: $0) }
+        XCTAssertEqual(reread.classMapping, configuration.classMapping)
         XCTAssertEqual(reread.filter, configuration.filter)
         XCTAssertEqual(reread.resize, configuration.resize)
         XCTAssertEqual(reread.partition, configuration.partition)
@@ -272,11 +273,11 @@ final class PipelineConfigurationTests: XCTestCase {
     }
 
     func testThresholdAndSizeParsing() {
-        XCTAssertEqual(RareAttributeFilter.Threshold(parsing: "500"), .pixels(500))
-        XCTAssertEqual(RareAttributeFilter.Threshold(parsing: "0.5%"), .percent(0.5))
-        XCTAssertNil(RareAttributeFilter.Threshold(parsing: "-1"))
-        XCTAssertNil(RareAttributeFilter.Threshold(parsing: "101%"))
-        XCTAssertEqual(RareAttributeFilter.Threshold.percent(0.1).limit(forPixelCount: 750 * 1101), 825.75, accuracy: 1e-9)
+        XCTAssertEqual(FilterThreshold(parsing: "500"), .pixels(500))
+        XCTAssertEqual(FilterThreshold(parsing: "0.5%"), .percent(0.5))
+        XCTAssertNil(FilterThreshold(parsing: "-1"))
+        XCTAssertNil(FilterThreshold(parsing: "101%"))
+        XCTAssertEqual(FilterThreshold.percent(0.1).limit(forPixelCount: 750 * 1101), 825.75, accuracy: 1e-9)
         XCTAssertEqual(parseSize("256x256")?.width, 256)
         XCTAssertEqual(parseSize("750×1101")?.height, 1101)
         XCTAssertNil(parseSize("256"))
@@ -296,7 +297,7 @@ final class PipelineConfigurationTests: XCTestCase {
             }
         }
         XCTAssertEqual(try load(tinyPipeline.replacingOccurrences(of: "classes: [hair,", with: "classes: [ha\"ir,")
-            .replacingOccurrences(of: "    hair: [hair, glove]", with: "    ha\"ir: [hair, glove]")).classTable.names.first, "ha\"ir",
+            .replacingOccurrences(of: "    hair: [hair, glove]", with: "    ha\"ir: [hair, glove]")).classMapping.names.first, "ha\"ir",
                        "a quote is fine (classes.json escapes it)")
     }
 }

@@ -1,6 +1,7 @@
 import AtomicFiles
 import Foundation
 import ImageIO
+import Statistics
 import XCTest
 import _TestSupport
 @testable import Pipeline
@@ -10,7 +11,7 @@ enum PipelineFixtures {
     static var pipelines: String { TestPaths.repositoryRoot.appendingPathComponent("Pipelines").path }
     static var deepfashionFile: String { pipelines + "/deepfashion.yaml" }
 
-    static func lip() throws -> SourceLabelSet { try SourceLabelSet(contentsOfFile: pipelines + "/sources/lip.yaml") }
+    static func lip() throws -> LabelSet { try LabelSet(contentsOfFile: pipelines + "/sources/lip.yaml") }
 
     /// The bundled pipeline for a source, with optional overrides.
     static func configuration(source: String = "lip", _ edit: (inout PipelineOverrides) -> Void = { _ in }) throws -> PipelineConfiguration {

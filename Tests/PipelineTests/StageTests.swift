@@ -1,4 +1,5 @@
 import ImageIO
+import Statistics
 import XCTest
 @testable import Pipeline
 
@@ -83,7 +84,7 @@ final class PairingTests: XCTestCase {
 }
 
 final class CheckRemapFilterTests: XCTestCase {
-    private let source = SourceLabelSet(name: "s", classes: [(0, "background"), (1, "hair"), (3, "glove")])
+    private let source = LabelSet(source: "s", classes: [0: "background", 1: "hair", 3: "glove"])
 
     func testHistogramCountsEveryValue() {
         let label = LabelMap(rows: [[0, 0, 1, 3, 3], [3, 255, 0, 0, 7]])
@@ -136,8 +137,8 @@ final class CheckRemapFilterTests: XCTestCase {
     }
 
     func testRemapUsesTheTable() {
-        let table = ClassTable(names: ["hair", "background"], sourceIDsByTarget: [[1, 3], [0]])
-        let remap = LabelRemap(classTable: table, ignore: IgnoreRule(value: 255, becomes: 1))
+        let table = ClassMapping(targets: ["hair", "background"], sourceIDsByTarget: [[1, 3], [0]])
+        let remap = LabelRemap(classMapping: table, ignore: IgnoreRule(value: 255, becomes: 1))
         let label = LabelMap(rows: [[0, 1, 3, 255], [3, 3, 0, 1]])
         XCTAssertEqual(remap.apply(to: label), LabelMap(rows: [[1, 0, 0, 1], [0, 0, 1, 0]]))
         let histogram = remap.apply(to: LabelHistogram(label))
@@ -148,7 +149,7 @@ final class CheckRemapFilterTests: XCTestCase {
     func testFilterDropsAboveThresholdOnly() {
         let label = LabelMap(rows: [[3, 3, 3, 0, 0], [0, 0, 0, 0, 0]])  // 3 glove pixels of 10
         let histogram = LabelHistogram(label)
-        func filter(_ threshold: RareAttributeFilter.Threshold) -> RareAttributeFilter {
+        func filter(_ threshold: FilterThreshold) -> RareAttributeFilter {
             RareAttributeFilter(classNames: ["hair", "glove"], sourceIDs: [1, 3], threshold: threshold)
         }
         XCTAssertNil(filter(.pixels(3)).verdict(for: histogram, pixelCount: 10))

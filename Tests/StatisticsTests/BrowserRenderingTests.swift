@@ -9,15 +9,15 @@ import XCTest
 /// Skips when Chromium is not installed (`apt-get install chromium`, opt-in: it is large).
 final class BrowserRenderingTests: XCTestCase {
     /// Four 8×8 maps holding background and hat; two also hold hair.
-    static func statistics() -> (DatasetStatistics, ClassTable) {
-        var accumulator = StatisticsAccumulator(sourceClasses: [0: "background", 1: "hat", 2: "hair"])
+    static func statistics() -> (DatasetStatistics, LabelSet) {
+        var accumulator = StatisticsAccumulator(labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair"]))
         for index in 0..<4 {
             var values = [UInt8](repeating: 0, count: 64)
             for i in 0..<(10 + 4 * index) { values[i] = 1 }
             if index % 2 == 0 { for i in 40..<48 { values[i] = 2 } }
             accumulator.add(label: LabelMap(width: 8, height: 8, values: values), photo: nil, partition: "all")
         }
-        return (accumulator.finish(), accumulator.classTable)
+        return (accumulator.finish(), accumulator.labelSet)
     }
 
     static let hat = RGB(red: 128, green: 0, blue: 0)
@@ -34,7 +34,7 @@ final class BrowserRenderingTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stats-browser-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let (stats, table) = Self.statistics()
-        let written = try StatisticsReport.write(stats, classTable: table, samples: [], to: folder.path)
+        let written = try StatisticsReport.write(stats, labelSet: table, samples: [], to: folder.path)
         XCTAssertEqual(written, [folder.appendingPathComponent("index.html").path])
 
         let page = try String(contentsOfFile: written[0], encoding: .utf8)
@@ -70,7 +70,7 @@ final class BrowserRenderingTests: XCTestCase {
         let (stats, table) = Self.statistics()
         let sample = ContactSheetSample(key: "sample", label: LabelMap(width: 64, height: 64, values: values), photo: photo)
         do {
-            _ = try StatisticsReport.write(stats, classTable: table, samples: [sample], to: folder.path)
+            _ = try StatisticsReport.write(stats, labelSet: table, samples: [sample], to: folder.path)
         } catch let error as ImageIOError {
             guard case .unsupported = error.reason else { throw error }
             throw XCTSkip("ImageIO's PNG encoder is not built")
@@ -78,7 +78,7 @@ final class BrowserRenderingTests: XCTestCase {
         let withSheet = try screenshot(
             browser: browser, page: folder.appendingPathComponent("index.html").path, folder: folder, name: "sheet")
         let without = folder.appendingPathComponent("without")
-        _ = try StatisticsReport.write(stats, classTable: table, samples: [], to: without.path)
+        _ = try StatisticsReport.write(stats, labelSet: table, samples: [], to: without.path)
         let withoutSheet = try screenshot(
             browser: browser, page: without.appendingPathComponent("index.html").path, folder: folder, name: "nosheet")
         let counts = withSheet.count(of: [Self.hat, blue])

@@ -9,7 +9,7 @@ import _TestSupport
 /// checked figure by figure against an independent NumPy computation over PIL's decoding.
 /// Skips when the data, Python, NumPy or PIL is missing.
 final class RealParsingTests: XCTestCase {
-    static let lipNames: [UInt8: String] = [
+    static let lipNames: [Int: String] = [
         0: "background", 1: "hat", 2: "hair", 3: "glove", 4: "sunglasses", 5: "upper-clothes", 6: "dress",
         7: "coat", 8: "socks", 9: "pants", 10: "torso-skin", 11: "scarf", 12: "skirt", 13: "face", 14: "left-arm",
         15: "right-arm", 16: "left-leg", 17: "right-leg", 18: "left-shoe", 19: "right-shoe",
@@ -81,7 +81,7 @@ final class RealParsingTests: XCTestCase {
         let listing = DatasetListing.raw(at: folder.path)
         XCTAssertEqual(listing.samples.count, reference.samples)
         XCTAssertTrue(listing.photosWithoutLabel.isEmpty && listing.labelsWithoutPhoto.isEmpty)
-        let result = StatisticsScan.run(listing.samples, into: StatisticsAccumulator(sourceClasses: Self.lipNames))
+        let result = StatisticsScan.run(listing.samples, into: StatisticsAccumulator(labelSet: LabelSet(source: "", classes: Self.lipNames)))
         XCTAssertEqual(result.skipped, [])
         let stats = result.accumulator.finish()
         XCTAssertEqual(stats.sampleCount, reference.samples)

@@ -12,13 +12,13 @@ import XCTest
 final class RenderingTests: XCTestCase {
     /// Maps A, B (with the same photo: a duplicate pair) and C (label only), source table
     /// {0 background, 1 hat, 2 hair}; value 5 is outside it.
-    static func crafted() -> (DatasetStatistics, ClassTable) {
-        var accumulator = StatisticsAccumulator(sourceClasses: [0: "background", 1: "hat", 2: "hair"])
+    static func crafted() -> (DatasetStatistics, LabelSet) {
+        var accumulator = StatisticsAccumulator(labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair"]))
         let photo = Image(width: 4, height: 3, pixels: Array(0..<36))
         accumulator.add(label: StatisticsAccumulatorTests.mapA, photo: photo, partition: "all", key: "a")
         accumulator.add(label: StatisticsAccumulatorTests.mapB, photo: photo, partition: "all", key: "b")
         accumulator.add(label: StatisticsAccumulatorTests.mapC, photo: nil, partition: "all", key: "c")
-        return (accumulator.finish(), accumulator.classTable)
+        return (accumulator.finish(), accumulator.labelSet)
     }
 
     func testTerminalTableRows() {
@@ -56,7 +56,7 @@ final class RenderingTests: XCTestCase {
 
     func testHTMLPageHoldsEveryChartAsWellFormedSVG() throws {
         let (stats, table) = Self.crafted()
-        let page = StatisticsReport.htmlPage(stats, classTable: table, contactSheet: [])
+        let page = StatisticsReport.htmlPage(stats, labelSet: table, contactSheet: [])
         let charts = svgElements(in: page)
         let ids = charts.compactMap { svg -> String? in
             guard let range = svg.range(of: "id=\""), let end = svg[range.upperBound...].firstIndex(of: "\"") else { return nil }
@@ -86,7 +86,7 @@ final class RenderingTests: XCTestCase {
     func testHTMLEscapesNames() {
         var accumulator = StatisticsAccumulator(classNames: ["<b>&\"x\""])
         accumulator.add(label: LabelMap(width: 1, height: 1), photo: nil, partition: "train")
-        let page = StatisticsReport.htmlPage(accumulator.finish(), classTable: accumulator.classTable, contactSheet: [])
+        let page = StatisticsReport.htmlPage(accumulator.finish(), labelSet: accumulator.labelSet, contactSheet: [])
         XCTAssertFalse(page.contains("<b>&"))
         XCTAssertTrue(page.contains("&lt;b&gt;&amp;&quot;x&quot;"))
     }
@@ -96,7 +96,7 @@ final class RenderingTests: XCTestCase {
         XCTAssertEqual(LabelPalette.voc(1), RGB(red: 128, green: 0, blue: 0))
         XCTAssertEqual(LabelPalette.voc(2), RGB(red: 0, green: 128, blue: 0))
         XCTAssertEqual(LabelPalette.voc(15), RGB(red: 192, green: 128, blue: 128))
-        let target = ClassTable(classNames: ["hair", "face", "background"])
+        let target = LabelSet(targetClasses: ["hair", "face", "background"])
         XCTAssertEqual(LabelPalette.colour(of: 0, in: target), RGB(red: 128, green: 0, blue: 0))
         XCTAssertEqual(LabelPalette.colour(of: 2, in: target), RGB(red: 0, green: 0, blue: 0))
     }

@@ -143,7 +143,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testFilterCandidatesCountImagesAboveEachThreshold() {
-        var accumulator = StatisticsAccumulator(sourceClasses: [0: "background", 3: "glove"])
+        var accumulator = StatisticsAccumulator(labelSet: LabelSet(source: "", classes: [0: "background", 3: "glove"]))
         // 100×100 images holding 0, 50, 150 and 2,000 glove pixels (0 %, 0.5 %, 1.5 %, 20 %).
         for gloves in [0, 50, 150, 2_000] {
             var values = [UInt8](repeating: 0, count: 10_000)
@@ -238,7 +238,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
 
     func testMergeEqualsSequentialInAnyOrder() {
         var generator = SplitMix(seed: 3)
-        var sequential = StatisticsAccumulator(sourceClasses: [0: "background", 1: "hat", 2: "hair", 3: "glove"])
+        var sequential = StatisticsAccumulator(labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair", 3: "glove"]))
         var parts = [sequential, sequential, sequential]
         for index in 0..<60 {
             let width = 5 + Int(generator.next() % 20), height = 3 + Int(generator.next() % 20)
@@ -263,7 +263,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testJSONRoundTripAndStableKeys() throws {
-        var accumulator = StatisticsAccumulator(sourceClasses: [0: "background", 3: "glove"])
+        var accumulator = StatisticsAccumulator(labelSet: LabelSet(source: "", classes: [0: "background", 3: "glove"]))
         accumulator.add(
             label: Self.mapA, photo: Image(width: 4, height: 3, pixels: Array(0..<36)), partition: "all", key: "x")
         let stats = accumulator.finish()

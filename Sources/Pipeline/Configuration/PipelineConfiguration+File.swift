@@ -1,5 +1,6 @@
 import Foundation
 import Records
+import Statistics
 import Yams
 
 /// Values that replace a pipeline file's settings before it is checked, e.g. from the command
@@ -10,7 +11,7 @@ public struct PipelineOverrides: Equatable, Sendable {
     public var labels: String?
     public var output: String?
     public var filterClasses: [String]?
-    public var filterThreshold: RareAttributeFilter.Threshold?
+    public var filterThreshold: FilterThreshold?
     public var size: (width: Int, height: Int)?
     public var fit: ResizeSettings.Fit?
     public var partitionList: String?
@@ -56,7 +57,7 @@ private struct PipelineDocument {
     var ignoreValue: UInt8
     var ignoreBecomes: Located<String>
     var filterClasses: [Located<String>]
-    var threshold: RareAttributeFilter.Threshold
+    var threshold: FilterThreshold
     var resize: ResizeSettings
     var partition: PartitionSettings
     var outputs: OutputSettings
@@ -86,7 +87,7 @@ extension PipelineConfiguration {
         var sourceFile: String?
         try self.init(yaml: text, file: path, overrides: overrides) { reference in
             sourceFile = Self.sourcePath(for: reference, besideFolder: folder)
-            return try SourceLabelSet(contentsOfFile: sourceFile!)
+            return try LabelSet(contentsOfFile: sourceFile!)
         }
         self.sourceFile = sourceFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
     }
@@ -95,7 +96,7 @@ extension PipelineConfiguration {
     /// in-memory sets).
     public init(
         yaml text: String, file: String, overrides: PipelineOverrides = PipelineOverrides(),
-        loadSource: (String) throws -> SourceLabelSet
+        loadSource: (String) throws -> LabelSet
     ) throws {
         var document = try Self.parse(text, file: file)
         try Self.apply(overrides, to: &document)
@@ -159,7 +160,7 @@ extension PipelineConfiguration {
                 document.filterClasses = try reader.strings(classes, key: "filter.classes").map { Located(value: $0.value, line: $0.line) }
             }
             if let thresholdNode = reader.optional(entries, "threshold") {
-                guard let threshold = RareAttributeFilter.Threshold(parsing: try reader.string(thresholdNode, key: "filter.threshold")) else {
+                guard let threshold = FilterThreshold(parsing: try reader.string(thresholdNode, key: "filter.threshold")) else {
                     throw PipelineFileError(
                         file: file, line: reader.line(thresholdNode),
                         reason: .invalidValue(key: "filter.threshold", expected: "a pixel count (500) or a percentage (0.1%)"))
@@ -290,7 +291,7 @@ extension PipelineConfiguration {
 
     // MARK: Resolution (names against the class list and the source label set)
 
-    private init(document: PipelineDocument, file: String, loadSource: (String) throws -> SourceLabelSet) throws {
+    private init(document: PipelineDocument, file: String, loadSource: (String) throws -> LabelSet) throws {
         // Only values given as overrides have no line: name the command line, not the file.
         func fail(_ line: Int?, _ reason: PipelineFileError.Reason) -> PipelineFileError {
             PipelineFileError(file: line == nil ? "command line" : file, line: line, reason: reason)
@@ -377,14 +378,14 @@ extension PipelineConfiguration {
         self.init(
             sourceReference: document.source.value, source: source,
             images: document.images, labels: document.labels, output: document.output,
-            classTable: ClassTable(names: names, sourceIDsByTarget: sourceIDsByTarget, mappingsBySource: mappingsBySource),
+            classMapping: ClassMapping(targets: names, sourceIDsByTarget: sourceIDsByTarget, mappingsBySource: mappingsBySource),
             ignore: ignore,
             filter: RareAttributeFilter(classNames: document.filterClasses.map(\.value), sourceIDs: filterIDs, threshold: document.threshold),
             resize: document.resize, partition: document.partition, outputs: document.outputs)
     }
 
     /// A source class by name, or by its id written as a number.
-    private static func sourceID(_ nameOrID: String, in source: SourceLabelSet) -> Int? {
+    private static func sourceID(_ nameOrID: String, in source: LabelSet) -> Int? {
         if let id = source.id(named: nameOrID) { return id }
         if let id = Int(nameOrID), source.contains(id) { return id }
         return nil

@@ -20,17 +20,17 @@ extension PipelineConfiguration {
         lines.append("images: \(text(images))" + mark(baseline.map { $0.images != images } ?? false, text(baseline?.images)))
         lines.append("labels: \(text(labels))" + mark(baseline.map { $0.labels != labels } ?? false, text(baseline?.labels)))
         lines.append("output: \(text(output))" + mark(baseline.map { $0.output != output } ?? false, text(baseline?.output)))
-        lines.append("classes: [\(classTable.names.map(quoted).joined(separator: ", "))]")
+        lines.append("classes: [\(classMapping.names.map(quoted).joined(separator: ", "))]")
         lines.append("mapping:")
-        for sourceName in classTable.mappingsBySource.keys.sorted() {
+        for sourceName in classMapping.mappingsBySource.keys.sorted() {
             lines.append("  \(quoted(sourceName)):")
-            for (target, sources) in classTable.mappingsBySource[sourceName]!.enumerated() {
-                lines.append("    \(quoted(classTable.names[target])): [\(sources.map(quoted).joined(separator: ", "))]")
+            for (target, sources) in classMapping.mappingsBySource[sourceName]!.enumerated() {
+                lines.append("    \(quoted(classMapping.names[target])): [\(sources.map(quoted).joined(separator: ", "))]")
             }
         }
         lines.append("ignore:")
         lines.append("  value: \(ignore.value)")
-        lines.append("  becomes: \(ignore.becomes.map { quoted(classTable.names[$0]) } ?? "reject")")
+        lines.append("  becomes: \(ignore.becomes.map { quoted(classMapping.names[$0]) } ?? "reject")")
         lines.append("filter:")
         let classesChanged = baseline.map { $0.filter.classNames != filter.classNames } ?? false
         lines.append("  classes: [\(filter.classNames.map(quoted).joined(separator: ", "))]"

@@ -1,4 +1,5 @@
 import Records
+import Statistics
 
 /// Everything one run of the preparation pipeline needs to know, decoded once from a pipeline
 /// file (`Pipelines/deepfashion.yaml`) and handed to each stage as the typed piece it uses.
@@ -8,7 +9,7 @@ public struct PipelineConfiguration: Equatable, Sendable {
     /// How the source was named in the file (`lip`, or a path), kept for the effective file.
     public var sourceReference: String
     /// The parser's label set.
-    public var source: SourceLabelSet
+    public var source: LabelSet
     /// The label-set file it was read from (absolute), when read from a file; the effective
     /// `pipeline.yaml` names this path so it reads back from any folder.
     public var sourceFile: String?
@@ -19,7 +20,7 @@ public struct PipelineConfiguration: Equatable, Sendable {
     /// Prepared output folder, nil until given.
     public var output: String?
     /// Source ids → target classes.
-    public var classTable: ClassTable
+    public var classMapping: ClassMapping
     /// What happens to the parser's "ignore" value.
     public var ignore: IgnoreRule
     /// Rare-attribute filter.
@@ -32,8 +33,8 @@ public struct PipelineConfiguration: Equatable, Sendable {
     public var outputs: OutputSettings
 
     public init(
-        sourceReference: String, source: SourceLabelSet, images: String? = nil, labels: String? = nil,
-        output: String? = nil, classTable: ClassTable, ignore: IgnoreRule, filter: RareAttributeFilter,
+        sourceReference: String, source: LabelSet, images: String? = nil, labels: String? = nil,
+        output: String? = nil, classMapping: ClassMapping, ignore: IgnoreRule, filter: RareAttributeFilter,
         resize: ResizeSettings = ResizeSettings(), partition: PartitionSettings = PartitionSettings(),
         outputs: OutputSettings = OutputSettings()
     ) {
@@ -42,7 +43,7 @@ public struct PipelineConfiguration: Equatable, Sendable {
         self.images = images
         self.labels = labels
         self.output = output
-        self.classTable = classTable
+        self.classMapping = classMapping
         self.ignore = ignore
         self.filter = filter
         self.resize = resize

@@ -468,7 +468,7 @@ public final class PipelineRunner: @unchecked Sendable {
         if configuration.outputs.split {
             for part in sample.parts where part.pixelCount > 0 {
                 guard let crop = ClassSplit.maskedCrop(photo: sample.photo, label: sample.label, part: part) else { continue }
-                let name = configuration.classTable.names[part.classID]
+                let name = configuration.classMapping.names[part.classID]
                 stage(try codecs.encodeCrop(crop),
                           PreparedLayout.splitPartPath(flatStem: sample.flatStem, classID: part.classID, className: name))
             }
@@ -536,7 +536,7 @@ public final class PipelineRunner: @unchecked Sendable {
             try AtomicFileWriter.write(fingerprint.utf8, to: fingerprintPath)
             let effective = configuration.renderedYAML(baseline: baseline, sourcePath: configuration.sourceFile)
             try AtomicFileWriter.write(effective.utf8, to: output + "/" + PreparedLayout.pipeline)
-            let classes = try Self.classesJSON(configuration.classTable.names)
+            let classes = try Self.classesJSON(configuration.classMapping.names)
             try AtomicFileWriter.write(classes.utf8, to: output + "/" + PreparedLayout.classes)
         } catch {
             throw PipelineRunError.writeFailed(String(describing: error))

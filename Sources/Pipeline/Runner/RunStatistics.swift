@@ -23,7 +23,7 @@ public final class RunStatistics: @unchecked Sendable {
     ///   read (a resumed run scans instead of observing; see `attach(to:)`).
     public init(configuration: PipelineConfiguration, skipped: @escaping @Sendable (String) -> Void) {
         self.skipped = skipped
-        classNames = configuration.classTable.names
+        classNames = configuration.classMapping.names
         shared = SharedStatisticsAccumulator(StatisticsAccumulator(classNames: classNames))
         output = configuration.output!
     }

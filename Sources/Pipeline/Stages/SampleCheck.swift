@@ -1,4 +1,5 @@
 import ImageIO
+import Statistics
 
 /// Why a sample was dropped. Every drop is reported with one of these, never silently.
 public enum DropReason: Equatable, Sendable, Codable {
@@ -66,7 +67,7 @@ public struct SampleCheck: Sendable {
     /// `accepted[v]` is true when value `v` may appear.
     public let accepted: [Bool]
 
-    public init(source: SourceLabelSet, ignore: IgnoreRule) {
+    public init(source: LabelSet, ignore: IgnoreRule) {
         var accepted = [Bool](repeating: false, count: 256)
         for id in source.ids { accepted[id] = true }
         if ignore.becomes != nil { accepted[Int(ignore.value)] = true }

@@ -30,11 +30,11 @@ public struct SamplePreparation: Sendable {
     public init(configuration: PipelineConfiguration, partitionList: EvalPartitionList?) {
         check = SampleCheck(source: configuration.source, ignore: configuration.ignore)
         filter = configuration.filter
-        remap = LabelRemap(classTable: configuration.classTable, ignore: configuration.ignore)
-        let background = configuration.classTable.id(named: "background") ?? 0
+        remap = LabelRemap(classMapping: configuration.classMapping, ignore: configuration.ignore)
+        let background = configuration.classMapping.targets.id(named: "background") ?? 0
         resize = SampleResize(settings: configuration.resize, padLabel: UInt8(background))
         partitioner = Partitioner(list: partitionList, validationFraction: configuration.partition.validationFraction)
-        classCount = configuration.classTable.count
+        classCount = configuration.classMapping.targets.count
     }
 
     /// What happens to one sample.

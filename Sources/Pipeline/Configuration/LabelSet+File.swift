@@ -1,8 +1,11 @@
 import Foundation
+import Statistics
 import Yams
 
-extension SourceLabelSet {
-    /// Reads a label-set file:
+/// A parser's source label set, read from its file (`Pipelines/sources/lip.yaml`): never
+/// hard-coded, so a parser trained on another data set is a new file, not new code.
+extension LabelSet {
+    /// Reads a source label-set file:
     ///
     /// ```yaml
     /// name: lip
@@ -29,7 +32,7 @@ extension SourceLabelSet {
         let entries = try reader.mapping(root, key: "label set", allowed: ["name", "classes"])
         let name = try reader.string(try reader.required(entries, "name", parentLine: 1), key: "name")
         let classesNode = try reader.required(entries, "classes", parentLine: 1)
-        var classes: [(id: Int, name: String)] = []
+        var classes: [Int: String] = [:]
         var seenNames: Set<String> = []
         for entry in try reader.mapping(classesNode, key: "classes") {
             guard let id = Int(entry.key), (0...254).contains(id) else {
@@ -41,12 +44,12 @@ extension SourceLabelSet {
             guard seenNames.insert(className).inserted else {
                 throw PipelineFileError(file: file, line: entry.line, reason: .duplicated("class name '\(className)'"))
             }
-            if classes.contains(where: { $0.id == id }) {
+            if classes[id] != nil {
                 // "01" and "1" are different YAML keys but the same id.
                 throw PipelineFileError(file: file, line: entry.line, reason: .duplicated("source id \(id)"))
             }
-            classes.append((id, className))
+            classes[id] = className
         }
-        self.init(name: name, classes: classes)
+        self.init(source: name, classes: classes)
     }
 }
