@@ -31,7 +31,7 @@ extension SegmentationRecord {
                 let stem = stems[number]
                 return try Self.example(key: stem, photoURL: photos[stem]!, labelURL: labels[stem]!, classCount: classCount,
                                         imageEncoding: imageEncoding, labelEncoding: labelEncoding).encoded()
-            })
+            }, name: { stems[$0] })
         }
 
         private static func filesByStem(in folder: URL) throws -> [String: URL] {

@@ -2,6 +2,7 @@ import AtomicFiles
 import Crypto
 import Dispatch
 import Foundation
+import ImageIO
 
 /// Where a shard set's records come from: one split of numbered inputs. The writer asks for
 /// payloads by number, from several threads at once, and writes them in number order.
@@ -17,12 +18,16 @@ public struct RecordSource {
     /// The serialized Example of input i. A thrown error skips the input; it is reported in
     /// the result and nothing else is affected. Called concurrently.
     public var payload: (Int) throws -> [UInt8]
+    /// How input i is named when it is skipped, e.g. its file stem; `input I` by default.
+    public var name: (Int) -> String
 
-    public init(split: String, count: Int, identity: @escaping (Int) -> String, payload: @escaping (Int) throws -> [UInt8]) {
+    public init(split: String, count: Int, identity: @escaping (Int) -> String, payload: @escaping (Int) throws -> [UInt8],
+                name: @escaping (Int) -> String = { "input \($0)" }) {
         self.split = split
         self.count = count
         self.identity = identity
         self.payload = payload
+        self.name = name
     }
 }
 
@@ -111,13 +116,6 @@ public struct ShardSetWriter {
         public var inputsTotal: Int
     }
 
-    /// An input the writer skipped, with the reason.
-    public struct SkippedInput: Codable, Equatable, Sendable {
-        public var split: String
-        public var input: Int
-        public var reason: String
-    }
-
     public struct Result {
         public var manifest: Manifest
         /// Shards written by this run.
@@ -126,8 +124,9 @@ public struct ShardSetWriter {
         public var shardsReused: Int
         public var recordsWritten: Int
         public var bytesWritten: Int
-        /// Every input that was not written, in input order, including those from reused shards.
-        public var skipped: [SkippedInput]
+        /// Every input that was not written, in input order, including those from reused shards;
+        /// named by `RecordSource.name`.
+        public var skipped: [SkippedSample]
         /// Shard and index files of an earlier run that this set does not list (other
         /// settings, fewer samples, a split that is gone), removed so that readers globbing
         /// `train-*.tfrecord` do not read them.
@@ -239,7 +238,7 @@ public struct ShardSetWriter {
                reusable(entry.shard) {
                 shards.append(entry.shard)
                 result.shardsReused += 1
-                result.skipped += entry.skipped
+                result.skipped += entry.skippedSamples(of: source)
                 nextInput = entry.endInput
                 encoder.restart(at: nextInput)
                 finished(name, true, nextInput)
@@ -253,7 +252,7 @@ public struct ShardSetWriter {
                 result.shardsWritten += 1
                 result.recordsWritten += entry.shard.records
                 result.bytesWritten += entry.shard.bytes
-                result.skipped += entry.skipped
+                result.skipped += entry.skippedSamples(of: source)
                 nextInput = entry.endInput
                 finished(name, false, nextInput)
             }
@@ -290,7 +289,7 @@ public struct ShardSetWriter {
         let shardFile = try FileIO.PendingFile(finalURL: directory.appendingPathComponent(name))
         let firstInput = encoder.nextInput
         var offsets: [UInt64] = []
-        var skipped: [SkippedInput] = []
+        var skipped: [ShardJournal.SkippedInput] = []
         var hasher = SHA256()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8 << 20)
@@ -303,7 +302,7 @@ public struct ShardSetWriter {
         recordLoop: while let (input, outcome) = encoder.peek() {
             switch outcome {
             case .failure(let error):
-                skipped.append(SkippedInput(split: split, input: input, reason: String(describing: error)))
+                skipped.append(ShardJournal.SkippedInput(split: split, input: input, reason: String(describing: error)))
             case .success(let payload):
                 if isFull(records: offsets.count, bytes: size, adding: payload.count + TFRecord.overhead) { break recordLoop }
                 offsets.append(UInt64(size))
@@ -426,7 +425,20 @@ struct ShardJournal: Codable {
         var firstInput: Int
         var endInput: Int
         var inputDigest: String
-        var skipped: [ShardSetWriter.SkippedInput]
+        var skipped: [SkippedInput]
+
+        /// The skipped inputs as the result reports them, named by `source`.
+        func skippedSamples(of source: RecordSource) -> [SkippedSample] {
+            skipped.map { SkippedSample(stem: source.name($0.input), split: $0.split, reason: $0.reason) }
+        }
+    }
+
+    /// An input a shard left out, by its index in the source: the journal keeps the index, so
+    /// that a reused shard names it again.
+    struct SkippedInput: Codable {
+        var split: String
+        var input: Int
+        var reason: String
     }
 
     var settingsFingerprint: String

@@ -2,7 +2,9 @@ import AtomicFiles
 import Foundation
 import Statistics
 
-/// A dropped sample with its reason, as listed in `report.json`.
+/// A dropped sample with its typed reason, as `report.json` lists it: the pipeline's form of a
+/// `SkippedSample`, whose reason is plain text, kept apart for the report's published fields
+/// (`reason` key, `explanation`, the typed `detail`).
 public struct DroppedSample: Codable, Equatable, Sendable {
     public var stem: String
     public var photo: String?

@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import Records
 import Statistics
 
@@ -31,22 +32,12 @@ public struct ShardStage {
         self.toolVersion = toolVersion
     }
 
-    /// A prepared sample that is not in the shards.
-    public struct SkippedSample: Equatable, Sendable, CustomStringConvertible {
-        /// "train" or "validation".
-        public var split: String
-        /// The prepared file stem, e.g. `MEN-Denim-id_00000080-01_1_front`.
-        public var stem: String
-        /// Why, naming the file: "photo or label missing", or the reader's or decoder's error.
-        public var reason: String
-
-        public var description: String { "\(split)/\(stem): \(reason)" }
-    }
-
     public struct Outcome {
         /// What the writer did: the manifest, shards written and kept, records, bytes.
         public var writer: ShardSetWriter.Result
-        /// Every sample left out, in split then stem order.
+        /// Every prepared sample left out (split, prepared file stem, and why: "photo or label
+        /// missing", or the reader's or decoder's error naming the file), in split then stem
+        /// order.
         public var skipped: [SkippedSample]
         /// Path of the `manifest.json` written, inside `settings.directory` as given.
         public var manifestPath: String
@@ -66,7 +57,6 @@ public struct ShardStage {
         let prepared = URL(fileURLWithPath: preparedFolder)
         let classes = try Self.classNames(in: prepared)
         var sources: [RecordSource] = []
-        var stemsBySplit: [String: [String]] = [:]
         var skipped: [SkippedSample] = []
         for split in DataSplit.allCases {
             let photoFolder = prepared.appendingPathComponent(split.photoFolder)
@@ -74,8 +64,7 @@ public struct ShardStage {
             let pairs = try SegmentationRecord.FolderPairs(
                 split: split.rawValue, photoFolder: photoFolder, labelFolder: prepared.appendingPathComponent(split.labelFolder),
                 classCount: classes.count, imageEncoding: settings.image, labelEncoding: settings.label)
-            skipped += pairs.unpaired.map { SkippedSample(split: split.rawValue, stem: $0, reason: "photo or label missing") }
-            stemsBySplit[split.rawValue] = pairs.stems
+            skipped += pairs.unpaired.map { SkippedSample(stem: $0, split: split.rawValue, reason: "photo or label missing") }
             sources.append(pairs.source)
         }
         guard !sources.isEmpty else { throw ShardStageError.nothingPrepared(folder: prepared.path) }
@@ -91,9 +80,7 @@ public struct ShardStage {
         configuration.progress = progress
         let writer = ShardSetWriter(configuration: configuration)
         var result = try writer.write(sources, statistics: statistics)
-        skipped += result.skipped.map { input in
-            SkippedSample(split: input.split, stem: stemsBySplit[input.split]?[input.input] ?? "input \(input.input)", reason: input.reason)
-        }
+        skipped += result.skipped
         if !skipped.isEmpty {
             // The given statistics describe the prepared folder, skipped samples included: the
             // manifest gets those of the records the shards hold instead (one more read pass,
@@ -103,7 +90,7 @@ public struct ShardStage {
             try result.manifest.write(to: directory)
         }
         let order = Dictionary(uniqueKeysWithValues: DataSplit.allCases.enumerated().map { ($1.rawValue, $0) })
-        skipped.sort { (order[$0.split] ?? 0, $0.stem) < (order[$1.split] ?? 0, $1.stem) }
+        skipped.sort { (order[$0.split ?? ""] ?? 0, $0.stem) < (order[$1.split ?? ""] ?? 0, $1.stem) }
         let manifestPath = (settings.directory as NSString).appendingPathComponent(Manifest.fileName)
         return Outcome(writer: result, skipped: skipped, manifestPath: manifestPath)
     }
