@@ -57,7 +57,7 @@ struct DeepFashionCommand: ParsableCommand {
     @OptionGroup var runner: RunnerOptions
 
     func validate() throws {
-        if let size, parseSize(size) == nil { throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 256x256.") }
+        if let size, Size(parsing: size) == nil { throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 256x256.") }
         if let fit, ResizeSettings.Fit(rawValue: fit) == nil { throw ValidationError("--fit must be stretch, pad or crop.") }
         if let valFraction, !(0...1).contains(valFraction) { throw ValidationError("--val-fraction must be in 0...1.") }
         if let filterThreshold, FilterThreshold(parsing: filterThreshold) == nil {
@@ -76,7 +76,7 @@ struct DeepFashionCommand: ParsableCommand {
         overrides.source = source
         overrides.filterClasses = filter.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         overrides.filterThreshold = filterThreshold.flatMap(FilterThreshold.init(parsing:))
-        overrides.size = size.flatMap(parseSize)
+        overrides.size = size.flatMap(Size.init(parsing:))
         overrides.fit = fit.flatMap(ResizeSettings.Fit.init(rawValue:))
         overrides.validationFraction = valFraction
         overrides.partitionList = partition

@@ -36,13 +36,13 @@ struct SynthCommand: ParsableCommand {
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must not be negative.") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be in 1...100.") }
-        guard parseSize(size) != nil else { throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 750x1101.") }
+        guard Size(parsing: size) != nil else { throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 750x1101.") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
     }
 
     func run() throws {
-        let (width, height) = parseSize(size)!
-        let set = SyntheticDataSet(count: count, seed: seed, photoQuality: quality, width: width, height: height)
+        let size = Size(parsing: size)!
+        let set = SyntheticDataSet(count: count, seed: seed, photoQuality: quality, width: size.width, height: size.height)
         let written = try set.write(to: out, jobs: jobs)
         let extras = written.stems.filter { !(written.extrasByStem[$0] ?? []).isEmpty }
         print("wrote \(written.stems.count) samples to \(out) (\(extras.count) with a hat, glove, sunglasses or scarf)")

@@ -209,7 +209,7 @@ final class RealParsingTests: XCTestCase {
         try PipelineFixtures.requireCodecs()
         guard FileManager.default.fileExists(atPath: root) else { throw XCTSkip("no ../shared/data/real-parsing") }
         for sample in expected {
-            let configuration = try PipelineFixtures.configuration(source: sample.source) { $0.size = (sample.width, sample.height) }
+            let configuration = try PipelineFixtures.configuration(source: sample.source) { $0.size = Size(width: sample.width, height: sample.height) }
             let preparation = SamplePreparation(configuration: configuration, partitionList: nil)
             let photo = try Image(contentsOfFile: "\(root)/\(sample.file).jpg")
             let label = try LabelMap(contentsOfFile: "\(root)/\(sample.file).png")

@@ -20,7 +20,7 @@ final class PipelineConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.filter.classNames, ["glove"])
         XCTAssertEqual(configuration.filter.sourceIDs, [3])
         XCTAssertEqual(configuration.filter.threshold, .percent(0.1))
-        XCTAssertEqual(configuration.resize, ResizeSettings(width: 256, height: 256, fit: .stretch, photoFilter: .bicubic))
+        XCTAssertEqual(configuration.resize, ResizeSettings(size: Size(width: 256, height: 256), fit: .stretch, photoFilter: .bicubic))
         XCTAssertEqual(configuration.partition, PartitionSettings(list: nil, validationFraction: 0.08))
     }
 
@@ -237,14 +237,14 @@ final class PipelineConfigurationTests: XCTestCase {
         let configuration = try PipelineFixtures.configuration {
             $0.filterClasses = ["glove", "sunglasses"]
             $0.filterThreshold = .pixels(500)
-            $0.size = (128, 192)
+            $0.size = Size(width: 128, height: 192)
             $0.fit = .pad
             $0.validationFraction = 0.25
         }
         XCTAssertEqual(configuration.filter.sourceIDs, [3, 4])
         XCTAssertEqual(configuration.filter.threshold, .pixels(500))
-        XCTAssertEqual(configuration.resize.width, 128)
-        XCTAssertEqual(configuration.resize.height, 192)
+        XCTAssertEqual(configuration.resize.size.width, 128)
+        XCTAssertEqual(configuration.resize.size.height, 192)
         XCTAssertEqual(configuration.resize.fit, .pad)
         XCTAssertEqual(configuration.partition.validationFraction, 0.25)
         XCTAssertThrowsError(try PipelineFixtures.configuration { $0.filterClasses = ["glvoe"] }) { error in
@@ -278,12 +278,12 @@ final class PipelineConfigurationTests: XCTestCase {
         XCTAssertNil(FilterThreshold(parsing: "-1"))
         XCTAssertNil(FilterThreshold(parsing: "101%"))
         XCTAssertEqual(FilterThreshold.percent(0.1).limit(forPixelCount: 750 * 1101), 825.75, accuracy: 1e-9)
-        XCTAssertEqual(parseSize("256x256")?.width, 256)
-        XCTAssertEqual(parseSize("750×1101")?.height, 1101)
-        XCTAssertNil(parseSize("256"))
-        XCTAssertNil(parseSize("0x5"))
-        XCTAssertNil(parseSize("256x256x"))
-        XCTAssertNil(parseSize("x256x256"))
+        XCTAssertEqual(Size(parsing: "256x256")?.width, 256)
+        XCTAssertEqual(Size(parsing: "750×1101")?.height, 1101)
+        XCTAssertNil(Size(parsing: "256"))
+        XCTAssertNil(Size(parsing: "0x5"))
+        XCTAssertNil(Size(parsing: "256x256x"))
+        XCTAssertNil(Size(parsing: "x256x256"))
     }
 
     /// Class names become file names (per-class crops, the contact sheet).

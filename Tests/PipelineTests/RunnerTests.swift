@@ -83,7 +83,7 @@ final class RunnerTests: XCTestCase {
             $0.images = inputs.images
             $0.labels = inputs.labels
             $0.output = output
-            $0.size = (8, 6)
+            $0.size = Size(width: 8, height: 6)
             $0.filterClasses = [filter]
         }
     }
@@ -438,7 +438,7 @@ final class RunnerTests: XCTestCase {
 
         // Any other change is still refused.
         var otherSize = second
-        otherSize.resize.width = 16
+        otherSize.resize.size.width = 16
         XCTAssertThrowsError(try runner(otherSize).run()) { error in
             guard case PipelineRunError.configurationChanged = error else { return XCTFail("\(error)") }
         }

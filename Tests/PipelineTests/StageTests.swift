@@ -193,7 +193,7 @@ final class ResizeGeometryTests: XCTestCase {
 
     func testPadAtTheSameScaleOnlyPlaces() {
         // A 2×1 sample padded to 2×2 needs no scaling, so this runs without the resampler.
-        let resize = SampleResize(settings: ResizeSettings(width: 2, height: 2, fit: .pad), padLabel: 7)
+        let resize = SampleResize(settings: ResizeSettings(size: Size(width: 2, height: 2), fit: .pad), padLabel: 7)
         let photo = Image(width: 2, height: 1, pixels: [9, 9, 9, 8, 8, 8])
         let output = resize.apply(photo: photo, label: LabelMap(rows: [[1, 2]]))
         XCTAssertEqual(output.label, LabelMap(rows: [[1, 2], [7, 7]]))
@@ -334,7 +334,7 @@ final class ClassSplitTests: XCTestCase {
 final class SamplePreparationTests: XCTestCase {
     /// The whole chain on in-memory values at the training size (no resampling needed).
     func testChainKeepsRemapsAndDropsWithReasons() throws {
-        let configuration = try PipelineFixtures.configuration { $0.size = (4, 2); $0.filterThreshold = .pixels(1) }
+        let configuration = try PipelineFixtures.configuration { $0.size = Size(width: 4, height: 2); $0.filterThreshold = .pixels(1) }
         let preparation = SamplePreparation(configuration: configuration, partitionList: nil)
         let photo = Image(width: 4, height: 2)
         let stem = "WOMEN/Dresses/id_00000002/02_1_front"

@@ -67,10 +67,8 @@ public struct IgnoreRule: Equatable, Sendable {
 
 /// Training size, aspect handling and photo resampling.
 public struct ResizeSettings: Equatable, Sendable {
-    /// Output width, e.g. 256.
-    public var width: Int
-    /// Output height, e.g. 256.
-    public var height: Int
+    /// Output size, e.g. 256×256.
+    public var size: Size
     /// How the aspect ratio is handled.
     public var fit: Fit
     /// Photo resampling filter (label maps are always nearest).
@@ -91,9 +89,8 @@ public struct ResizeSettings: Equatable, Sendable {
         case nearest, bilinear, bicubic
     }
 
-    public init(width: Int = 256, height: Int = 256, fit: Fit = .stretch, photoFilter: PhotoFilter = .bicubic) {
-        self.width = width
-        self.height = height
+    public init(size: Size = Size(width: 256, height: 256), fit: Fit = .stretch, photoFilter: PhotoFilter = .bicubic) {
+        self.size = size
         self.fit = fit
         self.photoFilter = photoFilter
     }

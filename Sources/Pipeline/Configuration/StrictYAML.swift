@@ -69,46 +69,51 @@ struct StrictYAML {
     }
 
     func int(_ node: Node, key: String, range: ClosedRange<Int>) throws -> Int {
-        guard let value = node.int, range.contains(value) else {
-            throw PipelineFileError(
-                file: file, line: line(node),
-                reason: .invalidValue(key: key, expected: "an integer in \(range.lowerBound)...\(range.upperBound)"))
-        }
-        return value
+        try value(node.int, in: range, of: node, key: key, expected: "an integer")
     }
 
     func double(_ node: Node, key: String, range: ClosedRange<Double>) throws -> Double {
-        guard let value = node.float, range.contains(value) else {
-            throw PipelineFileError(
-                file: file, line: line(node),
-                reason: .invalidValue(key: key, expected: "a number in \(range.lowerBound)...\(range.upperBound)"))
+        try value(node.float, in: range, of: node, key: key, expected: "a number")
+    }
+
+    /// `value` when it is in `range`; else `.invalidValue` at the node's line, naming the range.
+    private func value<Number: Comparable>(
+        _ value: Number?, in range: ClosedRange<Number>, of node: Node, key: String, expected: String
+    ) throws -> Number {
+        guard let value, range.contains(value) else {
+            throw invalid(node, key: key, expected: "\(expected) in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }
 
     func bool(_ node: Node, key: String) throws -> Bool {
-        guard let value = node.bool else {
-            throw PipelineFileError(file: file, line: line(node), reason: .invalidValue(key: key, expected: "true or false"))
-        }
+        guard let value = node.bool else { throw invalid(node, key: key, expected: "true or false") }
         return value
     }
 
     /// A sequence of text values (a single value counts as a one-element list), with lines.
-    func strings(_ node: Node, key: String) throws -> [(value: String, line: Int?)] {
+    func strings(_ node: Node, key: String) throws -> [Located<String>] {
         if let sequence = node.sequence {
-            return try sequence.map { (try string($0, key: key), line($0)) }
+            return try sequence.map { Located(value: try string($0, key: key), line: line($0)) }
         }
-        return [(try string(node, key: key), line(node))]
+        return [Located(value: try string(node, key: key), line: line(node))]
     }
 
     func oneOf<T: RawRepresentable>(_ node: Node, key: String, _ type: T.Type) throws -> T
     where T.RawValue == String, T: CaseIterable {
-        let text = try string(node, key: key)
-        guard let value = T(rawValue: text) else {
-            let choices = T.allCases.map(\.rawValue).joined(separator: ", ")
-            throw PipelineFileError(file: file, line: line(node), reason: .invalidValue(key: key, expected: "one of \(choices)"))
-        }
+        let choices = T.allCases.map(\.rawValue).joined(separator: ", ")
+        return try parsed(node, key: key, expected: "one of \(choices)", T.init(rawValue:))
+    }
+
+    /// A text value that `parse` reads; `.invalidValue` at the node's line when it refuses it.
+    func parsed<Value>(_ node: Node, key: String, expected: String, _ parse: (String) -> Value?) throws -> Value {
+        guard let value = parse(try string(node, key: key)) else { throw invalid(node, key: key, expected: expected) }
         return value
+    }
+
+    /// `'KEY' must be EXPECTED` at the node's line.
+    func invalid(_ node: Node, key: String, expected: String) -> PipelineFileError {
+        PipelineFileError(file: file, line: line(node), reason: .invalidValue(key: key, expected: expected))
     }
 
     private static func line(of error: YamlError) -> Int? {
@@ -132,6 +137,13 @@ struct StrictYAML {
             return String(describing: error)
         }
     }
+}
+
+/// A value and where it came from, for error messages: a line of the file, or nil for the
+/// command line.
+struct Located<Value> {
+    var value: Value
+    var line: Int?
 }
 
 /// The allowed key nearest to a misspelt one (edit distance at most 3), for "did you mean".

@@ -153,12 +153,12 @@ public struct SampleResize: Sendable {
                       scratch: ResizeScratch? = nil) throws -> (photo: Image, label: LabelMap) {
         let geometry = FitGeometry(
             sourceWidth: photo.width, sourceHeight: photo.height,
-            width: settings.width, height: settings.height, fit: settings.fit)
+            width: settings.size.width, height: settings.size.height, fit: settings.fit)
         let place = geometry.placement
         let whole = PixelRect(x: 0, y: 0, width: photo.width, height: photo.height)
         let sizeChanges = whole.width != place.width || whole.height != place.height
         if let scratch, sizeChanges, geometry.sourceCrop == whole,
-            place == PixelRect(x: 0, y: 0, width: settings.width, height: settings.height) {
+            place == PixelRect(x: 0, y: 0, width: settings.size.width, height: settings.size.height) {
             let resizer = scratch.resizer(fromWidth: photo.width, photo.height, to: place.width, place.height, filter: filter)
             return (try photo.decoded(resizedBy: resizer), scaled(label, to: place, remap: remap))
         }
@@ -174,8 +174,8 @@ public struct SampleResize: Sendable {
         }
         outLabel = scaled(outLabel, to: place, remap: remap)
         return (
-            outPhoto.placed(onCanvasWidth: settings.width, height: settings.height, x: place.x, y: place.y),
-            outLabel.placed(onCanvasWidth: settings.width, height: settings.height, x: place.x, y: place.y, fill: padLabel)
+            outPhoto.placed(onCanvasWidth: settings.size.width, height: settings.size.height, x: place.x, y: place.y),
+            outLabel.placed(onCanvasWidth: settings.size.width, height: settings.size.height, x: place.x, y: place.y, fill: padLabel)
         )
     }
 
