@@ -89,22 +89,37 @@ public struct RunReport: Codable, Equatable, Sendable {
         if split == .train { train += 1 } else { validation += 1 }
     }
 
+    /// Adds a journaled sample: kept on its side, or dropped with its reason.
+    mutating func add(_ entry: JournalEntry) {
+        if let split = entry.split {
+            addKept(split)
+        } else if let reason = entry.dropped {
+            addDropped(DroppedSample(stem: entry.stem, photo: entry.photo, label: entry.label, reason: reason))
+        }
+    }
+
+    /// Adds the counts and dropped samples of another part of the same run or set (a worker
+    /// slice, or the outcomes of the samples a walk paired). Files ignored under the inputs
+    /// were counted over the whole tree, so the larger count stays; unreadable folders are
+    /// taken from the first part that has any.
+    public mutating func add(_ other: RunReport) {
+        photosFound += other.photosFound
+        labelsFound += other.labelsFound
+        pairs += other.pairs
+        ignoredFiles = max(ignoredFiles, other.ignoredFiles)
+        if unreadableFolders.isEmpty { unreadableFolders = other.unreadableFolders }
+        kept += other.kept
+        train += other.train
+        validation += other.validation
+        resumed += other.resumed
+        processedThisRun += other.processedThisRun
+        for sample in other.droppedSamples { addDropped(sample) }
+    }
+
     /// Joins worker reports of one run (any order) into the report of the whole run.
     public static func merged(_ reports: [RunReport]) -> RunReport {
         var total = RunReport(worker: 0, workers: 1)
-        for report in reports.sorted(by: { $0.worker < $1.worker }) {
-            total.photosFound += report.photosFound
-            total.labelsFound += report.labelsFound
-            total.pairs += report.pairs
-            total.ignoredFiles = max(total.ignoredFiles, report.ignoredFiles)
-            if total.unreadableFolders.isEmpty { total.unreadableFolders = report.unreadableFolders }
-            total.kept += report.kept
-            total.train += report.train
-            total.validation += report.validation
-            total.resumed += report.resumed
-            total.processedThisRun += report.processedThisRun
-            for sample in report.droppedSamples { total.addDropped(sample) }
-        }
+        for report in reports.sorted(by: { $0.worker < $1.worker }) { total.add(report) }
         total.sortDroppedSamples()
         return total
     }
