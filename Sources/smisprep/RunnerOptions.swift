@@ -159,14 +159,20 @@ final class ProgressRenderer: @unchecked Sendable {
 /// Finds the bundled `Pipelines/` folder: beside the current directory, or above the
 /// executable (a build inside the repository).
 enum BundledPipelines {
-    static func file(_ name: String) -> String? {
-        var candidates = [FileManager.default.currentDirectoryPath + "/Pipelines/" + name]
+    /// The `Pipelines/` folders to look in, in order (they need not exist).
+    static var folders: [URL] {
+        var folders = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Pipelines")]
         var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
-            candidates.append(folder.appendingPathComponent("Pipelines/" + name).path)
+            folders.append(folder.appendingPathComponent("Pipelines"))
             folder = folder.deletingLastPathComponent()
         }
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+        return folders
+    }
+
+    /// The first existing `Pipelines/NAME`.
+    static func file(_ name: String) -> String? {
+        folders.map { $0.appendingPathComponent(name).path }.first { FileManager.default.fileExists(atPath: $0) }
     }
 }
 

@@ -98,12 +98,10 @@ struct StatsCommand: ParsableCommand {
     /// `--source`: a label-set file, or a name looked up as `<--sources-dir>/<name>.yaml`, read
     /// by the pipeline's own label-set reader (errors name the file and line).
     private func sourceLabelSet(_ source: String) throws -> LabelSet {
-        let isPath = source.contains("/") || source.hasSuffix(".yaml") || source.hasSuffix(".yml")
-        var resolved = isPath ? source : URL(fileURLWithPath: sourcesDir).appendingPathComponent("\(source).yaml").path
-        if !isPath, !FileManager.default.fileExists(atPath: resolved),
-            let bundled = BundledPipelines.file("sources/\(source).yaml") {
-            resolved = bundled
-        }
+        // A name is looked up in --sources-dir, then in the bundled Pipelines/sources.
+        let bundled = LabelSet.isPath(source) ? [] : BundledPipelines.folders.map { $0.appendingPathComponent("sources") }
+        let files = ([URL(fileURLWithPath: sourcesDir)] + bundled).map { LabelSet.sourceFile(for: source, sourcesFolder: $0) }
+        let resolved = files.first { FileManager.default.fileExists(atPath: $0) } ?? files[0]
         do { return try LabelSet(contentsOfFile: resolved) } catch let error as PipelineFileError {
             throw PipelineCommandError(message: error.description)
         }

@@ -53,3 +53,17 @@ extension LabelSet {
         self.init(source: name, classes: classes)
     }
 }
+
+extension LabelSet {
+    /// Whether a `source` value names a label-set file by its path (it has a `/` or ends in
+    /// `.yaml` or `.yml`) rather than a set by its name (`lip`).
+    public static func isPath(_ reference: String) -> Bool {
+        reference.contains("/") || reference.hasSuffix(".yaml") || reference.hasSuffix(".yml")
+    }
+
+    /// The file a `source` value names: a path as written, a name as `NAME.yaml` in
+    /// `sourcesFolder` (`lip` → `Pipelines/sources/lip.yaml`).
+    public static func sourceFile(for reference: String, sourcesFolder: URL) -> String {
+        isPath(reference) ? reference : sourcesFolder.appendingPathComponent("\(reference).yaml").path
+    }
+}

@@ -33,11 +33,14 @@ extension PipelineConfiguration {
         try self.init(document: document, file: file, loadSource: loadSource)
     }
 
-    /// `lip` → `FOLDER/sources/lip.yaml`; a path stays a path (relative to `folder`).
+    /// `lip` → `FOLDER/sources/lip.yaml`; a path stays a path (relative to `folder`). Made
+    /// absolute and standardized (no `.` or `..`), except an absolute path, kept as written.
     public static func sourcePath(for reference: String, besideFolder folder: String) -> String {
-        let isPath = reference.contains("/") || reference.hasSuffix(".yaml") || reference.hasSuffix(".yml")
-        let relative = isPath ? reference : "sources/\(reference).yaml"
-        if relative.hasPrefix("/") { return relative }
-        return URL(fileURLWithPath: folder).appendingPathComponent(relative).standardizedFileURL.path
+        if reference.hasPrefix("/") { return reference }
+        let folder = URL(fileURLWithPath: folder)
+        let file = LabelSet.isPath(reference)
+            ? folder.appendingPathComponent(reference).path
+            : LabelSet.sourceFile(for: reference, sourcesFolder: folder.appendingPathComponent("sources"))
+        return URL(fileURLWithPath: file).standardizedFileURL.path
     }
 }

@@ -8,6 +8,12 @@ public struct ClassPart: Equatable, Sendable {
     public let pixelCount: Int
     /// Smallest rectangle holding every pixel of the class; nil when the class is absent.
     public let boundingBox: PixelRect?
+
+    public init(classID: Int, pixelCount: Int, boundingBox: PixelRect?) {
+        self.classID = classID
+        self.pixelCount = pixelCount
+        self.boundingBox = boundingBox
+    }
 }
 
 /// The split stage: per target class its pixel count and bounding box (one pass over the
