@@ -35,13 +35,13 @@ struct DeepFashionCommand: ParsableCommand {
     var filter: String?
 
     @Option(name: .long, parsing: .unconditional, help: "Pixels (500) or percent of the image (0.1%) a filtered class may cover.")
-    var filterThreshold: String?
+    var filterThreshold: FilterThreshold?
 
     @Option(name: .long, parsing: .unconditional, help: "Training size as WIDTHxHEIGHT, e.g. 256x256.")
-    var size: String?
+    var size: Size?
 
     @Option(name: .long, help: "How the aspect ratio is handled: stretch, pad or crop.")
-    var fit: String?
+    var fit: ResizeSettings.Fit?
 
     @Option(name: .long, parsing: .unconditional, help: "Share of items sent to validation when no partition list is given (0...1).")
     var valFraction: Double?
@@ -57,12 +57,7 @@ struct DeepFashionCommand: ParsableCommand {
     @OptionGroup var runner: RunnerOptions
 
     func validate() throws {
-        if let size, Size(parsing: size) == nil { throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 256x256.") }
-        if let fit, ResizeSettings.Fit(rawValue: fit) == nil { throw ValidationError("--fit must be stretch, pad or crop.") }
         if let valFraction, !(0...1).contains(valFraction) { throw ValidationError("--val-fraction must be in 0...1.") }
-        if let filterThreshold, FilterThreshold(parsing: filterThreshold) == nil {
-            throw ValidationError("--filter-threshold must be a pixel count (500) or a percentage (0.1%).")
-        }
         if pipeline == nil && BundledPipelines.file("deepfashion.yaml") == nil {
             throw ValidationError("cannot find Pipelines/deepfashion.yaml; run from the repository or give --pipeline FILE.")
         }
@@ -75,9 +70,9 @@ struct DeepFashionCommand: ParsableCommand {
         overrides.output = out
         overrides.source = source
         overrides.filterClasses = filter.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-        overrides.filterThreshold = filterThreshold.flatMap(FilterThreshold.init(parsing:))
-        overrides.size = size.flatMap(Size.init(parsing:))
-        overrides.fit = fit.flatMap(ResizeSettings.Fit.init(rawValue:))
+        overrides.filterThreshold = filterThreshold
+        overrides.size = size
+        overrides.fit = fit
         overrides.validationFraction = valFraction
         overrides.partitionList = partition
         if writeSplit { overrides.writeSplit = true }

@@ -10,7 +10,7 @@ struct RunnerOptions: ParsableArguments {
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(name: .long, parsing: .unconditional, help: "Process only slice I of N (0-based), e.g. 3/8; join the slices with `smisprep merge`.")
-    var worker: String = "0/1"
+    var worker = WorkerSlice.whole
 
     @Flag(name: .long, help: "Forget an unfinished run in the output folder instead of resuming it.")
     var restart = false
@@ -25,13 +25,10 @@ struct RunnerOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...maximumJobs).contains(jobs) else { throw ValidationError("--jobs must be between 1 and \(maximumJobs).") }
-        guard WorkerSlice(parsing: worker) != nil else {
-            throw ValidationError("--worker must be I/N with 0 ≤ I < N, e.g. 0/4.")
-        }
     }
 
     var runOptions: RunOptions {
-        RunOptions(jobs: jobs, worker: WorkerSlice(parsing: worker)!, restart: restart)
+        RunOptions(jobs: jobs, worker: worker, restart: restart)
     }
 }
 
@@ -45,7 +42,7 @@ enum TerminalRun {
         // A worker slice gathers no statistics: `smisprep merge` scans the joined folder anyway,
         // since finished figures (medians, duplicate groups) of slices cannot be added exactly,
         // so a slice would spend about 6 % of its time on figures nobody reads.
-        if options.runOptions.worker.count == 1 && !options.noStatistics {
+        if options.worker.count == 1 && !options.noStatistics {
             RunStatistics(configuration: configuration, skipped: { StandardError.print($0) }).attach(to: runner)
         }
 
@@ -69,7 +66,7 @@ enum TerminalRun {
             }
             throw PipelineCommandError(message: error.description)
         }
-        let slice = options.runOptions.worker
+        let slice = options.worker
         if slice.count > 1 {
             print("worker \(slice): report-worker-\(slice.index)-of-\(slice.count).json written; join the workers with `smisprep merge \(configuration.output!)`")
         }
@@ -83,7 +80,7 @@ enum TerminalRun {
     /// writing; `smisprep merge` packs the whole folder once they are all done.
     static func writeShards(_ configuration: PipelineConfiguration, report: RunReport, options: RunnerOptions) throws {
         guard let shards = configuration.outputs.shards else { return }
-        let slice = options.runOptions.worker
+        let slice = options.worker
         guard slice.count == 1 else {
             print("worker \(slice): no shards written (a slice holds part of the set); `smisprep merge \(configuration.output!)` writes them into \(shards.directory)")
             return

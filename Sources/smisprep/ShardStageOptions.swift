@@ -14,57 +14,39 @@ struct ShardStageOptions: ParsableArguments {
     var recordsPerShard: Int?
 
     @Option(parsing: .unconditional, help: "Largest shard size, e.g. 256MB, 64MiB, 1GB (default 256MB).")
-    var shardSize: String?
+    var shardSize: ShardSizing?
 
     @Option(help: "Photo storage in the shards: jpeg (keep the files' bytes), jpeg:Q, png or raw.")
-    var shardImage: String?
+    var shardImage: SegmentationRecord.ImageEncoding?
 
     @Option(help: "Label storage in the shards: png (the files' bytes) or raw.")
-    var shardLabel: String?
+    var shardLabel: SegmentationRecord.LabelEncoding?
 
     func validate() throws {
-        try ShardOptionChecks.sizing(recordsPerShard: recordsPerShard, shardSize: shardSize)
-        if let shardImage { try ShardOptionChecks.image(shardImage, option: "--shard-image") }
-        if let shardLabel { try ShardOptionChecks.label(shardLabel, option: "--shard-label") }
+        try ShardSizingOptions.check(recordsPerShard: recordsPerShard, shardSize: shardSize)
     }
 
     func apply(to overrides: inout PipelineOverrides) {
         overrides.shardDirectory = directory
-        overrides.shardSizing = ShardOptionChecks.sizing(recordsPerShard: recordsPerShard, shardSize: shardSize, default: nil)
-        overrides.shardImage = shardImage.flatMap(SegmentationRecord.ImageEncoding.init(parsing:))
-        overrides.shardLabel = shardLabel.flatMap(SegmentationRecord.LabelEncoding.init(rawValue:))
+        overrides.shardSizing = ShardSizingOptions.sizing(recordsPerShard: recordsPerShard, shardSize: shardSize)
+        overrides.shardImage = shardImage
+        overrides.shardLabel = shardLabel
     }
 }
 
-/// The checks of the shard options, worded once for `shard`, `run` and `deepfashion`.
-enum ShardOptionChecks {
-    static func sizing(recordsPerShard: Int?, shardSize: String?) throws {
+/// `--records-per-shard N` or `--shard-size SIZE`, checked and read once for `shard`, `run`
+/// and `deepfashion`.
+enum ShardSizingOptions {
+    static func check(recordsPerShard: Int?, shardSize: ShardSizing?) throws {
         if recordsPerShard != nil && shardSize != nil {
             throw ValidationError("Give either --records-per-shard or --shard-size, not both.")
         }
         if let recordsPerShard, recordsPerShard < 1 { throw ValidationError("--records-per-shard must be at least 1.") }
-        if let shardSize, ShardSizing.byteCount(parsing: shardSize) == nil {
-            throw ValidationError("--shard-size \(shardSize) is not a size such as 256MB or 64MiB.")
-        }
     }
 
-    static func image(_ text: String, option: String) throws {
-        if SegmentationRecord.ImageEncoding(parsing: text) == nil {
-            throw ValidationError("\(option) must be jpeg, jpeg:Q with Q in 1…100, png or raw; got \(text).")
-        }
-    }
-
-    static func label(_ text: String, option: String) throws {
-        if SegmentationRecord.LabelEncoding(rawValue: text) == nil {
-            throw ValidationError("\(option) must be png or raw; got \(text).")
-        }
-    }
-
-    /// The sizing the options give (after `sizing(recordsPerShard:shardSize:)` accepted them).
-    static func sizing(recordsPerShard: Int?, shardSize: String?, default fallback: ShardSizing?) -> ShardSizing? {
-        if let recordsPerShard { return .records(recordsPerShard) }
-        if let shardSize, let bytes = ShardSizing.byteCount(parsing: shardSize) { return .bytes(bytes) }
-        return fallback
+    /// The sizing the options give (after `check` accepted them); nil when neither is given.
+    static func sizing(recordsPerShard: Int?, shardSize: ShardSizing?) -> ShardSizing? {
+        recordsPerShard.map(ShardSizing.records) ?? shardSize
     }
 }
 
