@@ -14,17 +14,10 @@ public struct ContactSheetSample: Sendable {
 
 /// Colours of label values in colourised label maps and charts.
 enum LabelPalette {
-    /// The PASCAL VOC colour of index `i` (the palette LIP/CIHP parsers write, so colourised
-    /// maps look as users know them): bit k of i's three low bit planes set bit 7−k of R, G, B.
+    /// The PASCAL VOC colour of index `i` (see `VOCColourMap`).
     static func voc(_ index: Int) -> RGB {
-        var red = 0, green = 0, blue = 0, c = index
-        for bit in 0..<8 {
-            red |= (c & 1) << (7 - bit)
-            green |= ((c >> 1) & 1) << (7 - bit)
-            blue |= ((c >> 2) & 1) << (7 - bit)
-            c >>= 3
-        }
-        return RGB(red: UInt8(red), green: UInt8(green), blue: UInt8(blue))
+        let colour = VOCColourMap.colour(index)
+        return RGB(red: colour.red, green: colour.green, blue: colour.blue)
     }
 
     /// Source ids use their VOC colour; target ids are shifted by one so that id 0 (hair in

@@ -1,4 +1,5 @@
 import ImageIO
+import Statistics
 
 /// A drawn stand-in for a DeepFashion sample: a LIP label map of a plausible person and a
 /// textured photo that matches it pixel for pixel, with a DeepFashion-style relative path.
@@ -28,6 +29,8 @@ public struct SyntheticPerson: Sendable {
 
     /// DeepFashion's photo size.
     public static let width = 750, height = 1101
+    /// DeepFashion's photo size.
+    public static let size = Size(width: width, height: height)
 
     private static let views = ["1_front", "2_side", "3_back", "4_full", "5_additional"]
     private static let categories = [
@@ -211,18 +214,12 @@ public struct SyntheticPerson: Sendable {
         return Image(width: label.width, height: label.height, pixels: pixels)
     }
 
-    /// The colours a LIP parser's palette PNG uses: the PASCAL VOC colour map, whose entry i
-    /// spreads the bits of i over the high bits of r, g and b in turn.
+    /// The colours a LIP parser's palette PNG uses: the first `count` of the PASCAL VOC colour
+    /// map (`VOCColourMap`).
     public static func lipPalette(count: Int = 20) -> [(UInt8, UInt8, UInt8)] {
         (0..<count).map { index in
-            var r = 0, g = 0, b = 0, c = index
-            for bit in 0..<8 {
-                r |= (c & 1) << (7 - bit)
-                g |= ((c >> 1) & 1) << (7 - bit)
-                b |= ((c >> 2) & 1) << (7 - bit)
-                c >>= 3
-            }
-            return (UInt8(r), UInt8(g), UInt8(b))
+            let colour = VOCColourMap.colour(index)
+            return (colour.red, colour.green, colour.blue)
         }
     }
 }
