@@ -5,6 +5,9 @@ import Statistics
 /// file (`Pipelines/deepfashion.yaml`) and handed to each stage as the typed piece it uses.
 ///
 /// Runtime choices that do not change the output (threads, worker slice) are not part of it.
+/// It is made by reading a pipeline file (`init(contentsOfFile:overrides:)`), so this type and
+/// its settings keep their memberwise initialisers internal; only `ShardSettings`, which
+/// `smisprep shard` fills from its options, has a public one.
 public struct PipelineConfiguration: Equatable, Sendable {
     /// How the source was named in the file (`lip`, or a path), kept for the effective file.
     public var sourceReference: String
@@ -26,53 +29,29 @@ public struct PipelineConfiguration: Equatable, Sendable {
     /// Rare-attribute filter.
     public var filter: RareAttributeFilter
     /// Training size and fit.
-    public var resize: ResizeSettings
+    public var resize = ResizeSettings()
     /// Train/validation assignment.
-    public var partition: PartitionSettings
+    public var partition = PartitionSettings()
     /// What to write.
-    public var outputs: OutputSettings
-
-    public init(
-        sourceReference: String, source: LabelSet, images: String? = nil, labels: String? = nil,
-        output: String? = nil, classMapping: ClassMapping, ignore: IgnoreRule, filter: RareAttributeFilter,
-        resize: ResizeSettings = ResizeSettings(), partition: PartitionSettings = PartitionSettings(),
-        outputs: OutputSettings = OutputSettings()
-    ) {
-        self.sourceReference = sourceReference
-        self.source = source
-        self.images = images
-        self.labels = labels
-        self.output = output
-        self.classMapping = classMapping
-        self.ignore = ignore
-        self.filter = filter
-        self.resize = resize
-        self.partition = partition
-        self.outputs = outputs
-    }
+    public var outputs = OutputSettings()
 }
 
 /// What the parser's "ignore" value (255 by convention) turns into.
 public struct IgnoreRule: Equatable, Sendable {
     /// The value, e.g. 255. Must not be an id of the source set.
-    public var value: UInt8
+    public var value: UInt8 = 255
     /// Target class id it becomes, or nil to drop any sample holding it.
     public var becomes: Int?
-
-    public init(value: UInt8 = 255, becomes: Int?) {
-        self.value = value
-        self.becomes = becomes
-    }
 }
 
 /// Training size, aspect handling and photo resampling.
 public struct ResizeSettings: Equatable, Sendable {
     /// Output size, e.g. 256×256.
-    public var size: Size
+    public var size = Size(width: 256, height: 256)
     /// How the aspect ratio is handled.
-    public var fit: Fit
+    public var fit = Fit.stretch
     /// Photo resampling filter (label maps are always nearest).
-    public var photoFilter: PhotoFilter
+    public var photoFilter = PhotoFilter.bicubic
 
     /// How a photo of another aspect ratio reaches the training size.
     public enum Fit: String, Sendable, CaseIterable {
@@ -88,12 +67,6 @@ public struct ResizeSettings: Equatable, Sendable {
     public enum PhotoFilter: String, Sendable, CaseIterable {
         case nearest, bilinear, bicubic
     }
-
-    public init(size: Size = Size(width: 256, height: 256), fit: Fit = .stretch, photoFilter: PhotoFilter = .bicubic) {
-        self.size = size
-        self.fit = fit
-        self.photoFilter = photoFilter
-    }
 }
 
 /// Train/validation assignment settings.
@@ -101,33 +74,21 @@ public struct PartitionSettings: Equatable, Sendable {
     /// Path of DeepFashion's `list_eval_partition.txt`, or nil to hash item ids.
     public var list: String?
     /// Share of items sent to validation when hashing, in 0...1.
-    public var validationFraction: Double
-
-    public init(list: String? = nil, validationFraction: Double = 0.08) {
-        self.list = list
-        self.validationFraction = validationFraction
-    }
+    public var validationFraction = 0.08
 }
 
 /// Which outputs a run writes.
 public struct OutputSettings: Equatable, Sendable {
     /// The prepared folders (`train/`, `cihp_train_mask/`, `test/`, `cihp_test_mask/`).
-    public var prepared: Bool
+    public var prepared = true
     /// Per-class PNGs under `split/<stem>/`, for inspection.
-    public var split: Bool
+    public var split = false
     /// JPEG quality of written photos, 1...100.
-    public var photoQuality: Int
+    public var photoQuality = 95
     /// The optional last stage: shards packed from the prepared folders once the run is
     /// complete. Nil (the default) writes none. Not part of the run's resume fingerprint, so
     /// changing it re-shards without re-preparing (see `preparationFingerprint`).
     public var shards: ShardSettings?
-
-    public init(prepared: Bool = true, split: Bool = false, photoQuality: Int = 95, shards: ShardSettings? = nil) {
-        self.prepared = prepared
-        self.split = split
-        self.photoQuality = photoQuality
-        self.shards = shards
-    }
 }
 
 /// The settings of `smisprep shard`, as a pipeline file's `outputs.shards` holds them.

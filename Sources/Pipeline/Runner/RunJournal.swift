@@ -10,14 +10,6 @@ public struct JournalEntry: Codable, Equatable, Sendable {
     public var split: DataSplit?
     /// Why it was dropped, when dropped.
     public var dropped: DropReason?
-
-    public init(stem: String, photo: String, label: String, split: DataSplit?, dropped: DropReason?) {
-        self.stem = stem
-        self.photo = photo
-        self.label = label
-        self.split = split
-        self.dropped = dropped
-    }
 }
 
 /// An append-only log of finished samples, one JSON line each, that lets a re-run skip them.

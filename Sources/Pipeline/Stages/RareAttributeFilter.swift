@@ -9,12 +9,6 @@ public struct RareAttributeFilter: Equatable, Sendable {
     /// The amount above which a sample is dropped.
     public var threshold: FilterThreshold
 
-    public init(classNames: [String], sourceIDs: [Int], threshold: FilterThreshold) {
-        self.classNames = classNames
-        self.sourceIDs = sourceIDs
-        self.threshold = threshold
-    }
-
     /// Nil when the sample is kept, else the first listed class (in the file's order) holding
     /// more than the threshold, with its pixel count.
     ///
