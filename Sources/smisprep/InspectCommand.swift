@@ -70,9 +70,8 @@ struct InspectCommand: ParsableCommand {
             // The record's box is [x0, x1) × [y0, y1); the pipeline's split stage cuts the crops.
             let box = view.split.boundingBoxes[(4 * c)..<(4 * c + 4)].map(Int.init)
             let rect = PixelRect(x: box[0], y: box[1], width: box[2] - box[0], height: box[3] - box[1])
-            let part = ClassPart(classID: c, pixelCount: Int(view.split.areas[c]), boundingBox: rect)
             let mask = ClassSplit.mask(of: label.cropped(to: rect), classID: c)
-            let crop = ClassSplit.maskedCrop(photo: image, label: label, part: part)!
+            let crop = ClassSplit.maskedCrop(photo: image, label: label, classID: c, box: rect)
             let name = "class-\(c)-\(c < names.count ? names[c] : "unnamed")"
             try mask.writePNG(toFile: folder.appendingPathComponent("\(name)-mask.png").path)
             try crop.writePNG(toFile: folder.appendingPathComponent("\(name)-photo.png").path)

@@ -40,7 +40,7 @@ struct SynthCommand: ParsableCommand {
     }
 
     func run() throws {
-        let set = SyntheticDataSet(count: count, seed: seed, photoQuality: quality, width: size.width, height: size.height)
+        let set = SyntheticDataSet(count: count, seed: seed, photoQuality: quality, size: size)
         let written = try set.write(to: out, jobs: jobs)
         let extras = written.stems.filter { !(written.extrasByStem[$0] ?? []).isEmpty }
         print("wrote \(written.stems.count) samples to \(out) (\(extras.count) with a hat, glove, sunglasses or scarf)")

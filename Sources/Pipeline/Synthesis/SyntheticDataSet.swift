@@ -13,15 +13,13 @@ public struct SyntheticDataSet: Sendable {
     /// JPEG quality of the photos (fixtures use a low one to stay small).
     public var photoQuality: Int
     /// Photo size; DeepFashion's 750×1101 by default.
-    public var width: Int
-    public var height: Int
+    public var size: Size
 
-    public init(count: Int, seed: UInt64, photoQuality: Int = 90, width: Int = SyntheticPerson.width, height: Int = SyntheticPerson.height) {
+    public init(count: Int, seed: UInt64, photoQuality: Int = 90, size: Size = SyntheticPerson.size) {
         self.count = count
         self.seed = seed
         self.photoQuality = photoQuality
-        self.width = width
-        self.height = height
+        self.size = size
     }
 
     /// What was written: relative stems and the extras (hat, glove, …) of each person.
@@ -39,7 +37,7 @@ public struct SyntheticDataSet: Sendable {
         let chunk = max(1, count / (jobs * 8))
         DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { block in
             for index in block * chunk..<min(count, (block + 1) * chunk) {
-                let person = SyntheticPerson(seed: seed, index: index, width: width, height: height)
+                let person = SyntheticPerson(seed: seed, index: index, width: size.width, height: size.height)
                 do {
                     try AtomicFileWriter.write(try person.photo.encodedJPEG(quality: photoQuality),
                                          to: "\(folder)/img/\(person.relativeStem).jpg", options: throwAway)
