@@ -61,7 +61,11 @@ let package = Package(
         .target(name: "GroupDNet", dependencies: ["Tensor", "AtomicFiles"]),
         .target(
             name: "Training",
-            dependencies: ["GroupDNet", "Tensor", "Records", "ImageIO", "AtomicFiles", .product(name: "Logging", package: "swift-log")]),
+            // Statistics: the label colours of the statistics report, for the training page's maps.
+            dependencies: [
+                "GroupDNet", "Tensor", "Records", "ImageIO", "Statistics", "AtomicFiles",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(
@@ -81,17 +85,22 @@ let package = Package(
 
         // MARK: Benchmarks (release executables, not part of the test suite; each prints its
         // bound measured in the same run)
-        .executableTarget(name: "bench-imageio", dependencies: ["ImageIO"], path: "Benchmarks/ImageIO"),
+        // Clocks, peak memory and the sgemm bound, shared by the benchmarks.
+        .target(name: "BenchmarkSupport", dependencies: ["Tensor", "CBLAS"], path: "Benchmarks/_Support"),
+        .executableTarget(name: "bench-imageio", dependencies: ["ImageIO", "BenchmarkSupport"], path: "Benchmarks/ImageIO"),
         .executableTarget(name: "bench-records", dependencies: ["Records", "ImageIO"], path: "Benchmarks/Records"),
         .executableTarget(name: "bench-statistics", dependencies: ["Statistics", "ImageIO"], path: "Benchmarks/Statistics"),
-        .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "Benchmarks/Tensor"),
-        .executableTarget(name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO", "AtomicFiles", "Statistics"], path: "Benchmarks/Pipeline"),
-        .executableTarget(name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "CBLAS"], path: "Benchmarks/GroupDNet"),
+        .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS", "BenchmarkSupport"], path: "Benchmarks/Tensor"),
+        .executableTarget(
+            name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO", "AtomicFiles", "Statistics", "BenchmarkSupport"],
+            path: "Benchmarks/Pipeline"),
+        .executableTarget(
+            name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "BenchmarkSupport"], path: "Benchmarks/GroupDNet"),
 
         // MARK: Tests: one target per library target, plus shared helpers
-        .target(name: "_TestSupport", path: "Tests/_TestSupport"),
+        .target(name: "_TestSupport", dependencies: ["Tensor"], path: "Tests/_TestSupport"),
         .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles", "CFileSync"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CResample", "_TestSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "AtomicFiles", "CResample", "_TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),

@@ -21,7 +21,7 @@
 // 256×256, batch 1, full widths with random weights: the real image's features without
 // gradients, the fake's with, and the backward pass to the fake (input gradients only, the
 // weights are frozen), counted as 3 × one forward pass.
-import CBLAS
+import BenchmarkSupport
 import Foundation
 import GroupDNet
 import Tensor
@@ -43,44 +43,6 @@ while let argument = arguments.next() {
 }
 TensorThreads.count = threads
 TensorMemory.retainFreedMemory()
-
-/// CPU seconds (user + system) of this process so far.
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
-
-/// Wall and CPU seconds of `body`.
-func measure(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
-    let wallStart = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
-    try body()
-    return (Double(DispatchTime.now().uptimeNanoseconds - wallStart) / 1e9, cpuSeconds() - cpuStart)
-}
-
-/// GFLOP/s (wall) and GFLOP per CPU second of a 2048³ sgemm over the workers; best of three.
-func sgemmBound() -> (wall: Double, perCPUSecond: Double) {
-    let n = 2048, workers = TensorThreads.count
-    var random = RandomSource(seed: 7)
-    let a = random.normals(n * n), b = random.normals(n * n)
-    var c = [Float](repeating: 0, count: n * n)
-    var best = (wall: Double.infinity, cpu: Double.infinity)
-    for _ in 0..<3 {
-        let time = measure {
-            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                let (ap, bp, cp) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    let start = n * worker / workers, end = n * (worker + 1) / workers
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(end - start), Int32(n), 1,
-                                ap, Int32(n), bp + start, Int32(n), 0, cp + start, Int32(n))
-                }
-            } } }
-        }
-        best = (min(best.wall, time.wall), min(best.cpu, time.cpu))
-    }
-    let flops = 2 * pow(Double(n), 3)
-    return (flops / best.wall / 1e9, flops / best.cpu / 1e9)
-}
 
 print("bench-groupdnet: threads \(TensorThreads.count), OpenBLAS core \(TensorThreads.blasCoreName)")
 let bound = sgemmBound()

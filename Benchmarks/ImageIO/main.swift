@@ -7,6 +7,7 @@
 // at quality 92 (DeepFashion's size), and a 750×1101 palette label PNG with 20 classes. Bounds
 // measured in the same run: two-thread throughput is compared with twice the one-thread
 // figure, and resize time with decode time of the same photo.
+import BenchmarkSupport
 import Dispatch
 import Foundation
 import ImageIO
@@ -63,13 +64,6 @@ struct Measurement {
     /// Operations per second of CPU time actually received: on a machine shared with other
     /// jobs the wall-clock rate drops, this one much less.
     var perCPUSecond: Double
-}
-
-/// CPU time used by this process so far, in seconds (all threads).
-func processCPUSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
 /// Runs `body` on `threads` threads for about `secondsPerMeasurement`, returns operations/s.

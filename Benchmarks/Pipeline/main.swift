@@ -28,6 +28,7 @@
 // recently freed inodes for minutes: --keep avoids the delete between back-to-back runs);
 // checking the photos of dropped samples 0.12 ms on average; counting label values while
 // decoding 0.1 ms.
+import BenchmarkSupport
 import AtomicFiles
 import Foundation
 import ImageIO
@@ -62,19 +63,6 @@ struct Arguments {
     }
 }
 
-func peakResidentMiB() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
-}
-
-/// User + system CPU seconds of the whole process so far.
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
-
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
@@ -102,11 +90,11 @@ var photoWalker = SortedFileWalker(root: images, extensions: photoExtensions)
 var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions)
 typealias SamplePaths = (stem: String, photo: String, label: String)
 var pairs: [SamplePaths] = []
-let walkCPUStart = cpuSeconds()
+let walkCPUStart = processCPUSeconds()
 for case .paired(let stem, let photo, let label) in SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() }) {
     pairs.append((stem, images + "/" + photo, labels + "/" + label))
 }
-let walkCPU = cpuSeconds() - walkCPUStart  // warm: the bench ran before, or the set was just drawn
+let walkCPU = processCPUSeconds() - walkCPUStart  // warm: the bench ran before, or the set was just drawn
 precondition(pairs.count == arguments.count, "expected \(arguments.count) pairs, found \(pairs.count)")
 
 // Warm the page cache so that neither measurement pays the first read from disk.
@@ -123,13 +111,13 @@ for pair in pairs {
 /// samples in turn (`work` gets the thread's number and the sample).
 func measure(_ slice: [SamplePaths], _ work: @escaping @Sendable (Int, SamplePaths) -> Void) -> (wall: Double, cpu: Double) {
     let next = ManagedAtomicIndex()
-    let cpuStart = cpuSeconds()
+    let cpuStart = processCPUSeconds()
     let wall = seconds {
         DispatchQueue.concurrentPerform(iterations: arguments.jobs) { thread in
             while case let index = next.take(), index < slice.count { work(thread, slice[index]) }
         }
     }
-    return (wall, cpuSeconds() - cpuStart)
+    return (wall, processCPUSeconds() - cpuStart)
 }
 
 // The bound: the slice's files, the same number of threads, nothing but decoding.
@@ -174,9 +162,9 @@ func measurePipeline(_ worker: WorkerSlice) throws -> (wall: Double, cpu: Double
     }
     if arguments.statistics { RunStatistics(configuration: configuration, skipped: { print($0) }).attach(to: runner) }
     var report: RunReport?
-    let cpuStart = cpuSeconds()
+    let cpuStart = processCPUSeconds()
     let wall = try seconds { report = try runner.run() }
-    return (wall, cpuSeconds() - cpuStart, report!)
+    return (wall, processCPUSeconds() - cpuStart, report!)
 }
 
 var decodeTime = 0.0, decodeCPU = 0.0, pipelineTime = 0.0, pipelineCPU = 0.0, kept = 0, dropped = 0
@@ -207,11 +195,6 @@ let peak = peakResidentMiB()
 // 5. Where a sample's time goes: each stage alone on one thread, first 40 samples, in the
 // thread's CPU time (wall time would count other processes' turns on a shared machine).
 var stageTimes: [(String, Double)] = []
-func threadCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-}
 func stage(_ name: String, _ body: () throws -> Void) rethrows {
     let start = threadCPUSeconds()
     try body()

@@ -11,6 +11,7 @@
 // products done by bare cblas_sgemm: y = W·col forward; dW = dy·colᵀ and dcol = Wᵀ·dy backward)
 // and conv/bound ratios. "grp/dense" is the grouped conv's time per FLOP over a dense conv of
 // one group's size (Cin/G → Cout/G) times G; the target is ≤ 1.5.
+import BenchmarkSupport
 import CBLAS
 import Foundation
 import Tensor
@@ -114,38 +115,7 @@ func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ",
 
 let environment = ProcessInfo.processInfo.environment
 print("bench-tensor: threads \(TensorThreads.count), OpenBLAS core \(TensorThreads.blasCoreName), OPENBLAS_CORETYPE=\(environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
-/// CPU seconds (user + system) used by the process so far: on a busy shared machine, rates per
-/// CPU second are far steadier than wall-clock rates, so both are printed.
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-// Square sgemm peak with our threads: each worker runs a single-threaded sgemm on a slice of
-// the columns, exactly as the convolution tasks do.
-func squarePeak() -> (wall: Double, perCPUSecond: Double) {
-    let n = 2048, workers = TensorThreads.count
-    let a = source.normals(n * n), b = source.normals(n * n)
-    var c = [Float](repeating: 0, count: n * n)
-    let cpuStart = cpuSeconds()
-    var calls = 0
-    let seconds = secondsPerCall {
-        calls += 1
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            let (ap, bp, cp) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let start = n * w / workers, end = n * (w + 1) / workers
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(end - start), Int32(n), 1,
-                            ap, Int32(n), bp + start, Int32(n), 0, cp + start, Int32(n))
-            }
-        } } }
-    }
-    let flops = 2 * pow(Double(n), 3)
-    return (flops / seconds / 1e9, flops * Double(calls) / (cpuSeconds() - cpuStart) / 1e9)
-}
-let (peak, peakPerCPUSecond) = squarePeak()
+let (peak, peakPerCPUSecond) = sgemmBound()
 print("cblas_sgemm 2048³ on \(TensorThreads.count) workers: \(format(peak, 0)) GFLOP/s wall, \(format(peakPerCPUSecond, 0)) GFLOP per CPU second (the bound for this run)")
 // Skinny im2col products: platform.md's example and the forward of up_3.conv_0 per chunk and whole.
 for (m, k, n) in [(64, 576, 65536), (160, 2880, 65536), (160, 2880, 1280), (320, 1152, 65536)] {
@@ -235,20 +205,20 @@ if runGenerator {
     let z = Tensor.randomNormal([1, 64, 4, 4], using: &random)
     var forwardTimes: [(wall: Double, cpu: Double)] = []
     for _ in 0..<generatorRepeats {
-        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
         _ = try Tensor.withoutGradients { try generator(z, seg) }
-        forwardTimes.append((Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart))
+        forwardTimes.append((Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, processCPUSeconds() - cpuStart))
     }
     let forward = forwardTimes.min { $0.wall < $1.wall }!
     print("  forward (no grad), batch 1, wall (cpu) s: \(forwardTimes.map { "\(format($0.wall, 0, 2)) (\(format($0.cpu, 0, 1)))" }.joined(separator: ", "))")
     print("    best \(format(forward.wall, 0, 2)) s = \(format(582.7 / forward.wall, 0)) GFLOP/s = \(format(582.7 / forward.wall / peak, 0, 2)) of the sgemm wall rate; \(format(582.7 / forward.cpu, 0)) GFLOP per CPU second = \(format(582.7 / forward.cpu / peakPerCPUSecond, 0, 2)) of sgemm's; PyTorch 2 threads: 4.2–4.5 s (platform.md)")
     if measureBackward {
-        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
         let output = try generator(z, seg)
         let afterForward = DispatchTime.now().uptimeNanoseconds
         try output.backward(gradient: [Float](repeating: 1e-3, count: output.count))
         let end = DispatchTime.now().uptimeNanoseconds
-        let recorded = Double(afterForward - start) / 1e9, both = Double(end - start) / 1e9, cpu = cpuSeconds() - cpuStart
+        let recorded = Double(afterForward - start) / 1e9, both = Double(end - start) / 1e9, cpu = processCPUSeconds() - cpuStart
         print("  forward with graph \(format(recorded, 0, 2)) s + backward \(format(both - recorded, 0, 2)) s = \(format(both, 0, 2)) s wall, \(format(cpu, 0, 1)) s cpu")
         print("    ≈\(format(3 * 582.7 / both, 0)) GFLOP/s (conv FLOPs ×3) = \(format(3 * 582.7 / both / peak, 0, 2)) of the sgemm wall rate; \(format(3 * 582.7 / cpu, 0)) GFLOP per CPU second = \(format(3 * 582.7 / cpu / peakPerCPUSecond, 0, 2)) of sgemm's (target ≥ 0.60)")
     }

@@ -53,8 +53,8 @@ public final class GroupDNetModel {
     /// The generator step's forward pass (G and E in training mode; D too, so that its spectral
     /// norms iterate once as in the reference). Call `backward()` on `total`, then step G+E.
     ///
-    /// total = adversarial + featureMatching·λ_feat + KLD·λ_kld, + VGG(fake, image)·λ_vgg when
-    /// ``perceptualNetwork`` is set. D sees fake and real as in
+    /// total = adversarial + featureMatching·λ_feat + KLD·λ_kld (scaled as ``LossWeights``
+    /// says), + VGG(fake, image)·λ_vgg when ``perceptualNetwork`` is set. D sees fake and real as in
     /// the reference's stacked batch: D has no batch-coupled layer (instance norm is per
     /// sample), and its spectral norms iterate on the first (fake) call and reuse u, v on the
     /// second, which is what one stacked call does.
@@ -66,13 +66,14 @@ public final class GroupDNetModel {
         let adversarial = try GroupDNetLoss.generatorAdversarial(fake: fakeOutputs)
         let featureMatching = try GroupDNetLoss.featureMatching(fake: fakeOutputs, real: realOutputs)
         let divergence = try GroupDNetLoss.kullbackLeibler(mu: mu, logVariance: logVariance)
+        let divergenceFactor = lossWeights.kullbackLeiblerFactor(batch: batch.seg.shape[0])
         var total = try adversarial + featureMatching.scaled(by: lossWeights.featureMatching)
-            + divergence.scaled(by: lossWeights.kullbackLeibler)
+            + divergence.scaled(by: divergenceFactor)
         let perceptual = try perceptualNetwork.map { try GroupDNetLoss.vgg(fake: fake, real: batch.image, network: $0) }
         if let perceptual { total = try total + perceptual.scaled(by: lossWeights.vgg) }
         return GeneratorLosses(total: total, adversarial: adversarial.scalarValue,
                                featureMatching: featureMatching.scalarValue * lossWeights.featureMatching,
-                               kullbackLeibler: divergence.scalarValue * lossWeights.kullbackLeibler,
+                               kullbackLeibler: divergence.scalarValue * divergenceFactor,
                                vgg: perceptual.map { $0.scalarValue * lossWeights.vgg },
                                fake: fake, mu: mu, logVariance: logVariance,
                                fakeOutputs: fakeOutputs, realOutputs: realOutputs)
@@ -102,14 +103,27 @@ public final class GroupDNetModel {
 
 /// The weights of the generator's loss terms (the reference's λ_feat = 10, λ_kld = 0.05,
 /// λ_vgg = 10). `vgg` applies only when the model has a ``GroupDNetModel/perceptualNetwork``.
+///
+/// The KL term's scale: the reference sums KL over each GPU's samples and DataParallel
+/// averages the GPUs' losses, so its term is λ_kld × G × (the mean over the batch of each
+/// sample's KL sum), with G its per-GPU batch. `kullbackLeiblerDeviceBatch` is that G; nil sums
+/// over the batch given (G = the batch, one device), as a batch on one GPU does.
 public struct LossWeights: Equatable, Sendable {
     public var featureMatching: Float
     public var kullbackLeibler: Float
     public var vgg: Float
-    public init(featureMatching: Float = 10, kullbackLeibler: Float = 0.05, vgg: Float = 10) {
-        self.featureMatching = featureMatching
-        self.kullbackLeibler = kullbackLeibler
-        self.vgg = vgg
+    public var kullbackLeiblerDeviceBatch: Int?
+
+    public init(featureMatching: Float = 10, kullbackLeibler: Float = 0.05, vgg: Float = 10,
+                kullbackLeiblerDeviceBatch: Int? = nil) {
+        (self.featureMatching, self.kullbackLeibler, self.vgg) = (featureMatching, kullbackLeibler, vgg)
+        self.kullbackLeiblerDeviceBatch = kullbackLeiblerDeviceBatch
+    }
+
+    /// The factor on the KL divergence summed over a batch of `batch` samples.
+    public func kullbackLeiblerFactor(batch: Int) -> Float {
+        guard let devices = kullbackLeiblerDeviceBatch else { return kullbackLeibler }
+        return kullbackLeibler * Float(devices) / Float(batch)
     }
 }
 

@@ -159,14 +159,9 @@ public enum SafeTensors {
 
     /// Writes `file` to `url` atomically with `AtomicFileWriter` (temporary file beside `url`,
     /// fsync, rename, folder sync): either the old file or the complete new one is at `url`,
-    /// never a partial one. A failed write throws ``GroupDNetError/checkpoint(file:tensor:reason:)``
-    /// naming the file, the failed step and the system's reason (a full disk says so).
+    /// never a partial one. A failed write throws `AtomicFileError`, naming the file, the failed
+    /// step and the system's reason (a full disk says so).
     public static func write(_ file: File, to url: URL) throws {
-        let data = try encode(file)
-        do {
-            try data.withUnsafeBytes { try AtomicFileWriter.write($0, to: url.path) }
-        } catch let error as AtomicFileError {
-            throw GroupDNetError.checkpoint(file: url.path, tensor: nil, reason: error.message)
-        }
+        try AtomicFileWriter.write(encode(file), to: url.path)
     }
 }

@@ -46,30 +46,22 @@ public enum ImageFile {
         return bytes
     }
 
-    /// Writes `bytes` to `path` so that the file is either absent, the old one, or complete
-    /// (see `AtomicFileWriter`: temporary file in the same folder, fsync, rename, folder sync).
-    /// Throws `.encodeFailed` with the failed step and the system's reason (a full disk says
-    /// so); no temporary file is left on failure. The folder must exist.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        do { try AtomicFileWriter.write(bytes, to: path) } catch let error as AtomicFileError {
-            throw ImageIOError(source: path, reason: .encodeFailed(error.message))
-        }
-    }
-
     private static func failure(_ path: String, _ step: String) -> ImageIOError {
         ImageIOError(source: path, reason: .unreadable("\(step): \(String(cString: strerror(errno)))"))
     }
 }
 
 extension Image {
-    /// Encodes this photo as JPEG and writes it atomically (see `ImageFile.writeAtomically`).
+    /// Encodes this photo as JPEG and writes it with `AtomicFileWriter`: `path` holds the old
+    /// file or the whole new one, never part of it. A failed write throws `AtomicFileError`
+    /// (the file, the step and the system's reason); the folder must exist.
     public func writeJPEG(toFile path: String, quality: Int = 95) throws {
-        try ImageFile.writeAtomically(encodedJPEG(quality: quality), to: path)
+        try AtomicFileWriter.write(encodedJPEG(quality: quality), to: path)
     }
 
-    /// Encodes this photo as RGB PNG and writes it atomically.
+    /// Encodes this photo as RGB PNG and writes it atomically, as `writeJPEG` does.
     public func writePNG(toFile path: String, compressionLevel: Int = 6) throws {
-        try ImageFile.writeAtomically(encodedPNG(compressionLevel: compressionLevel), to: path)
+        try AtomicFileWriter.write(encodedPNG(compressionLevel: compressionLevel), to: path)
     }
 }
 
@@ -77,6 +69,6 @@ extension LabelMap {
     /// Encodes this label map as PNG (palette when `palette` is given, else grayscale) and
     /// writes it atomically.
     public func writePNG(toFile path: String, palette: [(UInt8, UInt8, UInt8)]? = nil, compressionLevel: Int = 6) throws {
-        try ImageFile.writeAtomically(encodedPNG(palette: palette, compressionLevel: compressionLevel), to: path)
+        try AtomicFileWriter.write(encodedPNG(palette: palette, compressionLevel: compressionLevel), to: path)
     }
 }

@@ -4,9 +4,9 @@ import CCodecs
 enum JPEGCodec {
     static func probe(_ bytes: UnsafeRawBufferPointer, source: String) throws -> ImageInfo {
         var info = ccodecs_jpeg_info()
-        var status = ccodecs_status()
-        ccodecs_jpeg_probe(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &info, &status)
-        try ShimStatus.check(&status, source: source)
+        try ShimStatus.call(source: source) {
+            ccodecs_jpeg_probe(bytes.bytePointer, bytes.count, &info, &$0)
+        }
         let model: ColorModel
         switch Int(info.color_space) {
         case 1: model = .gray
@@ -27,22 +27,19 @@ enum JPEGCodec {
     static func decodeRGB(
         _ bytes: UnsafeRawBufferPointer, source: String, info: ImageInfo, into out: UnsafeMutableRawBufferPointer
     ) throws -> DecodeWarnings {
-        var status = ccodecs_status()
-        ccodecs_jpeg_decode_rgb(
-            bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt32(info.width),
-            UInt32(info.height), out.baseAddress?.assumingMemoryBound(to: UInt8.self), out.count, &status)
-        try ShimStatus.check(&status, source: source)
-        return DecodeWarnings.from(&status)
+        return try ShimStatus.call(source: source) {
+            ccodecs_jpeg_decode_rgb(
+                bytes.bytePointer, bytes.count, UInt32(info.width), UInt32(info.height),
+                out.bytePointer, out.count, &$0)
+        }
     }
 
     /// Decodes as `decodeRGB` does, keeping no pixels (`ccodecs_jpeg_check`): the same errors,
     /// and the warnings.
     static func check(_ bytes: UnsafeRawBufferPointer, source: String, info: ImageInfo) throws -> DecodeWarnings {
-        var status = ccodecs_status()
-        ccodecs_jpeg_check(
-            bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt32(info.width), UInt32(info.height), &status)
-        try ShimStatus.check(&status, source: source)
-        return DecodeWarnings.from(&status)
+        return try ShimStatus.call(source: source) {
+            ccodecs_jpeg_check(bytes.bytePointer, bytes.count, UInt32(info.width), UInt32(info.height), &$0)
+        }
     }
 
     /// JPEG bytes of gray (`components` 1), RGB (3) or CMYK (4, optionally stored as YCCK)
@@ -51,12 +48,10 @@ enum JPEGCodec {
         _ pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, components: Int, quality: Int,
         progressive: Bool, ycck: Bool = false, source: String
     ) throws -> [UInt8] {
-        var buffer = ccodecs_buffer()
-        var status = ccodecs_status()
-        ccodecs_jpeg_encode(
-            pixels.baseAddress, UInt32(width), UInt32(height), Int32(components), Int32(clamping: quality),
-            progressive ? 1 : 0, ycck ? 1 : 0, &buffer, &status)
-        try ShimStatus.check(&status, source: source, encoding: true)
-        return ShimStatus.take(&buffer)
+        try ShimStatus.encode(source: source) {
+            ccodecs_jpeg_encode(
+                pixels.baseAddress, UInt32(width), UInt32(height), Int32(components), Int32(clamping: quality),
+                progressive ? 1 : 0, ycck ? 1 : 0, &$0, &$1)
+        }
     }
 }

@@ -4,9 +4,9 @@ import CCodecs
 enum PNGCodec {
     static func probe(_ bytes: UnsafeRawBufferPointer, source: String) throws -> ImageInfo {
         var info = ccodecs_png_info()
-        var status = ccodecs_status()
-        ccodecs_png_probe(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &info, &status)
-        try ShimStatus.check(&status, source: source)
+        try ShimStatus.call(source: source) {
+            ccodecs_png_probe(bytes.bytePointer, bytes.count, &info, &$0)
+        }
         let palette: [RGBColor]? = info.palette_count > 0 && Int(info.color_type) == Int(CCODECS_PNG_PALETTE)
             ? withUnsafeBytes(of: &info.palette) { raw in
                 (0..<Int(info.palette_count)).map { RGBColor(raw[3 * $0], raw[3 * $0 + 1], raw[3 * $0 + 2]) }
@@ -35,13 +35,11 @@ enum PNGCodec {
         _ bytes: UnsafeRawBufferPointer, source: String, layout: ccodecs_png_layout, info: ImageInfo,
         into out: UnsafeMutableRawBufferPointer, valueCounts: UnsafeMutablePointer<UInt64>? = nil
     ) throws -> DecodeWarnings {
-        var status = ccodecs_status()
-        ccodecs_png_decode(
-            bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, layout,
-            UInt32(info.width), UInt32(info.height), out.baseAddress?.assumingMemoryBound(to: UInt8.self), out.count,
-            valueCounts, &status)
-        try ShimStatus.check(&status, source: source)
-        return DecodeWarnings.from(&status)
+        return try ShimStatus.call(source: source) {
+            ccodecs_png_decode(
+                bytes.bytePointer, bytes.count, layout, UInt32(info.width), UInt32(info.height), out.bytePointer,
+                out.count, valueCounts, &$0)
+        }
     }
 
     /// PNG bytes of 8-bit pixels: gray (1 byte/pixel), RGB (3) or palette indices (1).
@@ -50,15 +48,13 @@ enum PNGCodec {
         palette: [RGBColor]?, compressionLevel: Int, rowFilter: PNGRowFilter = .adaptive, source: String
     ) throws -> [UInt8] {
         let flatPalette = (palette ?? []).flatMap { [$0.red, $0.green, $0.blue] }
-        var buffer = ccodecs_buffer()
-        var status = ccodecs_status()
-        flatPalette.withUnsafeBufferPointer { paletteBytes in
-            _ = ccodecs_png_encode(
-                pixels.baseAddress, UInt32(width), UInt32(height), colorType, paletteBytes.baseAddress,
-                Int32(palette?.count ?? 0), Int32(clamping: compressionLevel), rowFilter.libpngMask, &buffer, &status)
+        return try flatPalette.withUnsafeBufferPointer { paletteBytes in
+            try ShimStatus.encode(source: source) {
+                ccodecs_png_encode(
+                    pixels.baseAddress, UInt32(width), UInt32(height), colorType, paletteBytes.baseAddress,
+                    Int32(palette?.count ?? 0), Int32(clamping: compressionLevel), rowFilter.libpngMask, &$0, &$1)
+            }
         }
-        try ShimStatus.check(&status, source: source, encoding: true)
-        return ShimStatus.take(&buffer)
     }
 }
 

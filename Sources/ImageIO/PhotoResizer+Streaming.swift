@@ -32,8 +32,7 @@ extension PhotoResizer {
         }
         var status = ccodecs_status()
         guard let reader = ccodecs_jpeg_reader_open(
-            bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt32(sourceWidth), UInt32(sourceHeight),
-            &status)
+            bytes.bytePointer, bytes.count, UInt32(sourceWidth), UInt32(sourceHeight), &status)
         else {
             try ShimStatus.check(&status, source: source)
             throw ImageIOError(source: source, reason: .corrupt("the JPEG decoder did not start"))

@@ -31,9 +31,25 @@ enum ShimStatus {
         }
     }
 
-    /// Copies an encoder's output into an array and frees the C buffer.
-    static func take(_ buffer: inout ccodecs_buffer) -> [UInt8] {
+    /// Calls one shim function with a fresh status (`body` passes it on as the last argument),
+    /// then throws the error a failure stands for, or returns the warnings of a success. Every
+    /// decode and probe goes through here, so each codec's Swift side is just its arguments.
+    @discardableResult
+    static func call(source: String, encoding: Bool = false,
+                     _ body: (inout ccodecs_status) -> Int32) throws -> DecodeWarnings {
+        var status = ccodecs_status()
+        _ = body(&status)
+        try check(&status, source: source, encoding: encoding)
+        return DecodeWarnings.from(&status)
+    }
+
+    /// Calls one encoder shim with a fresh output buffer and status (`body` passes both on);
+    /// returns the encoded bytes, or throws `.encodeFailed` with the library's words. The C
+    /// buffer is freed either way.
+    static func encode(source: String, _ body: (inout ccodecs_buffer, inout ccodecs_status) -> Int32) throws -> [UInt8] {
+        var buffer = ccodecs_buffer()
         defer { ccodecs_buffer_free(&buffer) }
+        try call(source: source, encoding: true) { body(&buffer, &$0) }
         guard let data = buffer.data, buffer.size > 0 else { return [] }
         return Array(UnsafeBufferPointer(start: data, count: buffer.size))
     }
@@ -55,4 +71,14 @@ public struct DecodeWarnings: Sendable, Equatable {
     static func from(_ status: inout ccodecs_status) -> DecodeWarnings {
         DecodeWarnings(count: Int(status.warning_count), first: ShimStatus.firstWarning(&status))
     }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The first byte, typed as the shims take their input (nil for an empty buffer).
+    var bytePointer: UnsafePointer<UInt8>? { baseAddress?.assumingMemoryBound(to: UInt8.self) }
+}
+
+extension UnsafeMutableRawBufferPointer {
+    /// The first byte, typed as the shims take their output (nil for an empty buffer).
+    var bytePointer: UnsafeMutablePointer<UInt8>? { baseAddress?.assumingMemoryBound(to: UInt8.self) }
 }

@@ -4,9 +4,9 @@ import CCodecs
 enum TIFFCodec {
     static func probe(_ bytes: UnsafeRawBufferPointer, source: String) throws -> ImageInfo {
         var info = ccodecs_tiff_info()
-        var status = ccodecs_status()
-        ccodecs_tiff_probe(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &info, &status)
-        try ShimStatus.check(&status, source: source)
+        try ShimStatus.call(source: source) {
+            ccodecs_tiff_probe(bytes.bytePointer, bytes.count, &info, &$0)
+        }
         let model: ColorModel
         switch Int(info.photometric) {
         case 0, 1: model = info.samples_per_pixel >= 2 ? .grayAlpha : .gray
@@ -25,12 +25,11 @@ enum TIFFCodec {
     static func decodeRGB(
         _ bytes: UnsafeRawBufferPointer, source: String, info: ImageInfo, into out: UnsafeMutableRawBufferPointer
     ) throws -> DecodeWarnings {
-        var status = ccodecs_status()
-        ccodecs_tiff_decode_rgb(
-            bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt32(info.width),
-            UInt32(info.height), out.baseAddress?.assumingMemoryBound(to: UInt8.self), out.count, &status)
-        try ShimStatus.check(&status, source: source)
-        return DecodeWarnings.from(&status)
+        return try ShimStatus.call(source: source) {
+            ccodecs_tiff_decode_rgb(
+                bytes.bytePointer, bytes.count, UInt32(info.width), UInt32(info.height),
+                out.bytePointer, out.count, &$0)
+        }
     }
 
     /// Raw one-channel samples (1 or 2 bytes each, host order) into `out`.
@@ -38,13 +37,11 @@ enum TIFFCodec {
         _ bytes: UnsafeRawBufferPointer, source: String, info: ImageInfo, sampleBytes: Int,
         into out: UnsafeMutableRawBufferPointer
     ) throws -> DecodeWarnings {
-        var status = ccodecs_status()
-        ccodecs_tiff_decode_samples(
-            bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt32(info.width),
-            UInt32(info.height), Int32(sampleBytes), out.baseAddress?.assumingMemoryBound(to: UInt8.self), out.count,
-            &status)
-        try ShimStatus.check(&status, source: source)
-        return DecodeWarnings.from(&status)
+        return try ShimStatus.call(source: source) {
+            ccodecs_tiff_decode_samples(
+                bytes.bytePointer, bytes.count, UInt32(info.width), UInt32(info.height), Int32(sampleBytes),
+                out.bytePointer, out.count, &$0)
+        }
     }
 }
 
@@ -73,15 +70,13 @@ enum TIFFEncoder {
         case .strips(let rows): rowsPerStrip = rows
         case .tiles(let size): tileSize = size
         }
-        var buffer = ccodecs_buffer()
-        var status = ccodecs_status()
-        flatPalette.withUnsafeBufferPointer { paletteBytes in
-            _ = ccodecs_tiff_encode(
-                pixels.baseAddress, UInt32(width), UInt32(height), photometric, paletteBytes.baseAddress,
-                Int32(palette?.count ?? 0), Int32(compression.rawValue), UInt32(clamping: rowsPerStrip),
-                UInt32(clamping: tileSize), &buffer, &status)
+        return try flatPalette.withUnsafeBufferPointer { paletteBytes in
+            try ShimStatus.encode(source: source) {
+                ccodecs_tiff_encode(
+                    pixels.baseAddress, UInt32(width), UInt32(height), photometric, paletteBytes.baseAddress,
+                    Int32(palette?.count ?? 0), Int32(compression.rawValue), UInt32(clamping: rowsPerStrip),
+                    UInt32(clamping: tileSize), &$0, &$1)
+            }
         }
-        try ShimStatus.check(&status, source: source, encoding: true)
-        return ShimStatus.take(&buffer)
     }
 }

@@ -1,52 +1,10 @@
-import AtomicFiles
 import Crypto
 import Foundation
 
-/// File primitives with the crash-safety rule: a file appears under its final name only when
-/// complete and on disk. The rule itself lives in `AtomicFileWriter`; this adds the Records
-/// error type.
+/// Records' file helpers: errors from system calls, and hashing. Files are written with
+/// `AtomicFileWriter` directly (a file appears under its final name only when complete and on
+/// disk); its `AtomicFileError` names the file, the failed step and the system's reason.
 enum FileIO {
-    /// An open file being written under a temporary name in the directory of `finalURL`;
-    /// dropping it uncommitted (or any failure) removes the temporary file.
-    final class PendingFile {
-        let finalURL: URL
-        private let writer: AtomicFileWriter
-
-        init(finalURL: URL) throws {
-            self.finalURL = finalURL
-            writer = try FileIO.recordsErrors { try AtomicFileWriter(path: finalURL.path) }
-        }
-
-        func write(_ bytes: UnsafeRawBufferPointer) throws {
-            try FileIO.recordsErrors { try writer.write(bytes) }
-        }
-
-        func write(_ bytes: [UInt8]) throws {
-            try FileIO.recordsErrors { try writer.write(bytes) }
-        }
-
-        /// fsync, close, rename to the final name, fsync the directory.
-        func commit() throws {
-            try FileIO.recordsErrors { try writer.commit() }
-        }
-
-        /// Closes and deletes the temporary file; nothing appears under the final name.
-        func discard() { writer.discard() }
-    }
-
-    /// Writes `bytes` to `url` atomically.
-    static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-        try recordsErrors { try AtomicFileWriter.write(bytes, to: url.path) }
-    }
-
-    /// Runs `body`, turning an `AtomicFileError` into a `RecordsError` naming the same file
-    /// (`.io`, whose message says when the disk is full).
-    static func recordsErrors<Result>(_ body: () throws -> Result) throws -> Result {
-        do { return try body() } catch let error as AtomicFileError {
-            throw RecordsError(file: error.path, reason: .io(error.message))
-        }
-    }
-
     static func systemError(_ path: String, _ action: String) -> RecordsError {
         RecordsError(file: path, reason: .io("\(action): \(String(cString: strerror(errno)))"))
     }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Crypto
 import Foundation
 
@@ -106,6 +107,6 @@ public struct Manifest: Codable, Equatable, Sendable {
 
     /// Writes `DIR/manifest.json` atomically.
     public func write(to directory: URL) throws {
-        try FileIO.writeAtomically(try encoded(), to: directory.appendingPathComponent(Self.fileName))
+        try AtomicFileWriter.write(encoded(), to: directory.appendingPathComponent(Self.fileName).path)
     }
 }

@@ -286,7 +286,7 @@ public struct ShardSetWriter {
 
     private func writeShard(name: String, split: String, encoder: inout BatchEncoder) throws -> ShardJournal.Entry {
         let directory = configuration.directory
-        let shardFile = try FileIO.PendingFile(finalURL: directory.appendingPathComponent(name))
+        let shardFile = try AtomicFileWriter(path: directory.appendingPathComponent(name).path)
         let firstInput = encoder.nextInput
         var offsets: [UInt64] = []
         var skipped: [ShardJournal.SkippedInput] = []
@@ -316,7 +316,7 @@ public struct ShardSetWriter {
         }
         try flush()
         let indexName = ShardIndex.fileName(forShard: name)
-        let indexFile = try FileIO.PendingFile(finalURL: directory.appendingPathComponent(indexName))
+        let indexFile = try AtomicFileWriter(path: directory.appendingPathComponent(indexName).path)
         try indexFile.write(ShardIndex(offsets: offsets, shardSize: UInt64(size)).encoded())
         // The index first: a shard under its final name always has its index beside it.
         try indexFile.commit()
@@ -468,6 +468,6 @@ struct ShardJournal: Codable {
     func save(to directory: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try FileIO.writeAtomically(Array(try encoder.encode(self)), to: directory.appendingPathComponent(Self.fileName))
+        try AtomicFileWriter.write(encoder.encode(self), to: directory.appendingPathComponent(Self.fileName).path)
     }
 }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import ImageIO
 
@@ -23,7 +24,7 @@ public enum WebDatasetExporter {
         for shard in set.shards {
             let name = shard.entry.name.hasSuffix(".tfrecord") ? String(shard.entry.name.dropLast(9)) : shard.entry.name
             let url = directory.appendingPathComponent(name + ".tar")
-            let file = try FileIO.PendingFile(finalURL: url)
+            let file = try AtomicFileWriter(path: url.path)
             var tar = TarWriter()
             for record in 0..<shard.entry.records {
                 let view: SegmentationRecord.View

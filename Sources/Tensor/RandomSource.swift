@@ -17,12 +17,31 @@ public struct RandomSource: RandomNumberGenerator {
         var splitMix = seed
         func nextSplitMix() -> UInt64 {
             splitMix &+= 0x9E37_79B9_7F4A_7C15
-            var z = splitMix
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
+            return Self.splitMixFinal(splitMix)
         }
         state = (nextSplitMix(), nextSplitMix(), nextSplitMix(), nextSplitMix())
+    }
+
+    /// The generator of one stream of `seed`: `keys` name the stream (what it is for, the
+    /// index of the sample it serves, …), and every distinct key list gives an independent
+    /// stream. Lets a run draw, say, sample 4711's noise from (seed, noise, 4711) alone, with no
+    /// generator state to save, whatever order, batch or process the sample is drawn in.
+    ///
+    /// The keys are folded into the seed one by one through SplitMix64's finaliser (a
+    /// bijection that spreads every bit), so nearby keys give unrelated streams; with no keys
+    /// this is `init(seed:)`.
+    public init(seed: UInt64, keys: UInt64...) {
+        var folded = seed
+        for key in keys { folded = Self.splitMixFinal(folded ^ Self.splitMixFinal(key &+ 0x9E37_79B9_7F4A_7C15)) }
+        self.init(seed: folded)
+    }
+
+    /// SplitMix64's output function.
+    private static func splitMixFinal(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     /// The next 64 random bits (xoshiro256**).

@@ -292,6 +292,8 @@ private func im2col(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, channels:
 }
 
 /// Adds columns (laid out as `im2col` writes them) back into one sample's dx: its transpose.
+/// It walks the same loop nest as `im2col` on purpose (llm.c's habit: a kernel and its
+/// transpose side by side, each readable alone, no indirection in the innermost loops).
 private func col2im(_ g: ConvolutionGeometry, columns: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>,
                     dx: UnsafeMutablePointer<Float>) {
     let width = rows.count * g.outputWidth

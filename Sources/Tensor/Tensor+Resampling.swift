@@ -22,29 +22,19 @@ extension Tensor {
         let sourceColumns = nearestSourceIndices(input: w, output: outputWidth)
         let x = self
         let inputPlane = h * w, outputPlane = outputHeight * outputWidth
-        let data = withReadPointer(x.data) { xp in
-            makeFilledArray(n * c * outputPlane) { yp in
-                parallelChunks(n * c) { planes in
-                    for planeIndex in planes {
-                        let source = xp + planeIndex * inputPlane, target = yp + planeIndex * outputPlane
-                        for oy in 0..<outputHeight {
-                            let sourceRow = source + sourceRows[oy] * w, targetRow = target + oy * outputWidth
-                            for ox in 0..<outputWidth { targetRow[ox] = sourceRow[sourceColumns[ox]] }
-                        }
-                    }
-                }
+        let data = mapPlanes(x.data, count: n * c, inputPlane, outputPlane) { source, target in
+            for oy in 0..<outputHeight {
+                let sourceRow = source + sourceRows[oy] * w, targetRow = target + oy * outputWidth
+                for ox in 0..<outputWidth { targetRow[ox] = sourceRow[sourceColumns[ox]] }
             }
         }
         let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
         Tensor.record(output, inputs: [x]) { y in
             y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
-                parallelChunks(n * c) { planes in
-                    for planeIndex in planes {
-                        let source = dy + planeIndex * outputPlane, target = dx + planeIndex * inputPlane
-                        for oy in 0..<outputHeight {
-                            let targetRow = target + sourceRows[oy] * w, sourceRow = source + oy * outputWidth
-                            for ox in 0..<outputWidth { targetRow[sourceColumns[ox]] += sourceRow[ox] }
-                        }
+                forEachPlane(n * c, dy, outputPlane, dx, inputPlane) { source, target in
+                    for oy in 0..<outputHeight {
+                        let targetRow = target + sourceRows[oy] * w, sourceRow = source + oy * outputWidth
+                        for ox in 0..<outputWidth { targetRow[sourceColumns[ox]] += sourceRow[ox] }
                     }
                 }
             } }
@@ -76,33 +66,23 @@ extension Tensor {
         let rowWindows = windows(outputHeight, h), columnWindows = windows(outputWidth, w)
         let x = self
         let inputPlane = h * w, outputPlane = outputHeight * outputWidth
-        let data = withReadPointer(x.data) { xp in
-            makeFilledArray(n * c * outputPlane) { yp in
-                parallelChunks(n * c) { planes in
-                    for planeIndex in planes {
-                        let source = xp + planeIndex * inputPlane, target = yp + planeIndex * outputPlane
-                        for oy in 0..<outputHeight {
-                            for ox in 0..<outputWidth {
-                                var total: Float = 0
-                                for iy in rowWindows[oy] { for ix in columnWindows[ox] { total += source[iy * w + ix] } }
-                                target[oy * outputWidth + ox] = total / Float(rowWindows[oy].count * columnWindows[ox].count)
-                            }
-                        }
-                    }
+        let data = mapPlanes(x.data, count: n * c, inputPlane, outputPlane) { source, target in
+            for oy in 0..<outputHeight {
+                for ox in 0..<outputWidth {
+                    var total: Float = 0
+                    for iy in rowWindows[oy] { for ix in columnWindows[ox] { total += source[iy * w + ix] } }
+                    target[oy * outputWidth + ox] = total / Float(rowWindows[oy].count * columnWindows[ox].count)
                 }
             }
         }
         let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
         Tensor.record(output, inputs: [x]) { y in
             y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
-                parallelChunks(n * c) { planes in
-                    for planeIndex in planes {
-                        let source = dy + planeIndex * outputPlane, target = dx + planeIndex * inputPlane
-                        for oy in 0..<outputHeight {
-                            for ox in 0..<outputWidth {
-                                let share = source[oy * outputWidth + ox] / Float(rowWindows[oy].count * columnWindows[ox].count)
-                                for iy in rowWindows[oy] { for ix in columnWindows[ox] { target[iy * w + ix] += share } }
-                            }
+                forEachPlane(n * c, dy, outputPlane, dx, inputPlane) { source, target in
+                    for oy in 0..<outputHeight {
+                        for ox in 0..<outputWidth {
+                            let share = source[oy * outputWidth + ox] / Float(rowWindows[oy].count * columnWindows[ox].count)
+                            for iy in rowWindows[oy] { for ix in columnWindows[ox] { target[iy * w + ix] += share } }
                         }
                     }
                 }
@@ -177,6 +157,28 @@ extension Tensor {
             } }
         }
         return output
+    }
+}
+
+/// Runs `body` on each of `count` planes (N·C of them): the plane's `sourcePlane` values at
+/// `source` and its `targetPlane` values at `target`, planes split across the threads. Each
+/// plane is one task, so a body that adds into its target never races with another.
+private func forEachPlane(_ count: Int, _ source: UnsafePointer<Float>, _ sourcePlane: Int,
+                          _ target: UnsafeMutablePointer<Float>, _ targetPlane: Int,
+                          _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    parallelChunks(count) { planes in
+        for plane in planes { body(source + plane * sourcePlane, target + plane * targetPlane) }
+    }
+}
+
+/// A new array of `count` planes of `outputPlane` values, each filled by `body` from the
+/// matching plane of `input` (planes of `inputPlane` values), planes split across the threads.
+private func mapPlanes(_ input: [Float], count: Int, _ inputPlane: Int, _ outputPlane: Int,
+                       _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+    withReadPointer(input) { source in
+        makeFilledArray(count * outputPlane) { target in
+            forEachPlane(count, source, inputPlane, target, outputPlane, body)
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import GroupDNet
 import ImageIO
@@ -24,6 +25,15 @@ public final class ImageSynthesizer {
         encoder = try Encoder(configuration, using: &unused)
         try generator.loadCheckpoint(from: folder.appendingPathComponent(TrainingCheckpoint.networkFiles[0]))
         try encoder.loadCheckpoint(from: folder.appendingPathComponent(TrainingCheckpoint.networkFiles[1]))
+    }
+
+    /// A synthesizer over a live model's G and E (sharing their weights), for the images a
+    /// training run shows while it trains.
+    init(model: GroupDNetModel, classes: [String]) {
+        configuration = model.configuration
+        self.classes = classes
+        generator = model.generator
+        encoder = model.encoder
     }
 
     /// The class id named `name` (a class name of the checkpoint, or a number).
@@ -105,6 +115,6 @@ public final class ImageSynthesizer {
 
     /// Writes `image` as a PNG atomically.
     public static func writePNG(_ image: Image, to url: URL) throws {
-        try AtomicFile.write(Data(image.encodedPNG()), to: url)
+        try AtomicFileWriter.write(image.encodedPNG(), to: url.path)
     }
 }

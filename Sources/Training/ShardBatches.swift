@@ -12,9 +12,18 @@ import Records
 /// preset's G, and the records' size the preset's image size unless `resize` is set, in which
 /// case each sample is resampled to the model's size (photo bicubic as the pipeline does, label
 /// nearest so ids never blend), which costs an allocation per sample.
+///
+/// With `flip`, each sample is mirrored left to right (photo and label together) with
+/// probability ½, as the reference's training data is (its `base_dataset.py`, off with
+/// `--no_flip`); whether a sample flips is drawn from the seed and its stream index
+/// (``RunRandomness/flips(seed:streamIndex:)``), so a resumed run flips what the
+/// uninterrupted one would.
 public final class ShardBatches {
     public let set: ShardSet
     public let batchSize: Int
+    /// Whether samples are mirrored at random (see above).
+    public let flip: Bool
+    private let seed: UInt64
     private let loader: SegmentationLoader
     private let classCount: Int
     private let width: Int
@@ -27,7 +36,7 @@ public final class ShardBatches {
     /// the beginning, shuffled with `seed`). Damaged records are skipped and listed in
     /// ``skipped``.
     public init(directory: URL, configuration: GroupDNetConfiguration, batchSize: Int, seed: UInt64,
-                state: ReaderState? = nil, resize: Bool = false) throws {
+                state: ReaderState? = nil, resize: Bool = false, flip: Bool = false) throws {
         set = try ShardSet(directory: directory, split: "train")
         let manifestPath = directory.appendingPathComponent(Manifest.fileName).path
         guard set.manifest.classes.count == configuration.classCount else {
@@ -54,6 +63,8 @@ public final class ShardBatches {
         }
         self.batchSize = batchSize
         self.resize = resize
+        self.flip = flip
+        self.seed = seed
         classCount = configuration.classCount
         width = configuration.imageWidth
         height = configuration.imageHeight
@@ -68,8 +79,9 @@ public final class ShardBatches {
     /// Records skipped as damaged so far, each with shard, record, offset and key.
     public var skipped: [RecordsError] { loader.skipped }
 
-    /// The next `batchSize` samples as model inputs.
-    public func next() throws -> TrainingBatch {
+    /// The next `batchSize` samples as model inputs, with their stream indices.
+    public func next() throws -> StreamBatch {
+        var streamIndices: [UInt64] = []
         for index in 0..<batchSize {
             guard let sample = try loader.next() else {
                 throw TrainingError.dataMismatch(file: set.directory.path, reason: "the reader ended",
@@ -84,10 +96,33 @@ public final class ShardBatches {
                     photo.pixels.withUnsafeBufferPointer { copy(label: labelValues, pixels: $0, intoSlot: index) }
                 }
             }
+            if flip && RunRandomness.flips(seed: seed, streamIndex: sample.streamIndex) { mirrorSlot(index) }
+            streamIndices.append(sample.streamIndex)
         }
         let seg = try ModelInput.oneHot(labels: labels, batch: batchSize, height: height, width: width, classes: classCount)
         let image = try ModelInput.image(rgb: pixels, batch: batchSize, height: height, width: width)
-        return try TrainingBatch(seg: seg, image: image)
+        return StreamBatch(inputs: try TrainingBatch(seg: seg, image: image), streamIndices: streamIndices)
+    }
+
+    /// Mirrors batch slot `slot` left to right in place: its label row by row, its photo
+    /// pixel (three bytes) by pixel.
+    private func mirrorSlot(_ slot: Int) {
+        let plane = width * height
+        labels.withUnsafeMutableBufferPointer { buffer in
+            for row in 0..<height {
+                var line = UnsafeMutableBufferPointer(start: buffer.baseAddress! + slot * plane + row * width, count: width)
+                line.reverse()
+            }
+        }
+        pixels.withUnsafeMutableBufferPointer { buffer in
+            for row in 0..<height {
+                let start = buffer.baseAddress! + (slot * plane + row * width) * 3
+                for column in 0..<width / 2 {
+                    let left = start + column * 3, right = start + (width - 1 - column) * 3
+                    for channel in 0..<3 { swap(&left[channel], &right[channel]) }
+                }
+            }
+        }
     }
 
     /// Copies one sample (model-sized) into batch slot `slot` of the reused buffers.
@@ -96,4 +131,11 @@ public final class ShardBatches {
         labels.withUnsafeMutableBufferPointer { ($0.baseAddress! + slot * plane).update(from: label.baseAddress!, count: plane) }
         pixels.withUnsafeMutableBufferPointer { ($0.baseAddress! + slot * plane * 3).update(from: source.baseAddress!, count: plane * 3) }
     }
+}
+
+/// One batch of the training stream: the model's inputs, and each sample's stream index (its
+/// flip and its noise are drawn from it).
+public struct StreamBatch {
+    public let inputs: TrainingBatch
+    public let streamIndices: [UInt64]
 }

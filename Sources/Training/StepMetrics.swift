@@ -1,8 +1,9 @@
 import Foundation
 
-/// What one step reports: its number, epoch, rates, losses and speed. The trainer appends it
-/// as one JSON line to `metrics.jsonl` in the run folder and hands it to the caller's
-/// progress callback; the library prints nothing.
+/// What one step reports: its number, epoch, rates, losses and speed, and on some steps the
+/// validation losses. The trainer appends it as one JSON line to `metrics.jsonl` in the run
+/// folder, logs it to TensorBoard and hands it to the caller's progress callback; the library
+/// prints nothing.
 public struct StepMetrics: Codable, Equatable, Sendable {
     /// The step count after this step (1 for the first step of a run).
     public var step: Int
@@ -16,6 +17,11 @@ public struct StepMetrics: Codable, Equatable, Sendable {
     public var samplesPerSecond: Double
     /// Damaged records the reader has skipped so far (each reported by the caller).
     public var skippedRecords: Int
+    /// The part of `seconds` spent waiting for the batch (`ShardBatches.next()`), 0…1. Nil in
+    /// lines written before it was measured.
+    public var dataWaitShare: Double?
+    /// The validation losses, on the steps where `--val-every` computed them (after the step).
+    public var validation: ValidationMetrics?
 }
 
 /// Appends metrics as JSON lines. The file is opened for appending, so a resumed run adds to

@@ -6,11 +6,13 @@ import Tensor
 
 /// A GroupDNet training run: the model and its optimisers (``TrainingStep``), batches from
 /// the shards (``ShardBatches``), the ``TrainingSchedule``, the ``SaveCadence``, metrics in
-/// `metrics.jsonl` and checkpoints (``TrainingCheckpoint``) in the run folder.
+/// `metrics.jsonl`, TensorBoard events and `index.html` (`TrainingMonitor`) and checkpoints
+/// (``TrainingCheckpoint``) in the run folder.
 ///
-/// Reproducible: the weights come from `seed`, the data order from `seed`, and each step's
-/// noise (ε for the G step, then for the D step) from a source seeded by (seed, step), so a
-/// run resumed from a checkpoint takes exactly the steps the uninterrupted run would.
+/// Reproducible: the weights come from `seed`, the data order from `seed`, and each sample's
+/// flip and noise (ε for the G step, then for the D step) from (seed, the sample's stream
+/// index) (``RunRandomness``), so a run resumed from a checkpoint takes exactly the steps the
+/// uninterrupted run would.
 public final class Trainer {
     public let options: TrainingOptions
     public let step: TrainingStep
@@ -28,6 +30,11 @@ public final class Trainer {
     private let runDirectory: URL
     private let dataDigest: String
     private let metricsLog: MetricsLog
+    private let monitor: TrainingMonitor
+    /// Where the fixed samples come from and what was left out, for the user.
+    public var monitorNotes: [String] { monitor.notes }
+    /// The TensorBoard event file this run appends to.
+    public var eventFile: URL { monitor.eventFile }
 
     /// Builds the model and opens the data. With `resume`, loads the run folder's latest
     /// checkpoint and throws if there is none or it cannot be used; without, refuses a run
@@ -49,7 +56,7 @@ public final class Trainer {
         let trainingStep = TrainingStep(model: model, options: options)
         let shardBatches = try ShardBatches(directory: URL(fileURLWithPath: options.shardsDirectory), configuration: model.configuration,
                                             batchSize: options.batchSize, seed: options.seed, state: saved?.reader,
-                                            resize: options.resizeToModel)
+                                            resize: options.resizeToModel, flip: options.flips)
         let digest = shardBatches.set.manifest.contentDigest.map { String(format: "%02x", $0) }.joined()
         if let checkpoint, let saved {
             guard saved.dataDigest == digest else {
@@ -69,7 +76,11 @@ public final class Trainer {
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         TrainingCheckpoint.removeAbandonedFolders(in: TrainingCheckpoint.folder(inRun: runDirectory))
         try options.writeEffectiveOptions(to: runDirectory.appendingPathComponent("options.json"))
-        metricsLog = try MetricsLog(url: runDirectory.appendingPathComponent(MetricsLog.fileName))
+        let metricsFile = runDirectory.appendingPathComponent(MetricsLog.fileName)
+        monitor = try TrainingMonitor(options: options, model: model, classes: shardBatches.set.manifest.classes,
+                                      runDirectory: runDirectory, stepsDone: saved?.step ?? 0,
+                                      metricsFile: metricsFile)
+        metricsLog = try MetricsLog(url: metricsFile)
     }
 
     /// Trains until ``TrainingSchedule/lastStep`` or until `shouldStop` (checked between
@@ -85,28 +96,37 @@ public final class Trainer {
                 let folder = savedStep == stepsDone ? savedFolder! : try saveCheckpoint()
                 return TrainingOutcome(interrupted: true, step: stepsDone, checkpoint: folder)
             }
-            let started = DispatchTime.now().uptimeNanoseconds
-            let rates = schedule.learningRates(afterSteps: stepsDone)
-            step.setLearningRates(generator: rates.generator, discriminator: rates.discriminator)
-            let batch = try batches.next()
-            var noise = Self.noise(seed: options.seed, step: stepsDone)
-            let losses = try step.run(batch, noise: &noise)
-            guard losses.isFinite else { throw TrainingError.diverged(step: stepsDone + 1, losses: "\(losses)") }
-            stepsDone += 1
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            let metrics = StepMetrics(step: stepsDone, lastStep: schedule.lastStep, epoch: schedule.epoch(afterSteps: stepsDone - 1),
-                                      generatorLearningRate: rates.generator, discriminatorLearningRate: rates.discriminator,
-                                      losses: losses, seconds: seconds, samplesPerSecond: Double(options.batchSize) / seconds,
-                                      skippedRecords: batches.skipped.count)
+            var metrics = try trainOneStep()
+            metrics.validation = try monitor.validate(afterSteps: stepsDone)
             try metricsLog.append(metrics)
+            try monitor.record(metrics)
             progress(metrics)
             if cadence.shouldSave(afterSteps: stepsDone) {
-                savedFolder = try saveCheckpoint()
+                savedFolder = try saveCheckpointAndPage()
                 savedStep = stepsDone
             }
         }
-        let folder = savedStep == stepsDone ? savedFolder! : try saveCheckpoint()
+        let folder = savedStep == stepsDone ? savedFolder! : try saveCheckpointAndPage()
         return TrainingOutcome(interrupted: false, step: stepsDone, checkpoint: folder)
+    }
+
+    /// One iteration on the next batch: rates from the schedule, each sample's ε from its
+    /// stream index, the G step then the D step; the step's metrics, before validation.
+    private func trainOneStep() throws -> StepMetrics {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let rates = schedule.learningRates(afterSteps: stepsDone)
+        step.setLearningRates(generator: rates.generator, discriminator: rates.discriminator)
+        let batch = try batches.next()
+        let waited = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let noise = StepNoise(seed: options.seed, streamIndices: batch.streamIndices, configuration: step.model.configuration)
+        let losses = try step.run(batch.inputs, noise: noise)
+        guard losses.isFinite else { throw TrainingError.diverged(step: stepsDone + 1, losses: "\(losses)") }
+        stepsDone += 1
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return StepMetrics(step: stepsDone, lastStep: schedule.lastStep, epoch: schedule.epoch(afterSteps: stepsDone - 1),
+                           generatorLearningRate: rates.generator, discriminatorLearningRate: rates.discriminator,
+                           losses: losses, seconds: seconds, samplesPerSecond: Double(options.batchSize) / seconds,
+                           skippedRecords: batches.skipped.count, dataWaitShare: waited / seconds)
     }
 
     /// The options the run in `runDirectory` was started with, from its latest checkpoint
@@ -156,9 +176,12 @@ public final class Trainer {
         return try TrainingCheckpoint.save(step, state: state, runDirectory: runDirectory)
     }
 
-    /// The noise source of the step that follows `step` steps: a function of (seed, step) only.
-    static func noise(seed: UInt64, step: Int) -> RandomSource {
-        RandomSource(seed: seed ^ (0x5EED_0000_0000_0000 &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
+    /// A scheduled or final checkpoint, then the page (an interrupted run saves without it).
+    private func saveCheckpointAndPage() throws -> URL {
+        let folder = try saveCheckpoint()
+        try monitor.checkpointSaved(step: stepsDone, lastStep: schedule.lastStep,
+                                    epoch: schedule.epoch(afterSteps: max(0, stepsDone - 1)))
+        return folder
     }
 }
 

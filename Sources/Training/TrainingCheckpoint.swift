@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import GroupDNet
 import Records
@@ -74,9 +75,9 @@ public enum TrainingCheckpoint {
         }
         try SafeTensors.write(trainingStep.generatorOptimizer.checkpointFile(), to: partial.appendingPathComponent(generatorOptimizerFile))
         try SafeTensors.write(trainingStep.discriminatorOptimizer.checkpointFile(), to: partial.appendingPathComponent(discriminatorOptimizerFile))
-        try AtomicFile.write(encoder.encode(state), to: partial.appendingPathComponent(stateFile))
+        try AtomicFileWriter.write(encoder.encode(state), to: partial.appendingPathComponent(stateFile).path)
         try replace(final, with: partial)
-        try AtomicFile.write(encoder.encode(["checkpoint": name]), to: checkpoints.appendingPathComponent(latestFile))
+        try AtomicFileWriter.write(encoder.encode(["checkpoint": name]), to: checkpoints.appendingPathComponent(latestFile).path)
         removeOldCheckpoints(in: checkpoints, keeping: name)
         return final
     }
@@ -92,7 +93,7 @@ public enum TrainingCheckpoint {
         } catch {
             throw TrainingError.checkpoint(file: final.path, reason: "cannot move the finished checkpoint into place: \(error.localizedDescription)")
         }
-        AtomicFile.syncFolder(final.deletingLastPathComponent())
+        AtomicFileWriter.syncFolder(final.deletingLastPathComponent().path)
     }
 
     /// Removes the `.partial-…-PID` and `.old-…-PID` folders of saves that a killed process

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import GroupDNet
 
@@ -18,7 +19,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var decayEpochs: Int
     /// Stop when the step counter reaches this (counted from the run's start, also on resume).
     public var maxSteps: Int?
-    /// Seeds the weights, the data order and every step's noise.
+    /// Seeds the weights, the data order and every sample's flip and noise.
     public var seed: UInt64 = 0
     /// Save a checkpoint after every this many steps (and always at the end or on interrupt).
     public var saveEvery: Int = 1000
@@ -29,12 +30,34 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var beta2: Float = 0.9
     public var featureMatchingWeight: Float = 10
     public var kullbackLeiblerWeight: Float = 0.05
+    /// G of the KL term's scale, λ_kld × G × (mean over the batch of each sample's KL sum): the
+    /// reference's per-GPU batch (2 in its published DeepFashion run; 1 reproduces a run with
+    /// one sample per GPU), whatever this run's batch and however many processes run it. nil,
+    /// in options saved before the setting existed, means the run's batch size (what those
+    /// runs did: the KL summed over the batch).
+    public var kullbackLeiblerDeviceBatch: Int? = 2
+    /// Mirror each training sample left to right with probability ½ (the reference's default;
+    /// `--no-flip` turns it off). nil, in options saved before the setting existed, means off:
+    /// those runs did not flip.
+    public var flip: Bool? = true
     /// A safetensors file of torchvision's VGG19 `features` weights; when set, the G loss gains
     /// the VGG perceptual term (see ``GroupDNet/VGG19Features``). Not copied into checkpoints.
     public var vggWeightsPath: String?
     /// λ_vgg; nil means the reference's 10. Optional (like the path) so that the options saved
     /// in checkpoints from before the VGG term still decode and resume.
     public var vggWeight: Float?
+    // What the run shows while it trains (TrainingMonitor). nil means the default, so that
+    // options saved before these settings existed still decode; none of them changes the
+    // weights, so a resume may change them.
+    /// TensorBoard images of the fixed samples every this many steps (default 100).
+    public var sampleEvery: Int?
+    /// Fixed samples (validation label maps) shown in TensorBoard and on the page (default 4;
+    /// 0 shows none).
+    public var sampleCount: Int?
+    /// Validation losses every this many steps; nil or 0 (the default) computes none.
+    public var validationEvery: Int?
+    /// Validation records the losses are computed on, spread over the split (default 32).
+    public var validationRecords: Int?
 
     public init(preset: TrainingPreset, shardsDirectory: String, runDirectory: String) {
         self.preset = preset
@@ -45,8 +68,21 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     }
 
     public var lossWeights: LossWeights {
-        LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight ?? 10)
+        LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight ?? 10,
+                    kullbackLeiblerDeviceBatch: kullbackLeiblerDeviceBatch ?? batchSize)
     }
+
+    /// Whether the training samples are mirrored at random (see ``flip``).
+    public var flips: Bool { flip ?? false }
+
+    public static let defaultSampleEvery = 100
+    public static let defaultSampleCount = 4
+    public static let defaultValidationRecords = 32
+    public var effectiveSampleEvery: Int { sampleEvery ?? Self.defaultSampleEvery }
+    public var effectiveSampleCount: Int { sampleCount ?? Self.defaultSampleCount }
+    public var effectiveValidationRecords: Int { validationRecords ?? Self.defaultValidationRecords }
+    /// The validation interval, nil when validation is off.
+    public var effectiveValidationEvery: Int? { validationEvery.flatMap { $0 > 0 ? $0 : nil } }
 
     /// The names of the settings that differ from a fresh `TrainingOptions` of the same preset
     /// and folders (the reference's `opt.txt` marks them "[default: …]").
@@ -73,6 +109,6 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let file = File(options: self, nonDefault: nonDefaultNames, configuration: preset.configuration)
-        try AtomicFile.write(encoder.encode(file), to: url)
+        try AtomicFileWriter.write(encoder.encode(file), to: url.path)
     }
 }

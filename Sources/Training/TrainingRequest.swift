@@ -8,7 +8,8 @@ import Foundation
 /// continues exactly the run that was stopped. An option given again must agree with the
 /// saved one, except those that change nothing already learnt: where the run stops
 /// (`--max-steps`), how often it saves, where the shards are (their content is checked by
-/// digest) and where the VGG weights file is.
+/// digest), where the VGG weights file is, and what it shows while it trains (samples and
+/// validation).
 public struct TrainingRequest: Equatable, Sendable {
     public var shardsDirectory: String
     public var runDirectory: String
@@ -23,6 +24,13 @@ public struct TrainingRequest: Equatable, Sendable {
     public var saveEvery: Int?
     public var vggWeightsPath: String?
     public var vggWeight: Float?
+    public var sampleEvery: Int?
+    public var sampleCount: Int?
+    public var validationEvery: Int?
+    public var validationRecords: Int?
+    /// `--no-flip` is a flag: false when given.
+    public var flip: Bool?
+    public var kullbackLeiblerDeviceBatch: Int?
 
     public init(shardsDirectory: String, runDirectory: String) {
         self.shardsDirectory = shardsDirectory
@@ -42,6 +50,10 @@ public struct TrainingRequest: Equatable, Sendable {
         options.saveEvery = saveEvery ?? options.saveEvery
         options.vggWeightsPath = vggWeightsPath
         options.vggWeight = vggWeight
+        (options.sampleEvery, options.sampleCount) = (sampleEvery, sampleCount)
+        (options.validationEvery, options.validationRecords) = (validationEvery, validationRecords)
+        options.flip = flip ?? options.flip
+        options.kullbackLeiblerDeviceBatch = kullbackLeiblerDeviceBatch ?? options.kullbackLeiblerDeviceBatch
         return options
     }
 
@@ -59,6 +71,8 @@ public struct TrainingRequest: Equatable, Sendable {
         check("--decay-epochs", decayEpochs, saved.decayEpochs) { "\($0)" }
         check("--seed", seed, saved.seed) { "\($0)" }
         check("--lambda-vgg", vggWeight, saved.vggWeight ?? 10) { "\($0)" }
+        check("--kl-device-batch", kullbackLeiblerDeviceBatch, saved.kullbackLeiblerDeviceBatch ?? saved.batchSize) { "\($0)" }
+        if flip == false && saved.flips { conflicts.append("--no-flip (the run flips its samples)") }
         if resizeToModel && !saved.resizeToModel { conflicts.append("--resize (the run was started without it)") }
         if vggWeightsPath != nil && saved.vggWeightsPath == nil {
             conflicts.append("--vgg-weights (the run was started without the VGG loss)")
@@ -75,6 +89,10 @@ public struct TrainingRequest: Equatable, Sendable {
         options.maxSteps = maxSteps ?? saved.maxSteps
         options.saveEvery = saveEvery ?? saved.saveEvery
         options.vggWeightsPath = vggWeightsPath ?? saved.vggWeightsPath
+        options.sampleEvery = sampleEvery ?? saved.sampleEvery
+        options.sampleCount = sampleCount ?? saved.sampleCount
+        options.validationEvery = validationEvery ?? saved.validationEvery
+        options.validationRecords = validationRecords ?? saved.validationRecords
         return options
     }
 }

@@ -17,19 +17,18 @@ public final class TrainingStep {
         discriminatorOptimizer = Adam(learningRate: options.discriminatorLearningRate, beta1: options.beta1, beta2: options.beta2)
     }
 
-    /// The G step then the D step on one batch. ε for each is drawn from `noise` (G first).
-    public func run(_ batch: TrainingBatch, noise: inout RandomSource) throws -> StepLosses {
-        let generator = try generatorStep(batch, noise: &noise)
-        let discriminator = try discriminatorStep(batch, noise: &noise)
+    /// The G step then the D step on one batch, with their ε from `noise`.
+    public func run(_ batch: TrainingBatch, noise: StepNoise) throws -> StepLosses {
+        let generator = try generatorStep(batch, epsilon: noise.generator)
+        let discriminator = try discriminatorStep(batch, epsilon: noise.discriminator)
         return StepLosses(generator: generator, discriminator: discriminator)
     }
 
     /// Back-propagates the G+E loss and updates G and E. D's parameters receive gradients too
     /// (D is in the graph); the D step clears them before its own backward pass.
-    public func generatorStep(_ batch: TrainingBatch, noise: inout RandomSource) throws -> StepLosses.Generator {
+    public func generatorStep(_ batch: TrainingBatch, epsilon: Tensor) throws -> StepLosses.Generator {
         let parameters = model.generatorAndEncoderParameters
         parameters.forEach { $0.zeroGradient() }
-        let epsilon = model.sampleEpsilon(batch: batch.seg.shape[0], using: &noise)
         let losses = try model.generatorLosses(batch, epsilon: epsilon)
         try losses.total.backward()
         try generatorOptimizer.step(parameters)
@@ -38,10 +37,9 @@ public final class TrainingStep {
     }
 
     /// Back-propagates D's hinge loss on a fresh, detached fake and the real batch; updates D.
-    public func discriminatorStep(_ batch: TrainingBatch, noise: inout RandomSource) throws -> StepLosses.Discriminator {
+    public func discriminatorStep(_ batch: TrainingBatch, epsilon: Tensor) throws -> StepLosses.Discriminator {
         let parameters = model.discriminator.parameters
         parameters.forEach { $0.zeroGradient() }
-        let epsilon = model.sampleEpsilon(batch: batch.seg.shape[0], using: &noise)
         let losses = try model.discriminatorLosses(batch, epsilon: epsilon)
         try losses.total.backward()
         try discriminatorOptimizer.step(parameters)

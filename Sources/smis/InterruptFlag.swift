@@ -41,8 +41,3 @@ final class InterruptFlag: @unchecked Sendable {
         return caught
     }
 }
-
-/// Writes a line to standard error (problems and notices, kept apart from results).
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}

@@ -9,15 +9,19 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train GroupDNet on a shard set, saving checkpoints into a run folder.",
         discussion: """
-            Each iteration is one G step (adversarial + 10 × feature matching + 0.05 × KLD, + 10 × \
-            VGG19 perceptual loss with --vgg-weights; Adam lr 1e-4 for G and E) and one D step \
-            (hinge; Adam lr 4e-4), betas (0, 0.9); rates are constant for --epochs, then fall \
-            linearly to 0 over --decay-epochs. Ctrl-C or SIGTERM (what Slurm and Kubernetes send) \
+            Each iteration is one G step (adversarial + 10 × feature matching + 0.05 × G × KLD, + \
+            10 × VGG19 perceptual loss with --vgg-weights; Adam lr 1e-4 for G and E) and one D \
+            step (hinge; Adam lr 4e-4), betas (0, 0.9); rates are constant for --epochs, then fall \
+            linearly to 0 over --decay-epochs. As the reference's training, samples are mirrored \
+            at random (--no-flip) and each draws its own noise, both from --seed and the sample's \
+            place in the data stream. Ctrl-C or SIGTERM (what Slurm and Kubernetes send) \
             finishes the current step, saves a checkpoint and exits with status 130 or 143. \
             --resume continues exactly from the latest checkpoint, with the options the run was \
             started with: given again they must agree, except --max-steps, --save-every, \
-            --threads and the paths of the shards (checked by content) and of the VGG weights. \
-            RUN_DIR receives checkpoints/, options.json and metrics.jsonl.
+            --threads, the paths of the shards (checked by content) and of the VGG weights, and \
+            the sample and validation options. RUN_DIR receives checkpoints/, options.json, \
+            metrics.jsonl, TensorBoard event files (tensorboard --logdir RUN_DIR) and index.html \
+            (curves and samples, rewritten with each checkpoint).
             """)
 
     @Option(name: .customLong("shards"), help: ArgumentHelp("Folder with manifest.json and the shards (the train split is used).", valueName: "dir"))
@@ -29,8 +33,19 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model size: deepfashion (256×256, the paper's; the default) or tiny (64×64, for tests).")
     var preset: TrainingPreset?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Samples per iteration (default: 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Samples per iteration (default: 1). The paper trains with 32, the reference's scripts with 8 on 4 GPUs; "
+            + "here one DeepFashion sample needs about 6 GiB, so 1 is what every machine fits.", valueName: "n"))
     var batchSize: Int?
+
+    @Flag(help: "Do not mirror training samples at random (by default each is, with probability ½, as the reference does).")
+    var noFlip = false
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "G of the KL term's scale, 0.05 × G × the batch mean of each sample's KL: the reference's per-GPU batch "
+            + "(default: 2, its DeepFashion run; 1 for one sample per GPU). Independent of --batch-size.",
+        valueName: "g"))
+    var klDeviceBatch: Int?
 
     @Flag(help: "Resample shards of another image size to the preset's (photo bicubic, label nearest).")
     var resize = false
@@ -62,8 +77,31 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Weight of the VGG perceptual loss (default 10; needs --vgg-weights).", valueName: "x"))
     var lambdaVgg: Float?
 
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("TensorBoard images of the fixed samples every N steps (default: 100).",
+                               valueName: "n"))
+    var sampleEvery: Int?
+
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Validation label maps shown in TensorBoard and index.html (default: 4; 0: none).",
+                               valueName: "n"))
+    var sampleCount: Int?
+
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Compute the losses on validation records every N steps (default: 0, never).",
+                               valueName: "n"))
+    var valEvery: Int?
+
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Validation records those losses average over, spread over the split (default: 32).",
+                               valueName: "n"))
+    var valRecords: Int?
+
     func validate() throws {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
+        if let klDeviceBatch, !(1...4096).contains(klDeviceBatch) {
+            throw ValidationError("--kl-device-batch must be between 1 and 4096.")
+        }
         // Bounds far beyond any real run keep the step arithmetic from overflowing.
         if let epochs, !(0...Self.maximumEpochs).contains(epochs) {
             throw ValidationError("--epochs must be between 0 and \(Self.maximumEpochs).")
@@ -79,6 +117,14 @@ struct TrainCommand: ParsableCommand {
         if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be at least 1.") }
         if let vggWeights, !FileManager.default.fileExists(atPath: vggWeights) {
             throw ValidationError("--vgg-weights: no file at \(vggWeights).")
+        }
+        if let sampleEvery, sampleEvery < 1 { throw ValidationError("--sample-every must be at least 1.") }
+        if let sampleCount, !(0...Self.maximumSamples).contains(sampleCount) {
+            throw ValidationError("--sample-count must be between 0 and \(Self.maximumSamples).")
+        }
+        if let valEvery, valEvery < 0 { throw ValidationError("--val-every must be at least 0.") }
+        if let valRecords, !(1...Self.maximumValidationRecords).contains(valRecords) {
+            throw ValidationError("--val-records must be between 1 and \(Self.maximumValidationRecords).")
         }
         if lambdaVgg != nil && vggWeights == nil { throw ValidationError("--lambda-vgg needs --vgg-weights.") }
         if let lambdaVgg, !(lambdaVgg >= 0 && lambdaVgg.isFinite) { throw ValidationError("--lambda-vgg must be a number ≥ 0.") }
@@ -99,9 +145,13 @@ struct TrainCommand: ParsableCommand {
         request.decayEpochs = decayEpochs
         request.maxSteps = maxSteps
         request.seed = seed
+        request.flip = noFlip ? false : nil
+        request.kullbackLeiblerDeviceBatch = klDeviceBatch
         request.saveEvery = saveEvery
         request.vggWeightsPath = vggWeights
         request.vggWeight = lambdaVgg
+        (request.sampleEvery, request.sampleCount) = (sampleEvery, sampleCount)
+        (request.validationEvery, request.validationRecords) = (valEvery, valRecords)
         let options = try reportingErrors {
             try resume ? request.resumedOptions(saved: Trainer.savedOptions(inRun: runDirectory)) : request.freshOptions()
         }
@@ -113,6 +163,7 @@ struct TrainCommand: ParsableCommand {
         let outcome = try reportingErrors {
             try trainer.run(shouldStop: { interrupt.isRaised }) { metrics in
                 print(Self.progressLine(metrics))
+                if let validation = metrics.validation { print(Self.validationLine(validation, step: metrics.step)) }
                 for skipped in trainer.batches.skipped.dropFirst(reportedSkips) { printError("skipped damaged record: \(skipped)") }
                 reportedSkips = metrics.skippedRecords
             }
@@ -127,6 +178,8 @@ struct TrainCommand: ParsableCommand {
 
     static let maximumEpochs = 1_000_000
     static let maximumThreads = 256
+    static let maximumSamples = 64
+    static let maximumValidationRecords = 100_000
 
     private func describe(_ trainer: Trainer) {
         let model = trainer.step.model
@@ -137,11 +190,27 @@ struct TrainCommand: ParsableCommand {
             \(trainer.schedule.stepsPerEpoch) steps per epoch, \(TensorThreads.count) threads
             """)
         if model.perceptualNetwork != nil { print("VGG19 perceptual loss on, weight \(model.lossWeights.vgg)") }
+        for note in trainer.monitorNotes { print(note) }
+        let run = trainer.options.runDirectory
+        print("TensorBoard: tensorboard --logdir \(run) (events in \(trainer.eventFile.lastPathComponent)); "
+              + "page: \(URL(fileURLWithPath: run).appendingPathComponent("index.html").path), "
+              + "written with each checkpoint")
         if let resumed = trainer.resumedFrom { print("resumed from \(resumed.path) at step \(trainer.stepsDone)") }
         if let threads = trainer.resumedWithOtherThreadCount {
             printError("note: the run was trained on \(threads) threads, this one uses \(TensorThreads.count): it continues, "
                        + "but not bit for bit (--threads \(threads) would)")
         }
+    }
+
+    /// "validation at step 100 (32 records, 41.20 s)  G 3.102 (adv 0.950 feat 2.100 kld 0.052)  D 1.901 (fake …".
+    static func validationLine(_ validation: ValidationMetrics, step: Int) -> String {
+        let g = validation.losses.generator, d = validation.losses.discriminator
+        func f(_ value: Float) -> String { String(format: "%.3f", value) }
+        return "validation at step \(step) (\(validation.records) records, "
+            + String(format: "%.2f s)  ", validation.seconds)
+            + "G \(f(g.total)) (adv \(f(g.adversarial)) feat \(f(g.featureMatching)) kld \(f(g.kullbackLeibler))"
+            + (g.vgg.map { " vgg \(f($0))" } ?? "") + ")  "
+            + "D \(f(d.total)) (fake \(f(d.fake)) real \(f(d.real)))"
     }
 
     /// "step 12/500  epoch 1  G 3.412 (adv 0.981 feat 2.405 kld 0.026)  D 1.987 (fake 0.995 real 0.992)  1.85 samples/s  0.54 s/it",
@@ -158,12 +227,3 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainingPreset: ExpressibleByArgument {}
-
-/// Runs `body`, turning library errors into ArgumentParser's "Error: …" with exit code 1, so
-/// every command renders problems the same way (the message names the file; a hint follows).
-func reportingErrors<Result>(_ body: () throws -> Result) throws -> Result {
-    do { return try body() } catch let error as ValidationError { throw error } catch {
-        printError("Error: \(error)")
-        throw ExitCode.failure
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import _TestSupport
 import GroupDNet
 import Tensor
 import XCTest
@@ -28,7 +29,7 @@ final class ReferenceTests: XCTestCase {
 
     func testEvaluationForwardMatchesPyTorch() throws {
         let fake = try model.generate(seg: seg, z: reference.tensor("input.z"))
-        assertClose(fake.data, try reference.floats("eval.fake"), "eval.fake")
+        assertClose(fake.data, try reference.floats("eval.fake"), .reference, "eval.fake")
     }
 
     func testSplitImageMatchesPyTorch() throws {
@@ -53,8 +54,8 @@ final class ReferenceTests: XCTestCase {
             }
             sums.append(Float(sum)); weighted.append(Float(weightedSum))
         }
-        assertClose(sums, try reference.floats("split.sums"), "split image sums per block", tolerance: 1e-5)
-        assertClose(weighted, try reference.floats("split.weighted_sums"), "split image weighted sums", tolerance: 1e-5)
+        assertClose(sums, try reference.floats("split.sums"), Tolerance(ofScale: 1e-5), "split image sums per block")
+        assertClose(weighted, try reference.floats("split.weighted_sums"), Tolerance(ofScale: 1e-5), "split image weighted sums")
     }
 
     func testTrainingStepsMatchPyTorch() throws {
@@ -62,17 +63,17 @@ final class ReferenceTests: XCTestCase {
 
         // Generator step.
         let g = try model.generatorLosses(batch, epsilon: reference.tensor("input.eps_g"))
-        assertClose(g.mu.data, try reference.floats("gstep.mu"), "gstep.mu")
-        assertClose(g.logVariance.data, try reference.floats("gstep.logvar"), "gstep.logvar")
-        assertClose(g.fake.data, try reference.floats("gstep.fake"), "gstep.fake")
+        assertClose(g.mu.data, try reference.floats("gstep.mu"), .reference, "gstep.mu")
+        assertClose(g.logVariance.data, try reference.floats("gstep.logvar"), .reference, "gstep.logvar")
+        assertClose(g.fake.data, try reference.floats("gstep.fake"), .reference, "gstep.fake")
         for scale in 0..<2 {
-            assertClose(g.fakeOutputs[scale].last!.data, try reference.floats("gstep.pred_fake_\(scale)"), "gstep.pred_fake_\(scale)")
-            assertClose(g.realOutputs[scale].last!.data, try reference.floats("gstep.pred_real_\(scale)"), "gstep.pred_real_\(scale)")
+            assertClose(g.fakeOutputs[scale].last!.data, try reference.floats("gstep.pred_fake_\(scale)"), .reference, "gstep.pred_fake_\(scale)")
+            assertClose(g.realOutputs[scale].last!.data, try reference.floats("gstep.pred_real_\(scale)"), .reference, "gstep.pred_real_\(scale)")
         }
-        assertClose([g.adversarial], try reference.floats("gstep.gan"), "gstep.gan")
-        assertClose([g.featureMatching], try reference.floats("gstep.feat"), "gstep.feat (×10)")
-        assertClose([g.kullbackLeibler], try reference.floats("gstep.kld"), "gstep.kld (×0.05)")
-        assertClose(g.total.data, try reference.floats("gstep.total"), "gstep.total")
+        assertClose([g.adversarial], try reference.floats("gstep.gan"), .reference, "gstep.gan")
+        assertClose([g.featureMatching], try reference.floats("gstep.feat"), .reference, "gstep.feat (×10)")
+        assertClose([g.kullbackLeibler], try reference.floats("gstep.kld"), .reference, "gstep.kld (×0.05)")
+        assertClose(g.total.data, try reference.floats("gstep.total"), .reference, "gstep.total")
         try g.total.backward()
         try compareGradients(of: model.generator, network: "G")
         try compareGradients(of: model.encoder, network: "E")
@@ -80,13 +81,13 @@ final class ReferenceTests: XCTestCase {
         // Discriminator step (D's gradients from the generator step are discarded first).
         model.discriminator.zeroGradients()
         let d = try model.discriminatorLosses(batch, epsilon: reference.tensor("input.eps_d"))
-        assertClose(d.fakeImage.data, try reference.floats("dstep.fake"), "dstep.fake")
+        assertClose(d.fakeImage.data, try reference.floats("dstep.fake"), .reference, "dstep.fake")
         for scale in 0..<2 {
             let stacked = d.fakeOutputs[scale].last!.data + d.realOutputs[scale].last!.data
-            assertClose(stacked, try reference.floats("dstep.pred_\(scale)"), "dstep.pred_\(scale) (fake then real)")
+            assertClose(stacked, try reference.floats("dstep.pred_\(scale)"), .reference, "dstep.pred_\(scale) (fake then real)")
         }
-        assertClose([d.fake], try reference.floats("dstep.loss_fake"), "dstep.loss_fake")
-        assertClose([d.real], try reference.floats("dstep.loss_real"), "dstep.loss_real")
+        assertClose([d.fake], try reference.floats("dstep.loss_fake"), .reference, "dstep.loss_fake")
+        assertClose([d.real], try reference.floats("dstep.loss_real"), .reference, "dstep.loss_real")
         try d.total.backward()
         try compareGradients(of: model.discriminator, network: "D")
 
@@ -96,7 +97,7 @@ final class ReferenceTests: XCTestCase {
             for (key, entry) in module.namedState {
                 switch entry {
                 case let .float(tensor) where !tensor.requiresGrad:
-                    assertClose(tensor.data, try reference.floats("after.\(network).\(key)"), "after.\(network).\(key)")
+                    assertClose(tensor.data, try reference.floats("after.\(network).\(key)"), .reference, "after.\(network).\(key)")
                 case let .counter(statistics):
                     XCTAssertEqual(statistics.batchesTracked, try XCTUnwrap(reference.entry("after.\(network).\(key)").int64s?.first), key)
                 default: continue
@@ -122,14 +123,14 @@ final class ReferenceTests: XCTestCase {
             let losses: [(String, Float)] = [("gan", g.adversarial), ("feat", g.featureMatching), ("kld", g.kullbackLeibler),
                                              ("total", g.total.scalarValue), ("loss_fake", d.fake), ("loss_real", d.real)]
             for (name, value) in losses {
-                assertClose([value], try reference.floats("adam.\(iteration).\(name)"), "adam.\(iteration).\(name)")
+                assertClose([value], try reference.floats("adam.\(iteration).\(name)"), .reference, "adam.\(iteration).\(name)")
             }
         }
         let networks: [String: Module] = ["G": model.generator, "E": model.encoder, "D": model.discriminator]
         for key in reference.entries.keys.filter({ $0.hasPrefix("adam.final.") }).sorted() {
             let parts = key.dropFirst("adam.final.".count).split(separator: ".", maxSplits: 1).map(String.init)
             let parameter = try XCTUnwrap(networks[parts[0]]?.parameters.first { $0.name == parts[1] }, key)
-            assertClose(parameter.data, try reference.floats(key), key)
+            assertClose(parameter.data, try reference.floats(key), .reference, key)
         }
     }
 
@@ -142,7 +143,7 @@ final class ReferenceTests: XCTestCase {
         for key in keys {
             let name = String(key.dropFirst(prefix.count))
             let parameter = try XCTUnwrap(parameters[name], "no parameter \(name)")
-            assertClose(try XCTUnwrap(parameter.grad, "\(name) has no gradient"), try reference.floats(key), key)
+            assertClose(try XCTUnwrap(parameter.grad, "\(name) has no gradient"), try reference.floats(key), .reference, key)
         }
     }
 }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import XCTest
 import ImageIO
@@ -189,7 +190,7 @@ final class RoundTripTests: XCTestCase {
         // Writing into a missing folder fails with the path, and leaves nothing behind.
         let missing = folder.appendingPathComponent("no/such/b.png").path
         XCTAssertThrowsError(try labels.writePNG(toFile: missing)) { error in
-            XCTAssertEqual((error as? ImageIOError)?.source, missing)
+            XCTAssertEqual((error as? AtomicFileError)?.path, missing)
         }
     }
 

@@ -1,3 +1,4 @@
+import _TestSupport
 import XCTest
 @testable import Tensor
 
@@ -44,6 +45,7 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    // One named test per geometry, so a failure names the case; they share one shape on purpose.
     func testDense3x3OddSizesBatch2() throws {
         try check(batch: 2, inputChannels: 3, outputChannels: 4, height: 5, width: 7, kernel: 3, stride: 1, padding: 1, groups: 1, bias: true)
     }

@@ -17,7 +17,8 @@ final class CommandLineTests: TemporaryFolderTestCase {
         XCTAssertTrue(help.output.contains("generate"), help.output)
         let trainHelp = try run(["train", "--help"])
         for option in ["--shards", "--out", "--preset", "--batch-size", "--epochs", "--decay-epochs", "--max-steps", "--threads",
-                       "--seed", "--resume", "--save-every", "--vgg-weights", "--lambda-vgg"] {
+                       "--seed", "--resume", "--save-every", "--vgg-weights", "--lambda-vgg",
+                       "--sample-every", "--sample-count", "--val-every", "--val-records"] {
             XCTAssertTrue(trainHelp.output.contains(option), "\(option) missing from:\n\(trainHelp.output)")
         }
         let usage = try run(["train", "--shards", folder.path, "--out", folder.path, "--batch-size", "0"])
@@ -27,6 +28,10 @@ final class CommandLineTests: TemporaryFolderTestCase {
         let noWeights = try run(["train", "--shards", folder.path, "--out", folder.path, "--vgg-weights", missingWeights])
         XCTAssertEqual(noWeights.status, 64)
         XCTAssertTrue(noWeights.errors.contains("Error: --vgg-weights: no file at \(missingWeights)."), noWeights.errors)
+        let noRecords = try run(["train", "--shards", folder.path, "--out", folder.path, "--val-records", "0"])
+        XCTAssertEqual(noRecords.status, 64)
+        XCTAssertTrue(noRecords.errors.contains("Error: --val-records must be between 1 and 100000."),
+                      noRecords.errors)
         let lonelyLambda = try run(["train", "--shards", folder.path, "--out", folder.path, "--lambda-vgg", "5"])
         XCTAssertEqual(lonelyLambda.status, 64)
         XCTAssertTrue(lonelyLambda.errors.contains("Error: --lambda-vgg needs --vgg-weights."), lonelyLambda.errors)

@@ -46,7 +46,7 @@ final class PerceptualLossTests: TemporaryFolderTestCase {
         let vggBefore = vgg.namedState.map(\.entry.shape)
         let step = TrainingStep(model: model, options: options)
         noise = RandomSource(seed: 11)
-        let losses = try step.run(batch, noise: &noise)
+        let losses = try step.run(batch, noise: StepNoise(model: model, batch: batch.seg.shape[0], drawingFrom: &noise))
 
         let reported = try XCTUnwrap(losses.generator.vgg)
         XCTAssertEqual(reported, 10 * vggLoss, accuracy: 1e-5 * max(1, reported))

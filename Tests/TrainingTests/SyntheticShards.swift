@@ -41,8 +41,9 @@ enum SyntheticShards {
                                  image: ModelInput.image(rgb: pixels, batch: 2, height: 64, width: 64))
     }
 
-    /// Writes `count` training records (and 2 validation ones) of `size`×`size` into `directory`.
-    static func write(to directory: URL, count: Int, size: Int = 64, classes: [String] = classes) throws {
+    /// Writes `count` training records (and `validation` validation ones) of `size`×`size` into `directory`.
+    static func write(to directory: URL, count: Int, size: Int = 64, classes: [String] = classes,
+                      validation: Int = 2) throws {
         func source(split: String, count: Int, offset: Int) -> RecordSource {
             RecordSource(split: split, count: count, identity: { "\(split)/\($0)" }) { number in
                 let sample = sample(number: number + offset, size: size, classCount: classes.count)
@@ -54,8 +55,10 @@ enum SyntheticShards {
         let configuration = ShardSetWriter.Configuration(
             directory: directory, sizing: .records(3), toolVersion: "training tests", schema: SegmentationRecord.schema,
             classes: classes, settings: ["image": "raw", "label": "raw"])
-        _ = try ShardSetWriter(configuration: configuration).write([source(split: "train", count: count, offset: 0),
-                                                               source(split: "validation", count: 2, offset: 1000)])
+        _ = try ShardSetWriter(configuration: configuration).write([
+            source(split: "train", count: count, offset: 0),
+            source(split: "validation", count: validation, offset: 1000),
+        ])
     }
 }
 

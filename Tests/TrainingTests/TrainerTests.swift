@@ -30,6 +30,7 @@ final class TrainerTests: TemporaryFolderTestCase {
             XCTAssertTrue(step.losses.isFinite, "\(step.losses)")
             XCTAssertGreaterThan(step.losses.discriminator.total, 0)
             XCTAssertGreaterThan(step.samplesPerSecond, 0)
+            XCTAssertTrue((0...1).contains(step.dataWaitShare ?? -1), "\(String(describing: step.dataWaitShare))")
         }
         let run = folder.appendingPathComponent("run")
         let lines = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")

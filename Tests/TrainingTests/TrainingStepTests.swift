@@ -23,7 +23,8 @@ final class TrainingStepTests: TemporaryFolderTestCase {
         var totals: [Float] = []
         for _ in 0..<20 {
             var noise = RandomSource(seed: 11)
-            totals.append(try step.generatorStep(batch, noise: &noise).total)
+            let epsilon = step.model.sampleEpsilon(batch: batch.seg.shape[0], using: &noise)
+            totals.append(try step.generatorStep(batch, epsilon: epsilon).total)
         }
         XCTAssertTrue(totals.allSatisfy(\.isFinite), "\(totals)")
         XCTAssertLessThan(totals.suffix(3).reduce(0, +) / 3, totals[0] * 0.8, "G loss over 20 steps: \(totals)")
@@ -35,7 +36,8 @@ final class TrainingStepTests: TemporaryFolderTestCase {
         var losses: [StepLosses.Discriminator] = []
         for _ in 0..<20 {
             var noise = RandomSource(seed: 11)
-            losses.append(try step.discriminatorStep(batch, noise: &noise))
+            let epsilon = step.model.sampleEpsilon(batch: batch.seg.shape[0], using: &noise)
+            losses.append(try step.discriminatorStep(batch, epsilon: epsilon))
         }
         XCTAssertEqual(losses[0].total, 2, accuracy: 0.2, "an untrained D scores about 0 on both sides")
         XCTAssertLessThan(losses.last!.total, losses[0].total * 0.8, "D loss over 20 steps: \(losses.map(\.total))")
@@ -48,7 +50,8 @@ final class TrainingStepTests: TemporaryFolderTestCase {
         let model = step.model
         let before = (model.generator.parameters + model.encoder.parameters + model.discriminator.parameters).map(\.data)
         var noise = RandomSource(seed: 5)
-        let losses = try step.run(SyntheticShards.fixedBatch(), noise: &noise)
+        let batch = try SyntheticShards.fixedBatch()
+        let losses = try step.run(batch, noise: StepNoise(model: model, batch: batch.seg.shape[0], drawingFrom: &noise))
         XCTAssertTrue(losses.isFinite)
         let after = (model.generator.parameters + model.encoder.parameters + model.discriminator.parameters).map(\.data)
         let names = (model.generator.parameters + model.encoder.parameters + model.discriminator.parameters).map(\.name)
