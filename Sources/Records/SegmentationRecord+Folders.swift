@@ -24,14 +24,16 @@ extension SegmentationRecord {
             let stems = photos.keys.filter { labels[$0] != nil }.sorted()
             unpaired = (Set(photos.keys).symmetricDifference(labels.keys)).sorted()
             self.stems = stems
-            source = RecordSource(split: split, count: stems.count, identity: { number in
+            var source = RecordSource(split: split, count: stems.count, identity: { number in
                 let stem = stems[number]
                 return "\(stem)\t\(Self.identity(of: photos[stem]!))\t\(Self.identity(of: labels[stem]!))"
             }, payload: { number in
                 let stem = stems[number]
                 return try Self.example(key: stem, photoURL: photos[stem]!, labelURL: labels[stem]!, classCount: classCount,
                                         imageEncoding: imageEncoding, labelEncoding: labelEncoding).encoded()
-            }, name: { stems[$0] })
+            })
+            source.name = { stems[$0] }
+            self.source = source
         }
 
         private static func filesByStem(in folder: URL) throws -> [String: URL] {

@@ -18,16 +18,14 @@ public struct RecordSource {
     /// The serialized Example of input i. A thrown error skips the input; it is reported in
     /// the result and nothing else is affected. Called concurrently.
     public var payload: (Int) throws -> [UInt8]
-    /// How input i is named when it is skipped, e.g. its file stem; `input I` by default.
-    public var name: (Int) -> String
+    /// How input i is named when it is skipped, e.g. its file stem; `input I` unless set.
+    public var name: (Int) -> String = { "input \($0)" }
 
-    public init(split: String, count: Int, identity: @escaping (Int) -> String, payload: @escaping (Int) throws -> [UInt8],
-                name: @escaping (Int) -> String = { "input \($0)" }) {
+    public init(split: String, count: Int, identity: @escaping (Int) -> String, payload: @escaping (Int) throws -> [UInt8]) {
         self.split = split
         self.count = count
         self.identity = identity
         self.payload = payload
-        self.name = name
     }
 }
 

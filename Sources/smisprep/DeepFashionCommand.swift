@@ -16,6 +16,8 @@ struct DeepFashionCommand: ParsableCommand {
             "shard options later re-shards without preparing again); exit status 3 means the " +
             "shards were written but some prepared samples were skipped (named on standard error).")
 
+    // --images, --labels and --out are RunCommand's options again on purpose: required here,
+    // overrides of the file there, each with its own help, so no shared option group.
     @Option(name: .long, help: "DeepFashion's img/ folder (img/<GENDER>/<CATEGORY>/<ITEM_ID>/<NN>_<VIEW>.jpg).")
     var images: String
 

@@ -9,14 +9,13 @@ struct ExportCommand: ParsableCommand {
         abstract: "Export a shard set as WebDataset tars (KEY.jpg and KEY.seg.png side by side).",
         discussion: "Damaged records are listed on standard error and left out; the exit status is then 3.")
 
-    @Argument(help: "The shard set folder (holding manifest.json).")
-    var directory: String
+    @OptionGroup var shardSet: ShardSetFolder
 
     @Option(help: "Folder to write one WebDataset tar per shard into.")
     var webdataset: String
 
     func run() throws {
-        let set = try ShardSet(directory: URL(fileURLWithPath: directory))
+        let set = try shardSet.open()
         var skipped: [RecordsError] = []
         let tars = try WebDatasetExporter.export(set, to: URL(fileURLWithPath: webdataset)) { error in
             StandardError.print("skipped damaged record: \(error)")

@@ -10,8 +10,7 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Print one record of a shard set and optionally write its photo, label and per-class split.")
 
-    @Argument(help: "The shard set folder (holding manifest.json).")
-    var directory: String
+    @OptionGroup var shardSet: ShardSetFolder
 
     @Option(help: "The key of the record to show.")
     var key: String?
@@ -28,16 +27,16 @@ struct InspectCommand: ParsableCommand {
     }
 
     func run() throws {
-        let set = try ShardSet(directory: URL(fileURLWithPath: directory))
+        let set = try shardSet.open()
         let global: Int
         if let key {
             guard let found = set.globalIndex(ofKey: key) else {
-                throw PipelineCommandError(message: "\(directory): no record has the key \(key)")
+                throw PipelineCommandError(message: "\(shardSet.directory): no record has the key \(key)")
             }
             global = found
         } else {
             guard index! < set.count else {
-                throw PipelineCommandError(message: "\(directory): --index \(index!) is beyond the \(set.count) records (0...\(set.count - 1))")
+                throw PipelineCommandError(message: "\(shardSet.directory): --index \(index!) is beyond the \(set.count) records (0...\(set.count - 1))")
             }
             global = index!
         }

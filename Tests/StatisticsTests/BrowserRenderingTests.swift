@@ -27,12 +27,8 @@ final class BrowserRenderingTests: XCTestCase {
     static let sizeBar = RGB(red: 90, green: 140, blue: 200)
 
     func testChartsAreDrawnInHeadlessChromium() throws {
-        let browser = try XCTUnwrap(
-            ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
-                FileManager.default.isExecutableFile(atPath: $0)
-            } ?? skip("Chromium is not installed (apt-get install -y chromium)"))
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stats-browser-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let browser = try installedBrowser()
+        let folder = temporaryFolder("stats-browser")
         let (stats, table) = Self.statistics()
         let written = try StatisticsReport.write(stats, labelSet: table, samples: [], to: folder.path)
         XCTAssertEqual(written, [folder.appendingPathComponent("index.html").path])
@@ -56,12 +52,8 @@ final class BrowserRenderingTests: XCTestCase {
     }
 
     func testContactSheetImagesAreShown() throws {
-        let browser = try XCTUnwrap(
-            ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
-                FileManager.default.isExecutableFile(atPath: $0)
-            } ?? skip("Chromium is not installed (apt-get install -y chromium)"))
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stats-sheet-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let browser = try installedBrowser()
+        let folder = temporaryFolder("stats-sheet")
         // A 64×64 sample: a 32×32 hat on background; the photo is a pure blue no chart uses.
         var values = [UInt8](repeating: 0, count: 64 * 64)
         for y in 16..<48 { for x in 16..<48 { values[y * 64 + x] = 1 } }
@@ -88,7 +80,21 @@ final class BrowserRenderingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(counts[1] - baseline[1], 4_096 + 1_000, "photo and split")
     }
 
-    private func skip(_ message: String) throws -> String { throw XCTSkip(message) }
+    /// The headless browser to render with; skips the test when none is installed.
+    private func installedBrowser() throws -> String {
+        let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        guard let browser = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("Chromium is not installed (apt-get install -y chromium)")
+        }
+        return browser
+    }
+
+    /// A fresh folder for the test's pages and screenshots, removed when the test ends.
+    private func temporaryFolder(_ prefix: String) -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        return folder
+    }
 
     /// Renders `page` to PNG with the browser and returns its pixels.
     private func screenshot(browser: String, page: String, folder: URL, name: String) throws -> RGBPixels {

@@ -1,5 +1,8 @@
 /// SplitMix64 (Steele, Lea and Flood 2014): a tiny generator whose output is fixed by its
 /// definition, so synthetic data sets are identical on every machine for a given seed.
+///
+/// Tests/_TestSupport/SplitMix.swift is the same ten lines on purpose: the test support target
+/// depends on no library target, and this one is the pipeline's public API for `synth`.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
