@@ -38,7 +38,8 @@ extension LabelSet {
             guard let id = Int(entry.key), (0...254).contains(id) else {
                 throw PipelineFileError(
                     file: file, line: entry.line,
-                    reason: .invalidValue(key: "classes", expected: "keyed by integer ids in 0...254, got '\(entry.key)'"))
+                    reason: .invalidValue(
+                        key: "classes", expected: "keyed by integer ids in 0...254, got '\(entry.key)'"))
             }
             let className = try reader.string(entry.value, key: "classes.\(id)")
             guard seenNames.insert(className).inserted else {

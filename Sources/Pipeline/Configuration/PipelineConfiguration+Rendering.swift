@@ -21,7 +21,8 @@ extension PipelineConfiguration {
         func text(_ value: String?) -> String { value.map(quoted) ?? "null" }
         func list(_ values: [String]) -> String { "[" + values.map(quoted).joined(separator: ", ") + "]" }
 
-        lines.append(marked("source: \(quoted(sourcePath ?? sourceReference))", \.source) { _ in baseline!.sourceReference })
+        let sourceLine = "source: \(quoted(sourcePath ?? sourceReference))"
+        lines.append(marked(sourceLine, \.source) { _ in baseline!.sourceReference })
         lines.append(marked("images: \(text(images))", \.images, was: text))
         lines.append(marked("labels: \(text(labels))", \.labels, was: text))
         lines.append(marked("output: \(text(output))", \.output, was: text))
@@ -37,15 +38,19 @@ extension PipelineConfiguration {
         lines.append("  value: \(ignore.value)")
         lines.append("  becomes: \(ignore.becomes.map { quoted(classMapping.names[$0]) } ?? "reject")")
         lines.append("filter:")
-        lines.append(marked("  classes: \(list(filter.classNames))", \.filter.classNames) { "[" + $0.joined(separator: ", ") + "]" })
-        lines.append(marked("  threshold: \(quoted(filter.threshold.description))", \.filter.threshold, was: \.description))
+        lines.append(marked("  classes: \(list(filter.classNames))", \.filter.classNames) {
+            "[" + $0.joined(separator: ", ") + "]"
+        })
+        let threshold = "  threshold: \(quoted(filter.threshold.description))"
+        lines.append(marked(threshold, \.filter.threshold, was: \.description))
         lines.append("resize:")
         lines.append(marked("  size: \(resize.size)", \.resize.size, was: \.description))
         lines.append(marked("  fit: \(resize.fit.rawValue)", \.resize.fit, was: \.rawValue))
         lines.append("  photo-filter: \(resize.photoFilter.rawValue)")
         lines.append("partition:")
         lines.append(marked("  list: \(text(partition.list))", \.partition.list, was: text))
-        lines.append(marked("  val-fraction: \(partition.validationFraction)", \.partition.validationFraction) { String($0) })
+        let fraction = "  val-fraction: \(partition.validationFraction)"
+        lines.append(marked(fraction, \.partition.validationFraction) { String($0) })
         lines.append("outputs:")
         lines.append("  prepared: \(outputs.prepared)")
         lines.append(marked("  split: \(outputs.split)", \.outputs.split) { String($0) })
@@ -56,7 +61,8 @@ extension PipelineConfiguration {
             lines.append("  shards:" + (baseline != nil && was == nil ? "   # changed (was null)" : ""))
             for (index, line) in Self.shardLines(shards).enumerated() {
                 let old = was?[index] ?? line
-                lines.append(line + (line != old ? "   # changed (was \(old.trimmingCharacters(in: .whitespaces)))" : ""))
+                let was = old.trimmingCharacters(in: .whitespaces)
+                lines.append(line + (line != old ? "   # changed (was \(was))" : ""))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -102,7 +108,11 @@ func quoted(_ text: String) -> String {
         case "\n": escaped += "\\n"
         case "\t": escaped += "\\t"
         default:
-            if scalar.value < 0x20 { escaped += String(format: "\\x%02X", scalar.value) } else { escaped.unicodeScalars.append(scalar) }
+            if scalar.value < 0x20 {
+                escaped += String(format: "\\x%02X", scalar.value)
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
         }
     }
     return "\"\(escaped)\""

@@ -24,7 +24,8 @@ extension PipelineConfiguration {
                 targets: names, sourceIDsByTarget: sourceIDsByTarget, mappingsBySource: mappingsBySource),
             ignore: ignore,
             filter: RareAttributeFilter(
-                classNames: document.filter.classes.map(\.value), sourceIDs: filterIDs, threshold: document.filter.threshold),
+                classNames: document.filter.classes.map(\.value), sourceIDs: filterIDs,
+                threshold: document.filter.threshold),
             resize: document.resize, partition: document.partition, outputs: document.outputs)
     }
 
@@ -99,7 +100,8 @@ private struct NameResolution {
             for sourceName in row.sources {
                 let id = try sourceID(sourceName, in: source)
                 if let earlier = mappedTo[id] {
-                    throw fail(sourceName.line, .duplicated("source id \(id) (\(source.name(of: id)!), already in '\(earlier)')"))
+                    let what = "source id \(id) (\(source.name(of: id)!), already in '\(earlier)')"
+                    throw fail(sourceName.line, .duplicated(what))
                 }
                 mappedTo[id] = row.target.value
                 sourceIDsByTarget[target].append(id)
@@ -114,7 +116,8 @@ private struct NameResolution {
     /// `ignore`: a value outside the source set that is rejected or becomes a target class.
     func ignoreRule(_ ignore: PipelineDocument.IgnoreSection, source: LabelSet, names: [String]) throws -> IgnoreRule {
         if source.contains(Int(ignore.value)) {
-            throw fail(ignore.becomes.line, .invalidValue(key: "ignore.value", expected: "a value that is not a source id"))
+            throw fail(
+                ignore.becomes.line, .invalidValue(key: "ignore.value", expected: "a value that is not a source id"))
         }
         if ignore.becomes.value == "reject" { return IgnoreRule(value: ignore.value, becomes: nil) }
         guard let target = names.firstIndex(of: ignore.becomes.value) else {

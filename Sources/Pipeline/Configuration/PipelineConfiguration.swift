@@ -103,8 +103,10 @@ public struct ShardSettings: Equatable, Sendable {
     /// How label maps are stored (`png` keeps the prepared files' bytes).
     public var label: SegmentationRecord.LabelEncoding
 
-    public init(directory: String, sizing: ShardSizing = .defaultSize,
-                image: SegmentationRecord.ImageEncoding = .jpeg(quality: nil), label: SegmentationRecord.LabelEncoding = .png) {
+    public init(
+        directory: String, sizing: ShardSizing = .defaultSize,
+        image: SegmentationRecord.ImageEncoding = .jpeg(quality: nil), label: SegmentationRecord.LabelEncoding = .png
+    ) {
         self.directory = directory
         self.sizing = sizing
         self.image = image

@@ -65,7 +65,9 @@ struct PipelineDocument {
         if let node = reader.optional(top, "filter") { filter = try FilterSection(node, reader: reader) }
         if let node = reader.optional(top, "resize") { resize = try ResizeSettings(node, reader: reader) }
         if let node = reader.optional(top, "partition") { partition = try PartitionSettings(node, reader: reader) }
-        if let node = reader.optional(top, "outputs") { (outputs, shardsLine) = try OutputSettings.parse(node, reader: reader) }
+        if let node = reader.optional(top, "outputs") {
+            (outputs, shardsLine) = try OutputSettings.parse(node, reader: reader)
+        }
     }
 }
 
@@ -98,7 +100,8 @@ extension PipelineDocument.IgnoreSection {
 extension PipelineDocument.FilterSection {
     init(_ node: Node, reader: StrictYAML) throws {
         let entries = try reader.mapping(node, key: "filter", allowed: ["classes", "threshold"])
-        if let classes = reader.optional(entries, "classes"), !reader.isNull(classes), classes.sequence?.isEmpty != true {
+        if let classes = reader.optional(entries, "classes"), !reader.isNull(classes),
+           classes.sequence?.isEmpty != true {
             self.classes = try reader.strings(classes, key: "filter.classes")
         }
         if let threshold = reader.optional(entries, "threshold") {
@@ -115,7 +118,8 @@ extension ResizeSettings {
         let entries = try reader.mapping(node, key: "resize", allowed: ["size", "fit", "photo-filter"])
         if let size = reader.optional(entries, "size") {
             self.size = try reader.parsed(
-                size, key: "resize.size", expected: "WIDTHxHEIGHT with both in 1...8192, e.g. 256x256", Size.init(parsing:))
+                size, key: "resize.size", expected: "WIDTHxHEIGHT with both in 1...8192, e.g. 256x256",
+                Size.init(parsing:))
         }
         if let fit = reader.optional(entries, "fit") { self.fit = try reader.oneOf(fit, key: "resize.fit", Fit.self) }
         if let filter = reader.optional(entries, "photo-filter") {
@@ -144,7 +148,9 @@ extension OutputSettings {
         if let prepared = reader.optional(entries, "prepared") {
             outputs.prepared = try reader.bool(prepared, key: "outputs.prepared")
         }
-        if let split = reader.optional(entries, "split") { outputs.split = try reader.bool(split, key: "outputs.split") }
+        if let split = reader.optional(entries, "split") {
+            outputs.split = try reader.bool(split, key: "outputs.split")
+        }
         if let quality = reader.optional(entries, "photo-quality") {
             outputs.photoQuality = try reader.int(quality, key: "outputs.photo-quality", range: 1...100)
         }
@@ -171,11 +177,14 @@ extension ShardSettings {
                 reason: .invalidValue(key: key, expected: "given either records-per-shard or shard-size, not both"))
         }
         if let records {
-            settings.sizing = .records(try reader.int(records, key: "\(key).records-per-shard", range: 1...1_000_000_000))
+            let count = try reader.int(records, key: "\(key).records-per-shard", range: 1...1_000_000_000)
+            settings.sizing = .records(count)
         }
         if let size {
-            settings.sizing = .bytes(try reader.parsed(
-                size, key: "\(key).shard-size", expected: "a size such as 256MB, 64MiB or 4096", ShardSizing.byteCount(parsing:)))
+            let bytes = try reader.parsed(
+                size, key: "\(key).shard-size", expected: "a size such as 256MB, 64MiB or 4096",
+                ShardSizing.byteCount(parsing:))
+            settings.sizing = .bytes(bytes)
         }
         if let image = reader.optional(entries, "image") {
             settings.image = try reader.parsed(

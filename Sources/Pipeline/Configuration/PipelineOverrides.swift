@@ -56,7 +56,8 @@ extension PipelineDocument {
             throw PipelineFileError(
                 file: "command line", line: nil,
                 reason: .invalidValue(
-                    key: "outputs.shards", expected: "given (--shards DIR) for the shard size and encoding options to apply"))
+                    key: "outputs.shards",
+                    expected: "given (--shards DIR) for the shard size and encoding options to apply"))
         }
         if let sizing = overrides.shardSizing { shards.sizing = sizing }
         if let image = overrides.shardImage { shards.image = image }

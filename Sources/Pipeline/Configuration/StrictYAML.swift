@@ -5,6 +5,9 @@ import Yams
 /// the set of keys, and every failure carries the file and the line of the offending node.
 /// Why not `Decodable`: it loses line numbers and silently ignores unknown (misspelt) keys.
 struct StrictYAML {
+    /// A mapping's entry: its key, its value and the key's line.
+    typealias Entry = (key: String, value: Node, line: Int?)
+
     let file: String
 
     func line(_ node: Node) -> Int? { node.mark?.line }
@@ -24,13 +27,11 @@ struct StrictYAML {
     }
 
     /// The mapping's entries by key, refusing keys outside `allowed` and non-scalar keys.
-    func mapping(_ node: Node, key: String, allowed: [String]? = nil) throws -> [(key: String, value: Node, line: Int?)] {
-        guard let mapping = node.mapping else {
-            throw PipelineFileError(file: file, line: line(node), reason: .invalidValue(key: key, expected: "a mapping"))
-        }
+    func mapping(_ node: Node, key: String, allowed: [String]? = nil) throws -> [Entry] {
+        guard let mapping = node.mapping else { throw invalid(node, key: key, expected: "a mapping") }
         return try mapping.map { entry in
             guard let name = entry.key.scalar?.string else {
-                throw PipelineFileError(file: file, line: line(entry.key), reason: .invalidValue(key: key, expected: "a mapping with plain keys"))
+                throw invalid(entry.key, key: key, expected: "a mapping with plain keys")
             }
             if let allowed, !allowed.contains(name) {
                 throw PipelineFileError(
@@ -42,14 +43,14 @@ struct StrictYAML {
     }
 
     /// The value of `key` in `entries`, or throws `.missingKey` at `parentLine`.
-    func required(_ entries: [(key: String, value: Node, line: Int?)], _ key: String, parentLine: Int?) throws -> Node {
+    func required(_ entries: [Entry], _ key: String, parentLine: Int?) throws -> Node {
         guard let entry = entries.first(where: { $0.key == key }) else {
             throw PipelineFileError(file: file, line: parentLine, reason: .missingKey(key))
         }
         return entry.value
     }
 
-    func optional(_ entries: [(key: String, value: Node, line: Int?)], _ key: String) -> Node? {
+    func optional(_ entries: [Entry], _ key: String) -> Node? {
         entries.first { $0.key == key }?.value
     }
 
@@ -57,7 +58,7 @@ struct StrictYAML {
 
     func string(_ node: Node, key: String) throws -> String {
         guard let scalar = node.scalar, node.null == nil else {
-            throw PipelineFileError(file: file, line: line(node), reason: .invalidValue(key: key, expected: "a text value"))
+            throw invalid(node, key: key, expected: "a text value")
         }
         return scalar.string
     }

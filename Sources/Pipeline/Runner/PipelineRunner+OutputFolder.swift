@@ -31,8 +31,8 @@ extension PipelineRunner {
         for (key, input) in [("images", images), ("labels", labels)] where Self.isInside(output, input) {
             throw PipelineRunError.outputInsideInput(output: output, key: key, input: input)
         }
-        return InputFolders(
-            images: images, labels: labels, output: output, shareOneFolder: Self.resolved(images) == Self.resolved(labels))
+        let shareOneFolder = Self.resolved(images) == Self.resolved(labels)
+        return InputFolders(images: images, labels: labels, output: output, shareOneFolder: shareOneFolder)
     }
 
     /// Deletes temporaries whose writer died (`AtomicFileWriter.isAbandonedTemporary`) in the

@@ -28,7 +28,8 @@ extension PipelineRunner {
                 entry.split = sample.split
             }
         } catch let failure as UnreadableInput {
-            outcomes.droppedUnjournaled(DroppedSample(stem: job.stem, photo: job.photo, label: job.label, reason: failure.reason))
+            let sample = DroppedSample(stem: job.stem, photo: job.photo, label: job.label, reason: failure.reason)
+            outcomes.droppedUnjournaled(sample)
             return
         } catch {
             // An encoding failure, like a write failure on the committer: the sample must be redone.
@@ -67,14 +68,17 @@ extension PipelineRunner {
             }
             return .dropped(.undecodable(file: job.label, message: Self.message(of: error)))
         }
-        do { return try preparation.prepare(stem: job.stem, split: split, photo: photo, label: label, scratch: scratch) } catch {
+        do {
+            return try preparation.prepare(stem: job.stem, split: split, photo: photo, label: label, scratch: scratch)
+        } catch {
             return .dropped(.undecodable(file: job.photo, message: Self.message(of: error)))
         }
     }
 
     private static func throwIfUnreadable(_ error: Error, file: String) throws {
         if let error = error as? ImageIOError, case .unreadable = error.reason {
-            throw UnreadableInput(reason: .undecodable(file: file, message: message(of: error) + " (not journaled: a re-run tries it again)"))
+            let message = message(of: error) + " (not journaled: a re-run tries it again)"
+            throw UnreadableInput(reason: .undecodable(file: file, message: message))
         }
     }
 
@@ -94,23 +98,25 @@ extension PipelineRunner {
         func stage(_ bytes: [UInt8], _ path: String) {
             files.append(SampleCommitter.PendingFile(path: path, bytes: bytes))
         }
+        let stem = sample.flatStem
         var photoBytes: [UInt8]?
         if configuration.outputs.prepared {
             let bytes = try codecs.encodePhoto(sample.photo, configuration.outputs.photoQuality)
-            stage(bytes, PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split))
+            stage(bytes, PreparedLayout.photoPath(flatStem: stem, split: sample.split))
             stage(try codecs.encodeLabel(sample.label, options.labelCompressionLevel),
-                      PreparedLayout.labelPath(flatStem: sample.flatStem, split: sample.split))
+                  PreparedLayout.labelPath(flatStem: stem, split: sample.split))
             photoBytes = bytes
         }
         if configuration.outputs.split {
             for part in sample.parts where part.pixelCount > 0 {
-                guard let crop = ClassSplit.maskedCrop(photo: sample.photo, label: sample.label, part: part) else { continue }
+                guard let crop = ClassSplit.maskedCrop(photo: sample.photo, label: sample.label, part: part) else {
+                    continue
+                }
                 let name = configuration.classMapping.names[part.classID]
                 stage(try codecs.encodeCrop(crop),
-                          PreparedLayout.splitPartPath(flatStem: sample.flatStem, classID: part.classID, className: name))
+                      PreparedLayout.splitPartPath(flatStem: stem, classID: part.classID, className: name))
             }
         }
         return photoBytes
     }
-
 }

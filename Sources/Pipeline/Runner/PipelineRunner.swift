@@ -38,7 +38,9 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Output folders whose renames are synced once per journal batch rather than per file.
     let outputFolderSyncs = FolderSyncBatch()
 
-    public init(configuration: PipelineConfiguration, baseline: PipelineConfiguration? = nil, options: RunOptions = RunOptions()) {
+    public init(
+        configuration: PipelineConfiguration, baseline: PipelineConfiguration? = nil, options: RunOptions = RunOptions()
+    ) {
         self.configuration = configuration
         self.baseline = baseline
         self.options = options
@@ -160,7 +162,8 @@ public final class PipelineRunner: @unchecked Sendable {
     /// `jobs` threads that prepare the queue's samples until it is closed and empty, or the
     /// run stops; wait on the group for them to end.
     private func startWorkers(
-        taking queue: BoundedQueue<Job>, preparation: SamplePreparation, committer: SampleCommitter, outcomes: RunOutcomes
+        taking queue: BoundedQueue<Job>, preparation: SamplePreparation, committer: SampleCommitter,
+        outcomes: RunOutcomes
     ) -> DispatchGroup {
         let group = DispatchGroup()
         for index in 0..<options.jobs {
@@ -182,11 +185,15 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Pairs this slice's photos and label maps (the walkers skip the other slices' files),
     /// queues every pair not `finished`, and counts what it met: files, pairs, and the
     /// unpaired files as drops.
-    private func walk(_ folders: InputFolders, skipping finished: Set<String>, into queue: BoundedQueue<Job>) -> RunReport {
+    private func walk(
+        _ folders: InputFolders, skipping finished: Set<String>, into queue: BoundedQueue<Job>
+    ) -> RunReport {
         var report = emptyReport()
-        var photoWalker = SortedFileWalker(root: folders.images, extensions: folders.photoExtensions, slice: options.worker)
-        var labelWalker = SortedFileWalker(root: folders.labels, extensions: labelExtensions, slice: options.worker)
-        var pairing = SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() })
+        let slice = options.worker
+        var photoWalker = SortedFileWalker(root: folders.images, extensions: folders.photoExtensions, slice: slice)
+        var labelWalker = SortedFileWalker(root: folders.labels, extensions: labelExtensions, slice: slice)
+        var pairing = SamplePairing(
+            photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() })
         while let event = pairing.next() {
             if isCancelled { break }
             switch event {

@@ -106,7 +106,9 @@ public final class RunJournal: @unchecked Sendable {
     /// Calls `body` with each readable entry of a journal file, in order; unparsable lines
     /// (a torn last line) are counted, not fatal. A missing file has no entries.
     @discardableResult
-    public static func read(path: String, _ body: (JournalEntry) throws -> Void) throws -> (entries: Int, unreadableLines: Int) {
+    public static func read(
+        path: String, _ body: (JournalEntry) throws -> Void
+    ) throws -> (entries: Int, unreadableLines: Int) {
         guard let handle = FileHandle(forReadingAtPath: path) else { return (0, 0) }
         defer { try? handle.close() }
         let decoder = JSONDecoder()

@@ -22,7 +22,8 @@ final class RunOutcomes: @unchecked Sendable {
     ///   - progress: called after every outcome, one call at a time.
     init(earlier: RunReport, resumed: Int, total: Int, progress: (@Sendable (RunProgress) -> Void)?) {
         outcomes = earlier
-        state = RunProgress(total: total, resumed: resumed, processed: 0, kept: 0, dropped: 0, elapsed: 0, finished: false)
+        state = RunProgress(
+            total: total, resumed: resumed, processed: 0, kept: 0, dropped: 0, elapsed: 0, finished: false)
         self.progress = progress
     }
 

@@ -79,7 +79,8 @@ public struct RunReport: Codable, Equatable, Sendable {
     /// that the report does not depend on which thread finished which sample first.
     public mutating func sortDroppedSamples() {
         droppedSamples = droppedSamples.enumerated().sorted { a, b in
-            a.element.stem == b.element.stem ? a.offset < b.offset : a.element.stem.utf8.lexicographicallyPrecedes(b.element.stem.utf8)
+            a.element.stem == b.element.stem
+                ? a.offset < b.offset : a.element.stem.utf8.lexicographicallyPrecedes(b.element.stem.utf8)
         }.map(\.element)
     }
 
@@ -135,7 +136,8 @@ public struct RunReport: Codable, Equatable, Sendable {
         for key in droppedByReason.keys.sorted() {
             var line = "  \(key): \(droppedByReason[key]!)"
             if key == "filtered" {
-                line += " (" + filteredByClass.keys.sorted().map { "\($0) \(filteredByClass[$0]!)" }.joined(separator: ", ") + ")"
+                let byClass = filteredByClass.keys.sorted().map { "\($0) \(filteredByClass[$0]!)" }
+                line += " (" + byClass.joined(separator: ", ") + ")"
             }
             lines.append(line)
         }

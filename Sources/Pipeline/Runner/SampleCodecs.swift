@@ -15,8 +15,10 @@ public struct SampleCodecs: Sendable {
     public var encodeCrop: @Sendable (_ crop: Image) throws -> [UInt8]
 
     public init(
-        openPhoto: @escaping @Sendable (String) throws -> PhotoInput, readLabel: @escaping @Sendable (String) throws -> LabelInput,
-        encodePhoto: @escaping @Sendable (Image, Int) throws -> [UInt8], encodeLabel: @escaping @Sendable (LabelMap, Int) throws -> [UInt8],
+        openPhoto: @escaping @Sendable (String) throws -> PhotoInput,
+        readLabel: @escaping @Sendable (String) throws -> LabelInput,
+        encodePhoto: @escaping @Sendable (Image, Int) throws -> [UInt8],
+        encodeLabel: @escaping @Sendable (LabelMap, Int) throws -> [UInt8],
         encodeCrop: @escaping @Sendable (Image) throws -> [UInt8]
     ) {
         self.openPhoto = openPhoto

@@ -48,8 +48,11 @@ final class SampleCommitter: @unchecked Sendable {
     ///   - outcomes: told of each sample once it is journaled, from the committer thread.
     ///   - batched: gather samples into batches (durable runs); false commits each at once.
     ///   - failed: called once with the first error; later samples are then discarded.
-    init(journal: RunJournal, outcomes: RunOutcomes, capacity: Int, openFile: @escaping (String) throws -> AtomicFileWriter,
-         batched: Bool, maxBatchFiles: Int = 256, maxDelay: TimeInterval = 1, failed: @escaping (Error) -> Void) {
+    init(
+        journal: RunJournal, outcomes: RunOutcomes, capacity: Int,
+        openFile: @escaping (String) throws -> AtomicFileWriter, batched: Bool, maxBatchFiles: Int = 256,
+        maxDelay: TimeInterval = 1, failed: @escaping (Error) -> Void
+    ) {
         self.queue = BoundedQueue(capacity: capacity)
         self.journal = journal
         self.outcomes = outcomes

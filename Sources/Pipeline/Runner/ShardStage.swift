@@ -62,9 +62,12 @@ public struct ShardStage {
             let photoFolder = prepared.appendingPathComponent(split.photoFolder)
             guard FileManager.default.fileExists(atPath: photoFolder.path) else { continue }
             let pairs = try SegmentationRecord.FolderPairs(
-                split: split.rawValue, photoFolder: photoFolder, labelFolder: prepared.appendingPathComponent(split.labelFolder),
+                split: split.rawValue, photoFolder: photoFolder,
+                labelFolder: prepared.appendingPathComponent(split.labelFolder),
                 classCount: classes.count, imageEncoding: settings.image, labelEncoding: settings.label)
-            skipped += pairs.unpaired.map { SkippedSample(stem: $0, split: split.rawValue, reason: "photo or label missing") }
+            skipped += pairs.unpaired.map {
+                SkippedSample(stem: $0, split: split.rawValue, reason: "photo or label missing")
+            }
             sources.append(pairs.source)
         }
         guard !sources.isEmpty else { throw ShardStageError.nothingPrepared(folder: prepared.path) }
@@ -75,8 +78,12 @@ public struct ShardStage {
         var configuration = ShardSetWriter.Configuration(
             directory: directory, sizing: settings.sizing, jobs: jobs, toolVersion: toolVersion,
             schema: SegmentationRecord.schema, classes: classes,
-            settings: ["image": settings.image.description, "label": settings.label.rawValue, "sizing": settings.sizing.description],
-            pipeline: try? String(contentsOf: prepared.appendingPathComponent(PreparedLayout.pipeline), encoding: .utf8))
+            settings: [
+                "image": settings.image.description, "label": settings.label.rawValue,
+                "sizing": settings.sizing.description,
+            ],
+            pipeline: try? String(
+                contentsOf: prepared.appendingPathComponent(PreparedLayout.pipeline), encoding: .utf8))
         configuration.progress = progress
         let writer = ShardSetWriter(configuration: configuration)
         var result = try writer.write(sources, statistics: statistics)
@@ -154,7 +161,8 @@ public enum ShardStageError: Error, Equatable, CustomStringConvertible, Sendable
         switch self {
         case .classList(let file, let message): return "cannot read the class list \(file): \(message)"
         case .nothingPrepared(let folder): return "\(folder) has neither train/ nor test/; run the pipeline first"
-        case .noSamples(let folder): return "\(folder) holds no sample (a photo with its label map) in train/ or test/; nothing to shard"
+        case .noSamples(let folder):
+            return "\(folder) holds no sample (a photo with its label map) in train/ or test/; nothing to shard"
         }
     }
 }

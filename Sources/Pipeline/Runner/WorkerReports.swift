@@ -20,8 +20,7 @@ extension RunReport {
     public static func mergeWorkerReports(
         in folder: String, statistics: (() throws -> DatasetStatistics)? = nil
     ) throws -> RunReport {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasPrefix("report-worker-") && $0.hasSuffix(".json") }
+        let names = WorkerOutputGathering.workerReports(in: folder)
         guard !names.isEmpty else { throw MergeError(folder: folder, message: "no report-worker-*.json files") }
         var reports: [RunReport] = []
         let decoder = JSONDecoder()
@@ -40,7 +39,8 @@ extension RunReport {
         let present = Set(reports.map(\.worker))
         let missing = (0..<workers).filter { !present.contains($0) }
         guard missing.isEmpty else {
-            throw MergeError(folder: folder, message: "missing the reports of workers \(missing.map { "\($0)/\(workers)" }.joined(separator: ", ")); run them first")
+            let slices = missing.map { "\($0)/\(workers)" }.joined(separator: ", ")
+            throw MergeError(folder: folder, message: "missing the reports of workers \(slices); run them first")
         }
         guard present.count == reports.count else {
             throw MergeError(folder: folder, message: "a worker's report appears twice")

@@ -39,8 +39,10 @@ public struct EvalPartitionList: Equatable, Sendable {
         guard let countLine = lines.first, let declared = Int(countLine.trimmingCharacters(in: .whitespaces)) else {
             throw PartitionListError(file: file, line: 1, reason: "expected the record count")
         }
-        guard lines.count >= 2, lines[1].split(whereSeparator: \.isWhitespace) == ["image_name", "item_id", "evaluation_status"] else {
-            throw PartitionListError(file: file, line: 2, reason: "expected the header 'image_name item_id evaluation_status'")
+        let header: [Substring] = ["image_name", "item_id", "evaluation_status"]
+        guard lines.count >= 2, lines[1].split(whereSeparator: \.isWhitespace) == header else {
+            throw PartitionListError(
+                file: file, line: 2, reason: "expected the header 'image_name item_id evaluation_status'")
         }
         var splits: [String: DataSplit] = [:]
         for (index, line) in lines.enumerated().dropFirst(2) {
@@ -53,7 +55,8 @@ public struct EvalPartitionList: Equatable, Sendable {
             case "train": split = .train
             case "query", "gallery": split = .validation
             default:
-                throw PartitionListError(file: file, line: index + 1, reason: "unknown evaluation status '\(fields[2])'")
+                throw PartitionListError(
+                    file: file, line: index + 1, reason: "unknown evaluation status '\(fields[2])'")
             }
             var path = Substring(fields[0])
             if path.hasPrefix("img/") { path = path.dropFirst(4) }
@@ -63,7 +66,8 @@ public struct EvalPartitionList: Equatable, Sendable {
             }
         }
         guard splits.count == declared, lines.count - 2 == declared else {
-            throw PartitionListError(file: file, line: 1, reason: "declares \(declared) records, holds \(lines.count - 2)")
+            throw PartitionListError(
+                file: file, line: 1, reason: "declares \(declared) records, holds \(lines.count - 2)")
         }
         self.splitByStem = splits
     }

@@ -18,7 +18,8 @@ public struct SampleCheck: Sendable {
     /// unknown value).
     public func problem(photoWidth: Int, photoHeight: Int, label: LabelMap, histogram: LabelHistogram) -> DropReason? {
         guard photoWidth == label.width, photoHeight == label.height else {
-            return .sizeMismatch(photoWidth: photoWidth, photoHeight: photoHeight, labelWidth: label.width, labelHeight: label.height)
+            return .sizeMismatch(
+                photoWidth: photoWidth, photoHeight: photoHeight, labelWidth: label.width, labelHeight: label.height)
         }
         if let value = histogram.presentValues.first(where: { !accepted[$0] }) {
             return .unknownLabelValue(value: value, pixels: histogram.counts[value])

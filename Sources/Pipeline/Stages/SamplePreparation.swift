@@ -48,7 +48,10 @@ public struct SamplePreparation: Sendable {
     /// allocates afresh).
     public func prepare(stem: String, photo: Image, label: LabelMap, scratch: ResizeScratch? = nil) -> Outcome {
         guard let split = partitioner.split(forStem: stem) else { return .dropped(.notInPartitionList) }
-        do { return try prepare(stem: stem, split: split, photo: PhotoInput(photo), label: LabelInput(label), scratch: scratch) } catch {
+        do {
+            return try prepare(
+                stem: stem, split: split, photo: PhotoInput(photo), label: LabelInput(label), scratch: scratch)
+        } catch {
             preconditionFailure("a decoded photo cannot fail to decode: \(error)")
         }
     }
@@ -63,7 +66,8 @@ public struct SamplePreparation: Sendable {
         stem: String, split: DataSplit, photo: PhotoInput, label input: LabelInput, scratch: ResizeScratch? = nil
     ) throws -> Outcome {
         let label = input.map, histogram = input.histogram
-        if let problem = check.problem(photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram) {
+        if let problem = check.problem(
+            photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram) {
             try photo.checkDecodes()
             return .dropped(problem)
         }

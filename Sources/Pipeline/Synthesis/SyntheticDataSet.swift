@@ -2,8 +2,10 @@ import AtomicFiles
 import Foundation
 import ImageIO
 
-/// Synthetic files are throw-away test inputs: no fsync, folders created as needed.
-private let throwAway = AtomicWriteOptions(durable: false, createFolders: true)
+/// Writes a synthetic file: a throw-away test input, so no fsync; folders created as needed.
+private func writeThrowAway<Bytes: Sequence>(_ bytes: Bytes, to path: String) throws where Bytes.Element == UInt8 {
+    try AtomicFileWriter.write(bytes, to: path, options: AtomicWriteOptions(durable: false, createFolders: true))
+}
 
 /// Writes a synthetic DeepFashion-style set: `DIR/img/<stem>.jpg` photos, `DIR/labels/<stem>.png`
 /// LIP palette label maps (as a LIP parser writes them) and `DIR/list_eval_partition.txt`.
@@ -39,10 +41,11 @@ public struct SyntheticDataSet: Sendable {
             for index in block * chunk..<min(count, (block + 1) * chunk) {
                 let person = SyntheticPerson(seed: seed, index: index, width: size.width, height: size.height)
                 do {
-                    try AtomicFileWriter.write(try person.photo.encodedJPEG(quality: photoQuality),
-                                         to: "\(folder)/img/\(person.relativeStem).jpg", options: throwAway)
-                    try AtomicFileWriter.write(try person.label.encodedPNG(palette: palette, compressionLevel: 9),
-                                         to: "\(folder)/labels/\(person.relativeStem).png", options: throwAway)
+                    let stem = person.relativeStem
+                    let photo = try person.photo.encodedJPEG(quality: photoQuality)
+                    try writeThrowAway(photo, to: "\(folder)/img/\(stem).jpg")
+                    let label = try person.label.encodedPNG(palette: palette, compressionLevel: 9)
+                    try writeThrowAway(label, to: "\(folder)/labels/\(stem).png")
                     results.set(index, .success((person.relativeStem, person.extras)))
                 } catch {
                     results.set(index, .failure(error))
@@ -55,7 +58,7 @@ public struct SyntheticDataSet: Sendable {
             written.stems.append(stem)
             written.extrasByStem[stem] = extras
         }
-        try AtomicFileWriter.write(Self.partitionList(stems: written.stems).utf8, to: "\(folder)/list_eval_partition.txt", options: throwAway)
+        try writeThrowAway(Self.partitionList(stems: written.stems).utf8, to: "\(folder)/list_eval_partition.txt")
         return written
     }
 
@@ -79,13 +82,18 @@ public struct SyntheticDataSet: Sendable {
     /// with the parser's 255 "ignore" border (kept when 255 becomes background).
     public static func writeDefects(to folder: String) throws -> [(stem: String, expected: String)] {
         let palette = SyntheticPerson.lipPalette()
-        func person(_ index: Int) -> SyntheticPerson { SyntheticPerson(seed: 7, index: index * 3, width: 150, height: 220) }
+        func person(_ index: Int) -> SyntheticPerson {
+            SyntheticPerson(seed: 7, index: index * 3, width: 150, height: 220)
+        }
         func stem(_ n: Int, _ category: String = "Denim") -> String { "MEN/\(category)/id_0900000\(n)/01_1_front" }
         func photo(_ p: SyntheticPerson, _ stem: String) throws {
-            try AtomicFileWriter.write(try p.photo.encodedJPEG(quality: 60), to: "\(folder)/img/\(stem).jpg", options: throwAway)
+            try writeThrowAway(try p.photo.encodedJPEG(quality: 60), to: "\(folder)/img/\(stem).jpg")
+        }
+        func labelFile(_ bytes: [UInt8], _ stem: String) throws {
+            try writeThrowAway(bytes, to: "\(folder)/labels/\(stem).png")
         }
         func label(_ l: LabelMap, _ stem: String) throws {
-            try AtomicFileWriter.write(try l.encodedPNG(palette: palette, compressionLevel: 9), to: "\(folder)/labels/\(stem).png", options: throwAway)
+            try labelFile(try l.encodedPNG(palette: palette, compressionLevel: 9), stem)
         }
         var cases: [(String, String)] = []
 
@@ -98,10 +106,10 @@ public struct SyntheticDataSet: Sendable {
         let truncated = person(3)
         try photo(truncated, stem(3))
         let png = try truncated.label.encodedPNG(palette: palette, compressionLevel: 9)
-        try AtomicFileWriter.write(Array(png.prefix(png.count / 2)), to: "\(folder)/labels/\(stem(3)).png", options: throwAway)
+        try labelFile(Array(png.prefix(png.count / 2)), stem(3))
         cases.append((stem(3), "undecodable"))
 
-        try AtomicFileWriter.write("not a photo\n".utf8, to: "\(folder)/img/\(stem(4)).jpg", options: throwAway)
+        try writeThrowAway("not a photo\n".utf8, to: "\(folder)/img/\(stem(4)).jpg")
         try label(person(4).label, stem(4))
         cases.append((stem(4), "undecodable"))
 
@@ -116,8 +124,8 @@ public struct SyntheticDataSet: Sendable {
         try photo(unknown, stem(6))
         unknown = unknown.replacingLabel(LabelMap(width: 150, height: 220, values: values))
         // A full 256-colour palette, so the PNG can hold the stray value.
-        try AtomicFileWriter.write(try unknown.label.encodedPNG(palette: SyntheticPerson.lipPalette(count: 256), compressionLevel: 9),
-                             to: "\(folder)/labels/\(stem(6)).png", options: throwAway)
+        let fullPalette = SyntheticPerson.lipPalette(count: 256)
+        try labelFile(try unknown.label.encodedPNG(palette: fullPalette, compressionLevel: 9), stem(6))
         cases.append((stem(6), "unknown-label-value"))
 
         var border = person(7).label
@@ -125,7 +133,7 @@ public struct SyntheticDataSet: Sendable {
         try photo(person(7), stem(7))
         // A palette PNG cannot index 255 with a 20-colour palette; parsers writing 255 write
         // grayscale, so this one is grayscale.
-        try AtomicFileWriter.write(try border.encodedPNG(compressionLevel: 9), to: "\(folder)/labels/\(stem(7)).png", options: throwAway)
+        try labelFile(try border.encodedPNG(compressionLevel: 9), stem(7))
         cases.append((stem(7), "kept"))
         return cases
     }

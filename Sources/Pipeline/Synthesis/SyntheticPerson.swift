@@ -90,8 +90,10 @@ public struct SyntheticPerson: Sendable {
             sunglasses = random.chance(0.12)
             scarf = random.chance(0.1)
             socks = random.chance(0.35)
-            let skin = [(0.96, 0.80, 0.69), (0.87, 0.67, 0.53), (0.63, 0.45, 0.33), (0.42, 0.29, 0.20)][random.index(4)]
-            let hairColour = [(0.10, 0.07, 0.05), (0.35, 0.22, 0.12), (0.75, 0.60, 0.35), (0.55, 0.20, 0.10)][random.index(4)]
+            let skins = [(0.96, 0.80, 0.69), (0.87, 0.67, 0.53), (0.63, 0.45, 0.33), (0.42, 0.29, 0.20)]
+            let skin = skins[random.index(4)]
+            let hairColours = [(0.10, 0.07, 0.05), (0.35, 0.22, 0.12), (0.75, 0.60, 0.35), (0.55, 0.20, 0.10)]
+            let hairColour = hairColours[random.index(4)]
             for id in [LIP.face, LIP.leftArm, LIP.rightArm, LIP.leftLeg, LIP.rightLeg] { colours[id] = skin }
             colours[LIP.hair] = hairColour
             colours[LIP.background] = (0.93, 0.93, 0.92)
@@ -128,16 +130,19 @@ public struct SyntheticPerson: Sendable {
         canvas.limb(from: p(55, hip), to: p(60, ankle), widthA: w(80), widthB: w(45), value: LIP.leftLeg)
         canvas.limb(from: p(-55, hip), to: p(-60, ankle), widthA: w(80), widthB: w(45), value: LIP.rightLeg)
         if outfit.socks {
-            canvas.limb(from: p(59, ankle - 50), to: p(60, ankle + 15), widthA: w(50), widthB: w(48), value: LIP.socks)
-            canvas.limb(from: p(-59, ankle - 50), to: p(-60, ankle + 15), widthA: w(50), widthB: w(48), value: LIP.socks)
+            canvas.limb(
+                from: p(59, ankle - 50), to: p(60, ankle + 15), widthA: w(50), widthB: w(48), value: LIP.socks)
+            canvas.limb(
+                from: p(-59, ankle - 50), to: p(-60, ankle + 15), widthA: w(50), widthB: w(48), value: LIP.socks)
         }
         canvas.ellipse(cx: p(70, ankle + 35).0, cy: p(0, ankle + 35).1, rx: w(48), ry: 26 * sy, value: LIP.leftShoe)
         canvas.ellipse(cx: p(-70, ankle + 35).0, cy: p(0, ankle + 35).1, rx: w(48), ry: 26 * sy, value: LIP.rightShoe)
         switch outfit.bottom {
         case .pants, .shorts:
             let end = outfit.bottom == .pants ? ankle - 20 : knee - 60
-            canvas.polygon([p(-95, hip - 20), p(95, hip - 20), p(105, end), p(15, end), p(0, hip + 60), p(-15, end), p(-105, end)],
-                           value: LIP.pants)
+            canvas.polygon(
+                [p(-95, hip - 20), p(95, hip - 20), p(105, end), p(15, end), p(0, hip + 60), p(-15, end), p(-105, end)],
+                value: LIP.pants)
         case .skirt:
             canvas.polygon([p(-90, hip - 20), p(90, hip - 20), p(140, knee), p(-140, knee)], value: LIP.skirt)
         }
@@ -152,7 +157,9 @@ public struct SyntheticPerson: Sendable {
             canvas.limb(from: p(118, 270), to: p(130, 400), widthA: w(62), widthB: w(52), value: LIP.upperClothes)
             canvas.limb(from: p(-118, 270), to: p(-130, 400), widthA: w(62), widthB: w(52), value: LIP.upperClothes)
         case .dress:
-            canvas.polygon([p(-115, 255), p(115, 255), p(90, 500), p(150, knee + 20), p(-150, knee + 20), p(-90, 500)], value: LIP.dress)
+            canvas.polygon(
+                [p(-115, 255), p(115, 255), p(90, 500), p(150, knee + 20), p(-150, knee + 20), p(-90, 500)],
+                value: LIP.dress)
         case .coat:
             canvas.polygon([p(-128, 250), p(128, 250), p(112, hip + 90), p(-112, hip + 90)], value: LIP.coat)
             canvas.limb(from: p(120, 265), to: p(148, handY - 45), widthA: w(66), widthB: w(50), value: LIP.coat)
@@ -164,7 +171,8 @@ public struct SyntheticPerson: Sendable {
         }
         // Neck and face (the parser labels the neck as face); the back view shows hair instead.
         canvas.polygon([p(-26, 200), p(26, 200), p(30, 262), p(-30, 262)], value: LIP.face)
-        canvas.ellipse(cx: p(0, 165).0, cy: 165 * sy, rx: w(55), ry: 70 * sy, value: outfit.isBack ? LIP.hair : LIP.face)
+        let head = outfit.isBack ? LIP.hair : LIP.face
+        canvas.ellipse(cx: p(0, 165).0, cy: 165 * sy, rx: w(55), ry: 70 * sy, value: head)
         if !outfit.isBack {
             canvas.ellipse(cx: p(0, 110).0, cy: 110 * sy, rx: w(58), ry: 30 * sy, value: LIP.hair)
             if outfit.sunglasses {
