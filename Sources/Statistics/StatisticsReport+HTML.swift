@@ -14,7 +14,9 @@ extension StatisticsReport {
                 values: statistics.cooccurrence, maxValue: max(1, statistics.sampleCount)))
         }
         body += section("Sizes", sizeCharts(statistics, labelSet: labelSet))
-        if let candidates = statistics.filterCandidates { body += section("Filter candidates", filterTable(candidates, statistics)) }
+        if let candidates = statistics.filterCandidates {
+            body += section("Filter candidates", filterTable(candidates, statistics))
+        }
         body += section("Photos", photoFacts(statistics))
         if !contactSheet.isEmpty { body += section("Contact sheet", contactSheetHTML(contactSheet)) }
         return """
@@ -60,7 +62,8 @@ extension StatisticsReport {
         let presence = SVGChart.horizontalBars(
             id: "class-presence", title: "Images containing the class",
             rows: s.classes.map {
-                ("\($0.id) \($0.name)", $0.imageShare, "\(TextFormat.grouped($0.images)) (\(TextFormat.percent($0.imageShare, digits: 1)))",
+                ("\($0.id) \($0.name)", $0.imageShare,
+                    "\(TextFormat.grouped($0.images)) (\(TextFormat.percent($0.imageShare, digits: 1)))",
                     LabelPalette.colour(of: $0.id, in: labelSet))
             },
             maxValue: 1)
@@ -95,7 +98,10 @@ extension StatisticsReport {
             let shown = Array(sizes.prefix(12))
             html += "<div class=\"charts\">" + SVGChart.horizontalBars(
                 id: "photo-sizes", title: s.photoSizes.isEmpty ? "Label-map sizes" : "Photo sizes",
-                rows: shown.map { ("\($0.width)×\($0.height)", Double($0.count), TextFormat.grouped($0.count), RGB(red: 90, green: 140, blue: 200)) },
+                rows: shown.map {
+                    ("\($0.width)×\($0.height)", Double($0.count), TextFormat.grouped($0.count),
+                        RGB(red: 90, green: 140, blue: 200))
+                },
                 maxValue: Double(shown.map(\.count).max() ?? 0)) + "</div>\n"
         }
         html += "<p>Bounding-box width and height of each class, as a fraction of the image's.</p>\n"
@@ -104,7 +110,8 @@ extension StatisticsReport {
             let colour = LabelPalette.colour(of: c.id, in: labelSet)
             let shown = colour == RGB(red: 0, green: 0, blue: 0) ? RGB(red: 110, green: 110, blue: 110) : colour
             html += SVGChart.histogram(
-                id: "box-width-\(c.id)", title: "\(c.name): box width", counts: c.boundingBoxWidths.counts, colour: shown)
+                id: "box-width-\(c.id)", title: "\(c.name): box width", counts: c.boundingBoxWidths.counts,
+                colour: shown)
             html += SVGChart.histogram(
                 id: "box-height-\(c.id)", title: "\(c.name): box height", counts: c.boundingBoxHeights.counts,
                 colour: shown)
@@ -113,7 +120,8 @@ extension StatisticsReport {
     }
 
     private static func filterTable(_ candidates: FilterCandidates, _ s: DatasetStatistics) -> String {
-        var html = "<p>Images a <code>--filter</code> on each class would drop, of \(TextFormat.grouped(s.sampleCount)).</p>\n"
+        var html = "<p>Images a <code>--filter</code> on each class would drop, "
+            + "of \(TextFormat.grouped(s.sampleCount)).</p>\n"
         html += "<table><tr><th>class</th>"
             + candidates.pixelThresholds.map { "<th>&gt; \(TextFormat.grouped($0)) px</th>" }.joined()
             + candidates.fractionThresholds.map { "<th>&gt; \(TextFormat.percent($0, digits: 1))</th>" }.joined()
@@ -138,7 +146,8 @@ extension StatisticsReport {
         } else {
             html += "<p>No photos.</p>\n"
         }
-        html += "<p>Duplicate photos: \(s.duplicates.groupCount) groups, \(s.duplicates.redundantPhotoCount) redundant.</p>\n"
+        html += "<p>Duplicate photos: \(s.duplicates.groupCount) groups, "
+            + "\(s.duplicates.redundantPhotoCount) redundant.</p>\n"
         if !s.duplicates.groups.isEmpty {
             html += "<ul>" + s.duplicates.groups.prefix(50).map {
                 "<li>\($0.keys.map(HTML.escape).joined(separator: " = "))</li>"
@@ -152,7 +161,8 @@ extension StatisticsReport {
     }
 
     private static func contactSheetHTML(_ entries: [ContactSheetEntry]) -> String {
-        var html = "<table class=\"sheet\"><tr><th>sample</th><th>photo</th><th>labels</th><th>per-class splits</th></tr>\n"
+        var html = "<table class=\"sheet\">"
+            + "<tr><th>sample</th><th>photo</th><th>labels</th><th>per-class splits</th></tr>\n"
         for entry in entries {
             let photo = entry.photoFile.map { "<img src=\"\(HTML.escape($0))\" alt=\"photo\">" } ?? "no photo"
             let splits = entry.classFiles.map {
@@ -160,7 +170,8 @@ extension StatisticsReport {
                     + "<figcaption>\(HTML.escape($0.name))</figcaption></figure>"
             }.joined()
             html += "<tr><td>\(HTML.escape(entry.key))</td><td>\(photo)</td>"
-                + "<td><img src=\"\(HTML.escape(entry.labelFile))\" alt=\"labels\"></td><td style=\"text-align:left\">\(splits)</td></tr>\n"
+                + "<td><img src=\"\(HTML.escape(entry.labelFile))\" alt=\"labels\"></td>"
+                + "<td style=\"text-align:left\">\(splits)</td></tr>\n"
         }
         return html + "</table>\n"
     }

@@ -56,7 +56,8 @@ public enum StatisticsScan {
             merged.merge(accumulator)
             skipped += skips
         }
-        return Result(accumulator: merged, skipped: skipped.sorted { ($0.file ?? "", $0.reason) < ($1.file ?? "", $1.reason) })
+        let byFile = skipped.sorted { ($0.file ?? "", $0.reason) < ($1.file ?? "", $1.reason) }
+        return Result(accumulator: merged, skipped: byFile)
     }
 }
 

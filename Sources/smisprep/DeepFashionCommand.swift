@@ -36,7 +36,9 @@ struct DeepFashionCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated source classes whose presence drops a sample, e.g. glove,sunglasses.")
     var filter: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "Pixels (500) or percent of the image (0.1%) a filtered class may cover.")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Pixels (500) or percent of the image (0.1%) a filtered class may cover.")
     var filterThreshold: FilterThreshold?
 
     @Option(name: .long, parsing: .unconditional, help: "Training size as WIDTHxHEIGHT, e.g. 256x256.")
@@ -45,7 +47,9 @@ struct DeepFashionCommand: ParsableCommand {
     @Option(name: .long, help: "How the aspect ratio is handled: stretch, pad or crop.")
     var fit: ResizeSettings.Fit?
 
-    @Option(name: .long, parsing: .unconditional, help: "Share of items sent to validation when no partition list is given (0...1).")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Share of items sent to validation when no partition list is given (0...1).")
     var valFraction: Double?
 
     @Option(name: .long, help: "DeepFashion's list_eval_partition.txt (query and gallery become validation).")
@@ -61,7 +65,8 @@ struct DeepFashionCommand: ParsableCommand {
     func validate() throws {
         if let valFraction, !(0...1).contains(valFraction) { throw ValidationError("--val-fraction must be in 0...1.") }
         if pipeline == nil && BundledPipelines.file("deepfashion.yaml") == nil {
-            throw ValidationError("cannot find Pipelines/deepfashion.yaml; run from the repository or give --pipeline FILE.")
+            throw ValidationError(
+                "cannot find Pipelines/deepfashion.yaml; run from the repository or give --pipeline FILE.")
         }
     }
 
@@ -71,7 +76,9 @@ struct DeepFashionCommand: ParsableCommand {
         overrides.labels = labels
         overrides.output = out
         overrides.source = source
-        overrides.filterClasses = filter.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        overrides.filterClasses = filter.map { list in
+            list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         overrides.filterThreshold = filterThreshold
         overrides.size = size
         overrides.fit = fit

@@ -36,7 +36,9 @@ struct InspectCommand: ParsableCommand {
             global = found
         } else {
             guard index! < set.count else {
-                throw PipelineCommandError(message: "\(shardSet.directory): --index \(index!) is beyond the \(set.count) records (0...\(set.count - 1))")
+                throw PipelineCommandError(
+                    message: "\(shardSet.directory): --index \(index!) is beyond the \(set.count) records "
+                        + "(0...\(set.count - 1))")
             }
             global = index!
         }
@@ -60,7 +62,8 @@ struct InspectCommand: ParsableCommand {
             throw PipelineCommandError(message: "\(folder.path): --write-split names a file, not a folder")
         }
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw PipelineCommandError(message: "\(folder.path): cannot create the folder: \(error.localizedDescription)")
+            throw PipelineCommandError(
+                message: "\(folder.path): cannot create the folder: \(error.localizedDescription)")
         }
         let (image, label) = try view.decoded()
         try image.writePNG(toFile: folder.appendingPathComponent("photo.png").path)

@@ -30,8 +30,8 @@ struct MergeCommand: ParsableCommand {
             if !workerFolders.isEmpty {
                 let gathered = try WorkerOutputGathering.gather(from: workerFolders, into: folder)
                 print("""
-                    gathered \(workerFolders.count) worker folders into \(folder): \(gathered.filesAdded) files linked or copied, \
-                    \(gathered.filesAlreadyPresent) already there
+                    gathered \(workerFolders.count) worker folders into \(folder): \
+                    \(gathered.filesAdded) files linked or copied, \(gathered.filesAlreadyPresent) already there
                     """)
             }
             let report = try RunReport.mergeWorkerReports(in: folder) {
@@ -52,6 +52,7 @@ struct MergeCommand: ParsableCommand {
         let (configuration, _) = try loadPipeline(pipelineFile, overrides: PipelineOverrides())
         guard let shards = configuration.outputs.shards else { return }
         let jobs = ProcessInfo.processInfo.activeProcessorCount
-        try TerminalShardStage.execute(shards, preparedFolder: folder, statistics: try ShardStage.manifestStatistics(statistics), jobs: jobs)
+        let manifestStatistics = try ShardStage.manifestStatistics(statistics)
+        try TerminalShardStage.execute(shards, preparedFolder: folder, statistics: manifestStatistics, jobs: jobs)
     }
 }

@@ -9,7 +9,9 @@ struct RunnerOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "Worker threads; the default is the number of cores.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .long, parsing: .unconditional, help: "Process only slice I of N (0-based), e.g. 3/8; join the slices with `smisprep merge`.")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Process only slice I of N (0-based), e.g. 3/8; join the slices with `smisprep merge`.")
     var worker = WorkerSlice.whole
 
     @Flag(name: .long, help: "Forget an unfinished run in the output folder instead of resuming it.")
@@ -20,11 +22,15 @@ struct RunnerOptions: ParsableArguments {
 
     @Flag(name: .long, help: ArgumentHelp(
         "Gather no data-set statistics for report.json (about 6 % faster).",
-        discussion: "`smisprep stats OUT` computes them later; a shard stage at the end of the run scans the folder for them."))
+        discussion: """
+            `smisprep stats OUT` computes them later; a shard stage at the end of the run scans the folder for them.
+            """))
     var noStatistics = false
 
     func validate() throws {
-        guard (1...maximumJobs).contains(jobs) else { throw ValidationError("--jobs must be between 1 and \(maximumJobs).") }
+        guard (1...maximumJobs).contains(jobs) else {
+            throw ValidationError("--jobs must be between 1 and \(maximumJobs).")
+        }
     }
 
     var runOptions: RunOptions {
@@ -35,7 +41,9 @@ struct RunnerOptions: ParsableArguments {
 /// Runs a configured pipeline in the terminal: progress on stderr, Ctrl-C stops cleanly (a
 /// second Ctrl-C exits at once), the summary on stdout.
 enum TerminalRun {
-    static func execute(_ configuration: PipelineConfiguration, baseline: PipelineConfiguration?, options: RunnerOptions) throws {
+    static func execute(
+        _ configuration: PipelineConfiguration, baseline: PipelineConfiguration?, options: RunnerOptions
+    ) throws {
         let runner = PipelineRunner(configuration: configuration, baseline: baseline, options: options.runOptions)
         let renderer = ProgressRenderer(interactive: isatty(STDERR_FILENO) == 1)
         if !options.quiet { runner.progress = { renderer.show($0) } }
@@ -68,7 +76,10 @@ enum TerminalRun {
         }
         let slice = options.worker
         if slice.count > 1 {
-            print("worker \(slice): report-worker-\(slice.index)-of-\(slice.count).json written; join the workers with `smisprep merge \(configuration.output!)`")
+            print("""
+                worker \(slice): report-worker-\(slice.index)-of-\(slice.count).json written; \
+                join the workers with `smisprep merge \(configuration.output!)`
+                """)
         }
         print(report.summary(), terminator: "")
         print("prepared set in \(configuration.output!)")
@@ -82,13 +93,17 @@ enum TerminalRun {
         guard let shards = configuration.outputs.shards else { return }
         let slice = options.worker
         guard slice.count == 1 else {
-            print("worker \(slice): no shards written (a slice holds part of the set); `smisprep merge \(configuration.output!)` writes them into \(shards.directory)")
+            print("""
+                worker \(slice): no shards written (a slice holds part of the set); \
+                `smisprep merge \(configuration.output!)` writes them into \(shards.directory)
+                """)
             return
         }
         if !options.quiet { StandardError.print("packing the prepared set into shards in \(shards.directory)…") }
         let statistics = try report.statistics.map(ShardStage.manifestStatistics)
             ?? TerminalShardStage.statistics(ofPreparedFolder: configuration.output!, jobs: options.jobs)
-        try TerminalShardStage.execute(shards, preparedFolder: configuration.output!, statistics: statistics, jobs: options.jobs)
+        try TerminalShardStage.execute(
+            shards, preparedFolder: configuration.output!, statistics: statistics, jobs: options.jobs)
     }
 }
 
@@ -111,7 +126,8 @@ final class ProgressRenderer: @unchecked Sendable {
         lastDraw = now
         let remainingTotal = max(progress.total - progress.resumed, progress.processed)
         let fraction = remainingTotal > 0 ? Double(progress.processed) / Double(remainingTotal) : 1
-        let counts = "\(progress.processed + progress.resumed)/\(max(progress.total, progress.processed + progress.resumed))"
+        let done = progress.processed + progress.resumed
+        let counts = "\(done)/\(max(progress.total, done))"
         let speed: String
         if let rate = rate(progress) {
             let eta = Double(remainingTotal - progress.processed) / rate
@@ -158,8 +174,10 @@ final class ProgressRenderer: @unchecked Sendable {
 enum BundledPipelines {
     /// The `Pipelines/` folders to look in, in order (they need not exist).
     static var folders: [URL] {
-        var folders = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Pipelines")]
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let currentFolder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        var folders = [currentFolder.appendingPathComponent("Pipelines")]
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var folder = executable.deletingLastPathComponent()
         for _ in 0..<6 {
             folders.append(folder.appendingPathComponent("Pipelines"))
             folder = folder.deletingLastPathComponent()
@@ -174,7 +192,9 @@ enum BundledPipelines {
 }
 
 /// Loads a pipeline file, turning its errors into the front end's "Error: …" form.
-func loadPipeline(_ path: String, overrides: PipelineOverrides) throws -> (PipelineConfiguration, PipelineConfiguration) {
+func loadPipeline(
+    _ path: String, overrides: PipelineOverrides
+) throws -> (configuration: PipelineConfiguration, baseline: PipelineConfiguration) {
     do {
         let baseline = try PipelineConfiguration(contentsOfFile: path)
         let configuration = try PipelineConfiguration(contentsOfFile: path, overrides: overrides)

@@ -7,7 +7,9 @@ import Statistics
 /// Options shared by `run` and `deepfashion` that add or change the pipeline's shard stage
 /// (`outputs.shards`); each replaces the file's value.
 struct ShardStageOptions: ParsableArguments {
-    @Option(name: .customLong("shards"), help: "Also pack the prepared set into shards in this folder (the file's outputs.shards).")
+    @Option(
+        name: .customLong("shards"),
+        help: "Also pack the prepared set into shards in this folder (the file's outputs.shards).")
     var directory: String?
 
     @Option(parsing: .unconditional, help: "Records per shard (excludes --shard-size).")
@@ -58,26 +60,32 @@ enum TerminalShardStage {
         let started = Date()
         stage.progress = { step in
             // One line per shard on standard error: a large set takes minutes to pack.
-            StandardError.print(String(format: "%@ %@: %d of %d samples (%.0f s)", step.shard, step.reused ? "kept" : "written",
-                              step.inputsDone, step.inputsTotal, Date().timeIntervalSince(started)))
+            StandardError.print(String(
+                format: "%@ %@: %d of %d samples (%.0f s)", step.shard, step.reused ? "kept" : "written",
+                step.inputsDone, step.inputsTotal, Date().timeIntervalSince(started)))
         }
         let outcome: ShardStage.Outcome
-        do { outcome = try stage.run(preparedFolder: preparedFolder, statistics: statistics) } catch let error as ShardStageError {
+        do {
+            outcome = try stage.run(preparedFolder: preparedFolder, statistics: statistics)
+        } catch let error as ShardStageError {
             throw PipelineCommandError(message: error.description)
         }
         for sample in outcome.skipped { StandardError.print("skipped \(sample)") }
         let result = outcome.writer
         if !result.staleFilesRemoved.isEmpty {
-            StandardError.print("removed \(result.staleFilesRemoved.count) shard files the new manifest does not list: "
-                       + result.staleFilesRemoved.joined(separator: ", "))
+            StandardError.print(
+                "removed \(result.staleFilesRemoved.count) shard files the new manifest does not list: "
+                    + result.staleFilesRemoved.joined(separator: ", "))
         }
         print("""
-            \(result.manifest.shards.count) shards (\(result.shardsWritten) written, \(result.shardsReused) kept from an earlier run), \
-            \(result.manifest.recordCount()) records, \(outcome.skipped.count) inputs skipped → \(outcome.manifestPath)
+            \(result.manifest.shards.count) shards (\(result.shardsWritten) written, \
+            \(result.shardsReused) kept from an earlier run), \(result.manifest.recordCount()) records, \
+            \(outcome.skipped.count) inputs skipped → \(outcome.manifestPath)
             """)
         if !outcome.skipped.isEmpty {
             fflush(stdout)  // the summary first, also when both streams go to one file
-            StandardError.print("\(outcome.skipped.count) prepared samples are not in the shards (listed above); exit status 3")
+            StandardError.print(
+                "\(outcome.skipped.count) prepared samples are not in the shards (listed above); exit status 3")
             throw ExitCode.someInputsSkipped
         }
     }
@@ -87,7 +95,9 @@ enum TerminalShardStage {
     /// maps and photos (one extra read pass, announced on standard error).
     static func statistics(ofPreparedFolder folder: String, jobs: Int) throws -> JSONValue {
         if let statistics = ShardStage.reportStatistics(inPreparedFolder: folder) { return statistics }
-        StandardError.print("no statistics in \(folder)/\(PreparedLayout.report): scanning \(folder) for the manifest's statistics")
-        return try ShardStage.manifestStatistics(try RunStatistics.scan(preparedFolder: folder, threads: jobs, skipped: { StandardError.print($0) }))
+        StandardError.print(
+            "no statistics in \(folder)/\(PreparedLayout.report): scanning \(folder) for the manifest's statistics")
+        let scanned = try RunStatistics.scan(preparedFolder: folder, threads: jobs) { StandardError.print($0) }
+        return try ShardStage.manifestStatistics(scanned)
     }
 }

@@ -42,7 +42,9 @@ struct StatsCommand: ParsableCommand {
     var threads = 2
 
     func validate() throws {
-        guard (1...maximumJobs).contains(threads) else { throw ValidationError("--threads must be between 1 and \(maximumJobs), got \(threads).") }
+        guard (1...maximumJobs).contains(threads) else {
+            throw ValidationError("--threads must be between 1 and \(maximumJobs), got \(threads).")
+        }
         guard contactSheetSamples >= 0 else {
             throw ValidationError("--contact-sheet-samples must not be negative, got \(contactSheetSamples).")
         }
@@ -81,14 +83,16 @@ struct StatsCommand: ParsableCommand {
             return gathered
         case .prepared:
             guard source == nil else {
-                throw ValidationError("\(path) is a prepared folder (target classes); --source is for raw parser output.")
+                throw ValidationError(
+                    "\(path) is a prepared folder (target classes); --source is for raw parser output.")
             }
             let listing = try DatasetListing.prepared(at: path)
             let classNames = listing.classNames ?? DatasetListing.defaultTargetClasses
             return scan(listing, accumulator: StatisticsAccumulator(classNames: classNames))
         case .raw:
             guard let source else {
-                throw ValidationError("\(path) looks like raw parser output: name its label set with --source lip|cihp|atr.")
+                throw ValidationError(
+                    "\(path) looks like raw parser output: name its label set with --source lip|cihp|atr.")
             }
             let labelSet = try sourceLabelSet(source)
             return scan(DatasetListing.raw(at: path), accumulator: StatisticsAccumulator(labelSet: labelSet))
@@ -99,8 +103,11 @@ struct StatsCommand: ParsableCommand {
     /// by the pipeline's own label-set reader (errors name the file and line).
     private func sourceLabelSet(_ source: String) throws -> LabelSet {
         // A name is looked up in --sources-dir, then in the bundled Pipelines/sources.
-        let bundled = LabelSet.isPath(source) ? [] : BundledPipelines.folders.map { $0.appendingPathComponent("sources") }
-        let files = ([URL(fileURLWithPath: sourcesDir)] + bundled).map { LabelSet.sourceFile(for: source, sourcesFolder: $0) }
+        let bundled = LabelSet.isPath(source)
+            ? [] : BundledPipelines.folders.map { $0.appendingPathComponent("sources") }
+        let files = ([URL(fileURLWithPath: sourcesDir)] + bundled).map {
+            LabelSet.sourceFile(for: source, sourcesFolder: $0)
+        }
         let resolved = files.first { FileManager.default.fileExists(atPath: $0) } ?? files[0]
         do { return try LabelSet(contentsOfFile: resolved) } catch let error as PipelineFileError {
             throw PipelineCommandError(message: error.description)
@@ -114,7 +121,9 @@ struct StatsCommand: ParsableCommand {
     private func shardContactSheet(manifest: String) throws -> [ContactSheetSample] {
         let set = try ShardSet(directory: URL(fileURLWithPath: manifest).deletingLastPathComponent())
         return StatisticsReport.spreadIndices(contactSheetSamples, over: set.count).compactMap { global in
-            guard let view = try? set.segmentationRecord(at: global), let (photo, label) = try? view.decoded() else { return nil }
+            guard let view = try? set.segmentationRecord(at: global), let (photo, label) = try? view.decoded() else {
+                return nil
+            }
             return ContactSheetSample(key: view.key, label: label, photo: photo)
         }
     }
@@ -122,7 +131,8 @@ struct StatsCommand: ParsableCommand {
     private func recomputeFromShards(manifest: String) throws -> StatsGathered {
         let folder = URL(fileURLWithPath: manifest).deletingLastPathComponent()
         var notes: [String] = []
-        let accumulator = ShardStage.scanStatistics(of: try ShardSet(directory: folder)) { notes.append("stats: skipped \($0)") }
+        let set = try ShardSet(directory: folder)
+        let accumulator = ShardStage.scanStatistics(of: set) { notes.append("stats: skipped \($0)") }
         if !notes.isEmpty { notes.append("stats: \(notes.count) records skipped (listed above)") }
         return StatsGathered(
             statistics: accumulator.finish(), labelSet: accumulator.labelSet, contactSheet: [], notes: notes)
@@ -137,7 +147,9 @@ struct StatsCommand: ParsableCommand {
         if showProgress && total >= 500 { StandardError.write("\r\u{1B}[K") }
         var notes: [String] = []
         for photo in listing.photosWithoutLabel { notes.append("stats: photo without a label map, ignored: \(photo)") }
-        for label in listing.labelsWithoutPhoto { notes.append("stats: label map without a photo, counted alone: \(label)") }
+        for label in listing.labelsWithoutPhoto {
+            notes.append("stats: label map without a photo, counted alone: \(label)")
+        }
         for skipped in result.skipped { notes.append("stats: skipped \(skipped)") }
         if listing.samples.isEmpty { notes.append("stats: no label maps found under \(path)") }
         if !result.skipped.isEmpty {

@@ -7,7 +7,9 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check every checksum, index entry, hash, label value and size of a shard set.",
-        discussion: "Lists every problem with shard, record number, byte offset and key; exits with 1 when there is any.")
+        discussion: """
+            Lists every problem with shard, record number, byte offset and key; exits with 1 when there is any.
+            """)
 
     @OptionGroup var shardSet: ShardSetFolder
 
@@ -24,7 +26,9 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let report = ShardSetVerifier.verify(directory: shardSet.url, decodeImages: !noDecode, jobs: jobs)
         for problem in report.problems { print("problem: \(problem)") }
-        print("\(report.shardsChecked) shards, \(report.recordsChecked) records checked, \(report.problems.count) problems")
+        print("""
+            \(report.shardsChecked) shards, \(report.recordsChecked) records checked, \(report.problems.count) problems
+            """)
         if !report.isClean { throw ExitCode.failure }
     }
 }
