@@ -12,8 +12,12 @@ final class JournalTests: XCTestCase {
         do {
             let journal = try RunJournal(path: path, batchSize: 2)
             try journal.append(JournalEntry(stem: "a", photo: "a.jpg", label: "a.png", split: .train, dropped: nil))
-            try journal.append(JournalEntry(stem: "b", photo: "b.jpg", label: "b.png", split: nil, dropped: .sizeMismatch(photoWidth: 1, photoHeight: 2, labelWidth: 3, labelHeight: 4)))
-            try journal.append(JournalEntry(stem: "c", photo: "c.jpg", label: "c.png", split: .validation, dropped: nil))
+            try journal.append(
+                JournalEntry(
+                    stem: "b", photo: "b.jpg", label: "b.png", split: nil,
+                    dropped: .sizeMismatch(photoWidth: 1, photoHeight: 2, labelWidth: 3, labelHeight: 4)))
+            try journal.append(
+                JournalEntry(stem: "c", photo: "c.jpg", label: "c.png", split: .validation, dropped: nil))
             try journal.flush()
         }
         let handle = FileHandle(forWritingAtPath: path)!
@@ -75,14 +79,20 @@ final class JournalTests: XCTestCase {
 
     func testTimedPopWaitsForAnItemOrTheDeadline() {
         let queue = BoundedQueue<Int>(capacity: 2)
-        guard case .timedOut = queue.pop(waitingUntil: Date(timeIntervalSinceNow: 0.01)) else { return XCTFail("nothing to pop") }
+        guard case .timedOut = queue.pop(waitingUntil: Date(timeIntervalSinceNow: 0.01)) else {
+            return XCTFail("nothing to pop")
+        }
         Thread {
             Thread.sleep(forTimeInterval: 0.05)
             queue.push(7)
         }.start()
-        guard case .item(let value) = queue.pop(waitingUntil: Date(timeIntervalSinceNow: 30)) else { return XCTFail("the push wakes the pop") }
+        guard case .item(let value) = queue.pop(waitingUntil: Date(timeIntervalSinceNow: 30)) else {
+            return XCTFail("the push wakes the pop")
+        }
         XCTAssertEqual(value, 7)
         queue.close()
-        guard case .closed = queue.pop(waitingUntil: Date(timeIntervalSinceNow: 30)) else { return XCTFail("closed and empty") }
+        guard case .closed = queue.pop(waitingUntil: Date(timeIntervalSinceNow: 30)) else {
+            return XCTFail("closed and empty")
+        }
     }
 }

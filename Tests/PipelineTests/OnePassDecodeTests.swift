@@ -11,7 +11,9 @@ import _TestSupport
 final class OnePassDecodeTests: XCTestCase {
     private var good: String { TestPaths.fixtures.appendingPathComponent("deepfashion").path }
 
-    private func run(images: String, labels: String, output: String, codecs: SampleCodecs = .imageIO) throws -> RunReport {
+    private func run(
+        images: String, labels: String, output: String, codecs: SampleCodecs = .imageIO
+    ) throws -> RunReport {
         let configuration = try PipelineFixtures.configuration {
             $0.images = images
             $0.labels = labels
@@ -34,17 +36,20 @@ final class OnePassDecodeTests: XCTestCase {
         try PipelineFixtures.requireCodecs()
         let folder = try PipelineFixtures.temporaryFolder(self)
         let onePass = try run(images: good + "/img", labels: good + "/labels", output: folder + "/one-pass")
-        let whole = try run(images: good + "/img", labels: good + "/labels", output: folder + "/whole", codecs: wholePhotoCodecs)
+        let whole = try run(
+            images: good + "/img", labels: good + "/labels", output: folder + "/whole", codecs: wholePhotoCodecs)
         XCTAssertEqual(onePass.kept, 9)
         XCTAssertEqual(onePass.kept, whole.kept)
         XCTAssertEqual(onePass.droppedByReason, whole.droppedByReason)
         var compared = 0
         for subfolder in ["train", "test", "cihp_train_mask", "cihp_test_mask"] {
             let names = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/whole/\(subfolder)").sorted()
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/one-pass/\(subfolder)").sorted(), names)
+            XCTAssertEqual(
+                try FileManager.default.contentsOfDirectory(atPath: "\(folder)/one-pass/\(subfolder)").sorted(), names)
             for name in names {
                 let expected = try ImageFile.read("\(folder)/whole/\(subfolder)/\(name)")
-                XCTAssertEqual(try ImageFile.read("\(folder)/one-pass/\(subfolder)/\(name)"), expected, "\(subfolder)/\(name)")
+                XCTAssertEqual(
+                    try ImageFile.read("\(folder)/one-pass/\(subfolder)/\(name)"), expected, "\(subfolder)/\(name)")
                 compared += 1
             }
         }

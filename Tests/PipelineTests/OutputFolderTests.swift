@@ -11,10 +11,11 @@ final class OutputFolderTests: RunnerTestCase {
         let inputs = try makeInputs()
         let output = root + "/out"
         _ = try runner(try configuration(inputs, output: output)).run()
-        XCTAssertThrowsError(try runner(try configuration(inputs, output: output, filter: "sunglasses")).run()) { error in
+        let changed = try configuration(inputs, output: output, filter: "sunglasses")
+        XCTAssertThrowsError(try runner(changed).run()) { error in
             guard case PipelineRunError.configurationChanged = error else { return XCTFail("\(error)") }
         }
-        XCTAssertThrowsError(try runner(try configuration(inputs, output: output, filter: "sunglasses")).run()) { error in
+        XCTAssertThrowsError(try runner(changed).run()) { error in
             XCTAssertTrue("\(error)".contains("holds a run prepared with another configuration (now"), "\(error)")
             XCTAssertTrue("\(error)".contains("sunglasses"), "the message names what changed: \(error)")
         }
@@ -75,7 +76,8 @@ final class OutputFolderTests: RunnerTestCase {
 
     func testAnOutputFolderInsideAnInputOrOnAFileIsRefused() throws {
         let inputs = try makeInputs()
-        XCTAssertThrowsError(try runner(try configuration(inputs, output: inputs.images + "/prepared")).run()) { error in
+        let insideImages = try configuration(inputs, output: inputs.images + "/prepared")
+        XCTAssertThrowsError(try runner(insideImages).run()) { error in
             guard case PipelineRunError.outputInsideInput(_, "images", _) = error else { return XCTFail("\(error)") }
         }
         XCTAssertThrowsError(try runner(try configuration(inputs, output: inputs.labels)).run()) { error in

@@ -14,7 +14,9 @@ enum PipelineFixtures {
     static func lip() throws -> LabelSet { try LabelSet(contentsOfFile: pipelines + "/sources/lip.yaml") }
 
     /// The bundled pipeline for a source, with optional overrides.
-    static func configuration(source: String = "lip", _ edit: (inout PipelineOverrides) -> Void = { _ in }) throws -> PipelineConfiguration {
+    static func configuration(
+        source: String = "lip", _ edit: (inout PipelineOverrides) -> Void = { _ in }
+    ) throws -> PipelineConfiguration {
         var overrides = PipelineOverrides()
         overrides.source = source
         edit(&overrides)

@@ -51,12 +51,15 @@ class RunnerTestCase: XCTestCase {
         root = try PipelineFixtures.temporaryFolder(self)
         let images = root + "/img", labels = root + "/labels"
         func photo(_ stem: String, _ w: Int = 8, _ h: Int = 6) throws {
-            try PipelineFixtures.write(Self.raw(w, h, channels: 3, [UInt8](repeating: 100, count: w * h * 3)), to: "\(images)/\(stem).jpg")
+            try PipelineFixtures.write(
+                Self.raw(w, h, channels: 3, [UInt8](repeating: 100, count: w * h * 3)), to: "\(images)/\(stem).jpg")
         }
         func label(_ stem: String, _ values: [UInt8]? = nil, _ w: Int = 8, _ h: Int = 6) throws {
             // Hair on the top row, face, upper clothes, pants, shoes, background elsewhere.
             var v = values ?? [UInt8](repeating: 0, count: w * h)
-            if values == nil { for x in 0..<w { v[x] = 2; v[w + x] = 13; v[2 * w + x] = 5; v[3 * w + x] = 9; v[4 * w + x] = 18 } }
+            if values == nil {
+                for x in 0..<w { v[x] = 2; v[w + x] = 13; v[2 * w + x] = 5; v[3 * w + x] = 9; v[4 * w + x] = 18 }
+            }
             try PipelineFixtures.write(Self.raw(w, h, channels: 1, v), to: "\(labels)/\(stem).png")
         }
         for item in 1...4 {
@@ -79,7 +82,9 @@ class RunnerTestCase: XCTestCase {
         return (images, labels)
     }
 
-    func configuration(_ inputs: (images: String, labels: String), output: String, filter: String = "glove") throws -> PipelineConfiguration {
+    func configuration(
+        _ inputs: (images: String, labels: String), output: String, filter: String = "glove"
+    ) throws -> PipelineConfiguration {
         try PipelineFixtures.configuration {
             $0.images = inputs.images
             $0.labels = inputs.labels
@@ -89,15 +94,28 @@ class RunnerTestCase: XCTestCase {
         }
     }
 
-    func runner(_ configuration: PipelineConfiguration, worker: WorkerSlice = .whole, jobs: Int = 2, restart: Bool = false,
-                        durable: Bool = false) -> PipelineRunner {
-        let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: jobs, worker: worker, restart: restart, durable: durable))
+    func runner(
+        _ configuration: PipelineConfiguration, worker: WorkerSlice = .whole, jobs: Int = 2, restart: Bool = false,
+        durable: Bool = false
+    ) -> PipelineRunner {
+        let runner = PipelineRunner(
+            configuration: configuration,
+            options: RunOptions(jobs: jobs, worker: worker, restart: restart, durable: durable))
         runner.codecs = Self.rawCodecs
         return runner
     }
 
     func listing(_ folder: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+    }
+
+    /// The stems the output folder's journal lists, in order.
+    func journaledStems(in output: String) throws -> [String] {
+        let journal = try FileManager.default.contentsOfDirectory(atPath: output + "/.smisprep")
+            .first { $0.hasPrefix("journal-") }!
+        var stems: [String] = []
+        try RunJournal.read(path: output + "/.smisprep/" + journal) { stems.append($0.stem) }
+        return stems
     }
 
     func allFiles(_ folder: String) throws -> [String] {

@@ -14,7 +14,9 @@ final class RunnerTests: RunnerTestCase {
         let runner = runner(try configuration(inputs, output: output))
         let observed = ObservedStems()
         runner.observer = { sample, storedPhoto in
-            observed.add(sample.flatStem, sample.label, storedPhoto: storedPhoto, path: PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split))
+            observed.add(
+                sample.flatStem, sample.label, storedPhoto: storedPhoto,
+                path: PreparedLayout.photoPath(flatStem: sample.flatStem, split: sample.split))
         }
         let report = try runner.run()
 
@@ -35,11 +37,16 @@ final class RunnerTests: RunnerTestCase {
         ])
         XCTAssertEqual(report.filteredByClass, ["glove": 1])
         let bad = Dictionary(uniqueKeysWithValues: report.droppedSamples.map { ($0.stem, $0) })
-        XCTAssertEqual(bad["MEN/Denim/id_00000014/01_1_front"]?.detail, .sizeMismatch(photoWidth: 8, photoHeight: 5, labelWidth: 8, labelHeight: 6))
+        XCTAssertEqual(
+            bad["MEN/Denim/id_00000014/01_1_front"]?.detail,
+            .sizeMismatch(photoWidth: 8, photoHeight: 5, labelWidth: 8, labelHeight: 6))
         XCTAssertEqual(bad["MEN/Denim/id_00000015/01_1_front"]?.detail, .unknownLabelValue(value: 42, pixels: 48))
-        XCTAssertEqual(bad["MEN/Denim/id_00000016/01_1_front"]?.detail, .filtered(sourceClass: "glove", pixels: 48, limit: Double(48) * 0.1 / 100))
-        XCTAssertEqual(bad["MEN/Denim/id_00000013/01_1_front"]?.detail,
-                       .undecodable(file: "MEN/Denim/id_00000013/01_1_front.png", message: "not a PNG, JPEG or TIFF file"))
+        XCTAssertEqual(
+            bad["MEN/Denim/id_00000016/01_1_front"]?.detail,
+            .filtered(sourceClass: "glove", pixels: 48, limit: Double(48) * 0.1 / 100))
+        XCTAssertEqual(
+            bad["MEN/Denim/id_00000013/01_1_front"]?.detail,
+            .undecodable(file: "MEN/Denim/id_00000013/01_1_front.png", message: "not a PNG, JPEG or TIFF file"))
         XCTAssertEqual(bad["MEN/Denim/id_00000011/01_1_front"]?.photo, "MEN/Denim/id_00000011/01_1_front.jpg")
 
         // Layout: every kept sample has a photo and a label under its split, nothing else.
@@ -48,27 +55,35 @@ final class RunnerTests: RunnerTestCase {
         for split in DataSplit.allCases {
             let photos = (try? manager.contentsOfDirectory(atPath: output + "/" + split.photoFolder)) ?? []
             let labels = (try? manager.contentsOfDirectory(atPath: output + "/" + split.labelFolder)) ?? []
-            XCTAssertEqual(photos.map { ($0 as NSString).deletingPathExtension }.sorted(), labels.map { ($0 as NSString).deletingPathExtension }.sorted())
+            XCTAssertEqual(
+                photos.map { ($0 as NSString).deletingPathExtension }.sorted(),
+                labels.map { ($0 as NSString).deletingPathExtension }.sorted())
             XCTAssertTrue(photos.allSatisfy { $0.hasSuffix(".jpg") && $0.hasPrefix("WOMEN-Dresses-id_0000000") })
             written += photos.count
         }
         XCTAssertEqual(written, 12)
         let split = Partitioner.hashedSplit(itemID: "id_00000001", validationFraction: 0.08)
-        let label = try Self.decodeRaw("\(output)/\(split.labelFolder)/WOMEN-Dresses-id_00000001-01_1_front.png", channels: 1).2
+        let labelFile = "\(output)/\(split.labelFolder)/WOMEN-Dresses-id_00000001-01_1_front.png"
+        let label = try Self.decodeRaw(labelFile, channels: 1).2
         XCTAssertEqual(Array(label[0..<8]), [UInt8](repeating: 0, count: 8), "hair → 0")
         XCTAssertEqual(Array(label[8..<16]), [UInt8](repeating: 1, count: 8), "face → 1")
         XCTAssertEqual(Set(label), [0, 1, 3, 4, 6, 7])
         for name in ["report.json", "summary.txt", "pipeline.yaml", "classes.json"] {
             XCTAssertTrue(manager.fileExists(atPath: output + "/" + name), name)
         }
-        XCTAssertEqual(try String(contentsOfFile: output + "/classes.json", encoding: .utf8),
-                       "{\"classes\": [\"hair\", \"face\", \"skin\", \"top-clothes\", \"bottom-clothes\", \"socks\", \"shoes\", \"background\"]}\n")
-        let reread = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: URL(fileURLWithPath: output + "/report.json")))
+        XCTAssertEqual(
+            try String(contentsOfFile: output + "/classes.json", encoding: .utf8),
+            "{\"classes\": [\"hair\", \"face\", \"skin\", \"top-clothes\", \"bottom-clothes\", \"socks\", "
+                + "\"shoes\", \"background\"]}\n")
+        let reportData = try Data(contentsOf: URL(fileURLWithPath: output + "/report.json"))
+        let reread = try JSONDecoder().decode(RunReport.self, from: reportData)
         XCTAssertEqual(reread, report)
         XCTAssertTrue(try String(contentsOfFile: output + "/summary.txt", encoding: .utf8).contains("kept 12"))
         XCTAssertEqual(observed.count, 12)
         XCTAssertEqual(observed.labels.allSatisfy { $0.values.allSatisfy { $0 < 8 } }, true)
-        XCTAssertFalse(try allFiles(output).contains { ($0 as NSString).lastPathComponent.contains(".partial-") }, "no temporary file is left")
+        XCTAssertFalse(
+            try allFiles(output).contains { ($0 as NSString).lastPathComponent.contains(".partial-") },
+            "no temporary file is left")
     }
 
     /// Durable runs defer folder syncs to the journal: when the run returns, every output
@@ -92,7 +107,8 @@ final class RunnerTests: RunnerTestCase {
         // A crash after five journaled samples, in the middle of writing the sixth line.
         let journal = output + "/.smisprep/journal-0-of-1.jsonl"
         let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
-        try (lines.prefix(5).joined(separator: "\n") + "\n" + lines[5].prefix(20)).write(toFile: journal, atomically: true, encoding: .utf8)
+        let torn = lines.prefix(5).joined(separator: "\n") + "\n" + lines[5].prefix(20)
+        try torn.write(toFile: journal, atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(atPath: output + "/report.json")
 
         let second = try runner(try configuration(inputs, output: output)).run()
@@ -117,12 +133,15 @@ final class RunnerTests: RunnerTestCase {
         try finished.run()
         finished.waitUntilExit()
         let probe = try AtomicFileWriter(path: root + "/probe")
-        let host = (probe.temporaryPath as NSString).lastPathComponent.components(separatedBy: ".partial-")[1].components(separatedBy: "-")[0]
+        let temporaryName = (probe.temporaryPath as NSString).lastPathComponent
+        let host = temporaryName.components(separatedBy: ".partial-")[1].components(separatedBy: "-")[0]
         probe.discard()
         let leftovers = ["train/.WOMEN-x.jpg.partial-\(host)-\(finished.processIdentifier)-1",
                          "split/WOMEN-x/.0-hair.png.partial-\(host)-\(finished.processIdentifier)-2"]
         for path in leftovers {
-            try FileManager.default.createDirectory(atPath: ((output + "/" + path) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: ((output + "/" + path) as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             XCTAssertTrue(FileManager.default.createFile(atPath: output + "/" + path, contents: Data([1])))
         }
         XCTAssertEqual(try runner(try configuration(inputs, output: output)).run().kept, 12)
@@ -137,7 +156,8 @@ final class RunnerTests: RunnerTestCase {
         let output = root + "/out"
         let stem = "WOMEN-Dresses-id_00000003-01_1_front"
         for split in DataSplit.allCases {
-            try FileManager.default.createDirectory(atPath: "\(output)/\(split.photoFolder)/\(stem).jpg/blocker", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: "\(output)/\(split.photoFolder)/\(stem).jpg/blocker", withIntermediateDirectories: true)
         }
         XCTAssertThrowsError(try runner(try configuration(inputs, output: output), durable: true).run()) { error in
             guard case PipelineRunError.writeFailed(let message) = error else { return XCTFail("\(error)") }
@@ -146,12 +166,12 @@ final class RunnerTests: RunnerTestCase {
         let leftovers = FileManager.default.enumerator(atPath: output)!.compactMap { $0 as? String }
             .filter { ($0 as NSString).lastPathComponent.hasPrefix(".") && $0.contains(".partial-") }
         XCTAssertEqual(leftovers, [])
-        var journaled: [String] = []
-        let journal = try FileManager.default.contentsOfDirectory(atPath: output + "/.smisprep").first { $0.hasPrefix("journal-") }!
-        _ = try RunJournal.read(path: output + "/.smisprep/" + journal) { journaled.append($0.stem) }
+        let journaled = try journaledStems(in: output)
         XCTAssertFalse(journaled.map { $0.replacingOccurrences(of: "/", with: "-") }.contains(stem))
 
-        for split in DataSplit.allCases { try FileManager.default.removeItem(atPath: "\(output)/\(split.photoFolder)/\(stem).jpg") }
+        for split in DataSplit.allCases {
+            try FileManager.default.removeItem(atPath: "\(output)/\(split.photoFolder)/\(stem).jpg")
+        }
         let report = try runner(try configuration(inputs, output: output)).run()
         XCTAssertEqual(report.kept, 12)
         XCTAssertEqual(report.resumed + report.processedThisRun, 16)
@@ -170,7 +190,9 @@ final class RunnerTests: RunnerTestCase {
             guard case PipelineRunError.cancelled(let processed) = error else { return XCTFail("\(error)") }
             committed = processed
         }
-        XCTAssertTrue((3...6).contains(committed), "\(committed) samples committed after cancelling at 3 (queue of 2, one in hand)")
+        XCTAssertTrue(
+            (3...6).contains(committed),
+            "\(committed) samples committed after cancelling at 3 (queue of 2, one in hand)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: output + "/report.json"))
         let report = try self.runner(try configuration(inputs, output: output)).run()
         XCTAssertEqual(report.resumed, committed)
@@ -191,11 +213,10 @@ final class RunnerTests: RunnerTestCase {
             committed = processed
         }
         XCTAssertGreaterThanOrEqual(committed, 1)
-        var journaled = 0
-        let journal = try FileManager.default.contentsOfDirectory(atPath: output + "/.smisprep").first { $0.hasPrefix("journal-") }!
-        _ = try RunJournal.read(path: output + "/.smisprep/" + journal) { _ in journaled += 1 }
+        let journaled = try journaledStems(in: output).count
         XCTAssertEqual(journaled, committed, "every committed sample is journaled, and no other")
-        let leftovers = FileManager.default.enumerator(atPath: output)!.compactMap { $0 as? String }.filter { $0.contains(".partial-") }
+        let leftovers = FileManager.default.enumerator(atPath: output)!.compactMap { $0 as? String }
+            .filter { $0.contains(".partial-") }
         XCTAssertEqual(leftovers, [])
         let report = try self.runner(try configuration(inputs, output: output), durable: true).run()
         XCTAssertEqual(report.resumed, committed)
@@ -213,7 +234,9 @@ final class RunnerTests: RunnerTestCase {
         var codecs = Self.rawCodecs
         let open = codecs.openPhoto
         codecs.openPhoto = { path in
-            if path.hasSuffix(blocked), !readable.isOn { throw ImageIOError(source: path, reason: .unreadable("Permission denied")) }
+            if path.hasSuffix(blocked), !readable.isOn {
+                throw ImageIOError(source: path, reason: .unreadable("Permission denied"))
+            }
             return try open(path)
         }
         let first = runner(try configuration(inputs, output: output))
@@ -221,7 +244,8 @@ final class RunnerTests: RunnerTestCase {
         let report = try first.run()
         let stem = "WOMEN/Dresses/id_00000002/02_2_side"
         let drop = try XCTUnwrap(report.droppedSamples.first { $0.stem == stem })
-        XCTAssertTrue(drop.explanation.contains("Permission denied (not journaled: a re-run tries it again)"), drop.explanation)
+        XCTAssertTrue(
+            drop.explanation.contains("Permission denied (not journaled: a re-run tries it again)"), drop.explanation)
         readable.isOn = true
         let second = runner(try configuration(inputs, output: output))
         second.codecs = codecs
@@ -233,10 +257,14 @@ final class RunnerTests: RunnerTestCase {
 
     func testMissingFoldersAreClearErrors() throws {
         var configuration = try PipelineFixtures.configuration()
-        XCTAssertThrowsError(try runner(configuration).run()) { XCTAssertEqual("\($0)", "no 'images' folder given (set it in the pipeline file or on the command line)") }
+        XCTAssertThrowsError(try runner(configuration).run()) {
+            XCTAssertEqual("\($0)", "no 'images' folder given (set it in the pipeline file or on the command line)")
+        }
         configuration.images = "/nonexistent"
         configuration.labels = "/nonexistent"
         configuration.output = "/tmp/x"
-        XCTAssertThrowsError(try runner(configuration).run()) { XCTAssertEqual("\($0)", "images '/nonexistent' is not a folder") }
+        XCTAssertThrowsError(try runner(configuration).run()) {
+            XCTAssertEqual("\($0)", "images '/nonexistent' is not a folder")
+        }
     }
 }

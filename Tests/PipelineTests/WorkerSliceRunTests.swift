@@ -35,13 +35,17 @@ final class WorkerSliceRunTests: RunnerTestCase {
                 let names = (try? listing(root + "/whole/" + folder)) ?? []
                 XCTAssertEqual((try? listing(gathered + "/" + folder)) ?? [], names, folder)
                 for name in names {
-                    XCTAssertTrue(FileManager.default.contentsEqual(atPath: "\(root)/whole/\(folder)/\(name)", andPath: "\(gathered)/\(folder)/\(name)"), name)
+                    XCTAssertTrue(
+                        FileManager.default.contentsEqual(
+                            atPath: "\(root)/whole/\(folder)/\(name)", andPath: "\(gathered)/\(folder)/\(name)"),
+                        name)
                 }
             }
         }
         let again = try WorkerOutputGathering.gather(from: folders, into: gathered)
         XCTAssertEqual(again.filesAdded, 0)
-        XCTAssertEqual(again.filesAlreadyPresent, summary.filesAdded - 3, "all but the three shared files, which come once")
+        XCTAssertEqual(
+            again.filesAlreadyPresent, summary.filesAdded - 3, "all but the three shared files, which come once")
     }
 
     /// A name two folders hold with different bytes, and a folder prepared with another
@@ -54,7 +58,8 @@ final class WorkerSliceRunTests: RunnerTestCase {
         let photo = try XCTUnwrap(try listing(first + "/train").first)
         try FileManager.default.createDirectory(atPath: second + "/train", withIntermediateDirectories: true)
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: second + "/train/" + photo))
-        XCTAssertThrowsError(try WorkerOutputGathering.gather(from: [first, second], into: root + "/conflict")) { error in
+        let conflict = root + "/conflict"
+        XCTAssertThrowsError(try WorkerOutputGathering.gather(from: [first, second], into: conflict)) { error in
             XCTAssertTrue("\(error)".contains(photo) && "\(error)".contains(second), "\(error)")
         }
 
@@ -62,12 +67,15 @@ final class WorkerSliceRunTests: RunnerTestCase {
         let third = root + "/machine-third"
         _ = try runner(try configuration(inputs, output: third), worker: WorkerSlice(index: 1, count: 3)).run()
         XCTAssertThrowsError(try WorkerOutputGathering.gather(from: [first, third], into: root + "/counts")) { error in
-            XCTAssertTrue("\(error)".contains("is a slice of 3 workers") && "\(error)".contains("nothing was gathered"), "\(error)")
+            XCTAssertTrue(
+                "\(error)".contains("is a slice of 3 workers") && "\(error)".contains("nothing was gathered"),
+                "\(error)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/counts/train"))
 
         let other = root + "/machine-other"
-        _ = try runner(try configuration(inputs, output: other, filter: "hair"), worker: WorkerSlice(index: 1, count: 2)).run()
+        let otherConfiguration = try configuration(inputs, output: other, filter: "hair")
+        _ = try runner(otherConfiguration, worker: WorkerSlice(index: 1, count: 2)).run()
         XCTAssertThrowsError(try WorkerOutputGathering.gather(from: [first, other], into: root + "/mixed")) { error in
             XCTAssertTrue("\(error)".contains("another configuration") && "\(error)".contains(other), "\(error)")
         }
@@ -79,7 +87,8 @@ final class WorkerSliceRunTests: RunnerTestCase {
         let shared = root + "/sliced"
         var slices: [RunReport] = []
         for index in 0..<3 {
-            slices.append(try runner(try configuration(inputs, output: shared), worker: WorkerSlice(index: index, count: 3)).run())
+            let slice = WorkerSlice(index: index, count: 3)
+            slices.append(try runner(try configuration(inputs, output: shared), worker: slice).run())
         }
         XCTAssertThrowsError(try RunReport.mergeWorkerReports(in: root + "/whole"))
         let merged = try RunReport.mergeWorkerReports(in: shared)
@@ -99,7 +108,8 @@ final class WorkerSliceRunTests: RunnerTestCase {
             XCTAssertTrue("\(error)".contains("missing the reports of workers 1/3"), "\(error)")
         }
         // Another worker count in the same folder is refused.
-        XCTAssertThrowsError(try runner(try configuration(inputs, output: shared), worker: WorkerSlice(index: 0, count: 2)).run()) { error in
+        let halves = try configuration(inputs, output: shared)
+        XCTAssertThrowsError(try runner(halves, worker: WorkerSlice(index: 0, count: 2)).run()) { error in
             guard case PipelineRunError.otherWorkerCount = error else { return XCTFail("\(error)") }
         }
     }

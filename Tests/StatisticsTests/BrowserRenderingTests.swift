@@ -10,7 +10,8 @@ import XCTest
 final class BrowserRenderingTests: XCTestCase {
     /// Four 8×8 maps holding background and hat; two also hold hair.
     static func statistics() -> (DatasetStatistics, LabelSet) {
-        var accumulator = StatisticsAccumulator(labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair"]))
+        var accumulator = StatisticsAccumulator(
+            labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair"]))
         for index in 0..<4 {
             var values = [UInt8](repeating: 0, count: 64)
             for i in 0..<(10 + 4 * index) { values[i] = 1 }
@@ -60,7 +61,8 @@ final class BrowserRenderingTests: XCTestCase {
         let blue = RGB(red: 0, green: 0, blue: 255)
         let photo = Image(width: 64, height: 64, pixels: Array([UInt8]([0, 0, 255]).repeated(64 * 64)))
         let (stats, table) = Self.statistics()
-        let sample = ContactSheetSample(key: "sample", label: LabelMap(width: 64, height: 64, values: values), photo: photo)
+        let sample = ContactSheetSample(
+            key: "sample", label: LabelMap(width: 64, height: 64, values: values), photo: photo)
         do {
             _ = try StatisticsReport.write(stats, labelSet: table, samples: [sample], to: folder.path)
         } catch let error as ImageIOError {

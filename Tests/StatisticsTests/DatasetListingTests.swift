@@ -38,22 +38,29 @@ final class DatasetListingTests: XCTestCase {
             "MEN-Denim-id_1-01_1_front", "MEN-Denim-id_2-01_1_front", "WOMEN-Skirts-id_3-02_2_side",
         ])
         XCTAssertEqual(listing.samples.map(\.partition), ["train", "train", "val"])
-        XCTAssertEqual(listing.samples[0].photoPath, root.appendingPathComponent("train/MEN-Denim-id_1-01_1_front.jpg").path)
+        XCTAssertEqual(
+            listing.samples[0].photoPath, root.appendingPathComponent("train/MEN-Denim-id_1-01_1_front.jpg").path)
         XCTAssertNil(listing.samples[1].photoPath)
-        XCTAssertEqual(listing.labelsWithoutPhoto, [root.appendingPathComponent("cihp_train_mask/MEN-Denim-id_2-01_1_front.png").path])
-        XCTAssertEqual(listing.photosWithoutLabel, [root.appendingPathComponent("test/WOMEN-Skirts-id_9-02_2_side.jpg").path])
+        XCTAssertEqual(
+            listing.labelsWithoutPhoto,
+            [root.appendingPathComponent("cihp_train_mask/MEN-Denim-id_2-01_1_front.png").path])
+        XCTAssertEqual(
+            listing.photosWithoutLabel, [root.appendingPathComponent("test/WOMEN-Skirts-id_9-02_2_side.jpg").path])
         XCTAssertEqual(listing.classNames, ["a", "b"])
     }
 
     func testRawTreesPairByRelativePath() throws {
         try touch(
-            "img/MEN/Denim/id_1/01_1_front.jpg", "labels/MEN/Denim/id_1/01_1_front.png", "img/MEN/Denim/id_1/02_2_side.jpg")
+            "img/MEN/Denim/id_1/01_1_front.jpg", "labels/MEN/Denim/id_1/01_1_front.png",
+            "img/MEN/Denim/id_1/02_2_side.jpg")
         XCTAssertEqual(try DatasetListing.detectLayout(of: root.path), .raw)
         let listing = DatasetListing.raw(at: root.path)
         XCTAssertEqual(listing.samples, [SampleFiles(
-            key: "MEN-Denim-id_1-01_1_front", labelPath: root.appendingPathComponent("labels/MEN/Denim/id_1/01_1_front.png").path,
+            key: "MEN-Denim-id_1-01_1_front",
+            labelPath: root.appendingPathComponent("labels/MEN/Denim/id_1/01_1_front.png").path,
             photoPath: root.appendingPathComponent("img/MEN/Denim/id_1/01_1_front.jpg").path, partition: "all")])
-        XCTAssertEqual(listing.photosWithoutLabel, [root.appendingPathComponent("img/MEN/Denim/id_1/02_2_side.jpg").path])
+        XCTAssertEqual(
+            listing.photosWithoutLabel, [root.appendingPathComponent("img/MEN/Denim/id_1/02_2_side.jpg").path])
     }
 
     func testFlatRawFolderPairsPNGLabelsWithJPEGPhotos() throws {

@@ -81,9 +81,11 @@ final class FixtureStatisticsTests: XCTestCase {
         XCTAssertEqual(scanned.channels?.pixelCount, 9 * 256 * 256)
 
         // report.json: computed while writing, equal to the separate scan of the written files.
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prepared + "/report.json")))
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: prepared + "/report.json")))
         let reportStatistics = try XCTUnwrap((report as? [String: Any])?["statistics"])
-        let fromReport = try DatasetStatistics.decode(fromJSON: JSONSerialization.data(withJSONObject: reportStatistics))
+        let fromReport = try DatasetStatistics.decode(
+            fromJSON: JSONSerialization.data(withJSONObject: reportStatistics))
         XCTAssertEqual(fromReport, scanned)
 
         // manifest.json stores the report's statistics; --recompute reads every record back.

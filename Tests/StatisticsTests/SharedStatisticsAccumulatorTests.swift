@@ -15,7 +15,8 @@ final class SharedStatisticsAccumulatorTests: XCTestCase {
             let values = (0..<(width * height)).map { _ in UInt8(generator.next() % 4) }
             let pixels = (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             samples.append((
-                LabelMap(width: width, height: height, values: values), Image(width: width, height: height, pixels: pixels),
+                LabelMap(width: width, height: height, values: values),
+                Image(width: width, height: height, pixels: pixels),
                 index % 5 == 0 ? "val" : "train"))
         }
         let names = ["a", "b", "c", "d"]

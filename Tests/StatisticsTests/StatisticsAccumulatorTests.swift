@@ -39,7 +39,8 @@ final class StatisticsAccumulatorTests: XCTestCase {
         XCTAssertEqual(stats.partitions, ["train": 2, "val": 1])
         XCTAssertEqual(stats.labelPixelCount, 28)
         XCTAssertEqual(stats.samplesWithoutPhoto, 3)
-        XCTAssertEqual(stats.labelSizes, [SizeCount(width: 4, height: 3, count: 2), SizeCount(width: 2, height: 2, count: 1)])
+        XCTAssertEqual(
+            stats.labelSizes, [SizeCount(width: 4, height: 3, count: 2), SizeCount(width: 2, height: 2, count: 1)])
         XCTAssertEqual(stats.classes.map(\.pixels), [17, 7, 3])
         XCTAssertEqual(stats.classes.map(\.images), [2, 2, 2])
         XCTAssertEqual(stats.classes.map(\.pixelShare), [17.0 / 28, 7.0 / 28, 3.0 / 28])
@@ -119,7 +120,9 @@ final class StatisticsAccumulatorTests: XCTestCase {
         let many = accumulator.finish(), few = crafted()
         XCTAssertEqual(many.classes.map(\.medianArea), few.classes.map(\.medianArea))
         XCTAssertEqual(many.classes.map(\.medianAreaFraction), few.classes.map(\.medianAreaFraction))
-        XCTAssertEqual(many.classes.map(\.boundingBoxWidths.counts), few.classes.map { $0.boundingBoxWidths.counts.map { $0 * 10_000 } })
+        XCTAssertEqual(
+            many.classes.map(\.boundingBoxWidths.counts),
+            few.classes.map { $0.boundingBoxWidths.counts.map { $0 * 10_000 } })
         for (a, b) in zip(many.classes, few.classes) {
             XCTAssertEqual(a.meanAreaFraction, b.meanAreaFraction, accuracy: 1e-15)
             XCTAssertEqual(a.boundingBoxHeights.mean, b.boundingBoxHeights.mean, accuracy: 1e-15)
@@ -231,14 +234,16 @@ final class StatisticsAccumulatorTests: XCTestCase {
         accumulator.add(label: LabelMap(width: 2, height: 2), photo: Image(width: 3, height: 2), partition: "train")
         accumulator.add(label: LabelMap(width: 3, height: 2), photo: Image(width: 3, height: 2), partition: "train")
         let stats = accumulator.finish()
-        XCTAssertEqual(stats.photoSizes, [SizeCount(width: 3, height: 2, count: 2), SizeCount(width: 2, height: 2, count: 1)])
+        XCTAssertEqual(
+            stats.photoSizes, [SizeCount(width: 3, height: 2, count: 2), SizeCount(width: 2, height: 2, count: 1)])
         XCTAssertEqual(stats.photoLabelSizeMismatches, 1)
         XCTAssertEqual(stats.samplesWithoutPhoto, 0)
     }
 
     func testMergeEqualsSequentialInAnyOrder() {
         var generator = SplitMix(seed: 3)
-        var sequential = StatisticsAccumulator(labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair", 3: "glove"]))
+        var sequential = StatisticsAccumulator(
+            labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair", 3: "glove"]))
         var parts = [sequential, sequential, sequential]
         for index in 0..<60 {
             let width = 5 + Int(generator.next() % 20), height = 3 + Int(generator.next() % 20)
