@@ -11,7 +11,7 @@ struct ShardJournal: Codable {
         var firstInput: Int
         var endInput: Int
         var inputDigest: String
-        var skipped: [SkippedInput]
+        var skipped: [Skip]
 
         /// The skipped inputs as the result reports them, named by `source`.
         func skippedSamples(of source: RecordSource) -> [SkippedSample] {
@@ -19,9 +19,10 @@ struct ShardJournal: Codable {
         }
     }
 
-    /// An input a shard left out, by its index in the source: the journal keeps the index, so
-    /// that a reused shard names it again.
-    struct SkippedInput: Codable {
+    /// How the journal records an input a shard left out: by its index in the source, so that
+    /// a reused shard names it again (`Entry.skippedSamples(of:)`). The result reports the
+    /// input as a `SkippedSample`.
+    struct Skip: Codable {
         var split: String
         var input: Int
         var reason: String

@@ -287,7 +287,7 @@ public struct ShardSetWriter {
         let shardFile = try AtomicFileWriter(path: directory.appendingPathComponent(name).path)
         let firstInput = encoder.nextInput
         var offsets: [UInt64] = []
-        var skipped: [ShardJournal.SkippedInput] = []
+        var skipped: [ShardJournal.Skip] = []
         var hasher = SHA256()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8 << 20)
@@ -300,7 +300,7 @@ public struct ShardSetWriter {
         recordLoop: while let (input, outcome) = encoder.peek() {
             switch outcome {
             case .failure(let error):
-                skipped.append(ShardJournal.SkippedInput(split: split, input: input, reason: String(describing: error)))
+                skipped.append(ShardJournal.Skip(split: split, input: input, reason: String(describing: error)))
             case .success(let payload):
                 if isFull(records: offsets.count, bytes: size, adding: payload.count + TFRecord.overhead) { break recordLoop }
                 offsets.append(UInt64(size))
