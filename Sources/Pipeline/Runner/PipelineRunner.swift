@@ -79,12 +79,7 @@ public final class PipelineRunner: @unchecked Sendable {
         let outputLock = try OutputFolderLock(output: folders.output, slice: options.worker)
         defer { outputLock.release() }
         let journalPath = try prepareOutputFolder(folders.output)
-        var earlier = emptyReport()
-        var finished = Set<String>()
-        try RunJournal.read(path: journalPath) { entry in
-            finished.insert(entry.stem)
-            earlier.add(entry)
-        }
+        let (finished, earlier) = try readEarlierRuns(journal: journalPath)
         let journal = try RunJournal(path: journalPath, folderSyncs: options.durable ? outputFolderSyncs : nil)
         let total = progress == nil ? 0 : countPhotos(in: folders)
         let outcomes = RunOutcomes(earlier: earlier, resumed: finished.count, total: total, progress: progress)
@@ -100,13 +95,30 @@ public final class PipelineRunner: @unchecked Sendable {
         report.processedThisRun = processed
         report.add(journaled)
         report.sortDroppedSamples()
-        do { try completeReport?(&report) } catch { throw PipelineRunError.writeFailed(String(describing: error)) }
-        try writeReport(report, to: folders.output)
+        try complete(&report, output: folders.output)
         return report
     }
 
     /// A report of this slice with nothing counted yet.
     private func emptyReport() -> RunReport { RunReport(worker: options.worker.index, workers: options.worker.count) }
+
+    /// What earlier runs into this folder journaled: the stems they finished, not to be done
+    /// again, and their outcomes as report counts.
+    private func readEarlierRuns(journal path: String) throws -> (finished: Set<String>, outcomes: RunReport) {
+        var outcomes = emptyReport()
+        var finished = Set<String>()
+        try RunJournal.read(path: path) { entry in
+            finished.insert(entry.stem)
+            outcomes.add(entry)
+        }
+        return (finished, outcomes)
+    }
+
+    /// Lets `completeReport` add to the report (the statistics), then writes it.
+    private func complete(_ report: inout RunReport, output: String) throws {
+        do { try completeReport?(&report) } catch { throw PipelineRunError.writeFailed(String(describing: error)) }
+        try writeReport(report, to: output)
+    }
 
     /// The first fatal error (a full disk), or the cancellation, as the run's error.
     private func throwIfStopped(processed: Int) throws {
