@@ -233,28 +233,28 @@ final class PipelineConfigurationTests: XCTestCase {
     }
 
     func testShardSectionRefusalsNameTheLine() {
-        func edited(_ old: String, _ new: String) -> String { tinyWithShards.replacingOccurrences(of: old, with: new) }
-        assertRefused(
-            edited("records-per-shard: 4", "records-per-shrad: 4"), line: 17,
-            .unknownKey("records-per-shrad", suggestion: "records-per-shard"))
-        assertRefused(
-            edited("    label: raw", "    label: raw\n    shard-size: 1MB"), line: 20,
-            .invalidValue(key: "outputs.shards", expected: "given either records-per-shard or shard-size, not both"))
-        assertRefused(
-            edited("records-per-shard: 4", "records-per-shard: 0"), line: 17,
-            .invalidValue(key: "outputs.shards.records-per-shard", expected: "an integer in 1...1000000000"))
-        assertRefused(
-            edited("jpeg:90", "jpeg:101"), line: 18,
-            .invalidValue(key: "outputs.shards.image", expected: "jpeg, jpeg:Q with Q in 1...100, png or raw"))
-        assertRefused(
-            edited("label: raw", "label: tiff"), line: 19,
-            .invalidValue(key: "outputs.shards.label", expected: "one of png, raw"))
-        assertRefused(edited("    directory: out/shards\n", ""), line: 16, .missingKey("directory"))
-        assertRefused(
-            edited("outputs:\n", "outputs:\n  prepared: false\n"), line: 16,
-            .invalidValue(
+        // (the text replaced, its replacement), the line refused, and why.
+        let refusals: [(edit: (String, String), line: Int, reason: PipelineFileError.Reason)] = [
+            (("records-per-shard: 4", "records-per-shrad: 4"), 17,
+             .unknownKey("records-per-shrad", suggestion: "records-per-shard")),
+            (("    label: raw", "    label: raw\n    shard-size: 1MB"), 20,
+             .invalidValue(key: "outputs.shards", expected: "given either records-per-shard or shard-size, not both")),
+            (("records-per-shard: 4", "records-per-shard: 0"), 17,
+             .invalidValue(key: "outputs.shards.records-per-shard", expected: "an integer in 1...1000000000")),
+            (("jpeg:90", "jpeg:101"), 18,
+             .invalidValue(key: "outputs.shards.image", expected: "jpeg, jpeg:Q with Q in 1...100, png or raw")),
+            (("label: raw", "label: tiff"), 19,
+             .invalidValue(key: "outputs.shards.label", expected: "one of png, raw")),
+            (("    directory: out/shards\n", ""), 16, .missingKey("directory")),
+            (("outputs:\n", "outputs:\n  prepared: false\n"), 16,
+             .invalidValue(
                 key: "outputs.shards",
-                expected: "left out when outputs.prepared is false (shards are packed from the prepared folders)"))
+                expected: "left out when outputs.prepared is false (shards are packed from the prepared folders)")),
+        ]
+        for refusal in refusals {
+            let text = tinyWithShards.replacingOccurrences(of: refusal.edit.0, with: refusal.edit.1)
+            assertRefused(text, line: refusal.line, refusal.reason)
+        }
     }
 
     func testShardOverridesAddOrChangeTheSection() throws {

@@ -185,19 +185,12 @@ final class RunnerTests: RunnerTestCase {
         let output = root + "/out"
         let runner = runner(try configuration(inputs, output: output), jobs: 1)
         runner.progress = { [unowned runner] progress in if progress.processed == 3 { runner.cancel() } }
-        var committed = 0
-        XCTAssertThrowsError(try runner.run()) { error in
-            guard case PipelineRunError.cancelled(let processed) = error else { return XCTFail("\(error)") }
-            committed = processed
-        }
+        let committed = committedBeforeCancelling(runner)
         XCTAssertTrue(
             (3...6).contains(committed),
             "\(committed) samples committed after cancelling at 3 (queue of 2, one in hand)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: output + "/report.json"))
-        let report = try self.runner(try configuration(inputs, output: output)).run()
-        XCTAssertEqual(report.resumed, committed)
-        XCTAssertEqual(report.processedThisRun, 16 - committed)
-        XCTAssertEqual(report.kept, 12)
+        try assertNextRunResumes(try configuration(inputs, output: output), committed: committed)
     }
 
     /// The same with durable writes, which are committed in batches: whatever was finished
@@ -207,21 +200,39 @@ final class RunnerTests: RunnerTestCase {
         let output = root + "/out"
         let runner = runner(try configuration(inputs, output: output), jobs: 2, durable: true)
         runner.progress = { [unowned runner] progress in if progress.processed >= 1 { runner.cancel() } }
-        var committed = 0
-        XCTAssertThrowsError(try runner.run()) { error in
-            guard case PipelineRunError.cancelled(let processed) = error else { return XCTFail("\(error)") }
-            committed = processed
-        }
+        let committed = committedBeforeCancelling(runner)
         XCTAssertGreaterThanOrEqual(committed, 1)
         let journaled = try journaledStems(in: output).count
         XCTAssertEqual(journaled, committed, "every committed sample is journaled, and no other")
         let leftovers = FileManager.default.enumerator(atPath: output)!.compactMap { $0 as? String }
             .filter { $0.contains(".partial-") }
         XCTAssertEqual(leftovers, [])
-        let report = try self.runner(try configuration(inputs, output: output), durable: true).run()
-        XCTAssertEqual(report.resumed, committed)
-        XCTAssertEqual(report.processedThisRun, 16 - committed)
-        XCTAssertEqual(report.kept, 12)
+        try assertNextRunResumes(try configuration(inputs, output: output), committed: committed, durable: true)
+    }
+
+    /// Runs `runner`, which cancels itself, and returns how many samples it committed.
+    private func committedBeforeCancelling(
+        _ runner: PipelineRunner, file: StaticString = #filePath, line: UInt = #line
+    ) -> Int {
+        var committed = 0
+        XCTAssertThrowsError(try runner.run(), file: file, line: line) { error in
+            guard case PipelineRunError.cancelled(let processed) = error else {
+                return XCTFail("\(error)", file: file, line: line)
+            }
+            committed = processed
+        }
+        return committed
+    }
+
+    /// The next run skips the `committed` samples, prepares the other 16 and keeps 12 in all.
+    private func assertNextRunResumes(
+        _ configuration: PipelineConfiguration, committed: Int, durable: Bool = false,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let report = try runner(configuration, durable: durable).run()
+        XCTAssertEqual(report.resumed, committed, file: file, line: line)
+        XCTAssertEqual(report.processedThisRun, 16 - committed, file: file, line: line)
+        XCTAssertEqual(report.kept, 12, file: file, line: line)
     }
 
     /// A file that cannot be read (permissions, an I/O error) is a drop in this run's report,

@@ -29,7 +29,7 @@ final class BrowserRenderingTests: XCTestCase {
 
     func testChartsAreDrawnInHeadlessChromium() throws {
         let browser = try installedBrowser()
-        let folder = temporaryFolder("stats-browser")
+        let folder = try temporaryFolder("stats-browser")
         let (stats, table) = Self.statistics()
         let written = try StatisticsReport.write(stats, labelSet: table, samples: [], to: folder.path)
         XCTAssertEqual(written, [folder.appendingPathComponent("index.html").path])
@@ -54,7 +54,7 @@ final class BrowserRenderingTests: XCTestCase {
 
     func testContactSheetImagesAreShown() throws {
         let browser = try installedBrowser()
-        let folder = temporaryFolder("stats-sheet")
+        let folder = try temporaryFolder("stats-sheet")
         // A 64×64 sample: a 32×32 hat on background; the photo is a pure blue no chart uses.
         var values = [UInt8](repeating: 0, count: 64 * 64)
         for y in 16..<48 { for x in 16..<48 { values[y * 64 + x] = 1 } }
@@ -89,13 +89,6 @@ final class BrowserRenderingTests: XCTestCase {
             throw XCTSkip("Chromium is not installed (apt-get install -y chromium)")
         }
         return browser
-    }
-
-    /// A fresh folder for the test's pages and screenshots, removed when the test ends.
-    private func temporaryFolder(_ prefix: String) -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
-        return folder
     }
 
     /// Renders `page` to PNG with the browser and returns its pixels.

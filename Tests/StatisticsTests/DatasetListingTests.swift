@@ -7,12 +7,7 @@ import XCTest
 final class DatasetListingTests: XCTestCase {
     var root: URL!
 
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("stats-listing-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+    override func setUpWithError() throws { root = try temporaryFolder("stats-listing") }
 
     /// Writes `contents` to `relative` under the root, creating its folders.
     func write(_ contents: String, to relative: String) throws {

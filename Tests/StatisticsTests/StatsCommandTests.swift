@@ -10,12 +10,7 @@ import _TestSupport
 final class StatsCommandTests: XCTestCase {
     var root: URL!
 
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("stats-command-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+    override func setUpWithError() throws { root = try temporaryFolder("stats-command") }
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         try BuiltTool.run("smisprep", arguments)
