@@ -40,16 +40,43 @@ final class SMISReferenceFullSizeTests: XCTestCase {
 
 /// One fixture folder (G, E, D, vgg and reference safetensors) with the model built from it.
 struct SMISReference {
-    /// Relative tolerances (of each tensor's max|ref|). Forward values and losses agree to
-    /// float32 rounding accumulated over the network's depth; gradients go through one more
-    /// pass and the batch-norm backward, and are stored as float16 (see `quantum`).
-    static let forwardTolerance: Float = 1e-4
-    static let lossTolerance: Float = 1e-4
-    static let gradientTolerance: Float = 2e-3
+    /// Relative tolerances, of each tensor's max|ref| (and, for gradients, of ‖ref‖₂ too).
+    struct Tolerances {
+        /// Forward values and losses before any update.
+        var forward: Float
+        /// Gradients of the G step: max|Δ| / max|ref| and ‖Δ‖₂ / ‖ref‖₂.
+        var gradientMaximum: Float
+        var gradientL2: Float
+        /// Everything after the G and E update (D step, buffers): Adam's first step moves
+        /// each weight by about ±lr whatever |g| is, so each weight whose gradient's sign is
+        /// decided by rounding (patch.* covers those within 1e-4 of their tensor's largest)
+        /// moves 2 lr away from the reference's.
+        var afterUpdate: Float
+        var afterUpdateGradientMaximum: Float
+        var afterUpdateGradientL2: Float
+
+        /// The committed fixture (ngf 8): seen 1e-5 forward, 3.3e-4 for gradients (mostly
+        /// their float16 storage), 1e-5 after the update.
+        static let reduced = Tolerances(forward: 1e-4, gradientMaximum: 2e-3, gradientL2: 1e-3,
+                                        afterUpdate: 1e-4, afterUpdateGradientMaximum: 2e-3, afterUpdateGradientL2: 1e-3)
+        /// The DeepFashion size (ngf 160), where sums run over up to 2880 terms per output.
+        /// Measured: forward values within 1e-5; G-step gradients within 1.5e-3 in L2 and
+        /// 1.2e-2 at their worst element, where PyTorch itself, run on 1 thread instead of
+        /// 2, moves them by up to 5.7e-4 in L2 and 2.5e-3 at the worst element (float16
+        /// storage included); after the update, D's outputs within 5e-4 and its gradients
+        /// within 1.5e-2 in L2, 4e-2 at the worst element (the ±lr steps above).
+        static let fullSize = Tolerances(forward: 1e-4, gradientMaximum: 3e-2, gradientL2: 5e-3,
+                                         afterUpdate: 5e-3, afterUpdateGradientMaximum: 1e-1, afterUpdateGradientL2: 5e-2)
+    }
+
     /// Half a float16 step at 1: the storage error of a value stored as float16(value / scale).
     static let halfQuantum: Float = 1.0 / 4096
+    /// A gradient whose largest magnitude is below this fraction of its network's largest is
+    /// treated as zero for this batch (compared for smallness only).
+    static let vanishing: Float = 1e-6
 
     let reference: SafeTensors.File
+    let tolerances: Tolerances
     let model: GroupDNetModel
     let seg: Tensor
     let image: Tensor
@@ -58,6 +85,7 @@ struct SMISReference {
     init(folder: URL) throws {
         reference = try SafeTensors.read(from: folder.appendingPathComponent("reference.safetensors"))
         let configuration = try Self.configuration(reference.metadata)
+        tolerances = configuration == .deepFashion ? .fullSize : .reduced
         var random = RandomSource(seed: 1)
         model = try GroupDNetModel(configuration, using: &random)
         try model.generator.loadCheckpoint(from: folder.appendingPathComponent("G.safetensors"))
@@ -106,7 +134,7 @@ struct SMISReference {
     func checkEvaluationForward() throws {
         print("G forward in evaluation mode:")
         let fake = try model.generate(seg: seg, z: reference.tensor("input.z"))
-        compare(fake.data, "eval.fake", tolerance: Self.forwardTolerance)
+        compare(fake.data, "eval.fake", tolerance: tolerances.forward)
     }
 
     /// The reference trainer's run_generator_one_step then run_discriminator_one_step,
@@ -122,21 +150,21 @@ struct SMISReference {
         print("generator step (E, G, D forward in training mode):")
         model.generatorAndEncoderParameters.forEach { $0.zeroGradient() }
         let g = try model.generatorLosses(batch, epsilon: reference.tensor("gstep.eps"))
-        compare(g.mu.data, "gstep.mu", tolerance: Self.forwardTolerance)
-        compare(g.logVariance.data, "gstep.logvar", tolerance: Self.forwardTolerance)
-        compare(g.fake.data, "gstep.fake", tolerance: Self.forwardTolerance)
+        compare(g.mu.data, "gstep.mu", tolerance: tolerances.forward)
+        compare(g.logVariance.data, "gstep.logvar", tolerance: tolerances.forward)
+        compare(g.fake.data, "gstep.fake", tolerance: tolerances.forward)
         for scale in g.fakeOutputs.indices {
             compare(g.fakeOutputs[scale].last!.data + g.realOutputs[scale].last!.data, "gstep.pred_\(scale)",
-                    tolerance: Self.forwardTolerance)
+                    tolerance: tolerances.forward)
         }
         let vgg = try XCTUnwrap(g.vgg, "the model has VGG19 weights, so the VGG term must be on")
         for (name, value) in [("GAN", g.adversarial), ("GAN_Feat", g.featureMatching), ("KLD", g.kullbackLeibler),
                               ("VGG", vgg), ("total", g.total.scalarValue)] {
-            compare([value], "gstep.\(name)", tolerance: Self.lossTolerance)
+            compare([value], "gstep.\(name)", tolerance: tolerances.forward)
         }
         try g.total.backward()
-        try compareGradients(of: model.generator, network: "G")
-        try compareGradients(of: model.encoder, network: "E")
+        try compareGradients(of: model.generator, network: "G", maximum: tolerances.gradientMaximum, l2: tolerances.gradientL2)
+        try compareGradients(of: model.encoder, network: "E", maximum: tolerances.gradientMaximum, l2: tolerances.gradientL2)
         let generatorOptimizer = Adam(learningRate: 1e-4, beta1: 0, beta2: 0.9)
         try generatorOptimizer.step(model.generatorAndEncoderParameters)
         try compareUpdates(of: [("G", model.generator), ("E", model.encoder)], before: before, learningRate: 1e-4)
@@ -147,19 +175,20 @@ struct SMISReference {
         let d = try model.discriminatorLosses(batch, epsilon: reference.tensor("dstep.eps"))
         for scale in d.fakeOutputs.indices {
             compare(d.fakeOutputs[scale].last!.data + d.realOutputs[scale].last!.data, "dstep.pred_\(scale)",
-                    tolerance: Self.forwardTolerance)
+                    tolerance: tolerances.afterUpdate)
         }
-        compare([d.fake], "dstep.D_Fake", tolerance: Self.lossTolerance)
-        compare([d.real], "dstep.D_real", tolerance: Self.lossTolerance)
+        compare([d.fake], "dstep.D_Fake", tolerance: tolerances.afterUpdate)
+        compare([d.real], "dstep.D_real", tolerance: tolerances.afterUpdate)
         try d.total.backward()
-        try compareGradients(of: model.discriminator, network: "D")
+        try compareGradients(of: model.discriminator, network: "D", maximum: tolerances.afterUpdateGradientMaximum,
+                             l2: tolerances.afterUpdateGradientL2)
         let discriminatorOptimizer = Adam(learningRate: 4e-4, beta1: 0, beta2: 0.9)
         try discriminatorOptimizer.step(model.discriminator.parameters)
         try compareUpdates(of: [("D", model.discriminator)], before: before, learningRate: 4e-4)
         // E's output in the D step: its weights and u, v have not changed since.
         let (mu, logVariance) = try Tensor.withoutGradients { try model.encoder(batch.splitImage, training: false) }
-        compare(mu.data, "dstep.mu", tolerance: Self.forwardTolerance)
-        compare(logVariance.data, "dstep.logvar", tolerance: Self.forwardTolerance)
+        compare(mu.data, "dstep.mu", tolerance: tolerances.afterUpdate)
+        compare(logVariance.data, "dstep.logvar", tolerance: tolerances.afterUpdate)
 
         print("buffers after the iteration (spectral-norm u and v, batch-norm statistics):")
         for (network, module) in networks {
@@ -167,7 +196,7 @@ struct SMISReference {
             for (key, entry) in module.namedState {
                 switch entry {
                 case let .float(tensor) where !tensor.requiresGrad:
-                    compare(tensor.data, "after.\(network).\(key)", tolerance: Self.forwardTolerance)
+                    compare(tensor.data, "after.\(network).\(key)", tolerance: tolerances.afterUpdate)
                 case let .counter(statistics):
                     // The reference's SynchronizedBatchNorm2d normalises with F.batch_norm and
                     // never counts (sync_batchnorm/batchnorm.py, lines 65-68), so its counter
@@ -187,14 +216,16 @@ struct SMISReference {
 
     /// Adam's first step with β1 = 0 moves each weight by about lr·sign(g): the sums of the
     /// updates (Σ Δ, Σ |Δ| per tensor) check the learning rates (TTUR) and the signs, not much
-    /// more. Tensors whose gradient is zero by structure move by noise and are left out; each
-    /// ill-conditioned element (see `patch.*`) may move the other way (2 lr).
+    /// more. Tensors whose gradient vanishes (by structure or for this batch) move by noise and
+    /// are left out; each ill-conditioned element (see `patch.*`) may move the other way (2 lr).
     func compareUpdates(of networks: [(String, Module)], before: [String: [Float]], learningRate: Double) throws {
         let zeros = Self.structuralZeros(model.configuration)
         var worst: (name: String, relative: Double) = ("", 0)
         for (network, module) in networks {
+            let largestScale = try largestGradientScale(network, excluding: network == "G" ? zeros : [])
             for parameter in module.parameters where !(network == "G" && zeros.contains(parameter.name)) {
                 let key = "\(network).\(parameter.name)"
+                guard try reference.floats("grad.\(key).scale")[0] >= Self.vanishing * largestScale else { continue }
                 let old = try XCTUnwrap(before[key])
                 var sum = 0.0, absoluteSum = 0.0
                 for (new, previous) in zip(parameter.data, old) {
@@ -215,32 +246,37 @@ struct SMISReference {
     }
 
     /// Every parameter's gradient against `grad.<network>.<name>`, structural zeros apart.
-    func compareGradients(of module: Module, network: String) throws {
+    func compareGradients(of module: Module, network: String, maximum: Float, l2: Float) throws {
         let zeros = network == "G" ? Self.structuralZeros(model.configuration) : []
         let stored = reference.entries.keys.filter { $0.hasPrefix("grad.\(network).") && !$0.hasSuffix(".scale") }
         XCTAssertEqual(stored.count, module.parameters.count, "gradients of \(network) stored")
         print("gradients of \(network) (\(module.parameters.count) tensors, \(zeros.count) zero by structure):")
-        var largestScale: Float = 0
-        var zeroMaxima: [(String, Float, Float)] = []
+        let largestScale = try largestGradientScale(network, excluding: zeros)
         for parameter in module.parameters {
             let key = "grad.\(network).\(parameter.name)"
             let gradient = try XCTUnwrap(parameter.grad, "\(key): no gradient")
-            let expected = try values(key)
-            let swiftMaximum = gradient.reduce(0) { max($0, abs($1)) }
-            if zeros.contains(parameter.name) {
-                zeroMaxima.append((parameter.name, swiftMaximum, expected.reduce(0) { max($0, abs($1)) }))
+            let scale = try reference.floats("\(key).scale")[0]
+            let structural = zeros.contains(parameter.name)
+            guard structural || scale < Self.vanishing * largestScale else {
+                compare(gradient, key, tolerance: maximum, quantum: Self.halfQuantum * scale, l2: l2)
                 continue
             }
-            let scale = try reference.floats("\(key).scale")[0]
-            largestScale = max(largestScale, scale)
-            compare(gradient, key, tolerance: Self.gradientTolerance, quantum: Self.halfQuantum * scale)
+            // Zero by structure, or in this batch (D's last bias when every hinge term is
+            // active on both sides: the fake and real halves cancel): both sides must be
+            // negligible against the network's gradients.
+            let swiftMaximum = gradient.reduce(0) { max($0, abs($1)) }
+            print(String(format: "  %-58@ %@: max|g| %.1e here, %.1e in the reference", key as NSString,
+                         (structural ? "zero by structure" : "vanishes for this batch") as NSString, swiftMaximum, scale))
+            XCTAssertLessThanOrEqual(swiftMaximum, 1e-4 * largestScale, "\(key) should vanish")
+            XCTAssertLessThanOrEqual(scale, 1e-4 * largestScale, "\(key) should vanish in the reference")
         }
-        for (name, swiftMaximum, referenceMaximum) in zeroMaxima {
-            print(String(format: "  %-58@ zero by structure: max|g| %.1e here, %.1e in the reference", name as NSString,
-                         swiftMaximum, referenceMaximum))
-            XCTAssertLessThanOrEqual(swiftMaximum, 1e-4 * largestScale, "\(name) should vanish by structure")
-            XCTAssertLessThanOrEqual(referenceMaximum, 1e-4 * largestScale, "\(name) should vanish by structure in the reference")
-        }
+    }
+
+    /// The largest max|g| of a network's stored gradients, structural zeros apart.
+    func largestGradientScale(_ network: String, excluding zeros: Set<String>) throws -> Float {
+        try reference.entries.keys.filter { $0.hasPrefix("grad.\(network).") && $0.hasSuffix(".scale") }
+            .filter { !zeros.contains(String($0.dropFirst("grad.\(network).".count).dropLast(".scale".count))) }
+            .map { try reference.floats($0)[0] }.max() ?? 0
     }
 
     /// An entry's values: float32 as stored, or float16(value / scale) × `<name>.scale`.
@@ -252,14 +288,14 @@ struct SMISReference {
         return ReferenceComparison.halfFloats(entry.bytes).map { $0 * scale }
     }
 
-    func compare(_ actual: [Float], _ name: String, tolerance: Float, quantum: Float = 0,
+    func compare(_ actual: [Float], _ name: String, tolerance: Float, quantum: Float = 0, l2: Float? = nil,
                  file: StaticString = #filePath, line: UInt = #line) {
         do {
             let expected = try values(name)
             let entry = try reference.entry(name)
             let storedQuantum = entry.dtype == .float32 ? 0 : Self.halfQuantum * (try reference.floats("\(name).scale")[0])
             ReferenceComparison.assertClose(actual, expected, name, tolerance: tolerance, quantum: max(quantum, storedQuantum),
-                                            file: file, line: line)
+                                            relativeL2: l2, file: file, line: line)
         } catch {
             XCTFail("\(name): \(error)", file: file, line: line)
         }
