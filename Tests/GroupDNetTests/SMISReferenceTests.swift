@@ -11,8 +11,8 @@ import XCTest
 /// `SMISReferenceTests` uses the committed reduced-width fixture (Fixtures/smis: ngf 8, ndf 8,
 /// CG-Norm hidden 16, encoder 16, VGG19 widths / 32, batch 2) and runs in CI.
 /// `SMISReferenceFullSizeTests` runs the same checks on the DeepFashion model itself when
-/// `.cache/reference-full` exists (`scripts/test-reference-full` writes it and runs them one at
-/// a time: each needs several GiB) and skips otherwise.
+/// `.cache/reference-full` exists and `SMIS_REFERENCE_FULL=1` (`scripts/test-reference-full`
+/// writes the fixtures and runs them one at a time: each needs about 10 GB) and skips otherwise.
 ///
 /// Every tensor is compared with a tolerance relative to its own largest magnitude and printed
 /// with its maximum difference. Gradients that are zero by structure (see

@@ -63,9 +63,16 @@ public enum ReferenceComparison {
 
     /// The folder of the full-size reference fixtures, `.cache/reference-full` in the
     /// repository (written by `Tests/GroupDNetTests/Fixtures/make_smis_reference.py --full`,
-    /// never committed), or nil with a message for `XCTSkip` when it is absent.
+    /// never committed), when `SMIS_REFERENCE_FULL=1` is set and the folder is complete; else
+    /// nil with a message for `XCTSkip`. The variable keeps them out of ordinary parallel test
+    /// runs even where the fixtures exist: each test needs about 10 GB, so
+    /// `scripts/test-reference-full` sets it and runs them one at a time.
     public static func fullSizeFixtures() -> (folder: URL?, message: String) {
         let folder = TestPaths.cache.appendingPathComponent("reference-full")
+        guard ProcessInfo.processInfo.environment["SMIS_REFERENCE_FULL"] == "1" else {
+            return (nil, "full-size reference comparison not requested: scripts/test-reference-full runs it "
+                        + "(one test at a time, about 10 GB each; needs the reference's source and torch)")
+        }
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("reference.safetensors").path) {
             return (folder, "")
         }
