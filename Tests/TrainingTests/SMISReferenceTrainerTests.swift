@@ -66,12 +66,21 @@ private func checkTrainingStep(folder: URL) throws {
     let image = try ModelInput.image(rgb: try XCTUnwrap(reference.entries["input.image_bytes"]).bytes, batch: batchSize, height: 256, width: 256)
     let step = TrainingStep(model: model, options: options)
     let batch = try TrainingBatch(seg: seg, image: image)
+    let networks: [(String, Module)] = [("G", model.generator), ("E", model.encoder), ("D", model.discriminator)]
+    var before: [String: [Float]] = [:]
+    for (network, module) in networks {
+        for parameter in module.parameters { before["\(network).\(parameter.name)"] = parameter.data }
+    }
     var noise = RandomSource(seed: 7)
     // run(_:noise:) is these two calls; between them, the few G and E weights whose gradient
     // is within float32 rounding of 0 (so that Adam's ±lr step goes either way) take the
     // reference's updated values, as in SMISReferenceTests, so that the D step starts from
     // the reference's weights.
     let generatorLosses = try step.generatorStep(batch, noise: &noise)
+    var generatorUpdate: [String: [Float]] = [:]
+    for (network, module) in networks.prefix(2) {
+        for parameter in module.parameters { generatorUpdate["\(network).\(parameter.name)"] = parameter.data }
+    }
     var patched: [String] = []
     for (network, module) in [("G", model.generator as Module), ("E", model.encoder)] {
         var count = 0
@@ -105,7 +114,7 @@ private func checkTrainingStep(folder: URL) throws {
             zeros.insert("\(block.name).norm_s.mlp_beta.bias")
         }
     }
-    for (network, module) in [("G", model.generator as Module), ("E", model.encoder), ("D", model.discriminator)] {
+    for (network, module) in networks {
         print("gradient summaries of \(network) after the iteration (sum, sum |g|, max |g|):")
         var largest: Float = 0
         for parameter in module.parameters {
@@ -136,5 +145,37 @@ private func checkTrainingStep(folder: URL) throws {
         }
         print(String(format: "  %d tensors, largest relative difference %.2e (%@)", module.parameters.count, worst.relative,
                      worst.name as NSString))
+    }
+
+    // Adam's first step with β1 = 0 moves each weight by about lr·sign(g), so the sums of
+    // the updates (Σ Δ and Σ |Δ| per tensor, from TrainingStep's own optimisers) check the
+    // learning rates and betas of TrainingOptions' defaults against the reference's TTUR.
+    // G's and E's are taken before the patch above; each patched element may differ by 2 lr.
+    for (network, module) in networks {
+        let learningRate = Double(network == "D" ? options.discriminatorLearningRate : options.generatorLearningRate)
+        var largest: Float = 0
+        for parameter in module.parameters {
+            largest = max(largest, try expected("trainer.grad.\(network).\(parameter.name)")[2])
+        }
+        var worst: (name: String, relative: Double) = ("", 0)
+        for parameter in module.parameters where !(network == "G" && zeros.contains(parameter.name)) {
+            let key = "\(network).\(parameter.name)"
+            guard try expected("trainer.grad.\(key)")[2] >= 1e-6 * largest else { continue }   // vanishes for this batch
+            let after = network == "D" ? parameter.data : try XCTUnwrap(generatorUpdate[key])
+            var sum = 0.0, absoluteSum = 0.0
+            for (new, old) in zip(after, try XCTUnwrap(before[key])) {
+                sum += Double(new) - Double(old)
+                absoluteSum += abs(Double(new) - Double(old))
+            }
+            let stored = try expected("trainer.update.\(key)").map(Double.init)
+            let patched = Double(reference.entries["trainer.patch.\(key).index"]?.elementCount ?? 0)
+            let allowance = 1e-2 * stored[1] + 2 * learningRate * (patched + 1)
+            XCTAssertEqual(absoluteSum, stored[1], accuracy: allowance, "sum |Δ| of \(key)")
+            XCTAssertEqual(sum, stored[0], accuracy: allowance, "sum Δ of \(key)")
+            let relative = max(abs(absoluteSum - stored[1]), abs(sum - stored[0])) / stored[1]
+            if relative >= worst.relative { worst = (key, relative) }
+        }
+        print(String(format: "Adam update of %@ (lr %.0e): sums agree within %.2e of Σ|Δ| (worst %@)", network as NSString,
+                     learningRate, worst.relative, worst.name as NSString))
     }
 }

@@ -75,6 +75,7 @@ Sequence and entries of reference.safetensors (F32 unless said):
     trainer.<loss> for GAN, GAN_Feat, KLD, VGG, D_Fake, D_real;
     trainer.grad.<net>.<name>  [sum, sum of absolute values, max absolute value] per parameter
     trainer.patch.<net>.<name>.index, .value  as patch.* for this scenario
+    trainer.update.<net>.<name>  as update.* for this scenario (checks the optimisers' settings)
 Gradients (grad.<net>.<name>) and eval.fake are stored as float16 of value / scale (U8 bytes,
 2 per value, little-endian) with <entry>.scale (F32) = the tensor's largest absolute value, to
 keep the committed fixture small (every gradient tensor is still stored whole); everything
@@ -417,6 +418,7 @@ def main():
     with torch.no_grad():
         E.fc_var.bias.sub_(LOW_LOGVAR_SHIFT)
     trainer.optimizer_G, trainer.optimizer_D = model.create_optimizers(opt)
+    start = {name: {k: p.detach().clone() for k, p in net.named_parameters()} for net, name in ((G, "G"), (E, "E"), (D, "D"))}
     trainer.run_generator_one_step(dict(data))
     for net, name in ((G, "G"), (E, "E")):
         for key, parameter in net.named_parameters():
@@ -427,6 +429,10 @@ def main():
         out[f"trainer.grad.D.{key}"] = summary(parameter.grad)
     for key, value in {**trainer.g_losses, **trainer.d_losses}.items():
         out[f"trainer.{key}"] = value.reshape(())
+    for net, name in ((G, "G"), (E, "E"), (D, "D")):
+        for key, parameter in net.named_parameters():
+            delta = parameter.detach().to(torch.float64) - start[name][key].to(torch.float64)
+            out[f"trainer.update.{name}.{key}"] = torch.tensor([delta.sum().item(), delta.abs().sum().item()], dtype=torch.float32)
     recorder.take()
 
     out = {k: v.detach().contiguous() for k, v in out.items()}
