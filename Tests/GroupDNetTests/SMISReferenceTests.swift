@@ -294,8 +294,8 @@ struct SMISReference {
             let expected = try values(name)
             let entry = try reference.entry(name)
             let storedQuantum = entry.dtype == .float32 ? 0 : Self.halfQuantum * (try reference.floats("\(name).scale")[0])
-            ReferenceComparison.assertClose(actual, expected, name, tolerance: tolerance, quantum: max(quantum, storedQuantum),
-                                            relativeL2: l2, file: file, line: line)
+            assertClose(actual, expected, Tolerance(absolute: max(quantum, storedQuantum), ofScale: tolerance,
+                                                    relativeL2: l2), name, file: file, line: line)
         } catch {
             XCTFail("\(name): \(error)", file: file, line: line)
         }

@@ -76,7 +76,7 @@ private func checkTrainingStep(folder: URL) throws {
     // is within float32 rounding of 0 (so that Adam's ±lr step goes either way) take the
     // reference's updated values, as in SMISReferenceTests, so that the D step starts from
     // the reference's weights.
-    let generatorLosses = try step.generatorStep(batch, noise: &noise)
+    let generatorLosses = try step.generatorStep(batch, epsilon: model.sampleEpsilon(batch: batchSize, using: &noise))
     var generatorUpdate: [String: [Float]] = [:]
     for (network, module) in networks.prefix(2) {
         for parameter in module.parameters { generatorUpdate["\(network).\(parameter.name)"] = parameter.data }
@@ -93,7 +93,8 @@ private func checkTrainingStep(folder: URL) throws {
         patched.append("\(network) \(count) of \(module.parameterCount)")
     }
     print("weights given the reference's updated value: " + patched.joined(separator: ", "))
-    let discriminatorLosses = try step.discriminatorStep(batch, noise: &noise)
+    let discriminatorLosses = try step.discriminatorStep(
+        batch, epsilon: model.sampleEpsilon(batch: batchSize, using: &noise))
 
     func expected(_ key: String) throws -> [Float] { try XCTUnwrap(reference.entries[key]?.floats, "fixture entry \(key)") }
     print("losses of TrainingStep against Pix2PixTrainer (logvar forced low):")
@@ -101,7 +102,7 @@ private func checkTrainingStep(folder: URL) throws {
     for (name, value) in [("GAN", generatorLosses.adversarial), ("GAN_Feat", generatorLosses.featureMatching),
                           ("KLD", generatorLosses.kullbackLeibler), ("VGG", vggLoss),
                           ("D_Fake", discriminatorLosses.fake), ("D_real", discriminatorLosses.real)] {
-        ReferenceComparison.assertClose([value], try expected("trainer.\(name)"), "trainer.\(name)", tolerance: lossTolerance)
+        assertClose([value], try expected("trainer.\(name)"), Tolerance(ofScale: lossTolerance), "trainer.\(name)")
     }
 
     // Biases whose gradient is zero by structure (see SMISReference.structuralZeros in
