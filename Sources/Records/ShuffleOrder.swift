@@ -32,7 +32,8 @@ public struct ShuffleOrder: Sendable {
     public init(recordCounts: [Int], digest: [UInt8], seed: UInt64, epoch: UInt64, windowShards: Int? = nil) {
         var digestWord: UInt64 = 0
         for (i, byte) in digest.prefix(8).enumerated() { digestWord |= UInt64(byte) << (8 * UInt64(i)) }
-        let baseKey = mix64(mix64(digestWord) ^ mix64(seed &+ 0x5851_F42D_4C95_7F2D) ^ mix64(epoch &* 0x9E37_79B9_7F4A_7C15 &+ 1))
+        let baseKey = mix64(
+            mix64(digestWord) ^ mix64(seed &+ 0x5851_F42D_4C95_7F2D) ^ mix64(epoch &* 0x9E37_79B9_7F4A_7C15 &+ 1))
         var shardStarts: [Int] = []
         var running = 0
         for count in recordCounts {
@@ -55,8 +56,10 @@ public struct ShuffleOrder: Sendable {
                 cumulative.append(sum)
             }
             let key = mix64(baseKey ^ mix64(UInt64(groupStart) &+ 0xE703_7ED1_A0B4_28DB))
-            groups.append(Group(shardStarts: members.map { shardStarts[$0] }, shardCounts: members.map { recordCounts[$0] },
-                                cumulative: cumulative, permutation: FeistelPermutation(count: sum, key: key)))
+            groups.append(
+                Group(
+                    shardStarts: members.map { shardStarts[$0] }, shardCounts: members.map { recordCounts[$0] },
+                    cumulative: cumulative, permutation: FeistelPermutation(count: sum, key: key)))
             groupStarts.append(total)
             total += sum
         }

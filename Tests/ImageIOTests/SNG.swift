@@ -16,7 +16,9 @@ struct SNGReference {
     init(text: String) throws {
         var section = ""
         var rows: [[UInt8]] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map({
+            $0.trimmingCharacters(in: .whitespaces)
+        }) {
             if line.hasSuffix("{") || line.contains("{") && !line.contains("}") {
                 section = String(line.split(separator: " ").first ?? "")
                 if section == "IHDR" || section == "PLTE" || section == "IMAGE" { continue }

@@ -22,8 +22,11 @@ final class CommandLineTests: TemporaryDirectoryTestCase {
         try modify("train-00001.tfrecord") { $0[2 * recordSize + 50] ^= 0x04 }
         let damaged = try run(["verify", directory.path])
         XCTAssertEqual(damaged.status, 1)
-        XCTAssertTrue(damaged.output.contains("train-00001.tfrecord record 2 at byte \(2 * recordSize) (key sample-00012): payload checksum mismatch"),
-                      damaged.output)
+        XCTAssertTrue(
+            damaged.output.contains(
+                "train-00001.tfrecord record 2 at byte \(2 * recordSize) (key sample-00012): payload checksum "
+                + "mismatch"),
+            damaged.output)
         XCTAssertTrue(damaged.output.contains("SHA-256"), damaged.output)
     }
 
@@ -41,9 +44,12 @@ final class CommandLineTests: TemporaryDirectoryTestCase {
     }
 
     func testShardRefusesContradictorySizing() throws {
-        let result = try run(["shard", directory.path, "--out", directory.path, "--records-per-shard", "5", "--shard-size", "1MB"])
+        let result = try run([
+            "shard", directory.path, "--out", directory.path, "--records-per-shard", "5", "--shard-size", "1MB"
+        ])
         XCTAssertEqual(result.status, 64)
-        XCTAssertTrue(result.errors.contains("Give either --records-per-shard or --shard-size, not both."), result.errors)
+        XCTAssertTrue(
+            result.errors.contains("Give either --records-per-shard or --shard-size, not both."), result.errors)
     }
 
     // MARK: Codec-dependent (enabled once the ImageIO codecs are merged)
@@ -52,22 +58,26 @@ final class CommandLineTests: TemporaryDirectoryTestCase {
     private func makePreparedFolder(count: Int) throws -> URL {
         let prepared = directory.appendingPathComponent("prepared")
         for folder in ["train", "cihp_train_mask", "test", "cihp_test_mask"] {
-            try FileManager.default.createDirectory(at: prepared.appendingPathComponent(folder), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: prepared.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         for number in 0..<count {
             let sample = Synthetic.sample(number: number, width: 32, height: 24)
             let (photos, labels) = number % 4 == 3 ? ("test", "cihp_test_mask") : ("train", "cihp_train_mask")
             let stem = "MEN-Denim-id_\(number)-01_1_front"
             do {
-                try Data(sample.image.encodedJPEG(quality: 95)).write(to: prepared.appendingPathComponent("\(photos)/\(stem).jpg"))
+                try Data(sample.image.encodedJPEG(quality: 95)).write(
+                    to: prepared.appendingPathComponent("\(photos)/\(stem).jpg"))
                 try Data(sample.label.encodedPNG()).write(to: prepared.appendingPathComponent("\(labels)/\(stem).png"))
             } catch let error as ImageIOError {
                 if case .unsupported = error.reason { throw XCTSkip("needs the ImageIO codecs: \(error)") }
                 throw error
             }
         }
-        try Data(#"{"classes": ["hair","face","skin","top-clothes","bottom-clothes","socks","shoes","background"]}"#.utf8)
-            .write(to: prepared.appendingPathComponent("classes.json"))
+        try Data(
+            #"{"classes": ["hair","face","skin","top-clothes","bottom-clothes","socks","shoes","background"]}"#.utf8
+        )
+        .write(to: prepared.appendingPathComponent("classes.json"))
         try Data("source: lip\n".utf8).write(to: prepared.appendingPathComponent("pipeline.yaml"))
         try Data(#"{"kept": 12}"#.utf8).write(to: prepared.appendingPathComponent("report.json"))
         return prepared
@@ -101,7 +111,9 @@ final class CommandLineTests: TemporaryDirectoryTestCase {
         let again = try run(["shard", prepared.path, "--out", shards.path, "--records-per-shard", "4"])
         XCTAssertTrue(again.output.contains("0 written, 4 kept"), again.output)
 
-        let inspect = try run(["inspect", shards.path, "--key", first.key, "--write-split", directory.appendingPathComponent("split").path])
+        let inspect = try run([
+            "inspect", shards.path, "--key", first.key, "--write-split", directory.appendingPathComponent("split").path
+        ])
         XCTAssertEqual(inspect.status, 0, inspect.errors)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("split/label.png").path))
 
@@ -117,7 +129,8 @@ final class CommandLineTests: TemporaryDirectoryTestCase {
         let partial = try run(["export", shards.path, "--webdataset", directory.appendingPathComponent("wds2").path])
         XCTAssertEqual(partial.status, 3, partial.errors)
         XCTAssertTrue(partial.output.contains("4 tars, 11 samples"), partial.output)
-        XCTAssertTrue(partial.errors.contains("skipped damaged record: \(shardFile.path) record 0 at byte 0"), partial.errors)
+        XCTAssertTrue(
+            partial.errors.contains("skipped damaged record: \(shardFile.path) record 0 at byte 0"), partial.errors)
     }
 
     /// A prepared folder without samples would replace a good manifest with an empty one.
@@ -125,8 +138,10 @@ final class CommandLineTests: TemporaryDirectoryTestCase {
         let prepared = try makePreparedFolder(count: 0)
         let result = try run(["shard", prepared.path, "--out", directory.appendingPathComponent("shards").path])
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.errors.contains("holds no sample (a photo with its label map) in train/ or test/"), result.errors)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("shards/manifest.json").path))
+        XCTAssertTrue(
+            result.errors.contains("holds no sample (a photo with its label map) in train/ or test/"), result.errors)
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent("shards/manifest.json").path))
     }
 
     /// Bad inputs are each named on standard error, the others are packed, and the exit status

@@ -50,10 +50,11 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
             XCTAssertTrue("\(error)".contains("train-00002.tfrecord"), "\(error)")
         }
         let report = ShardSetVerifier.verify(directory: directory)
-        XCTAssertTrue(report.problems.contains {
-            if case .truncated = $0.reason { return $0.record == 9 && $0.file.hasSuffix("train-00002.tfrecord") }
-            return false
-        }, "\(report.problems)")
+        XCTAssertTrue(
+            report.problems.contains {
+                if case .truncated = $0.reason { return $0.record == 9 && $0.file.hasSuffix("train-00002.tfrecord") }
+                return false
+            }, "\(report.problems)")
     }
 
     func testMissingIndexIsNamed() throws {
@@ -71,7 +72,9 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
     func testDamagedIndexFailsItsChecksum() throws {
         try modify("train-00000.index") { $0[40] ^= 0x10 }
         XCTAssertThrowsError(try ShardSet(directory: directory)) { error in
-            guard case .checksumMismatch(what: "index", _, _) = (error as! RecordsError).reason else { return XCTFail("\(error)") }
+            guard case .checksumMismatch(what: "index", _, _) = (error as! RecordsError).reason else {
+                return XCTFail("\(error)")
+            }
         }
     }
 
@@ -85,15 +88,18 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
         }
         let report = ShardSetVerifier.verify(directory: directory)
         XCTAssertTrue(report.problems.contains { "\($0)".contains("manifest says 11") }, "\(report.problems)")
-        XCTAssertTrue(report.problems.contains { $0.file.hasSuffix("train-00002.tfrecord") && "\($0)".contains("SHA-256") })
+        XCTAssertTrue(
+            report.problems.contains { $0.file.hasSuffix("train-00002.tfrecord") && "\($0)".contains("SHA-256") })
     }
 
     func testLabelValueBeyondTheClassCountIsReportedByVerify() throws {
         // Rewrite record 0 of shard 0 with label value 9 in an otherwise valid record.
         let sample = Synthetic.sample(number: 0, width: 8, height: 6)
         var features = try SegmentationRecord.example(
-            key: Synthetic.key(0), photo: .pixels(sample.image), label: sample.label, classCount: 8, imageEncoding: .raw,
-            labelEncoding: .raw).features
+            key: Synthetic.key(0), photo: .pixels(sample.image), label: sample.label, classCount: 8,
+            imageEncoding: .raw,
+            labelEncoding: .raw
+        ).features
         var values = sample.label.values
         values[5] = 9
         features[SegmentationRecord.Field.labelEncoded] = .bytes([values])
@@ -101,8 +107,11 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(payload.count + TFRecord.overhead, recordSize)
         try modify("train-00000.tfrecord") { $0.replaceSubrange(0..<recordSize, with: TFRecord.framed(payload)) }
         let report = ShardSetVerifier.verify(directory: directory)
-        XCTAssertTrue(report.problems.contains { $0.record == 0 && $0.key == "sample-00000" && "\($0)".contains("label value 9") },
-                      "\(report.problems)")
+        XCTAssertTrue(
+            report.problems.contains {
+                $0.record == 0 && $0.key == "sample-00000" && "\($0)".contains("label value 9")
+            },
+            "\(report.problems)")
     }
 
     func testLoaderSkipsAndCountsOrFailsByPolicy() throws {
@@ -115,7 +124,8 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(skipping.skipped.map(\.key), ["sample-00013"])
         XCTAssertEqual(skipping.skipped.first?.record, 3)
 
-        let failing = try SegmentationLoader(set: set, options: .init(seed: 1, queueDepth: 3, corruptionPolicy: .fail, epochLimit: 1))
+        let failing = try SegmentationLoader(
+            set: set, options: .init(seed: 1, queueDepth: 3, corruptionPolicy: .fail, epochLimit: 1))
         var thrown: RecordsError?
         do { while try failing.next() != nil {} } catch { thrown = error as? RecordsError }
         XCTAssertEqual(thrown?.key, "sample-00013")
@@ -127,8 +137,9 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
         try modify("train-00000.tfrecord") { $0 += Array($0[0..<100]) + Array("garbage".utf8) }
         let report = ShardSetVerifier.verify(directory: directory)
         XCTAssertFalse(report.isClean)
-        XCTAssertTrue(report.problems.contains { $0.file.hasSuffix("train-00000.tfrecord") && $0.offset == 10 * recordSize },
-                      "\(report.problems)")
+        XCTAssertTrue(
+            report.problems.contains { $0.file.hasSuffix("train-00000.tfrecord") && $0.offset == 10 * recordSize },
+            "\(report.problems)")
     }
 
     /// Records that parse but whose photo does not decode, every one: an endless stream must
@@ -140,10 +151,12 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
             let sample = Synthetic.sample(number: number, width: 8, height: 6)
             return try SegmentationRecord.example(
                 key: Synthetic.key(number), photo: .encoded(bytes: truncatedJPEG, format: .jpeg, width: 8, height: 6),
-                label: sample.label, classCount: 8, imageEncoding: .jpeg(quality: nil), labelEncoding: .raw).encoded()
+                label: sample.label, classCount: 8, imageEncoding: .jpeg(quality: nil), labelEncoding: .raw
+            ).encoded()
         }
         try ShardSetWriter(configuration: Synthetic.configuration(broken)).write([source])
-        let loader = try SegmentationLoader(set: try ShardSet(directory: broken), options: .init(seed: 1, queueDepth: 2))
+        let loader = try SegmentationLoader(
+            set: try ShardSet(directory: broken), options: .init(seed: 1, queueDepth: 2))
         XCTAssertThrowsError(try loader.next()) { error in
             XCTAssertTrue("\(error)".contains("all 5 records of a whole epoch were skipped as damaged"), "\(error)")
         }
@@ -152,8 +165,9 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
 
     func testLoaderStartsEvenWhenTheFirstRecordIsDamaged() throws {
         try modify("train-00000.tfrecord") { $0[TFRecord.headerSize + 20] ^= 0x01 }
-        let loader = try SegmentationLoader(set: try ShardSet(directory: directory),
-                                            options: .init(seed: 5, shuffle: false, queueDepth: 2, epochLimit: 1))
+        let loader = try SegmentationLoader(
+            set: try ShardSet(directory: directory),
+            options: .init(seed: 5, shuffle: false, queueDepth: 2, epochLimit: 1))
         var keys: [String] = []
         while let sample = try loader.next() { keys.append(sample.key) }
         XCTAssertEqual(keys, (1..<30).map(Synthetic.key))
@@ -167,7 +181,8 @@ final class CorruptionTests: TemporaryDirectoryTestCase {
         var manifest = try Manifest(directory: directory)
         var copied = try Manifest(directory: second).shards[0]
         for (from, to) in [(copied.name, "extra.tfrecord"), (copied.index, "extra.index")] {
-            try FileManager.default.copyItem(at: second.appendingPathComponent(from), to: directory.appendingPathComponent(to))
+            try FileManager.default.copyItem(
+                at: second.appendingPathComponent(from), to: directory.appendingPathComponent(to))
         }
         copied.name = "extra.tfrecord"
         copied.index = "extra.index"

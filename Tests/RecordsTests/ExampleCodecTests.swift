@@ -12,7 +12,7 @@ final class ExampleCodecTests: XCTestCase {
         "key": .bytes([Array("ab".utf8)]),
         "n": .int64s([1, -1, 300]),
         "x": .floats([1.5]),
-        "e": .bytes([]),
+        "e": .bytes([])
     ]
 
     func testEncodingMatchesGoldenBytes() {
@@ -26,7 +26,8 @@ final class ExampleCodecTests: XCTestCase {
     /// A TFRecord written by the Python `tfrecord` package for {"key": b"ab"}.
     func testFramingMatchesGoldenRecord() {
         let payload = Example(features: ["key": .bytes([Array("ab".utf8)])]).encoded()
-        XCTAssertEqual(TFRecord.framed(payload), hex("11000000000000009d6db52e0a0f0a0d0a036b657912060a040a026162e3190176"))
+        XCTAssertEqual(
+            TFRecord.framed(payload), hex("11000000000000009d6db52e0a0f0a0d0a036b657912060a040a026162e3190176"))
     }
 
     func testUnpackedNumbersAndUnknownFieldsAreAccepted() throws {

@@ -13,7 +13,9 @@ final class InteropTests: TemporaryDirectoryTestCase {
         probe.standardError = FileHandle.nullDevice
         do { try probe.run() } catch { throw XCTSkip("python3 not found") }
         probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else { throw XCTSkip("Python package \(module) missing (pip install \(module))") }
+        guard probe.terminationStatus == 0 else {
+            throw XCTSkip("Python package \(module) missing (pip install \(module))")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]

@@ -30,7 +30,8 @@ final class LoaderTests: TemporaryDirectoryTestCase {
 
     func testEachEpochVisitsEverySampleOnceInADifferentOrder() throws {
         try Synthetic.writeSet(directory, count: 45)
-        let loader = try SegmentationLoader(set: try ShardSet(directory: directory), options: .init(seed: 9, queueDepth: 4))
+        let loader = try SegmentationLoader(
+            set: try ShardSet(directory: directory), options: .init(seed: 9, queueDepth: 4))
         let first = try numbers(loader, 45), second = try numbers(loader, 45)
         XCTAssertEqual(first.sorted(), Array(0..<45))
         XCTAssertEqual(second.sorted(), Array(0..<45))
@@ -49,8 +50,11 @@ final class LoaderTests: TemporaryDirectoryTestCase {
         let tail = try numbers(try SegmentationLoader(set: set, options: options, state: saved), 43)
         XCTAssertEqual(head + tail, uninterrupted)
         for position in [-1, 23] {
-            XCTAssertThrowsError(try SegmentationLoader(set: set, options: options, state: ReaderState(position: position, seed: 4))) {
-                XCTAssertTrue("\($0)".contains("the saved reader position \(position) is outside the set's 23 records"), "\($0)")
+            XCTAssertThrowsError(
+                try SegmentationLoader(set: set, options: options, state: ReaderState(position: position, seed: 4))
+            ) {
+                XCTAssertTrue(
+                    "\($0)".contains("the saved reader position \(position) is outside the set's 23 records"), "\($0)")
             }
         }
     }
@@ -95,7 +99,8 @@ final class LoaderTests: TemporaryDirectoryTestCase {
         let set = try ShardSet(directory: directory)
         func stream(threads: Int) throws -> ([Int], [String?]) {
             let loader = try SegmentationLoader(
-                set: set, options: .init(seed: 8, windowShards: 2, queueDepth: 3, decodeThreads: threads, epochLimit: 3))
+                set: set, options: .init(seed: 8, windowShards: 2, queueDepth: 3, decodeThreads: threads, epochLimit: 3)
+            )
             var taken: [Int] = []
             while let sample = try loader.next() { taken.append(Synthetic.number(ofPixels: sample.pixels)) }
             return (taken, loader.skipped.map(\.key))
@@ -125,13 +130,15 @@ final class LoaderTests: TemporaryDirectoryTestCase {
         }
         let after = try anonymousResidentKiB()
         // 12,000 samples × 16 KiB = 188 MiB went through; allow 8 MiB of noise.
-        XCTAssertLessThan(after - warm, 8 * 1024, "anonymous RSS grew from \(warm) KiB to \(after) KiB (checksum \(checksum))")
+        XCTAssertLessThan(
+            after - warm, 8 * 1024, "anonymous RSS grew from \(warm) KiB to \(after) KiB (checksum \(checksum))")
     }
 
     private func anonymousResidentKiB() throws -> Int {
         let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
-              let kib = Int(line.split(separator: " ").dropFirst().first ?? "") ?? Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1])
+            let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+                ?? Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1])
         else { throw XCTSkip("no RssAnon in /proc/self/status") }
         return kib
     }

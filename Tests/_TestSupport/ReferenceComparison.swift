@@ -1,0 +1,34 @@
+import Foundation
+import XCTest
+
+/// The reference comparison's fixtures: float16 storage and the full-size folder. The
+/// comparisons themselves are ``assertClose(_:_:_:_:file:line:)`` with a scale-relative
+/// ``Tolerance``.
+public enum ReferenceComparison {
+    /// Float16 values stored as little-endian byte pairs, widened to Float.
+    public static func halfFloats(_ bytes: [UInt8]) -> [Float] {
+        precondition(bytes.count % 2 == 0, "float16 data needs an even number of bytes")
+        return stride(from: 0, to: bytes.count, by: 2).map {
+            Float(Float16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8))
+        }
+    }
+
+    /// The folder of the full-size reference fixtures, `.cache/reference-full` in the
+    /// repository (written by `Tests/GroupDNetTests/Fixtures/make_smis_reference.py --full`,
+    /// never committed), when `SMIS_REFERENCE_FULL=1` is set and the folder is complete; else
+    /// nil with a message for `XCTSkip`. The variable keeps them out of ordinary parallel test
+    /// runs even where the fixtures exist: each test needs about 10 GB, so
+    /// `scripts/test-reference-full` sets it and runs them one at a time.
+    public static func fullSizeFixtures() -> (folder: URL?, message: String) {
+        let folder = TestPaths.cache.appendingPathComponent("reference-full")
+        guard ProcessInfo.processInfo.environment["SMIS_REFERENCE_FULL"] == "1" else {
+            return (nil, "full-size reference comparison not requested: scripts/test-reference-full runs it "
+                        + "(one test at a time, about 10 GB each; needs the reference's source and torch)")
+        }
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("reference.safetensors").path) {
+            return (folder, "")
+        }
+        return (nil, "no full-size reference fixtures in \(folder.path): run scripts/test-reference-full "
+                    + "(needs the reference's source and torch) to write them and run these tests one at a time")
+    }
+}
