@@ -2,21 +2,14 @@
 import CFileSync
 import Foundation
 import XCTest
+import _TestSupport
 
 /// The crash-safety rule: a final name holds nothing, the old file or the whole new one, and
 /// no temporary file outlives a failure.
 final class AtomicFileWriterTests: XCTestCase {
     private var folder = ""
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        chmod(folder, 0o755)
-        try? FileManager.default.removeItem(atPath: folder)
-    }
+    override func setUpWithError() throws { folder = try temporaryFolder("atomic").path }
 
     private func names(_ directory: String? = nil) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory ?? folder).sorted()

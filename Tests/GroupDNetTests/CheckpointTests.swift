@@ -5,16 +5,7 @@ import Tensor
 import XCTest
 
 /// safetensors reading and writing, and strict checkpoint loading.
-final class CheckpointTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("groupdnet-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
+final class CheckpointTests: TemporaryFolderTestCase {
     func testEncodingHasTheDocumentedLayout() throws {
         let file = SafeTensors.File(entries: ["b": .init(shape: [2], floats: [1, -2]), "a": .init(int64Scalar: 9)])
         let data = try SafeTensors.encode(file)

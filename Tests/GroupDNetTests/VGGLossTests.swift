@@ -69,9 +69,7 @@ final class VGGLossTests: XCTestCase {
 
     func testRefusesMissingAndMisshapedTensorsNamingThem() throws {
         var file = try SafeTensors.read(from: fixture)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vgg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("vgg")
         let network = try VGG19Features(contentsOf: fixture, channelDivisor: 32)
         let before = network.namedState.map { key, entry -> [Float] in
             if case let .float(tensor) = entry { return tensor.data }

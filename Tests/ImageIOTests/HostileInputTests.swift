@@ -1,19 +1,11 @@
 import Foundation
 import XCTest
+import _TestSupport
 import ImageIO
 
 /// Inputs built to hang, exhaust memory or mislead: each must end in a per-file error (or,
 /// for a tag the tools deliberately ignore, in the stored pixels), quickly and in bounded memory.
-final class HostileInputTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
+final class HostileInputTests: TemporaryFolderTestCase {
     /// Opening a FIFO for reading blocks until a writer comes: it must be refused instead.
     func testAFIFONamedLikeAnImageIsRefusedWithoutBlocking() throws {
         let path = folder.appendingPathComponent("photo.jpg").path

@@ -1,6 +1,7 @@
 import AtomicFiles
 import Foundation
 import XCTest
+import _TestSupport
 import ImageIO
 
 /// Every encodable kind written and read back.
@@ -185,9 +186,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testAtomicWriteLeavesOnlyTheFinalFile() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imageio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("imageio")
         let jpeg = folder.appendingPathComponent("a.jpg").path
         let png = folder.appendingPathComponent("a.png").path
         try photo.writeJPEG(toFile: jpeg, quality: 95)

@@ -16,7 +16,7 @@ final class FixtureRunTests: XCTestCase {
         images: String, labels: String, jobs: Int = 2, _ edit: (inout PipelineOverrides) -> Void = { _ in }
     ) throws -> (RunReport, String) {
         try PipelineFixtures.requireCodecs()
-        let output = try PipelineFixtures.temporaryFolder(self) + "/prepared"
+        let output = try temporaryFolder("pipeline-tests").path + "/prepared"
         let configuration = try PipelineFixtures.configuration {
             $0.images = images
             $0.labels = labels
@@ -110,7 +110,7 @@ final class FixtureRunTests: XCTestCase {
         try PipelineFixtures.requireCodecs()
         let text = try String(contentsOfFile: PipelineFixtures.deepfashionFile, encoding: .utf8)
             .replacingOccurrences(of: "becomes: background", with: "becomes: reject")
-        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folder = try temporaryFolder("pipeline-tests").path
         let configuration = try PipelineConfiguration(yaml: text, file: "edited.yaml", overrides: {
             var overrides = PipelineOverrides()
             overrides.images = bad + "/img"
@@ -179,7 +179,7 @@ final class FixtureRunTests: XCTestCase {
     }
 
     func testShardStageNeedsAPreparedFolder() throws {
-        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folder = try temporaryFolder("pipeline-tests").path
         let stage = ShardStage(settings: ShardSettings(directory: folder + "/shards"), jobs: 1, toolVersion: "test")
         XCTAssertThrowsError(try stage.run(preparedFolder: folder, statistics: .null)) { error in
             guard case ShardStageError.classList(let file, _)? = error as? ShardStageError else {
@@ -246,7 +246,7 @@ final class RealParsingTests: XCTestCase {
     func testCIHPFolderRunsThroughTheCIHPSourceSetAt256() throws {
         try PipelineFixtures.requireCodecs()
         guard FileManager.default.fileExists(atPath: root) else { throw XCTSkip("no ../shared/data/real-parsing") }
-        let output = try PipelineFixtures.temporaryFolder(self) + "/out"
+        let output = try temporaryFolder("pipeline-tests").path + "/out"
         let configuration = try PipelineFixtures.configuration(source: "cihp") {
             $0.images = root + "/cihp-gt"
             $0.labels = root + "/cihp-gt"

@@ -3,11 +3,12 @@ import Foundation
 import ImageIO
 import Records
 import XCTest
+import _TestSupport
 @testable import Pipeline
 
 final class JournalTests: XCTestCase {
     func testAppendReadAndTornLine() throws {
-        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folder = try temporaryFolder("pipeline-tests").path
         let path = folder + "/journal.jsonl"
         do {
             let journal = try RunJournal(path: path, batchSize: 2)
@@ -39,7 +40,7 @@ final class JournalTests: XCTestCase {
 
     /// A batch of lines is fsynced only after the folders of their outputs are.
     func testFlushSyncsTheOutputFoldersFirst() throws {
-        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folder = try temporaryFolder("pipeline-tests").path
         let folders = FolderSyncBatch()
         let journal = try RunJournal(path: folder + "/journal.jsonl", batchSize: 2, folderSyncs: folders)
         folders.add(folder)

@@ -34,7 +34,7 @@ final class OnePassDecodeTests: XCTestCase {
 
     func testOnePassWritesTheSameFilesAsDecodingWholePhotos() throws {
         try PipelineFixtures.requireCodecs()
-        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folder = try temporaryFolder("pipeline-tests").path
         let onePass = try run(images: good + "/img", labels: good + "/labels", output: folder + "/one-pass")
         let whole = try run(
             images: good + "/img", labels: good + "/labels", output: folder + "/whole", codecs: wholePhotoCodecs)
@@ -61,7 +61,7 @@ final class OnePassDecodeTests: XCTestCase {
     /// one whose label map is broken too. Each is reported as an undecodable photo.
     func testTruncatedPhotosAreReportedWhicheverStageWouldHaveDroppedTheSample() throws {
         try PipelineFixtures.requireCodecs()
-        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folder = try temporaryFolder("pipeline-tests").path
         try FileManager.default.copyItem(atPath: good + "/img", toPath: folder + "/img")
         try FileManager.default.copyItem(atPath: good + "/labels", toPath: folder + "/labels")
         let kept = "WOMEN/Blouses_Shirts/id_00000004/01_1_front", filtered = "MEN/Tees_Tanks/id_00000002/02_3_back"

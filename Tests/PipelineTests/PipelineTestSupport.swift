@@ -23,14 +23,6 @@ enum PipelineFixtures {
         return try PipelineConfiguration(contentsOfFile: deepfashionFile, overrides: overrides)
     }
 
-    /// A fresh temporary folder, removed at the end of the test.
-    static func temporaryFolder(_ test: XCTestCase) throws -> String {
-        let path = NSTemporaryDirectory() + "pipeline-tests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
     /// Writes a test input, creating its folders (no fsync: the files are thrown away).
     static func write<Bytes: Sequence>(_ bytes: Bytes, to path: String) throws where Bytes.Element == UInt8 {
         try AtomicFileWriter.write(bytes, to: path, options: AtomicWriteOptions(durable: false, createFolders: true))

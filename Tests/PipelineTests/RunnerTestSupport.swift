@@ -3,6 +3,7 @@ import Foundation
 import ImageIO
 import Records
 import XCTest
+import _TestSupport
 @testable import Pipeline
 
 /// What the runner tests share: a trivial raw format stands in for the codecs, samples are at
@@ -48,7 +49,7 @@ class RunnerTestCase: XCTestCase {
 
     /// 12 good samples over 4 items, plus one bad input of every kind.
     func makeInputs() throws -> (images: String, labels: String) {
-        root = try PipelineFixtures.temporaryFolder(self)
+        root = try temporaryFolder("pipeline-tests").path
         let images = root + "/img", labels = root + "/labels"
         func photo(_ stem: String, _ w: Int = 8, _ h: Int = 6) throws {
             try PipelineFixtures.write(

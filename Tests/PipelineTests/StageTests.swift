@@ -1,6 +1,7 @@
 import ImageIO
 import Statistics
 import XCTest
+import _TestSupport
 @testable import Pipeline
 
 final class PairingTests: XCTestCase {
@@ -48,7 +49,7 @@ final class PairingTests: XCTestCase {
     }
 
     func testWalkerYieldsStemOrderSoBothTreesMerge() throws {
-        let root = try PipelineFixtures.temporaryFolder(self)
+        let root = try temporaryFolder("pipeline-tests").path
         let files = [
             "a-c/1.jpg", "a/b.jpg", "a/b/c.jpg", "a.b/x.jpg", "z.jpg", "a/notes.txt", ".DS_Store", "b/UPPER.JPG",
             "b/trailing.",

@@ -1,11 +1,12 @@
 import Foundation
 import Records
 import XCTest
+import _TestSupport
 
 /// Other readers of our files: the Python `tfrecord` package reads the shards, the `webdataset`
 /// package reads the exported tars as pairs. Skipped when Python or the package is missing
 /// (`pip install tfrecord webdataset`).
-final class InteropTests: TemporaryDirectoryTestCase {
+final class InteropTests: TemporaryFolderTestCase {
     private func runPython(_ script: String, requiring module: String) throws -> String {
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -32,9 +33,9 @@ final class InteropTests: TemporaryDirectoryTestCase {
 
     /// The Python reader gets every record with the same key, photo, label and split values.
     func testPythonTFRecordReadsOurShards() throws {
-        try Synthetic.writeSet(directory, count: 25, sizing: .records(10), width: 7, height: 5)
-        let manifest = try Manifest(directory: directory)
-        let paths = manifest.shards.map { directory.appendingPathComponent($0.name).path }
+        try Synthetic.writeSet(folder, count: 25, sizing: .records(10), width: 7, height: 5)
+        let manifest = try Manifest(directory: folder)
+        let paths = manifest.shards.map { folder.appendingPathComponent($0.name).path }
         let script = """
             import hashlib, json, sys
             from tfrecord.reader import tfrecord_loader
@@ -65,7 +66,7 @@ final class InteropTests: TemporaryDirectoryTestCase {
     /// Records holding JPEG and PNG bytes (passed through unchanged, so no codec is needed) are
     /// exported to tars that webdataset groups into (jpg, seg.png) pairs with the right bytes.
     func testWebDatasetReadsExportedTarsAsPairs() throws {
-        let shards = directory.appendingPathComponent("shards"), tars = directory.appendingPathComponent("tars")
+        let shards = folder.appendingPathComponent("shards"), tars = folder.appendingPathComponent("tars")
         let source = RecordSource(split: "train", count: 12, identity: { "\($0)" }) { number in
             let photo: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array("photo \(number)".utf8)
             let label = [0x89, 0x50, 0x4E, 0x47] + Array("label \(number)".utf8)

@@ -5,11 +5,11 @@ import _TestSupport
 
 /// `outputs.shards`, the pipeline's last stage, through the built `smisprep` on the committed
 /// fixtures (12 people; with their partition list 9 are kept: 6 train, 3 validation).
-final class PipelineShardStageTests: TemporaryDirectoryTestCase {
+final class PipelineShardStageTests: TemporaryFolderTestCase {
     private let fixture = TestPaths.fixtures.appendingPathComponent("deepfashion").path
-    private var prepared: String { directory.appendingPathComponent("prepared").path }
-    private var shards: String { directory.appendingPathComponent("shards").path }
-    private var pipelineFile: URL { directory.appendingPathComponent("with-shards.yaml") }
+    private var prepared: String { folder.appendingPathComponent("prepared").path }
+    private var shards: String { folder.appendingPathComponent("shards").path }
+    private var pipelineFile: URL { folder.appendingPathComponent("with-shards.yaml") }
 
     /// The bundled pipeline with the fixtures as inputs and `shardLines` under `outputs`.
     private func writePipeline(shardLines: String) throws {
@@ -140,9 +140,9 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(without.errors.contains("no statistics in \(prepared)/report.json: scanning"), without.errors)
         let scanned = try XCTUnwrap(try Manifest(directory: URL(fileURLWithPath: shards)).statistics)
 
-        let gathering = directory.appendingPathComponent("gathering").path
+        let gathering = folder.appendingPathComponent("gathering").path
         let with = try deepfashion(
-            out: gathering, shards: directory.appendingPathComponent("gathering-shards").path, [])
+            out: gathering, shards: folder.appendingPathComponent("gathering-shards").path, [])
         XCTAssertEqual(with.status, 0, with.errors)
         XCTAssertFalse(with.errors.contains("scanning"), with.errors)
         XCTAssertEqual(try json(gathering + "/report.json")["statistics"], scanned)
@@ -215,7 +215,7 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
     /// Two worker slices on "machines" without a shared folder, gathered by `merge --from`:
     /// the joined folder holds the nine kept samples, and its shards equal those of one run.
     func testMergeFromGathersWorkerFoldersAndShardsThem() throws {
-        let workerFolders = (0..<2).map { directory.appendingPathComponent("machine-\($0)").path }
+        let workerFolders = (0..<2).map { folder.appendingPathComponent("machine-\($0)").path }
         for (index, folder) in workerFolders.enumerated() {
             let run = try BuiltTool.run(
                 "smisprep",
@@ -236,7 +236,7 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try BuiltTool.run("smisprep", ["verify", shards]).status, 0)
 
         // A folder from another configuration is refused, naming it.
-        let other = directory.appendingPathComponent("machine-other").path
+        let other = folder.appendingPathComponent("machine-other").path
         _ = try BuiltTool.run(
             "smisprep",
             [
@@ -244,7 +244,7 @@ final class PipelineShardStageTests: TemporaryDirectoryTestCase {
                 "--worker", "1/2", "--size", "128x128"
             ])
         let refused = try BuiltTool.run(
-            "smisprep", ["merge", directory.appendingPathComponent("mixed").path, "--from", workerFolders[0], other])
+            "smisprep", ["merge", folder.appendingPathComponent("mixed").path, "--from", workerFolders[0], other])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(
             refused.errors.contains("another configuration") && refused.errors.contains(other), refused.errors)

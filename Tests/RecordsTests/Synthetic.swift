@@ -1,3 +1,4 @@
+import SeededRandom
 import Foundation
 import ImageIO
 import Records
@@ -16,7 +17,7 @@ enum Synthetic {
     }
 
     static func sample(number: Int, width: Int, height: Int) -> (image: Image, label: LabelMap) {
-        var generator = SplitMix(seed: UInt64(number))
+        var generator = SplitMix64(seed: UInt64(number))
         var pixels = (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         withUnsafeBytes(of: UInt32(number).littleEndian) { for i in 0..<min(4, pixels.count) { pixels[i] = $0[i] } }
         let values = (0..<(width * height)).map { i in UInt8((i / max(1, width) + number) % 8) }
@@ -71,26 +72,15 @@ enum Synthetic {
     }
 }
 
-/// A fresh temporary directory per test, removed afterwards.
-class TemporaryDirectoryTestCase: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("records-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    func bytes(of name: String, in folder: URL? = nil) throws -> [UInt8] {
-        Array(try Data(contentsOf: (folder ?? directory).appendingPathComponent(name)))
+/// Reading and damaging the files of a test's shard set in its temporary `folder`.
+extension TemporaryFolderTestCase {
+    func bytes(of name: String, in other: URL? = nil) throws -> [UInt8] {
+        Array(try Data(contentsOf: (other ?? folder).appendingPathComponent(name)))
     }
 
     func modify(_ name: String, _ change: (inout [UInt8]) -> Void) throws {
         var contents = try bytes(of: name)
         change(&contents)
-        try Data(contents).write(to: directory.appendingPathComponent(name))
+        try Data(contents).write(to: folder.appendingPathComponent(name))
     }
 }

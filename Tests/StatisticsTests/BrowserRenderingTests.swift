@@ -1,6 +1,7 @@
 import Foundation
 import ImageIO
 import XCTest
+import _TestSupport
 
 @testable import Statistics
 

@@ -15,12 +15,7 @@ final class FixtureStatisticsTests: XCTestCase {
     let fixture = TestPaths.fixtures.appendingPathComponent("deepfashion")
     let sourcesFolder = TestPaths.repositoryRoot.appendingPathComponent("Pipelines/sources").path
 
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("fixture-stats-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+    override func setUpWithError() throws { root = try temporaryFolder("fixture-stats") }
 
     private func statistics(_ arguments: [String]) throws -> DatasetStatistics {
         let (status, output, errors) = try BuiltTool.run("smisprep", ["stats"] + arguments + ["--json"])

@@ -119,10 +119,8 @@ final class RealParsingTests: XCTestCase {
     }
 
     func runReference(folder: String) throws -> Reference {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "stats-reference-\(UUID().uuidString).py")
+        let script = try temporaryFolder("stats-reference").appendingPathComponent("reference.py")
         try Self.reference.write(to: script, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: script) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, folder]

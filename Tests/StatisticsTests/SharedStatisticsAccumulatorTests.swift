@@ -1,3 +1,4 @@
+import SeededRandom
 import Dispatch
 import ImageIO
 import XCTest
@@ -8,7 +9,7 @@ import _TestSupport
 final class SharedStatisticsAccumulatorTests: XCTestCase {
     /// Many threads adding at once give exactly what one accumulator gives sequentially.
     func testConcurrentAddsEqualSequentialAdds() {
-        var generator = SplitMix(seed: 5)
+        var generator = SplitMix64(seed: 5)
         var samples: [(LabelMap, Image, String)] = []
         for index in 0..<200 {
             let width = 4 + Int(generator.next() % 12), height = 4 + Int(generator.next() % 12)

@@ -1,3 +1,4 @@
+import SeededRandom
 import Foundation
 import ImageIO
 import XCTest
@@ -90,7 +91,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testCountedMedianEqualsTheMedianOfTheWrittenOutList() {
-        var generator = SplitMix(seed: 11)
+        var generator = SplitMix64(seed: 11)
         for length in 0..<40 {
             var counted: [CountedValue] = []
             var value = 0.0
@@ -130,7 +131,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testRegionsMatchANaiveScan() {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         for (width, height) in [(29, 17), (8, 8), (1, 5), (64, 3), (33, 1)] {
             // Runs of random length so the eight-byte run search meets every boundary.
             var values: [UInt8] = []
@@ -176,7 +177,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testVectorChannelSumsMatchAPlainLoop() {
-        var generator = SplitMix(seed: 11)
+        var generator = SplitMix64(seed: 11)
         for (width, height) in [(37, 23), (16, 1), (5, 1), (256, 256), (1_100, 1_000)] {
             let pixels = (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             let sums = Image(width: width, height: height, pixels: pixels).summary()
@@ -241,7 +242,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testMergeEqualsSequentialInAnyOrder() {
-        var generator = SplitMix(seed: 3)
+        var generator = SplitMix64(seed: 3)
         var sequential = StatisticsAccumulator(
             labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair", 3: "glove"]))
         var parts = [sequential, sequential, sequential]

@@ -4,6 +4,7 @@ import ImageIO
 import Tensor
 import Training
 import XCTest
+import _TestSupport
 
 final class GenerationTests: TemporaryFolderTestCase {
     func testResamplingOneClassChangesOnlyItsLatentChannelsAndTheImage() throws {

@@ -4,6 +4,7 @@ import Records
 import Tensor
 import Training
 import XCTest
+import _TestSupport
 
 /// The VGG perceptual term in training: it enters the G loss with weight 10, is reported, and
 /// its weights stay frozen and out of checkpoints. A VGG19 with widths divided by 32 stands in

@@ -5,6 +5,7 @@ import Records
 import Tensor
 import Training
 import XCTest
+import _TestSupport
 
 /// The reference's training behaviour that is ours too: random mirroring of photo and label
 /// together, each sample's noise of its own, and the KL term's scale; each drawn or computed

@@ -2,6 +2,7 @@ import Foundation
 import ImageIO
 import Training
 import XCTest
+import _TestSupport
 
 /// TensorBoard's own reader (the `tensorboard` package's EventAccumulator) reads our event
 /// files: every scalar at every step with the value `metrics.jsonl` holds, the sample images

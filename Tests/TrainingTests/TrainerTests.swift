@@ -4,6 +4,7 @@ import Records
 import Tensor
 import Training
 import XCTest
+import _TestSupport
 
 final class TrainerTests: TemporaryFolderTestCase {
     private var shards: URL { folder.appendingPathComponent("shards") }

@@ -4,6 +4,7 @@ import Records
 import Tensor
 import Training
 import XCTest
+import _TestSupport
 
 /// The step's wiring: each half lowers its own loss on a fixed batch when the other network
 /// stands still. A wrong sign, an optimiser over the wrong parameters, gradients that are not

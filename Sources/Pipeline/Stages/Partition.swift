@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// Which side of the train/validation split a sample lands on.
 public enum DataSplit: String, Sendable, Codable, CaseIterable {
     case train
@@ -113,7 +115,7 @@ public struct Partitioner: Sendable {
 /// their last digits (`id_00000080`, `id_00000081`): a raw FNV fraction measured 18 % where
 /// 20 % was asked. The finaliser spreads every input bit over the whole word.
 public func stableHash(_ text: String) -> UInt64 {
-    mix64(fnv1a64(text))
+    murmurFinalize(fnv1a64(text))
 }
 
 /// 64-bit FNV-1a of a string's UTF-8 bytes (offset 0xcbf29ce484222325, prime 0x100000001b3).

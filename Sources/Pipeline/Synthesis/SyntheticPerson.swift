@@ -1,3 +1,4 @@
+import SeededRandom
 import ImageIO
 import Statistics
 
@@ -43,8 +44,8 @@ public struct SyntheticPerson: Sendable {
     public init(seed: UInt64, index: Int, width: Int = SyntheticPerson.width, height: Int = SyntheticPerson.height) {
         // Items: index / 3 groups views; the item's own generator fixes clothes and colours.
         let item = index / 3, view = index % 3
-        var itemRandom = SplitMix64(seed: mix64(mix64(seed) ^ UInt64(item)))
-        var viewRandom = SplitMix64(seed: mix64(mix64(seed ^ 0xD1B5_4A32_D192_ED03) ^ UInt64(index)))
+        var itemRandom = SplitMix64(seed: murmurFinalize(murmurFinalize(seed) ^ UInt64(item)))
+        var viewRandom = SplitMix64(seed: murmurFinalize(murmurFinalize(seed ^ 0xD1B5_4A32_D192_ED03) ^ UInt64(index)))
         let gender = itemRandom.chance(0.6) ? "WOMEN" : "MEN"
         let category = Self.categories[gender]![itemRandom.index(Self.categories[gender]!.count)]
         itemID = String(format: "id_%08d", item + 1)
