@@ -66,14 +66,7 @@ extension Image {
         width: Int, height: Int, limits: DecodeLimits = .default
     ) throws {
         precondition(pixels.count == width * height * 3, "buffer of \(pixels.count) bytes for \(width)×\(height) RGB")
-        let info = try ImageInfo(probing: bytes, source: source)
-        guard info.width == width, info.height == height else {
-            throw ImageIOError(
-                source: source,
-                reason: .sizeMismatch(
-                    expectedWidth: width, expectedHeight: height, width: info.width, height: info.height))
-        }
-        try info.check(limits, source: source)
+        let info = try ImageInfo(probing: bytes, source: source, expectingWidth: width, height: height, limits: limits)
         let warnings = try PhotoDecoding.decodeRGB(
             bytes, source: source, info: info, into: UnsafeMutableRawBufferPointer(pixels))
         try PhotoDecoding.enforce(warnings, limits: limits, source: source)
@@ -149,14 +142,7 @@ extension LabelMap {
     ) throws {
         precondition(
             values.count == width * height, "buffer of \(values.count) bytes for a \(width)×\(height) label map")
-        let info = try ImageInfo(probing: bytes, source: source)
-        guard info.width == width, info.height == height else {
-            throw ImageIOError(
-                source: source,
-                reason: .sizeMismatch(
-                    expectedWidth: width, expectedHeight: height, width: info.width, height: info.height))
-        }
-        try info.check(limits, source: source)
+        let info = try ImageInfo(probing: bytes, source: source, expectingWidth: width, height: height, limits: limits)
         try LabelDecoding.decode(bytes, source: source, info: info, into: values, limits: limits)
     }
 
@@ -228,5 +214,20 @@ extension LabelMap {
     public func resized(width: Int, height: Int, relabeling table: [UInt8]) -> LabelMap {
         precondition(table.count == 256, "a relabeling table has 256 entries")
         return Resampler.resizeNearest(self, width: width, height: height, table: table)
+    }
+}
+
+extension ImageInfo {
+    /// The header of `bytes`, which must declare `width` × `height` (else `.sizeMismatch`)
+    /// within `limits`: what a decode into a caller's buffer of that size checks first.
+    init(probing bytes: UnsafeRawBufferPointer, source: String, expectingWidth width: Int, height: Int,
+         limits: DecodeLimits) throws {
+        self = try ImageInfo(probing: bytes, source: source)
+        guard self.width == width, self.height == height else {
+            throw ImageIOError(
+                source: source,
+                reason: .sizeMismatch(expectedWidth: width, expectedHeight: height, width: self.width, height: self.height))
+        }
+        try check(limits, source: source)
     }
 }

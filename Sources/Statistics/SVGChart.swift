@@ -111,9 +111,11 @@ struct RGB: Equatable {
     }
 }
 
-enum HTML {
-    /// Escapes text for element content and double-quoted attributes.
-    static func escape(_ text: String) -> String {
+/// HTML text for the toolkit's pages (the statistics report, a run's `index.html`).
+public enum HTML {
+    /// Escapes text for element content and double-quoted attributes (every attribute the
+    /// pages write is double-quoted, so `'` needs no escape).
+    public static func escape(_ text: String) -> String {
         var out = ""
         for ch in text {
             switch ch {

@@ -310,17 +310,8 @@ struct SMISReference {
 /// from other weights (seen: 1e-3 relative in logvar, 1e-2 in D's first-layer gradient).
 /// Prints how many elements were set.
 func applyReferenceValues(prefix: String, to networks: [(String, Module)], reference: SafeTensors.File) throws {
-    var counts: [String] = []
-    for (network, module) in networks {
-        var count = 0, total = 0
-        for parameter in module.parameters {
-            total += parameter.count
-            guard let index = reference.entries["\(prefix).\(network).\(parameter.name).index"]?.int64s else { continue }
-            let values = try XCTUnwrap(reference.entries["\(prefix).\(network).\(parameter.name).value"]?.floats)
-            for (position, value) in zip(index, values) { parameter.data[Int(position)] = value }
-            count += index.count
-        }
-        counts.append("\(network) \(count) of \(total)")
-    }
-    print("weights given the reference's updated value (gradient within rounding of 0): " + counts.joined(separator: ", "))
+    print(try ReferenceComparison.applyReferenceValues(to: networks.map { ($0.0, $0.1.parameters) }) { key in
+        guard let positions = reference.entries["\(prefix).\(key).index"]?.int64s else { return nil }
+        return (positions, try XCTUnwrap(reference.entries["\(prefix).\(key).value"]?.floats))
+    })
 }

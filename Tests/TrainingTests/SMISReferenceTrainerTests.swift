@@ -81,18 +81,11 @@ private func checkTrainingStep(folder: URL) throws {
     for (network, module) in networks.prefix(2) {
         for parameter in module.parameters { generatorUpdate["\(network).\(parameter.name)"] = parameter.data }
     }
-    var patched: [String] = []
-    for (network, module) in [("G", model.generator as Module), ("E", model.encoder)] {
-        var count = 0
-        for parameter in module.parameters {
-            guard let index = reference.entries["trainer.patch.\(network).\(parameter.name).index"]?.int64s else { continue }
-            let values = try XCTUnwrap(reference.entries["trainer.patch.\(network).\(parameter.name).value"]?.floats)
-            for (position, value) in zip(index, values) { parameter.data[Int(position)] = value }
-            count += index.count
-        }
-        patched.append("\(network) \(count) of \(module.parameterCount)")
-    }
-    print("weights given the reference's updated value: " + patched.joined(separator: ", "))
+    let generatorNetworks = networks.prefix(2).map { ($0.0, $0.1.parameters) }
+    print(try ReferenceComparison.applyReferenceValues(to: generatorNetworks) { key in
+        guard let positions = reference.entries["trainer.patch.\(key).index"]?.int64s else { return nil }
+        return (positions, try XCTUnwrap(reference.entries["trainer.patch.\(key).value"]?.floats))
+    })
     let discriminatorLosses = try step.discriminatorStep(
         batch, epsilon: model.sampleEpsilon(batch: batchSize, using: &noise))
 

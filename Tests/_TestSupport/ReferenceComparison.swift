@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import XCTest
 
 /// The reference comparison's fixtures: float16 storage and the full-size folder. The
@@ -30,5 +31,30 @@ public enum ReferenceComparison {
         }
         return (nil, "no full-size reference fixtures in \(folder.path): run scripts/test-reference-full "
                     + "(needs the reference's source and torch) to write them and run these tests one at a time")
+    }
+
+    /// Gives listed elements of the networks' parameters the reference's values and returns a
+    /// line saying how many, per network. `listed(name)` gives the positions and values stored
+    /// for a parameter's key (`NETWORK.PARAMETER`), nil when none are. The reference tests use
+    /// it between the G step and the D step for the weights whose gradient is within rounding
+    /// of zero: Adam's first step moves them by ±lr whichever way the sign falls, so they would
+    /// otherwise start the D step from other weights than the reference's.
+    public static func applyReferenceValues(
+        to networks: [(name: String, parameters: [Tensor])],
+        listed: (String) throws -> (positions: [Int64], values: [Float])?
+    ) throws -> String {
+        var counts: [String] = []
+        for (network, parameters) in networks {
+            var count = 0, total = 0
+            for parameter in parameters {
+                total += parameter.count
+                guard let (positions, values) = try listed("\(network).\(parameter.name)") else { continue }
+                for (position, value) in zip(positions, values) { parameter.data[Int(position)] = value }
+                count += positions.count
+            }
+            counts.append("\(network) \(count) of \(total)")
+        }
+        return "weights given the reference's updated value (gradient within rounding of 0): "
+            + counts.joined(separator: ", ")
     }
 }

@@ -93,6 +93,8 @@ import torch
 import torch.nn as nn
 from safetensors.torch import save_file
 
+from fixture_support import randomize
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 BATCH = 2
@@ -230,21 +232,6 @@ def reference_data(labels, image_bytes):
     return {"label": labels.unsqueeze(1).to(torch.float32), "instance": 0, "image": image, "path": ["fixture"] * BATCH}
 
 
-def perturb(net):
-    with torch.no_grad():
-        for name, tensor in net.state_dict(keep_vars=True).items():
-            if name.endswith("weight") or name.endswith("weight_orig"):
-                nn.init.xavier_normal_(tensor, gain=1.0)
-            elif name.endswith("bias"):
-                tensor.normal_(0, 0.1)
-            elif name.endswith("running_mean"):
-                tensor.normal_(0, 0.2)
-            elif name.endswith("running_var"):
-                tensor.uniform_(0.5, 2.0)
-            elif name.endswith("num_batches_tracked"):
-                tensor.fill_(7)
-
-
 def make_vgg(divisor):
     features = vgg19_features(divisor)
     with torch.no_grad():
@@ -354,7 +341,7 @@ def main():
     latent = (BATCH, CLASSES * 8, 4, 4)
 
     for net in (G, E, D):
-        perturb(net)
+        randomize(net)
     with torch.no_grad():
         G.conv_img.weight.mul_(CONV_IMG_SCALE)
         E.fc_var.weight.mul_(0.1)
