@@ -14,35 +14,24 @@ extension Tensor {
     /// min(⌊dst · in/out⌋, in − 1), with the scale computed in Float32 like PyTorch's kernel.
     /// The gradient adds each output pixel's gradient to its source pixel.
     public func resizeNearest(height outputHeight: Int, width outputWidth: Int) throws -> Tensor {
-        let (n, c, h, w) = try nchw("resizeNearest")
+        let (_, _, h, w) = try nchw("resizeNearest")
         guard outputHeight > 0, outputWidth > 0 else {
             throw TensorError.invalidArgument(
                 operation: "resizeNearest", reason: "output size \(outputHeight)×\(outputWidth) must be positive")
         }
         let sourceRows = nearestSourceIndices(input: h, output: outputHeight)
         let sourceColumns = nearestSourceIndices(input: w, output: outputWidth)
-        let x = self
-        let inputPlane = h * w, outputPlane = outputHeight * outputWidth
-        let data = mapPlanes(x.data, count: n * c, inputPlane, outputPlane) { source, target in
+        return planewise(outputHeight: outputHeight, outputWidth: outputWidth) { source, target in
             for oy in 0..<outputHeight {
                 let sourceRow = source + sourceRows[oy] * w, targetRow = target + oy * outputWidth
                 for ox in 0..<outputWidth { targetRow[ox] = sourceRow[sourceColumns[ox]] }
             }
-        }
-        let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
-        Tensor.record(output, inputs: [x]) { y in
-            y.withOutputGradient { dy in
-                x.accumulateGradientPointer { dx in
-                    forEachPlane(n * c, dy, outputPlane, dx, inputPlane) { source, target in
-                        for oy in 0..<outputHeight {
-                            let targetRow = target + sourceRows[oy] * w, sourceRow = source + oy * outputWidth
-                            for ox in 0..<outputWidth { targetRow[sourceColumns[ox]] += sourceRow[ox] }
-                        }
-                    }
-                }
+        } backward: { dy, dx in
+            for oy in 0..<outputHeight {
+                let targetRow = dx + sourceRows[oy] * w, sourceRow = dy + oy * outputWidth
+                for ox in 0..<outputWidth { targetRow[sourceColumns[ox]] += sourceRow[ox] }
             }
         }
-        return output
     }
 
     /// Average pooling with a square `kernelSize` window, `stride` and zero `padding`, with
@@ -50,7 +39,7 @@ extension Tensor {
     /// of the window's in-bounds inputs only. Output size ⌊(H + 2P − K)/S⌋ + 1.
     public func averagePool2d(kernelSize: Int, stride: Int, padding: Int) throws -> Tensor {
         let operation = "averagePool2d"
-        let (n, c, h, w) = try nchw(operation)
+        let (_, _, h, w) = try nchw(operation)
         guard kernelSize >= 1, stride >= 1, padding >= 0, padding <= kernelSize / 2 else {
             throw TensorError.invalidArgument(
                 operation: operation,
@@ -71,9 +60,7 @@ extension Tensor {
             }
         }
         let rowWindows = windows(outputHeight, h), columnWindows = windows(outputWidth, w)
-        let x = self
-        let inputPlane = h * w, outputPlane = outputHeight * outputWidth
-        let data = mapPlanes(x.data, count: n * c, inputPlane, outputPlane) { source, target in
+        return planewise(outputHeight: outputHeight, outputWidth: outputWidth) { source, target in
             for oy in 0..<outputHeight {
                 for ox in 0..<outputWidth {
                     var total: Float = 0
@@ -81,27 +68,14 @@ extension Tensor {
                     target[oy * outputWidth + ox] = total / Float(rowWindows[oy].count * columnWindows[ox].count)
                 }
             }
-        }
-        let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
-        Tensor.record(output, inputs: [x]) { y in
-            y.withOutputGradient { dy in
-                x.accumulateGradientPointer { dx in
-                    forEachPlane(n * c, dy, outputPlane, dx, inputPlane) { source, target in
-                        for oy in 0..<outputHeight {
-                            for ox in 0..<outputWidth {
-                                let share =
-                                    source[oy * outputWidth + ox]
-                                    / Float(rowWindows[oy].count * columnWindows[ox].count)
-                                for iy in rowWindows[oy] {
-                                    for ix in columnWindows[ox] { target[iy * w + ix] += share }
-                                }
-                            }
-                        }
-                    }
+        } backward: { dy, dx in
+            for oy in 0..<outputHeight {
+                for ox in 0..<outputWidth {
+                    let share = dy[oy * outputWidth + ox] / Float(rowWindows[oy].count * columnWindows[ox].count)
+                    for iy in rowWindows[oy] { for ix in columnWindows[ox] { dx[iy * w + ix] += share } }
                 }
             }
         }
-        return output
     }
 }
 
@@ -200,6 +174,30 @@ private func mapPlanes(
         makeFilledArray(count * outputPlane) { target in
             forEachPlane(count, source, inputPlane, target, outputPlane, body)
         }
+    }
+}
+
+extension Tensor {
+    /// An N × C × `outputHeight` × `outputWidth` result computed plane by plane from this
+    /// N × C × H × W tensor: `forward` fills each output plane from its input plane, and the
+    /// recorded backward has `backward` add each output plane's gradient into its input
+    /// plane's gradient. Planes are split across the threads in both directions.
+    fileprivate func planewise(
+        outputHeight: Int, outputWidth: Int,
+        _ forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
+        backward: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) -> Tensor {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let x = self
+        let inputPlane = h * w, outputPlane = outputHeight * outputWidth
+        let data = mapPlanes(x.data, count: n * c, inputPlane, outputPlane, forward)
+        let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
+        Tensor.record(output, inputs: [x]) { y in
+            y.withOutputGradient { dy in
+                x.accumulateGradientPointer { dx in forEachPlane(n * c, dy, outputPlane, dx, inputPlane, backward) }
+            }
+        }
+        return output
     }
 }
 
