@@ -7,6 +7,12 @@
 // that writes files, and two thin command-line front ends.
 import PackageDescription
 
+/// What both command-line front ends use besides the library targets.
+let commandLine: [Target.Dependency] = [
+    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    .product(name: "Logging", package: "swift-log"),
+]
+
 let package = Package(
     name: "smis-toolkit",
     platforms: [.macOS(.v13)],
@@ -77,19 +83,8 @@ let package = Package(
 
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(
-            name: "smisprep",
-            dependencies: [
-                "ImageIO", "Pipeline", "Records", "Statistics", "Yams",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ]),
-        .executableTarget(
-            name: "smis",
-            dependencies: [
-                "Training", "GroupDNet", "Tensor", "Records", "ImageIO",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ]),
+            name: "smisprep", dependencies: ["ImageIO", "Pipeline", "Records", "Statistics", "Yams"] + commandLine),
+        .executableTarget(name: "smis", dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO"] + commandLine),
 
         // MARK: Benchmarks (release executables, not part of the test suite; each prints its
         // bound measured in the same run)

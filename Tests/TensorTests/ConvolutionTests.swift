@@ -39,73 +39,76 @@ func naiveConvolution(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: In
 final class ConvolutionTests: XCTestCase {
     override func tearDown() { convolutionColumnBudget = 1 << 22 }
 
-    /// One configuration: values against the naive reference, gradients against finite differences.
-    private func check(
-        batch: Int, inputChannels: Int, outputChannels: Int, height: Int, width: Int,
-        kernel: Int, stride: Int, padding: Int, groups: Int, bias: Bool,
-        file: StaticString = #filePath, line: UInt = #line
-    ) throws {
-        let x = randomInput([batch, inputChannels, height, width], seed: 1, name: "x")
-        let weight = randomInput([outputChannels, inputChannels / groups, kernel, kernel], seed: 2, name: "weight")
-        let b = bias ? randomInput([outputChannels], seed: 3, name: "bias") : nil
-        let expected = naiveConvolution(x, weight, b, stride: stride, padding: padding, groups: groups)
-        let oh = (height + 2 * padding - kernel) / stride + 1, ow = (width + 2 * padding - kernel) / stride + 1
-        try checkGradients(
-            [x, weight] + (b.map { [$0] } ?? []),
-            expectedShape: [batch, outputChannels, oh, ow], expectedValues: expected,
-            file: file, line: line
-        ) { inputs in
-            try inputs[0].conv2d(
-                weight: inputs[1], bias: inputs.count > 2 ? inputs[2] : nil,
-                stride: stride, padding: padding, groups: groups)
+    /// A convolution's input shape (N, Cin, H, W) and its settings.
+    struct Geometry {
+        var input: [Int]
+        var outputChannels, kernel, stride, padding, groups: Int
+        var bias: Bool
+
+        init(_ input: [Int], to outputChannels: Int, kernel: Int, stride: Int, padding: Int, groups: Int, bias: Bool) {
+            (self.input, self.outputChannels, self.kernel) = (input, outputChannels, kernel)
+            (self.stride, self.padding, self.groups, self.bias) = (stride, padding, groups, bias)
         }
     }
 
-    // One named test per geometry, so a failure names the case; they share one shape on purpose.
-    func testDense3x3OddSizesBatch2() throws {
-        try check(
-            batch: 2, inputChannels: 3, outputChannels: 4, height: 5, width: 7, kernel: 3, stride: 1, padding: 1,
-            groups: 1, bias: true)
+    /// One configuration: values against the naive reference, gradients against finite differences.
+    private func check(_ g: Geometry, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (batch, height, width) = (g.input[0], g.input[2], g.input[3])
+        let x = randomInput(g.input, seed: 1, name: "x")
+        let weight = randomInput([g.outputChannels, g.input[1] / g.groups, g.kernel, g.kernel], seed: 2, name: "weight")
+        let b = g.bias ? randomInput([g.outputChannels], seed: 3, name: "bias") : nil
+        let expected = naiveConvolution(x, weight, b, stride: g.stride, padding: g.padding, groups: g.groups)
+        let oh = (height + 2 * g.padding - g.kernel) / g.stride + 1,
+            ow = (width + 2 * g.padding - g.kernel) / g.stride + 1
+        try checkGradients(
+            [x, weight] + (b.map { [$0] } ?? []),
+            expectedShape: [batch, g.outputChannels, oh, ow], expectedValues: expected, file: file, line: line
+        ) { inputs in
+            try inputs[0].conv2d(
+                weight: inputs[1], bias: inputs.count > 2 ? inputs[2] : nil,
+                stride: g.stride, padding: g.padding, groups: g.groups)
+        }
     }
 
-    func testGroupedStride2() throws {
-        try check(
-            batch: 2, inputChannels: 4, outputChannels: 6, height: 7, width: 5, kernel: 3, stride: 2, padding: 1,
-            groups: 2, bias: true)
-    }
-
-    func testEightGroupsLikeTheEncoder() throws {
-        try check(
-            batch: 1, inputChannels: 8, outputChannels: 16, height: 6, width: 6, kernel: 3, stride: 2, padding: 1,
-            groups: 8, bias: false)
-    }
-
-    func testDiscriminatorKernel4Stride2Padding2() throws {
-        try check(
-            batch: 2, inputChannels: 3, outputChannels: 2, height: 9, width: 8, kernel: 4, stride: 2, padding: 2,
-            groups: 1, bias: true)
-    }
-
-    func testPointwiseFastPathWithGroups() throws {
-        try check(
-            batch: 2, inputChannels: 6, outputChannels: 4, height: 3, width: 5, kernel: 1, stride: 1, padding: 0,
-            groups: 2, bias: false)
-    }
-
-    func testPointwiseWithStrideTakesTheGeneralPath() throws {
-        try check(
-            batch: 1, inputChannels: 2, outputChannels: 3, height: 5, width: 5, kernel: 1, stride: 2, padding: 0,
-            groups: 1, bias: true)
+    /// Every kind of convolution the model runs, and the edge cases of the im2col path: a
+    /// table, whose rows share one shape on purpose; each prints its name before it runs.
+    func testEveryGeometryMatchesTheDirectConvolutionAndFiniteDifferences() throws {
+        let geometries: [(name: String, Geometry)] = [
+            (
+                "dense 3×3, odd sizes, batch 2",
+                Geometry([2, 3, 5, 7], to: 4, kernel: 3, stride: 1, padding: 1, groups: 1, bias: true)
+            ),
+            (
+                "grouped, stride 2",
+                Geometry([2, 4, 7, 5], to: 6, kernel: 3, stride: 2, padding: 1, groups: 2, bias: true)
+            ),
+            (
+                "eight groups, like the encoder",
+                Geometry([1, 8, 6, 6], to: 16, kernel: 3, stride: 2, padding: 1, groups: 8, bias: false)
+            ),
+            (
+                "the discriminator's kernel 4, stride 2, padding 2",
+                Geometry([2, 3, 9, 8], to: 2, kernel: 4, stride: 2, padding: 2, groups: 1, bias: true)
+            ),
+            (
+                "pointwise fast path with groups",
+                Geometry([2, 6, 3, 5], to: 4, kernel: 1, stride: 1, padding: 0, groups: 2, bias: false)
+            ),
+            (
+                "pointwise with a stride takes the general path",
+                Geometry([1, 2, 5, 5], to: 3, kernel: 1, stride: 2, padding: 0, groups: 1, bias: true)
+            )
+        ]
+        for (name, geometry) in geometries {
+            print("geometry: \(name)")  // the failures that follow are this row's
+            try check(geometry)
+        }
     }
 
     func testChunkedIm2colMatchesUnchunked() throws {
         convolutionColumnBudget = 1  // one output row per chunk
-        try check(
-            batch: 2, inputChannels: 4, outputChannels: 4, height: 6, width: 5, kernel: 3, stride: 1, padding: 1,
-            groups: 4, bias: true)
-        try check(
-            batch: 1, inputChannels: 2, outputChannels: 2, height: 7, width: 7, kernel: 3, stride: 2, padding: 1,
-            groups: 1, bias: false)
+        try check(Geometry([2, 4, 6, 5], to: 4, kernel: 3, stride: 1, padding: 1, groups: 4, bias: true))
+        try check(Geometry([1, 2, 7, 7], to: 2, kernel: 3, stride: 2, padding: 1, groups: 1, bias: false))
     }
 
     func testTaskSplittingAcrossThreadsGivesTheSameResults() throws {
@@ -114,15 +117,9 @@ final class ConvolutionTests: XCTestCase {
         let saved = TensorThreads.count
         defer { TensorThreads.count = saved }
         TensorThreads.count = 3
-        try check(
-            batch: 2, inputChannels: 6, outputChannels: 4, height: 7, width: 5, kernel: 3, stride: 1, padding: 1,
-            groups: 2, bias: true)
-        try check(
-            batch: 1, inputChannels: 5, outputChannels: 3, height: 6, width: 6, kernel: 3, stride: 2, padding: 1,
-            groups: 1, bias: false)
-        try check(
-            batch: 2, inputChannels: 4, outputChannels: 6, height: 3, width: 5, kernel: 1, stride: 1, padding: 0,
-            groups: 2, bias: true)
+        try check(Geometry([2, 6, 7, 5], to: 4, kernel: 3, stride: 1, padding: 1, groups: 2, bias: true))
+        try check(Geometry([1, 5, 6, 6], to: 3, kernel: 3, stride: 2, padding: 1, groups: 1, bias: false))
+        try check(Geometry([2, 4, 3, 5], to: 6, kernel: 1, stride: 1, padding: 0, groups: 2, bias: true))
     }
 
     func testPiecewiseConstantInputTakesTheRepeatedColumnPath() throws {
