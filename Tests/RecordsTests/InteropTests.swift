@@ -7,30 +7,6 @@ import _TestSupport
 /// package reads the exported tars as pairs. Skipped when Python or the package is missing
 /// (`pip install tfrecord webdataset`).
 final class InteropTests: TemporaryFolderTestCase {
-    private func runPython(_ script: String, requiring module: String) throws -> String {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import \(module)"]
-        probe.standardError = FileHandle.nullDevice
-        do { try probe.run() } catch { throw XCTSkip("python3 not found") }
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else {
-            throw XCTSkip("Python package \(module) missing (pip install \(module))")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "python failed: \(errorText)")
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// The Python reader gets every record with the same key, photo, label and split values.
     func testPythonTFRecordReadsOurShards() throws {
         try Synthetic.writeSet(folder, count: 25, sizing: .records(10), width: 7, height: 5)
@@ -48,7 +24,7 @@ final class InteropTests: TemporaryFolderTestCase {
                         "area": [int(v) for v in r["split/area"]],
                         "bbox": [int(v) for v in r["split/bbox"]]}))
             """
-        let lines = try runPython(script, requiring: "tfrecord").split(separator: "\n")
+        let lines = try Python.run(script, requiring: "tfrecord").split(separator: "\n")
         XCTAssertEqual(lines.count, 25)
         for (number, line) in lines.enumerated() {
             let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
@@ -86,7 +62,7 @@ final class InteropTests: TemporaryFolderTestCase {
                 print(sample["__key__"], sorted(k for k in sample if not k.startswith("__")),
                       sample["jpg"][4:].decode(), sample["seg.png"][4:].decode(), sep="|")
             """
-        let lines = try runPython(script, requiring: "webdataset").split(separator: "\n")
+        let lines = try Python.run(script, requiring: "webdataset").split(separator: "\n")
         XCTAssertEqual(lines.count, 12, "\(lines)")
         for (number, line) in lines.enumerated() {
             XCTAssertEqual(String(line), "item_\(number)|['jpg', 'seg.png']|photo \(number)|label \(number)")

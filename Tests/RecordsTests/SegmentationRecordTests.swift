@@ -1,6 +1,7 @@
 import ImageIO
 import Records
 import XCTest
+import _TestSupport
 
 final class SegmentationRecordTests: XCTestCase {
     func testClassSplitGivesHalfOpenBoxesAndAreas() throws {
@@ -20,8 +21,8 @@ final class SegmentationRecordTests: XCTestCase {
     /// A 2×2 raw segmentation record, byte for byte as Python protobuf serialises the same
     /// features (`deterministic=True`): pins the schema's names, types and split values.
     func testSegmentationRecordMatchesGoldenBytes() throws {
-        let golden = hex(
-            "0acb030a210a0d696d6167652f656e636f64656412100a0e0a0c000102030405060708090a0b0a170a0c696d6167652f"
+        let golden = bytes(
+            hex: "0acb030a210a0d696d6167652f656e636f64656412100a0e0a0c000102030405060708090a0b0a170a0c696d6167652f"
                 + "666f726d617412070a050a037261770a150a0c696d6167652f68656967687412051a030a01020a140a0b696d6167652f"
                 + "776964746812051a030a01020a0c0a036b657912050a030a016b0a160a0d6c6162656c2f636c617373657312051a030a"
                 + "01080a190a0d6c6162656c2f656e636f64656412080a060a04000101070a170a0c6c6162656c2f666f726d617412070a"
