@@ -16,13 +16,9 @@ public struct GroupDNetConfiguration: Equatable, Codable, Sendable {
         classCount: Int, imageHeight: Int, imageWidth: Int, latentChannelsPerClass: Int,
         generator: GeneratorLayout, encoder: EncoderLayout, discriminator: DiscriminatorLayout
     ) {
-        self.classCount = classCount
-        self.imageHeight = imageHeight
-        self.imageWidth = imageWidth
+        (self.classCount, self.imageHeight, self.imageWidth) = (classCount, imageHeight, imageWidth)
         self.latentChannelsPerClass = latentChannelsPerClass
-        self.generator = generator
-        self.encoder = encoder
-        self.discriminator = discriminator
+        (self.generator, self.encoder, self.discriminator) = (generator, encoder, discriminator)
     }
 
     /// Channels of z, mu and logvar (64 for DeepFashion).
