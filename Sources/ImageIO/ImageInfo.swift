@@ -53,7 +53,8 @@ public struct ImageInfo: Sendable, Equatable {
     ) {
         (self.format, self.width, self.height) = (format, width, height)
         (self.bitsPerSample, self.colorModel, self.samplesPerPixel) = (bitsPerSample, colorModel, samplesPerPixel)
-        (self.palette, self.isInterlaced, self.isTiled, self.tiffCompression) = (palette, isInterlaced, isTiled, tiffCompression)
+        (self.palette, self.isInterlaced) = (palette, isInterlaced)
+        (self.isTiled, self.tiffCompression) = (isTiled, tiffCompression)
     }
 
     /// Number of pixels the header declares.
