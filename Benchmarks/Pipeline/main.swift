@@ -287,7 +287,7 @@ if !arguments.keep { try? FileManager.default.removeItem(atPath: output) }
 
 print(
     "samples: \(pairs.count) at 750×1101 → 256×256, \(arguments.jobs) threads (cores: "
-    + "\(ProcessInfo.processInfo.activeProcessorCount))")
+        + "\(ProcessInfo.processInfo.activeProcessorCount))")
 print(
     String(
         format: "decode-only bound:  %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample)",

@@ -40,7 +40,7 @@ let side = 256
 
 print(
     "bench-records: \(recordCount) records of \(side)×\(side), CRC32C hardware: \(CRC32C.usesHardware), cores: "
-    + "\(ProcessInfo.processInfo.activeProcessorCount)")
+        + "\(ProcessInfo.processInfo.activeProcessorCount)")
 
 // MARK: Synthetic samples (a smooth photo and a blocky label map, like a person on a backdrop)
 
@@ -113,7 +113,7 @@ func pythonBaseline(_ shards: [URL]) -> (framing: (Double, Double), parsed: (Dou
     guard fields.count == 4 else {
         print(
             "python tfrecord: unavailable (\(text.trimmingCharacters(in: .whitespacesAndNewlines)); pip install "
-            + "tfrecord)")
+                + "tfrecord)")
         return nil
     }
     return ((fields[0], fields[1]), (fields[2], fields[3]))
@@ -156,7 +156,7 @@ unlink(boundFile.path)
 let writeBound = Double(rawBytes) / writeBoundSeconds / 1e6
 print(
     "bound  plain write + fsync of the same bytes: \(format(writeBound, 0)) MB/s → writer/bound "
-    + "\(format(Double(rawBytes) / writeSeconds / 1e6 / writeBound))")
+        + "\(format(Double(rawBytes) / writeSeconds / 1e6 / writeBound))")
 
 // MARK: 2. Read + CRC + parse from page cache, one core
 
@@ -176,16 +176,16 @@ let readGBs = Double(rawBytes) / readSeconds / 1e9
 let crcGBs = Double(rawBytes) / crcSeconds / 1e9
 print(
     "read   raw: \(format(readGBs)) GB/s, \(format(Double(set.count) / readSeconds, 0)) records/s (CRC checked + "
-    + "Example parsed, one core)")
+        + "Example parsed, one core)")
 print("bound  CRC32C alone over the same bytes: \(format(crcGBs)) GB/s → read/bound \(format(readGBs / crcGBs))")
 print("target read ≥ 4 GB/s: \(readGBs >= 4 ? "met" : "NOT met") (\(format(readGBs / 4)))")
 if let python = pythonBaseline(set.shards.map(\.file.url)) {
     print(
         "python tfrecord_iterator (framing, no CRC): \(format(python.framing.1)) GB/s, "
-        + "\(format(python.framing.0, 0)) records/s")
+            + "\(format(python.framing.0, 0)) records/s")
     print(
         "python tfrecord_loader (framing + parse, no CRC): \(format(python.parsed.1)) GB/s, "
-        + "\(format(python.parsed.0, 0)) records/s")
+            + "\(format(python.parsed.0, 0)) records/s")
     print(
         "ratio  ours/python records/s: \(format(Double(set.count) / readSeconds / python.framing.0)) vs iterator, "
             + "\(format(Double(set.count) / readSeconds / python.parsed.0)) vs loader (target ≥ 1)")
@@ -214,7 +214,7 @@ do {
     let encodedBytes = encodedSet.shards.reduce(0) { $0 + $1.entry.bytes }
     print(
         "write  encoded: \(format(Double(recordCount) / encodedWriteSeconds, 0)) samples/s, "
-        + "\(encodedBytes / recordCount) bytes/record")
+            + "\(encodedBytes / recordCount) bytes/record")
 
     var pixels = [UInt8](repeating: 0, count: side * side * 3), values = [UInt8](repeating: 0, count: side * side)
     let decodeOnly = try best(3) {
@@ -255,7 +255,7 @@ do {
         let ours = Double(encodedSet.count) / parseSeconds
         print(
             "read   encoded: \(format(ours, 0)) records/s; python tfrecord: \(format(pythonRecords, 0)) records/s → "
-            + "\(format(ours / pythonRecords))")
+                + "\(format(ours / pythonRecords))")
         touched &+= parsed
     }
 } catch {

@@ -131,7 +131,7 @@ print(
 let (peak, peakPerCPUSecond) = sgemmBound()
 print(
     "cblas_sgemm 2048³ on \(TensorThreads.count) workers: \(format(peak, 0)) GFLOP/s wall, "
-    + "\(format(peakPerCPUSecond, 0)) GFLOP per CPU second (the bound for this run)")
+        + "\(format(peakPerCPUSecond, 0)) GFLOP per CPU second (the bound for this run)")
 // Skinny im2col products: platform.md's example and the forward of up_3.conv_0 per chunk and whole.
 for (m, k, n) in [(64, 576, 65536), (160, 2880, 65536), (160, 2880, 1280), (320, 1152, 65536)] {
     let rate = 2 * Double(m * k * n) / sgemmSeconds(m, n, k) / 1e9
@@ -200,26 +200,26 @@ if !onlyGenerator {
     print("\nAll \(layers.count) generator convolutions (\(uniqueShapes.count) distinct shapes), batch 1, 256×256:")
     print(
         "  forward  \(format(totals.forward, 0, 2)) s, \(format(totals.flops / 1e9, 0)) GFLOP, "
-        + "\(format(totals.flops / totals.forward / 1e9, 0)) GFLOP/s; sgemm on the same products "
-        + "\(format(totals.forwardBound, 0, 2)) s → ratio \(format(totals.forwardBound / totals.forward, 0, 2)); vs "
-        + "2048³ peak \(format(totals.flops / totals.forward / 1e9 / peak, 0, 2))")
+            + "\(format(totals.flops / totals.forward / 1e9, 0)) GFLOP/s; sgemm on the same products "
+            + "\(format(totals.forwardBound, 0, 2)) s → ratio \(format(totals.forwardBound / totals.forward, 0, 2)); vs "
+            + "2048³ peak \(format(totals.flops / totals.forward / 1e9 / peak, 0, 2))")
     if measureBackward {
         let both = totals.forward + totals.backward
         print(
             "  backward \(format(totals.backward, 0, 2)) s, sgemm bound \(format(totals.backwardBound, 0, 2)) s → "
-            + "ratio \(format(totals.backwardBound / totals.backward, 0, 2))")
+                + "ratio \(format(totals.backwardBound / totals.backward, 0, 2))")
         print(
             "  forward+backward \(format(both, 0, 2)) s, \(format(3 * totals.flops / both / 1e9, 0)) GFLOP/s = "
-            + "\(format(3 * totals.flops / both / 1e9 / peak, 0, 2)) of the 2048³ sgemm rate (target ≥ 0.60)")
+                + "\(format(3 * totals.flops / both / 1e9 / peak, 0, 2)) of the 2048³ sgemm rate (target ≥ 0.60)")
     }
     if checkGroups {
         print(
             "  grouped convolutions, all together: \(format(groupedTotals.grouped, 0, 2)) s against "
-            + "\(format(groupedTotals.dense, 0, 2)) s for G dense convolutions of one group's size → time per FLOP "
-            + "ratio \(format(groupedTotals.grouped / groupedTotals.dense, 0, 2)) (target ≤ 1.5)")
+                + "\(format(groupedTotals.dense, 0, 2)) s for G dense convolutions of one group's size → time per FLOP "
+                + "ratio \(format(groupedTotals.grouped / groupedTotals.dense, 0, 2)) (target ≤ 1.5)")
         print(
             "  worst single grouped layer of ≥ 1 GFLOP: \(format(worstGroupRatio, 0, 2)) (smaller layers take "
-            + "milliseconds and are mostly noise here)")
+                + "milliseconds and are mostly noise here)")
     }
 }
 
@@ -247,9 +247,9 @@ if runGenerator {
     )
     print(
         "    best \(format(forward.wall, 0, 2)) s = \(format(582.7 / forward.wall, 0)) GFLOP/s = "
-        + "\(format(582.7 / forward.wall / peak, 0, 2)) of the sgemm wall rate; \(format(582.7 / forward.cpu, 0)) "
-        + "GFLOP per CPU second = \(format(582.7 / forward.cpu / peakPerCPUSecond, 0, 2)) of sgemm's; PyTorch 2 "
-        + "threads: 4.2–4.5 s (platform.md)")
+            + "\(format(582.7 / forward.wall / peak, 0, 2)) of the sgemm wall rate; \(format(582.7 / forward.cpu, 0)) "
+            + "GFLOP per CPU second = \(format(582.7 / forward.cpu / peakPerCPUSecond, 0, 2)) of sgemm's; PyTorch 2 "
+            + "threads: 4.2–4.5 s (platform.md)")
     if measureBackward {
         let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
         let output = try generator(z, seg)
@@ -260,10 +260,10 @@ if runGenerator {
             cpu = processCPUSeconds() - cpuStart
         print(
             "  forward with graph \(format(recorded, 0, 2)) s + backward \(format(both - recorded, 0, 2)) s = "
-            + "\(format(both, 0, 2)) s wall, \(format(cpu, 0, 1)) s cpu")
+                + "\(format(both, 0, 2)) s wall, \(format(cpu, 0, 1)) s cpu")
         print(
             "    ≈\(format(3 * 582.7 / both, 0)) GFLOP/s (conv FLOPs ×3) = \(format(3 * 582.7 / both / peak, 0, 2)) "
-            + "of the sgemm wall rate; \(format(3 * 582.7 / cpu, 0)) GFLOP per CPU second = "
-            + "\(format(3 * 582.7 / cpu / peakPerCPUSecond, 0, 2)) of sgemm's (target ≥ 0.60)")
+                + "of the sgemm wall rate; \(format(3 * 582.7 / cpu, 0)) GFLOP per CPU second = "
+                + "\(format(3 * 582.7 / cpu / peakPerCPUSecond, 0, 2)) of sgemm's (target ≥ 0.60)")
     }
 }

@@ -134,14 +134,14 @@ public enum SafeTensors {
                 throw failure(
                     name,
                     "data_offsets [\(begin), \(end)] do not fit the \(dataLength) data bytes starting at byte "
-                    + "\(dataStart)")
+                        + "\(dataStart)")
             }
             let expected = shape.reduce(1, *) * dtype.byteCount
             guard end - begin == expected else {
                 throw failure(
                     name,
                     "\(end - begin) data bytes at byte \(dataStart + begin), but \(dtypeName) \(shape) needs "
-                    + "\(expected)")
+                        + "\(expected)")
             }
             let start = data.startIndex + dataStart
             file.entries[name] = Entry(dtype: dtype, shape: shape, bytes: Array(data[start + begin..<start + end]))

@@ -176,7 +176,7 @@ extension LabelMap {
                 source: source,
                 reason: .encodeFailed(
                     "value \(values[index]) at (\(index % width), \(index / width)) has no colour in a palette of "
-                    + "\(palette.count)"))
+                        + "\(palette.count)"))
         }
     }
 }
@@ -220,13 +220,16 @@ extension LabelMap {
 extension ImageInfo {
     /// The header of `bytes`, which must declare `width` × `height` (else `.sizeMismatch`)
     /// within `limits`: what a decode into a caller's buffer of that size checks first.
-    init(probing bytes: UnsafeRawBufferPointer, source: String, expectingWidth width: Int, height: Int,
-         limits: DecodeLimits) throws {
+    init(
+        probing bytes: UnsafeRawBufferPointer, source: String, expectingWidth width: Int, height: Int,
+        limits: DecodeLimits
+    ) throws {
         self = try ImageInfo(probing: bytes, source: source)
         guard self.width == width, self.height == height else {
             throw ImageIOError(
                 source: source,
-                reason: .sizeMismatch(expectedWidth: width, expectedHeight: height, width: self.width, height: self.height))
+                reason: .sizeMismatch(
+                    expectedWidth: width, expectedHeight: height, width: self.width, height: self.height))
         }
         try check(limits, source: source)
     }

@@ -81,7 +81,7 @@ enum LabelDecoding {
                 source: source,
                 reason: .unsupported(
                     "a JPEG-compressed TIFF cannot hold a label map (lossy compression changes class ids); use LZW, "
-                    + "deflate or no compression"))
+                        + "deflate or no compression"))
         }
         switch (info.format, info.colorModel, info.bitsPerSample) {
         case (.png, .palette, _), (.png, .gray, ...8), (.png, .grayAlpha, ...8):
@@ -104,7 +104,7 @@ enum LabelDecoding {
                 source: source,
                 reason: .unsupported(
                     "a JPEG cannot hold a label map (lossy compression changes class ids); use a palette or "
-                    + "grayscale PNG"))
+                        + "grayscale PNG"))
         default:
             throw ImageIOError(
                 source: source,
@@ -134,7 +134,7 @@ enum LabelDecoding {
                     source: source,
                     reason: .unsupported(
                         "16-bit value \(value) at (\(index % info.width), \(index / info.width)) is not a class id "
-                        + "(0...255)"))
+                            + "(0...255)"))
             }
             out[index] = UInt8(value)
         }

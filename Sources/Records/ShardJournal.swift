@@ -34,8 +34,10 @@ struct ShardJournal: Codable {
     /// The journal of an earlier run with the same settings, or an empty one.
     static func load(from directory: URL, settingsFingerprint: String) -> ShardJournal {
         let url = directory.appendingPathComponent(fileName)
-        if let data = try? Data(contentsOf: url), let journal = try? JSONDecoder().decode(ShardJournal.self, from: data),
-           journal.settingsFingerprint == settingsFingerprint {
+        if let data = try? Data(contentsOf: url),
+            let journal = try? JSONDecoder().decode(ShardJournal.self, from: data),
+            journal.settingsFingerprint == settingsFingerprint
+        {
             return journal
         }
         return ShardJournal(settingsFingerprint: settingsFingerprint, entries: [])

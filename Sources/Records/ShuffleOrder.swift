@@ -35,7 +35,8 @@ public struct ShuffleOrder: Sendable {
         var digestWord: UInt64 = 0
         for (i, byte) in digest.prefix(8).enumerated() { digestWord |= UInt64(byte) << (8 * UInt64(i)) }
         let baseKey = SplitMix64.finalize(
-            SplitMix64.finalize(digestWord) ^ SplitMix64.finalize(seed &+ 0x5851_F42D_4C95_7F2D) ^ SplitMix64.finalize(epoch &* 0x9E37_79B9_7F4A_7C15 &+ 1))
+            SplitMix64.finalize(digestWord) ^ SplitMix64.finalize(seed &+ 0x5851_F42D_4C95_7F2D)
+                ^ SplitMix64.finalize(epoch &* 0x9E37_79B9_7F4A_7C15 &+ 1))
         var shardStarts: [Int] = []
         var running = 0
         for count in recordCounts {
@@ -45,7 +46,8 @@ public struct ShuffleOrder: Sendable {
         count = running
         let shardCount = recordCounts.count
         let window = min(max(1, windowShards ?? shardCount), max(1, shardCount))
-        let shardOrder = FeistelPermutation(count: shardCount, key: SplitMix64.finalize(baseKey ^ 0xA076_1D64_78BD_642F))
+        let shardOrder = FeistelPermutation(
+            count: shardCount, key: SplitMix64.finalize(baseKey ^ 0xA076_1D64_78BD_642F))
         var groups: [Group] = []
         var groupStarts: [Int] = []
         var total = 0

@@ -57,16 +57,18 @@ struct SMISReference {
 
         /// The committed fixture (ngf 8): seen 1e-5 forward, 3.3e-4 for gradients (mostly
         /// their float16 storage), 1e-5 after the update.
-        static let reduced = Tolerances(forward: 1e-4, gradientMaximum: 2e-3, gradientL2: 1e-3,
-                                        afterUpdate: 1e-4, afterUpdateGradientMaximum: 2e-3, afterUpdateGradientL2: 1e-3)
+        static let reduced = Tolerances(
+            forward: 1e-4, gradientMaximum: 2e-3, gradientL2: 1e-3,
+            afterUpdate: 1e-4, afterUpdateGradientMaximum: 2e-3, afterUpdateGradientL2: 1e-3)
         /// The DeepFashion size (ngf 160), where sums run over up to 2880 terms per output.
         /// Measured: forward values within 1e-5; G-step gradients within 1.5e-3 in L2 and
         /// 1.2e-2 at their worst element, where PyTorch itself, run on 1 thread instead of
         /// 2, moves them by up to 5.7e-4 in L2 and 2.5e-3 at the worst element (float16
         /// storage included); after the update, D's outputs within 5e-4 and its gradients
         /// within 1.5e-2 in L2, 4e-2 at the worst element (the ±lr steps above).
-        static let fullSize = Tolerances(forward: 1e-4, gradientMaximum: 3e-2, gradientL2: 5e-3,
-                                         afterUpdate: 5e-3, afterUpdateGradientMaximum: 1e-1, afterUpdateGradientL2: 5e-2)
+        static let fullSize = Tolerances(
+            forward: 1e-4, gradientMaximum: 3e-2, gradientL2: 5e-3,
+            afterUpdate: 5e-3, afterUpdateGradientMaximum: 1e-1, afterUpdateGradientL2: 5e-2)
     }
 
     /// Half a float16 step at 1: the storage error of a value stored as float16(value / scale).
@@ -91,14 +93,17 @@ struct SMISReference {
         try model.generator.loadCheckpoint(from: folder.appendingPathComponent("G.safetensors"))
         try model.encoder.loadCheckpoint(from: folder.appendingPathComponent("E.safetensors"))
         try model.discriminator.loadCheckpoint(from: folder.appendingPathComponent("D.safetensors"))
-        let vgg = try VGG19Features(channelDivisor: try XCTUnwrap(Int(reference.metadata["vgg_divisor"] ?? ""), "metadata vgg_divisor"))
+        let vgg = try VGG19Features(
+            channelDivisor: try XCTUnwrap(Int(reference.metadata["vgg_divisor"] ?? ""), "metadata vgg_divisor"))
         try vgg.load(from: folder.appendingPathComponent("vgg.safetensors"))
         model.perceptualNetwork = vgg
         let labels = try reference.entry("input.labels")
         batchSize = labels.shape[0]
         let (height, width) = (configuration.imageHeight, configuration.imageWidth)
-        seg = try ModelInput.oneHot(labels: labels.bytes, batch: batchSize, height: height, width: width, classes: configuration.classCount)
-        image = try ModelInput.image(rgb: reference.entry("input.image_bytes").bytes, batch: batchSize, height: height, width: width)
+        seg = try ModelInput.oneHot(
+            labels: labels.bytes, batch: batchSize, height: height, width: width, classes: configuration.classCount)
+        image = try ModelInput.image(
+            rgb: reference.entry("input.image_bytes").bytes, batch: batchSize, height: height, width: width)
     }
 
     /// The DeepFashion layout at the fixture's widths (from the file's metadata).
@@ -154,34 +159,42 @@ struct SMISReference {
         compare(g.logVariance.data, "gstep.logvar", tolerance: tolerances.forward)
         compare(g.fake.data, "gstep.fake", tolerance: tolerances.forward)
         for scale in g.fakeOutputs.indices {
-            compare(g.fakeOutputs[scale].last!.data + g.realOutputs[scale].last!.data, "gstep.pred_\(scale)",
-                    tolerance: tolerances.forward)
+            compare(
+                g.fakeOutputs[scale].last!.data + g.realOutputs[scale].last!.data, "gstep.pred_\(scale)",
+                tolerance: tolerances.forward)
         }
         let vgg = try XCTUnwrap(g.vgg, "the model has VGG19 weights, so the VGG term must be on")
-        for (name, value) in [("GAN", g.adversarial), ("GAN_Feat", g.featureMatching), ("KLD", g.kullbackLeibler),
-                              ("VGG", vgg), ("total", g.total.scalarValue)] {
+        for (name, value) in [
+            ("GAN", g.adversarial), ("GAN_Feat", g.featureMatching), ("KLD", g.kullbackLeibler),
+            ("VGG", vgg), ("total", g.total.scalarValue)
+        ] {
             compare([value], "gstep.\(name)", tolerance: tolerances.forward)
         }
         try g.total.backward()
-        try compareGradients(of: model.generator, network: "G", maximum: tolerances.gradientMaximum, l2: tolerances.gradientL2)
-        try compareGradients(of: model.encoder, network: "E", maximum: tolerances.gradientMaximum, l2: tolerances.gradientL2)
+        try compareGradients(
+            of: model.generator, network: "G", maximum: tolerances.gradientMaximum, l2: tolerances.gradientL2)
+        try compareGradients(
+            of: model.encoder, network: "E", maximum: tolerances.gradientMaximum, l2: tolerances.gradientL2)
         let generatorOptimizer = Adam(learningRate: 1e-4, beta1: 0, beta2: 0.9)
         try generatorOptimizer.step(model.generatorAndEncoderParameters)
         try compareUpdates(of: [("G", model.generator), ("E", model.encoder)], before: before, learningRate: 1e-4)
-        try applyReferenceValues(prefix: "patch", to: [("G", model.generator), ("E", model.encoder)], reference: reference)
+        try applyReferenceValues(
+            prefix: "patch", to: [("G", model.generator), ("E", model.encoder)], reference: reference)
 
         print("discriminator step (after the G and E update; fake regenerated with a new eps):")
         model.discriminator.zeroGradients()
         let d = try model.discriminatorLosses(batch, epsilon: reference.tensor("dstep.eps"))
         for scale in d.fakeOutputs.indices {
-            compare(d.fakeOutputs[scale].last!.data + d.realOutputs[scale].last!.data, "dstep.pred_\(scale)",
-                    tolerance: tolerances.afterUpdate)
+            compare(
+                d.fakeOutputs[scale].last!.data + d.realOutputs[scale].last!.data, "dstep.pred_\(scale)",
+                tolerance: tolerances.afterUpdate)
         }
         compare([d.fake], "dstep.D_Fake", tolerance: tolerances.afterUpdate)
         compare([d.real], "dstep.D_real", tolerance: tolerances.afterUpdate)
         try d.total.backward()
-        try compareGradients(of: model.discriminator, network: "D", maximum: tolerances.afterUpdateGradientMaximum,
-                             l2: tolerances.afterUpdateGradientL2)
+        try compareGradients(
+            of: model.discriminator, network: "D", maximum: tolerances.afterUpdateGradientMaximum,
+            l2: tolerances.afterUpdateGradientL2)
         let discriminatorOptimizer = Adam(learningRate: 4e-4, beta1: 0, beta2: 0.9)
         try discriminatorOptimizer.step(model.discriminator.parameters)
         try compareUpdates(of: [("D", model.discriminator)], before: before, learningRate: 4e-4)
@@ -203,12 +216,15 @@ struct SMISReference {
                     // keeps the loaded value; ours counts the two training forwards of G. With
                     // momentum 0.1 the counter changes no value.
                     let stored = try XCTUnwrap(reference.entry("after.\(network).\(key)").int64s?.first)
-                    XCTAssertEqual(statistics.batchesTracked, stored + 2, "\(key): ours counts G's two training forwards")
+                    XCTAssertEqual(
+                        statistics.batchesTracked, stored + 2, "\(key): ours counts G's two training forwards")
                 default: continue
                 }
                 compared += 1
             }
-            XCTAssertEqual(compared, reference.entries.keys.filter { $0.hasPrefix("after.\(network).") }.count, "buffers of \(network)")
+            XCTAssertEqual(
+                compared, reference.entries.keys.filter { $0.hasPrefix("after.\(network).") }.count,
+                "buffers of \(network)")
         }
     }
 
@@ -241,8 +257,10 @@ struct SMISReference {
                 if relative >= worst.relative { worst = (key, relative) }
             }
         }
-        print(String(format: "Adam updates of %@: sums of Δ and |Δ| per tensor agree within %.2e of Σ|Δ| (worst %@)",
-                     networks.map(\.0).joined(separator: ", ") as NSString, worst.relative, worst.name as NSString))
+        print(
+            String(
+                format: "Adam updates of %@: sums of Δ and |Δ| per tensor agree within %.2e of Σ|Δ| (worst %@)",
+                networks.map(\.0).joined(separator: ", ") as NSString, worst.relative, worst.name as NSString))
     }
 
     /// Every parameter's gradient against `grad.<network>.<name>`, structural zeros apart.
@@ -265,8 +283,10 @@ struct SMISReference {
             // active on both sides: the fake and real halves cancel): both sides must be
             // negligible against the network's gradients.
             let swiftMaximum = gradient.reduce(0) { max($0, abs($1)) }
-            print(String(format: "  %-58@ %@: max|g| %.1e here, %.1e in the reference", key as NSString,
-                         (structural ? "zero by structure" : "vanishes for this batch") as NSString, swiftMaximum, scale))
+            print(
+                String(
+                    format: "  %-58@ %@: max|g| %.1e here, %.1e in the reference", key as NSString,
+                    (structural ? "zero by structure" : "vanishes for this batch") as NSString, swiftMaximum, scale))
             XCTAssertLessThanOrEqual(swiftMaximum, 1e-4 * largestScale, "\(key) should vanish")
             XCTAssertLessThanOrEqual(scale, 1e-4 * largestScale, "\(key) should vanish in the reference")
         }
@@ -288,14 +308,20 @@ struct SMISReference {
         return ReferenceComparison.halfFloats(entry.bytes).map { $0 * scale }
     }
 
-    func compare(_ actual: [Float], _ name: String, tolerance: Float, quantum: Float = 0, l2: Float? = nil,
-                 file: StaticString = #filePath, line: UInt = #line) {
+    func compare(
+        _ actual: [Float], _ name: String, tolerance: Float, quantum: Float = 0, l2: Float? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             let expected = try values(name)
             let entry = try reference.entry(name)
-            let storedQuantum = entry.dtype == .float32 ? 0 : Self.halfQuantum * (try reference.floats("\(name).scale")[0])
-            assertClose(actual, expected, Tolerance(absolute: max(quantum, storedQuantum), ofScale: tolerance,
-                                                    relativeL2: l2), name, file: file, line: line)
+            let storedQuantum =
+                entry.dtype == .float32 ? 0 : Self.halfQuantum * (try reference.floats("\(name).scale")[0])
+            assertClose(
+                actual, expected,
+                Tolerance(
+                    absolute: max(quantum, storedQuantum), ofScale: tolerance,
+                    relativeL2: l2), name, file: file, line: line)
         } catch {
             XCTFail("\(name): \(error)", file: file, line: line)
         }
@@ -310,8 +336,9 @@ struct SMISReference {
 /// from other weights (seen: 1e-3 relative in logvar, 1e-2 in D's first-layer gradient).
 /// Prints how many elements were set.
 func applyReferenceValues(prefix: String, to networks: [(String, Module)], reference: SafeTensors.File) throws {
-    print(try ReferenceComparison.applyReferenceValues(to: networks.map { ($0.0, $0.1.parameters) }) { key in
-        guard let positions = reference.entries["\(prefix).\(key).index"]?.int64s else { return nil }
-        return (positions, try XCTUnwrap(reference.entries["\(prefix).\(key).value"]?.floats))
-    })
+    print(
+        try ReferenceComparison.applyReferenceValues(to: networks.map { ($0.0, $0.1.parameters) }) { key in
+            guard let positions = reference.entries["\(prefix).\(key).index"]?.int64s else { return nil }
+            return (positions, try XCTUnwrap(reference.entries["\(prefix).\(key).value"]?.floats))
+        })
 }

@@ -161,7 +161,8 @@ final class PNGSuiteTests: XCTestCase {
     func testOversizedClaimIsRefusedBeforeDecoding() throws {
         let claim = PNGBuilder.png(width: 100_000, height: 100_000, bitDepth: 8, colorType: 2, rows: [[0, 0, 0]])
         XCTAssertThrowsError(try decodeImage(claim, source: "claim.png")) { error in
-            let expected = ImageIOError(source: "claim.png", reason: .tooLarge(width: 100_000, height: 100_000, limit: 100_000_000))
+            let expected = ImageIOError(
+                source: "claim.png", reason: .tooLarge(width: 100_000, height: 100_000, limit: 100_000_000))
             XCTAssertEqual(error as? ImageIOError, expected)
         }
         XCTAssertThrowsError(try decodeLabels(claim, source: "claim.png"))

@@ -71,7 +71,8 @@ final class TIFFConformanceTests: XCTestCase {
         }
         XCTAssertEqual(try probe(bytes).pixelCount, 3_600_000_000)
         XCTAssertThrowsError(try decodeImage(bytes, source: "claim.tiff")) { error in
-            let expected = ImageIOError(source: "claim.tiff", reason: .tooLarge(width: 60_000, height: 60_000, limit: 100_000_000))
+            let expected = ImageIOError(
+                source: "claim.tiff", reason: .tooLarge(width: 60_000, height: 60_000, limit: 100_000_000))
             XCTAssertEqual(error as? ImageIOError, expected)
         }
         XCTAssertThrowsError(try decodeLabels(bytes, source: "claim.tiff"))

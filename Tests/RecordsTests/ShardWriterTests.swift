@@ -7,7 +7,9 @@ final class ShardWriterTests: TemporaryFolderTestCase {
     func testRecordsPerShardSplitsAndManifestDescribesShards() throws {
         let result = try Synthetic.writeSet(folder, count: 25, sizing: .records(10))
         XCTAssertEqual(result.manifest.shards.map(\.records), [10, 10, 5])
-        XCTAssertEqual(result.manifest.shards.map(\.name), ["train-00000.tfrecord", "train-00001.tfrecord", "train-00002.tfrecord"])
+        XCTAssertEqual(
+            result.manifest.shards.map(\.name), ["train-00000.tfrecord", "train-00001.tfrecord", "train-00002.tfrecord"]
+        )
         let reread = try Manifest(directory: folder)
         XCTAssertEqual(reread, result.manifest)
         XCTAssertEqual(reread.statistics, .object(["samples": .number(25)]))
@@ -26,8 +28,12 @@ final class ShardWriterTests: TemporaryFolderTestCase {
         configuration.progress = { steps.append($0) }
         let sources = { [Synthetic.source(count: 25), Synthetic.source(split: "validation", count: 12)] }
         try ShardSetWriter(configuration: configuration).write(sources())
-        XCTAssertEqual(steps.map(\.shard), ["train-00000.tfrecord", "train-00001.tfrecord", "train-00002.tfrecord",
-                                            "validation-00000.tfrecord", "validation-00001.tfrecord"])
+        XCTAssertEqual(
+            steps.map(\.shard),
+            [
+                "train-00000.tfrecord", "train-00001.tfrecord", "train-00002.tfrecord",
+                "validation-00000.tfrecord", "validation-00001.tfrecord"
+            ])
         XCTAssertEqual(steps.map(\.inputsDone), [10, 20, 25, 35, 37])
         XCTAssertTrue(steps.allSatisfy { $0.inputsTotal == 37 && !$0.reused })
         steps = []
@@ -70,7 +76,8 @@ final class ShardWriterTests: TemporaryFolderTestCase {
         let again = try Synthetic.writeSet(folder, count: 30)
         XCTAssertEqual(again.shardsReused, 3)
         XCTAssertEqual(again.shardsWritten, 0)
-        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: firstShard.path)[.systemFileNumber] as? UInt64, inode)
+        XCTAssertEqual(
+            try FileManager.default.attributesOfItem(atPath: firstShard.path)[.systemFileNumber] as? UInt64, inode)
 
         // A damaged shard is rewritten, and every shard after it too.
         try modify("train-00001.tfrecord") { $0[100] ^= 0xFF }
@@ -85,7 +92,8 @@ final class ShardWriterTests: TemporaryFolderTestCase {
         let writer = ShardSetWriter(configuration: Synthetic.configuration(folder))
         let result = try writer.write([Synthetic.source(count: 15, identitySalt: "-changed")])
         XCTAssertEqual(result.shardsWritten, 2)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("train-00002.tfrecord").path))
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent("train-00002.tfrecord").path))
         XCTAssertEqual(try ShardSet(directory: folder).count, 15)
     }
 
@@ -110,11 +118,15 @@ final class ShardWriterTests: TemporaryFolderTestCase {
         let wider = ShardSetWriter(configuration: Synthetic.configuration(folder, sizing: .records(20)))
         let result = try wider.write([Synthetic.source(count: 30)])
         XCTAssertEqual(result.manifest.shards.map(\.name), ["train-00000.tfrecord", "train-00001.tfrecord"])
-        XCTAssertEqual(result.staleFilesRemoved, [
-            "train-00002.index", "train-00002.tfrecord", "validation-00000.index", "validation-00000.tfrecord"])
+        XCTAssertEqual(
+            result.staleFilesRemoved,
+            [
+                "train-00002.index", "train-00002.tfrecord", "validation-00000.index", "validation-00000.tfrecord"
+            ])
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-        XCTAssertEqual(Set(left.filter { ShardSetWriter.isShardFileName($0) && !$0.hasPrefix("imagenet-") }),
-                       ["train-00000.tfrecord", "train-00000.index", "train-00001.tfrecord", "train-00001.index"])
+        XCTAssertEqual(
+            Set(left.filter { ShardSetWriter.isShardFileName($0) && !$0.hasPrefix("imagenet-") }),
+            ["train-00000.tfrecord", "train-00000.index", "train-00001.tfrecord", "train-00001.index"])
         for name in unrelated { XCTAssertTrue(left.contains(name), name) }
         XCTAssertTrue(ShardSetVerifier.verify(directory: folder).isClean)
     }
@@ -152,7 +164,8 @@ final class ShardWriterTests: TemporaryFolderTestCase {
             unmount.waitUntilExit()
         }
         let out = mountPoint.appendingPathComponent("set")
-        XCTAssertThrowsError(try Synthetic.writeSet(out, count: 200, sizing: .records(50), width: 32, height: 32)) { error in
+        XCTAssertThrowsError(try Synthetic.writeSet(out, count: 200, sizing: .records(50), width: 32, height: 32)) {
+            error in
             XCTAssertTrue("\(error)".contains("No space left on device"), "\(error)")
             XCTAssertTrue("\(error)".contains("disk is full"), "\(error)")
         }
@@ -162,7 +175,8 @@ final class ShardWriterTests: TemporaryFolderTestCase {
         // Every shard under a final name is complete: it has its index and verifies in full.
         for name in names where name.hasSuffix(".tfrecord") {
             let index = try ShardIndex(contentsOf: out.appendingPathComponent(ShardIndex.fileName(forShard: name)))
-            let size = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent(name).path)[.size] as? Int
+            let size =
+                try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent(name).path)[.size] as? Int
             XCTAssertEqual(UInt64(size ?? -1), index.shardSize)
         }
     }
@@ -173,11 +187,15 @@ final class ShardWriterTests: TemporaryFolderTestCase {
         XCTAssertEqual(ShardSizing.byteCount(parsing: "64MiB"), 64 << 20)
         XCTAssertEqual(ShardSizing.byteCount(parsing: "4096"), 4096)
         XCTAssertEqual(ShardSizing.byteCount(parsing: "1.5K"), 1536)
-        for bad in ["", "0", "-5MB", "0.0001KB", "MB", "12 parsecs"] { XCTAssertNil(ShardSizing.byteCount(parsing: bad), bad) }
+        for bad in ["", "0", "-5MB", "0.0001KB", "MB", "12 parsecs"] {
+            XCTAssertNil(ShardSizing.byteCount(parsing: bad), bad)
+        }
         for text in ["jpeg", "jpeg:1", "jpeg:100", "png", "raw"] {
             XCTAssertEqual(SegmentationRecord.ImageEncoding(parsing: text)?.description, text)
         }
         XCTAssertEqual(SegmentationRecord.ImageEncoding(parsing: "jpeg:keep"), .jpeg(quality: nil))
-        for bad in ["jpeg:0", "jpeg:101", "jpg", "jpeg:", "PNG"] { XCTAssertNil(SegmentationRecord.ImageEncoding(parsing: bad), bad) }
+        for bad in ["jpeg:0", "jpeg:101", "jpg", "jpeg:", "PNG"] {
+            XCTAssertNil(SegmentationRecord.ImageEncoding(parsing: bad), bad)
+        }
     }
 }

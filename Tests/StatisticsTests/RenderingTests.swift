@@ -3,7 +3,7 @@ import ImageIO
 import XCTest
 
 #if canImport(FoundationXML)
-    import FoundationXML
+import FoundationXML
 #endif
 
 @testable import Statistics
@@ -28,10 +28,14 @@ final class RenderingTests: XCTestCase {
         XCTAssertEqual(lines[0], "Samples: 3   (all 3)")
         XCTAssertEqual(lines[1], "Label sizes: 4×3 ×2, 2×2 ×1")
         // 17/28 of the pixels is the widest bar (20 full blocks); 7/17 of 160 eighths is 66 → 8 blocks + ▎.
-        XCTAssertTrue(lines.contains(
-            " 0  background      60.71 %  ████████████████████       2   66.67 %  ██████▋        8.5          8.5   0.88   1.00         █ █"))
-        XCTAssertTrue(lines.contains(
-            " 1  hat             25.00 %  ████████▎                  2   66.67 %  ██████▋        3.5          3.5   0.75   0.83       █   █"))
+        XCTAssertTrue(
+            lines.contains(
+                " 0  background      60.71 %  ████████████████████       2   66.67 %  ██████▋        8.5          "
+                + "8.5   0.88   1.00         █ █"))
+        XCTAssertTrue(
+            lines.contains(
+                " 1  hat             25.00 %  ████████▎                  2   66.67 %  ██████▋        3.5          "
+                + "3.5   0.75   0.83       █   █"))
         XCTAssertTrue(lines.contains("Label values outside the table: 5 (1 images, 1 pixels)"))
         XCTAssertTrue(lines.contains("0 background          67  33  67"))
         XCTAssertTrue(
@@ -71,7 +75,7 @@ final class RenderingTests: XCTestCase {
             ids,
             [
                 "class-share", "class-presence", "cooccurrence", "photo-sizes", "box-width-0", "box-height-0",
-                "box-width-1", "box-height-1", "box-width-2", "box-height-2",
+                "box-width-1", "box-height-1", "box-width-2", "box-height-2"
             ])
         for svg in charts {
             let parser = XMLParser(data: Data(svg.utf8))

@@ -26,7 +26,8 @@ import XCTest
 /// changes them by far more.
 final class SMISReferenceTrainerTests: XCTestCase {
     func testTrainingStepMatchesTheReferenceTrainer() throws {
-        try checkTrainingStep(folder: TestPaths.repositoryRoot.appendingPathComponent("Tests/GroupDNetTests/Fixtures/smis"))
+        try checkTrainingStep(
+            folder: TestPaths.repositoryRoot.appendingPathComponent("Tests/GroupDNetTests/Fixtures/smis"))
     }
 }
 
@@ -62,8 +63,10 @@ private func checkTrainingStep(folder: URL) throws {
 
     let labels = try XCTUnwrap(reference.entries["input.labels"])
     let batchSize = labels.shape[0]
-    let seg = try ModelInput.oneHot(labels: labels.bytes, batch: batchSize, height: 256, width: 256, classes: configuration.classCount)
-    let image = try ModelInput.image(rgb: try XCTUnwrap(reference.entries["input.image_bytes"]).bytes, batch: batchSize, height: 256, width: 256)
+    let seg = try ModelInput.oneHot(
+        labels: labels.bytes, batch: batchSize, height: 256, width: 256, classes: configuration.classCount)
+    let image = try ModelInput.image(
+        rgb: try XCTUnwrap(reference.entries["input.image_bytes"]).bytes, batch: batchSize, height: 256, width: 256)
     let step = TrainingStep(model: model, options: options)
     let batch = try TrainingBatch(seg: seg, image: image)
     let networks: [(String, Module)] = [("G", model.generator), ("E", model.encoder), ("D", model.discriminator)]
@@ -82,19 +85,24 @@ private func checkTrainingStep(folder: URL) throws {
         for parameter in module.parameters { generatorUpdate["\(network).\(parameter.name)"] = parameter.data }
     }
     let generatorNetworks = networks.prefix(2).map { ($0.0, $0.1.parameters) }
-    print(try ReferenceComparison.applyReferenceValues(to: generatorNetworks) { key in
-        guard let positions = reference.entries["trainer.patch.\(key).index"]?.int64s else { return nil }
-        return (positions, try XCTUnwrap(reference.entries["trainer.patch.\(key).value"]?.floats))
-    })
+    print(
+        try ReferenceComparison.applyReferenceValues(to: generatorNetworks) { key in
+            guard let positions = reference.entries["trainer.patch.\(key).index"]?.int64s else { return nil }
+            return (positions, try XCTUnwrap(reference.entries["trainer.patch.\(key).value"]?.floats))
+        })
     let discriminatorLosses = try step.discriminatorStep(
         batch, epsilon: model.sampleEpsilon(batch: batchSize, using: &noise))
 
-    func expected(_ key: String) throws -> [Float] { try XCTUnwrap(reference.entries[key]?.floats, "fixture entry \(key)") }
+    func expected(_ key: String) throws -> [Float] {
+        try XCTUnwrap(reference.entries[key]?.floats, "fixture entry \(key)")
+    }
     print("losses of TrainingStep against Pix2PixTrainer (logvar forced low):")
     let vggLoss = try XCTUnwrap(generatorLosses.vgg)
-    for (name, value) in [("GAN", generatorLosses.adversarial), ("GAN_Feat", generatorLosses.featureMatching),
-                          ("KLD", generatorLosses.kullbackLeibler), ("VGG", vggLoss),
-                          ("D_Fake", discriminatorLosses.fake), ("D_real", discriminatorLosses.real)] {
+    for (name, value) in [
+        ("GAN", generatorLosses.adversarial), ("GAN_Feat", generatorLosses.featureMatching),
+        ("KLD", generatorLosses.kullbackLeibler), ("VGG", vggLoss),
+        ("D_Fake", discriminatorLosses.fake), ("D_real", discriminatorLosses.real)
+    ] {
         assertClose([value], try expected("trainer.\(name)"), Tolerance(ofScale: lossTolerance), "trainer.\(name)")
     }
 
@@ -127,18 +135,25 @@ private func checkTrainingStep(folder: URL) throws {
             let stored = try expected(key)
             if network == "G" && zeros.contains(parameter.name) {
                 XCTAssertLessThanOrEqual(maximum, 1e-4 * largest, "\(key) should vanish by structure")
-                XCTAssertLessThanOrEqual(stored[2], 1e-4 * largest, "\(key) should vanish by structure in the reference")
+                XCTAssertLessThanOrEqual(
+                    stored[2], 1e-4 * largest, "\(key) should vanish by structure in the reference")
                 continue
             }
-            let relative = Float(max(abs(sum - Double(stored[0])) / Double(stored[1]),
-                                     abs(absoluteSum - Double(stored[1])) / Double(stored[1]),
-                                     Double(abs(maximum - stored[2]) / stored[2])))
-            XCTAssertLessThanOrEqual(relative, gradientTolerance,
-                                     "\(key): sum \(sum) vs \(stored[0]), sum|g| \(absoluteSum) vs \(stored[1]), max \(maximum) vs \(stored[2])")
+            let relative = Float(
+                max(
+                    abs(sum - Double(stored[0])) / Double(stored[1]),
+                    abs(absoluteSum - Double(stored[1])) / Double(stored[1]),
+                    Double(abs(maximum - stored[2]) / stored[2])))
+            XCTAssertLessThanOrEqual(
+                relative, gradientTolerance,
+                "\(key): sum \(sum) vs \(stored[0]), sum|g| \(absoluteSum) vs \(stored[1]), max \(maximum) vs "
+                + "\(stored[2])")
             if relative >= worst.relative { worst = (key, relative) }
         }
-        print(String(format: "  %d tensors, largest relative difference %.2e (%@)", module.parameters.count, worst.relative,
-                     worst.name as NSString))
+        print(
+            String(
+                format: "  %d tensors, largest relative difference %.2e (%@)", module.parameters.count, worst.relative,
+                worst.name as NSString))
     }
 
     // Adam's first step with β1 = 0 moves each weight by about lr·sign(g), so the sums of
@@ -154,7 +169,7 @@ private func checkTrainingStep(folder: URL) throws {
         var worst: (name: String, relative: Double) = ("", 0)
         for parameter in module.parameters where !(network == "G" && zeros.contains(parameter.name)) {
             let key = "\(network).\(parameter.name)"
-            guard try expected("trainer.grad.\(key)")[2] >= 1e-6 * largest else { continue }   // vanishes for this batch
+            guard try expected("trainer.grad.\(key)")[2] >= 1e-6 * largest else { continue }  // vanishes for this batch
             let after = network == "D" ? parameter.data : try XCTUnwrap(generatorUpdate[key])
             var sum = 0.0, absoluteSum = 0.0
             for (new, old) in zip(after, try XCTUnwrap(before[key])) {
@@ -169,7 +184,9 @@ private func checkTrainingStep(folder: URL) throws {
             let relative = max(abs(absoluteSum - stored[1]), abs(sum - stored[0])) / stored[1]
             if relative >= worst.relative { worst = (key, relative) }
         }
-        print(String(format: "Adam update of %@ (lr %.0e): sums agree within %.2e of Σ|Δ| (worst %@)", network as NSString,
-                     learningRate, worst.relative, worst.name as NSString))
+        print(
+            String(
+                format: "Adam update of %@ (lr %.0e): sums agree within %.2e of Σ|Δ| (worst %@)", network as NSString,
+                learningRate, worst.relative, worst.name as NSString))
     }
 }

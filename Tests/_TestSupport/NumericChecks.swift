@@ -17,8 +17,10 @@ public struct Tolerance: CustomStringConvertible, Sendable {
     public var scaleFloor: Float
     public var relativeL2: Float?
 
-    public init(absolute: Float = 0, relative: Float = 0, ofScale: Float = 0, scaleFloor: Float = 0,
-                relativeL2: Float? = nil) {
+    public init(
+        absolute: Float = 0, relative: Float = 0, ofScale: Float = 0, scaleFloor: Float = 0,
+        relativeL2: Float? = nil
+    ) {
         (self.absolute, self.relative, self.ofScale, self.scaleFloor) = (absolute, relative, ofScale, scaleFloor)
         self.relativeL2 = relativeL2
     }
@@ -53,8 +55,10 @@ public struct Comparison: Sendable {
 /// difference, as llm.c's test prints each tensor's, so that a passing comparison still shows
 /// how close it is and a failing one which element is worst.
 @discardableResult
-public func assertClose(_ actual: [Float], _ expected: [Float], _ tolerance: Tolerance, _ what: String,
-                        file: StaticString = #filePath, line: UInt = #line) -> Comparison? {
+public func assertClose(
+    _ actual: [Float], _ expected: [Float], _ tolerance: Tolerance, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) -> Comparison? {
     guard actual.count == expected.count else {
         XCTFail("\(what): \(actual.count) values, expected \(expected.count)", file: file, line: line)
         return nil
@@ -75,11 +79,14 @@ public func assertClose(_ actual: [Float], _ expected: [Float], _ tolerance: Tol
         let excess = Swift.abs(actual[i] - expected[i]) - allowed
         if !(excess <= worstExcess) { worstExcess = excess; worstIndex = i }
     }
-    print(String(format: "  %-58@ max|Δ| %.2e  max|ref| %.3e  rel %.2e  relL2 %.1e  n %d", what as NSString,
-                 result.maximumDifference, result.scale, result.relative, result.relativeL2, expected.count))
+    print(
+        String(
+            format: "  %-58@ max|Δ| %.2e  max|ref| %.3e  rel %.2e  relL2 %.1e  n %d", what as NSString,
+            result.maximumDifference, result.scale, result.relative, result.relativeL2, expected.count))
     if worstIndex >= 0 {
-        XCTFail("\(what): element \(worstIndex) is \(actual[worstIndex]), expected \(expected[worstIndex]) (\(tolerance))",
-                file: file, line: line)
+        XCTFail(
+            "\(what): element \(worstIndex) is \(actual[worstIndex]), expected \(expected[worstIndex]) (\(tolerance))",
+            file: file, line: line)
     }
     if let bound = tolerance.relativeL2, !(result.relativeL2 <= bound) {
         XCTFail("\(what): relative L2 difference \(result.relativeL2) (\(tolerance))", file: file, line: line)
@@ -101,14 +108,18 @@ public func assertClose(_ actual: [Float], _ expected: [Float], _ tolerance: Tol
 /// (a one-hot label map drives ReLU inputs to within 1e-4 of 0 inside a network), pass
 /// `acceptOneSided`: the analytic gradient there is one of the two one-sided slopes, so a
 /// match with the central or either one-sided difference passes.
-public func checkGradients(_ inputs: [Tensor], expectedShape: [Int]? = nil, expectedValues: [Float]? = nil,
-                           step: Float = 1e-2, tolerance: Tolerance = .finiteDifference, maximumProbes: Int = 80,
-                           acceptOneSided: Bool = false, file: StaticString = #filePath, line: UInt = #line,
-                           _ operation: ([Tensor]) throws -> Tensor) throws {
+public func checkGradients(
+    _ inputs: [Tensor], expectedShape: [Int]? = nil, expectedValues: [Float]? = nil,
+    step: Float = 1e-2, tolerance: Tolerance = .finiteDifference, maximumProbes: Int = 80,
+    acceptOneSided: Bool = false, file: StaticString = #filePath, line: UInt = #line,
+    _ operation: ([Tensor]) throws -> Tensor
+) throws {
     for input in inputs { input.zeroGradient() }
     let output = try operation(inputs)
     if let expectedShape { XCTAssertEqual(output.shape, expectedShape, "output shape", file: file, line: line) }
-    if let expectedValues { assertClose(output.data, expectedValues, .forward, "output values", file: file, line: line) }
+    if let expectedValues {
+        assertClose(output.data, expectedValues, .forward, "output values", file: file, line: line)
+    }
     var source = RandomSource(seed: 99)
     let projection = Tensor.randomNormal(output.shape, using: &source)
     try (output * projection).sum().backward()
@@ -120,7 +131,9 @@ public func checkGradients(_ inputs: [Tensor], expectedShape: [Int]? = nil, expe
     let center = try projectedLoss()
     for (inputIndex, input) in inputs.enumerated() where input.requiresGrad {
         guard let analytic = input.grad else {
-            XCTFail("input \(inputIndex) \(input.name.isEmpty ? "\(input.shape)" : input.name) received no gradient", file: file, line: line)
+            XCTFail(
+                "input \(inputIndex) \(input.name.isEmpty ? "\(input.shape)" : input.name) received no gradient",
+                file: file, line: line)
             continue
         }
         var numeric: [Float] = [], probed: [Float] = []
@@ -140,7 +153,10 @@ public func checkGradients(_ inputs: [Tensor], expectedShape: [Int]? = nil, expe
             numeric.append(closest)
             probed.append(expected)
         }
-        assertClose(probed, numeric, tolerance, "gradient of input \(inputIndex) \(input.name.isEmpty ? "\(input.shape)" : input.name)", file: file, line: line)
+        assertClose(
+            probed, numeric, tolerance,
+            "gradient of input \(inputIndex) \(input.name.isEmpty ? "\(input.shape)" : input.name)", file: file,
+            line: line)
     }
 }
 

@@ -8,8 +8,10 @@ public enum Python {
     /// Runs `script` with `arguments` (`sys.argv[1...]`) and returns what it printed. Skips the
     /// calling test when python3 is missing or `import <module>` fails, naming `package` to
     /// install; a script that fails is a test failure showing its standard error.
-    public static func run(_ script: String, arguments: [String] = [], requiring module: String,
-                           package: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    public static func run(
+        _ script: String, arguments: [String] = [], requiring module: String,
+        package: String? = nil, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> String {
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         probe.arguments = ["python3", "-c", "import \(module)"]
