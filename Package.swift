@@ -7,6 +7,12 @@
 // that writes files, and two thin command-line front ends.
 import PackageDescription
 
+/// What both command-line front ends use besides the library targets.
+let commandLine: [Target.Dependency] = [
+    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    .product(name: "Logging", package: "swift-log"),
+]
+
 let package = Package(
     name: "smis-toolkit",
     platforms: [.macOS(.v13)],
@@ -48,20 +54,28 @@ let package = Package(
         .target(name: "CFileSync", exclude: ["README.md"]),
         .target(name: "AtomicFiles", dependencies: ["CFileSync"], exclude: ["README.md"]),
 
+        // MARK: Seeded mixing (SplitMix64 and the finalisers), shared by the data and model sides
+        .target(name: "SeededRandom"),
+
         // MARK: Data side
         .target(name: "ImageIO", dependencies: ["CCodecs", "CResample", "AtomicFiles"]),
         .target(
             name: "Records",
-            dependencies: ["ImageIO", "AtomicFiles", "CRC32CShim", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "ImageIO", "AtomicFiles", "CRC32CShim", "SeededRandom", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["README.md"]),
         .target(name: "Statistics", dependencies: ["ImageIO", "AtomicFiles"], exclude: ["README.md"]),
         .target(
             name: "Pipeline",
             // Records: the optional last stage packs the prepared folder into shards (ShardStage).
-            dependencies: ["ImageIO", "AtomicFiles", "Statistics", "Records", "Yams", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "ImageIO", "AtomicFiles", "Statistics", "Records", "SeededRandom", "Yams",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // MARK: Model side
-        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "SeededRandom"]),
         .target(name: "GroupDNet", dependencies: ["Tensor", "AtomicFiles"]),
         // Data-parallel training: the Communicator protocol, one process or MPI, launcher
         // detection, gradient buckets averaged while the backward pass runs.
@@ -76,19 +90,10 @@ let package = Package(
 
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(
-            name: "smisprep",
-            dependencies: [
-                "ImageIO", "Pipeline", "Records", "Statistics", "Yams",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ]),
+            name: "smisprep", dependencies: ["ImageIO", "Pipeline", "Records", "Statistics", "Yams"] + commandLine),
         .executableTarget(
             name: "smis",
-            dependencies: [
-                "Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ]),
+            dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed"] + commandLine),
 
         // MARK: Benchmarks (release executables, not part of the test suite; each prints its
         // bound measured in the same run)
@@ -109,14 +114,14 @@ let package = Package(
             path: "Benchmarks/Distributed"),
 
         // MARK: Tests: one target per library target, plus shared helpers
-        .target(name: "_TestSupport", dependencies: ["Tensor"], path: "Tests/_TestSupport"),
-        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles", "CFileSync"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "AtomicFiles", "CResample", "_TestSupport"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport"], exclude: ["Fixtures"]),
+        .target(name: "_TestSupport", dependencies: ["Tensor", "SeededRandom"], path: "Tests/_TestSupport"),
+        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles", "CFileSync", "_TestSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "AtomicFiles", "CResample", "_TestSupport", "SeededRandom"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport", "SeededRandom"], exclude: ["Fixtures"]),
         .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport"]),
-        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "AtomicFiles", "_TestSupport"]),
+        .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport", "SeededRandom"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport", "SeededRandom"], exclude: ["Snapshots"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "Statistics", "AtomicFiles", "_TestSupport"]),
         .testTarget(
             name: "TrainingTests",
             dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed", "_TestSupport"]),

@@ -37,7 +37,8 @@ while let argument = arguments.next() {
     case "--vgg": includeVGG = true
     case "--vgg-only": (includeVGG, onlyVGG) = (true, true)
     default:
-        FileHandle.standardError.write("unknown option \(argument); options: --threads N --repeats N --vgg --vgg-only\n".data(using: .utf8)!)
+        FileHandle.standardError.write(
+            "unknown option \(argument); options: --threads N --repeats N --vgg --vgg-only\n".data(using: .utf8)!)
         exit(64)
     }
 }
@@ -46,15 +47,21 @@ TensorMemory.retainFreedMemory()
 
 print("bench-groupdnet: threads \(TensorThreads.count), OpenBLAS core \(TensorThreads.blasCoreName)")
 let bound = sgemmBound()
-print(String(format: "sgemm 2048³ on %d workers: %.1f GFLOP/s wall, %.1f GFLOP per CPU second (the bounds)",
-             TensorThreads.count, bound.wall, bound.perCPUSecond))
+print(
+    String(
+        format: "sgemm 2048³ on %d workers: %.1f GFLOP/s wall, %.1f GFLOP per CPU second (the bounds)",
+        TensorThreads.count, bound.wall, bound.perCPUSecond))
 
 func report(_ label: String, _ times: [(wall: Double, cpu: Double)], flops: Double) {
     let wall = times.map(\.wall).min()!, cpu = times.map(\.cpu).min()!
     let median = times.map(\.wall).sorted()[times.count / 2]
     let wallRate = flops / wall / 1e9, cpuRate = flops / cpu / 1e9
-    print(String(format: "%-31@ best %6.2f s (median %6.2f s, %6.2f CPU s)  %6.1f GFLOP/s = %4.2f of sgemm;  %6.1f GFLOP/CPU s = %4.2f of sgemm",
-                 label as NSString, wall, median, cpu, wallRate, wallRate / bound.wall, cpuRate, cpuRate / bound.perCPUSecond))
+    print(
+        String(
+            format: "%-31@ best %6.2f s (median %6.2f s, %6.2f CPU s)  %6.1f GFLOP/s = %4.2f of sgemm;  %6.1f "
+                + "GFLOP/CPU s = %4.2f of sgemm",
+            label as NSString, wall, median, cpu, wallRate, wallRate / bound.wall, cpuRate, cpuRate / bound.perCPUSecond
+        ))
 }
 
 func benchmarkGenerator() throws {
@@ -64,8 +71,10 @@ func benchmarkGenerator() throws {
     let construction = try measure { generatorOrNil = try Generator(configuration, using: &random) }
     let generator = generatorOrNil!
     let forwardFlops = generator.forwardFlops
-    print(String(format: "generator: %.2f M parameters, %.1f GFLOP forward per sample, built in %.1f s",
-                 Double(generator.parameterCount) / 1e6, forwardFlops / 1e9, construction.wall))
+    print(
+        String(
+            format: "generator: %.2f M parameters, %.1f GFLOP forward per sample, built in %.1f s",
+            Double(generator.parameterCount) / 1e6, forwardFlops / 1e9, construction.wall))
 
     // A label map of horizontal bands of the eight classes, and z ~ N(0, I).
     let size = configuration.imageHeight
@@ -75,7 +84,8 @@ func benchmarkGenerator() throws {
 
     var forwardTimes: [(wall: Double, cpu: Double)] = []
     for _ in 0..<repeats {
-        forwardTimes.append(try measure { _ = try Tensor.withoutGradients { try generator(seg: seg, z: z, training: false) } })
+        forwardTimes.append(
+            try measure { _ = try Tensor.withoutGradients { try generator(seg: seg, z: z, training: false) } })
     }
     report("forward (eval, no gradients)", forwardTimes, flops: forwardFlops)
 
@@ -90,7 +100,9 @@ func benchmarkGenerator() throws {
     }
     report("forward (training, recording)", recordingTimes, flops: forwardFlops)
     report("forward + backward (training)", trainingTimes, flops: 3 * forwardFlops)
-    print("(nominal FLOPs: repeated im2col columns of the label-map convolutions are skipped, so ratios above 1 are possible)")
+    print(
+        "(nominal FLOPs: repeated im2col columns of the label-map convolutions are skipped, so ratios above 1 are "
+        + "possible)")
     print("PyTorch 2.13, 2 threads, for orientation (platform.md, another day): forward 4.2–4.5 s")
 }
 
@@ -103,8 +115,10 @@ func benchmarkVGG() throws {
         tensor.data = random.normals(tensor.count).map { $0 * (2 / Float(fanIn)).squareRoot() }
     }
     let forwardFlops = vgg.forwardFlops(height: 256, width: 256)
-    print(String(format: "VGG19 to relu5_1: %.2f M weights, %.1f GFLOP forward per 256×256 image",
-                 Double(vgg.namedState.reduce(0) { $0 + $1.entry.shape.reduce(1, *) }) / 1e6, forwardFlops / 1e9))
+    print(
+        String(
+            format: "VGG19 to relu5_1: %.2f M weights, %.1f GFLOP forward per 256×256 image",
+            Double(vgg.namedState.reduce(0) { $0 + $1.entry.shape.reduce(1, *) }) / 1e6, forwardFlops / 1e9))
     let real = Tensor.randomNormal([1, 3, 256, 256], using: &random).tanh()
     var times: [(wall: Double, cpu: Double)] = []
     for _ in 0..<repeats {

@@ -27,7 +27,8 @@ func syntheticPhoto() -> Image {
             let stripes = sin(Double(x) * 0.21 + Double(y) * 0.05) * 40
             noise = noise &* 1_103_515_245 &+ 12345
             let grain = Double(noise >> 24 & 0x1F) - 16
-            let base: (Double, Double, Double) = inFigure ? (150 + stripes, 90 + stripes * 0.5, 70) : (220 - 80 * fy, 215 - 60 * fy, 205)
+            let base: (Double, Double, Double) =
+                inFigure ? (150 + stripes, 90 + stripes * 0.5, 70) : (220 - 80 * fy, 215 - 60 * fy, 205)
             let i = (y * width + x) * 3
             pixels[i] = UInt8(clamping: Int(base.0 + grain))
             pixels[i + 1] = UInt8(clamping: Int(base.1 + grain))
@@ -81,8 +82,9 @@ func measure(threads: Int, _ body: @escaping @Sendable (Int) -> Void) -> Measure
         let cpuSeconds = processCPUSeconds() - cpuStart
         if seconds >= secondsPerMeasurement || iterations > 1 << 20 {
             let count = iterations * threads
-            return Measurement(perSecond: Double(count) / seconds, seconds: seconds, count: count,
-                               perCPUSecond: Double(count) / max(cpuSeconds, 1e-9))
+            return Measurement(
+                perSecond: Double(count) / seconds, seconds: seconds, count: count,
+                perCPUSecond: Double(count) / max(cpuSeconds, 1e-9))
         }
         iterations = max(iterations * 2, Int(Double(iterations) * secondsPerMeasurement / max(seconds, 1e-3) * 1.1))
     }
@@ -90,14 +92,17 @@ func measure(threads: Int, _ body: @escaping @Sendable (Int) -> Void) -> Measure
 
 func report(_ name: String, _ one: Measurement, _ two: Measurement, inputBytes: Int, pixelBytes: Int) {
     func line(_ label: String, _ m: Measurement) -> String {
-        String(format: "  %-9@ %8.1f images/s  %7.1f MB/s in  %7.1f MB/s out  (%d in %.2f s; %.1f images per CPU-second)",
-               label as NSString, m.perSecond, m.perSecond * Double(inputBytes) / 1e6,
-               m.perSecond * Double(pixelBytes) / 1e6, m.count, m.seconds, m.perCPUSecond)
+        String(
+            format: "  %-9@ %8.1f images/s  %7.1f MB/s in  %7.1f MB/s out  (%d in %.2f s; %.1f images per CPU-second)",
+            label as NSString, m.perSecond, m.perSecond * Double(inputBytes) / 1e6,
+            m.perSecond * Double(pixelBytes) / 1e6, m.count, m.seconds, m.perCPUSecond)
     }
     print(name)
     print(line("1 thread", one))
     print(line("2 threads", two))
-    print(String(format: "  scaling   %.2f× of the ideal 2.00× (two threads ÷ one thread)", two.perSecond / one.perSecond))
+    print(
+        String(format: "  scaling   %.2f× of the ideal 2.00× (two threads ÷ one thread)", two.perSecond / one.perSecond)
+    )
 }
 
 let photo = syntheticPhoto()
@@ -107,8 +112,9 @@ let png = try labels.encodedPNG(palette: lipPalette, compressionLevel: 6)
 let photoBack = try jpeg.withUnsafeBytes { try Image(decoding: $0, source: "bench.jpg") }
 let pngBack = try png.withUnsafeBytes { try LabelMap(decoding: $0, source: "bench.png") }
 precondition(pngBack == labels, "palette PNG round trip failed")
-print("bench-imageio: \(width)×\(height) inputs; JPEG q92 \(jpeg.count) bytes, palette PNG \(png.count) bytes; "
-      + "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(secondsPerMeasurement) s per measurement")
+print(
+    "bench-imageio: \(width)×\(height) inputs; JPEG q92 \(jpeg.count) bytes, palette PNG \(png.count) bytes; "
+        + "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(secondsPerMeasurement) s per measurement")
 var totalError = 0
 for i in 0..<photo.pixels.count { totalError += abs(Int(photo.pixels[i]) - Int(photoBack.pixels[i])) }
 print(String(format: "  JPEG round-trip mean abs error %.2f", Double(totalError) / Double(photo.pixels.count)))
@@ -133,15 +139,21 @@ let decodePNG: @Sendable (Int) -> Void = { thread in
     }
 }
 let jpegOne = measure(threads: 1, decodeJPEG), jpegTwo = measure(threads: 2, decodeJPEG)
-report("JPEG photo decode (into a reused buffer)", jpegOne, jpegTwo, inputBytes: jpeg.count, pixelBytes: width * height * 3)
+report(
+    "JPEG photo decode (into a reused buffer)", jpegOne, jpegTwo, inputBytes: jpeg.count, pixelBytes: width * height * 3
+)
 let pngOne = measure(threads: 1, decodePNG), pngTwo = measure(threads: 2, decodePNG)
-report("palette PNG label decode (indices, into a reused buffer)", pngOne, pngTwo, inputBytes: png.count, pixelBytes: width * height)
+report(
+    "palette PNG label decode (indices, into a reused buffer)", pngOne, pngTwo, inputBytes: png.count,
+    pixelBytes: width * height)
 
 let probeOne = measure(threads: 1) { _ in
     _ = jpegData.withUnsafeBytes { try! ImageInfo(probing: $0, source: "bench.jpg") }
 }
-print(String(format: "JPEG header probe: %.0f files/s (%.1f µs each; the size check before any allocation)",
-             probeOne.perSecond, 1e6 / probeOne.perSecond))
+print(
+    String(
+        format: "JPEG header probe: %.0f files/s (%.1f µs each; the size check before any allocation)",
+        probeOne.perSecond, 1e6 / probeOne.perSecond))
 
 let source = photoBack
 let resizeBicubic = measure(threads: 1) { _ in _ = source.resized(width: 256, height: 256) }
@@ -151,8 +163,12 @@ final class Resizers: @unchecked Sendable {
     let outputs = (0..<2).map { _ in UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256 * 256 * 3) }
 }
 let reusable = Resizers()
-let resizeReusedOne = measure(threads: 1) { thread in reusable.resizers[thread].resize(source, into: reusable.outputs[thread]) }
-let resizeReusedTwo = measure(threads: 2) { thread in reusable.resizers[thread].resize(source, into: reusable.outputs[thread]) }
+let resizeReusedOne = measure(threads: 1) { thread in
+    reusable.resizers[thread].resize(source, into: reusable.outputs[thread])
+}
+let resizeReusedTwo = measure(threads: 2) { thread in
+    reusable.resizers[thread].resize(source, into: reusable.outputs[thread])
+}
 // The pipeline's path for a kept photo: decoded 16 rows at a time, each band resized at once.
 let onePassOne = measure(threads: 1) { thread in
     _ = jpegData.withUnsafeBytes { try! reusable.resizers[thread].resize(decoding: $0, source: "bench.jpg") }
@@ -164,21 +180,40 @@ let resizeBilinear = measure(threads: 1) { _ in _ = source.resized(width: 256, h
 let labelSource = labels
 let resizeNearest = measure(threads: 1) { _ in _ = labelSource.resized(width: 256, height: 256) }
 print("resize 750×1101 → 256×256")
-print(String(format: "  bicubic photo   %7.1f images/s (1 thread), %7.1f (2 threads); %.2f ms each = %.0f%% of one JPEG decode (CPU time: %.2f ms, %.0f%%)",
-             resizeBicubic.perSecond, resizeBicubicTwo.perSecond, 1e3 / resizeBicubic.perSecond,
-             100 * jpegOne.perSecond / resizeBicubic.perSecond, 1e3 / resizeBicubic.perCPUSecond,
-             100 * jpegOne.perCPUSecond / resizeBicubic.perCPUSecond))
-print(String(format: "  bicubic, reused PhotoResizer and output: %7.1f images/s (1 thread), %7.1f (2 threads); %.2f ms each",
-             resizeReusedOne.perSecond, resizeReusedTwo.perSecond, 1e3 / resizeReusedOne.perSecond))
-print(String(format: "  JPEG decoded and resized in one pass: %7.1f images/s (1 thread), %7.1f (2 threads); %.2f ms each, "
-                     + "against %.2f ms for the decode alone and %.2f for the two one after the other",
-             onePassOne.perSecond, onePassTwo.perSecond, 1e3 / onePassOne.perSecond, 1e3 / jpegOne.perSecond,
-             1e3 / jpegOne.perSecond + 1e3 / resizeReusedOne.perSecond))
-print(String(format: "  bilinear photo  %7.1f images/s (1 thread); %.2f ms each (CPU time %.2f ms)", resizeBilinear.perSecond,
-             1e3 / resizeBilinear.perSecond, 1e3 / resizeBilinear.perCPUSecond))
-print(String(format: "  nearest labels  %7.1f maps/s (1 thread); %.3f ms each (CPU time %.3f ms)", resizeNearest.perSecond,
-             1e3 / resizeNearest.perSecond, 1e3 / resizeNearest.perCPUSecond))
-let pipelineOne = 1 / (1 / jpegOne.perSecond + 1 / pngOne.perSecond + 1 / resizeBicubic.perSecond + 1 / resizeNearest.perSecond)
-let pipelineCPU = 1 / (1 / jpegOne.perCPUSecond + 1 / pngOne.perCPUSecond + 1 / resizeBicubic.perCPUSecond + 1 / resizeNearest.perCPUSecond)
-print(String(format: "decode + resize of one photo/label pair, 1 thread: %.1f pairs/s wall, %.1f pairs per CPU-second "
-                     + "(work no byte-exact pipeline can skip; bench-pipeline's bound is the decoding alone)", pipelineOne, pipelineCPU))
+print(
+    String(
+        format: "  bicubic photo   %7.1f images/s (1 thread), %7.1f (2 threads); %.2f ms each = %.0f%% of one JPEG "
+            + "decode (CPU time: %.2f ms, %.0f%%)",
+        resizeBicubic.perSecond, resizeBicubicTwo.perSecond, 1e3 / resizeBicubic.perSecond,
+        100 * jpegOne.perSecond / resizeBicubic.perSecond, 1e3 / resizeBicubic.perCPUSecond,
+        100 * jpegOne.perCPUSecond / resizeBicubic.perCPUSecond))
+print(
+    String(
+        format: "  bicubic, reused PhotoResizer and output: %7.1f images/s (1 thread), %7.1f (2 threads); %.2f ms each",
+        resizeReusedOne.perSecond, resizeReusedTwo.perSecond, 1e3 / resizeReusedOne.perSecond))
+print(
+    String(
+        format: "  JPEG decoded and resized in one pass: %7.1f images/s (1 thread), %7.1f (2 threads); %.2f ms each, "
+            + "against %.2f ms for the decode alone and %.2f for the two one after the other",
+        onePassOne.perSecond, onePassTwo.perSecond, 1e3 / onePassOne.perSecond, 1e3 / jpegOne.perSecond,
+        1e3 / jpegOne.perSecond + 1e3 / resizeReusedOne.perSecond))
+print(
+    String(
+        format: "  bilinear photo  %7.1f images/s (1 thread); %.2f ms each (CPU time %.2f ms)",
+        resizeBilinear.perSecond,
+        1e3 / resizeBilinear.perSecond, 1e3 / resizeBilinear.perCPUSecond))
+print(
+    String(
+        format: "  nearest labels  %7.1f maps/s (1 thread); %.3f ms each (CPU time %.3f ms)", resizeNearest.perSecond,
+        1e3 / resizeNearest.perSecond, 1e3 / resizeNearest.perCPUSecond))
+let pipelineOne =
+    1 / (1 / jpegOne.perSecond + 1 / pngOne.perSecond + 1 / resizeBicubic.perSecond + 1 / resizeNearest.perSecond)
+let pipelineCPU =
+    1
+    / (1 / jpegOne.perCPUSecond + 1 / pngOne.perCPUSecond + 1 / resizeBicubic.perCPUSecond + 1
+        / resizeNearest.perCPUSecond)
+print(
+    String(
+        format: "decode + resize of one photo/label pair, 1 thread: %.1f pairs/s wall, %.1f pairs per CPU-second "
+            + "(work no byte-exact pipeline can skip; bench-pipeline's bound is the decoding alone)", pipelineOne,
+        pipelineCPU))

@@ -56,7 +56,9 @@ struct Arguments {
             case "--slices": slices = max(1, Int(arguments.popFirst() ?? "") ?? slices)
             case "--no-statistics": statistics = false
             default:
-                FileHandle.standardError.write("usage: bench-pipeline [--count N] [--jobs N] [--data DIR] [--keep] [--whole-photos] [--slices N] [--no-statistics]\n".data(using: .utf8)!)
+                FileHandle.standardError.write(
+                    "usage: bench-pipeline [--count N] [--jobs N] [--data DIR] [--keep] [--whole-photos] [--slices N] [--no-statistics]\n"
+                        .data(using: .utf8)!)
                 exit(64)
             }
         }
@@ -78,7 +80,8 @@ if !FileManager.default.fileExists(atPath: marker) {
     try? FileManager.default.removeItem(atPath: arguments.data)
     print("drawing \(arguments.count) synthetic samples at 750×1101 into \(arguments.data) …")
     let drawing = try seconds {
-        try SyntheticDataSet(count: arguments.count, seed: 2026, photoQuality: 90).write(to: arguments.data, jobs: arguments.jobs)
+        try SyntheticDataSet(count: arguments.count, seed: 2026, photoQuality: 90).write(
+            to: arguments.data, jobs: arguments.jobs)
     }
     _ = FileManager.default.createFile(atPath: marker, contents: Data())
     print(String(format: "  drawn in %.1f s", drawing))
@@ -91,7 +94,9 @@ var labelWalker = SortedFileWalker(root: labels, extensions: labelExtensions)
 typealias SamplePaths = (stem: String, photo: String, label: String)
 var pairs: [SamplePaths] = []
 let walkCPUStart = processCPUSeconds()
-for case .paired(let stem, let photo, let label) in SamplePairing(photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() }) {
+for case .paired(let stem, let photo, let label) in SamplePairing(
+    photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() })
+{
     pairs.append((stem, images + "/" + photo, labels + "/" + label))
 }
 let walkCPU = processCPUSeconds() - walkCPUStart  // warm: the bench ran before, or the set was just drawn
@@ -109,7 +114,9 @@ for pair in pairs {
 //
 /// Wall and CPU seconds of `work` over every sample of `slice`, on `--jobs` threads that take
 /// samples in turn (`work` gets the thread's number and the sample).
-func measure(_ slice: [SamplePaths], _ work: @escaping @Sendable (Int, SamplePaths) -> Void) -> (wall: Double, cpu: Double) {
+func measure(
+    _ slice: [SamplePaths], _ work: @escaping @Sendable (Int, SamplePaths) -> Void
+) -> (wall: Double, cpu: Double) {
     let next = ManagedAtomicIndex()
     let cpuStart = processCPUSeconds()
     let wall = seconds {
@@ -131,7 +138,9 @@ func measureBound(_ slice: [SamplePaths]) -> (wall: Double, cpu: Double) {
 // For diagnosis, not the target: the work no byte-exact pipeline can skip, decoding the label
 // map and decoding the photo straight to 256×256 in one pass (the PIL-exact resize included).
 final class ThreadResizers: @unchecked Sendable {
-    let resizers = (0..<arguments.jobs).map { _ in PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256) }
+    let resizers = (0..<arguments.jobs).map { _ in
+        PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256)
+    }
 }
 let threadResizers = ThreadResizers()
 func measureDecodeAndResize(_ slice: [SamplePaths]) -> (wall: Double, cpu: Double) {
@@ -156,11 +165,10 @@ overrides.output = output
 let configuration = try PipelineConfiguration(contentsOfFile: pipelineFile, overrides: overrides)
 func measurePipeline(_ worker: WorkerSlice) throws -> (wall: Double, cpu: Double, report: RunReport) {
     let durable = ProcessInfo.processInfo.environment["BENCH_NO_FSYNC"] == nil
-    let runner = PipelineRunner(configuration: configuration, options: RunOptions(jobs: arguments.jobs, worker: worker, durable: durable))
+    let runner = PipelineRunner(
+        configuration: configuration, options: RunOptions(jobs: arguments.jobs, worker: worker, durable: durable))
     if arguments.wholePhotos {  // for comparison: every photo decoded whole, then resized (before the one-pass decode)
-        let imageIO = SampleCodecs.imageIO
-        runner.codecs = SampleCodecs(decodePhoto: { try Image(contentsOfFile: $0) }, decodeLabel: imageIO.decodeLabel,
-                                     encodePhoto: imageIO.encodePhoto, encodeLabel: imageIO.encodeLabel, encodeCrop: imageIO.encodeCrop)
+        runner.codecs.openPhoto = { PhotoInput(try Image(contentsOfFile: $0)) }
     }
     if arguments.statistics { RunStatistics(configuration: configuration, skipped: { print($0) }).attach(to: runner) }
     var report: RunReport?
@@ -201,13 +209,17 @@ func stage(_ name: String, _ body: () throws -> Void) rethrows {
     let start = threadCPUSeconds()
     try body()
     let elapsed = threadCPUSeconds() - start
-    if let index = stageTimes.firstIndex(where: { $0.0 == name }) { stageTimes[index].1 += elapsed } else { stageTimes.append((name, elapsed)) }
+    if let index = stageTimes.firstIndex(where: { $0.0 == name }) {
+        stageTimes[index].1 += elapsed
+    } else {
+        stageTimes.append((name, elapsed))
+    }
 }
 let preparation = SamplePreparation(configuration: configuration, partitionList: nil)
 let scratch = ResizeScratch()
 let photoResizer = PhotoResizer(fromWidth: 750, fromHeight: 1101, toWidth: 256, toHeight: 256)
 let profiled = min(100, pairs.count)
-var statisticsAccumulator = StatisticsAccumulator(classNames: configuration.classTable.names)
+var statisticsAccumulator = StatisticsAccumulator(classNames: configuration.classMapping.names)
 var labelBytes: [UInt8] = [], adaptiveBytes: [UInt8] = [], labelSize = 0, adaptiveSize = 0, photoBytes: [UInt8] = []
 for (_, photoPath, labelPath) in pairs.prefix(profiled) {
     var photo = Image(width: 0, height: 0), label = LabelMap(width: 0, height: 0)
@@ -216,7 +228,8 @@ for (_, photoPath, labelPath) in pairs.prefix(profiled) {
     var histogram = LabelHistogram(counts: [Int](repeating: 0, count: 256))
     stage("histogram + check + filter") {
         histogram = LabelHistogram(label)
-        _ = preparation.check.problem(photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram)
+        _ = preparation.check.problem(
+            photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram)
         _ = preparation.filter.verdict(for: histogram, pixelCount: label.pixelCount)
     }
     var resized = (photo: photo, label: label)
@@ -229,11 +242,19 @@ for (_, photoPath, labelPath) in pairs.prefix(profiled) {
     }
     stage("split (counts, boxes)") { _ = ClassSplit.parts(of: resized.label, classCount: 8) }
     try stage("encode photo (JPEG 95)") { photoBytes = try resized.photo.encodedJPEG(quality: 95) }
-    try stage("encode label (PNG, zlib level 1, unfiltered)") { labelBytes = try resized.label.encodedPNG(compressionLevel: 1, rowFilter: .none) }
-    try stage("(for comparison: adaptive row filters)") { adaptiveBytes = try resized.label.encodedPNG(compressionLevel: 1) }
+    try stage("encode label (PNG, zlib level 1, unfiltered)") {
+        labelBytes = try resized.label.encodedPNG(compressionLevel: 1, rowFilter: .none)
+    }
+    try stage("(for comparison: adaptive row filters)") {
+        adaptiveBytes = try resized.label.encodedPNG(compressionLevel: 1)
+    }
     var stored = resized.photo
-    try stage("statistics: decode the stored JPEG back") { stored = try photoBytes.withUnsafeBytes { try Image(decoding: $0, source: photoPath) } }
-    stage("statistics: sums, hash, regions of the sample") { statisticsAccumulator.add(label: resized.label, photo: stored, partition: "train") }
+    try stage("statistics: decode the stored JPEG back") {
+        stored = try photoBytes.withUnsafeBytes { try Image(decoding: $0, source: photoPath) }
+    }
+    stage("statistics: sums, hash, regions of the sample") {
+        statisticsAccumulator.add(label: resized.label, photo: stored, partition: "train")
+    }
     labelSize += labelBytes.count
     adaptiveSize += adaptiveBytes.count
 }
@@ -264,29 +285,53 @@ let writeCPU = (threadCPUSeconds() - writeStart) / Double(writtenSamples)
 if !arguments.keep { try? FileManager.default.removeItem(atPath: writesFolder) }
 if !arguments.keep { try? FileManager.default.removeItem(atPath: output) }
 
-print("samples: \(pairs.count) at 750×1101 → 256×256, \(arguments.jobs) threads (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
-print(String(format: "decode-only bound:  %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample)",
-             decodeRate, decodeTime, decodeCPU / Double(pairs.count) * 1000))
-print(String(format: "whole pipeline:     %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample; kept %d, dropped %d)",
-             pipelineRate, pipelineTime, pipelineCPU / Double(pairs.count) * 1000, kept, dropped))
-print(String(format: "ratio pipeline/bound: %.2f by wall time, %.2f by CPU time  (target ≥ 0.70)",
-             pipelineRate / decodeRate, decodeCPU / pipelineCPU))
-print("  by wall time in each of the \(arguments.slices) slices, bound and pipeline taken in turns: "
-      + sliceRatios.map { String(format: "%.2f", $0) }.joined(separator: " "))
-print(String(format: "diagnosis: decoding both files and resizing the photo (one pass), nothing else: %.1f samples/s "
-                     + "(%.2f ms CPU per sample) = %.2f of the decode-only bound; the pipeline runs at %.2f of it by wall "
-                     + "time, %.2f by CPU time",
-             Double(pairs.count) / essentialTime, essentialCPU / Double(pairs.count) * 1000, decodeTime / essentialTime,
-             essentialTime / pipelineTime, essentialCPU / pipelineCPU))
-print(String(format: "walking both folders and pairing the files (the pipeline's main thread; each slice's run walks the whole set): %.3f ms CPU per sample",
-             walkCPU / Double(pairs.count) * 1000))
-print(String(format: "peak resident memory: %.0f MiB (after drawing the set: %.0f MiB; target < 1024)", peak, memoryAfterDrawing))
+print(
+    "samples: \(pairs.count) at 750×1101 → 256×256, \(arguments.jobs) threads (cores: "
+        + "\(ProcessInfo.processInfo.activeProcessorCount))")
+print(
+    String(
+        format: "decode-only bound:  %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample)",
+        decodeRate, decodeTime, decodeCPU / Double(pairs.count) * 1000))
+print(
+    String(
+        format: "whole pipeline:     %7.1f samples/s  (%.1f s wall, %.2f ms CPU per sample; kept %d, dropped %d)",
+        pipelineRate, pipelineTime, pipelineCPU / Double(pairs.count) * 1000, kept, dropped))
+print(
+    String(
+        format: "ratio pipeline/bound: %.2f by wall time, %.2f by CPU time  (target ≥ 0.70)",
+        pipelineRate / decodeRate, decodeCPU / pipelineCPU))
+print(
+    "  by wall time in each of the \(arguments.slices) slices, bound and pipeline taken in turns: "
+        + sliceRatios.map { String(format: "%.2f", $0) }.joined(separator: " "))
+print(
+    String(
+        format: "diagnosis: decoding both files and resizing the photo (one pass), nothing else: %.1f samples/s "
+            + "(%.2f ms CPU per sample) = %.2f of the decode-only bound; the pipeline runs at %.2f of it by wall "
+            + "time, %.2f by CPU time",
+        Double(pairs.count) / essentialTime, essentialCPU / Double(pairs.count) * 1000, decodeTime / essentialTime,
+        essentialTime / pipelineTime, essentialCPU / pipelineCPU))
+print(
+    String(
+        format: "walking both folders and pairing the files (the pipeline's main thread; each slice's run walks the "
+            + "whole set): %.3f ms CPU per sample",
+        walkCPU / Double(pairs.count) * 1000))
+print(
+    String(
+        format: "peak resident memory: %.0f MiB (after drawing the set: %.0f MiB; target < 1024)", peak,
+        memoryAfterDrawing))
 print("per-stage CPU time on one thread (mean of \(profiled) samples):")
-for (name, total) in stageTimes { print(String(format: "  %-48@ %6.2f ms", name as NSString, total / Double(profiled) * 1000)) }
-print(String(format: "label PNG size: %.0f bytes unfiltered, %.0f with adaptive row filters (mean)",
-             Double(labelSize) / Double(profiled), Double(adaptiveSize) / Double(profiled)))
-print(String(format: "writing a sample's two files alone (create, write, close; one syncfs and the renames per 128 samples; %d samples): %.2f ms CPU per sample",
-             writtenSamples, writeCPU * 1000))
+for (name, total) in stageTimes {
+    print(String(format: "  %-48@ %6.2f ms", name as NSString, total / Double(profiled) * 1000))
+}
+print(
+    String(
+        format: "label PNG size: %.0f bytes unfiltered, %.0f with adaptive row filters (mean)",
+        Double(labelSize) / Double(profiled), Double(adaptiveSize) / Double(profiled)))
+print(
+    String(
+        format: "writing a sample's two files alone (create, write, close; one syncfs and the renames per 128 "
+            + "samples; %d samples): %.2f ms CPU per sample",
+        writtenSamples, writeCPU * 1000))
 
 /// A shared counter handing out indices to threads.
 final class ManagedAtomicIndex: @unchecked Sendable {

@@ -38,7 +38,9 @@ defer { try? FileManager.default.removeItem(at: root) }
 let classes = ["hair", "face", "skin", "top", "bottom", "socks", "shoes", "background"]
 let side = 256
 
-print("bench-records: \(recordCount) records of \(side)×\(side), CRC32C hardware: \(CRC32C.usesHardware), cores: \(ProcessInfo.processInfo.activeProcessorCount)")
+print(
+    "bench-records: \(recordCount) records of \(side)×\(side), CRC32C hardware: \(CRC32C.usesHardware), cores: "
+        + "\(ProcessInfo.processInfo.activeProcessorCount)")
 
 // MARK: Synthetic samples (a smooth photo and a blocky label map, like a person on a backdrop)
 
@@ -65,7 +67,9 @@ func labelMap(_ number: Int) -> LabelMap {
     return LabelMap(width: side, height: side, values: values)
 }
 
-func writeSet(_ directory: URL, payload: @escaping (Int) throws -> [UInt8], settings: [String: String]) throws -> ShardSetWriter.Result {
+func writeSet(
+    _ directory: URL, payload: @escaping (Int) throws -> [UInt8], settings: [String: String]
+) throws -> ShardSetWriter.Result {
     let configuration = ShardSetWriter.Configuration(
         directory: directory, sizing: .bytes(64 << 20), jobs: ProcessInfo.processInfo.activeProcessorCount,
         toolVersion: "bench-records", schema: SegmentationRecord.schema, classes: classes, settings: settings)
@@ -107,7 +111,9 @@ func pythonBaseline(_ shards: [URL]) -> (framing: (Double, Double), parsed: (Dou
     process.waitUntilExit()
     let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
     guard fields.count == 4 else {
-        print("python tfrecord: unavailable (\(text.trimmingCharacters(in: .whitespacesAndNewlines)); pip install tfrecord)")
+        print(
+            "python tfrecord: unavailable (\(text.trimmingCharacters(in: .whitespacesAndNewlines)); pip install "
+                + "tfrecord)")
         return nil
     }
     return ((fields[0], fields[1]), (fields[2], fields[3]))
@@ -118,14 +124,20 @@ func pythonBaseline(_ shards: [URL]) -> (framing: (Double, Double), parsed: (Dou
 let rawDirectory = root.appendingPathComponent("raw")
 let photos = (0..<16).map(photo), labels = (0..<16).map(labelMap)
 let writeStart = now()
-let written = try writeSet(rawDirectory, payload: { number in
-    try SegmentationRecord.example(key: "sample-\(number)", photo: .pixels(photos[number % 16]), label: labels[number % 16],
-                                   classCount: 8, imageEncoding: .raw, labelEncoding: .raw).encoded()
-}, settings: ["image": "raw", "label": "raw"])
+let written = try writeSet(
+    rawDirectory,
+    payload: { number in
+        try SegmentationRecord.example(
+            key: "sample-\(number)", photo: .pixels(photos[number % 16]), label: labels[number % 16],
+            classCount: 8, imageEncoding: .raw, labelEncoding: .raw
+        ).encoded()
+    }, settings: ["image": "raw", "label": "raw"])
 let writeSeconds = now() - writeStart
 let rawBytes = written.manifest.shards.reduce(0) { $0 + $1.bytes }
-print("write  raw: \(format(Double(recordCount) / writeSeconds, 0)) samples/s, \(format(Double(rawBytes) / writeSeconds / 1e6, 0)) MB/s "
-      + "(\(written.manifest.shards.count) shards, \(rawBytes / recordCount) bytes/record, \(ProcessInfo.processInfo.activeProcessorCount) jobs, fsync included)")
+print(
+    "write  raw: \(format(Double(recordCount) / writeSeconds, 0)) samples/s, \(format(Double(rawBytes) / writeSeconds / 1e6, 0)) MB/s "
+        + "(\(written.manifest.shards.count) shards, \(rawBytes / recordCount) bytes/record, \(ProcessInfo.processInfo.activeProcessorCount) jobs, fsync included)"
+)
 // Bound: the same number of bytes written by plain write(2) calls of 4 MiB and one fsync.
 let boundFile = root.appendingPathComponent("write-bound")
 let chunk = [UInt8](repeating: 0x5A, count: 4 << 20)
@@ -142,7 +154,9 @@ let writeBoundSeconds = best(1) {
 }
 unlink(boundFile.path)
 let writeBound = Double(rawBytes) / writeBoundSeconds / 1e6
-print("bound  plain write + fsync of the same bytes: \(format(writeBound, 0)) MB/s → writer/bound \(format(Double(rawBytes) / writeSeconds / 1e6 / writeBound))")
+print(
+    "bound  plain write + fsync of the same bytes: \(format(writeBound, 0)) MB/s → writer/bound "
+        + "\(format(Double(rawBytes) / writeSeconds / 1e6 / writeBound))")
 
 // MARK: 2. Read + CRC + parse from page cache, one core
 
@@ -160,14 +174,21 @@ let crcSeconds = best(5) {
 }
 let readGBs = Double(rawBytes) / readSeconds / 1e9
 let crcGBs = Double(rawBytes) / crcSeconds / 1e9
-print("read   raw: \(format(readGBs)) GB/s, \(format(Double(set.count) / readSeconds, 0)) records/s (CRC checked + Example parsed, one core)")
+print(
+    "read   raw: \(format(readGBs)) GB/s, \(format(Double(set.count) / readSeconds, 0)) records/s (CRC checked + "
+        + "Example parsed, one core)")
 print("bound  CRC32C alone over the same bytes: \(format(crcGBs)) GB/s → read/bound \(format(readGBs / crcGBs))")
 print("target read ≥ 4 GB/s: \(readGBs >= 4 ? "met" : "NOT met") (\(format(readGBs / 4)))")
 if let python = pythonBaseline(set.shards.map(\.file.url)) {
-    print("python tfrecord_iterator (framing, no CRC): \(format(python.framing.1)) GB/s, \(format(python.framing.0, 0)) records/s")
-    print("python tfrecord_loader (framing + parse, no CRC): \(format(python.parsed.1)) GB/s, \(format(python.parsed.0, 0)) records/s")
-    print("ratio  ours/python records/s: \(format(Double(set.count) / readSeconds / python.framing.0)) vs iterator, "
-          + "\(format(Double(set.count) / readSeconds / python.parsed.0)) vs loader (target ≥ 1)")
+    print(
+        "python tfrecord_iterator (framing, no CRC): \(format(python.framing.1)) GB/s, "
+            + "\(format(python.framing.0, 0)) records/s")
+    print(
+        "python tfrecord_loader (framing + parse, no CRC): \(format(python.parsed.1)) GB/s, "
+            + "\(format(python.parsed.0, 0)) records/s")
+    print(
+        "ratio  ours/python records/s: \(format(Double(set.count) / readSeconds / python.framing.0)) vs iterator, "
+            + "\(format(Double(set.count) / readSeconds / python.parsed.0)) vs loader (target ≥ 1)")
 }
 
 // MARK: 3. Encoded records, decoded
@@ -177,25 +198,36 @@ do {
     let pngs = try labels.map { try $0.encodedPNG() }
     let encodedDirectory = root.appendingPathComponent("encoded")
     let encodedWriteStart = now()
-    _ = try writeSet(encodedDirectory, payload: { number in
-        try SegmentationRecord.example(
-            key: "sample-\(number)", photo: .encoded(bytes: jpegs[number % 16], format: .jpeg, width: side, height: side),
-            label: labels[number % 16], labelFileBytes: pngs[number % 16], classCount: 8, imageEncoding: .jpeg(quality: nil),
-            labelEncoding: .png).encoded()
-    }, settings: ["image": "jpeg", "label": "png"])
+    _ = try writeSet(
+        encodedDirectory,
+        payload: { number in
+            try SegmentationRecord.example(
+                key: "sample-\(number)",
+                photo: .encoded(bytes: jpegs[number % 16], format: .jpeg, width: side, height: side),
+                label: labels[number % 16], labelFileBytes: pngs[number % 16], classCount: 8,
+                imageEncoding: .jpeg(quality: nil),
+                labelEncoding: .png
+            ).encoded()
+        }, settings: ["image": "jpeg", "label": "png"])
     let encodedWriteSeconds = now() - encodedWriteStart
     let encodedSet = try ShardSet(directory: encodedDirectory)
     let encodedBytes = encodedSet.shards.reduce(0) { $0 + $1.entry.bytes }
-    print("write  encoded: \(format(Double(recordCount) / encodedWriteSeconds, 0)) samples/s, \(encodedBytes / recordCount) bytes/record")
+    print(
+        "write  encoded: \(format(Double(recordCount) / encodedWriteSeconds, 0)) samples/s, "
+            + "\(encodedBytes / recordCount) bytes/record")
 
     var pixels = [UInt8](repeating: 0, count: side * side * 3), values = [UInt8](repeating: 0, count: side * side)
     let decodeOnly = try best(3) {
         for number in 0..<recordCount {
             try jpegs[number % 16].withUnsafeBytes { bytes in
-                try pixels.withUnsafeMutableBufferPointer { try Image.decode(bytes, source: "bench", into: $0, width: side, height: side) }
+                try pixels.withUnsafeMutableBufferPointer {
+                    try Image.decode(bytes, source: "bench", into: $0, width: side, height: side)
+                }
             }
             try pngs[number % 16].withUnsafeBytes { bytes in
-                try values.withUnsafeMutableBufferPointer { try LabelMap.decode(bytes, source: "bench", into: $0, width: side, height: side) }
+                try values.withUnsafeMutableBufferPointer {
+                    try LabelMap.decode(bytes, source: "bench", into: $0, width: side, height: side)
+                }
             }
         }
     }
@@ -203,21 +235,27 @@ do {
     print("decode-only bound (one thread, decode calls alone): \(format(boundRate, 0)) samples/s")
     for decodeThreads in Set([1, ProcessInfo.processInfo.activeProcessorCount]).sorted() {
         let loaderSeconds = try best(3) {
-            let loader = try SegmentationLoader(set: encodedSet, options: .init(seed: 1, queueDepth: 8, decodeThreads: decodeThreads, epochLimit: 1))
+            let loader = try SegmentationLoader(
+                set: encodedSet, options: .init(seed: 1, queueDepth: 8, decodeThreads: decodeThreads, epochLimit: 1))
             while let sample = try loader.next() { touched &+= Int(sample.label[0]) }
         }
         let loaderRate = Double(recordCount) / loaderSeconds
-        print("loader, \(decodeThreads) decode thread(s): \(format(loaderRate, 0)) samples/s (CRC + parse + decode, shuffled) → "
-              + "\(format(loaderRate / boundRate)) of the bound (target ≥ 0.9)")
+        print(
+            "loader, \(decodeThreads) decode thread(s): \(format(loaderRate, 0)) samples/s (CRC + parse + decode, shuffled) → "
+                + "\(format(loaderRate / boundRate)) of the bound (target ≥ 0.9)")
     }
     if let python = pythonBaseline(encodedSet.shards.map(\.file.url)) {
         let pythonRecords = python.parsed.0
         var parsed = 0
         let parseSeconds = try best(5) {
-            for global in 0..<encodedSet.count { parsed &+= try encodedSet.segmentationRecord(at: global).imageBytes.count }
+            for global in 0..<encodedSet.count {
+                parsed &+= try encodedSet.segmentationRecord(at: global).imageBytes.count
+            }
         }
         let ours = Double(encodedSet.count) / parseSeconds
-        print("read   encoded: \(format(ours, 0)) records/s; python tfrecord: \(format(pythonRecords, 0)) records/s → \(format(ours / pythonRecords))")
+        print(
+            "read   encoded: \(format(ours, 0)) records/s; python tfrecord: \(format(pythonRecords, 0)) records/s → "
+                + "\(format(ours / pythonRecords))")
         touched &+= parsed
     }
 } catch {

@@ -75,7 +75,7 @@ func syntheticLabel(_ index: Int, _ random: inout XorShift) -> LabelMap {
 func syntheticPhoto(for label: LabelMap, _ random: inout XorShift) -> Image {
     let base: [(UInt8, UInt8, UInt8)] = [
         (60, 40, 20), (220, 180, 150), (200, 160, 130), (30, 60, 160), (40, 40, 60), (240, 240, 240), (20, 20, 20),
-        (180, 190, 200),
+        (180, 190, 200)
     ]
     var pixels = [UInt8](repeating: 0, count: side * side * 3)
     var noise = random.next()
@@ -168,7 +168,8 @@ func statisticsPass() -> (Double, DatasetStatistics) {
         parallel(options.threads) { thread in
             var accumulator = StatisticsAccumulator(classNames: classNames)
             for i in stride(from: thread, to: options.samples, by: options.threads) {
-                accumulator.add(label: labels[i], photo: photos[i], partition: i % 10 == 0 ? "val" : "train", key: "s\(i)")
+                accumulator.add(
+                    label: labels[i], photo: photos[i], partition: i % 10 == 0 ? "val" : "train", key: "s\(i)")
             }
             parts.add(accumulator)
         }
@@ -193,10 +194,15 @@ for _ in 0..<3 {
     checksum = sum
     statistics = stats
 }
-print(String(format: "in memory: read pass %.3f s (%.2f GB/s), statistics %.3f s (%.2f GB/s), ratio %.2f",
-    bestRead, megabytes / 1e3 / bestRead, bestStatistics, megabytes / 1e3 / bestStatistics, bestStatistics / bestRead))
-print("  (checksum \(checksum); \(statistics!.sampleCount) samples, "
-    + "\(statistics!.duplicates.redundantPhotoCount) duplicate photos, socks in \(statistics!.classes[5].images) images)")
+print(
+    String(
+        format: "in memory: read pass %.3f s (%.2f GB/s), statistics %.3f s (%.2f GB/s), ratio %.2f",
+        bestRead, megabytes / 1e3 / bestRead, bestStatistics, megabytes / 1e3 / bestStatistics,
+        bestStatistics / bestRead))
+print(
+    "  (checksum \(checksum); \(statistics!.sampleCount) samples, "
+        + "\(statistics!.duplicates.redundantPhotoCount) duplicate photos, socks in \(statistics!.classes[5].images) images)"
+)
 
 if options.disk {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-statistics-\(getpid())")
@@ -204,7 +210,8 @@ if options.disk {
     var samples: [SampleFiles] = []
     do {
         for sub in ["train", "cihp_train_mask"] {
-            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
         let writing = try seconds {
             for i in 0..<options.samples {
@@ -212,7 +219,8 @@ if options.disk {
                 let labelPath = folder.appendingPathComponent("cihp_train_mask/s\(i).png").path
                 try Data(try photos[i].encodedJPEG(quality: 95)).write(to: URL(fileURLWithPath: photoPath))
                 try Data(try labels[i].encodedPNG()).write(to: URL(fileURLWithPath: labelPath))
-                samples.append(SampleFiles(key: "s\(i)", labelPath: labelPath, photoPath: photoPath, partition: "train"))
+                samples.append(
+                    SampleFiles(key: "s\(i)", labelPath: labelPath, photoPath: photoPath, partition: "train"))
             }
         }
         print(String(format: "wrote %d JPEG + PNG pairs in %.1f s", options.samples, writing))
@@ -239,7 +247,8 @@ if options.disk {
     }
     func scanPass() -> Double {
         seconds {
-            let result = StatisticsScan.run(samples, into: StatisticsAccumulator(classNames: classNames), threads: options.threads)
+            let result = StatisticsScan.run(
+                samples, into: StatisticsAccumulator(classNames: classNames), threads: options.threads)
             precondition(result.skipped.isEmpty, "scan skipped \(result.skipped.count) samples")
             _ = result.accumulator.finish()
         }
@@ -250,6 +259,8 @@ if options.disk {
         bestDecode = min(bestDecode, decodePass())
         bestScan = min(bestScan, scanPass())
     }
-    print(String(format: "from files: decode pass %.3f s, decode + statistics %.3f s, ratio %.2f",
-        bestDecode, bestScan, bestScan / bestDecode))
+    print(
+        String(
+            format: "from files: decode pass %.3f s, decode + statistics %.3f s, ratio %.2f",
+            bestDecode, bestScan, bestScan / bestDecode))
 }

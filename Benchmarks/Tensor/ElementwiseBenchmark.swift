@@ -21,7 +21,11 @@ func elementwiseBenchmark() throws {
     }
     let copySeconds = seconds {
         var copy = [Float](repeating: 0, count: a.count)
-        a.data.withUnsafeBufferPointer { source in copy.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: source.baseAddress!, count: source.count) } }
+        a.data.withUnsafeBufferPointer { source in
+            copy.withUnsafeMutableBufferPointer {
+                $0.baseAddress!.update(from: source.baseAddress!, count: source.count)
+            }
+        }
         _ = copy.count
     }
     print("\nNon-convolution operations on 1×320×256×256 (\(format(bytes / 1e6, 0)) MB per tensor), best of 3:")
@@ -35,8 +39,11 @@ func elementwiseBenchmark() throws {
         ("a * b", { try a * b }),
         ("batchNorm (train)", { try a.batchNorm(statistics: statistics, training: true) }),
         ("instanceNorm", { try a.instanceNorm() }),
-        ("upsampleNearest2x of 1×320×128×128", { try a.sliceChannels(0..<80).resizeNearest(height: 128, width: 128).upsampleNearest2x() }),
-        ("sum", { a.sum() }),
+        (
+            "upsampleNearest2x of 1×320×128×128",
+            { try a.sliceChannels(0..<80).resizeNearest(height: 128, width: 128).upsampleNearest2x() }
+        ),
+        ("sum", { a.sum() })
     ]
     for (name, operation) in cases {
         let forward = try seconds { _ = try Tensor.withoutGradients(operation) }
@@ -48,6 +55,8 @@ func elementwiseBenchmark() throws {
             _ = start
         }
         a.zeroGradient(); b.zeroGradient()
-        print("  \(pad(name, 36)) forward \(format(forward * 1e3, 6)) ms (\(format(forward / copySeconds, 0, 1))× copy), forward+backward \(format(backward * 1e3, 6)) ms")
+        print(
+            "  \(pad(name, 36)) forward \(format(forward * 1e3, 6)) ms (\(format(forward / copySeconds, 0, 1))× "
+            + "copy), forward+backward \(format(backward * 1e3, 6)) ms")
     }
 }

@@ -12,8 +12,10 @@ final class BenchConvolution {
     let spectralNorm: SpectralNorm?
     let groups: Int
 
-    init(_ input: Int, _ output: Int, kernel: Int, groups: Int, bias: Bool, spectral: Bool,
-         using random: inout RandomSource) throws {
+    init(
+        _ input: Int, _ output: Int, kernel: Int, groups: Int, bias: Bool, spectral: Bool,
+        using random: inout RandomSource
+    ) throws {
         weight = try Tensor.xavierNormal([output, input / groups, kernel, kernel], gain: 0.02, using: &random)
         self.bias = bias ? Tensor.zeros([output], requiresGrad: true) : nil
         spectralNorm = spectral ? try SpectralNorm(weightShape: weight.shape, using: &random) : nil
@@ -35,9 +37,12 @@ final class BenchConditionalNorm {
 
     init(channels: Int, labels: Int, groups: Int, using random: inout RandomSource) throws {
         statistics = BatchNormStatistics(channels: channels)
-        shared = try BenchConvolution(labels, 128, kernel: 3, groups: groups, bias: true, spectral: false, using: &random)
-        gamma = try BenchConvolution(128, channels, kernel: 3, groups: groups, bias: true, spectral: false, using: &random)
-        beta = try BenchConvolution(128, channels, kernel: 3, groups: groups, bias: true, spectral: false, using: &random)
+        shared = try BenchConvolution(
+            labels, 128, kernel: 3, groups: groups, bias: true, spectral: false, using: &random)
+        gamma = try BenchConvolution(
+            128, channels, kernel: 3, groups: groups, bias: true, spectral: false, using: &random)
+        beta = try BenchConvolution(
+            128, channels, kernel: 3, groups: groups, bias: true, spectral: false, using: &random)
     }
 
     func callAsFunction(_ x: Tensor, _ seg: Tensor) throws -> Tensor {
@@ -59,15 +64,20 @@ final class BenchBlock {
     init(_ input: Int, _ output: Int, groups: Int, labels: Int, using random: inout RandomSource) throws {
         let middle = min(input, output)
         if input != output {
-            shortcut = (try BenchConditionalNorm(channels: input, labels: labels, groups: groups, using: &random),
-                        try BenchConvolution(input, output, kernel: 1, groups: groups, bias: false, spectral: true, using: &random))
+            shortcut = (
+                try BenchConditionalNorm(channels: input, labels: labels, groups: groups, using: &random),
+                try BenchConvolution(
+                    input, output, kernel: 1, groups: groups, bias: false, spectral: true, using: &random)
+            )
         } else {
             shortcut = nil
         }
         norm0 = try BenchConditionalNorm(channels: input, labels: labels, groups: groups, using: &random)
-        conv0 = try BenchConvolution(input, middle, kernel: 3, groups: groups, bias: true, spectral: true, using: &random)
+        conv0 = try BenchConvolution(
+            input, middle, kernel: 3, groups: groups, bias: true, spectral: true, using: &random)
         norm1 = try BenchConditionalNorm(channels: middle, labels: labels, groups: groups, using: &random)
-        conv1 = try BenchConvolution(middle, output, kernel: 3, groups: groups, bias: true, spectral: true, using: &random)
+        conv1 = try BenchConvolution(
+            middle, output, kernel: 3, groups: groups, bias: true, spectral: true, using: &random)
     }
 
     func callAsFunction(_ x: Tensor, _ seg: Tensor) throws -> Tensor {

@@ -44,7 +44,8 @@ extension AtomicFileWriter {
         do {
             let flushed = try flushFileSystems(of: writers.filter { $0.options.durable }, with: flushFileSystem)
             for writer in writers {
-                try writer.commit(flushed: !writer.options.durable || flushed.contains(ObjectIdentifier(writer)), folders: folders)
+                try writer.commit(
+                    flushed: !writer.options.durable || flushed.contains(ObjectIdentifier(writer)), folders: folders)
             }
         } catch {
             writers.forEach { $0.discard() }
@@ -57,8 +58,11 @@ extension AtomicFileWriter {
     /// Flushes the file system of each group of `writers` that share a device, once. Returns
     /// the writers so flushed; the others (flush not available, temporary not found) are left
     /// for their own flush, which reports any problem with the file itself.
-    private static func flushFileSystems(of writers: [AtomicFileWriter], with flushFileSystem: (Int32) -> Int32) throws
-        -> Set<ObjectIdentifier> {
+    private static func flushFileSystems(
+        of writers: [AtomicFileWriter], with flushFileSystem: (Int32) -> Int32
+    ) throws
+        -> Set<ObjectIdentifier>
+    {
         var groups: [dev_t: [AtomicFileWriter]] = [:]
         var order: [dev_t] = []
         for writer in writers {

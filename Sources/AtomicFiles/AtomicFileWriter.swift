@@ -28,8 +28,10 @@ public struct AtomicWriteOptions: Sendable {
     /// power loss (see ``FolderSyncBatch``). Nil syncs each folder at once.
     public var folderSyncs: FolderSyncBatch?
 
-    public init(durable: Bool = true, createFolders: Bool = false, permissions: mode_t = 0o644,
-                folderSyncs: FolderSyncBatch? = nil) {
+    public init(
+        durable: Bool = true, createFolders: Bool = false, permissions: mode_t = 0o644,
+        folderSyncs: FolderSyncBatch? = nil
+    ) {
         self.durable = durable
         self.createFolders = createFolders
         self.permissions = permissions
@@ -229,8 +231,10 @@ public final class AtomicFileWriter {
 extension AtomicFileWriter {
     /// Writes `bytes` to `path` atomically: afterwards `path` holds exactly `bytes`, and on
     /// error it holds what it held before and no temporary file is left.
-    public static func write(_ bytes: UnsafeRawBufferPointer, to path: String,
-                             options: AtomicWriteOptions = AtomicWriteOptions()) throws {
+    public static func write(
+        _ bytes: UnsafeRawBufferPointer, to path: String,
+        options: AtomicWriteOptions = AtomicWriteOptions()
+    ) throws {
         let writer = try AtomicFileWriter(path: path, options: options)
         try writer.write(bytes)
         try writer.commit()
@@ -242,8 +246,10 @@ extension AtomicFileWriter {
     ///
     /// Every target writes its files through this (or the streaming forms): failures are
     /// ``AtomicFileError`` values, which already name the file, the step and the system's reason.
-    public static func write<Bytes: Sequence>(_ bytes: Bytes, to path: String,
-                                              options: AtomicWriteOptions = AtomicWriteOptions()) throws
+    public static func write<Bytes: Sequence>(
+        _ bytes: Bytes, to path: String,
+        options: AtomicWriteOptions = AtomicWriteOptions()
+    ) throws
     where Bytes.Element == UInt8 {
         let written: Void? = try bytes.withContiguousStorageIfAvailable {
             try write(UnsafeRawBufferPointer($0), to: path, options: options)
@@ -254,8 +260,10 @@ extension AtomicFileWriter {
     /// Streams a file: `body` writes to the writer, which is committed when `body` returns and
     /// discarded when it throws (the error is rethrown unchanged), so no final or temporary
     /// file is left by a failure. Returns what `body` returns.
-    public static func write<Result>(to path: String, options: AtomicWriteOptions = AtomicWriteOptions(),
-                                     _ body: (AtomicFileWriter) throws -> Result) throws -> Result {
+    public static func write<Result>(
+        to path: String, options: AtomicWriteOptions = AtomicWriteOptions(),
+        _ body: (AtomicFileWriter) throws -> Result
+    ) throws -> Result {
         let writer = try AtomicFileWriter(path: path, options: options)
         do {
             let result = try body(writer)
@@ -288,7 +296,8 @@ extension AtomicFileWriter {
             return false
         }
         let fields = fileName[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
-        guard fields.count == 3, String(fields[0]) == hostTag, let pid = Int32(fields[1]), pid > 0, pid != getpid() else {
+        guard fields.count == 3, String(fields[0]) == hostTag, let pid = Int32(fields[1]), pid > 0, pid != getpid()
+        else {
             return false
         }
         return kill(pid, 0) != 0 && errno == ESRCH
@@ -351,15 +360,19 @@ extension AtomicFileWriter {
                 options.syncFolder(parent.isEmpty ? "/" : parent)
             } else {
                 let code = errno
-                if code != EEXIST { throw AtomicFileError(path: path, step: .createFolder, code: code, detailPath: current) }
+                if code != EEXIST {
+                    throw AtomicFileError(path: path, step: .createFolder, code: code, detailPath: current)
+                }
             }
         }
     }
 
     /// Creates a new, empty temporary file for `name` in `folder`. `O_EXCL` and a random
     /// suffix keep two writers of the same name (threads or processes) apart.
-    static func createTemporary(in folder: String, name: String, for path: String,
-                                options: AtomicWriteOptions) throws -> (String, Int32) {
+    static func createTemporary(
+        in folder: String, name: String, for path: String,
+        options: AtomicWriteOptions
+    ) throws -> (String, Int32) {
         var attempts = 0
         while true {
             let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)

@@ -26,6 +26,11 @@ void ccodecs_status_warn(ccodecs_status *status, const char *message) {
     status->warning_count += 1;
 }
 
+int ccodecs_check_palette(const uint8_t *palette, int palette_count, ccodecs_status *status) {
+    if (palette && palette_count >= 1 && palette_count <= 256) return CCODECS_OK;
+    return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "a palette needs 1 to 256 colours, got %d", palette_count);
+}
+
 int ccodecs_buffer_append(ccodecs_buffer *buffer, const void *bytes, size_t count) {
     if (count > SIZE_MAX - buffer->size) return 0;
     size_t needed = buffer->size + count;

@@ -10,5 +10,9 @@ int ccodecs_status_fail(ccodecs_status *status, int code, const char *format, ..
     __attribute__((format(printf, 3, 4)));
 /// Counts a warning, keeping the text of the first.
 void ccodecs_status_warn(ccodecs_status *status, const char *message);
+
+/// Checks the palette an indexed encode was given: present, with 1 to 256 colours. Returns
+/// CCODECS_OK, or fails `status` with CCODECS_BAD_ARGUMENT and returns that.
+int ccodecs_check_palette(const uint8_t *palette, int palette_count, ccodecs_status *status);
 /// Appends bytes to a growable buffer; returns 0 when memory runs out.
 int ccodecs_buffer_append(ccodecs_buffer *buffer, const void *bytes, size_t count);

@@ -1,5 +1,8 @@
 // libjpeg shim. The error manager is extended with a jmp_buf and the caller's status; its
-// error_exit longjmps back into the function that owns the decompressor.
+// error_exit longjmps back into the function that owns the decompressor. So every entry point
+// repeats the same few lines (install the errors, clear the struct, setjmp, destroy on the
+// way out) on purpose: setjmp must run in the frame the longjmp returns to, and no helper
+// function can take it for them.
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>

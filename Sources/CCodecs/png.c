@@ -46,15 +46,26 @@ static void session_write(png_structp png, png_bytep bytes, size_t count) {
 
 static void session_flush(png_structp png) { (void)png; }
 
-static png_structp make_reader(png_session *session) {
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, session, session_error, session_warning);
-    if (png) {
-        png_set_read_fn(png, session, session_read);
-        // libpng refuses widths above 1,000,000 by itself; lift that so DecodeLimits alone decides
-        // and an oversized claim is reported as one (.tooLarge), not as corruption.
-        png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+/// Checks the signature and creates libpng's read and info structures for `session`. On
+/// failure fills the status and returns its code, with nothing left to free. The setjmp stays
+/// with the caller: it must be taken in the frame whose locals the longjmp returns to.
+static int open_reader(png_session *session, png_structp *png, png_infop *info) {
+    *png = NULL;
+    *info = NULL;
+    if (session->size < 8 || png_sig_cmp(session->data, 0, 8) != 0) {
+        return ccodecs_status_fail(session->status, CCODECS_CORRUPT, "not a PNG signature");
     }
-    return png;
+    *png = png_create_read_struct(PNG_LIBPNG_VER_STRING, session, session_error, session_warning);
+    *info = *png ? png_create_info_struct(*png) : NULL;
+    if (!*info) {
+        png_destroy_read_struct(png, NULL, NULL);
+        return ccodecs_status_fail(session->status, CCODECS_NO_MEMORY, "cannot create libpng reader");
+    }
+    png_set_read_fn(*png, session, session_read);
+    // libpng refuses widths above 1,000,000 by itself; lift that so DecodeLimits alone decides
+    // and an oversized claim is reported as one (.tooLarge), not as corruption.
+    png_set_user_limits(*png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    return CCODECS_OK;
 }
 
 static void fill_info(png_structp png, png_infop info, ccodecs_png_info *out) {
@@ -80,16 +91,10 @@ static void fill_info(png_structp png, png_infop info, ccodecs_png_info *out) {
 
 int ccodecs_png_probe(const uint8_t *data, size_t size, ccodecs_png_info *info, ccodecs_status *status) {
     ccodecs_status_reset(status);
-    if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
-        return ccodecs_status_fail(status, CCODECS_CORRUPT, "not a PNG signature");
-    }
     png_session session = {.data = data, .size = size, .status = status};
-    png_structp png = make_reader(&session);
-    png_infop png_info = png ? png_create_info_struct(png) : NULL;
-    if (!png_info) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        return ccodecs_status_fail(status, CCODECS_NO_MEMORY, "cannot create libpng reader");
-    }
+    png_structp png;
+    png_infop png_info;
+    if (open_reader(&session, &png, &png_info) != CCODECS_OK) return status->code;
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &png_info, NULL);
         return status->code;
@@ -178,16 +183,10 @@ int ccodecs_png_decode(
     if (value_counts && layout != CCODECS_PNG_LAYOUT_SAMPLE8) {
         return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "values are counted for 8-bit samples only");
     }
-    if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
-        return ccodecs_status_fail(status, CCODECS_CORRUPT, "not a PNG signature");
-    }
     png_session session = {.data = data, .size = size, .status = status};
-    png_structp png = make_reader(&session);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!info) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        return ccodecs_status_fail(status, CCODECS_NO_MEMORY, "cannot create libpng reader");
-    }
+    png_structp png;
+    png_infop info;
+    if (open_reader(&session, &png, &info) != CCODECS_OK) return status->code;
     if (setjmp(png_jmpbuf(png))) {
         free(session.rows);
         free(session.scratch_counts);
@@ -292,9 +291,7 @@ int ccodecs_png_encode(
     if (color_type != CCODECS_PNG_GRAY && color_type != CCODECS_PNG_RGB && color_type != CCODECS_PNG_PALETTE) {
         return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "cannot encode colour type %d", color_type);
     }
-    if (color_type == CCODECS_PNG_PALETTE && (!palette || palette_count < 1 || palette_count > 256)) {
-        return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "a palette needs 1 to 256 colours, got %d", palette_count);
-    }
+    if (color_type == CCODECS_PNG_PALETTE && ccodecs_check_palette(palette, palette_count, status) != CCODECS_OK) return status->code;
     if (compression_level < 0 || compression_level > 9) {
         return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "compression level %d is outside 0...9", compression_level);
     }

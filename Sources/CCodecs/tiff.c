@@ -325,9 +325,7 @@ int ccodecs_tiff_encode(
     if (photometric != CCODECS_TIFF_MINISBLACK && photometric != CCODECS_TIFF_RGB && photometric != CCODECS_TIFF_PALETTE) {
         return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "cannot encode photometric %d", photometric);
     }
-    if (photometric == CCODECS_TIFF_PALETTE && (!palette || palette_count < 1 || palette_count > 256)) {
-        return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "a palette needs 1 to 256 colours, got %d", palette_count);
-    }
+    if (photometric == CCODECS_TIFF_PALETTE && ccodecs_check_palette(palette, palette_count, status) != CCODECS_OK) return status->code;
     if (tile_size % 16 != 0) {
         return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "tile size %u is not a multiple of 16", tile_size);
     }

@@ -21,20 +21,28 @@ public final class ConditionalGroupNorm: Module {
     ///   - labelChannels: channels of the one-hot seg (the class count).
     ///   - hiddenChannels: width of `mlp_shared` (128 in the reference).
     ///   - groups: the block's group number; must divide all three channel counts.
-    public init(_ layer: String, channels: Int, labelChannels: Int, hiddenChannels: Int, groups: Int,
-                using random: inout RandomSource) throws {
-        try require(channels > 0 && labelChannels > 0 && hiddenChannels > 0, layer,
-                    "channels \(channels), label channels \(labelChannels), hidden \(hiddenChannels) must be positive")
-        try require(labelChannels % groups == 0 && hiddenChannels % groups == 0 && channels % groups == 0, layer,
-                    "groups \(groups) must divide label channels \(labelChannels), hidden \(hiddenChannels) and channels \(channels)")
+    public init(
+        _ layer: String, channels: Int, labelChannels: Int, hiddenChannels: Int, groups: Int,
+        using random: inout RandomSource
+    ) throws {
+        try require(
+            channels > 0 && labelChannels > 0 && hiddenChannels > 0, layer,
+            "channels \(channels), label channels \(labelChannels), hidden \(hiddenChannels) must be positive")
+        try require(
+            labelChannels % groups == 0 && hiddenChannels % groups == 0 && channels % groups == 0, layer,
+            "groups \(groups) must divide label channels \(labelChannels), hidden \(hiddenChannels) and channels "
+            + "\(channels)")
         self.channels = channels
         statistics = BatchNormStatistics(channels: channels)
-        shared = try Convolution(layer + "." + Self.sharedName, inputChannels: labelChannels, outputChannels: hiddenChannels,
-                                 kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
-        gamma = try Convolution(layer + "." + Self.gammaName, inputChannels: hiddenChannels, outputChannels: channels,
-                                kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
-        beta = try Convolution(layer + "." + Self.betaName, inputChannels: hiddenChannels, outputChannels: channels,
-                               kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+        shared = try Convolution(
+            layer + "." + Self.sharedName, inputChannels: labelChannels, outputChannels: hiddenChannels,
+            kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+        gamma = try Convolution(
+            layer + "." + Self.gammaName, inputChannels: hiddenChannels, outputChannels: channels,
+            kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+        beta = try Convolution(
+            layer + "." + Self.betaName, inputChannels: hiddenChannels, outputChannels: channels,
+            kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
     }
 
     /// Normalises x (N × C × H × W) and modulates it by the label map `seg` (N × classes × H' × W').
@@ -56,9 +64,11 @@ public final class ConditionalGroupNorm: Module {
 
     public var ownState: [(name: String, entry: StateEntry)] {
         let prefix = Self.normName + "."
-        return [(prefix + StateName.runningMean, .float(statistics.runningMean)),
-                (prefix + StateName.runningVariance, .float(statistics.runningVariance)),
-                (prefix + StateName.batchesTracked, .counter(statistics))]
+        return [
+            (prefix + StateName.runningMean, .float(statistics.runningMean)),
+            (prefix + StateName.runningVariance, .float(statistics.runningVariance)),
+            (prefix + StateName.batchesTracked, .counter(statistics))
+        ]
     }
 }
 
@@ -74,25 +84,37 @@ public final class ConditionalGroupBlock: Module {
     public let shortcutNorm: ConditionalGroupNorm?
     public let shortcutConv: Convolution?
 
-    public init(_ layout: GeneratorBlockLayout, labelChannels: Int, normHiddenChannels: Int,
-                using random: inout RandomSource) throws {
+    public init(
+        _ layout: GeneratorBlockLayout, labelChannels: Int, normHiddenChannels: Int,
+        using random: inout RandomSource
+    ) throws {
         let (name, fin, fout, groups) = (layout.name, layout.inputChannels, layout.outputChannels, layout.groups)
         let middle = min(fin, fout)
         self.layout = layout
-        conv0 = try Convolution(name + "." + Self.conv0Name, inputChannels: fin, outputChannels: middle, kernelSize: 3, padding: 1,
-                                groups: groups, bias: true, spectralNorm: true, using: &random)
-        conv1 = try Convolution(name + "." + Self.conv1Name, inputChannels: middle, outputChannels: fout, kernelSize: 3, padding: 1,
-                                groups: groups, bias: true, spectralNorm: true, using: &random)
-        shortcutConv = fin == fout ? nil
-            : try Convolution(name + "." + Self.shortcutConvName, inputChannels: fin, outputChannels: fout, kernelSize: 1, padding: 0,
-                              groups: groups, bias: false, spectralNorm: true, using: &random)
-        norm0 = try ConditionalGroupNorm(name + "." + Self.norm0Name, channels: fin, labelChannels: labelChannels,
-                                         hiddenChannels: normHiddenChannels, groups: groups, using: &random)
-        norm1 = try ConditionalGroupNorm(name + "." + Self.norm1Name, channels: middle, labelChannels: labelChannels,
-                                         hiddenChannels: normHiddenChannels, groups: groups, using: &random)
-        shortcutNorm = fin == fout ? nil
-            : try ConditionalGroupNorm(name + "." + Self.shortcutNormName, channels: fin, labelChannels: labelChannels,
-                                       hiddenChannels: normHiddenChannels, groups: groups, using: &random)
+        conv0 = try Convolution(
+            name + "." + Self.conv0Name, inputChannels: fin, outputChannels: middle, kernelSize: 3, padding: 1,
+            groups: groups, bias: true, spectralNorm: true, using: &random)
+        conv1 = try Convolution(
+            name + "." + Self.conv1Name, inputChannels: middle, outputChannels: fout, kernelSize: 3, padding: 1,
+            groups: groups, bias: true, spectralNorm: true, using: &random)
+        shortcutConv =
+            fin == fout
+            ? nil
+            : try Convolution(
+                name + "." + Self.shortcutConvName, inputChannels: fin, outputChannels: fout, kernelSize: 1, padding: 0,
+                groups: groups, bias: false, spectralNorm: true, using: &random)
+        norm0 = try ConditionalGroupNorm(
+            name + "." + Self.norm0Name, channels: fin, labelChannels: labelChannels,
+            hiddenChannels: normHiddenChannels, groups: groups, using: &random)
+        norm1 = try ConditionalGroupNorm(
+            name + "." + Self.norm1Name, channels: middle, labelChannels: labelChannels,
+            hiddenChannels: normHiddenChannels, groups: groups, using: &random)
+        shortcutNorm =
+            fin == fout
+            ? nil
+            : try ConditionalGroupNorm(
+                name + "." + Self.shortcutNormName, channels: fin, labelChannels: labelChannels,
+                hiddenChannels: normHiddenChannels, groups: groups, using: &random)
     }
 
     public func callAsFunction(_ x: Tensor, seg: Tensor, training: Bool) throws -> Tensor {
@@ -103,7 +125,8 @@ public final class ConditionalGroupBlock: Module {
             shortcut = try shortcutConv(shortcutNorm(x, seg: seg, training: training), training: training)
         }
         let hidden = try conv0(norm0(x, seg: seg, training: training).leakyRelu(negativeSlope: 0.2), training: training)
-        let dx = try conv1(norm1(hidden, seg: seg, training: training).leakyRelu(negativeSlope: 0.2), training: training)
+        let dx = try conv1(
+            norm1(hidden, seg: seg, training: training).leakyRelu(negativeSlope: 0.2), training: training)
         return try shortcut + dx
     }
 

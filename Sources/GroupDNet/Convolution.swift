@@ -18,13 +18,20 @@ public final class Convolution: Module {
     ///   - initialGain: Xavier-normal gain of the weight (GroupDNet and SPADE use 0.02).
     /// - Throws: ``GroupDNetError/invalidConfiguration(layer:reason:)`` when a size is not
     ///   positive or `groups` does not divide both channel counts.
-    public init(_ layer: String, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
-                padding: Int, groups: Int = 1, bias: Bool, spectralNorm: Bool,
-                initialGain: Float = 0.02, using random: inout RandomSource) throws {
-        try require(inputChannels > 0 && outputChannels > 0, layer, "channels \(inputChannels)→\(outputChannels) must be positive")
-        try require(kernelSize > 0 && stride > 0 && padding >= 0, layer, "kernel \(kernelSize), stride \(stride) must be positive, padding \(padding) not negative")
-        try require(groups > 0 && inputChannels % groups == 0 && outputChannels % groups == 0, layer,
-                    "groups \(groups) must divide input channels \(inputChannels) and output channels \(outputChannels)")
+    public init(
+        _ layer: String, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
+        padding: Int, groups: Int = 1, bias: Bool, spectralNorm: Bool,
+        initialGain: Float = 0.02, using random: inout RandomSource
+    ) throws {
+        try require(
+            inputChannels > 0 && outputChannels > 0, layer,
+            "channels \(inputChannels)→\(outputChannels) must be positive")
+        try require(
+            kernelSize > 0 && stride > 0 && padding >= 0, layer,
+            "kernel \(kernelSize), stride \(stride) must be positive, padding \(padding) not negative")
+        try require(
+            groups > 0 && inputChannels % groups == 0 && outputChannels % groups == 0, layer,
+            "groups \(groups) must divide input channels \(inputChannels) and output channels \(outputChannels)")
         (self.inputChannels, self.outputChannels, self.kernelSize) = (inputChannels, outputChannels, kernelSize)
         (self.stride, self.padding, self.groups) = (stride, padding, groups)
         let shape = [outputChannels, inputChannels / groups, kernelSize, kernelSize]
@@ -59,6 +66,7 @@ public final class Convolution: Module {
     public func forwardFlops(height: Int, width: Int) -> Double {
         let outputHeight = (height + 2 * padding - kernelSize) / stride + 1
         let outputWidth = (width + 2 * padding - kernelSize) / stride + 1
-        return 2 * Double(outputChannels * outputHeight * outputWidth) * Double(inputChannels / groups * kernelSize * kernelSize)
+        return 2 * Double(outputChannels * outputHeight * outputWidth)
+            * Double(inputChannels / groups * kernelSize * kernelSize)
     }
 }

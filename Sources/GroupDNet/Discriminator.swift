@@ -16,10 +16,12 @@ public final class Discriminator: Module {
         try configuration.validate()
         self.configuration = configuration
         let layout = configuration.discriminator
-        try require(layout.scales >= 1 && layout.layerCount >= 2 && layout.baseChannels > 0, "discriminator",
-                    "needs at least one scale, two layers and positive channels, got \(layout)")
+        try require(
+            layout.scales >= 1 && layout.layerCount >= 2 && layout.baseChannels > 0, "discriminator",
+            "needs at least one scale, two layers and positive channels, got \(layout)")
         scales = try (0..<layout.scales).map {
-            try PatchDiscriminator(Self.scaleName($0), inputChannels: configuration.classCount + 3, layout: layout, using: &random)
+            try PatchDiscriminator(
+                Self.scaleName($0), inputChannels: configuration.classCount + 3, layout: layout, using: &random)
         }
         assignStateNames()
     }
@@ -51,16 +53,25 @@ public final class PatchDiscriminator: Module {
         self.name = name
         var layers: [Convolution] = []
         var (input, output) = (inputChannels, layout.baseChannels)
-        layers.append(try Convolution(name + "." + Self.layerName(0, spectral: false), inputChannels: input, outputChannels: output, kernelSize: 4, stride: 2,
-                                      padding: 2, bias: true, spectralNorm: false, using: &random))
+        layers.append(
+            try Convolution(
+                name + "." + Self.layerName(0, spectral: false), inputChannels: input, outputChannels: output,
+                kernelSize: 4, stride: 2,
+                padding: 2, bias: true, spectralNorm: false, using: &random))
         for index in 1..<layout.layerCount {
             (input, output) = (output, min(output * 2, layout.maximumChannels))
             let stride = index == layout.layerCount - 1 ? 1 : 2
-            layers.append(try Convolution(name + "." + Self.layerName(index, spectral: true), inputChannels: input, outputChannels: output, kernelSize: 4,
-                                          stride: stride, padding: 2, bias: false, spectralNorm: true, using: &random))
+            layers.append(
+                try Convolution(
+                    name + "." + Self.layerName(index, spectral: true), inputChannels: input, outputChannels: output,
+                    kernelSize: 4,
+                    stride: stride, padding: 2, bias: false, spectralNorm: true, using: &random))
         }
-        layers.append(try Convolution(name + "." + Self.layerName(layout.layerCount, spectral: false), inputChannels: output, outputChannels: 1, kernelSize: 4,
-                                      stride: 1, padding: 2, bias: true, spectralNorm: false, using: &random))
+        layers.append(
+            try Convolution(
+                name + "." + Self.layerName(layout.layerCount, spectral: false), inputChannels: output,
+                outputChannels: 1, kernelSize: 4,
+                stride: 1, padding: 2, bias: true, spectralNorm: false, using: &random))
         self.layers = layers
     }
 
@@ -81,7 +92,9 @@ public final class PatchDiscriminator: Module {
     static func layerName(_ index: Int, spectral: Bool) -> String { spectral ? "model\(index).0.0" : "model\(index).0" }
 
     public var children: [(name: String, module: Module)] {
-        layers.enumerated().map { index, layer in (Self.layerName(index, spectral: layer.spectralNorm != nil), layer as Module) }
+        layers.enumerated().map { index, layer in
+            (Self.layerName(index, spectral: layer.spectralNorm != nil), layer as Module)
+        }
     }
 
     public var ownState: [(name: String, entry: StateEntry)] { [] }

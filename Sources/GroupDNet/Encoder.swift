@@ -18,20 +18,26 @@ public final class Encoder: Module {
         try configuration.validate()
         self.configuration = configuration
         let layout = configuration.encoder, groups = configuration.classCount
-        try require(layout.layerCount >= 1 && layout.width > 0, "encoder", "needs at least one layer and a positive width, got \(layout)")
+        try require(
+            layout.layerCount >= 1 && layout.width > 0, "encoder",
+            "needs at least one layer and a positive width, got \(layout)")
         var input = 3 * groups
         var layers: [Convolution] = []
         for index in 0..<layout.layerCount {
             let output = layout.channels(ofLayer: index)
-            layers.append(try Convolution(Self.layerName(index), inputChannels: input, outputChannels: output, kernelSize: 3,
-                                          stride: 2, padding: 1, groups: groups, bias: false, spectralNorm: true, using: &random))
+            layers.append(
+                try Convolution(
+                    Self.layerName(index), inputChannels: input, outputChannels: output, kernelSize: 3,
+                    stride: 2, padding: 1, groups: groups, bias: false, spectralNorm: true, using: &random))
             input = output
         }
         self.layers = layers
-        muHead = try Convolution(Self.muName, inputChannels: input, outputChannels: configuration.latentChannels, kernelSize: 3,
-                                 padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
-        logVarianceHead = try Convolution(Self.logVarianceName, inputChannels: input, outputChannels: configuration.latentChannels, kernelSize: 3,
-                                          padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+        muHead = try Convolution(
+            Self.muName, inputChannels: input, outputChannels: configuration.latentChannels, kernelSize: 3,
+            padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+        logVarianceHead = try Convolution(
+            Self.logVarianceName, inputChannels: input, outputChannels: configuration.latentChannels, kernelSize: 3,
+            padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
         assignStateNames()
     }
 
@@ -39,7 +45,10 @@ public final class Encoder: Module {
     public func callAsFunction(_ splitImage: Tensor, training: Bool) throws -> (mu: Tensor, logVariance: Tensor) {
         let expected = [3 * configuration.classCount, configuration.imageHeight, configuration.imageWidth]
         guard splitImage.rank == 4, Array(splitImage.shape.dropFirst()) == expected else {
-            throw GroupDNetError.invalidInput(reason: "the split image must be N×\(expected.map(String.init).joined(separator: "×")), got \(splitImage.shape)")
+            throw GroupDNetError.invalidInput(
+                reason:
+                    "the split image must be N×\(expected.map(String.init).joined(separator: "×")), got \(splitImage.shape)"
+            )
         }
         var x = splitImage
         for (index, layer) in layers.enumerated() {
@@ -65,7 +74,8 @@ public final class Encoder: Module {
     /// samples). Gradients flow to mu and logvar.
     public static func reparameterize(mu: Tensor, logVariance: Tensor, epsilon: Tensor) throws -> Tensor {
         guard epsilon.shape == mu.shape, logVariance.shape == mu.shape else {
-            throw GroupDNetError.invalidInput(reason: "mu \(mu.shape), logvar \(logVariance.shape) and ε \(epsilon.shape) must have one shape")
+            throw GroupDNetError.invalidInput(
+                reason: "mu \(mu.shape), logvar \(logVariance.shape) and ε \(epsilon.shape) must have one shape")
         }
         return try mu + epsilon * logVariance.scaled(by: 0.5).exp()
     }

@@ -17,15 +17,18 @@ public final class Generator: Module {
         try configuration.validate()
         self.configuration = configuration
         let layout = configuration.generator
-        fc = try Convolution(Self.fcName, inputChannels: configuration.latentChannels, outputChannels: layout.fullChannels,
-                             kernelSize: 3, padding: 1, groups: layout.fcGroups, bias: true, spectralNorm: false, using: &random)
+        fc = try Convolution(
+            Self.fcName, inputChannels: configuration.latentChannels, outputChannels: layout.fullChannels,
+            kernelSize: 3, padding: 1, groups: layout.fcGroups, bias: true, spectralNorm: false, using: &random)
         blocks = try layout.blocks.map {
-            try ConditionalGroupBlock($0, labelChannels: configuration.classCount,
-                                      normHiddenChannels: layout.normHiddenChannels, using: &random)
+            try ConditionalGroupBlock(
+                $0, labelChannels: configuration.classCount,
+                normHiddenChannels: layout.normHiddenChannels, using: &random)
         }
         let last = layout.blocks.last?.outputChannels ?? layout.fullChannels
-        outputConv = try Convolution(Self.outputConvName, inputChannels: last, outputChannels: 3, kernelSize: 3, padding: 1,
-                                     bias: true, spectralNorm: false, using: &random)
+        outputConv = try Convolution(
+            Self.outputConvName, inputChannels: last, outputChannels: 3, kernelSize: 3, padding: 1,
+            bias: true, spectralNorm: false, using: &random)
         assignStateNames()
     }
 
@@ -35,7 +38,8 @@ public final class Generator: Module {
     public func callAsFunction(seg: Tensor, z: Tensor, training: Bool) throws -> Tensor {
         let batch = try checkSeg(seg, configuration)
         guard z.shape == configuration.latentShape(batch: batch) else {
-            throw GroupDNetError.invalidInput(reason: "z must be \(configuration.latentShape(batch: batch)), got \(z.shape)")
+            throw GroupDNetError.invalidInput(
+                reason: "z must be \(configuration.latentShape(batch: batch)), got \(z.shape)")
         }
         var x = try fc(z, training: training)
         for block in blocks {
@@ -64,8 +68,10 @@ public final class Generator: Module {
                 total += conv.forwardFlops(height: height, width: width)
             }
             for norm in [block.norm0, block.norm1] + (block.shortcutNorm.map { [$0] } ?? []) {
-                total += norm.shared.forwardFlops(height: height, width: width)
-                    + norm.gamma.forwardFlops(height: height, width: width) + norm.beta.forwardFlops(height: height, width: width)
+                total +=
+                    norm.shared.forwardFlops(height: height, width: width)
+                    + norm.gamma.forwardFlops(height: height, width: width)
+                    + norm.beta.forwardFlops(height: height, width: width)
             }
         }
         return total + outputConv.forwardFlops(height: height, width: width)
@@ -76,7 +82,8 @@ public final class Generator: Module {
 func checkSeg(_ seg: Tensor, _ configuration: GroupDNetConfiguration) throws -> Int {
     let expected = [configuration.classCount, configuration.imageHeight, configuration.imageWidth]
     guard seg.rank == 4, Array(seg.shape.dropFirst()) == expected, seg.shape[0] > 0 else {
-        throw GroupDNetError.invalidInput(reason: "seg must be N×\(expected.map(String.init).joined(separator: "×")), got \(seg.shape)")
+        throw GroupDNetError.invalidInput(
+            reason: "seg must be N×\(expected.map(String.init).joined(separator: "×")), got \(seg.shape)")
     }
     return seg.shape[0]
 }

@@ -12,15 +12,13 @@ public struct GroupDNetConfiguration: Equatable, Codable, Sendable {
     public var encoder: EncoderLayout
     public var discriminator: DiscriminatorLayout
 
-    public init(classCount: Int, imageHeight: Int, imageWidth: Int, latentChannelsPerClass: Int,
-                generator: GeneratorLayout, encoder: EncoderLayout, discriminator: DiscriminatorLayout) {
-        self.classCount = classCount
-        self.imageHeight = imageHeight
-        self.imageWidth = imageWidth
+    public init(
+        classCount: Int, imageHeight: Int, imageWidth: Int, latentChannelsPerClass: Int,
+        generator: GeneratorLayout, encoder: EncoderLayout, discriminator: DiscriminatorLayout
+    ) {
+        (self.classCount, self.imageHeight, self.imageWidth) = (classCount, imageHeight, imageWidth)
         self.latentChannelsPerClass = latentChannelsPerClass
-        self.generator = generator
-        self.encoder = encoder
-        self.discriminator = discriminator
+        (self.generator, self.encoder, self.discriminator) = (generator, encoder, discriminator)
     }
 
     /// Channels of z, mu and logvar (64 for DeepFashion).
@@ -35,19 +33,27 @@ public struct GroupDNetConfiguration: Equatable, Codable, Sendable {
     /// input grid, and the generator's upsamplings bring it back to the image size.
     public func validate() throws {
         let name = "configuration"
-        try require(classCount > 0 && latentChannelsPerClass > 0, name, "classCount \(classCount) and latentChannelsPerClass \(latentChannelsPerClass) must be positive")
+        try require(
+            classCount > 0 && latentChannelsPerClass > 0, name,
+            "classCount \(classCount) and latentChannelsPerClass \(latentChannelsPerClass) must be positive")
         try require(imageHeight > 0 && imageWidth > 0, name, "image size \(imageHeight)×\(imageWidth) must be positive")
         let reduction = 1 << encoder.layerCount
-        try require(imageHeight % reduction == 0 && imageWidth % reduction == 0, name,
-                    "image \(imageHeight)×\(imageWidth) is not divisible by 2^\(encoder.layerCount) (the encoder's \(encoder.layerCount) stride-2 layers)")
+        try require(
+            imageHeight % reduction == 0 && imageWidth % reduction == 0, name,
+            "image \(imageHeight)×\(imageWidth) is not divisible by 2^\(encoder.layerCount) (the encoder's "
+            + "\(encoder.layerCount) stride-2 layers)")
         let upsampling = 1 << generator.blocks.filter(\.upsampleBefore).count
-        try require(latentHeight * upsampling == imageHeight && latentWidth * upsampling == imageWidth, name,
-                    "the generator upsamples the \(latentHeight)×\(latentWidth) latent grid ×\(upsampling), not to \(imageHeight)×\(imageWidth)")
-        try require(generator.blocks.first?.inputChannels == generator.fullChannels, name,
-                    "the first block must take fc's \(generator.fullChannels) channels")
+        try require(
+            latentHeight * upsampling == imageHeight && latentWidth * upsampling == imageWidth, name,
+            "the generator upsamples the \(latentHeight)×\(latentWidth) latent grid ×\(upsampling), not to "
+            + "\(imageHeight)×\(imageWidth)")
+        try require(
+            generator.blocks.first?.inputChannels == generator.fullChannels, name,
+            "the first block must take fc's \(generator.fullChannels) channels")
         for (previous, next) in zip(generator.blocks, generator.blocks.dropFirst()) {
-            try require(previous.outputChannels == next.inputChannels, next.name,
-                        "takes \(next.inputChannels) channels but \(previous.name) gives \(previous.outputChannels)")
+            try require(
+                previous.outputChannels == next.inputChannels, next.name,
+                "takes \(next.inputChannels) channels but \(previous.name) gives \(previous.outputChannels)")
         }
     }
 }
@@ -132,25 +138,31 @@ extension GroupDNetConfiguration {
     /// DeepFashion as in the paper and the reference: G = 8 classes, 256 × 256, ngf 160,
     /// decoder groups {8, 8, 4, 4, 2, 2, 1}, encoder width 256 with six layers, D with two
     /// scales of 64…512 channels. 96.32 M parameters in G, 12.84 M in E, 5.54 M in D.
-    public static let deepFashion = deepFashionFamily(imageSize: 256, baseChannels: 160, normHiddenChannels: 128,
-                                                      encoderWidth: 256, discriminatorChannels: 64)
+    public static let deepFashion = deepFashionFamily(
+        imageSize: 256, baseChannels: 160, normHiddenChannels: 128,
+        encoderWidth: 256, discriminatorChannels: 64)
 
     /// A small model of the same architecture for tests: 64 × 64, ngf 4, narrower CG-Norm
     /// hidden layers, encoder and discriminator. Below 256 the reference drops `layer6`, so
     /// the latent grid is 64/32 = 2 × 2 and the decoder upsamples five times (SPADE's
     /// "normal" layout: no upsampling between `G_middle_0` and `G_middle_1`).
-    public static let tiny = deepFashionFamily(imageSize: 64, baseChannels: 4, normHiddenChannels: 16,
-                                               encoderWidth: 16, discriminatorChannels: 8)
+    public static let tiny = deepFashionFamily(
+        imageSize: 64, baseChannels: 4, normHiddenChannels: 16,
+        encoderWidth: 16, discriminatorChannels: 8)
 
     /// The DeepFashion layout at another size and width. Follows the reference's crop rule:
     /// at ≥ 256 the encoder has six layers and the decoder six upsamplings (SPADE's "more");
     /// below, five and five, so that z's grid is always image/2^layers on both sides.
-    public static func deepFashionFamily(imageSize: Int, baseChannels ngf: Int, normHiddenChannels: Int,
-                                         encoderWidth: Int, discriminatorChannels: Int) -> GroupDNetConfiguration {
+    public static func deepFashionFamily(
+        imageSize: Int, baseChannels ngf: Int, normHiddenChannels: Int,
+        encoderWidth: Int, discriminatorChannels: Int
+    ) -> GroupDNetConfiguration {
         let classes = 8
         let large = imageSize >= 256
         func block(_ name: String, _ input: Int, _ output: Int, _ groups: Int, _ up: Bool) -> GeneratorBlockLayout {
-            GeneratorBlockLayout(name: name, inputChannels: input * ngf, outputChannels: output * ngf, groups: groups, upsampleBefore: up)
+            GeneratorBlockLayout(
+                name: name, inputChannels: input * ngf, outputChannels: output * ngf, groups: groups, upsampleBefore: up
+            )
         }
         let blocks = [
             block("head_0", 16, 16, classes, false),
@@ -159,11 +171,12 @@ extension GroupDNetConfiguration {
             block("up_0", 16, 8, classes / 2, true),
             block("up_1", 8, 4, classes / 4, true),
             block("up_2", 4, 2, classes / 4, true),
-            block("up_3", 2, 1, classes / 8, true),
+            block("up_3", 2, 1, classes / 8, true)
         ]
         return GroupDNetConfiguration(
             classCount: classes, imageHeight: imageSize, imageWidth: imageSize, latentChannelsPerClass: 8,
-            generator: GeneratorLayout(baseChannels: ngf, fcGroups: classes, normHiddenChannels: normHiddenChannels, blocks: blocks),
+            generator: GeneratorLayout(
+                baseChannels: ngf, fcGroups: classes, normHiddenChannels: normHiddenChannels, blocks: blocks),
             encoder: EncoderLayout(width: encoderWidth, layerCount: large ? 6 : 5),
             discriminator: DiscriminatorLayout(scales: 2, baseChannels: discriminatorChannels, layerCount: 4))
     }

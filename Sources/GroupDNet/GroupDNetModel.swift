@@ -25,8 +25,10 @@ public final class GroupDNetModel {
 
     /// Builds the three networks with Xavier-normal (gain 0.02) weights from `random`
     /// (G first, then E, then D).
-    public init(_ configuration: GroupDNetConfiguration, lossWeights: LossWeights = LossWeights(),
-                using random: inout RandomSource) throws {
+    public init(
+        _ configuration: GroupDNetConfiguration, lossWeights: LossWeights = LossWeights(),
+        using random: inout RandomSource
+    ) throws {
         self.configuration = configuration
         self.lossWeights = lossWeights
         generator = try Generator(configuration, using: &random)
@@ -44,7 +46,9 @@ public final class GroupDNetModel {
     }
 
     /// E's mu and logvar for a batch's split image, then z = mu + ε·exp(logvar/2).
-    public func encode(_ batch: TrainingBatch, epsilon: Tensor, training: Bool) throws -> (z: Tensor, mu: Tensor, logVariance: Tensor) {
+    public func encode(
+        _ batch: TrainingBatch, epsilon: Tensor, training: Bool
+    ) throws -> (z: Tensor, mu: Tensor, logVariance: Tensor) {
         let (mu, logVariance) = try encoder(batch.splitImage, training: training)
         let z = try Encoder.reparameterize(mu: mu, logVariance: logVariance, epsilon: epsilon)
         return (z, mu, logVariance)
@@ -67,16 +71,18 @@ public final class GroupDNetModel {
         let featureMatching = try GroupDNetLoss.featureMatching(fake: fakeOutputs, real: realOutputs)
         let divergence = try GroupDNetLoss.kullbackLeibler(mu: mu, logVariance: logVariance)
         let divergenceFactor = lossWeights.kullbackLeiblerFactor(batch: batch.seg.shape[0])
-        var total = try adversarial + featureMatching.scaled(by: lossWeights.featureMatching)
+        var total =
+            try adversarial + featureMatching.scaled(by: lossWeights.featureMatching)
             + divergence.scaled(by: divergenceFactor)
         let perceptual = try perceptualNetwork.map { try GroupDNetLoss.vgg(fake: fake, real: batch.image, network: $0) }
         if let perceptual { total = try total + perceptual.scaled(by: lossWeights.vgg) }
-        return GeneratorLosses(total: total, adversarial: adversarial.scalarValue,
-                               featureMatching: featureMatching.scalarValue * lossWeights.featureMatching,
-                               kullbackLeibler: divergence.scalarValue * divergenceFactor,
-                               vgg: perceptual.map { $0.scalarValue * lossWeights.vgg },
-                               fake: fake, mu: mu, logVariance: logVariance,
-                               fakeOutputs: fakeOutputs, realOutputs: realOutputs)
+        return GeneratorLosses(
+            total: total, adversarial: adversarial.scalarValue,
+            featureMatching: featureMatching.scalarValue * lossWeights.featureMatching,
+            kullbackLeibler: divergence.scalarValue * divergenceFactor,
+            vgg: perceptual.map { $0.scalarValue * lossWeights.vgg },
+            fake: fake, mu: mu, logVariance: logVariance,
+            fakeOutputs: fakeOutputs, realOutputs: realOutputs)
     }
 
     /// The discriminator step's forward pass: a fresh fake (new ε) generated without gradients
@@ -90,8 +96,9 @@ public final class GroupDNetModel {
         let realOutputs = try discriminator(batch.realInput, training: false)
         let fakeTerm = try GroupDNetLoss.discriminatorHinge(fakeOutputs, isReal: false)
         let realTerm = try GroupDNetLoss.discriminatorHinge(realOutputs, isReal: true)
-        return DiscriminatorLosses(total: try fakeTerm + realTerm, fake: fakeTerm.scalarValue, real: realTerm.scalarValue,
-                                   fakeImage: fake, fakeOutputs: fakeOutputs, realOutputs: realOutputs)
+        return DiscriminatorLosses(
+            total: try fakeTerm + realTerm, fake: fakeTerm.scalarValue, real: realTerm.scalarValue,
+            fakeImage: fake, fakeOutputs: fakeOutputs, realOutputs: realOutputs)
     }
 
     /// Inference: G in evaluation mode (running statistics, stored u and v) for a given z,
@@ -114,8 +121,10 @@ public struct LossWeights: Equatable, Sendable {
     public var vgg: Float
     public var kullbackLeiblerDeviceBatch: Int?
 
-    public init(featureMatching: Float = 10, kullbackLeibler: Float = 0.05, vgg: Float = 10,
-                kullbackLeiblerDeviceBatch: Int? = nil) {
+    public init(
+        featureMatching: Float = 10, kullbackLeibler: Float = 0.05, vgg: Float = 10,
+        kullbackLeiblerDeviceBatch: Int? = nil
+    ) {
         (self.featureMatching, self.kullbackLeibler, self.vgg) = (featureMatching, kullbackLeibler, vgg)
         self.kullbackLeiblerDeviceBatch = kullbackLeiblerDeviceBatch
     }
@@ -184,10 +193,14 @@ public struct DiscriminatorLosses {
 extension GroupDNetModel {
     /// The file names of the three networks in a checkpoint folder (`<prefix>_net_G.safetensors`,
     /// as the reference names its `.pth` files).
-    public static func checkpointFiles(in folder: URL, prefix: String) -> (generator: URL, encoder: URL, discriminator: URL) {
-        (folder.appendingPathComponent("\(prefix)_net_G.safetensors"),
-         folder.appendingPathComponent("\(prefix)_net_E.safetensors"),
-         folder.appendingPathComponent("\(prefix)_net_D.safetensors"))
+    public static func checkpointFiles(
+        in folder: URL, prefix: String
+    ) -> (generator: URL, encoder: URL, discriminator: URL) {
+        (
+            folder.appendingPathComponent("\(prefix)_net_G.safetensors"),
+            folder.appendingPathComponent("\(prefix)_net_E.safetensors"),
+            folder.appendingPathComponent("\(prefix)_net_D.safetensors")
+        )
     }
 
     /// Writes G, E and D to `folder` (each file atomically; see ``SafeTensors/write(_:to:)``).
@@ -213,7 +226,7 @@ extension GroupDNetModel {
 extension GroupDNetConfiguration {
     /// The channels of z owned by class `label` (8c…8c+7 for DeepFashion).
     public func latentChannels(ofClass label: Int) -> Range<Int> {
-        label * latentChannelsPerClass ..< (label + 1) * latentChannelsPerClass
+        label * latentChannelsPerClass..<(label + 1) * latentChannelsPerClass
     }
 
     /// A copy of `z` with class `label`'s channels replaced by fresh N(0, I) samples, all other

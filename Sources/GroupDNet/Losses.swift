@@ -26,7 +26,9 @@ public enum GroupDNetLoss {
     /// The real features are treated as constants.
     public static func featureMatching(fake: [[Tensor]], real: [[Tensor]]) throws -> Tensor {
         guard fake.count == real.count, !fake.isEmpty else {
-            throw GroupDNetError.invalidInput(reason: "feature matching needs the same non-zero number of scales, got \(fake.count) and \(real.count)")
+            throw GroupDNetError.invalidInput(
+                reason: "feature matching needs the same non-zero number of scales, got \(fake.count) and \(real.count)"
+            )
         }
         var total: Tensor?
         for (fakeLayers, realLayers) in zip(fake, real) {
@@ -35,7 +37,9 @@ public enum GroupDNetLoss {
                 total = try total.map { try $0 + term } ?? term
             }
         }
-        guard let total else { throw GroupDNetError.invalidInput(reason: "feature matching needs at least two layers per scale") }
+        guard let total else {
+            throw GroupDNetError.invalidInput(reason: "feature matching needs at least two layers per scale")
+        }
         return total
     }
 

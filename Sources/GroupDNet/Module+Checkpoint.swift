@@ -52,22 +52,31 @@ extension Module {
         let expectedKeys = Set(state.map(\.key))
         let missing = state.map(\.key).filter { checkpoint.entries[$0] == nil }
         if let first = missing.first {
-            throw GroupDNetError.checkpoint(file: file, tensor: first, reason: "missing from the checkpoint"
-                + (missing.count > 1 ? " (and \(missing.count - 1) more: \(missing.dropFirst().prefix(5).joined(separator: ", "))…)" : ""))
+            throw GroupDNetError.checkpoint(
+                file: file, tensor: first,
+                reason: "missing from the checkpoint"
+                    + (missing.count > 1
+                        ? " (and \(missing.count - 1) more: \(missing.dropFirst().prefix(5).joined(separator: ", "))…)"
+                        : ""))
         }
         let unexpected = checkpoint.entries.keys.filter { !expectedKeys.contains($0) }.sorted()
         if let first = unexpected.first {
-            throw GroupDNetError.checkpoint(file: file, tensor: first, reason: "not a tensor of this network"
-                + (unexpected.count > 1 ? " (and \(unexpected.count - 1) more unexpected)" : ""))
+            throw GroupDNetError.checkpoint(
+                file: file, tensor: first,
+                reason: "not a tensor of this network"
+                    + (unexpected.count > 1 ? " (and \(unexpected.count - 1) more unexpected)" : ""))
         }
         for (key, entry) in state {
             let stored = checkpoint.entries[key]!
             let expectedType: SafeTensors.DType = if case .counter = entry { .int64 } else { .float32 }
             guard stored.dtype == expectedType else {
-                throw GroupDNetError.checkpoint(file: file, tensor: key, reason: "dtype \(stored.dtype.rawValue), expected \(expectedType.rawValue)")
+                throw GroupDNetError.checkpoint(
+                    file: file, tensor: key, reason: "dtype \(stored.dtype.rawValue), expected \(expectedType.rawValue)"
+                )
             }
             guard stored.shape == entry.shape else {
-                throw GroupDNetError.checkpoint(file: file, tensor: key, reason: "shape \(stored.shape), expected \(entry.shape)")
+                throw GroupDNetError.checkpoint(
+                    file: file, tensor: key, reason: "shape \(stored.shape), expected \(entry.shape)")
             }
         }
     }

@@ -56,14 +56,18 @@ public enum SafeTensors {
         /// The values as Float32; nil unless the dtype is F32.
         public var floats: [Float]? {
             guard dtype == .float32 else { return nil }
-            return bytes.withUnsafeBytes { raw in (0..<elementCount).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
+            return bytes.withUnsafeBytes { raw in
+                (0..<elementCount).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+            }
         }
 
         /// The values as Int64; nil unless the dtype is I64.
         public var int64s: [Int64]? {
             guard dtype == .int64 else { return nil }
             return bytes.withUnsafeBytes { raw in
-                (0..<elementCount).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
+                (0..<elementCount).map {
+                    Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))
+                }
             }
         }
     }
@@ -84,7 +88,8 @@ public enum SafeTensors {
         let path = url.path
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw GroupDNetError.checkpoint(file: path, tensor: nil, reason: "cannot read: \(error.localizedDescription)")
+            throw GroupDNetError.checkpoint(
+                file: path, tensor: nil, reason: "cannot read: \(error.localizedDescription)")
         }
         return try decode(data, path: path)
     }
@@ -95,12 +100,15 @@ public enum SafeTensors {
             .checkpoint(file: path, tensor: tensor, reason: reason)
         }
         guard data.count >= 8 else { throw failure(nil, "\(data.count) bytes: shorter than the 8-byte header length") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
+            $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+        }
         guard headerLength <= UInt64(data.count - 8) else {
-            throw failure(nil, "header length \(headerLength) at byte 0 exceeds the file's remaining \(data.count - 8) bytes")
+            throw failure(
+                nil, "header length \(headerLength) at byte 0 exceeds the file's remaining \(data.count - 8) bytes")
         }
         let dataStart = 8 + Int(headerLength)
-        let header = data.subdata(in: data.startIndex + 8 ..< data.startIndex + dataStart)
+        let header = data.subdata(in: data.startIndex + 8..<data.startIndex + dataStart)
         guard let json = try? JSONSerialization.jsonObject(with: header) as? [String: Any] else {
             throw failure(nil, "the header (bytes 8..<\(dataStart)) is not a JSON object")
         }
@@ -112,8 +120,9 @@ public enum SafeTensors {
                 continue
             }
             guard let fields = value as? [String: Any], let dtypeName = fields["dtype"] as? String,
-                  let shape = (fields["shape"] as? [NSNumber])?.map(\.intValue),
-                  let offsets = (fields["data_offsets"] as? [NSNumber])?.map(\.intValue), offsets.count == 2 else {
+                let shape = (fields["shape"] as? [NSNumber])?.map(\.intValue),
+                let offsets = (fields["data_offsets"] as? [NSNumber])?.map(\.intValue), offsets.count == 2
+            else {
                 throw failure(name, "header entry needs dtype, shape and two data_offsets")
             }
             guard let dtype = DType(rawValue: dtypeName) else {
@@ -122,14 +131,20 @@ public enum SafeTensors {
             guard shape.allSatisfy({ $0 >= 0 }) else { throw failure(name, "negative extent in shape \(shape)") }
             let (begin, end) = (offsets[0], offsets[1])
             guard 0 <= begin, begin <= end, end <= dataLength else {
-                throw failure(name, "data_offsets [\(begin), \(end)] do not fit the \(dataLength) data bytes starting at byte \(dataStart)")
+                throw failure(
+                    name,
+                    "data_offsets [\(begin), \(end)] do not fit the \(dataLength) data bytes starting at byte "
+                        + "\(dataStart)")
             }
             let expected = shape.reduce(1, *) * dtype.byteCount
             guard end - begin == expected else {
-                throw failure(name, "\(end - begin) data bytes at byte \(dataStart + begin), but \(dtypeName) \(shape) needs \(expected)")
+                throw failure(
+                    name,
+                    "\(end - begin) data bytes at byte \(dataStart + begin), but \(dtypeName) \(shape) needs "
+                        + "\(expected)")
             }
             let start = data.startIndex + dataStart
-            file.entries[name] = Entry(dtype: dtype, shape: shape, bytes: Array(data[start + begin ..< start + end]))
+            file.entries[name] = Entry(dtype: dtype, shape: shape, bytes: Array(data[start + begin..<start + end]))
         }
         return file
     }
@@ -142,9 +157,14 @@ public enum SafeTensors {
         for name in names {
             let entry = file.entries[name]!
             guard entry.bytes.count == entry.elementCount * entry.dtype.byteCount else {
-                throw GroupDNetError.checkpoint(file: "(encoding)", tensor: name, reason: "\(entry.bytes.count) bytes for \(entry.dtype.rawValue) \(entry.shape)")
+                throw GroupDNetError.checkpoint(
+                    file: "(encoding)", tensor: name,
+                    reason: "\(entry.bytes.count) bytes for \(entry.dtype.rawValue) \(entry.shape)")
             }
-            header[name] = ["dtype": entry.dtype.rawValue, "shape": entry.shape, "data_offsets": [offset, offset + entry.bytes.count]]
+            header[name] = [
+                "dtype": entry.dtype.rawValue, "shape": entry.shape,
+                "data_offsets": [offset, offset + entry.bytes.count]
+            ]
             offset += entry.bytes.count
         }
         if !file.metadata.isEmpty { header["__metadata__"] = file.metadata }

@@ -27,8 +27,10 @@ public enum SplitImage {
     /// N × 3C × H × W, a new leaf tensor (it is data, not part of the graph).
     public static func make(seg: Tensor, image: Tensor) throws -> Tensor {
         guard seg.rank == 4, image.rank == 4, image.shape[1] == 3, seg.shape[0] == image.shape[0],
-              seg.shape[2] == image.shape[2], seg.shape[3] == image.shape[3] else {
-            throw GroupDNetError.invalidInput(reason: "seg N×C×H×W and image N×3×H×W must share N, H, W; got \(seg.shape) and \(image.shape)")
+            seg.shape[2] == image.shape[2], seg.shape[3] == image.shape[3]
+        else {
+            throw GroupDNetError.invalidInput(
+                reason: "seg N×C×H×W and image N×3×H×W must share N, H, W; got \(seg.shape) and \(image.shape)")
         }
         let (batch, classes, height, width) = (seg.shape[0], seg.shape[1], seg.shape[2], seg.shape[3])
         let plane = height * width
@@ -36,7 +38,8 @@ public enum SplitImage {
         for sample in 0..<batch {
             for label in 0..<classes {
                 let maskOffset = (sample * classes + label) * plane
-                guard let box = boundingBox(of: seg.data[maskOffset..<maskOffset + plane], height: height, width: width) else { continue }
+                guard let box = boundingBox(of: seg.data[maskOffset..<maskOffset + plane], height: height, width: width)
+                else { continue }
                 let rows = nearestSourceIndices(input: box.height, output: height).map { $0 + box.top }
                 let columns = nearestSourceIndices(input: box.width, output: width).map { $0 + box.left }
                 for channel in 0..<3 {
@@ -46,7 +49,8 @@ public enum SplitImage {
                         let sourceRow = rows[y] * width
                         for x in 0..<width {
                             let source = sourceRow + columns[x]
-                            output[outputOffset + y * width + x] = image.data[imageOffset + source] * seg.data[maskOffset + source]
+                            output[outputOffset + y * width + x] =
+                                image.data[imageOffset + source] * seg.data[maskOffset + source]
                         }
                     }
                 }
@@ -88,14 +92,17 @@ public enum ModelInput {
     public static func oneHot(labels: [UInt8], batch: Int, height: Int, width: Int, classes: Int) throws -> Tensor {
         let plane = height * width
         guard labels.count == batch * plane else {
-            throw GroupDNetError.invalidInput(reason: "\(labels.count) labels for \(batch) planes of \(height)×\(width)")
+            throw GroupDNetError.invalidInput(
+                reason: "\(labels.count) labels for \(batch) planes of \(height)×\(width)")
         }
         var data = [Float](repeating: 0, count: batch * classes * plane)
         for sample in 0..<batch {
             for pixel in 0..<plane {
                 let label = Int(labels[sample * plane + pixel])
                 guard label < classes else {
-                    throw GroupDNetError.invalidInput(reason: "sample \(sample), pixel (\(pixel / width), \(pixel % width)): class \(label) ≥ \(classes)")
+                    throw GroupDNetError.invalidInput(
+                        reason: "sample \(sample), pixel (\(pixel / width), \(pixel % width)): class \(label) ≥ "
+                            + "\(classes)")
                 }
                 data[(sample * classes + label) * plane + pixel] = 1
             }
@@ -108,13 +115,15 @@ public enum ModelInput {
     public static func image(rgb: [UInt8], batch: Int, height: Int, width: Int) throws -> Tensor {
         let plane = height * width
         guard rgb.count == batch * 3 * plane else {
-            throw GroupDNetError.invalidInput(reason: "\(rgb.count) bytes for \(batch) RGB images of \(height)×\(width)")
+            throw GroupDNetError.invalidInput(
+                reason: "\(rgb.count) bytes for \(batch) RGB images of \(height)×\(width)")
         }
         var data = [Float](repeating: 0, count: rgb.count)
         for sample in 0..<batch {
             for pixel in 0..<plane {
                 for channel in 0..<3 {
-                    data[(sample * 3 + channel) * plane + pixel] = Float(rgb[(sample * plane + pixel) * 3 + channel]) / 127.5 - 1
+                    data[(sample * 3 + channel) * plane + pixel] =
+                        Float(rgb[(sample * plane + pixel) * 3 + channel]) / 127.5 - 1
                 }
             }
         }

@@ -37,7 +37,9 @@ public final class VGG19Features: Module {
     /// SPADE's weights of the five L1 terms, shallow to deep.
     public static let featureWeights: [Float] = [1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0]
     /// Output widths of the convolutions in order ("M" = 2×2 max pool), up to conv5_1.
-    private static let plan: [Int?] = [64, 64, nil, 128, 128, nil, 256, 256, 256, 256, nil, 512, 512, 512, 512, nil, 512]
+    private static let plan: [Int?] = [
+        64, 64, nil, 128, 128, nil, 256, 256, 256, 256, nil, 512, 512, 512, 512, nil, 512
+    ]
 
     /// 1 for torchvision's VGG19; d > 1 divides every width by d (tests).
     public let channelDivisor: Int
@@ -47,16 +49,19 @@ public final class VGG19Features: Module {
     /// - Throws: ``GroupDNetError/invalidConfiguration(layer:reason:)`` unless `channelDivisor`
     ///   is positive and divides 64.
     public init(channelDivisor: Int = 1) throws {
-        try require(channelDivisor > 0 && 64 % channelDivisor == 0, "VGG19Features",
-                    "channel divisor \(channelDivisor) must be positive and divide 64")
+        try require(
+            channelDivisor > 0 && 64 % channelDivisor == 0, "VGG19Features",
+            "channel divisor \(channelDivisor) must be positive and divide 64")
         self.channelDivisor = channelDivisor
         var layers: [Layer] = []
         var inputChannels = 3
         for width in Self.plan {
             guard let width else { layers.append(.maxPool); continue }
             let outputChannels = width / channelDivisor
-            layers.append(.convolution(weight: Tensor.zeros([outputChannels, inputChannels, 3, 3]),
-                                       bias: Tensor.zeros([outputChannels])))
+            layers.append(
+                .convolution(
+                    weight: Tensor.zeros([outputChannels, inputChannels, 3, 3]),
+                    bias: Tensor.zeros([outputChannels])))
             layers.append(.relu)
             inputChannels = outputChannels
         }
@@ -82,12 +87,15 @@ public final class VGG19Features: Module {
         for (key, entry) in namedState {
             guard case let .float(tensor) = entry else { continue }
             guard let stored = file.entries[key] else {
-                throw GroupDNetError.checkpoint(file: url.path, tensor: key, reason: "missing from the VGG19 weights (expected torchvision's features.<i>.weight/bias names)")
+                throw GroupDNetError.checkpoint(
+                    file: url.path, tensor: key,
+                    reason: "missing from the VGG19 weights (expected torchvision's features.<i>.weight/bias names)")
             }
             guard stored.shape == tensor.shape, let floats = stored.floats else {
-                throw GroupDNetError.checkpoint(file: url.path, tensor: key,
-                                                reason: "\(stored.dtype.rawValue) \(stored.shape), expected F32 \(tensor.shape)"
-                                                    + (channelDivisor == 1 ? "" : " (channel divisor \(channelDivisor))"))
+                throw GroupDNetError.checkpoint(
+                    file: url.path, tensor: key,
+                    reason: "\(stored.dtype.rawValue) \(stored.shape), expected F32 \(tensor.shape)"
+                        + (channelDivisor == 1 ? "" : " (channel divisor \(channelDivisor))"))
             }
             values.append((tensor, floats))
         }
@@ -131,8 +139,10 @@ public final class VGG19Features: Module {
     public var ownState: [(name: String, entry: StateEntry)] {
         layers.enumerated().flatMap { index, layer -> [(name: String, entry: StateEntry)] in
             guard case let .convolution(weight, bias) = layer else { return [] }
-            return [("features.\(index).\(StateName.weight)", .float(weight)),
-                    ("features.\(index).\(StateName.bias)", .float(bias))]
+            return [
+                ("features.\(index).\(StateName.weight)", .float(weight)),
+                ("features.\(index).\(StateName.bias)", .float(bias))
+            ]
         }
     }
 }
@@ -145,7 +155,8 @@ extension GroupDNetLoss {
     /// as in the reference.
     public static func vgg(fake: Tensor, real: Tensor, network: VGG19Features) throws -> Tensor {
         guard fake.shape == real.shape else {
-            throw GroupDNetError.invalidInput(reason: "VGG loss needs images of one shape, got \(fake.shape) and \(real.shape)")
+            throw GroupDNetError.invalidInput(
+                reason: "VGG loss needs images of one shape, got \(fake.shape) and \(real.shape)")
         }
         let fakeFeatures = try network(fake)
         let realFeatures = try Tensor.withoutGradients { try network(real.detached()) }

@@ -11,11 +11,18 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     /// Recognises a format from the first bytes of a file; nil when none matches.
     public init?(sniffing bytes: UnsafeRawBufferPointer) {
         let b = Array(bytes.prefix(8))
-        if b.count >= 8, b == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] { self = .png }
-        else if b.count >= 3, b[0] == 0xFF, b[1] == 0xD8, b[2] == 0xFF { self = .jpeg }
-        else if b.count >= 4, (b[0] == 0x49 && b[1] == 0x49 && b[2] == 0x2A && b[3] == 0)
-            || (b[0] == 0x4D && b[1] == 0x4D && b[2] == 0 && b[3] == 0x2A) { self = .tiff }
-        else { return nil }
+        if b.count >= 8, b == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] {
+            self = .png
+        } else if b.count >= 3, b[0] == 0xFF, b[1] == 0xD8, b[2] == 0xFF {
+            self = .jpeg
+        } else if b.count >= 4,
+            (b[0] == 0x49 && b[1] == 0x49 && b[2] == 0x2A && b[3] == 0)
+                || (b[0] == 0x4D && b[1] == 0x4D && b[2] == 0 && b[3] == 0x2A)
+        {
+            self = .tiff
+        } else {
+            return nil
+        }
     }
 }
 
@@ -59,29 +66,27 @@ extension Image {
         width: Int, height: Int, limits: DecodeLimits = .default
     ) throws {
         precondition(pixels.count == width * height * 3, "buffer of \(pixels.count) bytes for \(width)×\(height) RGB")
-        let info = try ImageInfo(probing: bytes, source: source)
-        guard info.width == width, info.height == height else {
-            throw ImageIOError(source: source, reason: .sizeMismatch(
-                expectedWidth: width, expectedHeight: height, width: info.width, height: info.height))
-        }
-        try info.check(limits, source: source)
-        let warnings = try PhotoDecoding.decodeRGB(bytes, source: source, info: info, into: UnsafeMutableRawBufferPointer(pixels))
+        let info = try ImageInfo(probing: bytes, source: source, expectingWidth: width, height: height, limits: limits)
+        let warnings = try PhotoDecoding.decodeRGB(
+            bytes, source: source, info: info, into: UnsafeMutableRawBufferPointer(pixels))
         try PhotoDecoding.enforce(warnings, limits: limits, source: source)
     }
 
     /// PNG bytes of this image (RGB, 8-bit). `compressionLevel` is zlib's 0...9.
     public func encodedPNG(compressionLevel: Int = 6) throws -> [UInt8] {
         try pixels.withUnsafeBufferPointer {
-            try PNGCodec.encode($0, width: width, height: height, colorType: Int32(CCODECS_PNG_RGB),
-                                palette: nil, compressionLevel: compressionLevel, source: "PNG encoder")
+            try PNGCodec.encode(
+                $0, width: width, height: height, colorType: Int32(CCODECS_PNG_RGB),
+                palette: nil, compressionLevel: compressionLevel, source: "PNG encoder")
         }
     }
 
     /// JPEG bytes of this image. `quality` is 1...100.
     public func encodedJPEG(quality: Int = 95) throws -> [UInt8] {
         try pixels.withUnsafeBufferPointer {
-            try JPEGCodec.encode($0, width: width, height: height, components: 3, quality: quality,
-                                 progressive: false, source: "JPEG encoder")
+            try JPEGCodec.encode(
+                $0, width: width, height: height, components: 3, quality: quality,
+                progressive: false, source: "JPEG encoder")
         }
     }
 }
@@ -122,7 +127,8 @@ extension LabelMap {
         var counts = [UInt64](repeating: 0, count: 256)
         let values = try [UInt8](unsafeUninitializedCapacity: info.pixelCount) { buffer, count in
             try counts.withUnsafeMutableBufferPointer { counts in
-                try LabelDecoding.decode(bytes, source: source, info: info, into: buffer, limits: limits, valueCounts: counts)
+                try LabelDecoding.decode(
+                    bytes, source: source, info: info, into: buffer, limits: limits, valueCounts: counts)
             }
             count = buffer.count
         }
@@ -134,13 +140,9 @@ extension LabelMap {
         _ bytes: UnsafeRawBufferPointer, source: String, into values: UnsafeMutableBufferPointer<UInt8>,
         width: Int, height: Int, limits: DecodeLimits = .default
     ) throws {
-        precondition(values.count == width * height, "buffer of \(values.count) bytes for a \(width)×\(height) label map")
-        let info = try ImageInfo(probing: bytes, source: source)
-        guard info.width == width, info.height == height else {
-            throw ImageIOError(source: source, reason: .sizeMismatch(
-                expectedWidth: width, expectedHeight: height, width: info.width, height: info.height))
-        }
-        try info.check(limits, source: source)
+        precondition(
+            values.count == width * height, "buffer of \(values.count) bytes for a \(width)×\(height) label map")
+        let info = try ImageInfo(probing: bytes, source: source, expectingWidth: width, height: height, limits: limits)
         try LabelDecoding.decode(bytes, source: source, info: info, into: values, limits: limits)
     }
 
@@ -166,11 +168,15 @@ extension LabelMap {
     /// Throws unless every value indexes `palette`.
     func checkFits(_ palette: [RGBColor], source: String) throws {
         guard (1...256).contains(palette.count) else {
-            throw ImageIOError(source: source, reason: .encodeFailed("a palette needs 1 to 256 colours, got \(palette.count)"))
+            throw ImageIOError(
+                source: source, reason: .encodeFailed("a palette needs 1 to 256 colours, got \(palette.count)"))
         }
         if let index = values.firstIndex(where: { Int($0) >= palette.count }) {
-            throw ImageIOError(source: source, reason: .encodeFailed(
-                "value \(values[index]) at (\(index % width), \(index / width)) has no colour in a palette of \(palette.count)"))
+            throw ImageIOError(
+                source: source,
+                reason: .encodeFailed(
+                    "value \(values[index]) at (\(index % width), \(index / width)) has no colour in a palette of "
+                        + "\(palette.count)"))
         }
     }
 }
@@ -208,5 +214,23 @@ extension LabelMap {
     public func resized(width: Int, height: Int, relabeling table: [UInt8]) -> LabelMap {
         precondition(table.count == 256, "a relabeling table has 256 entries")
         return Resampler.resizeNearest(self, width: width, height: height, table: table)
+    }
+}
+
+extension ImageInfo {
+    /// The header of `bytes`, which must declare `width` × `height` (else `.sizeMismatch`)
+    /// within `limits`: what a decode into a caller's buffer of that size checks first.
+    init(
+        probing bytes: UnsafeRawBufferPointer, source: String, expectingWidth width: Int, height: Int,
+        limits: DecodeLimits
+    ) throws {
+        self = try ImageInfo(probing: bytes, source: source)
+        guard self.width == width, self.height == height else {
+            throw ImageIOError(
+                source: source,
+                reason: .sizeMismatch(
+                    expectedWidth: width, expectedHeight: height, width: self.width, height: self.height))
+        }
+        try check(limits, source: source)
     }
 }

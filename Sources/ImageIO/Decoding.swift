@@ -7,7 +7,8 @@ enum PhotoDecoding {
         _ bytes: UnsafeRawBufferPointer, source: String, info: ImageInfo, into out: UnsafeMutableRawBufferPointer
     ) throws -> DecodeWarnings {
         switch info.format {
-        case .png: return try PNGCodec.decode(bytes, source: source, layout: CCODECS_PNG_LAYOUT_RGB8, info: info, into: out)
+        case .png:
+            return try PNGCodec.decode(bytes, source: source, layout: CCODECS_PNG_LAYOUT_RGB8, info: info, into: out)
         case .jpeg: return try JPEGCodec.decodeRGB(bytes, source: source, info: info, into: out)
         case .tiff: return try TIFFCodec.decodeRGB(bytes, source: source, info: info, into: out)
         }
@@ -16,8 +17,10 @@ enum PhotoDecoding {
     /// Throws when the caller asked for warnings to count as errors and there were some.
     static func enforce(_ warnings: DecodeWarnings, limits: DecodeLimits, source: String) throws {
         guard limits.treatWarningsAsErrors, warnings.count > 0 else { return }
-        throw ImageIOError(source: source, reason: .corrupt(
-            "\(warnings.count) recoverable error(s), first: \(warnings.first ?? "?")"))
+        throw ImageIOError(
+            source: source,
+            reason: .corrupt(
+                "\(warnings.count) recoverable error(s), first: \(warnings.first ?? "?")"))
     }
 }
 
@@ -31,7 +34,8 @@ extension Image {
         try info.check(limits, source: source)
         var warnings = DecodeWarnings()
         let pixels = try [UInt8](unsafeUninitializedCapacity: info.pixelCount * 3) { buffer, count in
-            warnings = try PhotoDecoding.decodeRGB(bytes, source: source, info: info, into: UnsafeMutableRawBufferPointer(buffer))
+            warnings = try PhotoDecoding.decodeRGB(
+                bytes, source: source, info: info, into: UnsafeMutableRawBufferPointer(buffer))
             count = buffer.count
         }
         try PhotoDecoding.enforce(warnings, limits: limits, source: source)
@@ -45,14 +49,17 @@ extension Image {
     /// photo but has no use for a good one (a sample dropped for its label). A JPEG's
     /// compressed data is decoded whole, which is where its damage shows, but its pixels only
     /// at 1/8 scale, in half the time; other formats are decoded whole.
-    public static func checkDecodes(_ bytes: UnsafeRawBufferPointer, source: String, limits: DecodeLimits = .default) throws {
+    public static func checkDecodes(
+        _ bytes: UnsafeRawBufferPointer, source: String, limits: DecodeLimits = .default
+    ) throws {
         let info = try ImageInfo(probing: bytes, source: source)
         guard info.format == .jpeg else {
             _ = try decodeReportingWarnings(bytes, source: source, limits: limits)
             return
         }
         try info.check(limits, source: source)
-        try PhotoDecoding.enforce(try JPEGCodec.check(bytes, source: source, info: info), limits: limits, source: source)
+        try PhotoDecoding.enforce(
+            try JPEGCodec.check(bytes, source: source, info: info), limits: limits, source: source)
     }
 }
 
@@ -70,13 +77,17 @@ enum LabelDecoding {
         var counted = false
         // TIFF's JPEG compressions (6, 7) are as lossy as a JPEG file.
         if info.format == .tiff, let compression = info.tiffCompression, compression == 6 || compression == 7 {
-            throw ImageIOError(source: source, reason: .unsupported(
-                "a JPEG-compressed TIFF cannot hold a label map (lossy compression changes class ids); use LZW, deflate or no compression"))
+            throw ImageIOError(
+                source: source,
+                reason: .unsupported(
+                    "a JPEG-compressed TIFF cannot hold a label map (lossy compression changes class ids); use LZW, "
+                        + "deflate or no compression"))
         }
         switch (info.format, info.colorModel, info.bitsPerSample) {
         case (.png, .palette, _), (.png, .gray, ...8), (.png, .grayAlpha, ...8):
-            warnings = try PNGCodec.decode(bytes, source: source, layout: CCODECS_PNG_LAYOUT_SAMPLE8, info: info, into: raw,
-                                           valueCounts: valueCounts?.baseAddress)
+            warnings = try PNGCodec.decode(
+                bytes, source: source, layout: CCODECS_PNG_LAYOUT_SAMPLE8, info: info, into: raw,
+                valueCounts: valueCounts?.baseAddress)
             counted = true
         case (.png, .gray, 16), (.png, .grayAlpha, 16):
             warnings = try narrowing16(info: info, source: source, into: out) {
@@ -89,12 +100,17 @@ enum LabelDecoding {
                 try TIFFCodec.decodeSamples(bytes, source: source, info: info, sampleBytes: 2, into: $0)
             }
         case (.jpeg, _, _):
-            throw ImageIOError(source: source, reason: .unsupported(
-                "a JPEG cannot hold a label map (lossy compression changes class ids); use a palette or grayscale PNG"))
+            throw ImageIOError(
+                source: source,
+                reason: .unsupported(
+                    "a JPEG cannot hold a label map (lossy compression changes class ids); use a palette or "
+                        + "grayscale PNG"))
         default:
-            throw ImageIOError(source: source, reason: .unsupported(
-                "\(info.format.rawValue) \(info.colorModel.rawValue) at \(info.bitsPerSample) bits is not a label map: "
-                    + "a label map is a palette or grayscale image (a colour is not a class id)"))
+            throw ImageIOError(
+                source: source,
+                reason: .unsupported(
+                    "\(info.format.rawValue) \(info.colorModel.rawValue) at \(info.bitsPerSample) bits is not a label map: "
+                        + "a label map is a palette or grayscale image (a colour is not a class id)"))
         }
         try PhotoDecoding.enforce(warnings, limits: limits, source: source)
         if let valueCounts, !counted {
@@ -114,8 +130,11 @@ enum LabelDecoding {
         for index in 0..<wide.count {
             let value = wide[index]
             guard value < 256 else {
-                throw ImageIOError(source: source, reason: .unsupported(
-                    "16-bit value \(value) at (\(index % info.width), \(index / info.width)) is not a class id (0...255)"))
+                throw ImageIOError(
+                    source: source,
+                    reason: .unsupported(
+                        "16-bit value \(value) at (\(index % info.width), \(index / info.width)) is not a class id "
+                            + "(0...255)"))
             }
             out[index] = UInt8(value)
         }

@@ -32,7 +32,9 @@ public struct Image: Equatable, Sendable {
     public var pixelCount: Int { width * height }
 }
 
-/// A semantic label map: one byte per pixel holding a class id, row-major.
+/// A semantic label map: one byte per pixel holding a class id, row-major. Its shape is
+/// `Image`'s on purpose (one type per kind of raster, so a label can never be passed as a
+/// photo): the two initialisers check the same things for their own byte counts.
 ///
 /// Human parsers write label maps as palette or grayscale PNGs; in both cases the byte stored
 /// here is the palette index or gray value itself, never a colour. Values are not checked

@@ -28,8 +28,10 @@ public enum ImageFile {
         }
         let size = Int(info.st_size)
         guard size <= maximumFileSize else {
-            throw ImageIOError(source: path, reason: .unsupported(
-                "the file is \(size) bytes; image files over \(maximumFileSize >> 20) MiB are not read"))
+            throw ImageIOError(
+                source: path,
+                reason: .unsupported(
+                    "the file is \(size) bytes; image files over \(maximumFileSize >> 20) MiB are not read"))
         }
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
@@ -68,7 +70,8 @@ extension Image {
 extension LabelMap {
     /// Encodes this label map as PNG (palette when `palette` is given, else grayscale) and
     /// writes it atomically.
-    public func writePNG(toFile path: String, palette: [(UInt8, UInt8, UInt8)]? = nil, compressionLevel: Int = 6) throws {
+    public func writePNG(toFile path: String, palette: [(UInt8, UInt8, UInt8)]? = nil, compressionLevel: Int = 6) throws
+    {
         try AtomicFileWriter.write(encodedPNG(palette: palette, compressionLevel: compressionLevel), to: path)
     }
 }

@@ -51,16 +51,10 @@ public struct ImageInfo: Sendable, Equatable {
         format: ImageFormat, width: Int, height: Int, bitsPerSample: Int, colorModel: ColorModel,
         samplesPerPixel: Int, palette: [RGBColor]?, isInterlaced: Bool, isTiled: Bool, tiffCompression: Int?
     ) {
-        self.format = format
-        self.width = width
-        self.height = height
-        self.bitsPerSample = bitsPerSample
-        self.colorModel = colorModel
-        self.samplesPerPixel = samplesPerPixel
-        self.palette = palette
-        self.isInterlaced = isInterlaced
-        self.isTiled = isTiled
-        self.tiffCompression = tiffCompression
+        (self.format, self.width, self.height) = (format, width, height)
+        (self.bitsPerSample, self.colorModel, self.samplesPerPixel) = (bitsPerSample, colorModel, samplesPerPixel)
+        (self.palette, self.isInterlaced) = (palette, isInterlaced)
+        (self.isTiled, self.tiffCompression) = (isTiled, tiffCompression)
     }
 
     /// Number of pixels the header declares.

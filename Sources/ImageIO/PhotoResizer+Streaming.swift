@@ -19,28 +19,34 @@ extension PhotoResizer {
     /// `resize(try Image(decoding: bytes, source: source, limits: limits))`, with the same
     /// errors (the photo must be `sourceWidth × sourceHeight`, else `.sizeMismatch`), but a
     /// JPEG is never held at full size (see above). Other formats are decoded whole.
-    public func resize(decoding bytes: UnsafeRawBufferPointer, source: String, limits: DecodeLimits = .default) throws -> Image {
+    public func resize(
+        decoding bytes: UnsafeRawBufferPointer, source: String, limits: DecodeLimits = .default
+    ) throws -> Image {
         let info = try ImageInfo(probing: bytes, source: source)
         try info.check(limits, source: source)
         guard info.width == sourceWidth, info.height == sourceHeight else {
-            throw ImageIOError(source: source, reason: .sizeMismatch(
-                expectedWidth: sourceWidth, expectedHeight: sourceHeight, width: info.width, height: info.height))
+            throw ImageIOError(
+                source: source,
+                reason: .sizeMismatch(
+                    expectedWidth: sourceWidth, expectedHeight: sourceHeight, width: info.width, height: info.height))
         }
         guard info.format == .jpeg, streamsRows, let horizontal, let vertical else {
             let decoded = try Image.decodeReportingWarnings(bytes, source: source, limits: limits)
             return resize(decoded.image)
         }
         var status = ccodecs_status()
-        guard let reader = ccodecs_jpeg_reader_open(
-            bytes.bytePointer, bytes.count, UInt32(sourceWidth), UInt32(sourceHeight), &status)
+        guard
+            let reader = ccodecs_jpeg_reader_open(
+                bytes.bytePointer, bytes.count, UInt32(sourceWidth), UInt32(sourceHeight), &status)
         else {
             try ShimStatus.check(&status, source: source)
             throw ImageIOError(source: source, reason: .corrupt("the JPEG decoder did not start"))
         }
         defer { ccodecs_jpeg_reader_close(reader) }
         let pixels = try [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
-            try streamRows(from: reader, status: &status, source: source, horizontal: horizontal, vertical: vertical,
-                           into: out.baseAddress!)
+            try streamRows(
+                from: reader, status: &status, source: source, horizontal: horizontal, vertical: vertical,
+                into: out.baseAddress!)
             count = width * height * 3
         }
         ccodecs_jpeg_reader_finish(reader, &status)
@@ -62,22 +68,26 @@ extension PhotoResizer {
             let count = Int(ccodecs_jpeg_reader_read(reader, chunk, UInt32(Self.streamingRows), &status))
             guard count > 0 else {
                 try ShimStatus.check(&status, source: source)
-                throw ImageIOError(source: source, reason: .corrupt("the decoder stopped after \(decoded) of \(sourceHeight) rows"))
+                throw ImageIOError(
+                    source: source, reason: .corrupt("the decoder stopped after \(decoded) of \(sourceHeight) rows"))
             }
             let first = decoded
             decoded += count
             let needed = max(first, rows.lowerBound)..<min(decoded, rows.upperBound)
             if !needed.isEmpty {
                 let skipped = (needed.lowerBound - first) * rowBytes
-                horizontalPass(cachedRows: chunk + skipped, readable: streamingChunk.count - skipped, count: needed.count,
-                               horizontal, into: band.baseAddress! + (needed.lowerBound - rows.lowerBound) * bandRowBytes)
+                horizontalPass(
+                    cachedRows: chunk + skipped, readable: streamingChunk.count - skipped, count: needed.count,
+                    horizontal, into: band.baseAddress! + (needed.lowerBound - rows.lowerBound) * bandRowBytes)
             }
             var ready = finishedOutputRows
             while ready < height, vertical.starts[ready] + vertical.counts[ready] <= min(decoded, rows.upperBound) {
                 ready += 1
             }
             if ready > finishedOutputRows {
-                verticalPass(band.baseAddress!, rowLength: bandRowBytes, vertical, outputRows: finishedOutputRows..<ready, into: out)
+                verticalPass(
+                    band.baseAddress!, rowLength: bandRowBytes, vertical, outputRows: finishedOutputRows..<ready,
+                    into: out)
                 finishedOutputRows = ready
             }
         }
@@ -89,9 +99,11 @@ extension PhotoResizer {
         into out: UnsafeMutablePointer<UInt8>
     ) {
         if let horizontalPlan,
-            resample_horizontal_rgb8_avx2_cached(horizontalPlan, input, sourceWidth, readable, count, out) == 0 {
+            resample_horizontal_rgb8_avx2_cached(horizontalPlan, input, sourceWidth, readable, count, out) == 0
+        {
             return
         }  // else no AVX2, or its padded-row allocation failed: the portable loop needs none
-        Resampler.horizontalPass(input, inputWidth: sourceWidth, rows: 0..<count, coefficients: h, outputWidth: width, into: out)
+        Resampler.horizontalPass(
+            input, inputWidth: sourceWidth, rows: 0..<count, coefficients: h, outputWidth: width, into: out)
     }
 }

@@ -118,7 +118,9 @@ enum Resampler {
     static func resize(_ image: Image, width: Int, height: Int, filter: ResizeFilter) -> Image {
         precondition(width >= 0 && height >= 0, "cannot resize to \(width)×\(height)")
         if width == image.width && height == image.height { return image }
-        if width == 0 || height == 0 || image.width == 0 || image.height == 0 { return Image(width: width, height: height) }
+        if width == 0 || height == 0 || image.width == 0 || image.height == 0 {
+            return Image(width: width, height: height)
+        }
         let resizer = PhotoResizer(
             fromWidth: image.width, fromHeight: image.height, toWidth: width, toHeight: height, filter: filter)
         return resizer.resize(image)
@@ -192,7 +194,8 @@ enum Resampler {
     /// row by row so the inner loop runs over contiguous bytes. `sums` holds `rowLength` values.
     /// Output row y (of `outputRows`) goes to `out + y * rowLength`.
     static func verticalPass(
-        _ band: UnsafePointer<UInt8>, rowLength: Int, coefficients c: Coefficients, firstRow: Int, outputRows: Range<Int>,
+        _ band: UnsafePointer<UInt8>, rowLength: Int, coefficients c: Coefficients, firstRow: Int,
+        outputRows: Range<Int>,
         sums: UnsafeMutablePointer<Int32>, into out: UnsafeMutablePointer<UInt8>
     ) {
         let half: Int32 = 1 << (precisionBits - 1)
@@ -227,7 +230,8 @@ enum Resampler {
     static func nearest(
         _ values: [UInt8], width: Int, height: Int, channels: Int, toWidth: Int, toHeight: Int, table: [UInt8]? = nil
     ) -> [UInt8] {
-        precondition(table == nil || (channels == 1 && table!.count == 256), "a lookup table is 256 entries for one channel")
+        precondition(
+            table == nil || (channels == 1 && table!.count == 256), "a lookup table is 256 entries for one channel")
         let columns = nearestIndices(inputSize: width, outputSize: toWidth)
         let rows = nearestIndices(inputSize: height, outputSize: toHeight)
         return [UInt8](unsafeUninitializedCapacity: toWidth * toHeight * channels) { out, initialized in
@@ -244,7 +248,9 @@ enum Resampler {
                             for x in 0..<toWidth { target[x] = source[columns[x]] }
                         } else {
                             for x in 0..<toWidth {
-                                for ch in 0..<channels { target[x * channels + ch] = source[columns[x] * channels + ch] }
+                                for ch in 0..<channels {
+                                    target[x * channels + ch] = source[columns[x] * channels + ch]
+                                }
                             }
                         }
                         target += toWidth * channels
@@ -262,8 +268,11 @@ enum Resampler {
             return LabelMap(width: width, height: height, filledWith: table?[0] ?? 0)
         }
         if width == map.width && height == map.height && table == nil { return map }
-        return LabelMap(width: width, height: height, values: nearest(
-            map.values, width: map.width, height: map.height, channels: 1, toWidth: width, toHeight: height, table: table))
+        return LabelMap(
+            width: width, height: height,
+            values: nearest(
+                map.values, width: map.width, height: map.height, channels: 1, toWidth: width, toHeight: height,
+                table: table))
     }
 }
 
@@ -307,17 +316,20 @@ public final class PhotoResizer {
         fromWidth: Int, fromHeight: Int, toWidth: Int, toHeight: Int, filter: ResizeFilter = .bicubic,
         passOrder: ResizePassOrder = .pillow13, kernels: ResizeKernels = .automatic
     ) {
-        precondition(fromWidth > 0 && fromHeight > 0 && toWidth > 0 && toHeight > 0,
-                     "cannot resize \(fromWidth)×\(fromHeight) to \(toWidth)×\(toHeight)")
+        precondition(
+            fromWidth > 0 && fromHeight > 0 && toWidth > 0 && toHeight > 0,
+            "cannot resize \(fromWidth)×\(fromHeight) to \(toWidth)×\(toHeight)")
         sourceWidth = fromWidth
         sourceHeight = fromHeight
         width = toWidth
         height = toHeight
         self.filter = filter
         let resamples = filter != .nearest
-        let horizontal = resamples && toWidth != fromWidth
+        let horizontal =
+            resamples && toWidth != fromWidth
             ? Resampler.coefficients(inputSize: fromWidth, outputSize: toWidth, filter: filter) : nil
-        let vertical = resamples && toHeight != fromHeight
+        let vertical =
+            resamples && toHeight != fromHeight
             ? Resampler.coefficients(inputSize: fromHeight, outputSize: toHeight, filter: filter) : nil
         self.horizontal = horizontal
         self.vertical = vertical
@@ -326,7 +338,8 @@ public final class PhotoResizer {
         } else {
             rows = 0..<fromHeight
         }
-        verticalFirst = passOrder == .pillow13 && toHeight < fromHeight
+        verticalFirst =
+            passOrder == .pillow13 && toHeight < fromHeight
             && fromHeight - toHeight > 2 * (fromWidth - toWidth)
         let twoPasses = horizontal != nil && vertical != nil
         band = .allocate(capacity: !twoPasses ? 0 : verticalFirst ? fromWidth * toHeight * 3 : rows.count * toWidth * 3)
@@ -339,7 +352,8 @@ public final class PhotoResizer {
         if streams, usesAVX2, let horizontal {
             let taps = horizontalTaps
             horizontalPlan = horizontal.weights.withUnsafeBufferPointer { weights in
-                resample_horizontal_plan_create(taps.starts, taps.counts, weights.baseAddress, horizontal.kernelSize, toWidth)
+                resample_horizontal_plan_create(
+                    taps.starts, taps.counts, weights.baseAddress, horizontal.kernelSize, toWidth)
             }
         } else {
             horizontalPlan = nil
@@ -366,15 +380,17 @@ public final class PhotoResizer {
 
     /// Writes `image` resized into `out` of exactly `width * height * 3` bytes.
     public func resize(_ image: Image, into out: UnsafeMutableBufferPointer<UInt8>) {
-        precondition(image.width == sourceWidth && image.height == sourceHeight,
-                     "resizer for \(sourceWidth)×\(sourceHeight) given \(image.width)×\(image.height)")
+        precondition(
+            image.width == sourceWidth && image.height == sourceHeight,
+            "resizer for \(sourceWidth)×\(sourceHeight) given \(image.width)×\(image.height)")
         precondition(out.count == width * height * 3, "output of \(out.count) bytes for \(width)×\(height) RGB")
         image.pixels.withUnsafeBufferPointer { input in
             let source = input.baseAddress!
             let target = out.baseAddress!
             if filter == .nearest {
-                let resized = Resampler.nearest(image.pixels, width: sourceWidth, height: sourceHeight, channels: 3,
-                                                toWidth: width, toHeight: height)
+                let resized = Resampler.nearest(
+                    image.pixels, width: sourceWidth, height: sourceHeight, channels: 3,
+                    toWidth: width, toHeight: height)
                 _ = out.initialize(from: resized)
                 return
             }
@@ -382,10 +398,12 @@ public final class PhotoResizer {
             switch (horizontal, vertical) {
             case let (h?, v?) where verticalFirst:
                 verticalPass(source, rowLength: sourceWidth * 3, v, into: band.baseAddress!)
-                horizontalPass(band.baseAddress!, readable: band.count, inputWidth: sourceWidth, rows: 0..<height, h,
-                               into: target)
+                horizontalPass(
+                    band.baseAddress!, readable: band.count, inputWidth: sourceWidth, rows: 0..<height, h,
+                    into: target)
             case let (h?, v?):
-                horizontalPass(source, readable: sourceBytes, inputWidth: sourceWidth, rows: rows, h, into: band.baseAddress!)
+                horizontalPass(
+                    source, readable: sourceBytes, inputWidth: sourceWidth, rows: rows, h, into: band.baseAddress!)
                 verticalPass(band.baseAddress!, rowLength: width * 3, v, into: target)
             case let (h?, nil):
                 horizontalPass(source, readable: sourceBytes, inputWidth: sourceWidth, rows: rows, h, into: target)
@@ -412,7 +430,8 @@ public final class PhotoResizer {
             }
             if status == 0 { return }  // else its scratch allocation failed: the portable loop needs none
         }
-        Resampler.horizontalPass(input, inputWidth: inputWidth, rows: rows, coefficients: h, outputWidth: width, into: out)
+        Resampler.horizontalPass(
+            input, inputWidth: inputWidth, rows: rows, coefficients: h, outputWidth: width, into: out)
     }
 
     /// `input` (rows of `rowLength` bytes) resampled to `height` rows into `out`.
@@ -435,7 +454,8 @@ public final class PhotoResizer {
             }
             return
         }
-        Resampler.verticalPass(input, rowLength: rowLength, coefficients: v, firstRow: verticalFirstRow, outputRows: outputRows,
-                               sums: sums.baseAddress!, into: out)
+        Resampler.verticalPass(
+            input, rowLength: rowLength, coefficients: v, firstRow: verticalFirstRow, outputRows: outputRows,
+            sums: sums.baseAddress!, into: out)
     }
 }

@@ -35,8 +35,10 @@ enum ShimStatus {
     /// then throws the error a failure stands for, or returns the warnings of a success. Every
     /// decode and probe goes through here, so each codec's Swift side is just its arguments.
     @discardableResult
-    static func call(source: String, encoding: Bool = false,
-                     _ body: (inout ccodecs_status) -> Int32) throws -> DecodeWarnings {
+    static func call(
+        source: String, encoding: Bool = false,
+        _ body: (inout ccodecs_status) -> Int32
+    ) throws -> DecodeWarnings {
         var status = ccodecs_status()
         _ = body(&status)
         try check(&status, source: source, encoding: encoding)
@@ -46,7 +48,8 @@ enum ShimStatus {
     /// Calls one encoder shim with a fresh output buffer and status (`body` passes both on);
     /// returns the encoded bytes, or throws `.encodeFailed` with the library's words. The C
     /// buffer is freed either way.
-    static func encode(source: String, _ body: (inout ccodecs_buffer, inout ccodecs_status) -> Int32) throws -> [UInt8] {
+    static func encode(source: String, _ body: (inout ccodecs_buffer, inout ccodecs_status) -> Int32) throws -> [UInt8]
+    {
         var buffer = ccodecs_buffer()
         defer { ccodecs_buffer_free(&buffer) }
         try call(source: source, encoding: true) { body(&buffer, &$0) }

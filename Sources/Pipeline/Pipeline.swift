@@ -15,7 +15,8 @@
 //     decode and check come first in the stages' order)
 //   → encode
 //   → SampleCommitter (one thread: writes under temporary names (AtomicFiles), then a batch at a
-//     time one syncfs, the renames, RunJournal) → RunReport
+//     time one syncfs, the renames, RunJournal) → RunOutcomes (each journaled outcome, once, into
+//     the report's counts and the progress) → RunReport
 //   → ShardStage (optional, `outputs.shards`): the prepared folder → Records' ShardSetWriter
 // ```
 //
@@ -25,6 +26,8 @@
 //   `LabelInput`, a label map with its value counts); no files, no threads. Each has its own
 //   tests in `Tests/PipelineTests/StageTests.swift`.
 // - `Runner/`: files, threads, progress, resumption, worker slices, reports. `PipelineRunner`
+//   (one method per phase: check the folders, prepare the output folder, read the journal,
+//   walk and prepare, report; `+Sample` for one sample, `+OutputFolder` for the set-up)
 //   takes `SampleCodecs` (ImageIO by default) so its logic is tested with a trivial format.
 //   `ShardStage` is the one code path of `smisprep shard` and of a run's shard stage; the
 //   front end runs it after the runner (never in a worker slice), with the report's statistics.

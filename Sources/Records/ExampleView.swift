@@ -42,8 +42,9 @@ public struct ExampleView {
 
     private static func parseEntry(_ bytes: UnsafeRawBufferPointer) throws -> Field {
         var entry = ProtobufReader(bytes)
-        var parsed = Field(key: UnsafeRawBufferPointer(start: nil, count: 0), kind: .empty,
-                           list: UnsafeRawBufferPointer(start: nil, count: 0))
+        var parsed = Field(
+            key: UnsafeRawBufferPointer(start: nil, count: 0), kind: .empty,
+            list: UnsafeRawBufferPointer(start: nil, count: 0))
         while let (field, wireType) = try entry.nextTag() {
             switch (field, wireType) {
             case (1, ProtobufWire.lengthDelimitedWireType):
@@ -104,7 +105,9 @@ public struct ExampleView {
     public func bytes(_ key: String) throws -> UnsafeRawBufferPointer {
         let values = try bytesList(key)
         guard values.count == 1 else {
-            throw RecordsError(file: "", reason: .malformedPayload("feature \"\(key)\" holds \(values.count) byte strings, expected 1"))
+            throw RecordsError(
+                file: "", reason: .malformedPayload("feature \"\(key)\" holds \(values.count) byte strings, expected 1")
+            )
         }
         return values[0]
     }
@@ -137,7 +140,8 @@ public struct ExampleView {
     public func int64(_ key: String) throws -> Int64 {
         let values = try int64s(key)
         guard values.count == 1 else {
-            throw RecordsError(file: "", reason: .malformedPayload("feature \"\(key)\" holds \(values.count) integers, expected 1"))
+            throw RecordsError(
+                file: "", reason: .malformedPayload("feature \"\(key)\" holds \(values.count) integers, expected 1"))
         }
         return values[0]
     }
@@ -152,10 +156,14 @@ public struct ExampleView {
             if number == 1, wireType == ProtobufWire.lengthDelimitedWireType {
                 let packed = try list.lengthDelimited()
                 guard packed.count % 4 == 0 else {
-                    throw RecordsError(file: "", reason: .malformedPayload("packed floats of \(packed.count) bytes in \"\(key)\""))
+                    throw RecordsError(
+                        file: "", reason: .malformedPayload("packed floats of \(packed.count) bytes in \"\(key)\""))
                 }
                 for offset in stride(from: 0, to: packed.count, by: 4) {
-                    values.append(Float(bitPattern: UInt32(littleEndian: packed.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
+                    values.append(
+                        Float(
+                            bitPattern: UInt32(
+                                littleEndian: packed.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
                 }
             } else if number == 1, wireType == ProtobufWire.fixed32WireType {
                 values.append(Float(bitPattern: try list.fixed32()))

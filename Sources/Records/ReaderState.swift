@@ -29,6 +29,7 @@ public struct ReaderState: Codable, Equatable, Sendable {
 
     /// The state whose cursor is `cursor` for a set of `count` records.
     public static func at(cursor: UInt64, count: Int, seed: UInt64, worldSize: Int) -> ReaderState {
-        ReaderState(epoch: cursor / UInt64(count), position: Int(cursor % UInt64(count)), seed: seed, worldSize: worldSize)
+        ReaderState(
+            epoch: cursor / UInt64(count), position: Int(cursor % UInt64(count)), seed: seed, worldSize: worldSize)
     }
 }

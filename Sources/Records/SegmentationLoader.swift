@@ -30,9 +30,11 @@ public final class SegmentationLoader {
         /// Stop after this many epochs (nil: stream forever).
         public var epochLimit: UInt64?
 
-        public init(seed: UInt64, shuffle: Bool = true, windowShards: Int? = nil, rank: Int = 0, worldSize: Int = 1,
-                    queueDepth: Int = 8, decodeThreads: Int = 1, corruptionPolicy: CorruptionPolicy = .skip,
-                    epochLimit: UInt64? = nil) {
+        public init(
+            seed: UInt64, shuffle: Bool = true, windowShards: Int? = nil, rank: Int = 0, worldSize: Int = 1,
+            queueDepth: Int = 8, decodeThreads: Int = 1, corruptionPolicy: CorruptionPolicy = .skip,
+            epochLimit: UInt64? = nil
+        ) {
             self.seed = seed
             self.shuffle = shuffle
             self.windowShards = windowShards
@@ -72,13 +74,16 @@ public final class SegmentationLoader {
     /// set is empty or none of its first 64 records can be read (the first readable record's
     /// size fixes the buffers).
     public init(set: ShardSet, options: Options, state: ReaderState? = nil) throws {
-        precondition(options.rank >= 0 && options.rank < options.worldSize, "rank \(options.rank) of \(options.worldSize)")
+        precondition(
+            options.rank >= 0 && options.rank < options.worldSize, "rank \(options.rank) of \(options.worldSize)")
         guard set.count > 0 else {
             throw RecordsError(file: set.directory.path, reason: .invalidArgument("the shard set holds no records"))
         }
         if let state, !(0..<set.count).contains(state.position) {
-            throw RecordsError(file: set.directory.path, reason: .invalidArgument(
-                "the saved reader position \(state.position) is outside the set's \(set.count) records"))
+            throw RecordsError(
+                file: set.directory.path,
+                reason: .invalidArgument(
+                    "the saved reader position \(state.position) is outside the set's \(set.count) records"))
         }
         self.set = set
         self.options = options
@@ -86,8 +91,9 @@ public final class SegmentationLoader {
         width = first.width
         height = first.height
         let start = state ?? ReaderState(seed: options.seed, worldSize: options.worldSize)
-        engine = PrefetchEngine(set: set, options: options, width: width, height: height,
-                                cursor: start.cursor(count: set.count))
+        engine = PrefetchEngine(
+            set: set, options: options, width: width, height: height,
+            cursor: start.cursor(count: set.count))
         engine.start()
     }
 
@@ -96,7 +102,8 @@ public final class SegmentationLoader {
     /// The state to save: resuming from it continues with the sample after the last one
     /// returned by `next()` (for every worker, when workers step in lockstep).
     public var state: ReaderState {
-        ReaderState.at(cursor: engine.consumerCursor, count: set.count, seed: options.seed, worldSize: options.worldSize)
+        ReaderState.at(
+            cursor: engine.consumerCursor, count: set.count, seed: options.seed, worldSize: options.worldSize)
     }
 
     /// Records skipped so far under `.skip`, each with shard, record, offset and key.
@@ -228,8 +235,11 @@ private final class PrefetchEngine: @unchecked Sendable {
                 // A stream that never ends would skip a fully damaged set forever.
                 if consecutiveSkips >= itemsPerEpoch {
                     finished = true
-                    throw RecordsError(file: set.directory.path, reason: .invalidValue(
-                        "all \(consecutiveSkips) records of a whole epoch were skipped as damaged, the last: \(error)"))
+                    throw RecordsError(
+                        file: set.directory.path,
+                        reason: .invalidValue(
+                            "all \(consecutiveSkips) records of a whole epoch were skipped as damaged, the last: "
+                            + "\(error)"))
                 }
             case .end:
                 finished = true
@@ -241,9 +251,10 @@ private final class PrefetchEngine: @unchecked Sendable {
                 consecutiveSkips = 0
                 heldSlot = slot
                 lastCursor = cursorAfter(stream)
-                return Sample(key: key, globalIndex: global, streamIndex: stream, width: width, height: height,
-                              pixels: UnsafeBufferPointer(slots[slot].pixels), label: UnsafeBufferPointer(slots[slot].label),
-                              split: split)
+                return Sample(
+                    key: key, globalIndex: global, streamIndex: stream, width: width, height: height,
+                    pixels: UnsafeBufferPointer(slots[slot].pixels), label: UnsafeBufferPointer(slots[slot].label),
+                    split: split)
             }
         }
         return nil
@@ -290,8 +301,9 @@ private final class PrefetchEngine: @unchecked Sendable {
                 continue
             }
             if options.shuffle, orderEpoch != epoch {
-                order = ShuffleOrder(recordCounts: set.recordCounts, digest: digest, seed: options.seed, epoch: epoch,
-                                     windowShards: options.windowShards)
+                order = ShuffleOrder(
+                    recordCounts: set.recordCounts, digest: digest, seed: options.seed, epoch: epoch,
+                    windowShards: options.windowShards)
                 orderEpoch = epoch
             }
             let position = Int(stream % count)
@@ -299,12 +311,15 @@ private final class PrefetchEngine: @unchecked Sendable {
             do {
                 let record = try set.segmentationRecord(at: global)
                 guard record.width == width, record.height == height else {
-                    throw RecordsError(file: set.directory.path, key: record.key, reason: .invalidValue(
-                        "record is \(record.width)×\(record.height), the stream's buffers are \(width)×\(height)"))
+                    throw RecordsError(
+                        file: set.directory.path, key: record.key,
+                        reason: .invalidValue(
+                            "record is \(record.width)×\(record.height), the stream's buffers are \(width)×\(height)"))
                 }
                 try record.decodeImage(into: slots[slot].pixels)
                 try record.decodeLabel(into: slots[slot].label)
-                finish(sequence, .sample(slot: slot, key: record.key, global: global, stream: stream, split: record.split))
+                finish(
+                    sequence, .sample(slot: slot, key: record.key, global: global, stream: stream, split: record.split))
             } catch {
                 let described = Self.describe(error, set: set, global: global)
                 if options.corruptionPolicy == .fail {
@@ -331,7 +346,8 @@ private final class PrefetchEngine: @unchecked Sendable {
         let (shard, record) = set.location(ofGlobalIndex: global)
         let range = set.shards[shard].index.range(ofRecord: record)
         let reason = (error as? RecordsError)?.reason ?? .invalidValue(String(describing: error))
-        return RecordsError(file: set.shards[shard].file.url.path, record: record, offset: range.lowerBound,
-                            key: ShardSet.bestEffortKey(set.shards[shard].file.bytes, range: range), reason: reason)
+        return RecordsError(
+            file: set.shards[shard].file.url.path, record: record, offset: range.lowerBound,
+            key: ShardSet.bestEffortKey(set.shards[shard].file.bytes, range: range), reason: reason)
     }
 }

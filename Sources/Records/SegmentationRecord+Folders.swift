@@ -17,21 +17,30 @@ extension SegmentationRecord {
         public let source: RecordSource
         public let stems: [String]
 
-        public init(split: String, photoFolder: URL, labelFolder: URL, classCount: Int,
-                    imageEncoding: ImageEncoding, labelEncoding: LabelEncoding) throws {
+        public init(
+            split: String, photoFolder: URL, labelFolder: URL, classCount: Int,
+            imageEncoding: ImageEncoding, labelEncoding: LabelEncoding
+        ) throws {
             let photos = try Self.filesByStem(in: photoFolder)
             let labels = try Self.filesByStem(in: labelFolder)
             let stems = photos.keys.filter { labels[$0] != nil }.sorted()
             unpaired = (Set(photos.keys).symmetricDifference(labels.keys)).sorted()
             self.stems = stems
-            source = RecordSource(split: split, count: stems.count, identity: { number in
-                let stem = stems[number]
-                return "\(stem)\t\(Self.identity(of: photos[stem]!))\t\(Self.identity(of: labels[stem]!))"
-            }, payload: { number in
-                let stem = stems[number]
-                return try Self.example(key: stem, photoURL: photos[stem]!, labelURL: labels[stem]!, classCount: classCount,
-                                        imageEncoding: imageEncoding, labelEncoding: labelEncoding).encoded()
-            })
+            var source = RecordSource(
+                split: split, count: stems.count,
+                identity: { number in
+                    let stem = stems[number]
+                    return "\(stem)\t\(Self.identity(of: photos[stem]!))\t\(Self.identity(of: labels[stem]!))"
+                },
+                payload: { number in
+                    let stem = stems[number]
+                    return try Self.example(
+                        key: stem, photoURL: photos[stem]!, labelURL: labels[stem]!, classCount: classCount,
+                        imageEncoding: imageEncoding, labelEncoding: labelEncoding
+                    ).encoded()
+                })
+            source.name = { stems[$0] }
+            self.source = source
         }
 
         private static func filesByStem(in folder: URL) throws -> [String: URL] {
@@ -59,15 +68,18 @@ extension SegmentationRecord {
             }
         }
 
-        private static func example(key: String, photoURL: URL, labelURL: URL, classCount: Int,
-                                    imageEncoding: ImageEncoding, labelEncoding: LabelEncoding) throws -> Example {
+        private static func example(
+            key: String, photoURL: URL, labelURL: URL, classCount: Int,
+            imageEncoding: ImageEncoding, labelEncoding: LabelEncoding
+        ) throws -> Example {
             let photoBytes = try read(photoURL)
             let labelBytes = try read(labelURL)
             let label = try labelBytes.withUnsafeBytes { try LabelMap(decoding: $0, source: labelURL.path) }
             let format = photoBytes.withUnsafeBytes { ImageFormat(sniffing: $0) }
             let photo: Photo
             if format == .jpeg, imageEncoding == .jpeg(quality: nil),
-               let size = photoBytes.withUnsafeBytes({ JPEGFrameSize.read($0) }) {
+                let size = photoBytes.withUnsafeBytes({ JPEGFrameSize.read($0) })
+            {
                 // Stored unchanged, but only if it decodes: a truncated or damaged file would
                 // otherwise reach training, which skips every such record.
                 try photoBytes.withUnsafeBytes { try Image.checkDecodes($0, source: photoURL.path) }

@@ -38,17 +38,24 @@ extension SegmentationRecord {
             labelFormat = try example.string(Field.labelFormat)
             labelBytes = try example.bytes(Field.labelEncoded)
             classCount = Int(try example.int64(Field.labelClasses))
-            split = ClassSplit(boundingBoxes: try example.int64s(Field.splitBoundingBoxes),
-                               areas: try example.int64s(Field.splitAreas))
+            split = ClassSplit(
+                boundingBoxes: try example.int64s(Field.splitBoundingBoxes),
+                areas: try example.int64s(Field.splitAreas))
             try check()
         }
 
         private func check() throws {
-            func invalid(_ message: String) -> RecordsError { RecordsError(file: "", key: key, reason: .invalidValue(message)) }
-            guard width > 0, height > 0, width <= 1 << 20, height <= 1 << 20 else { throw invalid("size \(width)×\(height)") }
+            func invalid(_ message: String) -> RecordsError {
+                RecordsError(file: "", key: key, reason: .invalidValue(message))
+            }
+            guard width > 0, height > 0, width <= 1 << 20, height <= 1 << 20 else {
+                throw invalid("size \(width)×\(height)")
+            }
             guard (1...256).contains(classCount) else { throw invalid("class count \(classCount)") }
             guard split.boundingBoxes.count == 4 * classCount, split.areas.count == classCount else {
-                throw invalid("split has \(split.boundingBoxes.count) box values and \(split.areas.count) areas for \(classCount) classes")
+                throw invalid(
+                    "split has \(split.boundingBoxes.count) box values and \(split.areas.count) areas for "
+                    + "\(classCount) classes")
             }
             guard ["jpeg", "png", "raw"].contains(imageFormat) else { throw invalid("image format \"\(imageFormat)\"") }
             guard ["png", "raw"].contains(labelFormat) else { throw invalid("label format \"\(labelFormat)\"") }
@@ -63,27 +70,34 @@ extension SegmentationRecord {
         /// Decodes the photo into `pixels` (`width * height * 3` bytes, caller-owned). Raw photos
         /// are copied; JPEG and PNG go through `Image.decode`, which checks the size.
         public func decodeImage(into pixels: UnsafeMutableBufferPointer<UInt8>) throws {
-            guard pixels.count == width * height * 3 else {
-                throw RecordsError(file: "", key: key, reason: .invalidArgument(
-                    "image buffer of \(pixels.count) bytes for \(width)×\(height)×3"))
-            }
-            if imageFormat == "raw" {
-                UnsafeMutableRawBufferPointer(pixels).copyMemory(from: imageBytes)
-            } else {
-                try Image.decode(imageBytes, source: "record \(key) image", into: pixels, width: width, height: height)
+            try decode(imageBytes, format: imageFormat, what: "image", channels: 3, into: pixels) {
+                try Image.decode($0, source: $1, into: $2, width: width, height: height)
             }
         }
 
         /// Decodes the label map into `values` (`width * height` bytes, caller-owned).
         public func decodeLabel(into values: UnsafeMutableBufferPointer<UInt8>) throws {
-            guard values.count == width * height else {
-                throw RecordsError(file: "", key: key, reason: .invalidArgument(
-                    "label buffer of \(values.count) bytes for \(width)×\(height)"))
+            try decode(labelBytes, format: labelFormat, what: "label", channels: 1, into: values) {
+                try LabelMap.decode($0, source: $1, into: $2, width: width, height: height)
             }
-            if labelFormat == "raw" {
-                UnsafeMutableRawBufferPointer(values).copyMemory(from: labelBytes)
+        }
+
+        /// Checks the caller's buffer (`width * height * channels` bytes), then copies a raw
+        /// payload or hands an encoded one to `decoder` with its source name.
+        private func decode(
+            _ bytes: UnsafeRawBufferPointer, format: String, what: String, channels: Int,
+            into buffer: UnsafeMutableBufferPointer<UInt8>,
+            decoder: (UnsafeRawBufferPointer, String, UnsafeMutableBufferPointer<UInt8>) throws -> Void
+        ) throws {
+            guard buffer.count == width * height * channels else {
+                let size = "\(width)×\(height)" + (channels == 1 ? "" : "×\(channels)")
+                throw RecordsError(
+                    file: "", key: key, reason: .invalidArgument("\(what) buffer of \(buffer.count) bytes for \(size)"))
+            }
+            if format == "raw" {
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
             } else {
-                try LabelMap.decode(labelBytes, source: "record \(key) label", into: values, width: width, height: height)
+                try decoder(bytes, "record \(key) \(what)", buffer)
             }
         }
 
@@ -93,7 +107,10 @@ extension SegmentationRecord {
             var values = [UInt8](repeating: 0, count: width * height)
             try pixels.withUnsafeMutableBufferPointer { try decodeImage(into: $0) }
             try values.withUnsafeMutableBufferPointer { try decodeLabel(into: $0) }
-            return (Image(width: width, height: height, pixels: pixels), LabelMap(width: width, height: height, values: values))
+            return (
+                Image(width: width, height: height, pixels: pixels),
+                LabelMap(width: width, height: height, values: values)
+            )
         }
     }
 }

@@ -67,7 +67,9 @@ public enum SegmentationRecord {
             case "png": self = .png
             case "raw": self = .raw
             default:
-                guard text.hasPrefix("jpeg:"), let quality = Int(text.dropFirst(5)), (1...100).contains(quality) else { return nil }
+                guard text.hasPrefix("jpeg:"), let quality = Int(text.dropFirst(5)), (1...100).contains(quality) else {
+                    return nil
+                }
                 self = .jpeg(quality: quality)
             }
         }
@@ -121,8 +123,10 @@ public enum SegmentationRecord {
             for x in 0..<width {
                 let value = Int(values[row + x])
                 guard value < classCount else {
-                    throw RecordsError(file: "", reason: .invalidValue(
-                        "label value \(value) at (x \(x), y \(y)) is not below the class count \(classCount)"))
+                    throw RecordsError(
+                        file: "",
+                        reason: .invalidValue(
+                            "label value \(value) at (x \(x), y \(y)) is not below the class count \(classCount)"))
                 }
                 areas[value] += 1
                 if x < minX[value] { minX[value] = x }
@@ -161,8 +165,10 @@ public enum SegmentationRecord {
         imageEncoding: ImageEncoding, labelEncoding: LabelEncoding
     ) throws -> Example {
         guard photo.width == label.width, photo.height == label.height else {
-            throw RecordsError(file: key, key: key, reason: .invalidValue(
-                "photo is \(photo.width)×\(photo.height) but label is \(label.width)×\(label.height)"))
+            throw RecordsError(
+                file: key, key: key,
+                reason: .invalidValue(
+                    "photo is \(photo.width)×\(photo.height) but label is \(label.width)×\(label.height)"))
         }
         let split: ClassSplit
         do { split = try classSplit(of: label, classCount: classCount) } catch var error as RecordsError {
@@ -180,7 +186,7 @@ public enum SegmentationRecord {
             Field.labelFormat: .bytes([Array(labelEncoding.rawValue.utf8)]),
             Field.labelClasses: .int64s([Int64(classCount)]),
             Field.splitBoundingBoxes: .int64s(split.boundingBoxes),
-            Field.splitAreas: .int64s(split.areas),
+            Field.splitAreas: .int64s(split.areas)
         ])
     }
 
@@ -198,7 +204,9 @@ public enum SegmentationRecord {
         }
     }
 
-    private static func encodedLabel(_ label: LabelMap, fileBytes: [UInt8]?, as encoding: LabelEncoding) throws -> [UInt8] {
+    private static func encodedLabel(
+        _ label: LabelMap, fileBytes: [UInt8]?, as encoding: LabelEncoding
+    ) throws -> [UInt8] {
         switch encoding {
         case .raw: return label.values
         case .png: return try fileBytes ?? label.encodedPNG()

@@ -51,13 +51,18 @@ public final class ShardSet: @unchecked Sendable {
         let url = directory.appendingPathComponent(entry.name)
         let file = try MappedFile(url: url)
         guard file.bytes.count == entry.bytes else {
-            throw RecordsError(file: url.path, reason: .badManifest(
-                "shard is \(file.bytes.count) bytes, the manifest says \(entry.bytes)"))
+            throw RecordsError(
+                file: url.path,
+                reason: .badManifest(
+                    "shard is \(file.bytes.count) bytes, the manifest says \(entry.bytes)"))
         }
         let index = try ShardIndex(contentsOf: directory.appendingPathComponent(entry.index))
         guard index.count == entry.records, index.shardSize == UInt64(entry.bytes) else {
-            throw RecordsError(file: directory.appendingPathComponent(entry.index).path, reason: .badIndex(
-                "\(index.count) records over \(index.shardSize) bytes, the manifest says \(entry.records) over \(entry.bytes)"))
+            throw RecordsError(
+                file: directory.appendingPathComponent(entry.index).path,
+                reason: .badIndex(
+                    "\(index.count) records over \(index.shardSize) bytes, the manifest says \(entry.records) over "
+                    + "\(entry.bytes)"))
         }
         return Shard(entry: entry, file: file, index: index, firstGlobalIndex: firstGlobalIndex)
     }
@@ -88,14 +93,18 @@ public final class ShardSet: @unchecked Sendable {
         let range = shard.index.range(ofRecord: recordNumber)
         let path = shard.file.url.path
         do {
-            let located = try TFRecord.read(shard.file.bytes, at: range.lowerBound, file: path, record: recordNumber,
-                                            verifyChecksums: verifyChecksums)
+            let located = try TFRecord.read(
+                shard.file.bytes, at: range.lowerBound, file: path, record: recordNumber,
+                verifyChecksums: verifyChecksums)
             guard located.end == range.upperBound else {
-                throw RecordsError(file: path, record: recordNumber, offset: range.lowerBound, reason: .badIndex(
-                    "record ends at byte \(located.end), the index says \(range.upperBound)"))
+                throw RecordsError(
+                    file: path, record: recordNumber, offset: range.lowerBound,
+                    reason: .badIndex(
+                        "record ends at byte \(located.end), the index says \(range.upperBound)"))
             }
-            return Record(payload: located.payload, shardName: shard.entry.name, recordNumber: recordNumber,
-                          offset: range.lowerBound)
+            return Record(
+                payload: located.payload, shardName: shard.entry.name, recordNumber: recordNumber,
+                offset: range.lowerBound)
         } catch var error as RecordsError {
             error.key = Self.bestEffortKey(shard.file.bytes, range: range)
             throw error
@@ -105,7 +114,8 @@ public final class ShardSet: @unchecked Sendable {
     /// The key of a damaged record when its payload still parses far enough, for reports.
     static func bestEffortKey(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) -> String? {
         guard range.count > TFRecord.overhead, range.upperBound <= bytes.count else { return nil }
-        let payload = UnsafeRawBufferPointer(rebasing: bytes[(range.lowerBound + TFRecord.headerSize)..<(range.upperBound - TFRecord.footerSize)])
+        let payload = UnsafeRawBufferPointer(
+            rebasing: bytes[(range.lowerBound + TFRecord.headerSize)..<(range.upperBound - TFRecord.footerSize)])
         return try? ExampleView(parsing: payload).string(SegmentationRecord.Field.key)
     }
 
@@ -126,8 +136,9 @@ public final class ShardSet: @unchecked Sendable {
     public func globalIndex(ofKey key: String) -> Int? {
         for global in 0..<count {
             if let record = try? self.record(at: global, verifyChecksums: false),
-               let candidate = try? ExampleView(parsing: record.payload).string(SegmentationRecord.Field.key),
-               candidate == key {
+                let candidate = try? ExampleView(parsing: record.payload).string(SegmentationRecord.Field.key),
+                candidate == key
+            {
                 return global
             }
         }

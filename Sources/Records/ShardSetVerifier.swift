@@ -32,7 +32,8 @@ public enum ShardSetVerifier {
             return report
         }
         let shardCount = manifest.shards.count
-        let reports = UnsafeMutableBufferPointer<(Report, [(key: String, location: String)])>.allocate(capacity: shardCount)
+        let reports = UnsafeMutableBufferPointer<(Report, [(key: String, location: String)])>.allocate(
+            capacity: shardCount)
         reports.initialize(repeating: (Report(), []))
         defer {
             reports.deinitialize()
@@ -44,8 +45,9 @@ public enum ShardSetVerifier {
             for number in stride(from: worker, to: shardCount, by: workers) {
                 var shardReport = Report()
                 var keys: [(key: String, location: String)] = []
-                verifyShard(manifest.shards[number], manifest: manifest, directory: directory, decodeImages: decodeImages,
-                            keys: &keys, report: &shardReport)
+                verifyShard(
+                    manifest.shards[number], manifest: manifest, directory: directory, decodeImages: decodeImages,
+                    keys: &keys, report: &shardReport)
                 reports[number] = (shardReport, keys)
             }
         }
@@ -57,8 +59,11 @@ public enum ShardSetVerifier {
             let path = directory.appendingPathComponent(manifest.shards[number].name).path
             for (key, location) in keys {
                 if let earlier = firstUse[key] {
-                    report.problems.append(RecordsError(file: path, key: key, reason: .invalidValue(
-                        "key used twice: \(earlier) and \(location)")))
+                    report.problems.append(
+                        RecordsError(
+                            file: path, key: key,
+                            reason: .invalidValue(
+                                "key used twice: \(earlier) and \(location)")))
                 } else {
                     firstUse[key] = location
                 }
@@ -79,19 +84,29 @@ public enum ShardSetVerifier {
             return
         } catch { return }
         if file.bytes.count != entry.bytes {
-            report.problems.append(RecordsError(file: path, reason: .badManifest(
-                "shard is \(file.bytes.count) bytes, the manifest says \(entry.bytes)")))
+            report.problems.append(
+                RecordsError(
+                    file: path,
+                    reason: .badManifest(
+                        "shard is \(file.bytes.count) bytes, the manifest says \(entry.bytes)")))
         }
         if let hash = try? FileIO.sha256Hex(of: url), hash != entry.sha256 {
-            report.problems.append(RecordsError(file: path, reason: .badManifest(
-                "SHA-256 is \(hash), the manifest says \(entry.sha256)")))
+            report.problems.append(
+                RecordsError(
+                    file: path,
+                    reason: .badManifest(
+                        "SHA-256 is \(hash), the manifest says \(entry.sha256)")))
         }
         var index: ShardIndex?
         do {
             index = try ShardIndex(contentsOf: directory.appendingPathComponent(entry.index))
             if index!.shardSize != UInt64(file.bytes.count) || index!.count != entry.records {
-                report.problems.append(RecordsError(file: directory.appendingPathComponent(entry.index).path, reason: .badIndex(
-                    "\(index!.count) records over \(index!.shardSize) bytes; the shard is \(file.bytes.count) bytes and the manifest says \(entry.records) records")))
+                report.problems.append(
+                    RecordsError(
+                        file: directory.appendingPathComponent(entry.index).path,
+                        reason: .badIndex(
+                            "\(index!.count) records over \(index!.shardSize) bytes; the shard is "
+                            + "\(file.bytes.count) bytes and the manifest says \(entry.records) records")))
             }
         } catch let error as RecordsError {
             report.problems.append(error)
@@ -100,16 +115,22 @@ public enum ShardSetVerifier {
         var recordNumber = 0
         while offset < file.bytes.count {
             if let index, recordNumber < index.count, index.offsets[recordNumber] != UInt64(offset) {
-                report.problems.append(RecordsError(file: path, record: recordNumber, offset: offset, reason: .badIndex(
-                    "record starts at byte \(offset), the index says \(index.offsets[recordNumber])")))
+                report.problems.append(
+                    RecordsError(
+                        file: path, record: recordNumber, offset: offset,
+                        reason: .badIndex(
+                            "record starts at byte \(offset), the index says \(index.offsets[recordNumber])")))
             }
             do {
                 let located = try TFRecord.read(file.bytes, at: offset, file: path, record: recordNumber)
-                checkPayload(located.payload, classCount: manifest.classes.count, decodeImages: decodeImages,
-                             at: (path, recordNumber, offset), keys: &keys, report: &report)
+                checkPayload(
+                    located.payload, classCount: manifest.classes.count, decodeImages: decodeImages,
+                    at: (path, recordNumber, offset), keys: &keys, report: &report)
                 offset = located.end
             } catch var error as RecordsError {
-                let end = index.map { recordNumber + 1 < $0.count ? Int($0.offsets[recordNumber + 1]) : Int($0.shardSize) }
+                let end = index.map {
+                    recordNumber + 1 < $0.count ? Int($0.offsets[recordNumber + 1]) : Int($0.shardSize)
+                }
                 // Past the index's end (bytes after the last record) the range is empty.
                 let keyEnd = max(offset, min(end ?? offset, file.bytes.count))
                 error.key = ShardSet.bestEffortKey(file.bytes, range: offset..<keyEnd)
@@ -126,21 +147,26 @@ public enum ShardSetVerifier {
             recordNumber += 1
         }
         if recordNumber != entry.records {
-            report.problems.append(RecordsError(file: path, reason: .badManifest(
-                "scanned \(recordNumber) records, the manifest says \(entry.records)")))
+            report.problems.append(
+                RecordsError(
+                    file: path,
+                    reason: .badManifest(
+                        "scanned \(recordNumber) records, the manifest says \(entry.records)")))
         }
     }
 
     private static func checkPayload(
         _ payload: UnsafeRawBufferPointer, classCount: Int, decodeImages: Bool,
-        at location: (file: String, record: Int, offset: Int), keys: inout [(key: String, location: String)], report: inout Report
+        at location: (file: String, record: Int, offset: Int), keys: inout [(key: String, location: String)],
+        report: inout Report
     ) {
         var key: String?
         do {
             let view = try SegmentationRecord.View(payload: payload)
             key = view.key
             func invalid(_ message: String) -> RecordsError { RecordsError(file: "", reason: .invalidValue(message)) }
-            keys.append((view.key, "\(URL(fileURLWithPath: location.file).lastPathComponent) record \(location.record)"))
+            keys.append(
+                (view.key, "\(URL(fileURLWithPath: location.file).lastPathComponent) record \(location.record)"))
             guard view.classCount == classCount else {
                 throw invalid("label/classes is \(view.classCount), the manifest lists \(classCount) classes")
             }
@@ -148,7 +174,8 @@ public enum ShardSetVerifier {
             var values = [UInt8](repeating: 0, count: view.width * view.height)
             try values.withUnsafeMutableBufferPointer { try view.decodeLabel(into: $0) }
             let split = try values.withUnsafeBufferPointer {
-                try SegmentationRecord.classSplit(of: $0, width: view.width, height: view.height, classCount: classCount)
+                try SegmentationRecord.classSplit(
+                    of: $0, width: view.width, height: view.height, classCount: classCount)
             }
             guard split == view.split else { throw invalid("split/bbox or split/area disagree with the label map") }
             if decodeImages && view.imageFormat != "raw" {
@@ -157,8 +184,10 @@ public enum ShardSetVerifier {
             }
         } catch {
             let reason = (error as? RecordsError)?.reason ?? .invalidValue(String(describing: error))
-            report.problems.append(RecordsError(file: location.file, record: location.record, offset: location.offset,
-                                                key: key ?? (error as? RecordsError)?.key, reason: reason))
+            report.problems.append(
+                RecordsError(
+                    file: location.file, record: location.record, offset: location.offset,
+                    key: key ?? (error as? RecordsError)?.key, reason: reason))
         }
     }
 }

@@ -2,6 +2,7 @@ import AtomicFiles
 import Crypto
 import Dispatch
 import Foundation
+import ImageIO
 
 /// Where a shard set's records come from: one split of numbered inputs. The writer asks for
 /// payloads by number, from several threads at once, and writes them in number order.
@@ -17,8 +18,12 @@ public struct RecordSource {
     /// The serialized Example of input i. A thrown error skips the input; it is reported in
     /// the result and nothing else is affected. Called concurrently.
     public var payload: (Int) throws -> [UInt8]
+    /// How input i is named when it is skipped, e.g. its file stem; `input I` unless set.
+    public var name: (Int) -> String = { "input \($0)" }
 
-    public init(split: String, count: Int, identity: @escaping (Int) -> String, payload: @escaping (Int) throws -> [UInt8]) {
+    public init(
+        split: String, count: Int, identity: @escaping (Int) -> String, payload: @escaping (Int) throws -> [UInt8]
+    ) {
         self.split = split
         self.count = count
         self.identity = identity
@@ -49,10 +54,14 @@ public enum ShardSizing: Equatable, Sendable, CustomStringConvertible {
     /// A byte count as people write it: "256MB" → 256,000,000, "64MiB" → 67,108,864, "4096" →
     /// 4096 (K, M, G alone are binary). Nil for anything else, zero or a negative size.
     public static func byteCount(parsing text: String) -> Int? {
-        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1_000), ("MB", 1_000_000),
-                                      ("GB", 1_000_000_000), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("B", 1)]
+        let units: [(String, Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1_000), ("MB", 1_000_000),
+            ("GB", 1_000_000_000), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("B", 1)
+        ]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value > 0, value * Double(factor) < 1e15 else { return nil }
+            guard let value = Double(text.dropLast(suffix.count)), value > 0, value * Double(factor) < 1e15 else {
+                return nil
+            }
             let bytes = Int(value * Double(factor))
             return bytes > 0 ? bytes : nil
         }
@@ -111,13 +120,6 @@ public struct ShardSetWriter {
         public var inputsTotal: Int
     }
 
-    /// An input the writer skipped, with the reason.
-    public struct SkippedInput: Codable, Equatable, Sendable {
-        public var split: String
-        public var input: Int
-        public var reason: String
-    }
-
     public struct Result {
         public var manifest: Manifest
         /// Shards written by this run.
@@ -126,8 +128,9 @@ public struct ShardSetWriter {
         public var shardsReused: Int
         public var recordsWritten: Int
         public var bytesWritten: Int
-        /// Every input that was not written, in input order, including those from reused shards.
-        public var skipped: [SkippedInput]
+        /// Every input that was not written, in input order, including those from reused shards;
+        /// named by `RecordSource.name`.
+        public var skipped: [SkippedSample]
         /// Shard and index files of an earlier run that this set does not list (other
         /// settings, fewer samples, a split that is gone), removed so that readers globbing
         /// `train-*.tfrecord` do not read them.
@@ -148,24 +151,28 @@ public struct ShardSetWriter {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw RecordsError(file: directory.path, reason: .io("cannot create directory: \(error.localizedDescription)"))
+            throw RecordsError(
+                file: directory.path, reason: .io("cannot create directory: \(error.localizedDescription)"))
         }
         unlink(directory.appendingPathComponent(Manifest.fileName).path)
         AtomicFileWriter.removeAbandonedTemporaries(in: directory.path)  // shards of a killed run
         var journal = ShardJournal.load(from: directory, settingsFingerprint: settingsFingerprint)
-        var result = Result(manifest: emptyManifest(), shardsWritten: 0, shardsReused: 0, recordsWritten: 0,
-                            bytesWritten: 0, skipped: [])
+        var result = Result(
+            manifest: emptyManifest(), shardsWritten: 0, shardsReused: 0, recordsWritten: 0,
+            bytesWritten: 0, skipped: [])
         var shards: [Manifest.Shard] = []
         let total = sources.reduce(0) { $0 + $1.count }
         var done = 0
         for source in sources {
             shards += try writeSplit(source, journal: &journal, result: &result) { shard, reused, endInput in
-                configuration.progress?(ShardProgress(shard: shard, reused: reused, inputsDone: done + endInput, inputsTotal: total))
+                configuration.progress?(
+                    ShardProgress(shard: shard, reused: reused, inputsDone: done + endInput, inputsTotal: total))
             }
             done += source.count
         }
         try journal.save(to: directory)
-        result.staleFilesRemoved = removeShardFiles(notIn: shards, splits: Set(sources.map(\.split)).union(Self.commonSplits))
+        result.staleFilesRemoved = removeShardFiles(
+            notIn: shards, splits: Set(sources.map(\.split)).union(Self.commonSplits))
         var manifest = emptyManifest()
         manifest.shards = shards
         manifest.statistics = statistics
@@ -187,8 +194,10 @@ public struct ShardSetWriter {
         let current = Set(shards.flatMap { [$0.name, $0.index] })
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         var removed: [String] = []
-        for name in names.sorted() where !current.contains(name) && Self.isShardFileName(name)
-            && splits.contains(String(name[..<name.lastIndex(of: "-")!])) {
+        for name in names.sorted()
+        where !current.contains(name) && Self.isShardFileName(name)
+            && splits.contains(String(name[..<name.lastIndex(of: "-")!]))
+        {
             if unlink(directory.appendingPathComponent(name).path) == 0 { removed.append(name) }
         }
         return removed
@@ -197,18 +206,21 @@ public struct ShardSetWriter {
     /// `SPLIT-NNNNN.tfrecord` or `SPLIT-NNNNN.index`: a split name, a dash, at least five digits.
     public static func isShardFileName(_ name: String) -> Bool {
         guard let dot = name.lastIndex(of: "."), [".tfrecord", ".index"].contains(String(name[dot...])),
-              let dash = name[..<dot].lastIndex(of: "-"), dash > name.startIndex else { return false }
+            let dash = name[..<dot].lastIndex(of: "-"), dash > name.startIndex
+        else { return false }
         let digits = name[name.index(after: dash)..<dot]
         return digits.count >= 5 && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     private func emptyManifest() -> Manifest {
-        Manifest(toolVersion: configuration.toolVersion, schema: configuration.schema, classes: configuration.classes,
-                 settings: configuration.settings, shards: [], pipeline: configuration.pipeline, statistics: .object([:]))
+        Manifest(
+            toolVersion: configuration.toolVersion, schema: configuration.schema, classes: configuration.classes,
+            settings: configuration.settings, shards: [], pipeline: configuration.pipeline, statistics: .object([:]))
     }
 
     private var settingsFingerprint: String {
-        var text = "schema=\(configuration.schema)\nsizing=\(configuration.sizing)\nclasses=\(configuration.classes.joined(separator: ","))\n"
+        var text =
+            "schema=\(configuration.schema)\nsizing=\(configuration.sizing)\nclasses=\(configuration.classes.joined(separator: ","))\n"
         for (key, value) in configuration.settings.sorted(by: { $0.key < $1.key }) { text += "\(key)=\(value)\n" }
         return FileIO.hex(SHA256.hash(data: Array(text.utf8)))
     }
@@ -234,12 +246,13 @@ public struct ShardSetWriter {
             let name = Self.shardName(split: source.split, number: number)
             // The range check first: the journal may describe a longer set than today's.
             if reusing, let entry = journal.entry(named: name), entry.firstInput == nextInput,
-               entry.endInput <= source.count,
-               entry.inputDigest == inputDigest(source, entry.firstInput..<entry.endInput),
-               reusable(entry.shard) {
+                entry.endInput <= source.count,
+                entry.inputDigest == inputDigest(source, entry.firstInput..<entry.endInput),
+                reusable(entry.shard)
+            {
                 shards.append(entry.shard)
                 result.shardsReused += 1
-                result.skipped += entry.skipped
+                result.skipped += entry.skippedSamples(of: source)
                 nextInput = entry.endInput
                 encoder.restart(at: nextInput)
                 finished(name, true, nextInput)
@@ -253,7 +266,7 @@ public struct ShardSetWriter {
                 result.shardsWritten += 1
                 result.recordsWritten += entry.shard.records
                 result.bytesWritten += entry.shard.bytes
-                result.skipped += entry.skipped
+                result.skipped += entry.skippedSamples(of: source)
                 nextInput = entry.endInput
                 finished(name, false, nextInput)
             }
@@ -273,8 +286,9 @@ public struct ShardSetWriter {
         let url = configuration.directory.appendingPathComponent(shard.name)
         let indexURL = configuration.directory.appendingPathComponent(shard.index)
         guard let index = try? ShardIndex(contentsOf: indexURL), index.count == shard.records,
-              index.shardSize == UInt64(shard.bytes),
-              let hash = try? FileIO.sha256Hex(of: url) else { return false }
+            index.shardSize == UInt64(shard.bytes),
+            let hash = try? FileIO.sha256Hex(of: url)
+        else { return false }
         return hash == shard.sha256
     }
 
@@ -290,7 +304,7 @@ public struct ShardSetWriter {
         let shardFile = try AtomicFileWriter(path: directory.appendingPathComponent(name).path)
         let firstInput = encoder.nextInput
         var offsets: [UInt64] = []
-        var skipped: [SkippedInput] = []
+        var skipped: [ShardJournal.Skip] = []
         var hasher = SHA256()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8 << 20)
@@ -303,9 +317,11 @@ public struct ShardSetWriter {
         recordLoop: while let (input, outcome) = encoder.peek() {
             switch outcome {
             case .failure(let error):
-                skipped.append(SkippedInput(split: split, input: input, reason: String(describing: error)))
+                skipped.append(ShardJournal.Skip(split: split, input: input, reason: String(describing: error)))
             case .success(let payload):
-                if isFull(records: offsets.count, bytes: size, adding: payload.count + TFRecord.overhead) { break recordLoop }
+                if isFull(records: offsets.count, bytes: size, adding: payload.count + TFRecord.overhead) {
+                    break recordLoop
+                }
                 offsets.append(UInt64(size))
                 buffer += TFRecord.header(payloadLength: payload.count)
                 buffer += payload
@@ -322,10 +338,12 @@ public struct ShardSetWriter {
         // The index first: a shard under its final name always has its index beside it.
         try indexFile.commit()
         try shardFile.commit()
-        let shard = Manifest.Shard(name: name, index: indexName, split: split, records: offsets.count, bytes: size,
-                                   sha256: FileIO.hex(hasher.finalize()))
-        return ShardJournal.Entry(shard: shard, firstInput: firstInput, endInput: encoder.nextInput,
-                                  inputDigest: inputDigest(encoder.source, firstInput..<encoder.nextInput), skipped: skipped)
+        let shard = Manifest.Shard(
+            name: name, index: indexName, split: split, records: offsets.count, bytes: size,
+            sha256: FileIO.hex(hasher.finalize()))
+        return ShardJournal.Entry(
+            shard: shard, firstInput: firstInput, endInput: encoder.nextInput,
+            inputDigest: inputDigest(encoder.source, firstInput..<encoder.nextInput), skipped: skipped)
     }
 
     private func isFull(records: Int, bytes: Int, adding recordBytes: Int) -> Bool {
@@ -400,7 +418,9 @@ struct BatchEncoder {
         ahead = inFlight
     }
 
-    private static func encode(_ source: RecordSource, from start: Int, count: Int, jobs: Int) -> [Swift.Result<[UInt8], Error>] {
+    private static func encode(
+        _ source: RecordSource, from start: Int, count: Int, jobs: Int
+    ) -> [Swift.Result<[UInt8], Error>] {
         let results = UnsafeMutableBufferPointer<Swift.Result<[UInt8], Error>?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer {
@@ -414,48 +434,5 @@ struct BatchEncoder {
             }
         }
         return results.map { $0! }
-    }
-}
-
-/// The writer's progress file, `.shard-journal.json`: one entry per completed shard.
-struct ShardJournal: Codable {
-    static let fileName = ".shard-journal.json"
-
-    struct Entry: Codable {
-        var shard: Manifest.Shard
-        var firstInput: Int
-        var endInput: Int
-        var inputDigest: String
-        var skipped: [ShardSetWriter.SkippedInput]
-    }
-
-    var settingsFingerprint: String
-    var entries: [Entry]
-
-    /// The journal of an earlier run with the same settings, or an empty one.
-    static func load(from directory: URL, settingsFingerprint: String) -> ShardJournal {
-        let url = directory.appendingPathComponent(fileName)
-        if let data = try? Data(contentsOf: url), let journal = try? JSONDecoder().decode(ShardJournal.self, from: data),
-           journal.settingsFingerprint == settingsFingerprint {
-            return journal
-        }
-        return ShardJournal(settingsFingerprint: settingsFingerprint, entries: [])
-    }
-
-    func entry(named name: String) -> Entry? { entries.first { $0.shard.name == name } }
-
-    /// Drops the entries of `split` numbered `number` and above; returns them.
-    @discardableResult
-    mutating func removeEntries(split: String, fromNumber number: Int) -> [Entry] {
-        let first = ShardSetWriter.shardName(split: split, number: number)
-        let removed = entries.filter { $0.shard.split == split && $0.shard.name >= first }
-        entries.removeAll { $0.shard.split == split && $0.shard.name >= first }
-        return removed
-    }
-
-    func save(to directory: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try AtomicFileWriter.write(encoder.encode(self), to: directory.appendingPathComponent(Self.fileName).path)
     }
 }

@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// The order in which an epoch visits a shard set: a keyed bijection from positions
 /// `0..<count` to global record indices, computed on demand with no buffer, and a pure function
 /// of (data digest, seed, epoch).
@@ -32,7 +34,9 @@ public struct ShuffleOrder: Sendable {
     public init(recordCounts: [Int], digest: [UInt8], seed: UInt64, epoch: UInt64, windowShards: Int? = nil) {
         var digestWord: UInt64 = 0
         for (i, byte) in digest.prefix(8).enumerated() { digestWord |= UInt64(byte) << (8 * UInt64(i)) }
-        let baseKey = mix64(mix64(digestWord) ^ mix64(seed &+ 0x5851_F42D_4C95_7F2D) ^ mix64(epoch &* 0x9E37_79B9_7F4A_7C15 &+ 1))
+        let baseKey = SplitMix64.finalize(
+            SplitMix64.finalize(digestWord) ^ SplitMix64.finalize(seed &+ 0x5851_F42D_4C95_7F2D)
+                ^ SplitMix64.finalize(epoch &* 0x9E37_79B9_7F4A_7C15 &+ 1))
         var shardStarts: [Int] = []
         var running = 0
         for count in recordCounts {
@@ -42,7 +46,8 @@ public struct ShuffleOrder: Sendable {
         count = running
         let shardCount = recordCounts.count
         let window = min(max(1, windowShards ?? shardCount), max(1, shardCount))
-        let shardOrder = FeistelPermutation(count: shardCount, key: mix64(baseKey ^ 0xA076_1D64_78BD_642F))
+        let shardOrder = FeistelPermutation(
+            count: shardCount, key: SplitMix64.finalize(baseKey ^ 0xA076_1D64_78BD_642F))
         var groups: [Group] = []
         var groupStarts: [Int] = []
         var total = 0
@@ -54,9 +59,11 @@ public struct ShuffleOrder: Sendable {
                 sum += recordCounts[member]
                 cumulative.append(sum)
             }
-            let key = mix64(baseKey ^ mix64(UInt64(groupStart) &+ 0xE703_7ED1_A0B4_28DB))
-            groups.append(Group(shardStarts: members.map { shardStarts[$0] }, shardCounts: members.map { recordCounts[$0] },
-                                cumulative: cumulative, permutation: FeistelPermutation(count: sum, key: key)))
+            let key = SplitMix64.finalize(baseKey ^ SplitMix64.finalize(UInt64(groupStart) &+ 0xE703_7ED1_A0B4_28DB))
+            groups.append(
+                Group(
+                    shardStarts: members.map { shardStarts[$0] }, shardCounts: members.map { recordCounts[$0] },
+                    cumulative: cumulative, permutation: FeistelPermutation(count: sum, key: key)))
             groupStarts.append(total)
             total += sum
         }
@@ -107,7 +114,7 @@ struct FeistelPermutation: Sendable {
         var keys: [UInt64] = []
         var state = key
         for _ in 0..<6 {
-            state = mix64(state &+ 0x9E37_79B9_7F4A_7C15)
+            state = SplitMix64.finalize(state &+ 0x9E37_79B9_7F4A_7C15)
             keys.append(state)
         }
         roundKeys = keys
@@ -124,19 +131,10 @@ struct FeistelPermutation: Sendable {
         var left = x >> halfBits
         var right = x & mask
         for key in roundKeys {
-            let next = left ^ (mix64(right ^ key) & mask)
+            let next = left ^ (SplitMix64.finalize(right ^ key) & mask)
             left = right
             right = next
         }
         return (left << halfBits) | right
     }
-}
-
-/// SplitMix64's finaliser: a fast bijective 64-bit mixer.
-@inline(__always)
-func mix64(_ value: UInt64) -> UInt64 {
-    var z = value
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
 }

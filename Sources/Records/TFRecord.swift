@@ -64,29 +64,34 @@ public enum TFRecord {
     ) throws -> Located {
         let available = buffer.count - offset
         guard available >= headerSize else {
-            throw RecordsError(file: file, record: record, offset: offset,
-                               reason: .truncated(needed: headerSize, available: max(0, available)))
+            throw RecordsError(
+                file: file, record: record, offset: offset,
+                reason: .truncated(needed: headerSize, available: max(0, available)))
         }
         let lengthBytes = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + 8)])
         let storedLengthCRC = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
         let computedLengthCRC = CRC32C.maskedChecksum(lengthBytes)
         guard storedLengthCRC == computedLengthCRC else {
-            throw RecordsError(file: file, record: record, offset: offset,
-                               reason: .checksumMismatch(what: "length", stored: storedLengthCRC, computed: computedLengthCRC))
+            throw RecordsError(
+                file: file, record: record, offset: offset,
+                reason: .checksumMismatch(what: "length", stored: storedLengthCRC, computed: computedLengthCRC))
         }
         let length = UInt64(littleEndian: lengthBytes.loadUnaligned(as: UInt64.self))
         guard available >= overhead, length <= UInt64(available - overhead) else {
-            throw RecordsError(file: file, record: record, offset: offset,
-                               reason: .truncated(needed: Int(clamping: length) + overhead, available: available))
+            throw RecordsError(
+                file: file, record: record, offset: offset,
+                reason: .truncated(needed: Int(clamping: length) + overhead, available: available))
         }
         let payloadStart = offset + headerSize
         let payload = UnsafeRawBufferPointer(rebasing: buffer[payloadStart..<(payloadStart + Int(length))])
         if verifyChecksums {
-            let stored = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: payloadStart + Int(length), as: UInt32.self))
+            let stored = UInt32(
+                littleEndian: buffer.loadUnaligned(fromByteOffset: payloadStart + Int(length), as: UInt32.self))
             let computed = CRC32C.maskedChecksum(payload)
             guard stored == computed else {
-                throw RecordsError(file: file, record: record, offset: offset,
-                                   reason: .checksumMismatch(what: "payload", stored: stored, computed: computed))
+                throw RecordsError(
+                    file: file, record: record, offset: offset,
+                    reason: .checksumMismatch(what: "payload", stored: stored, computed: computed))
             }
         }
         return Located(offset: offset, payload: payload)

@@ -18,7 +18,8 @@ public enum WebDatasetExporter {
         _ set: ShardSet, to directory: URL, skipped: (RecordsError) -> Void = { _ in }
     ) throws -> [URL] {
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw RecordsError(file: directory.path, reason: .io("cannot create directory: \(error.localizedDescription)"))
+            throw RecordsError(
+                file: directory.path, reason: .io("cannot create directory: \(error.localizedDescription)"))
         }
         var written: [URL] = []
         for shard in set.shards {
@@ -28,7 +29,9 @@ public enum WebDatasetExporter {
             var tar = TarWriter()
             for record in 0..<shard.entry.records {
                 let view: SegmentationRecord.View
-                do { view = try set.segmentationRecord(at: shard.firstGlobalIndex + record) } catch let error as RecordsError {
+                do { view = try set.segmentationRecord(at: shard.firstGlobalIndex + record) } catch let error
+                    as RecordsError
+                {
                     skipped(error)
                     continue
                 }
@@ -73,7 +76,9 @@ struct TarWriter {
             throw RecordsError(file: name, reason: .invalidValue("tar member name longer than 100 bytes"))
         }
         var header = [UInt8](repeating: 0, count: 512)
-        func put(_ field: [UInt8], at offset: Int) { header.replaceSubrange(offset..<(offset + field.count), with: field) }
+        func put(_ field: [UInt8], at offset: Int) {
+            header.replaceSubrange(offset..<(offset + field.count), with: field)
+        }
         func octal(_ value: Int, width: Int) -> [UInt8] {
             let digits = String(value, radix: 8)
             return Array((String(repeating: "0", count: width - 1 - digits.count) + digits).utf8) + [0]

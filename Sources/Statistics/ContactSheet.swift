@@ -14,28 +14,21 @@ public struct ContactSheetSample: Sendable {
 
 /// Colours of label values in colourised label maps and charts.
 enum LabelPalette {
-    /// The PASCAL VOC colour of index `i` (the palette LIP/CIHP parsers write, so colourised
-    /// maps look as users know them): bit k of i's three low bit planes set bit 7−k of R, G, B.
+    /// The PASCAL VOC colour of index `i` (see `VOCColourMap`).
     static func voc(_ index: Int) -> RGB {
-        var red = 0, green = 0, blue = 0, c = index
-        for bit in 0..<8 {
-            red |= (c & 1) << (7 - bit)
-            green |= ((c >> 1) & 1) << (7 - bit)
-            blue |= ((c >> 2) & 1) << (7 - bit)
-            c >>= 3
-        }
-        return RGB(red: UInt8(red), green: UInt8(green), blue: UInt8(blue))
+        let colour = VOCColourMap.colour(index)
+        return RGB(red: colour.red, green: colour.green, blue: colour.blue)
     }
 
     /// Source ids use their VOC colour; target ids are shifted by one so that id 0 (hair in
     /// the default table) is not black, and a class named `background` is black.
-    static func colour(of id: Int, in table: ClassTable) -> RGB {
-        if table.names[id] == "background" { return RGB(red: 0, green: 0, blue: 0) }
+    static func colour(of id: Int, in table: LabelSet) -> RGB {
+        if table.name(of: id) == "background" { return RGB(red: 0, green: 0, blue: 0) }
         return table.kind == .source ? voc(id) : voc(id + 1)
     }
 
-    /// All 256 colours for a table.
-    static func colours(for table: ClassTable) -> [RGB] { (0..<256).map { colour(of: $0, in: table) } }
+    /// All 256 colours for a label set.
+    static func colours(for table: LabelSet) -> [RGB] { (0..<256).map { colour(of: $0, in: table) } }
 }
 
 /// Small images for the contact sheet, computed in memory; encoding is the report's job.

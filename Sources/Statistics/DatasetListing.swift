@@ -162,7 +162,8 @@ public struct DatasetListing: Equatable, Sendable {
         return relativePaths.compactMap { relative in
             let full = folder.appendingPathComponent(relative)
             // Hidden files and folders at any depth (the pipeline's `.smisprep/`, editors' files).
-            guard !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }), !isFolder(full) else { return nil }
+            let isHidden = relative.split(separator: "/").contains { $0.hasPrefix(".") }
+            guard !isHidden, !isFolder(full) else { return nil }
             let ext = full.pathExtension.lowercased()
             let stem = ext.isEmpty ? relative : String(relative.dropLast(ext.count + 1))
             return ListedFile(path: full.path, stem: stem, extension: ext)

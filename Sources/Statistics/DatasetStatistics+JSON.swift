@@ -9,7 +9,7 @@ public enum StatisticsError: Error, Equatable, CustomStringConvertible, Sendable
     case malformedJSON(source: String, message: String)
     /// A folder does not have any layout `smisprep stats` reads.
     case unrecognisedLayout(path: String, hint: String)
-    /// A file could not be written; the message is the system's.
+    /// A folder could not be created; the message is the system's.
     case writeFailed(path: String, message: String)
 
     public var description: String {

@@ -19,9 +19,12 @@ extension DatasetStatistics {
             "Label sizes: " + Self.sizesText(labelSizes),
             "Photo sizes: " + (photoSizes.isEmpty ? "no photos" : Self.sizesText(photoSizes)),
         ]
-        if samplesWithoutPhoto > 0 { lines.append("Samples without a photo: \(TextFormat.grouped(samplesWithoutPhoto))") }
+        if samplesWithoutPhoto > 0 {
+            lines.append("Samples without a photo: \(TextFormat.grouped(samplesWithoutPhoto))")
+        }
         if photoLabelSizeMismatches > 0 {
-            lines.append("Photos whose size differs from their label map: \(TextFormat.grouped(photoLabelSizeMismatches))")
+            let mismatches = TextFormat.grouped(photoLabelSizeMismatches)
+            lines.append("Photos whose size differs from their label map: \(mismatches)")
         }
         return lines.joined(separator: "\n")
     }
@@ -105,7 +108,9 @@ extension DatasetStatistics {
                 "Duplicate photos: \(TextFormat.grouped(duplicates.groupCount)) groups, "
                     + "\(TextFormat.grouped(duplicates.redundantPhotoCount)) redundant photos")
             for group in duplicates.groups.prefix(5) { lines.append("  " + group.keys.joined(separator: " = ")) }
-            if duplicates.groups.count > 5 { lines.append("  … \(duplicates.groups.count - 5) more groups (see --json)") }
+            if duplicates.groups.count > 5 {
+                lines.append("  … \(duplicates.groups.count - 5) more groups (see --json)")
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -8,12 +8,15 @@
 /// All figures are computed from exact integer state (`StatisticsAccumulator`), so the same
 /// samples give the same value whatever the order they were added in or how accumulators were
 /// split across cores and merged.
+///
+/// This value and its parts are made by `StatisticsAccumulator.finish()` or decoded from JSON,
+/// never assembled by callers, so their memberwise initialisers stay internal.
 public struct DatasetStatistics: Codable, Equatable, Sendable {
     /// The schema version this toolkit writes. Version 1 is the first.
     public static let currentSchemaVersion = 1
 
     /// Version of the JSON schema; 1 for this toolkit.
-    public var schemaVersion: Int
+    public var schemaVersion = DatasetStatistics.currentSchemaVersion
     /// Whether the label maps hold target class ids (a prepared set) or a parser's source ids.
     public var labelSet: LabelSetKind
     /// Number of samples (label maps) seen.
@@ -43,38 +46,6 @@ public struct DatasetStatistics: Codable, Equatable, Sendable {
     public var duplicates: DuplicateStatistics
     /// Label values that are not in the class table, in value order.
     public var valuesOutsideTable: [OutsideValue]
-
-    public init(
-        schemaVersion: Int = DatasetStatistics.currentSchemaVersion, labelSet: LabelSetKind, sampleCount: Int,
-        partitions: [String: Int], photoSizes: [SizeCount], labelSizes: [SizeCount], samplesWithoutPhoto: Int,
-        photoLabelSizeMismatches: Int, labelPixelCount: Int, classes: [ClassStatistics], cooccurrence: [[Int]],
-        filterCandidates: FilterCandidates?, channels: ChannelStatistics?, duplicates: DuplicateStatistics,
-        valuesOutsideTable: [OutsideValue]
-    ) {
-        self.schemaVersion = schemaVersion
-        self.labelSet = labelSet
-        self.sampleCount = sampleCount
-        self.partitions = partitions
-        self.photoSizes = photoSizes
-        self.labelSizes = labelSizes
-        self.samplesWithoutPhoto = samplesWithoutPhoto
-        self.photoLabelSizeMismatches = photoLabelSizeMismatches
-        self.labelPixelCount = labelPixelCount
-        self.classes = classes
-        self.cooccurrence = cooccurrence
-        self.filterCandidates = filterCandidates
-        self.channels = channels
-        self.duplicates = duplicates
-        self.valuesOutsideTable = valuesOutsideTable
-    }
-}
-
-/// What the label values of a data set mean.
-public enum LabelSetKind: String, Codable, Sendable {
-    /// Target class ids (0..<n) of a prepared data set or of shards.
-    case target
-    /// A human parser's source ids (LIP, CIHP, ATR…), before remapping.
-    case source
 }
 
 /// A width × height and how many images have it.
@@ -82,11 +53,6 @@ public struct SizeCount: Codable, Equatable, Sendable {
     public var width: Int
     public var height: Int
     public var count: Int
-    public init(width: Int, height: Int, count: Int) {
-        self.width = width
-        self.height = height
-        self.count = count
-    }
 }
 
 /// Figures for one class of the table.
@@ -115,25 +81,6 @@ public struct ClassStatistics: Codable, Equatable, Sendable {
     public var boundingBoxWidths: FractionHistogram
     /// Bounding-box heights as fractions of the image height.
     public var boundingBoxHeights: FractionHistogram
-
-    public init(
-        id: Int, name: String, pixels: Int, pixelShare: Double, images: Int, imageShare: Double,
-        meanArea: Double, medianArea: Double, meanAreaFraction: Double, medianAreaFraction: Double,
-        boundingBoxWidths: FractionHistogram, boundingBoxHeights: FractionHistogram
-    ) {
-        self.id = id
-        self.name = name
-        self.pixels = pixels
-        self.pixelShare = pixelShare
-        self.images = images
-        self.imageShare = imageShare
-        self.meanArea = meanArea
-        self.medianArea = medianArea
-        self.meanAreaFraction = meanAreaFraction
-        self.medianAreaFraction = medianAreaFraction
-        self.boundingBoxWidths = boundingBoxWidths
-        self.boundingBoxHeights = boundingBoxHeights
-    }
 }
 
 /// A histogram of fractions in [0, 1] with `counts.count` equal bins. Bin `i` holds values in
@@ -143,10 +90,6 @@ public struct FractionHistogram: Codable, Equatable, Sendable {
     public var counts: [Int]
     /// Mean of the fractions binned (exact, not from the bins); 0 when empty.
     public var mean: Double
-    public init(counts: [Int], mean: Double) {
-        self.counts = counts
-        self.mean = mean
-    }
 }
 
 /// For each source class, how many images a `--filter` on it would drop at fixed thresholds.
@@ -159,11 +102,6 @@ public struct FilterCandidates: Codable, Equatable, Sendable {
     public var fractionThresholds: [Double]
     /// One entry per class of the table, in id order.
     public var classes: [FilterCandidate]
-    public init(pixelThresholds: [Int], fractionThresholds: [Double], classes: [FilterCandidate]) {
-        self.pixelThresholds = pixelThresholds
-        self.fractionThresholds = fractionThresholds
-        self.classes = classes
-    }
 }
 
 /// Drop counts for one candidate filter class.
@@ -172,12 +110,6 @@ public struct FilterCandidate: Codable, Equatable, Sendable {
     public var name: String
     public var dropsAbovePixels: [Int]
     public var dropsAboveFraction: [Int]
-    public init(id: Int, name: String, dropsAbovePixels: [Int], dropsAboveFraction: [Int]) {
-        self.id = id
-        self.name = name
-        self.dropsAbovePixels = dropsAbovePixels
-        self.dropsAboveFraction = dropsAboveFraction
-    }
 }
 
 /// Per-channel (R, G, B) mean and population standard deviation of all photo pixels, in
@@ -187,11 +119,6 @@ public struct ChannelStatistics: Codable, Equatable, Sendable {
     public var standardDeviation: [Double]
     /// Photo pixels the figures are over (each counted once, not per channel).
     public var pixelCount: Int
-    public init(mean: [Double], standardDeviation: [Double], pixelCount: Int) {
-        self.mean = mean
-        self.standardDeviation = standardDeviation
-        self.pixelCount = pixelCount
-    }
 }
 
 /// Photos with identical decoded pixels (same size, same RGB bytes).
@@ -202,11 +129,6 @@ public struct DuplicateStatistics: Codable, Equatable, Sendable {
     public var redundantPhotoCount: Int
     /// Every group, sorted by its first key; keys sorted within a group.
     public var groups: [DuplicateGroup]
-    public init(groupCount: Int, redundantPhotoCount: Int, groups: [DuplicateGroup]) {
-        self.groupCount = groupCount
-        self.redundantPhotoCount = redundantPhotoCount
-        self.groups = groups
-    }
 }
 
 /// One set of identical photos.
@@ -215,10 +137,6 @@ public struct DuplicateGroup: Codable, Equatable, Sendable {
     public var hash: String
     /// Sample keys (file stems) holding this photo.
     public var keys: [String]
-    public init(hash: String, keys: [String]) {
-        self.hash = hash
-        self.keys = keys
-    }
 }
 
 /// A label value missing from the class table, and where it occurs.
@@ -227,9 +145,4 @@ public struct OutsideValue: Codable, Equatable, Sendable {
     /// Images holding at least one pixel of it.
     public var images: Int
     public var pixels: Int
-    public init(value: Int, images: Int, pixels: Int) {
-        self.value = value
-        self.images = images
-        self.pixels = pixels
-    }
 }

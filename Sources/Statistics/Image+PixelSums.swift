@@ -70,7 +70,8 @@ extension Image {
                         block += 1
                     }
                     for (j, (e, o)) in [(even.0, odd.0), (even.1, odd.1), (even.2, odd.2)].enumerated() {
-                        let e32 = unsafeBitCast(e, to: SIMD4<UInt32>.self), o32 = unsafeBitCast(o, to: SIMD4<UInt32>.self)
+                        let e32 = unsafeBitCast(e, to: SIMD4<UInt32>.self)
+                        let o32 = unsafeBitCast(o, to: SIMD4<UInt32>.self)
                         wideSums[4 * j] &+= e32 & low16
                         wideSums[4 * j + 1] &+= o32 & low16
                         wideSums[4 * j + 2] &+= e32 &>> 16

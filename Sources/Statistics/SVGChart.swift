@@ -36,7 +36,8 @@ enum SVGChart {
                 let fraction = maxValue > 0 ? Double(value) / Double(maxValue) : 0
                 // White to a deep blue; text turns white on dark cells.
                 let colour = RGB(
-                    red: UInt8(255 - 225 * fraction), green: UInt8(255 - 185 * fraction), blue: UInt8(255 - 75 * fraction))
+                    red: UInt8(255 - 225 * fraction), green: UInt8(255 - 185 * fraction),
+                    blue: UInt8(255 - 75 * fraction))
                 let x = left + column * cell, y = top + row * cell
                 svg += "<rect class=\"cell\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" "
                     + "fill=\"\(colour.hex)\" stroke=\"#ccc\" stroke-width=\"0.5\"><title>"
@@ -110,9 +111,11 @@ struct RGB: Equatable {
     }
 }
 
-enum HTML {
-    /// Escapes text for element content and double-quoted attributes.
-    static func escape(_ text: String) -> String {
+/// HTML text for the toolkit's pages (the statistics report, a run's `index.html`).
+public enum HTML {
+    /// Escapes text for element content and double-quoted attributes (every attribute the
+    /// pages write is double-quoted, so `'` needs no escape).
+    public static func escape(_ text: String) -> String {
         var out = ""
         for ch in text {
             switch ch {

@@ -3,18 +3,18 @@ extension StatisticsAccumulator {
     /// be called for a progress report and accumulation can continue.
     public func finish() -> DatasetStatistics {
         let labelPixelCount = regions.reduce(0) { $0 + $1.pixels }
-        let ids = classTable.ids
+        let ids = labelSet.ids
         let classes = ids.map { classStatistics(id: $0, tally: regions[$0], labelPixelCount: labelPixelCount) }
         let cooccurrenceTable = ids.map { a in ids.map { b in cooccurrence[a * 256 + b] } }
-        let outside = (0..<256).filter { classTable.names[$0] == nil && !regions[$0].isEmpty }.map { v in
+        let outside = (0..<256).filter { !labelSet.contains($0) && !regions[$0].isEmpty }.map { v in
             OutsideValue(value: v, images: regions[v].images, pixels: regions[v].pixels)
         }
         return DatasetStatistics(
-            labelSet: classTable.kind, sampleCount: sampleCount, partitions: partitions,
+            labelSet: labelSet.kind, sampleCount: sampleCount, partitions: partitions,
             photoSizes: Self.sizeCounts(photoSizes), labelSizes: Self.sizeCounts(labelSizes),
             samplesWithoutPhoto: samplesWithoutPhoto, photoLabelSizeMismatches: sizeMismatches,
             labelPixelCount: labelPixelCount, classes: classes, cooccurrence: cooccurrenceTable,
-            filterCandidates: classTable.kind == .source ? filterCandidates(ids: ids) : nil,
+            filterCandidates: labelSet.kind == .source ? filterCandidates(ids: ids) : nil,
             channels: channelStatistics(), duplicates: duplicateStatistics(), valuesOutsideTable: outside)
     }
 
@@ -23,7 +23,7 @@ extension StatisticsAccumulator {
         let images = tally.images
         let fractions = tally.sortedAreaFractions()
         return ClassStatistics(
-            id: id, name: classTable.names[id] ?? "",
+            id: id, name: labelSet.name(of: id) ?? "",
             pixels: pixels,
             pixelShare: labelPixelCount > 0 ? Double(pixels) / Double(labelPixelCount) : 0,
             images: images,
@@ -53,19 +53,21 @@ extension StatisticsAccumulator {
     }
 
     private func filterCandidates(ids: [Int]) -> FilterCandidates {
+        let pixelThresholds = filterThresholds.compactMap(\.pixelCount)
+        let fractionThresholds = filterThresholds.compactMap(\.fraction)
         let candidates = ids.map { id in
             let areas = regions[id].areas
             return FilterCandidate(
-                id: id, name: classTable.names[id] ?? "",
-                dropsAbovePixels: filterThresholds.pixels.map { t in
+                id: id, name: labelSet.name(of: id) ?? "",
+                dropsAbovePixels: pixelThresholds.map { t in
                     areas.reduce(0) { $0 + ($1.key.area > t ? $1.value : 0) }
                 },
-                dropsAboveFraction: filterThresholds.fractions.map { f in
+                dropsAboveFraction: fractionThresholds.map { f in
                     areas.reduce(0) { $0 + ($1.key.fraction > f ? $1.value : 0) }
                 })
         }
         return FilterCandidates(
-            pixelThresholds: filterThresholds.pixels, fractionThresholds: filterThresholds.fractions,
+            pixelThresholds: pixelThresholds, fractionThresholds: fractionThresholds,
             classes: candidates)
     }
 

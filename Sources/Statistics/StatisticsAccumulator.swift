@@ -18,8 +18,9 @@ import ImageIO
 ///   grows with the data set, by 16 bytes plus the key's length per photo (about 3 MB for
 ///   DeepFashion's 52,712 photos).
 public struct StatisticsAccumulator: Sendable {
-    public let classTable: ClassTable
-    public let filterThresholds: FilterThresholds
+    public let labelSet: LabelSet
+    /// The thresholds a source set's statistics count `--filter` drops at.
+    public let filterThresholds: [FilterThreshold]
     /// Bins of the bounding-box width and height histograms (fractions of the image size).
     public let boundingBoxBinCount: Int
 
@@ -42,32 +43,26 @@ public struct StatisticsAccumulator: Sendable {
 
     /// An accumulator for label maps holding target class ids: `classNames[i]` names id `i`.
     public init(classNames: [String], boundingBoxBinCount: Int = 10) {
-        self.init(classTable: ClassTable(classNames: classNames), boundingBoxBinCount: boundingBoxBinCount)
+        self.init(labelSet: LabelSet(targetClasses: classNames), boundingBoxBinCount: boundingBoxBinCount)
     }
 
-    /// An accumulator for a parser's raw output: `sourceClasses` names the source ids (from a
-    /// source set such as `Pipelines/sources/lip.yaml`). Its statistics also count, per class,
-    /// the images a `--filter` on it would drop at `filterThresholds`.
-    public init(
-        sourceClasses: [UInt8: String], filterThresholds: FilterThresholds = .default, boundingBoxBinCount: Int = 10
-    ) {
-        self.init(
-            classTable: ClassTable(sourceClasses: sourceClasses), filterThresholds: filterThresholds,
-            boundingBoxBinCount: boundingBoxBinCount)
-    }
-
-    /// An accumulator over any class table.
+    /// An accumulator over any label set. For a parser's raw output (a source set such as
+    /// `Pipelines/sources/lip.yaml`) its statistics also count, per class, the images a
+    /// `--filter` on it would drop at `filterThresholds`.
     /// - Precondition: `boundingBoxBinCount >= 1`.
-    public init(classTable: ClassTable, filterThresholds: FilterThresholds = .default, boundingBoxBinCount: Int = 10) {
+    public init(
+        labelSet: LabelSet, filterThresholds: [FilterThreshold] = FilterThreshold.statisticsDefaults,
+        boundingBoxBinCount: Int = 10
+    ) {
         precondition(boundingBoxBinCount >= 1, "a histogram needs at least one bin")
-        self.classTable = classTable
+        self.labelSet = labelSet
         self.filterThresholds = filterThresholds
         self.boundingBoxBinCount = boundingBoxBinCount
     }
 
     /// Adds one sample.
     /// - Parameters:
-    ///   - label: its label map; values outside the class table are counted, not rejected.
+    ///   - label: its label map; values outside the label set are counted, not rejected.
     ///   - photo: its photo, or nil when only labels are available (no channel, size or
     ///     duplicate figures for it). A photo of another size than the label is counted as a
     ///     mismatch and still used.
@@ -110,12 +105,12 @@ public struct StatisticsAccumulator: Sendable {
     }
 
     /// Adds everything `other` has seen.
-    /// - Precondition: both accumulators have the same class table, thresholds and bins.
+    /// - Precondition: both accumulators have the same label set, thresholds and bins.
     public mutating func merge(_ other: StatisticsAccumulator) {
         precondition(
-            classTable == other.classTable && filterThresholds == other.filterThresholds
+            labelSet == other.labelSet && filterThresholds == other.filterThresholds
                 && boundingBoxBinCount == other.boundingBoxBinCount,
-            "only accumulators with the same class table, thresholds and bins can merge")
+            "only accumulators with the same label set, thresholds and bins can merge")
         sampleCount += other.sampleCount
         for v in 0..<256 where !other.regions[v].isEmpty { regions[v].merge(other.regions[v]) }
         for i in 0..<cooccurrence.count { cooccurrence[i] += other.cooccurrence[i] }

@@ -3,18 +3,20 @@ extension StatisticsReport {
     /// Every chart is an `<svg class="chart">` with a stable `id` (`class-share`,
     /// `class-presence`, `cooccurrence`, `photo-sizes`, `box-width-<id>`, `box-height-<id>`).
     static func htmlPage(
-        _ statistics: DatasetStatistics, classTable: ClassTable, contactSheet: [ContactSheetEntry]
+        _ statistics: DatasetStatistics, labelSet: LabelSet, contactSheet: [ContactSheetEntry]
     ) -> String {
         var body = "<h1>Data set statistics</h1>\n" + overview(statistics)
-        body += section("Classes", classCharts(statistics, classTable: classTable) + classTableHTML(statistics))
+        body += section("Classes", classCharts(statistics, labelSet: labelSet) + classTableHTML(statistics))
         if statistics.classes.count > 1 {
             let labels = statistics.classes.map { "\($0.id) \($0.name)" }
             body += section("Co-occurrence", SVGChart.heatMap(
                 id: "cooccurrence", title: "Images holding both classes", labels: labels,
                 values: statistics.cooccurrence, maxValue: max(1, statistics.sampleCount)))
         }
-        body += section("Sizes", sizeCharts(statistics, classTable: classTable))
-        if let candidates = statistics.filterCandidates { body += section("Filter candidates", filterTable(candidates, statistics)) }
+        body += section("Sizes", sizeCharts(statistics, labelSet: labelSet))
+        if let candidates = statistics.filterCandidates {
+            body += section("Filter candidates", filterTable(candidates, statistics))
+        }
         body += section("Photos", photoFacts(statistics))
         if !contactSheet.isEmpty { body += section("Contact sheet", contactSheetHTML(contactSheet)) }
         return """
@@ -49,19 +51,20 @@ extension StatisticsReport {
             + "\(TextFormat.grouped(s.labelPixelCount)) label pixels; schema version \(s.schemaVersion).</p>\n"
     }
 
-    private static func classCharts(_ s: DatasetStatistics, classTable: ClassTable) -> String {
+    private static func classCharts(_ s: DatasetStatistics, labelSet: LabelSet) -> String {
         let share = SVGChart.horizontalBars(
             id: "class-share", title: "Pixel share",
             rows: s.classes.map {
                 ("\($0.id) \($0.name)", $0.pixelShare, TextFormat.percent($0.pixelShare),
-                    LabelPalette.colour(of: $0.id, in: classTable))
+                    LabelPalette.colour(of: $0.id, in: labelSet))
             },
             maxValue: s.classes.map(\.pixelShare).max() ?? 0)
         let presence = SVGChart.horizontalBars(
             id: "class-presence", title: "Images containing the class",
             rows: s.classes.map {
-                ("\($0.id) \($0.name)", $0.imageShare, "\(TextFormat.grouped($0.images)) (\(TextFormat.percent($0.imageShare, digits: 1)))",
-                    LabelPalette.colour(of: $0.id, in: classTable))
+                ("\($0.id) \($0.name)", $0.imageShare,
+                    "\(TextFormat.grouped($0.images)) (\(TextFormat.percent($0.imageShare, digits: 1)))",
+                    LabelPalette.colour(of: $0.id, in: labelSet))
             },
             maxValue: 1)
         return "<div class=\"charts\">\(share)\n\(presence)</div>\n"
@@ -88,23 +91,27 @@ extension StatisticsReport {
         return html
     }
 
-    private static func sizeCharts(_ s: DatasetStatistics, classTable: ClassTable) -> String {
+    private static func sizeCharts(_ s: DatasetStatistics, labelSet: LabelSet) -> String {
         var html = ""
         let sizes = s.photoSizes.isEmpty ? s.labelSizes : s.photoSizes
         if !sizes.isEmpty {
             let shown = Array(sizes.prefix(12))
             html += "<div class=\"charts\">" + SVGChart.horizontalBars(
                 id: "photo-sizes", title: s.photoSizes.isEmpty ? "Label-map sizes" : "Photo sizes",
-                rows: shown.map { ("\($0.width)×\($0.height)", Double($0.count), TextFormat.grouped($0.count), RGB(red: 90, green: 140, blue: 200)) },
+                rows: shown.map {
+                    ("\($0.width)×\($0.height)", Double($0.count), TextFormat.grouped($0.count),
+                        RGB(red: 90, green: 140, blue: 200))
+                },
                 maxValue: Double(shown.map(\.count).max() ?? 0)) + "</div>\n"
         }
         html += "<p>Bounding-box width and height of each class, as a fraction of the image's.</p>\n"
         html += "<div class=\"charts\">"
         for c in s.classes where c.images > 0 {
-            let colour = LabelPalette.colour(of: c.id, in: classTable)
+            let colour = LabelPalette.colour(of: c.id, in: labelSet)
             let shown = colour == RGB(red: 0, green: 0, blue: 0) ? RGB(red: 110, green: 110, blue: 110) : colour
             html += SVGChart.histogram(
-                id: "box-width-\(c.id)", title: "\(c.name): box width", counts: c.boundingBoxWidths.counts, colour: shown)
+                id: "box-width-\(c.id)", title: "\(c.name): box width", counts: c.boundingBoxWidths.counts,
+                colour: shown)
             html += SVGChart.histogram(
                 id: "box-height-\(c.id)", title: "\(c.name): box height", counts: c.boundingBoxHeights.counts,
                 colour: shown)
@@ -113,7 +120,8 @@ extension StatisticsReport {
     }
 
     private static func filterTable(_ candidates: FilterCandidates, _ s: DatasetStatistics) -> String {
-        var html = "<p>Images a <code>--filter</code> on each class would drop, of \(TextFormat.grouped(s.sampleCount)).</p>\n"
+        var html = "<p>Images a <code>--filter</code> on each class would drop, "
+            + "of \(TextFormat.grouped(s.sampleCount)).</p>\n"
         html += "<table><tr><th>class</th>"
             + candidates.pixelThresholds.map { "<th>&gt; \(TextFormat.grouped($0)) px</th>" }.joined()
             + candidates.fractionThresholds.map { "<th>&gt; \(TextFormat.percent($0, digits: 1))</th>" }.joined()
@@ -138,7 +146,8 @@ extension StatisticsReport {
         } else {
             html += "<p>No photos.</p>\n"
         }
-        html += "<p>Duplicate photos: \(s.duplicates.groupCount) groups, \(s.duplicates.redundantPhotoCount) redundant.</p>\n"
+        html += "<p>Duplicate photos: \(s.duplicates.groupCount) groups, "
+            + "\(s.duplicates.redundantPhotoCount) redundant.</p>\n"
         if !s.duplicates.groups.isEmpty {
             html += "<ul>" + s.duplicates.groups.prefix(50).map {
                 "<li>\($0.keys.map(HTML.escape).joined(separator: " = "))</li>"
@@ -152,7 +161,8 @@ extension StatisticsReport {
     }
 
     private static func contactSheetHTML(_ entries: [ContactSheetEntry]) -> String {
-        var html = "<table class=\"sheet\"><tr><th>sample</th><th>photo</th><th>labels</th><th>per-class splits</th></tr>\n"
+        var html = "<table class=\"sheet\">"
+            + "<tr><th>sample</th><th>photo</th><th>labels</th><th>per-class splits</th></tr>\n"
         for entry in entries {
             let photo = entry.photoFile.map { "<img src=\"\(HTML.escape($0))\" alt=\"photo\">" } ?? "no photo"
             let splits = entry.classFiles.map {
@@ -160,7 +170,8 @@ extension StatisticsReport {
                     + "<figcaption>\(HTML.escape($0.name))</figcaption></figure>"
             }.joined()
             html += "<tr><td>\(HTML.escape(entry.key))</td><td>\(photo)</td>"
-                + "<td><img src=\"\(HTML.escape(entry.labelFile))\" alt=\"labels\"></td><td style=\"text-align:left\">\(splits)</td></tr>\n"
+                + "<td><img src=\"\(HTML.escape(entry.labelFile))\" alt=\"labels\"></td>"
+                + "<td style=\"text-align:left\">\(splits)</td></tr>\n"
         }
         return html + "</table>\n"
     }

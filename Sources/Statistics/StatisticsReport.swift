@@ -14,10 +14,11 @@ public enum StatisticsReport {
     /// Writes the report into `directory` (created if needed) and returns the files written,
     /// `index.html` first. Each file is written to a temporary name, synced, then renamed, so
     /// no half-written file ever has its final name.
-    /// - Throws: `ImageIOError` when a thumbnail cannot be encoded, `StatisticsError.writeFailed`
-    ///   naming the file when it cannot be written.
+    /// - Throws: `ImageIOError` when a thumbnail cannot be encoded, `AtomicFileError` naming the
+    ///   file when it cannot be written, `StatisticsError.writeFailed` when the folder cannot be
+    ///   created.
     public static func write(
-        _ statistics: DatasetStatistics, classTable: ClassTable, samples: [ContactSheetSample], to directory: String
+        _ statistics: DatasetStatistics, labelSet: LabelSet, samples: [ContactSheetSample], to directory: String
     ) throws -> [String] {
         let root = URL(fileURLWithPath: directory)
         let thumbnails = root.appendingPathComponent("thumbnails")
@@ -28,13 +29,13 @@ public enum StatisticsReport {
         }
         var written: [String] = []
         var entries: [ContactSheetEntry] = []
-        let palette = LabelPalette.colours(for: classTable)
+        let palette = LabelPalette.colours(for: labelSet)
         for (index, sample) in samples.enumerated() {
             var entry = ContactSheetEntry(key: sample.key, photoFile: nil, labelFile: "", classFiles: [])
             func save(_ image: Image, _ name: String) throws -> String {
                 let relative = "thumbnails/\(name).png"
                 let path = root.appendingPathComponent(relative).path
-                try AtomicFile.write(try image.encodedPNG(), to: path)
+                try AtomicFileWriter.write(try image.encodedPNG(), to: path)
                 written.append(path)
                 return relative
             }
@@ -45,7 +46,7 @@ public enum StatisticsReport {
                 var regions: [LabelRegion] = []
                 sample.label.forEachRegion { regions.append($0) }
                 for region in regions {
-                    guard let name = classTable.names[Int(region.value)], name != "background",
+                    guard let name = labelSet.name(of: Int(region.value)), name != "background",
                         let split = Thumbnail.classSplit(photo: photo, label: sample.label, region: region)
                     else { continue }
                     let file = try save(Thumbnail.photo(split, maxSide: splitSide), "\(index)-class-\(region.value)")
@@ -55,7 +56,8 @@ public enum StatisticsReport {
             entries.append(entry)
         }
         let index = root.appendingPathComponent("index.html").path
-        try AtomicFile.write(Array(htmlPage(statistics, classTable: classTable, contactSheet: entries).utf8), to: index)
+        let page = htmlPage(statistics, labelSet: labelSet, contactSheet: entries)
+        try AtomicFileWriter.write(page.utf8, to: index)
         return [index] + written
     }
 
@@ -85,14 +87,4 @@ struct ContactSheetEntry {
     var photoFile: String?
     var labelFile: String
     var classFiles: [(name: String, file: String)]
-}
-
-/// Writes a report file with `AtomicFileWriter` (temporary name in the same folder, fsync,
-/// rename); failures become `StatisticsError.writeFailed` naming the file.
-enum AtomicFile {
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        do { try AtomicFileWriter.write(bytes, to: path) } catch let error as AtomicFileError {
-            throw StatisticsError.writeFailed(path: path, message: error.message)
-        }
-    }
 }

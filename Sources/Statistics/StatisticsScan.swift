@@ -1,29 +1,13 @@
 import Foundation
 import ImageIO
 
-/// A sample the scan could not use, and why.
-public struct SkippedSample: Equatable, Sendable, CustomStringConvertible {
-    public var key: String
-    /// The file at fault.
-    public var path: String
-    public var reason: String
-    public init(key: String, path: String, reason: String) {
-        self.key = key
-        self.path = path
-        self.reason = reason
-    }
-    /// The reason, prefixed with the path unless the reason already starts with it (decoder
-    /// errors name their file).
-    public var description: String { reason.hasPrefix(path) ? reason : "\(path): \(reason)" }
-}
-
 /// Reads samples from files and accumulates their statistics on several threads.
 public enum StatisticsScan {
     /// What a scan gathered: the merged accumulator and every sample it skipped.
     public struct Result: Sendable {
         public var accumulator: StatisticsAccumulator
         /// Samples whose label map could not be decoded (skipped whole), or whose photo could
-        /// not (kept as a label-only sample, and listed here too).
+        /// not (kept as a label-only sample, and listed here too); `file` names the file.
         public var skipped: [SkippedSample]
     }
 
@@ -50,7 +34,7 @@ public enum StatisticsScan {
                 do {
                     label = try LabelMap(contentsOfFile: sample.labelPath, limits: limits)
                 } catch {
-                    skipped.append(SkippedSample(key: sample.key, path: sample.labelPath, reason: "\(error)"))
+                    skipped.append(SkippedSample(stem: sample.key, file: sample.labelPath, reason: "\(error)"))
                     continue
                 }
                 var photo: Image?
@@ -59,7 +43,7 @@ public enum StatisticsScan {
                         photo = try Image(contentsOfFile: photoPath, limits: limits)
                     } catch {
                         skipped.append(SkippedSample(
-                            key: sample.key, path: photoPath, reason: "photo ignored, label kept: \(error)"))
+                            stem: sample.key, file: photoPath, reason: "photo ignored, label kept: \(error)"))
                     }
                 }
                 accumulator.add(label: label, photo: photo, partition: sample.partition, key: sample.key)
@@ -72,7 +56,8 @@ public enum StatisticsScan {
             merged.merge(accumulator)
             skipped += skips
         }
-        return Result(accumulator: merged, skipped: skipped.sorted { ($0.path, $0.reason) < ($1.path, $1.reason) })
+        let byFile = skipped.sorted { ($0.file ?? "", $0.reason) < ($1.file ?? "", $1.reason) }
+        return Result(accumulator: merged, skipped: byFile)
     }
 }
 

@@ -37,31 +37,41 @@ public final class Adam {
         var seen = Set<String>()
         for parameter in parameters {
             guard !parameter.name.isEmpty, seen.insert(parameter.name).inserted else {
-                throw TensorError.invalidArgument(operation: "Adam.step", reason: "parameter names must be unique and non-empty: \(parameter.label)")
+                throw TensorError.invalidArgument(
+                    operation: "Adam.step", reason: "parameter names must be unique and non-empty: \(parameter.label)")
             }
             guard let gradient = parameter.grad else { continue }
-            var state = states[parameter.name] ?? State(
-                firstMoment: [Float](repeating: 0, count: parameter.count),
-                secondMoment: [Float](repeating: 0, count: parameter.count), step: 0)
+            var state =
+                states[parameter.name]
+                ?? State(
+                    firstMoment: [Float](repeating: 0, count: parameter.count),
+                    secondMoment: [Float](repeating: 0, count: parameter.count), step: 0)
             guard state.firstMoment.count == parameter.count else {
-                throw TensorError.shapeMismatch(operation: "Adam.step", reason: "state of \(parameter.name) has \(state.firstMoment.count) values, parameter \(parameter.label)")
+                throw TensorError.shapeMismatch(
+                    operation: "Adam.step",
+                    reason: "state of \(parameter.name) has \(state.firstMoment.count) values, parameter "
+                        + "\(parameter.label)")
             }
             state.step += 1
             let correction1 = 1 - Float(Double(beta1).power(state.step))
             let correction2Root = Float((1 - Double(beta2).power(state.step)).squareRoot())
             let stepSize = learningRate / correction1
             let (b1, b2, eps) = (beta1, beta2, epsilon)
-            withReadPointer(gradient) { g in withWritePointer(&state.firstMoment) { m in
-                withWritePointer(&state.secondMoment) { v in withWritePointer(&parameter.data) { p in
-                    elementwiseChunks(parameter.count) { range in
-                        for i in range {
-                            m[i] = b1 * m[i] + (1 - b1) * g[i]
-                            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                            p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + eps)
+            withReadPointer(gradient) { g in
+                withWritePointer(&state.firstMoment) { m in
+                    withWritePointer(&state.secondMoment) { v in
+                        withWritePointer(&parameter.data) { p in
+                            elementwiseChunks(parameter.count) { range in
+                                for i in range {
+                                    m[i] = b1 * m[i] + (1 - b1) * g[i]
+                                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                                    p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + eps)
+                                }
+                            }
                         }
                     }
-                } }
-            } }
+                }
+            }
             states[parameter.name] = state
         }
     }

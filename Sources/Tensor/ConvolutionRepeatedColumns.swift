@@ -54,7 +54,9 @@ struct ColumnRuns {
     }
 
     /// Copies the first column of each run into `compact` (rows × count).
-    func gatherColumns(_ columns: UnsafePointer<Float>, rows: Int, width: Int, into compact: UnsafeMutablePointer<Float>) {
+    func gatherColumns(
+        _ columns: UnsafePointer<Float>, rows: Int, width: Int, into compact: UnsafeMutablePointer<Float>
+    ) {
         let runs = count
         starts.withUnsafeBufferPointer { starts in
             for r in 0..<rows {
@@ -66,8 +68,10 @@ struct ColumnRuns {
 
     /// Writes each run's value to all of its columns: y[i, p] = compact[i, run(p)] for `rows` rows
     /// of y with leading dimension `ldy`.
-    func scatterColumns(_ compact: UnsafePointer<Float>, rows: Int, width: Int,
-                        into y: UnsafeMutablePointer<Float>, ldy: Int) {
+    func scatterColumns(
+        _ compact: UnsafePointer<Float>, rows: Int, width: Int,
+        into y: UnsafeMutablePointer<Float>, ldy: Int
+    ) {
         let runs = count
         runOfColumn.withUnsafeBufferPointer { runOf in
             for i in 0..<rows {
@@ -79,8 +83,10 @@ struct ColumnRuns {
 
     /// Sums each run's columns: compact[i, u] = Σ_{p in run u} dy[i, p], for `rows` rows of dy
     /// with leading dimension `ldy`.
-    func sumColumns(_ dy: UnsafePointer<Float>, rows: Int, width: Int, ldy: Int,
-                    into compact: UnsafeMutablePointer<Float>) {
+    func sumColumns(
+        _ dy: UnsafePointer<Float>, rows: Int, width: Int, ldy: Int,
+        into compact: UnsafeMutablePointer<Float>
+    ) {
         let runs = count
         runOfColumn.withUnsafeBufferPointer { runOf in
             for i in 0..<rows {

@@ -1,3 +1,4 @@
+import SeededRandom
 import Foundation
 
 /// A seeded, reproducible random number generator: xoshiro256** (Blackman & Vigna, 2018)
@@ -14,12 +15,8 @@ public struct RandomSource: RandomNumberGenerator {
 
     /// A generator whose whole stream is determined by `seed`.
     public init(seed: UInt64) {
-        var splitMix = seed
-        func nextSplitMix() -> UInt64 {
-            splitMix &+= 0x9E37_79B9_7F4A_7C15
-            return Self.splitMixFinal(splitMix)
-        }
-        state = (nextSplitMix(), nextSplitMix(), nextSplitMix(), nextSplitMix())
+        var splitMix = SplitMix64(seed: seed)
+        state = (splitMix.next(), splitMix.next(), splitMix.next(), splitMix.next())
     }
 
     /// The generator of one stream of `seed`: `keys` name the stream (what it is for, the
@@ -32,16 +29,8 @@ public struct RandomSource: RandomNumberGenerator {
     /// this is `init(seed:)`.
     public init(seed: UInt64, keys: UInt64...) {
         var folded = seed
-        for key in keys { folded = Self.splitMixFinal(folded ^ Self.splitMixFinal(key &+ 0x9E37_79B9_7F4A_7C15)) }
+        for key in keys { folded = SplitMix64.finalize(folded ^ SplitMix64.finalize(key &+ 0x9E37_79B9_7F4A_7C15)) }
         self.init(seed: folded)
-    }
-
-    /// SplitMix64's output function.
-    private static func splitMixFinal(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     /// The next 64 random bits (xoshiro256**).

@@ -21,12 +21,14 @@ public final class SpectralNorm {
     /// does at registration (u is drawn first, then v).
     public init(weightShape: [Int], using source: inout RandomSource, epsilon: Float = 1e-12) throws {
         guard weightShape.count >= 2, weightShape.allSatisfy({ $0 > 0 }) else {
-            throw TensorError.invalidArgument(operation: "SpectralNorm", reason: "weight shape \(weightShape) must have at least two positive axes")
+            throw TensorError.invalidArgument(
+                operation: "SpectralNorm", reason: "weight shape \(weightShape) must have at least two positive axes")
         }
         let rows = weightShape[0], columns = weightShape.dropFirst().reduce(1, *)
         self.epsilon = epsilon
         u = Tensor(uncheckedShape: [rows], data: normalize(source.normals(rows), epsilon: epsilon), name: "weight_u")
-        v = Tensor(uncheckedShape: [columns], data: normalize(source.normals(columns), epsilon: epsilon), name: "weight_v")
+        v = Tensor(
+            uncheckedShape: [columns], data: normalize(source.normals(columns), epsilon: epsilon), name: "weight_v")
     }
 
     /// W / σ(W) for `weight` (the `weight_orig` parameter), with one power iteration first when
@@ -34,7 +36,9 @@ public final class SpectralNorm {
     public func normalizedWeight(_ weight: Tensor, training: Bool) throws -> Tensor {
         let rows = u.count, columns = v.count
         guard weight.count == rows * columns, weight.shape.first == rows else {
-            throw TensorError.shapeMismatch(operation: "SpectralNorm", reason: "weight \(weight.label) does not match u [\(rows)] and v [\(columns)]")
+            throw TensorError.shapeMismatch(
+                operation: "SpectralNorm",
+                reason: "weight \(weight.label) does not match u [\(rows)] and v [\(columns)]")
         }
         if training { powerIteration(weight.data, rows: rows, columns: columns) }
         // σ = uᵀ (W v), in Double.
@@ -51,19 +55,21 @@ public final class SpectralNorm {
         let output = Tensor(uncheckedShape: weight.shape, data: weight.data.map { $0 * inverseSigma })
         let uValues = u.data, vValues = v.data
         Tensor.record(output, inputs: [weight]) { y in
-            y.withOutputGradient { dy in withReadPointer(weight.data) { wp in
-                var projection = 0.0
-                for i in 0..<weight.count { projection += Double(dy[i]) * Double(wp[i]) }
-                let coefficient = Float(projection / (sigmaDouble * sigmaDouble))
-                weight.accumulateGradientPointer { dw in
-                    for r in 0..<rows {
-                        let rowCoefficient = coefficient * uValues[r]
-                        for c in 0..<columns {
-                            dw[r * columns + c] += dy[r * columns + c] * inverseSigma - rowCoefficient * vValues[c]
+            y.withOutputGradient { dy in
+                withReadPointer(weight.data) { wp in
+                    var projection = 0.0
+                    for i in 0..<weight.count { projection += Double(dy[i]) * Double(wp[i]) }
+                    let coefficient = Float(projection / (sigmaDouble * sigmaDouble))
+                    weight.accumulateGradientPointer { dw in
+                        for r in 0..<rows {
+                            let rowCoefficient = coefficient * uValues[r]
+                            for c in 0..<columns {
+                                dw[r * columns + c] += dy[r * columns + c] * inverseSigma - rowCoefficient * vValues[c]
+                            }
                         }
                     }
                 }
-            } }
+            }
         }
         return output
     }

@@ -29,10 +29,10 @@ struct ConvolutionGeometry {
 
     var inputPlane: Int { height * width }
     var outputPlane: Int { outputHeight * outputWidth }
-    var outputsPerGroup: Int { outputChannels / groups }            // M
+    var outputsPerGroup: Int { outputChannels / groups }  // M
     var inputsPerGroup: Int { inputChannels / groups }
     var kernelArea: Int { kernelHeight * kernelWidth }
-    var columnRowsPerGroup: Int { inputsPerGroup * kernelArea }     // K
+    var columnRowsPerGroup: Int { inputsPerGroup * kernelArea }  // K
     var columnRows: Int { inputChannels * kernelArea }
     /// 1×1, stride 1, no padding: the input already is the im2col matrix.
     var isPointwise: Bool { kernelArea == 1 && stride == 1 && padding == 0 }
@@ -51,28 +51,41 @@ struct ConvolutionGeometry {
         let operation = "conv2d"
         (batch, inputChannels, height, width) = try input.nchw(operation)
         guard weight.rank == 4 else {
-            throw TensorError.shapeMismatch(operation: operation, reason: "weight must be Cout×Cin/groups×KH×KW, got \(weight.label)")
+            throw TensorError.shapeMismatch(
+                operation: operation, reason: "weight must be Cout×Cin/groups×KH×KW, got \(weight.label)")
         }
         (outputChannels, kernelHeight, kernelWidth) = (weight.shape[0], weight.shape[2], weight.shape[3])
         guard stride >= 1, padding >= 0, groups >= 1 else {
-            throw TensorError.invalidArgument(operation: operation, reason: "stride \(stride) must be ≥ 1, padding \(padding) ≥ 0, groups \(groups) ≥ 1")
+            throw TensorError.invalidArgument(
+                operation: operation,
+                reason: "stride \(stride) must be ≥ 1, padding \(padding) ≥ 0, groups \(groups) ≥ 1")
         }
         guard inputChannels % groups == 0, outputChannels % groups == 0 else {
-            throw TensorError.invalidArgument(operation: operation, reason: "groups \(groups) must divide input channels \(inputChannels) and output channels \(outputChannels)")
+            throw TensorError.invalidArgument(
+                operation: operation,
+                reason: "groups \(groups) must divide input channels \(inputChannels) and output channels "
+                    + "\(outputChannels)")
         }
         guard weight.shape[1] == inputChannels / groups else {
-            throw TensorError.shapeMismatch(operation: operation, reason: "weight \(weight.label) expects \(weight.shape[1] * groups) input channels with groups \(groups), input is \(input.label)")
+            throw TensorError.shapeMismatch(
+                operation: operation,
+                reason: "weight \(weight.label) expects \(weight.shape[1] * groups) input channels with groups "
+                    + "\(groups), input is \(input.label)")
         }
         if let bias {
             guard bias.shape == [outputChannels] else {
-                throw TensorError.shapeMismatch(operation: operation, reason: "bias must be [\(outputChannels)], got \(bias.label)")
+                throw TensorError.shapeMismatch(
+                    operation: operation, reason: "bias must be [\(outputChannels)], got \(bias.label)")
             }
         }
         (self.stride, self.padding, self.groups) = (stride, padding, groups)
         outputHeight = (height + 2 * padding - kernelHeight) / stride + 1
         outputWidth = (width + 2 * padding - kernelWidth) / stride + 1
         guard height + 2 * padding >= kernelHeight, width + 2 * padding >= kernelWidth else {
-            throw TensorError.shapeMismatch(operation: operation, reason: "kernel \(kernelHeight)×\(kernelWidth) is larger than the padded input \(input.label) with padding \(padding)")
+            throw TensorError.shapeMismatch(
+                operation: operation,
+                reason: "kernel \(kernelHeight)×\(kernelWidth) is larger than the padded input \(input.label) with "
+                    + "padding \(padding)")
         }
     }
 
@@ -92,29 +105,38 @@ extension Tensor {
     /// optional bias of Cout, as PyTorch's `F.conv2d(x, weight, bias, stride, padding, 1, groups)`
     /// (zero padding, no dilation). Throws on mismatched channels, groups that do not divide
     /// both channel counts, or a kernel larger than the padded input.
-    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                       groups: Int = 1) throws -> Tensor {
-        let geometry = try ConvolutionGeometry(input: self, weight: weight, bias: bias,
-                                               stride: stride, padding: padding, groups: groups)
+    public func conv2d(
+        weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+        groups: Int = 1
+    ) throws -> Tensor {
+        let geometry = try ConvolutionGeometry(
+            input: self, weight: weight, bias: bias,
+            stride: stride, padding: padding, groups: groups)
         let x = self
         let g = geometry
         // convolutionForward writes every element, so the output needs no zero-fill first.
-        let y = withReadPointer(x.data) { xp in withReadPointer(weight.data) { wp in
-            makeFilledArray(g.batch * g.outputChannels * g.outputPlane) { yp in
-                convolutionForward(g, x: xp, weight: wp, y: yp)
-                if let bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
+        let y = withReadPointer(x.data) { xp in
+            withReadPointer(weight.data) { wp in
+                makeFilledArray(g.batch * g.outputChannels * g.outputPlane) { yp in
+                    convolutionForward(g, x: xp, weight: wp, y: yp)
+                    if let bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
+                }
             }
-        } }
+        }
         let output = Tensor(uncheckedShape: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], data: y)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         Tensor.record(output, inputs: inputs) { y in
             y.withOutputGradient { dy in
                 if let bias { bias.accumulateGradientPointer { biasGradient(g, dy: dy, dBias: $0) } }
-                withReadPointer(x.data) { xp in withReadPointer(weight.data) { wp in
-                    weight.withOptionalGradient { dw in x.withOptionalGradient { dx in
-                        convolutionBackward(g, x: xp, weight: wp, dy: dy, dWeight: dw, dx: dx)
-                    } }
-                } }
+                withReadPointer(x.data) { xp in
+                    withReadPointer(weight.data) { wp in
+                        weight.withOptionalGradient { dw in
+                            x.withOptionalGradient { dx in
+                                convolutionBackward(g, x: xp, weight: wp, dy: dy, dWeight: dw, dx: dx)
+                            }
+                        }
+                    }
+                }
             }
         }
         return output
@@ -124,8 +146,10 @@ extension Tensor {
 // MARK: - Kernels (g: geometry; pointers at the start of whole tensors)
 
 /// y = conv(x, weight); every element of y is written.
-private func convolutionForward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                y: UnsafeMutablePointer<Float>) {
+private func convolutionForward(
+    _ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    y: UnsafeMutablePointer<Float>
+) {
     let m = g.outputsPerGroup, k = g.columnRowsPerGroup
     let threads = TensorThreads.count
     for sample in 0..<g.batch {
@@ -137,9 +161,10 @@ private func convolutionForward(_ g: ConvolutionGeometry, x: UnsafePointer<Float
             parallelTasks(g.groups * pieces, scratchCount: 0) { task, _ in
                 let group = task / pieces, piece = task % pieces
                 let start = g.outputPlane * piece / pieces, end = g.outputPlane * (piece + 1) / pieces
-                sgemm(false, false, m, end - start, k, 1, weight + group * m * k, k,
-                      xSample + group * k * g.inputPlane + start, g.inputPlane, 0,
-                      ySample + group * m * g.outputPlane + start, g.outputPlane)
+                sgemm(
+                    false, false, m, end - start, k, 1, weight + group * m * k, k,
+                    xSample + group * k * g.inputPlane + start, g.inputPlane, 0,
+                    ySample + group * m * g.outputPlane + start, g.outputPlane)
             }
             continue
         }
@@ -162,8 +187,9 @@ private func convolutionForward(_ g: ConvolutionGeometry, x: UnsafePointer<Float
             if let runs = ColumnRuns(columns: columns, rows: k, width: width) {
                 let compact = columns + columnCount, compactOutput = compact + columnCount / 2
                 runs.gatherColumns(columns, rows: k, width: width, into: compact)
-                sgemm(false, false, m, runs.count, k, 1, weight + group * m * k, k, compact, runs.count, 0,
-                      compactOutput, runs.count)
+                sgemm(
+                    false, false, m, runs.count, k, 1, weight + group * m * k, k, compact, runs.count, 0,
+                    compactOutput, runs.count)
                 runs.scatterColumns(compactOutput, rows: m, width: width, into: yChunk, ldy: g.outputPlane)
                 return
             }
@@ -173,9 +199,11 @@ private func convolutionForward(_ g: ConvolutionGeometry, x: UnsafePointer<Float
 }
 
 /// dWeight += dy_g · col_gᵀ and dx += col2im(W_gᵀ · dy_g), each only when its pointer is given.
-private func convolutionBackward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                 dy: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>?,
-                                 dx: UnsafeMutablePointer<Float>?) {
+private func convolutionBackward(
+    _ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    dy: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>?,
+    dx: UnsafeMutablePointer<Float>?
+) {
     guard dWeight != nil || dx != nil else { return }
     let m = g.outputsPerGroup, k = g.columnRowsPerGroup, area = g.kernelArea
     // Blocks of input channels per group, enough for every thread to have a task.
@@ -192,19 +220,21 @@ private func convolutionBackward(_ g: ConvolutionGeometry, x: UnsafePointer<Floa
             let group = task / blocks, block = task % blocks
             let first = g.inputsPerGroup * block / blocks, last = g.inputsPerGroup * (block + 1) / blocks
             let channels = (group * g.inputsPerGroup + first)..<(group * g.inputsPerGroup + last)
-            let blockRows = channels.count * area            // rows of col_g owned by this task
+            let blockRows = channels.count * area  // rows of col_g owned by this task
             let weightGroup = weight + group * m * k + first * area
             let dWeightGroup = dWeight.map { $0 + group * m * k + first * area }
             let dyGroup = dySample + group * m * g.outputPlane
             if g.isPointwise {
                 let xBlock = xSample + channels.lowerBound * g.inputPlane
                 if let dWeightGroup {
-                    sgemm(false, true, m, blockRows, g.outputPlane, 1, dyGroup, g.outputPlane,
-                          xBlock, g.inputPlane, 1, dWeightGroup, k)
+                    sgemm(
+                        false, true, m, blockRows, g.outputPlane, 1, dyGroup, g.outputPlane,
+                        xBlock, g.inputPlane, 1, dWeightGroup, k)
                 }
                 if let dxSample {
-                    sgemm(true, false, blockRows, g.outputPlane, m, 1, weightGroup, k, dyGroup, g.outputPlane, 1,
-                          dxSample + channels.lowerBound * g.inputPlane, g.inputPlane)
+                    sgemm(
+                        true, false, blockRows, g.outputPlane, m, 1, weightGroup, k, dyGroup, g.outputPlane, 1,
+                        dxSample + channels.lowerBound * g.inputPlane, g.inputPlane)
                 }
                 return
             }
@@ -220,14 +250,18 @@ private func convolutionBackward(_ g: ConvolutionGeometry, x: UnsafePointer<Floa
                         let compact = columns + columnCount, compactGradient = compact + columnCount / 2
                         runs.gatherColumns(columns, rows: blockRows, width: width, into: compact)
                         runs.sumColumns(dyChunk, rows: m, width: width, ldy: g.outputPlane, into: compactGradient)
-                        sgemm(false, true, m, blockRows, runs.count, 1, compactGradient, runs.count, compact, runs.count,
-                              1, dWeightGroup, k)
+                        sgemm(
+                            false, true, m, blockRows, runs.count, 1, compactGradient, runs.count, compact, runs.count,
+                            1, dWeightGroup, k)
                     } else {
-                        sgemm(false, true, m, blockRows, width, 1, dyChunk, g.outputPlane, columns, width, 1, dWeightGroup, k)
+                        sgemm(
+                            false, true, m, blockRows, width, 1, dyChunk, g.outputPlane, columns, width, 1,
+                            dWeightGroup, k)
                     }
                 }
                 if let dxSample {
-                    sgemm(true, false, blockRows, width, m, 1, weightGroup, k, dyChunk, g.outputPlane, 0, columns, width)
+                    sgemm(
+                        true, false, blockRows, width, m, 1, weightGroup, k, dyChunk, g.outputPlane, 0, columns, width)
                     col2im(g, columns: columns, channels: channels, rows: rowRange, dx: dxSample)
                 }
                 start = rowRange.upperBound
@@ -261,14 +295,17 @@ private func addBias(_ g: ConvolutionGeometry, bias: UnsafePointer<Float>, y: Un
 
 /// Fills columns ((channels.count·KH·KW) × rows·OW; row r = ((c − first)·KH + ky)·KW + kx)
 /// from one sample's x.
-private func im2col(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>,
-                    columns: UnsafeMutablePointer<Float>) {
+private func im2col(
+    _ g: ConvolutionGeometry, x: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>,
+    columns: UnsafeMutablePointer<Float>
+) {
     let width = rows.count * g.outputWidth
     for channel in channels {
         let plane = x + channel * g.inputPlane
         for ky in 0..<g.kernelHeight {
             for kx in 0..<g.kernelWidth {
-                let row = columns + (((channel - channels.lowerBound) * g.kernelHeight + ky) * g.kernelWidth + kx) * width
+                let row =
+                    columns + (((channel - channels.lowerBound) * g.kernelHeight + ky) * g.kernelWidth + kx) * width
                 let valid = g.validOutputColumns(kernelColumn: kx)
                 for oy in rows {
                     let target = row + (oy - rows.lowerBound) * g.outputWidth
@@ -292,14 +329,19 @@ private func im2col(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, channels:
 }
 
 /// Adds columns (laid out as `im2col` writes them) back into one sample's dx: its transpose.
-private func col2im(_ g: ConvolutionGeometry, columns: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>,
-                    dx: UnsafeMutablePointer<Float>) {
+/// It walks the same loop nest as `im2col` on purpose (llm.c's habit: a kernel and its
+/// transpose side by side, each readable alone, no indirection in the innermost loops).
+private func col2im(
+    _ g: ConvolutionGeometry, columns: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>,
+    dx: UnsafeMutablePointer<Float>
+) {
     let width = rows.count * g.outputWidth
     for channel in channels {
         let plane = dx + channel * g.inputPlane
         for ky in 0..<g.kernelHeight {
             for kx in 0..<g.kernelWidth {
-                let row = columns + (((channel - channels.lowerBound) * g.kernelHeight + ky) * g.kernelWidth + kx) * width
+                let row =
+                    columns + (((channel - channels.lowerBound) * g.kernelHeight + ky) * g.kernelWidth + kx) * width
                 let valid = g.validOutputColumns(kernelColumn: kx)
                 if valid.isEmpty { continue }
                 for oy in rows {
@@ -320,9 +362,12 @@ private func col2im(_ g: ConvolutionGeometry, columns: UnsafePointer<Float>, cha
 
 /// Row-major cblas_sgemm: C (m×n) = alpha · op(A) · op(B) + beta · C.
 @inline(__always)
-func sgemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
-           _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
-           _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+func sgemm(
+    _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+) {
+    cblas_sgemm(
+        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

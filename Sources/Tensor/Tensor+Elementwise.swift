@@ -11,19 +11,25 @@ extension Tensor {
     /// and the per-element calls inline into plain, vectorisable loops.
     private func mapped<Kernel: UnaryKernel>(_ kernel: Kernel) -> Tensor {
         let x = self
-        let output = Tensor(uncheckedShape: shape, data: withReadPointer(data) { xp in
-            makeFilledArray(count) { yp in
-                elementwiseChunks(count) { range in for i in range { yp[i] = kernel.value(xp[i]) } }
-            }
-        })
+        let output = Tensor(
+            uncheckedShape: shape,
+            data: withReadPointer(data) { xp in
+                makeFilledArray(count) { yp in
+                    elementwiseChunks(count) { range in for i in range { yp[i] = kernel.value(xp[i]) } }
+                }
+            })
         Tensor.record(output, inputs: [x]) { y in
-            withReadPointer(x.data) { xp in withReadPointer(y.data) { yp in y.withOutputGradient { dy in
-                x.accumulateGradientPointer { dx in
-                    elementwiseChunks(x.count) { range in
-                        for i in range { dx[i] += dy[i] * kernel.derivative(xp[i], yp[i]) }
+            withReadPointer(x.data) { xp in
+                withReadPointer(y.data) { yp in
+                    y.withOutputGradient { dy in
+                        x.accumulateGradientPointer { dx in
+                            elementwiseChunks(x.count) { range in
+                                for i in range { dx[i] += dy[i] * kernel.derivative(xp[i], yp[i]) }
+                            }
+                        }
                     }
                 }
-            } } }
+            }
         }
         return output
     }
@@ -59,30 +65,40 @@ extension Tensor {
     private static func zipped<Kernel: BinaryKernel>(_ a: Tensor, _ b: Tensor, _ kernel: Kernel) throws -> Tensor {
         try checkSameShape(a, b, Kernel.name)
         let count = a.count
-        let output = Tensor(uncheckedShape: a.shape, data: withReadPointer(a.data) { ap in
-            withReadPointer(b.data) { bp in
-                makeFilledArray(count) { yp in
-                    elementwiseChunks(count) { range in for i in range { yp[i] = kernel.value(ap[i], bp[i]) } }
+        let output = Tensor(
+            uncheckedShape: a.shape,
+            data: withReadPointer(a.data) { ap in
+                withReadPointer(b.data) { bp in
+                    makeFilledArray(count) { yp in
+                        elementwiseChunks(count) { range in for i in range { yp[i] = kernel.value(ap[i], bp[i]) } }
+                    }
                 }
-            }
-        })
+            })
         record(output, inputs: [a, b]) { y in
             // A partial derivative of exactly 1 passes dy through: shared, not copied, when
             // the input has no gradient yet (copy-on-write separates them if it is added to).
             let passedToA = Kernel.partialAIsOne && a.takeGradientIfNone(y.grad!)
             let passedToB = Kernel.partialBIsOne && b.takeGradientIfNone(y.grad!)
-            withReadPointer(a.data) { ap in withReadPointer(b.data) { bp in y.withOutputGradient { dy in
-                if !passedToA {
-                    a.accumulateGradientPointer { da in
-                        elementwiseChunks(count) { range in for i in range { da[i] += dy[i] * kernel.partialA(ap[i], bp[i]) } }
+            withReadPointer(a.data) { ap in
+                withReadPointer(b.data) { bp in
+                    y.withOutputGradient { dy in
+                        if !passedToA {
+                            a.accumulateGradientPointer { da in
+                                elementwiseChunks(count) { range in
+                                    for i in range { da[i] += dy[i] * kernel.partialA(ap[i], bp[i]) }
+                                }
+                            }
+                        }
+                        if !passedToB {
+                            b.accumulateGradientPointer { db in
+                                elementwiseChunks(count) { range in
+                                    for i in range { db[i] += dy[i] * kernel.partialB(ap[i], bp[i]) }
+                                }
+                            }
+                        }
                     }
                 }
-                if !passedToB {
-                    b.accumulateGradientPointer { db in
-                        elementwiseChunks(count) { range in for i in range { db[i] += dy[i] * kernel.partialB(ap[i], bp[i]) } }
-                    }
-                }
-            } } }
+            }
         }
         return output
     }

@@ -14,32 +14,24 @@ extension Tensor {
     /// min(⌊dst · in/out⌋, in − 1), with the scale computed in Float32 like PyTorch's kernel.
     /// The gradient adds each output pixel's gradient to its source pixel.
     public func resizeNearest(height outputHeight: Int, width outputWidth: Int) throws -> Tensor {
-        let (n, c, h, w) = try nchw("resizeNearest")
+        let (_, _, h, w) = try nchw("resizeNearest")
         guard outputHeight > 0, outputWidth > 0 else {
-            throw TensorError.invalidArgument(operation: "resizeNearest", reason: "output size \(outputHeight)×\(outputWidth) must be positive")
+            throw TensorError.invalidArgument(
+                operation: "resizeNearest", reason: "output size \(outputHeight)×\(outputWidth) must be positive")
         }
         let sourceRows = nearestSourceIndices(input: h, output: outputHeight)
         let sourceColumns = nearestSourceIndices(input: w, output: outputWidth)
-        let x = self
-        let inputPlane = h * w, outputPlane = outputHeight * outputWidth
-        let data = mapPlanes(x.data, count: n * c, inputPlane, outputPlane) { source, target in
+        return planewise(outputHeight: outputHeight, outputWidth: outputWidth) { source, target in
             for oy in 0..<outputHeight {
                 let sourceRow = source + sourceRows[oy] * w, targetRow = target + oy * outputWidth
                 for ox in 0..<outputWidth { targetRow[ox] = sourceRow[sourceColumns[ox]] }
             }
+        } backward: { dy, dx in
+            for oy in 0..<outputHeight {
+                let targetRow = dx + sourceRows[oy] * w, sourceRow = dy + oy * outputWidth
+                for ox in 0..<outputWidth { targetRow[sourceColumns[ox]] += sourceRow[ox] }
+            }
         }
-        let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
-        Tensor.record(output, inputs: [x]) { y in
-            y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
-                forEachPlane(n * c, dy, outputPlane, dx, inputPlane) { source, target in
-                    for oy in 0..<outputHeight {
-                        let targetRow = target + sourceRows[oy] * w, sourceRow = source + oy * outputWidth
-                        for ox in 0..<outputWidth { targetRow[sourceColumns[ox]] += sourceRow[ox] }
-                    }
-                }
-            } }
-        }
-        return output
     }
 
     /// Average pooling with a square `kernelSize` window, `stride` and zero `padding`, with
@@ -47,12 +39,16 @@ extension Tensor {
     /// of the window's in-bounds inputs only. Output size ⌊(H + 2P − K)/S⌋ + 1.
     public func averagePool2d(kernelSize: Int, stride: Int, padding: Int) throws -> Tensor {
         let operation = "averagePool2d"
-        let (n, c, h, w) = try nchw(operation)
+        let (_, _, h, w) = try nchw(operation)
         guard kernelSize >= 1, stride >= 1, padding >= 0, padding <= kernelSize / 2 else {
-            throw TensorError.invalidArgument(operation: operation, reason: "kernel \(kernelSize), stride \(stride), padding \(padding): need kernel ≥ 1, stride ≥ 1, 0 ≤ padding ≤ kernel/2")
+            throw TensorError.invalidArgument(
+                operation: operation,
+                reason: "kernel \(kernelSize), stride \(stride), padding \(padding): need kernel ≥ 1, stride ≥ 1, 0 ≤ "
+                    + "padding ≤ kernel/2")
         }
         guard h + 2 * padding >= kernelSize, w + 2 * padding >= kernelSize else {
-            throw TensorError.shapeMismatch(operation: operation, reason: "window \(kernelSize) is larger than the padded input \(label)")
+            throw TensorError.shapeMismatch(
+                operation: operation, reason: "window \(kernelSize) is larger than the padded input \(label)")
         }
         let outputHeight = (h + 2 * padding - kernelSize) / stride + 1
         let outputWidth = (w + 2 * padding - kernelSize) / stride + 1
@@ -64,9 +60,7 @@ extension Tensor {
             }
         }
         let rowWindows = windows(outputHeight, h), columnWindows = windows(outputWidth, w)
-        let x = self
-        let inputPlane = h * w, outputPlane = outputHeight * outputWidth
-        let data = mapPlanes(x.data, count: n * c, inputPlane, outputPlane) { source, target in
+        return planewise(outputHeight: outputHeight, outputWidth: outputWidth) { source, target in
             for oy in 0..<outputHeight {
                 for ox in 0..<outputWidth {
                     var total: Float = 0
@@ -74,21 +68,14 @@ extension Tensor {
                     target[oy * outputWidth + ox] = total / Float(rowWindows[oy].count * columnWindows[ox].count)
                 }
             }
-        }
-        let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
-        Tensor.record(output, inputs: [x]) { y in
-            y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
-                forEachPlane(n * c, dy, outputPlane, dx, inputPlane) { source, target in
-                    for oy in 0..<outputHeight {
-                        for ox in 0..<outputWidth {
-                            let share = source[oy * outputWidth + ox] / Float(rowWindows[oy].count * columnWindows[ox].count)
-                            for iy in rowWindows[oy] { for ix in columnWindows[ox] { target[iy * w + ix] += share } }
-                        }
-                    }
+        } backward: { dy, dx in
+            for oy in 0..<outputHeight {
+                for ox in 0..<outputWidth {
+                    let share = dy[oy * outputWidth + ox] / Float(rowWindows[oy].count * columnWindows[ox].count)
+                    for iy in rowWindows[oy] { for ix in columnWindows[ox] { dx[iy * w + ix] += share } }
                 }
-            } }
+            }
         }
-        return output
     }
 }
 
@@ -102,10 +89,12 @@ extension Tensor {
         let operation = "maxPool2d"
         let (n, c, h, w) = try nchw(operation)
         guard kernelSize >= 1, stride >= 1 else {
-            throw TensorError.invalidArgument(operation: operation, reason: "kernel \(kernelSize), stride \(stride): both must be ≥ 1")
+            throw TensorError.invalidArgument(
+                operation: operation, reason: "kernel \(kernelSize), stride \(stride): both must be ≥ 1")
         }
         guard h >= kernelSize, w >= kernelSize else {
-            throw TensorError.shapeMismatch(operation: operation, reason: "window \(kernelSize) is larger than the input \(label)")
+            throw TensorError.shapeMismatch(
+                operation: operation, reason: "window \(kernelSize) is larger than the input \(label)")
         }
         let outputHeight = (h - kernelSize) / stride + 1, outputWidth = (w - kernelSize) / stride + 1
         let inputPlane = h * w, outputPlane = outputHeight * outputWidth
@@ -123,8 +112,8 @@ extension Tensor {
                             for oy in 0..<outputHeight {
                                 for ox in 0..<outputWidth {
                                     var best = oy * stride * w + ox * stride
-                                    for iy in oy * stride ..< oy * stride + kernelSize {
-                                        for ix in ox * stride ..< ox * stride + kernelSize {
+                                    for iy in oy * stride..<oy * stride + kernelSize {
+                                        for ix in ox * stride..<ox * stride + kernelSize {
                                             let value = source[iy * w + ix]
                                             if value > source[best] || value.isNaN { best = iy * w + ix }
                                         }
@@ -141,20 +130,22 @@ extension Tensor {
         let winners = winnerOffsets
         let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
         Tensor.record(output, inputs: [x]) { y in
-            y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
-                // Windows overlap when stride < kernel, so two outputs may share a winner:
-                // each plane is one task, so the additions within it never race.
-                winners.withUnsafeBufferPointer { winnerBuffer in
-                    let wp = winnerBuffer.baseAddress!
-                    parallelChunks(n * c) { planes in
-                        for planeIndex in planes {
-                            let source = dy + planeIndex * outputPlane, target = dx + planeIndex * inputPlane
-                            let winner = wp + planeIndex * outputPlane
-                            for o in 0..<outputPlane { target[Int(winner[o])] += source[o] }
+            y.withOutputGradient { dy in
+                x.accumulateGradientPointer { dx in
+                    // Windows overlap when stride < kernel, so two outputs may share a winner:
+                    // each plane is one task, so the additions within it never race.
+                    winners.withUnsafeBufferPointer { winnerBuffer in
+                        let wp = winnerBuffer.baseAddress!
+                        parallelChunks(n * c) { planes in
+                            for planeIndex in planes {
+                                let source = dy + planeIndex * outputPlane, target = dx + planeIndex * inputPlane
+                                let winner = wp + planeIndex * outputPlane
+                                for o in 0..<outputPlane { target[Int(winner[o])] += source[o] }
+                            }
                         }
                     }
                 }
-            } }
+            }
         }
         return output
     }
@@ -163,9 +154,11 @@ extension Tensor {
 /// Runs `body` on each of `count` planes (N·C of them): the plane's `sourcePlane` values at
 /// `source` and its `targetPlane` values at `target`, planes split across the threads. Each
 /// plane is one task, so a body that adds into its target never races with another.
-private func forEachPlane(_ count: Int, _ source: UnsafePointer<Float>, _ sourcePlane: Int,
-                          _ target: UnsafeMutablePointer<Float>, _ targetPlane: Int,
-                          _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+private func forEachPlane(
+    _ count: Int, _ source: UnsafePointer<Float>, _ sourcePlane: Int,
+    _ target: UnsafeMutablePointer<Float>, _ targetPlane: Int,
+    _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+) {
     parallelChunks(count) { planes in
         for plane in planes { body(source + plane * sourcePlane, target + plane * targetPlane) }
     }
@@ -173,12 +166,38 @@ private func forEachPlane(_ count: Int, _ source: UnsafePointer<Float>, _ source
 
 /// A new array of `count` planes of `outputPlane` values, each filled by `body` from the
 /// matching plane of `input` (planes of `inputPlane` values), planes split across the threads.
-private func mapPlanes(_ input: [Float], count: Int, _ inputPlane: Int, _ outputPlane: Int,
-                       _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+private func mapPlanes(
+    _ input: [Float], count: Int, _ inputPlane: Int, _ outputPlane: Int,
+    _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+) -> [Float] {
     withReadPointer(input) { source in
         makeFilledArray(count * outputPlane) { target in
             forEachPlane(count, source, inputPlane, target, outputPlane, body)
         }
+    }
+}
+
+extension Tensor {
+    /// An N × C × `outputHeight` × `outputWidth` result computed plane by plane from this
+    /// N × C × H × W tensor: `forward` fills each output plane from its input plane, and the
+    /// recorded backward has `backward` add each output plane's gradient into its input
+    /// plane's gradient. Planes are split across the threads in both directions.
+    fileprivate func planewise(
+        outputHeight: Int, outputWidth: Int,
+        _ forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
+        backward: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) -> Tensor {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let x = self
+        let inputPlane = h * w, outputPlane = outputHeight * outputWidth
+        let data = mapPlanes(x.data, count: n * c, inputPlane, outputPlane, forward)
+        let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
+        Tensor.record(output, inputs: [x]) { y in
+            y.withOutputGradient { dy in
+                x.accumulateGradientPointer { dx in forEachPlane(n * c, dy, outputPlane, dx, inputPlane, backward) }
+            }
+        }
+        return output
     }
 }
 

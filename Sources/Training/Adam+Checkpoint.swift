@@ -12,7 +12,8 @@ extension Adam {
         var entries: [String: SafeTensors.Entry] = [:]
         for (name, state) in states {
             entries[name + ".exp_avg"] = SafeTensors.Entry(shape: [state.firstMoment.count], floats: state.firstMoment)
-            entries[name + ".exp_avg_sq"] = SafeTensors.Entry(shape: [state.secondMoment.count], floats: state.secondMoment)
+            entries[name + ".exp_avg_sq"] = SafeTensors.Entry(
+                shape: [state.secondMoment.count], floats: state.secondMoment)
             entries[name + ".step"] = SafeTensors.Entry(int64Scalar: Int64(state.step))
         }
         return SafeTensors.File(entries: entries, metadata: ["optimizer": "Adam"])
@@ -27,12 +28,18 @@ extension Adam {
         var restored: [(String, State)] = []
         for parameter in parameters {
             let name = parameter.name
-            guard let first = file.entries[name + ".exp_avg"]?.floats, let second = file.entries[name + ".exp_avg_sq"]?.floats,
-                  let step = file.entries[name + ".step"]?.int64s?.first else {
-                throw GroupDNetError.checkpoint(file: url.path, tensor: name, reason: "Adam state (exp_avg F32, exp_avg_sq F32, step I64) missing")
+            guard let first = file.entries[name + ".exp_avg"]?.floats,
+                let second = file.entries[name + ".exp_avg_sq"]?.floats,
+                let step = file.entries[name + ".step"]?.int64s?.first
+            else {
+                throw GroupDNetError.checkpoint(
+                    file: url.path, tensor: name, reason: "Adam state (exp_avg F32, exp_avg_sq F32, step I64) missing")
             }
             guard first.count == parameter.count, second.count == parameter.count else {
-                throw GroupDNetError.checkpoint(file: url.path, tensor: name, reason: "Adam moments of \(first.count) and \(second.count) values for a parameter of \(parameter.count)")
+                throw GroupDNetError.checkpoint(
+                    file: url.path, tensor: name,
+                    reason: "Adam moments of \(first.count) and \(second.count) values for a parameter of "
+                        + "\(parameter.count)")
             }
             restored.append((name, Self.makeState(firstMoment: first, secondMoment: second, step: Int(step))))
         }

@@ -40,7 +40,9 @@ public final class ImageSynthesizer {
     public func classIndex(named name: String) throws -> Int {
         if let index = classes.firstIndex(of: name) { return index }
         if let index = Int(name), (0..<configuration.classCount).contains(index) { return index }
-        throw TrainingError.invalidInput(file: "--resample-class", reason: "\(name) is not a class; the classes are \(classes.joined(separator: ", "))")
+        throw TrainingError.invalidInput(
+            file: "--resample-class",
+            reason: "\(name) is not a class; the classes are \(classes.joined(separator: ", "))")
     }
 
     /// Reads a label map (ids 0..<classes) and checks its size and values; `path` is named in
@@ -50,11 +52,17 @@ public final class ImageSynthesizer {
     public func labelMap(contentsOfFile path: String, resize: Bool = false) throws -> LabelMap {
         var label = try LabelMap(contentsOfFile: path)
         if let index = label.values.firstIndex(where: { Int($0) >= configuration.classCount }) {
-            throw TrainingError.invalidInput(file: path, reason: "pixel (x \(index % label.width), y \(index / label.width)) has class \(label.values[index]), not below \(configuration.classCount)")
+            throw TrainingError.invalidInput(
+                file: path,
+                reason: "pixel (x \(index % label.width), y \(index / label.width)) has class \(label.values[index]), "
+                    + "not below \(configuration.classCount)")
         }
         if resize { label = label.resized(width: configuration.imageWidth, height: configuration.imageHeight) }
         guard label.width == configuration.imageWidth, label.height == configuration.imageHeight else {
-            throw TrainingError.invalidInput(file: path, reason: "label map is \(label.width)×\(label.height), the model makes \(configuration.imageWidth)×\(configuration.imageHeight) (--resize resamples it)")
+            throw TrainingError.invalidInput(
+                file: path,
+                reason: "label map is \(label.width)×\(label.height), the model makes "
+                    + "\(configuration.imageWidth)×\(configuration.imageHeight) (--resize resamples it)")
         }
         return label
     }
@@ -68,15 +76,23 @@ public final class ImageSynthesizer {
     /// mu + ε·exp(logvar/2), ε from `random`, as the reference's inference with an image.
     public func encodedLatent(style: Image, label: LabelMap, using random: inout RandomSource) throws -> Tensor {
         var style = style
-        if style.width != configuration.imageWidth || style.height != configuration.imageHeight, label.width == configuration.imageWidth,
-           label.height == configuration.imageHeight {
+        if style.width != configuration.imageWidth || style.height != configuration.imageHeight,
+            label.width == configuration.imageWidth,
+            label.height == configuration.imageHeight
+        {
             style = style.resized(width: label.width, height: label.height)
         }
         guard style.width == label.width, style.height == label.height,
-              style.width == configuration.imageWidth, style.height == configuration.imageHeight else {
-            throw TrainingError.invalidInput(file: "--style-image", reason: "photo \(style.width)×\(style.height) and label \(label.width)×\(label.height) must both be \(configuration.imageWidth)×\(configuration.imageHeight)")
+            style.width == configuration.imageWidth, style.height == configuration.imageHeight
+        else {
+            throw TrainingError.invalidInput(
+                file: "--style-image",
+                reason: "photo \(style.width)×\(style.height) and label \(label.width)×\(label.height) must both be "
+                    + "\(configuration.imageWidth)×\(configuration.imageHeight)")
         }
-        let batch = try TrainingBatch(seg: seg(label), image: ModelInput.image(rgb: style.pixels, batch: 1, height: style.height, width: style.width))
+        let batch = try TrainingBatch(
+            seg: seg(label),
+            image: ModelInput.image(rgb: style.pixels, batch: 1, height: style.height, width: style.width))
         return try Tensor.withoutGradients {
             let (mu, logVariance) = try encoder(batch.splitImage, training: false)
             return try Encoder.reparameterize(mu: mu, logVariance: logVariance, epsilon: randomLatent(using: &random))
@@ -89,8 +105,8 @@ public final class ImageSynthesizer {
         let perClass = configuration.latentChannelsPerClass
         let plane = z.shape[2] * z.shape[3]
         var values = z.data
-        for channel in classIndex * perClass ..< (classIndex + 1) * perClass {
-            for index in channel * plane ..< (channel + 1) * plane { values[index] = random.normal() }
+        for channel in classIndex * perClass..<(classIndex + 1) * perClass {
+            for index in channel * plane..<(channel + 1) * plane { values[index] = random.normal() }
         }
         return try Tensor(shape: z.shape, data: values)
     }
@@ -110,7 +126,8 @@ public final class ImageSynthesizer {
     }
 
     private func seg(_ label: LabelMap) throws -> Tensor {
-        try ModelInput.oneHot(labels: label.values, batch: 1, height: label.height, width: label.width, classes: configuration.classCount)
+        try ModelInput.oneHot(
+            labels: label.values, batch: 1, height: label.height, width: label.width, classes: configuration.classCount)
     }
 
     /// Writes `image` as a PNG atomically.

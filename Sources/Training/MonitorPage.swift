@@ -1,3 +1,4 @@
+import Statistics
 import Foundation
 
 /// `RUN/index.html`: the run's curves as inline SVG and its latest samples (label map,
@@ -41,7 +42,7 @@ struct MonitorPage {
         let time = ISO8601DateFormatter().string(from: written)
         var page = """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(runName.htmlEscaped): step \(step)</title>
+            <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(runName)): step \(step)</title>
             <style>
             body { font-family: sans-serif; margin: 24px; color: #222; background: #fff; }
             .charts { display: flex; flex-wrap: wrap; gap: 16px; }
@@ -52,12 +53,12 @@ struct MonitorPage {
             td { padding: 4px; vertical-align: top; font-size: 12px; text-align: center; }
             td img { display: block; image-rendering: pixelated; }
             </style></head><body>
-            <h1>\(runName.htmlEscaped)</h1>
+            <h1>\(HTML.escape(runName))</h1>
             <p>Step \(step) of \(lastStep), epoch \(epoch); page written \(time) with the checkpoint of this step.
-            TensorBoard shows every step: <code>tensorboard --logdir \(runName.htmlEscaped)</code>.</p>
+            TensorBoard shows every step: <code>tensorboard --logdir \(HTML.escape(runName))</code>.</p>
 
             """
-        for note in notes { page += "<p>\(note.htmlEscaped)</p>\n" }
+        for note in notes { page += "<p>\(HTML.escape(note))</p>\n" }
         page += "<h2>Curves</h2>\n<div class=\"charts\">\n"
         for chart in Self.charts {
             let drawn = chart.series.enumerated().compactMap { index, series -> ChartSeries? in
@@ -66,9 +67,9 @@ struct MonitorPage {
                                    dashed: series.dashed, points: points)
             }
             guard !drawn.isEmpty else { continue }
-            page += "<figure><figcaption>\(chart.title.htmlEscaped)</figcaption>\n" + LineChart.svg(drawn) + "\n"
+            page += "<figure><figcaption>\(HTML.escape(chart.title))</figcaption>\n" + LineChart.svg(drawn) + "\n"
             page += "<div class=\"legend\">" + drawn.map {
-                "<span><i style=\"background:\($0.colour)\"></i>\($0.legend.htmlEscaped)</span>"
+                "<span><i style=\"background:\($0.colour)\"></i>\(HTML.escape($0.legend))</span>"
             }.joined() + "</div></figure>\n"
         }
         page += "</div>\n"
@@ -81,12 +82,12 @@ struct MonitorPage {
             + "then the generated image with one class's part of z drawn afresh.</p>\n<table>\n"
         for sample in samples {
             table += "<tr><td colspan=\"\(3 + sample.resamples.count)\" style=\"text-align:left\">"
-                + "<b>\(sample.key.htmlEscaped)</b></td></tr>\n<tr>"
+                + "<b>\(HTML.escape(sample.key))</b></td></tr>\n<tr>"
             let cells = [("label", sample.labelFile), ("generated", sample.generatedFile), ("photo", sample.photoFile)]
                 + sample.resamples.map { ("new \($0.className)", $0.file) }
             for (caption, file) in cells {
-                let text = caption.htmlEscaped
-                table += "<td><img src=\"\(file.htmlEscaped)\" alt=\"\(text)\">\(text)</td>"
+                let text = HTML.escape(caption)
+                table += "<td><img src=\"\(HTML.escape(file))\" alt=\"\(text)\">\(text)</td>"
             }
             table += "</tr>\n"
         }
@@ -149,23 +150,5 @@ enum LineChart {
     /// A tick label: 4 significant digits, without trailing noise.
     static func label(_ value: Double) -> String {
         String(format: "%.4g", value)
-    }
-}
-
-extension String {
-    /// This text with the five HTML special characters escaped.
-    var htmlEscaped: String {
-        var escaped = ""
-        for character in self {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }

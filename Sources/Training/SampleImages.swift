@@ -42,12 +42,12 @@ struct SampleImages {
     let seed: UInt64
 
     func render(with synthesizer: ImageSynthesizer, resamples: Bool) throws -> [RenderedSample] {
-        let table = ClassTable(classNames: classes)
+        let table = LabelSet(targetClasses: classes)
         return try records.enumerated().map { number, record in
             var noise = RunRandomness.sampleImageNoise(seed: seed, sample: number, stream: 0)
             let z = try synthesizer.encodedLatent(style: record.photo, label: record.label, using: &noise)
             var sample = RenderedSample(
-                key: record.key, label: LabelColours.image(of: record.label, classTable: table),
+                key: record.key, label: LabelColours.image(of: record.label, labelSet: table),
                 generated: try synthesizer.image(label: record.label, z: z), photo: record.photo, resamples: [])
             if resamples {
                 sample.resamples = try self.resamples(of: record, number: number, z: z, synthesizer: synthesizer)

@@ -16,7 +16,9 @@ struct GenerateCommand: ParsableCommand {
             only that class's latent channels (8c…8c+7 of z) are drawn again for each.
             """)
 
-    @Option(help: ArgumentHelp("A checkpoint folder, its state.json, or a run folder (its latest checkpoint).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "A checkpoint folder, its state.json, or a run folder (its latest checkpoint).", valueName: "path"))
     var checkpoint: String
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Label map PNGs with class ids 0…G−1.", valueName: "png"))
@@ -25,13 +27,18 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("Folder to write the images into.", valueName: "dir"))
     var outputDirectory: String
 
-    @Option(help: ArgumentHelp("Class (name or id) whose latent code is resampled for each sample.", valueName: "class"))
+    @Option(
+        help: ArgumentHelp("Class (name or id) whose latent code is resampled for each sample.", valueName: "class"))
     var resampleClass: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Images per label map with --resample-class (default: 4).", valueName: "k"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Images per label map with --resample-class (default: 4).", valueName: "k"))
     var samples: Int?
 
-    @Option(help: ArgumentHelp("A photo whose appearance gives z through the encoder (needs --style-label).", valueName: "photo"))
+    @Option(
+        help: ArgumentHelp(
+            "A photo whose appearance gives z through the encoder (needs --style-label).", valueName: "photo"))
     var styleImage: String?
 
     @Option(help: ArgumentHelp("The label map of --style-image.", valueName: "png"))
@@ -45,13 +52,16 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         if labels.isEmpty { throw ValidationError("Give at least one label map with --labels.") }
-        if (styleImage == nil) != (styleLabel == nil) { throw ValidationError("Give --style-image and --style-label together.") }
+        if (styleImage == nil) != (styleLabel == nil) {
+            throw ValidationError("Give --style-image and --style-label together.")
+        }
         if let samples, samples < 1 { throw ValidationError("--samples must be at least 1.") }
         if samples != nil && resampleClass == nil { throw ValidationError("--samples needs --resample-class.") }
         // Outputs are named after the label map's stem: two maps of one stem would overwrite.
         let byStem = Dictionary(grouping: labels) { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
         if let (stem, paths) = byStem.filter({ $0.value.count > 1 }).min(by: { $0.key < $1.key }) {
-            throw ValidationError("--labels \(paths.joined(separator: " and ")) would both write \(stem)*.png; rename one.")
+            throw ValidationError(
+                "--labels \(paths.joined(separator: " and ")) would both write \(stem)*.png; rename one.")
         }
     }
 
@@ -63,7 +73,8 @@ struct GenerateCommand: ParsableCommand {
             throw TrainingError.invalidInput(file: output.path, reason: "--out is a file, not a folder")
         }
         do { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) } catch {
-            throw TrainingError.invalidInput(file: output.path, reason: "cannot create the output folder: \(error.localizedDescription)")
+            throw TrainingError.invalidInput(
+                file: output.path, reason: "cannot create the output folder: \(error.localizedDescription)")
         }
         return output
     }
@@ -99,7 +110,8 @@ struct GenerateCommand: ParsableCommand {
     private func latent(_ synthesizer: ImageSynthesizer, using random: inout RandomSource) throws -> Tensor {
         guard let styleImage, let styleLabel else { return synthesizer.randomLatent(using: &random) }
         let photo = try Image(contentsOfFile: styleImage)
-        return try synthesizer.encodedLatent(style: photo, label: synthesizer.labelMap(contentsOfFile: styleLabel, resize: resize), using: &random)
+        return try synthesizer.encodedLatent(
+            style: photo, label: synthesizer.labelMap(contentsOfFile: styleLabel, resize: resize), using: &random)
     }
 
     private func write(_ image: Image, _ url: URL) throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Records
 
 /// `smis`: the model side of the toolkit: train GroupDNet from shards, generate images.
 /// Each subcommand lives in its own file and stays thin: it parses, calls Training, reports.
@@ -11,7 +12,7 @@ struct SMIS: ParsableCommand {
             Typical use: `smis train --shards out/shards --out out/run` (Ctrl-C saves a checkpoint; \
             add --resume to continue), then `smis generate --checkpoint out/run --labels a.png --out images`.
             """,
-        version: ToolVersion.string,
+        version: ToolkitVersion.string,
         subcommands: [TrainCommand.self, GenerateCommand.self]
     )
 }

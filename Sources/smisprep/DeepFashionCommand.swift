@@ -1,5 +1,6 @@
 import ArgumentParser
 import Pipeline
+import Statistics
 
 /// `smisprep deepfashion`: the bundled DeepFashion pipeline with command-line overrides.
 struct DeepFashionCommand: ParsableCommand {
@@ -15,6 +16,8 @@ struct DeepFashionCommand: ParsableCommand {
             "shard options later re-shards without preparing again); exit status 3 means the " +
             "shards were written but some prepared samples were skipped (named on standard error).")
 
+    // --images, --labels and --out are RunCommand's options again on purpose: required here,
+    // overrides of the file there, each with its own help, so no shared option group.
     @Option(name: .long, help: "DeepFashion's img/ folder (img/<GENDER>/<CATEGORY>/<ITEM_ID>/<NN>_<VIEW>.jpg).")
     var images: String
 
@@ -33,16 +36,20 @@ struct DeepFashionCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated source classes whose presence drops a sample, e.g. glove,sunglasses.")
     var filter: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "Pixels (500) or percent of the image (0.1%) a filtered class may cover.")
-    var filterThreshold: String?
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Pixels (500) or percent of the image (0.1%) a filtered class may cover.")
+    var filterThreshold: FilterThreshold?
 
     @Option(name: .long, parsing: .unconditional, help: "Training size as WIDTHxHEIGHT, e.g. 256x256.")
-    var size: String?
+    var size: Size?
 
     @Option(name: .long, help: "How the aspect ratio is handled: stretch, pad or crop.")
-    var fit: String?
+    var fit: ResizeSettings.Fit?
 
-    @Option(name: .long, parsing: .unconditional, help: "Share of items sent to validation when no partition list is given (0...1).")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Share of items sent to validation when no partition list is given (0...1).")
     var valFraction: Double?
 
     @Option(name: .long, help: "DeepFashion's list_eval_partition.txt (query and gallery become validation).")
@@ -56,14 +63,10 @@ struct DeepFashionCommand: ParsableCommand {
     @OptionGroup var runner: RunnerOptions
 
     func validate() throws {
-        if let size, parseSize(size) == nil { throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 256x256.") }
-        if let fit, ResizeSettings.Fit(rawValue: fit) == nil { throw ValidationError("--fit must be stretch, pad or crop.") }
         if let valFraction, !(0...1).contains(valFraction) { throw ValidationError("--val-fraction must be in 0...1.") }
-        if let filterThreshold, RareAttributeFilter.Threshold(parsing: filterThreshold) == nil {
-            throw ValidationError("--filter-threshold must be a pixel count (500) or a percentage (0.1%).")
-        }
         if pipeline == nil && BundledPipelines.file("deepfashion.yaml") == nil {
-            throw ValidationError("cannot find Pipelines/deepfashion.yaml; run from the repository or give --pipeline FILE.")
+            throw ValidationError(
+                "cannot find Pipelines/deepfashion.yaml; run from the repository or give --pipeline FILE.")
         }
     }
 
@@ -73,10 +76,12 @@ struct DeepFashionCommand: ParsableCommand {
         overrides.labels = labels
         overrides.output = out
         overrides.source = source
-        overrides.filterClasses = filter.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-        overrides.filterThreshold = filterThreshold.flatMap(RareAttributeFilter.Threshold.init(parsing:))
-        overrides.size = size.flatMap(parseSize)
-        overrides.fit = fit.flatMap(ResizeSettings.Fit.init(rawValue:))
+        overrides.filterClasses = filter.map { list in
+            list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        overrides.filterThreshold = filterThreshold
+        overrides.size = size
+        overrides.fit = fit
         overrides.validationFraction = valFraction
         overrides.partitionList = partition
         if writeSplit { overrides.writeSplit = true }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageIO
+import Pipeline
 import Records
 
 /// `smisprep inspect`: prints one record and optionally writes its images and per-class split.
@@ -9,8 +10,7 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Print one record of a shard set and optionally write its photo, label and per-class split.")
 
-    @Argument(help: "The shard set folder (holding manifest.json).")
-    var directory: String
+    @OptionGroup var shardSet: ShardSetFolder
 
     @Option(help: "The key of the record to show.")
     var key: String?
@@ -27,16 +27,18 @@ struct InspectCommand: ParsableCommand {
     }
 
     func run() throws {
-        let set = try ShardSet(directory: URL(fileURLWithPath: directory))
+        let set = try shardSet.open()
         let global: Int
         if let key {
             guard let found = set.globalIndex(ofKey: key) else {
-                throw PipelineCommandError(message: "\(directory): no record has the key \(key)")
+                throw PipelineCommandError(message: "\(shardSet.directory): no record has the key \(key)")
             }
             global = found
         } else {
             guard index! < set.count else {
-                throw PipelineCommandError(message: "\(directory): --index \(index!) is beyond the \(set.count) records (0...\(set.count - 1))")
+                throw PipelineCommandError(
+                    message: "\(shardSet.directory): --index \(index!) is beyond the \(set.count) records "
+                        + "(0...\(set.count - 1))")
             }
             global = index!
         }
@@ -60,23 +62,18 @@ struct InspectCommand: ParsableCommand {
             throw PipelineCommandError(message: "\(folder.path): --write-split names a file, not a folder")
         }
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw PipelineCommandError(message: "\(folder.path): cannot create the folder: \(error.localizedDescription)")
+            throw PipelineCommandError(
+                message: "\(folder.path): cannot create the folder: \(error.localizedDescription)")
         }
         let (image, label) = try view.decoded()
         try image.writePNG(toFile: folder.appendingPathComponent("photo.png").path)
         try label.writePNG(toFile: folder.appendingPathComponent("label.png").path)
         for c in 0..<view.classCount where view.split.areas[c] > 0 {
+            // The record's box is [x0, x1) × [y0, y1); the pipeline's split stage cuts the crops.
             let box = view.split.boundingBoxes[(4 * c)..<(4 * c + 4)].map(Int.init)
-            let (x0, y0, x1, y1) = (box[0], box[1], box[2], box[3])
-            var mask = LabelMap(width: x1 - x0, height: y1 - y0)
-            var crop = Image(width: x1 - x0, height: y1 - y0)
-            for y in y0..<y1 {
-                for x in x0..<x1 where label.values[y * view.width + x] == UInt8(c) {
-                    let target = (y - y0) * (x1 - x0) + (x - x0)
-                    mask.values[target] = 255
-                    for channel in 0..<3 { crop.pixels[3 * target + channel] = image.pixels[3 * (y * view.width + x) + channel] }
-                }
-            }
+            let rect = PixelRect(x: box[0], y: box[1], width: box[2] - box[0], height: box[3] - box[1])
+            let mask = ClassSplit.mask(of: label.cropped(to: rect), classID: c)
+            let crop = ClassSplit.maskedCrop(photo: image, label: label, classID: c, box: rect)
             let name = "class-\(c)-\(c < names.count ? names[c] : "unnamed")"
             try mask.writePNG(toFile: folder.appendingPathComponent("\(name)-mask.png").path)
             try crop.writePNG(toFile: folder.appendingPathComponent("\(name)-photo.png").path)

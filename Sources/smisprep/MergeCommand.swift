@@ -30,19 +30,16 @@ struct MergeCommand: ParsableCommand {
             if !workerFolders.isEmpty {
                 let gathered = try WorkerOutputGathering.gather(from: workerFolders, into: folder)
                 print("""
-                    gathered \(workerFolders.count) worker folders into \(folder): \(gathered.filesAdded) files linked or copied, \
-                    \(gathered.filesAlreadyPresent) already there
+                    gathered \(workerFolders.count) worker folders into \(folder): \
+                    \(gathered.filesAdded) files linked or copied, \(gathered.filesAlreadyPresent) already there
                     """)
             }
-            var report = try RunReport.mergeWorkerReports(in: folder)
-            // Worker statistics hold finished figures (medians, duplicate groups) that cannot be
-            // added exactly, so the joined folder is scanned once instead.
-            let statistics = try RunStatistics.scan(preparedFolder: folder, threads: 2, skipped: { StandardError.print($0) })
-            report.statistics = statistics
-            try AtomicFile.write(try report.encodedJSON(), to: folder + "/" + PreparedLayout.report)
+            let report = try RunReport.mergeWorkerReports(in: folder) {
+                try RunStatistics.scan(preparedFolder: folder, threads: 2, skipped: { StandardError.print($0) })
+            }
             print("merged \(report.workers) worker reports and the folder's statistics into \(folder)/report.json")
             print(report.summary(), terminator: "")
-            try writeShards(statistics: statistics)
+            try writeShards(statistics: report.statistics!)
         } catch let error as MergeError {
             throw PipelineCommandError(message: error.description)
         }
@@ -55,6 +52,7 @@ struct MergeCommand: ParsableCommand {
         let (configuration, _) = try loadPipeline(pipelineFile, overrides: PipelineOverrides())
         guard let shards = configuration.outputs.shards else { return }
         let jobs = ProcessInfo.processInfo.activeProcessorCount
-        try TerminalShardStage.execute(shards, preparedFolder: folder, statistics: try ShardStage.manifestStatistics(statistics), jobs: jobs)
+        let manifestStatistics = try ShardStage.manifestStatistics(statistics)
+        try TerminalShardStage.execute(shards, preparedFolder: folder, statistics: manifestStatistics, jobs: jobs)
     }
 }

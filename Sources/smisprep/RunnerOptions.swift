@@ -9,8 +9,10 @@ struct RunnerOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "Worker threads; the default is the number of cores.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .long, parsing: .unconditional, help: "Process only slice I of N (0-based), e.g. 3/8; join the slices with `smisprep merge`.")
-    var worker: String = "0/1"
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Process only slice I of N (0-based), e.g. 3/8; join the slices with `smisprep merge`.")
+    var worker = WorkerSlice.whole
 
     @Flag(name: .long, help: "Forget an unfinished run in the output folder instead of resuming it.")
     var restart = false
@@ -20,32 +22,35 @@ struct RunnerOptions: ParsableArguments {
 
     @Flag(name: .long, help: ArgumentHelp(
         "Gather no data-set statistics for report.json (about 6 % faster).",
-        discussion: "`smisprep stats OUT` computes them later; a shard stage at the end of the run scans the folder for them."))
+        discussion: """
+            `smisprep stats OUT` computes them later; a shard stage at the end of the run scans the folder for them.
+            """))
     var noStatistics = false
 
     func validate() throws {
-        guard (1...maximumJobs).contains(jobs) else { throw ValidationError("--jobs must be between 1 and \(maximumJobs).") }
-        guard WorkerSlice(parsing: worker) != nil else {
-            throw ValidationError("--worker must be I/N with 0 ≤ I < N, e.g. 0/4.")
+        guard (1...maximumJobs).contains(jobs) else {
+            throw ValidationError("--jobs must be between 1 and \(maximumJobs).")
         }
     }
 
     var runOptions: RunOptions {
-        RunOptions(jobs: jobs, worker: WorkerSlice(parsing: worker)!, restart: restart)
+        RunOptions(jobs: jobs, worker: worker, restart: restart)
     }
 }
 
 /// Runs a configured pipeline in the terminal: progress on stderr, Ctrl-C stops cleanly (a
 /// second Ctrl-C exits at once), the summary on stdout.
 enum TerminalRun {
-    static func execute(_ configuration: PipelineConfiguration, baseline: PipelineConfiguration?, options: RunnerOptions) throws {
+    static func execute(
+        _ configuration: PipelineConfiguration, baseline: PipelineConfiguration?, options: RunnerOptions
+    ) throws {
         let runner = PipelineRunner(configuration: configuration, baseline: baseline, options: options.runOptions)
         let renderer = ProgressRenderer(interactive: isatty(STDERR_FILENO) == 1)
         if !options.quiet { runner.progress = { renderer.show($0) } }
         // A worker slice gathers no statistics: `smisprep merge` scans the joined folder anyway,
         // since finished figures (medians, duplicate groups) of slices cannot be added exactly,
         // so a slice would spend about 6 % of its time on figures nobody reads.
-        if options.runOptions.worker.count == 1 && !options.noStatistics {
+        if options.worker.count == 1 && !options.noStatistics {
             RunStatistics(configuration: configuration, skipped: { StandardError.print($0) }).attach(to: runner)
         }
 
@@ -55,7 +60,7 @@ enum TerminalRun {
         interrupts.setEventHandler {
             interruptCount += 1
             if interruptCount > 1 { Foundation.exit(130) }
-            FileHandle.standardError.write("\nstopping after the samples in flight (Ctrl-C again to quit now)…\n".data(using: .utf8)!)
+            StandardError.print("\nstopping after the samples in flight (Ctrl-C again to quit now)…")
             runner.cancel()
         }
         interrupts.resume()
@@ -64,14 +69,17 @@ enum TerminalRun {
         let report: RunReport
         do { report = try runner.run() } catch let error as PipelineRunError {
             if case .cancelled = error {
-                FileHandle.standardError.write("\(error)\n".data(using: .utf8)!)
+                StandardError.print("\(error)")
                 throw ExitCode(130)
             }
             throw PipelineCommandError(message: error.description)
         }
-        let slice = options.runOptions.worker
+        let slice = options.worker
         if slice.count > 1 {
-            print("worker \(slice): report-worker-\(slice.index)-of-\(slice.count).json written; join the workers with `smisprep merge \(configuration.output!)`")
+            print("""
+                worker \(slice): report-worker-\(slice.index)-of-\(slice.count).json written; \
+                join the workers with `smisprep merge \(configuration.output!)`
+                """)
         }
         print(report.summary(), terminator: "")
         print("prepared set in \(configuration.output!)")
@@ -83,15 +91,19 @@ enum TerminalRun {
     /// writing; `smisprep merge` packs the whole folder once they are all done.
     static func writeShards(_ configuration: PipelineConfiguration, report: RunReport, options: RunnerOptions) throws {
         guard let shards = configuration.outputs.shards else { return }
-        let slice = options.runOptions.worker
+        let slice = options.worker
         guard slice.count == 1 else {
-            print("worker \(slice): no shards written (a slice holds part of the set); `smisprep merge \(configuration.output!)` writes them into \(shards.directory)")
+            print("""
+                worker \(slice): no shards written (a slice holds part of the set); \
+                `smisprep merge \(configuration.output!)` writes them into \(shards.directory)
+                """)
             return
         }
-        if !options.quiet { printError("packing the prepared set into shards in \(shards.directory)…") }
+        if !options.quiet { StandardError.print("packing the prepared set into shards in \(shards.directory)…") }
         let statistics = try report.statistics.map(ShardStage.manifestStatistics)
             ?? TerminalShardStage.statistics(ofPreparedFolder: configuration.output!, jobs: options.jobs)
-        try TerminalShardStage.execute(shards, preparedFolder: configuration.output!, statistics: statistics, jobs: options.jobs)
+        try TerminalShardStage.execute(
+            shards, preparedFolder: configuration.output!, statistics: statistics, jobs: options.jobs)
     }
 }
 
@@ -114,7 +126,8 @@ final class ProgressRenderer: @unchecked Sendable {
         lastDraw = now
         let remainingTotal = max(progress.total - progress.resumed, progress.processed)
         let fraction = remainingTotal > 0 ? Double(progress.processed) / Double(remainingTotal) : 1
-        let counts = "\(progress.processed + progress.resumed)/\(max(progress.total, progress.processed + progress.resumed))"
+        let done = progress.processed + progress.resumed
+        let counts = "\(done)/\(max(progress.total, done))"
         let speed: String
         if let rate = rate(progress) {
             let eta = Double(remainingTotal - progress.processed) / rate
@@ -129,9 +142,9 @@ final class ProgressRenderer: @unchecked Sendable {
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             var line = "\r[\(bar)] \(String(format: "%3d", Int(fraction * 100)))%  \(detail)\u{1B}[K"
             if progress.finished { line += "\n" }
-            FileHandle.standardError.write(line.data(using: .utf8)!)
+            StandardError.write(line)
         } else {
-            FileHandle.standardError.write("progress: \(Int(fraction * 100))%  \(detail)\n".data(using: .utf8)!)
+            StandardError.print("progress: \(Int(fraction * 100))%  \(detail)")
         }
     }
 
@@ -159,19 +172,29 @@ final class ProgressRenderer: @unchecked Sendable {
 /// Finds the bundled `Pipelines/` folder: beside the current directory, or above the
 /// executable (a build inside the repository).
 enum BundledPipelines {
-    static func file(_ name: String) -> String? {
-        var candidates = [FileManager.default.currentDirectoryPath + "/Pipelines/" + name]
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    /// The `Pipelines/` folders to look in, in order (they need not exist).
+    static var folders: [URL] {
+        let currentFolder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        var folders = [currentFolder.appendingPathComponent("Pipelines")]
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var folder = executable.deletingLastPathComponent()
         for _ in 0..<6 {
-            candidates.append(folder.appendingPathComponent("Pipelines/" + name).path)
+            folders.append(folder.appendingPathComponent("Pipelines"))
             folder = folder.deletingLastPathComponent()
         }
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+        return folders
+    }
+
+    /// The first existing `Pipelines/NAME`.
+    static func file(_ name: String) -> String? {
+        folders.map { $0.appendingPathComponent(name).path }.first { FileManager.default.fileExists(atPath: $0) }
     }
 }
 
 /// Loads a pipeline file, turning its errors into the front end's "Error: …" form.
-func loadPipeline(_ path: String, overrides: PipelineOverrides) throws -> (PipelineConfiguration, PipelineConfiguration) {
+func loadPipeline(
+    _ path: String, overrides: PipelineOverrides
+) throws -> (configuration: PipelineConfiguration, baseline: PipelineConfiguration) {
     do {
         let baseline = try PipelineConfiguration(contentsOfFile: path)
         let configuration = try PipelineConfiguration(contentsOfFile: path, overrides: overrides)
@@ -179,11 +202,4 @@ func loadPipeline(_ path: String, overrides: PipelineOverrides) throws -> (Pipel
     } catch let error as PipelineFileError {
         throw PipelineCommandError(message: error.description)
     }
-}
-
-/// A failure of a pipeline command after its options were accepted; ArgumentParser prints it
-/// as "Error: <message>" and exits with status 1, without the usage text.
-struct PipelineCommandError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }

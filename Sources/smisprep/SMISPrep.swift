@@ -1,4 +1,5 @@
 import ArgumentParser
+import Records
 
 /// `smisprep`: the data side of the toolkit. Each subcommand lives in its own file and stays
 /// thin: it parses options, calls a library target, and reports.
@@ -19,7 +20,7 @@ struct SMISPrep: ParsableCommand {
               smisprep verify out/shards
               smisprep stats out/shards
             """,
-        version: ToolVersion.string,
+        version: ToolkitVersion.string,
         subcommands: [
             DeepFashionCommand.self, RunCommand.self, MergeCommand.self, SynthCommand.self,
             ShardCommand.self, VerifyCommand.self, InspectCommand.self, ExportCommand.self,

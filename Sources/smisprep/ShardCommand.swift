@@ -33,39 +33,26 @@ struct ShardCommand: ParsableCommand {
     var recordsPerShard: Int?
 
     @Option(parsing: .unconditional, help: "Largest shard size, e.g. 256MB, 64MiB, 1GB (default 256MB).")
-    var shardSize: String?
+    var shardSize: ShardSizing?
 
     @Option(help: "Photo storage: jpeg (keep the files' bytes), jpeg:Q (re-encode at quality Q), png or raw.")
-    var image: String = "jpeg"
+    var image = SegmentationRecord.ImageEncoding.jpeg(quality: nil)
 
     @Option(help: "Label storage: png (lossless, the files' bytes) or raw (one byte per pixel).")
-    var label: String = "png"
+    var label = SegmentationRecord.LabelEncoding.png
 
     @Option(parsing: .unconditional, help: "Encoding threads (the output does not depend on it).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
-        try ShardOptionChecks.sizing(recordsPerShard: recordsPerShard, shardSize: shardSize)
-        try ShardOptionChecks.image(image, option: "--image")
-        try ShardOptionChecks.label(label, option: "--label")
+        try ShardSizingOptions.check(recordsPerShard: recordsPerShard, shardSize: shardSize)
         if !(1...maximumJobs).contains(jobs) { throw ValidationError("--jobs must be between 1 and \(maximumJobs).") }
     }
 
     func run() throws {
-        let settings = ShardSettings(
-            directory: outputDirectory,
-            sizing: ShardOptionChecks.sizing(recordsPerShard: recordsPerShard, shardSize: shardSize, default: .defaultSize)!,
-            image: SegmentationRecord.ImageEncoding(parsing: image)!, label: SegmentationRecord.LabelEncoding(rawValue: label)!)
+        let sizing = ShardSizingOptions.sizing(recordsPerShard: recordsPerShard, shardSize: shardSize) ?? .defaultSize
+        let settings = ShardSettings(directory: outputDirectory, sizing: sizing, image: image, label: label)
         let statistics = try TerminalShardStage.statistics(ofPreparedFolder: preparedDirectory, jobs: jobs)
         try TerminalShardStage.execute(settings, preparedFolder: preparedDirectory, statistics: statistics, jobs: jobs)
     }
-}
-
-/// Writes a line to standard error (warnings and problems, kept apart from results).
-/// The most threads a `--jobs` or `--threads` may ask for: far more than any machine's cores,
-/// and small enough that buffer sizes computed from it cannot overflow.
-let maximumJobs = 1024
-
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -42,7 +42,9 @@ struct StatsCommand: ParsableCommand {
     var threads = 2
 
     func validate() throws {
-        guard (1...maximumJobs).contains(threads) else { throw ValidationError("--threads must be between 1 and \(maximumJobs), got \(threads).") }
+        guard (1...maximumJobs).contains(threads) else {
+            throw ValidationError("--threads must be between 1 and \(maximumJobs), got \(threads).")
+        }
         guard contactSheetSamples >= 0 else {
             throw ValidationError("--contact-sheet-samples must not be negative, got \(contactSheetSamples).")
         }
@@ -53,7 +55,7 @@ struct StatsCommand: ParsableCommand {
         for note in gathered.notes { StandardError.print(note) }
         if let report {
             let written = try StatisticsReport.write(
-                gathered.statistics, classTable: gathered.classTable, samples: gathered.contactSheet, to: report)
+                gathered.statistics, labelSet: gathered.labelSet, samples: gathered.contactSheet, to: report)
             StandardError.print("stats: wrote \(written.count) files, open \(written[0])")
         }
         if json {
@@ -72,45 +74,44 @@ struct StatsCommand: ParsableCommand {
                 gathered = try recomputeFromShards(manifest: manifest)
             } else {
                 let statistics = try DatasetStatistics.fromManifest(at: manifest)
-                let names = Dictionary(uniqueKeysWithValues: statistics.classes.map { (UInt8($0.id), $0.name) })
-                let table = statistics.labelSet == .source
-                    ? Statistics.ClassTable(sourceClasses: names) : Statistics.ClassTable(classNames: statistics.classes.map(\.name))
-                gathered = StatsGathered(statistics: statistics, classTable: table, contactSheet: [], notes: [])
+                let names = Dictionary(uniqueKeysWithValues: statistics.classes.map { ($0.id, $0.name) })
+                let labelSet = statistics.labelSet == .source
+                    ? LabelSet(source: "", classes: names) : LabelSet(targetClasses: statistics.classes.map(\.name))
+                gathered = StatsGathered(statistics: statistics, labelSet: labelSet, contactSheet: [], notes: [])
             }
             if report != nil { gathered.contactSheet = try shardContactSheet(manifest: manifest) }
             return gathered
         case .prepared:
             guard source == nil else {
-                throw ValidationError("\(path) is a prepared folder (target classes); --source is for raw parser output.")
+                throw ValidationError(
+                    "\(path) is a prepared folder (target classes); --source is for raw parser output.")
             }
             let listing = try DatasetListing.prepared(at: path)
             let classNames = listing.classNames ?? DatasetListing.defaultTargetClasses
             return scan(listing, accumulator: StatisticsAccumulator(classNames: classNames))
         case .raw:
             guard let source else {
-                throw ValidationError("\(path) looks like raw parser output: name its label set with --source lip|cihp|atr.")
+                throw ValidationError(
+                    "\(path) looks like raw parser output: name its label set with --source lip|cihp|atr.")
             }
-            let table = try sourceClasses(source)
-            return scan(DatasetListing.raw(at: path), accumulator: StatisticsAccumulator(sourceClasses: table))
+            let labelSet = try sourceLabelSet(source)
+            return scan(DatasetListing.raw(at: path), accumulator: StatisticsAccumulator(labelSet: labelSet))
         }
     }
 
     /// `--source`: a label-set file, or a name looked up as `<--sources-dir>/<name>.yaml`, read
-    /// by the pipeline's own `SourceLabelSet` reader (errors name the file and line).
-    private func sourceClasses(_ source: String) throws -> [UInt8: String] {
-        let isPath = source.contains("/") || source.hasSuffix(".yaml") || source.hasSuffix(".yml")
-        var resolved = isPath ? source : URL(fileURLWithPath: sourcesDir).appendingPathComponent("\(source).yaml").path
-        if !isPath, !FileManager.default.fileExists(atPath: resolved),
-            let bundled = BundledPipelines.file("sources/\(source).yaml") {
-            resolved = bundled
+    /// by the pipeline's own label-set reader (errors name the file and line).
+    private func sourceLabelSet(_ source: String) throws -> LabelSet {
+        // A name is looked up in --sources-dir, then in the bundled Pipelines/sources.
+        let bundled = LabelSet.isPath(source)
+            ? [] : BundledPipelines.folders.map { $0.appendingPathComponent("sources") }
+        let files = ([URL(fileURLWithPath: sourcesDir)] + bundled).map {
+            LabelSet.sourceFile(for: source, sourcesFolder: $0)
         }
-        let labelSet: SourceLabelSet
-        do { labelSet = try SourceLabelSet(contentsOfFile: resolved) } catch let error as PipelineFileError {
+        let resolved = files.first { FileManager.default.fileExists(atPath: $0) } ?? files[0]
+        do { return try LabelSet(contentsOfFile: resolved) } catch let error as PipelineFileError {
             throw PipelineCommandError(message: error.description)
         }
-        var table: [UInt8: String] = [:]
-        for id in labelSet.ids { table[UInt8(id)] = labelSet.name(of: id) }
-        return table
     }
 
     /// `--recompute`: reads every record of the shard set in order with the Records reader
@@ -120,7 +121,9 @@ struct StatsCommand: ParsableCommand {
     private func shardContactSheet(manifest: String) throws -> [ContactSheetSample] {
         let set = try ShardSet(directory: URL(fileURLWithPath: manifest).deletingLastPathComponent())
         return StatisticsReport.spreadIndices(contactSheetSamples, over: set.count).compactMap { global in
-            guard let view = try? set.segmentationRecord(at: global), let (photo, label) = try? view.decoded() else { return nil }
+            guard let view = try? set.segmentationRecord(at: global), let (photo, label) = try? view.decoded() else {
+                return nil
+            }
             return ContactSheetSample(key: view.key, label: label, photo: photo)
         }
     }
@@ -128,10 +131,11 @@ struct StatsCommand: ParsableCommand {
     private func recomputeFromShards(manifest: String) throws -> StatsGathered {
         let folder = URL(fileURLWithPath: manifest).deletingLastPathComponent()
         var notes: [String] = []
-        let accumulator = ShardStage.scanStatistics(of: try ShardSet(directory: folder)) { notes.append("stats: skipped \($0)") }
+        let set = try ShardSet(directory: folder)
+        let accumulator = ShardStage.scanStatistics(of: set) { notes.append("stats: skipped \($0)") }
         if !notes.isEmpty { notes.append("stats: \(notes.count) records skipped (listed above)") }
         return StatsGathered(
-            statistics: accumulator.finish(), classTable: accumulator.classTable, contactSheet: [], notes: notes)
+            statistics: accumulator.finish(), labelSet: accumulator.labelSet, contactSheet: [], notes: notes)
     }
 
     private func scan(_ listing: DatasetListing, accumulator: StatisticsAccumulator) -> StatsGathered {
@@ -143,7 +147,9 @@ struct StatsCommand: ParsableCommand {
         if showProgress && total >= 500 { StandardError.write("\r\u{1B}[K") }
         var notes: [String] = []
         for photo in listing.photosWithoutLabel { notes.append("stats: photo without a label map, ignored: \(photo)") }
-        for label in listing.labelsWithoutPhoto { notes.append("stats: label map without a photo, counted alone: \(label)") }
+        for label in listing.labelsWithoutPhoto {
+            notes.append("stats: label map without a photo, counted alone: \(label)")
+        }
         for skipped in result.skipped { notes.append("stats: skipped \(skipped)") }
         if listing.samples.isEmpty { notes.append("stats: no label maps found under \(path)") }
         if !result.skipped.isEmpty {
@@ -152,20 +158,14 @@ struct StatsCommand: ParsableCommand {
         let contactSheet = report == nil ? [] : StatisticsReport.loadContactSheet(
             from: listing.samples, count: contactSheetSamples)
         return StatsGathered(
-            statistics: result.accumulator.finish(), classTable: accumulator.classTable, contactSheet: contactSheet,
+            statistics: result.accumulator.finish(), labelSet: accumulator.labelSet, contactSheet: contactSheet,
             notes: notes)
     }
 }
 
 private struct StatsGathered {
     var statistics: DatasetStatistics
-    var classTable: Statistics.ClassTable
+    var labelSet: LabelSet
     var contactSheet: [ContactSheetSample]
     var notes: [String]
-}
-
-enum StandardError {
-    static func print(_ line: String) { write(line + "\n") }
-
-    static func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 }

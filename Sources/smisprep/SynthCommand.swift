@@ -25,7 +25,7 @@ struct SynthCommand: ParsableCommand {
     var quality: Int = 90
 
     @Option(name: .long, parsing: .unconditional, help: "Photo size as WIDTHxHEIGHT (default DeepFashion's 750x1101).")
-    var size: String = "750x1101"
+    var size = Size(width: 750, height: 1101)
 
     @Option(name: .long, help: "Folder to also write one bad input of every kind into (for tests).")
     var defects: String?
@@ -36,13 +36,11 @@ struct SynthCommand: ParsableCommand {
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must not be negative.") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be in 1...100.") }
-        guard parseSize(size) != nil else { throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 750x1101.") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
     }
 
     func run() throws {
-        let (width, height) = parseSize(size)!
-        let set = SyntheticDataSet(count: count, seed: seed, photoQuality: quality, width: width, height: height)
+        let set = SyntheticDataSet(count: count, seed: seed, photoQuality: quality, size: size)
         let written = try set.write(to: out, jobs: jobs)
         let extras = written.stems.filter { !(written.extrasByStem[$0] ?? []).isEmpty }
         print("wrote \(written.stems.count) samples to \(out) (\(extras.count) with a hat, glove, sunglasses or scarf)")

@@ -7,10 +7,11 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check every checksum, index entry, hash, label value and size of a shard set.",
-        discussion: "Lists every problem with shard, record number, byte offset and key; exits with 1 when there is any.")
+        discussion: """
+            Lists every problem with shard, record number, byte offset and key; exits with 1 when there is any.
+            """)
 
-    @Argument(help: "The shard set folder (holding manifest.json).")
-    var directory: String
+    @OptionGroup var shardSet: ShardSetFolder
 
     @Flag(help: "Skip decoding JPEG/PNG photos and labels (checks framing, hashes and raw records only).")
     var noDecode = false
@@ -23,9 +24,11 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let report = ShardSetVerifier.verify(directory: URL(fileURLWithPath: directory), decodeImages: !noDecode, jobs: jobs)
+        let report = ShardSetVerifier.verify(directory: shardSet.url, decodeImages: !noDecode, jobs: jobs)
         for problem in report.problems { print("problem: \(problem)") }
-        print("\(report.shardsChecked) shards, \(report.recordsChecked) records checked, \(report.problems.count) problems")
+        print("""
+            \(report.shardsChecked) shards, \(report.recordsChecked) records checked, \(report.problems.count) problems
+            """)
         if !report.isClean { throw ExitCode.failure }
     }
 }

@@ -2,21 +2,14 @@
 import CFileSync
 import Foundation
 import XCTest
+import _TestSupport
 
 /// The crash-safety rule: a final name holds nothing, the old file or the whole new one, and
 /// no temporary file outlives a failure.
 final class AtomicFileWriterTests: XCTestCase {
     private var folder = ""
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        chmod(folder, 0o755)
-        try? FileManager.default.removeItem(atPath: folder)
-    }
+    override func setUpWithError() throws { folder = try temporaryFolder("atomic").path }
 
     private func names(_ directory: String? = nil) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory ?? folder).sorted()
@@ -120,9 +113,12 @@ final class AtomicFileWriterTests: XCTestCase {
 
     // MARK: Batches
 
-    private func pendingWriters(_ names: [String], durable: Bool = true, finished: Bool = true) throws -> [AtomicFileWriter] {
+    private func pendingWriters(
+        _ names: [String], durable: Bool = true, finished: Bool = true
+    ) throws -> [AtomicFileWriter] {
         try names.enumerated().map { index, name in
-            let writer = try AtomicFileWriter(path: folder + "/" + name, options: AtomicWriteOptions(durable: durable, createFolders: true))
+            let writer = try AtomicFileWriter(
+                path: folder + "/" + name, options: AtomicWriteOptions(durable: durable, createFolders: true))
             try writer.write([UInt8](repeating: UInt8(index), count: 1000 + index))
             if finished && index % 2 == 0 { try writer.finishWriting() }  // open and closed writers mixed
             return writer
@@ -160,15 +156,18 @@ final class AtomicFileWriterTests: XCTestCase {
 
     func testAFailedFileSystemFlushDiscardsTheWholeBatch() throws {
         let writers = try pendingWriters(["train/a.jpg", "train/b.jpg", "c.png"])
-        XCTAssertThrowsError(try AtomicFileWriter.commit(writers) { _ in
-            errno = EIO
-            return -1
-        }) { error in
+        XCTAssertThrowsError(
+            try AtomicFileWriter.commit(writers) { _ in
+                errno = EIO
+                return -1
+            }
+        ) { error in
             let failure = error as? AtomicFileError
             XCTAssertEqual(failure?.step, .flush)
             XCTAssertEqual(failure?.code, EIO)
             XCTAssertEqual(failure?.path, self.folder + "/train/a.jpg")
-            XCTAssertEqual(failure?.detailPath, self.folder + "/train", "the folder the file system was flushed through")
+            XCTAssertEqual(
+                failure?.detailPath, self.folder + "/train", "the folder the file system was flushed through")
         }
         XCTAssertEqual(try names(), ["train"])
         XCTAssertEqual(try names(folder + "/train"), [], "no final file and no temporary")
@@ -213,10 +212,12 @@ final class AtomicFileWriterTests: XCTestCase {
 
     func testAWriteThatThrowsMidwayLeavesNoFinalFileAndNoTemporary() throws {
         let path = folder + "/shard.tfrecord"
-        XCTAssertThrowsError(try AtomicFileWriter.write(to: path) { writer in
-            try writer.write([UInt8](repeating: 9, count: 1 << 20))
-            throw Interrupted()
-        }) { error in
+        XCTAssertThrowsError(
+            try AtomicFileWriter.write(to: path) { writer in
+                try writer.write([UInt8](repeating: 9, count: 1 << 20))
+                throw Interrupted()
+            }
+        ) { error in
             XCTAssertTrue(error is Interrupted, "the body's error comes back unchanged: \(error)")
         }
         XCTAssertEqual(try names(), [])
@@ -225,10 +226,11 @@ final class AtomicFileWriterTests: XCTestCase {
     func testAThrowMidwayKeepsTheOldFile() throws {
         let path = folder + "/manifest.json"
         try AtomicFileWriter.write([1, 1, 1], to: path)
-        XCTAssertThrowsError(try AtomicFileWriter.write(to: path) { writer in
-            try writer.write([2, 2])
-            throw Interrupted()
-        })
+        XCTAssertThrowsError(
+            try AtomicFileWriter.write(to: path) { writer in
+                try writer.write([2, 2])
+                throw Interrupted()
+            })
         XCTAssertEqual(try contents(path), [1, 1, 1])
         XCTAssertEqual(try names(), ["manifest.json"])
     }
@@ -278,12 +280,16 @@ final class AtomicFileWriterTests: XCTestCase {
     func testCreateFoldersThroughAFileNamesTheBlockingPath() throws {
         try AtomicFileWriter.write([1], to: folder + "/plain")
         let path = folder + "/plain/sub/c.txt"
-        XCTAssertThrowsError(try AtomicFileWriter.write([1], to: path, options: AtomicWriteOptions(createFolders: true))) { error in
+        XCTAssertThrowsError(
+            try AtomicFileWriter.write([1], to: path, options: AtomicWriteOptions(createFolders: true))
+        ) { error in
             guard let error = error as? AtomicFileError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.step, .createFolder)
             XCTAssertEqual(error.code, ENOTDIR)
             XCTAssertEqual(error.detailPath, folder + "/plain/sub")
-            XCTAssertTrue(error.description.hasPrefix(path + ": cannot create the folder " + folder + "/plain/sub"), error.description)
+            XCTAssertTrue(
+                error.description.hasPrefix(path + ": cannot create the folder " + folder + "/plain/sub"),
+                error.description)
         }
     }
 
@@ -328,14 +334,17 @@ final class AtomicFileWriterTests: XCTestCase {
         let path = folder + "/shard-00000.tfrecord"
         let temporary = folder + "/.shard-00000.tfrecord.partial-test"
         XCTAssertTrue(FileManager.default.createFile(atPath: temporary, contents: nil))
-        let writer = AtomicFileWriter(path: path, temporaryPath: temporary, descriptor: descriptor, options: AtomicWriteOptions())
+        let writer = AtomicFileWriter(
+            path: path, temporaryPath: temporary, descriptor: descriptor, options: AtomicWriteOptions())
         XCTAssertThrowsError(try writer.write([UInt8](repeating: 0, count: 4096))) { error in
             guard let error = error as? AtomicFileError else { return XCTFail("\(error)") }
             XCTAssertTrue(error.isDiskFull)
             XCTAssertEqual(error.step, .write)
             XCTAssertEqual(error.byteOffset, 0)
-            XCTAssertEqual(error.description,
-                           "\(path): cannot write at byte 0: No space left on device (the disk is full; free some space or write elsewhere)")
+            XCTAssertEqual(
+                error.description,
+                "\(path): cannot write at byte 0: No space left on device (the disk is full; free some space or "
+                + "write elsewhere)")
         }
         XCTAssertFalse(writer.isOpen, "a failed writer is finished")
         XCTAssertEqual(try names(), [], "neither the final name nor the temporary")
@@ -350,9 +359,11 @@ final class AtomicFileWriterTests: XCTestCase {
         }
         defer { _ = Self.mount([mountPoint], tool: "/bin/umount") }
         let path = mountPoint + "/big.bin"
-        XCTAssertThrowsError(try AtomicFileWriter.write(to: path) { writer in
-            for _ in 0..<64 { try writer.write([UInt8](repeating: 3, count: 4096)) }
-        }) { error in
+        XCTAssertThrowsError(
+            try AtomicFileWriter.write(to: path) { writer in
+                for _ in 0..<64 { try writer.write([UInt8](repeating: 3, count: 4096)) }
+            }
+        ) { error in
             guard let error = error as? AtomicFileError else { return XCTFail("\(error)") }
             XCTAssertTrue(error.isDiskFull, error.description)
             XCTAssertEqual(error.path, path)
@@ -376,22 +387,25 @@ final class AtomicFileWriterTests: XCTestCase {
 
     func testNewFoldersPutTheirParentsInTheBatch() throws {
         let batch = FolderSyncBatch()
-        try AtomicFileWriter.write([1], to: folder + "/a/b/c.txt", options: AtomicWriteOptions(createFolders: true, folderSyncs: batch))
+        try AtomicFileWriter.write(
+            [1], to: folder + "/a/b/c.txt", options: AtomicWriteOptions(createFolders: true, folderSyncs: batch))
         XCTAssertEqual(batch.pendingFolders, [folder, folder + "/a", folder + "/a/b"])
     }
 
     func testNonDurableWritesAddNothingToTheBatch() throws {
         let batch = FolderSyncBatch()
-        try AtomicFileWriter.write([1], to: folder + "/x", options: AtomicWriteOptions(durable: false, folderSyncs: batch))
+        try AtomicFileWriter.write(
+            [1], to: folder + "/x", options: AtomicWriteOptions(durable: false, folderSyncs: batch))
         XCTAssertEqual(batch.pendingFolders, [])
     }
 
     func testAFailedWriteAddsNothingToTheBatch() throws {
         let batch = FolderSyncBatch()
-        XCTAssertThrowsError(try AtomicFileWriter.write(to: folder + "/y", options: AtomicWriteOptions(folderSyncs: batch)) { writer in
-            try writer.write([1])
-            throw Interrupted()
-        })
+        XCTAssertThrowsError(
+            try AtomicFileWriter.write(to: folder + "/y", options: AtomicWriteOptions(folderSyncs: batch)) { writer in
+                try writer.write([1])
+                throw Interrupted()
+            })
         XCTAssertEqual(batch.pendingFolders, [])
     }
 
@@ -428,7 +442,9 @@ final class AtomicFileWriterTests: XCTestCase {
         }
         XCTAssertTrue(AtomicFileWriter.isAbandonedTemporary(fileName: abandoned))
         XCTAssertEqual(AtomicFileWriter.removeAbandonedTemporaries(in: folder), [abandoned])
-        XCTAssertEqual(try names(), [liveProcess, oldNaming, (live.temporaryPath as NSString).lastPathComponent, otherHost].sorted())
+        XCTAssertEqual(
+            try names(),
+            [liveProcess, oldNaming, (live.temporaryPath as NSString).lastPathComponent, otherHost].sorted())
         try live.write([7])
         try live.commit()
         XCTAssertEqual(try contents(folder + "/photo.jpg"), [7], "the live writer's temporary was left alone")

@@ -12,18 +12,31 @@ final class LayerTests: XCTestCase {
 
     func testLayerArgumentsAreCheckedWithMessages() {
         var random = RandomSource(seed: 1)
-        XCTAssertThrowsError(try Convolution("up_1.conv_0", inputChannels: 12, outputChannels: 8, kernelSize: 3, padding: 1,
-                                             groups: 8, bias: true, spectralNorm: true, using: &random)) {
-            XCTAssertEqual("\($0)", "up_1.conv_0: invalid configuration: groups 8 must divide input channels 12 and output channels 8")
+        XCTAssertThrowsError(
+            try Convolution(
+                "up_1.conv_0", inputChannels: 12, outputChannels: 8, kernelSize: 3, padding: 1,
+                groups: 8, bias: true, spectralNorm: true, using: &random)
+        ) {
+            XCTAssertEqual(
+                "\($0)",
+                "up_1.conv_0: invalid configuration: groups 8 must divide input channels 12 and output channels 8")
         }
-        XCTAssertThrowsError(try ConditionalGroupNorm("head_0.norm_0", channels: 64, labelChannels: 8, hiddenChannels: 12, groups: 8,
-                                                      using: &random)) {
-            XCTAssertEqual("\($0)", "head_0.norm_0: invalid configuration: groups 8 must divide label channels 8, hidden 12 and channels 64")
+        XCTAssertThrowsError(
+            try ConditionalGroupNorm(
+                "head_0.norm_0", channels: 64, labelChannels: 8, hiddenChannels: 12, groups: 8,
+                using: &random)
+        ) {
+            XCTAssertEqual(
+                "\($0)",
+                "head_0.norm_0: invalid configuration: groups 8 must divide label channels 8, hidden 12 and channels 64"
+            )
         }
         var configuration = GroupDNetConfiguration.tiny
         configuration.encoder.layerCount = 6
         XCTAssertThrowsError(try Generator(configuration, using: &random)) {
-            XCTAssertEqual("\($0)", "configuration: invalid configuration: the generator upsamples the 1×1 latent grid ×32, not to 64×64")
+            XCTAssertEqual(
+                "\($0)",
+                "configuration: invalid configuration: the generator upsamples the 1×1 latent grid ×32, not to 64×64")
         }
         configuration = .tiny
         configuration.generator.blocks[3].inputChannels = 32
@@ -49,7 +62,8 @@ final class LayerTests: XCTestCase {
         XCTAssertThrowsError(try generator(seg: seg, z: Tensor.zeros([1, 64, 4, 4]), training: false)) {
             XCTAssertEqual("\($0)", "invalid input: z must be [1, 64, 2, 2], got [1, 64, 4, 4]")
         }
-        XCTAssertThrowsError(try generator(seg: Tensor.zeros([1, 7, 64, 64]), z: Tensor.zeros([1, 64, 2, 2]), training: false))
+        XCTAssertThrowsError(
+            try generator(seg: Tensor.zeros([1, 7, 64, 64]), z: Tensor.zeros([1, 64, 2, 2]), training: false))
     }
 
     // MARK: Inputs
@@ -73,14 +87,16 @@ final class LayerTests: XCTestCase {
         for (y, x) in [(1, 2), (1, 3), (2, 2), (2, 3)] { labels[y * 4 + x] = 0 }
         let seg = try ModelInput.oneHot(labels: labels, batch: 1, height: 4, width: 4, classes: 3)
         var values = (0..<48).map { Float($0) / 10 }
-        for channel in 0..<3 { values[channel * 16 + 1 * 4 + 2] = 0 }   // pixel (1, 2): RGB all zero
+        for channel in 0..<3 { values[channel * 16 + 1 * 4 + 2] = 0 }  // pixel (1, 2): RGB all zero
         let image = try Tensor(shape: [1, 3, 4, 4], data: values)
         let split = try SplitImage.make(seg: seg, image: image)
         XCTAssertEqual(split.shape, [1, 9, 4, 4])
         // Class 0, red channel: the 2×2 crop [[0, 0.7], [1.0, 1.1]] scaled ×2 by nearest.
-        XCTAssertEqual(Array(split.data[0..<16]), [0, 0, 0.7, 0.7, 0, 0, 0.7, 0.7, 1.0, 1.0, 1.1, 1.1, 1.0, 1.0, 1.1, 1.1])
-        XCTAssertEqual(SplitImage.boundingBox(of: seg.data[0..<16], height: 4, width: 4),
-                       SplitImage.Box(top: 1, bottom: 2, left: 2, right: 3), "the all-zero pixel (1, 2) is inside the box")
+        XCTAssertEqual(
+            Array(split.data[0..<16]), [0, 0, 0.7, 0.7, 0, 0, 0.7, 0.7, 1.0, 1.0, 1.1, 1.1, 1.0, 1.0, 1.1, 1.1])
+        XCTAssertEqual(
+            SplitImage.boundingBox(of: seg.data[0..<16], height: 4, width: 4),
+            SplitImage.Box(top: 1, bottom: 2, left: 2, right: 3), "the all-zero pixel (1, 2) is inside the box")
         // Class 1 covers the whole image: its box is the full frame, so the block is image × mask.
         XCTAssertEqual(Array(split.data[48..<64]), (0..<16).map { labels[$0] == 1 ? values[$0] : 0 })
         XCTAssertEqual(Array(split.data[96...]), [Float](repeating: 0, count: 48), "absent class gives zeros")
@@ -101,9 +117,10 @@ final class LayerTests: XCTestCase {
         let plane = 4
         for sample in 0..<2 {
             for channel in 0..<64 {
-                let range = (sample * 64 + channel) * plane ..< (sample * 64 + channel + 1) * plane
+                let range = (sample * 64 + channel) * plane..<(sample * 64 + channel + 1) * plane
                 if (24..<32).contains(channel) {
-                    XCTAssertNotEqual(Array(edited.data[range]), Array(z.data[range]), "class 3 channel \(channel) kept")
+                    XCTAssertNotEqual(
+                        Array(edited.data[range]), Array(z.data[range]), "class 3 channel \(channel) kept")
                 } else {
                     XCTAssertEqual(Array(edited.data[range]), Array(z.data[range]), "channel \(channel) changed")
                 }
@@ -117,11 +134,14 @@ final class LayerTests: XCTestCase {
     func testKullbackLeiblerAndHingeValues() throws {
         let mu = try Tensor(shape: [2], data: [1, -2]), logVariance = try Tensor(shape: [2], data: [0, log(2)])
         // −0.5 · [(1 + 0 − 1 − 1) + (1 + ln2 − 4 − 2)] = 0.5 · (1 + 5 − ln 2)
-        XCTAssertEqual(try GroupDNetLoss.kullbackLeibler(mu: mu, logVariance: logVariance).scalarValue, 0.5 * (6 - log(2)), accuracy: 1e-5)
+        XCTAssertEqual(
+            try GroupDNetLoss.kullbackLeibler(mu: mu, logVariance: logVariance).scalarValue, 0.5 * (6 - log(2)),
+            accuracy: 1e-5)
         let fake = [[Tensor.zeros([1]), try Tensor(shape: [2], data: [0.5, -3])], [try Tensor(shape: [1], data: [2])]]
         let real = [[Tensor.zeros([1]), try Tensor(shape: [2], data: [0.5, 2])], [try Tensor(shape: [1], data: [-1])]]
         // fake: scale 0 mean(relu(1 + x)) = (1.5 + 0)/2, scale 1: 3 → 1.875; real: (0.5 + 0)/2, 2 → 1.125
-        XCTAssertEqual(try GroupDNetLoss.discriminator(fake: fake, real: real).scalarValue, 1.875 + 1.125, accuracy: 1e-6)
+        XCTAssertEqual(
+            try GroupDNetLoss.discriminator(fake: fake, real: real).scalarValue, 1.875 + 1.125, accuracy: 1e-6)
         XCTAssertEqual(try GroupDNetLoss.generatorAdversarial(fake: fake).scalarValue, -(-1.25 + 2) / 2, accuracy: 1e-6)
         // Feature matching skips each scale's last output: only scale 0's first layer, |0 − 0| → 0.
         XCTAssertEqual(try GroupDNetLoss.featureMatching(fake: fake, real: real).scalarValue, 0)
@@ -131,18 +151,23 @@ final class LayerTests: XCTestCase {
 
     func testConditionalGroupBlockGradientsMatchFiniteDifferences() throws {
         var random = RandomSource(seed: 11)
-        let layout = GeneratorBlockLayout(name: "block", inputChannels: 8, outputChannels: 4, groups: 2, upsampleBefore: false)
+        let layout = GeneratorBlockLayout(
+            name: "block", inputChannels: 8, outputChannels: 4, groups: 2, upsampleBefore: false)
         let block = try ConditionalGroupBlock(layout, labelChannels: 4, normHiddenChannels: 4, using: &random)
         for parameter in block.parameters { parameter.data = parameter.data.map { _ in random.normal() * 0.5 } }
         for norm in [block.norm0, block.norm1, block.shortcutNorm!] {
             norm.statistics.runningMean.data = norm.statistics.runningMean.data.map { _ in random.normal() * 0.3 }
-            norm.statistics.runningVariance.data = norm.statistics.runningVariance.data.map { _ in 0.5 + abs(random.normal()) }
+            norm.statistics.runningVariance.data = norm.statistics.runningVariance.data.map { _ in
+                0.5 + abs(random.normal())
+            }
         }
         let x = Tensor.randomNormal([2, 8, 4, 4], using: &random, requiresGrad: true)
         let labels = (0..<32).map { _ in UInt8(random.next() % 4) }
         let seg = try ModelInput.oneHot(labels: labels, batch: 2, height: 4, width: 4, classes: 4)
-        try checkGradients([x] + block.parameters, step: 1e-3, tolerance: layerTolerance, maximumProbes: 6,
-                           acceptOneSided: true) { _ in try block(x, seg: seg, training: false) }
+        try checkGradients(
+            [x] + block.parameters, step: 1e-3, tolerance: layerTolerance, maximumProbes: 6,
+            acceptOneSided: true
+        ) { _ in try block(x, seg: seg, training: false) }
     }
 
     func testReparameterisationKullbackLeiblerAndFeatureMatchingGradients() throws {
@@ -151,11 +176,14 @@ final class LayerTests: XCTestCase {
         let logVariance = Tensor.randomNormal([1, 2, 2, 2], using: &random, requiresGrad: true)
         let epsilon = Tensor.randomNormal([1, 2, 2, 2], using: &random)
         let realFeature = Tensor.randomNormal([1, 2, 2, 2], using: &random)
-        try checkGradients([mu, logVariance], step: 1e-3, tolerance: layerTolerance, maximumProbes: 6,
-                           acceptOneSided: true) { _ in
+        try checkGradients(
+            [mu, logVariance], step: 1e-3, tolerance: layerTolerance, maximumProbes: 6,
+            acceptOneSided: true
+        ) { _ in
             let z = try Encoder.reparameterize(mu: mu, logVariance: logVariance, epsilon: epsilon)
             let matching = try GroupDNetLoss.featureMatching(fake: [[z, z]], real: [[realFeature, realFeature]])
-            return try GroupDNetLoss.kullbackLeibler(mu: mu, logVariance: logVariance) + matching.scaled(by: 3) + z.sum()
+            return try GroupDNetLoss.kullbackLeibler(mu: mu, logVariance: logVariance) + matching.scaled(by: 3)
+                + z.sum()
         }
     }
 

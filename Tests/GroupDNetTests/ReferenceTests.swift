@@ -23,8 +23,10 @@ final class ReferenceTests: XCTestCase {
         try model.encoder.loadCheckpoint(from: fixtures.appendingPathComponent("tiny_E.safetensors"))
         try model.discriminator.loadCheckpoint(from: fixtures.appendingPathComponent("tiny_D.safetensors"))
         let size = GroupDNetConfiguration.tiny.imageHeight
-        seg = try ModelInput.oneHot(labels: reference.entry("input.labels").bytes, batch: batch, height: size, width: size, classes: 8)
-        image = try ModelInput.image(rgb: reference.entry("input.image_bytes").bytes, batch: batch, height: size, width: size)
+        seg = try ModelInput.oneHot(
+            labels: reference.entry("input.labels").bytes, batch: batch, height: size, width: size, classes: 8)
+        image = try ModelInput.image(
+            rgb: reference.entry("input.image_bytes").bytes, batch: batch, height: size, width: size)
     }
 
     func testEvaluationForwardMatchesPyTorch() throws {
@@ -40,8 +42,10 @@ final class ReferenceTests: XCTestCase {
             for label in 0..<8 {
                 let offset = (sample * 8 + label) * plane
                 let box = SplitImage.boundingBox(of: seg.data[offset..<offset + plane], height: 64, width: 64)
-                let expected = boxes[(sample * 8 + label) * 4 ..< (sample * 8 + label + 1) * 4].map(Int.init)
-                XCTAssertEqual(box.map { [$0.top, $0.bottom, $0.left, $0.right] } ?? [-1, -1, -1, -1], expected, "box of class \(label) in sample \(sample)")
+                let expected = boxes[(sample * 8 + label) * 4..<(sample * 8 + label + 1) * 4].map(Int.init)
+                XCTAssertEqual(
+                    box.map { [$0.top, $0.bottom, $0.left, $0.right] } ?? [-1, -1, -1, -1], expected,
+                    "box of class \(label) in sample \(sample)")
             }
         }
         var sums: [Float] = [], weighted: [Float] = []
@@ -55,7 +59,9 @@ final class ReferenceTests: XCTestCase {
             sums.append(Float(sum)); weighted.append(Float(weightedSum))
         }
         assertClose(sums, try reference.floats("split.sums"), Tolerance(ofScale: 1e-5), "split image sums per block")
-        assertClose(weighted, try reference.floats("split.weighted_sums"), Tolerance(ofScale: 1e-5), "split image weighted sums")
+        assertClose(
+            weighted, try reference.floats("split.weighted_sums"), Tolerance(ofScale: 1e-5), "split image weighted sums"
+        )
     }
 
     func testTrainingStepsMatchPyTorch() throws {
@@ -67,8 +73,12 @@ final class ReferenceTests: XCTestCase {
         assertClose(g.logVariance.data, try reference.floats("gstep.logvar"), .reference, "gstep.logvar")
         assertClose(g.fake.data, try reference.floats("gstep.fake"), .reference, "gstep.fake")
         for scale in 0..<2 {
-            assertClose(g.fakeOutputs[scale].last!.data, try reference.floats("gstep.pred_fake_\(scale)"), .reference, "gstep.pred_fake_\(scale)")
-            assertClose(g.realOutputs[scale].last!.data, try reference.floats("gstep.pred_real_\(scale)"), .reference, "gstep.pred_real_\(scale)")
+            assertClose(
+                g.fakeOutputs[scale].last!.data, try reference.floats("gstep.pred_fake_\(scale)"), .reference,
+                "gstep.pred_fake_\(scale)")
+            assertClose(
+                g.realOutputs[scale].last!.data, try reference.floats("gstep.pred_real_\(scale)"), .reference,
+                "gstep.pred_real_\(scale)")
         }
         assertClose([g.adversarial], try reference.floats("gstep.gan"), .reference, "gstep.gan")
         assertClose([g.featureMatching], try reference.floats("gstep.feat"), .reference, "gstep.feat (×10)")
@@ -84,7 +94,9 @@ final class ReferenceTests: XCTestCase {
         assertClose(d.fakeImage.data, try reference.floats("dstep.fake"), .reference, "dstep.fake")
         for scale in 0..<2 {
             let stacked = d.fakeOutputs[scale].last!.data + d.realOutputs[scale].last!.data
-            assertClose(stacked, try reference.floats("dstep.pred_\(scale)"), .reference, "dstep.pred_\(scale) (fake then real)")
+            assertClose(
+                stacked, try reference.floats("dstep.pred_\(scale)"), .reference, "dstep.pred_\(scale) (fake then real)"
+            )
         }
         assertClose([d.fake], try reference.floats("dstep.loss_fake"), .reference, "dstep.loss_fake")
         assertClose([d.real], try reference.floats("dstep.loss_real"), .reference, "dstep.loss_real")
@@ -97,9 +109,13 @@ final class ReferenceTests: XCTestCase {
             for (key, entry) in module.namedState {
                 switch entry {
                 case let .float(tensor) where !tensor.requiresGrad:
-                    assertClose(tensor.data, try reference.floats("after.\(network).\(key)"), .reference, "after.\(network).\(key)")
+                    assertClose(
+                        tensor.data, try reference.floats("after.\(network).\(key)"), .reference,
+                        "after.\(network).\(key)")
                 case let .counter(statistics):
-                    XCTAssertEqual(statistics.batchesTracked, try XCTUnwrap(reference.entry("after.\(network).\(key)").int64s?.first), key)
+                    XCTAssertEqual(
+                        statistics.batchesTracked,
+                        try XCTUnwrap(reference.entry("after.\(network).\(key)").int64s?.first), key)
                 default: continue
                 }
                 compared += 1
@@ -120,10 +136,13 @@ final class ReferenceTests: XCTestCase {
             let d = try model.discriminatorLosses(batch, epsilon: reference.tensor("adam.\(iteration).eps_d"))
             try d.total.backward()
             try optimizerD.step(model.discriminator.parameters)
-            let losses: [(String, Float)] = [("gan", g.adversarial), ("feat", g.featureMatching), ("kld", g.kullbackLeibler),
-                                             ("total", g.total.scalarValue), ("loss_fake", d.fake), ("loss_real", d.real)]
+            let losses: [(String, Float)] = [
+                ("gan", g.adversarial), ("feat", g.featureMatching), ("kld", g.kullbackLeibler),
+                ("total", g.total.scalarValue), ("loss_fake", d.fake), ("loss_real", d.real)
+            ]
             for (name, value) in losses {
-                assertClose([value], try reference.floats("adam.\(iteration).\(name)"), .reference, "adam.\(iteration).\(name)")
+                assertClose(
+                    [value], try reference.floats("adam.\(iteration).\(name)"), .reference, "adam.\(iteration).\(name)")
             }
         }
         let networks: [String: Module] = ["G": model.generator, "E": model.encoder, "D": model.discriminator]
@@ -143,7 +162,8 @@ final class ReferenceTests: XCTestCase {
         for key in keys {
             let name = String(key.dropFirst(prefix.count))
             let parameter = try XCTUnwrap(parameters[name], "no parameter \(name)")
-            assertClose(try XCTUnwrap(parameter.grad, "\(name) has no gradient"), try reference.floats(key), .reference, key)
+            assertClose(
+                try XCTUnwrap(parameter.grad, "\(name) has no gradient"), try reference.floats(key), .reference, key)
         }
     }
 }

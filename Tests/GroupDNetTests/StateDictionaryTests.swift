@@ -22,7 +22,9 @@ final class StateDictionaryTests: XCTestCase {
 
     func testDeepFashionNamesShapesAndDtypesEqualTheReferenceListing() throws {
         let listing = TestPaths.shared.appendingPathComponent("spec/reference-state-dict.tsv")
-        guard FileManager.default.fileExists(atPath: listing.path) else { throw XCTSkip("\(listing.path) is not present") }
+        guard FileManager.default.fileExists(atPath: listing.path) else {
+            throw XCTSkip("\(listing.path) is not present")
+        }
         var expected: [String: [String: String]] = ["G": [:], "E": [:], "D": [:]]
         for line in try String(contentsOf: listing, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
             let fields = line.split(separator: "\t").map(String.init)
@@ -55,7 +57,8 @@ final class StateDictionaryTests: XCTestCase {
         XCTAssertEqual(Double(model.encoder.parameterCount) / 1e6, 12.84, accuracy: 0.005)
         XCTAssertEqual(Double(model.discriminator.parameterCount) / 1e6, 5.54, accuracy: 0.005)
         // Table 1's 109.1 M truncates G + E = 109.16 M.
-        XCTAssertEqual(Double(model.generator.parameterCount + model.encoder.parameterCount) / 1e6, 109.1, accuracy: 0.1)
+        XCTAssertEqual(
+            Double(model.generator.parameterCount + model.encoder.parameterCount) / 1e6, 109.1, accuracy: 0.1)
     }
 
     func testDeepFashionGeneratorFlopsMatchTheSpecification() throws {
@@ -71,7 +74,8 @@ final class StateDictionaryTests: XCTestCase {
         XCTAssertTrue(names.contains("head_0.conv_0.weight_orig"))
         XCTAssertTrue(names.contains("head_0.norm_0.mlp_shared.0.weight"))
         XCTAssertTrue(names.contains("layer1.0.weight_orig"))
-        XCTAssertFalse(names.contains { $0.hasSuffix("weight_u") || $0.contains("running") }, "buffers are not parameters")
+        XCTAssertFalse(
+            names.contains { $0.hasSuffix("weight_u") || $0.contains("running") }, "buffers are not parameters")
         XCTAssertTrue(model.discriminator.parameters.map(\.name).contains("discriminator_0.model1.0.0.weight_orig"))
         // The tiny preset's keys are exactly those of the PyTorch script's tiny networks.
         for (name, module) in [("G", model.generator as Module), ("E", model.encoder), ("D", model.discriminator)] {

@@ -17,7 +17,8 @@ final class VGGLossTests: XCTestCase {
         let real = try reference.tensor("input.real")
 
         let features = try network(fake)
-        XCTAssertEqual(features.map(\.shape), [[2, 2, 20, 20], [2, 4, 10, 10], [2, 8, 5, 5], [2, 16, 2, 2], [2, 16, 1, 1]])
+        XCTAssertEqual(
+            features.map(\.shape), [[2, 2, 20, 20], [2, 4, 10, 10], [2, 8, 5, 5], [2, 16, 2, 2], [2, 16, 1, 1]])
         for (index, feature) in features.enumerated() {
             assertClose(feature.data, try reference.floats("vgg.features_\(index)"), .reference, "relu\(index + 1)_1")
         }
@@ -29,7 +30,9 @@ final class VGGLossTests: XCTestCase {
         let scale = expected.map(abs).max()!
         XCTAssertGreaterThan(scale, 1e-3, "the fixture's gradient should not vanish")
         let grad = try XCTUnwrap(fake.grad)
-        assertClose(grad.map { $0 / scale }, expected.map { $0 / scale }, Tolerance(ofScale: 1e-4), "d vgg.loss / d fake (÷ max)")
+        assertClose(
+            grad.map { $0 / scale }, expected.map { $0 / scale }, Tolerance(ofScale: 1e-4),
+            "d vgg.loss / d fake (÷ max)")
     }
 
     func testFrozenWeightsReceiveNoGradientAndRealIsConstant() throws {
@@ -56,7 +59,8 @@ final class VGGLossTests: XCTestCase {
     func testStateNamesAreTorchvisions() throws {
         let network = try VGG19Features()
         let convolutions = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28]
-        XCTAssertEqual(network.namedState.map(\.key), convolutions.flatMap { ["features.\($0).weight", "features.\($0).bias"] })
+        XCTAssertEqual(
+            network.namedState.map(\.key), convolutions.flatMap { ["features.\($0).weight", "features.\($0).bias"] })
         // torchvision's vgg19 features[0:30]: Σ (Cin·9 + 1)·Cout over conv1_1…conv5_1.
         let total = network.namedState.reduce(0) { $0 + $1.entry.shape.reduce(1, *) }
         XCTAssertEqual(total, 12_944_960)
@@ -69,9 +73,7 @@ final class VGGLossTests: XCTestCase {
 
     func testRefusesMissingAndMisshapedTensorsNamingThem() throws {
         var file = try SafeTensors.read(from: fixture)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vgg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("vgg")
         let network = try VGG19Features(contentsOf: fixture, channelDivisor: 32)
         let before = network.namedState.map { key, entry -> [Float] in
             if case let .float(tensor) = entry { return tensor.data }
@@ -92,7 +94,10 @@ final class VGGLossTests: XCTestCase {
         let missing = folder.appendingPathComponent("missing.safetensors")
         try SafeTensors.write(file, to: missing)
         XCTAssertThrowsError(try network.load(from: missing)) { error in
-            XCTAssertEqual((error as? GroupDNetError).flatMap { if case let .checkpoint(_, tensor, _) = $0 { tensor } else { nil } }, "features.21.bias")
+            XCTAssertEqual(
+                (error as? GroupDNetError).flatMap {
+                    if case let .checkpoint(_, tensor, _) = $0 { tensor } else { nil }
+                }, "features.21.bias")
         }
         // A failed load leaves the weights as they were; extra tensors are ignored.
         let after = network.namedState.map { key, entry -> [Float] in

@@ -1,3 +1,4 @@
+import SeededRandom
 import Foundation
 import XCTest
 import ImageIO
@@ -26,14 +27,17 @@ final class CheckDecodesTests: XCTestCase {
     /// Checks every file under both limits; returns how many decode, so a caller can tell the
     /// damage was varied enough to exercise both answers.
     @discardableResult
-    private func assertCheckAgrees(_ files: [(name: String, bytes: [UInt8])], file: StaticString = #filePath,
-                                   line: UInt = #line) -> (decoding: Int, failing: Int) {
+    private func assertCheckAgrees(
+        _ files: [(name: String, bytes: [UInt8])], file: StaticString = #filePath,
+        line: UInt = #line
+    ) -> (decoding: Int, failing: Int) {
         var decoding = 0, failing = 0
         for (name, bytes) in files {
             for limits in [DecodeLimits.default, DecodeLimits(treatWarningsAsErrors: true)] {
                 let decoded = outcome(bytes, limits: limits, check: false)
-                XCTAssertEqual(outcome(bytes, limits: limits, check: true), decoded,
-                               "\(name), warnings as errors: \(limits.treatWarningsAsErrors)", file: file, line: line)
+                XCTAssertEqual(
+                    outcome(bytes, limits: limits, check: true), decoded,
+                    "\(name), warnings as errors: \(limits.treatWarningsAsErrors)", file: file, line: line)
                 if decoded == "ok" { decoding += 1 } else { failing += 1 }
             }
         }
@@ -46,7 +50,7 @@ final class CheckDecodesTests: XCTestCase {
         for cut in stride(from: 0, to: baseline.count, by: max(1, baseline.count / 40)) {
             files.append(("cut at \(cut)", Array(baseline.prefix(cut))))
         }
-        var random = SplitMix(seed: 7)  // the same damage on every run
+        var random = SplitMix64(seed: 7)  // the same damage on every run
         for trial in 0..<120 {
             var damaged = baseline
             for _ in 0..<(1 + trial % 3) {
@@ -66,13 +70,16 @@ final class CheckDecodesTests: XCTestCase {
 
     func testEveryConformanceVariantAndItsCutsAgree() throws {
         let folder = try conformanceFolder("jpeg")
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".jpeg") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".jpeg") }
+            .sorted()
         XCTAssertGreaterThan(names.count, 10)
         var files: [(String, [UInt8])] = []
         for name in names {
             let bytes = try fileBytes(folder.appendingPathComponent(name))
             files.append((name, bytes))
-            for fraction in [3, 2] { files.append(("\(name) cut to 1/\(fraction)", Array(bytes.prefix(bytes.count / fraction)))) }
+            for fraction in [3, 2] {
+                files.append(("\(name) cut to 1/\(fraction)", Array(bytes.prefix(bytes.count / fraction))))
+            }
         }
         assertCheckAgrees(files)
     }
@@ -84,8 +91,7 @@ final class CheckDecodesTests: XCTestCase {
         let png = try patternImage(width: 30, height: 20).encodedPNG()
         assertCheckAgrees([
             ("claim", claim), ("png", png), ("cut png", Array(png.prefix(png.count - 20))), ("empty", []),
-            ("not an image", Array("hello".utf8)),
+            ("not an image", Array("hello".utf8))
         ])
     }
 }
-

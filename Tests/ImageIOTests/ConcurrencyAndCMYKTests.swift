@@ -21,8 +21,9 @@ final class CMYKTests: XCTestCase {
         }
         for ycck in [false, true] {
             let bytes = try cmyk.withUnsafeBufferPointer {
-                try JPEGCodec.encode($0, width: width, height: height, components: 4, quality: 100, progressive: false,
-                                     ycck: ycck, source: "cmyk")
+                try JPEGCodec.encode(
+                    $0, width: width, height: height, components: 4, quality: 100, progressive: false,
+                    ycck: ycck, source: "cmyk")
             }
             XCTAssertEqual(try probe(bytes).colorModel, ycck ? .ycck : .cmyk)
             let decoded = try decodeImage(bytes)
@@ -37,7 +38,9 @@ final class CMYKTests: XCTestCase {
 final class ConcurrencyTests: XCTestCase {
     func testTwoThreadsDecodeIndependently() throws {
         let photo = patternImage(width: 120, height: 90)
-        let files = [try photo.encodedJPEG(quality: 85), try photo.encodedPNG(), try photo.encodedTIFF(compression: .deflate)]
+        let files = [
+            try photo.encodedJPEG(quality: 85), try photo.encodedPNG(), try photo.encodedTIFF(compression: .deflate)
+        ]
         let broken = Array(files[0].prefix(files[0].count / 2))
         let expected = try files.map { try decodeImage($0) }
         let mismatches = Counter()

@@ -37,7 +37,9 @@ final class CrasherTests: XCTestCase {
     /// Every single-byte flip in the header area of each format either decodes or throws.
     func testByteFlipsInHeadersNeverCrash() throws {
         let photo = patternImage(width: 24, height: 16)
-        for bytes in [try photo.encodedPNG(), try photo.encodedJPEG(quality: 80), try photo.encodedTIFF(compression: .lzw)] {
+        for bytes in [
+            try photo.encodedPNG(), try photo.encodedJPEG(quality: 80), try photo.encodedTIFF(compression: .lzw)
+        ] {
             for index in 0..<min(bytes.count, 400) {
                 var damaged = bytes
                 damaged[index] ^= 0xA5
@@ -57,8 +59,9 @@ final class CrasherTests: XCTestCase {
         }
         let files = [
             try photo.encodedPNG(), try photo.encodedJPEG(quality: 85), try photo.encodedProgressiveJPEG(quality: 85),
-            try photo.encodedTIFF(compression: .lzw, layout: .tiles(size: 16)), try photo.encodedTIFF(compression: .jpeg),
-            try labels.encodedPNG(palette: palette), try labels.encodedTIFF(compression: .packBits),
+            try photo.encodedTIFF(compression: .lzw, layout: .tiles(size: 16)),
+            try photo.encodedTIFF(compression: .jpeg),
+            try labels.encodedPNG(palette: palette), try labels.encodedTIFF(compression: .packBits)
         ]
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next(_ bound: Int) -> Int {

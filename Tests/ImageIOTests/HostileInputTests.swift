@@ -1,19 +1,11 @@
 import Foundation
 import XCTest
+import _TestSupport
 import ImageIO
 
 /// Inputs built to hang, exhaust memory or mislead: each must end in a per-file error (or,
 /// for a tag the tools deliberately ignore, in the stored pixels), quickly and in bounded memory.
-final class HostileInputTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
+final class HostileInputTests: TemporaryFolderTestCase {
     /// Opening a FIFO for reading blocks until a writer comes: it must be refused instead.
     func testAFIFONamedLikeAnImageIsRefusedWithoutBlocking() throws {
         let path = folder.appendingPathComponent("photo.jpg").path
@@ -103,7 +95,9 @@ final class HostileInputTests: XCTestCase {
             let length = Int(bytes[position + 2]) << 8 | Int(bytes[position + 3])
             var end = position + 2 + length
             if marker == 0xDA {
-                while end + 1 < bytes.count, !(bytes[end] == 0xFF && bytes[end + 1] != 0 && !(0xD0...0xD7).contains(bytes[end + 1])) {
+                while end + 1 < bytes.count,
+                    !(bytes[end] == 0xFF && bytes[end + 1] != 0 && !(0xD0...0xD7).contains(bytes[end + 1]))
+                {
                     end += 1
                 }
                 ranges.append(position..<end)
@@ -117,11 +111,13 @@ final class HostileInputTests: XCTestCase {
     static func tinyRGBTIFF(_ pixels: [UInt8], orientation: UInt16) -> [UInt8] {
         var out: [UInt8] = [0x49, 0x49, 42, 0]
         func u16(_ v: UInt16) { out += [UInt8(v & 0xFF), UInt8(v >> 8)] }
-        func u32(_ v: UInt32) { for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8((v >> UInt32(shift)) & 0xFF)) } }
+        func u32(_ v: UInt32) {
+            for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8((v >> UInt32(shift)) & 0xFF)) }
+        }
         let entries: [(tag: UInt16, type: UInt16, count: UInt32, value: UInt32)] = [
             (256, 3, 1, 2), (257, 3, 1, 2), (258, 3, 3, 0 /* offset, set below */), (259, 3, 1, 1), (262, 3, 1, 2),
             (273, 4, 1, 0 /* strip offset */), (274, 3, 1, UInt32(orientation)), (277, 3, 1, 3), (278, 3, 1, 2),
-            (279, 4, 1, UInt32(pixels.count)), (284, 3, 1, 1),
+            (279, 4, 1, UInt32(pixels.count)), (284, 3, 1, 1)
         ]
         let ifdOffset: UInt32 = 8
         let ifdSize = UInt32(2 + entries.count * 12 + 4)

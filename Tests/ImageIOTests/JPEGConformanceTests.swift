@@ -20,7 +20,7 @@ final class JPEGConformanceTests: XCTestCase {
             ("video-001.rgb.jpeg", "video-001.rgb.png", 4.3),
             ("video-001.221212.jpeg", "video-001.221212.png", 1.5),
             ("video-001.cmyk.jpeg", "video-001.cmyk.png", 2.0),
-            ("video-005.gray.jpeg", "video-005.gray.png", 1.0),
+            ("video-005.gray.jpeg", "video-005.gray.png", 1.0)
         ]
         for (jpeg, png, tolerance) in pairs {
             let decoded = try reference(folder, jpeg)
@@ -37,19 +37,27 @@ final class JPEGConformanceTests: XCTestCase {
         for sampling in ["410", "411", "420", "422", "440", "444"] {
             let baseline = try reference(folder, "video-001.q50.\(sampling).jpeg")
             let progressive = try reference(folder, "video-001.q50.\(sampling).progressive.jpeg")
-            XCTAssertTrue(try ImageInfo(contentsOfFile: folder.appendingPathComponent("video-001.q50.\(sampling).progressive.jpeg").path).isInterlaced)
+            XCTAssertTrue(
+                try ImageInfo(
+                    contentsOfFile: folder.appendingPathComponent("video-001.q50.\(sampling).progressive.jpeg").path
+                ).isInterlaced)
             XCTAssertEqual(baseline, progressive, sampling)
-            XCTAssertLessThan(difference(baseline.pixels, base.pixels).mean, 8, "\(sampling) at quality 50 still resembles the original")
+            XCTAssertLessThan(
+                difference(baseline.pixels, base.pixels).mean, 8,
+                "\(sampling) at quality 50 still resembles the original")
         }
         for name in ["video-005.gray.q50", "video-005.gray.q50.2x2", "video-001.separate.dc.progression"] {
-            XCTAssertEqual(try reference(folder, "\(name).jpeg"), try reference(folder, "\(name).progressive.jpeg"), name)
+            XCTAssertEqual(
+                try reference(folder, "\(name).jpeg"), try reference(folder, "\(name).progressive.jpeg"), name)
         }
     }
 
     func testCMYKAndGrayHeadersAreReported() throws {
         let folder = try conformanceFolder("jpeg")
-        XCTAssertEqual(try ImageInfo(contentsOfFile: folder.appendingPathComponent("video-001.cmyk.jpeg").path).colorModel, .cmyk)
-        XCTAssertEqual(try ImageInfo(contentsOfFile: folder.appendingPathComponent("video-005.gray.jpeg").path).colorModel, .gray)
+        XCTAssertEqual(
+            try ImageInfo(contentsOfFile: folder.appendingPathComponent("video-001.cmyk.jpeg").path).colorModel, .cmyk)
+        XCTAssertEqual(
+            try ImageInfo(contentsOfFile: folder.appendingPathComponent("video-005.gray.jpeg").path).colorModel, .gray)
     }
 
     /// Go's "truncated" progressive file drops the refinement scans but keeps its end marker:
@@ -66,7 +74,9 @@ final class JPEGConformanceTests: XCTestCase {
         let folder = try conformanceFolder("jpeg")
         let bytes = try fileBytes(folder.appendingPathComponent("video-001.progressive.jpeg"))
         XCTAssertThrowsError(try decodeImage(Array(bytes.prefix(bytes.count * 2 / 3)), source: "cut.jpg")) { error in
-            guard let error = error as? ImageIOError, case .corrupt(let message) = error.reason else { return XCTFail("\(error)") }
+            guard let error = error as? ImageIOError, case .corrupt(let message) = error.reason else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(error.source, "cut.jpg")
             XCTAssertTrue(message.contains("truncated"), message)
         }
@@ -89,12 +99,17 @@ final class JPEGConformanceTests: XCTestCase {
         let scanStart = bytes.count / 2
         bytes[scanStart] = 0xFF
         bytes[scanStart + 1] = 0xD3
-        XCTAssertThrowsError(try bytes.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "damaged.jpg") }) { error in
-            guard let error = error as? ImageIOError, case .corrupt(let message) = error.reason else { return XCTFail("\(error)") }
+        XCTAssertThrowsError(try bytes.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "damaged.jpg") })
+        { error in
+            guard let error = error as? ImageIOError, case .corrupt(let message) = error.reason else {
+                return XCTFail("\(error)")
+            }
             XCTAssertTrue(message.hasPrefix("damaged image data: Corrupt JPEG data"), message)
         }
         let clean = try patternImage(width: 64, height: 64).encodedJPEG(quality: 90)
-        XCTAssertEqual(try clean.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "clean.jpg") }.warnings, DecodeWarnings())
+        XCTAssertEqual(
+            try clean.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "clean.jpg") }.warnings,
+            DecodeWarnings())
         let firstSegmentEnd = 4 + (Int(clean[4]) << 8 | Int(clean[5]))  // SOI, then APP0 with its length
         let stray = Array(clean.prefix(firstSegmentEnd)) + [0x12, 0x34] + Array(clean.dropFirst(firstSegmentEnd))
         let (image, warnings) = try stray.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "stray.jpg") }
@@ -112,8 +127,12 @@ final class JPEGConformanceTests: XCTestCase {
         bytes[sof + 7] = 0xFA; bytes[sof + 8] = 0xFA  // width 64250
         XCTAssertEqual(try probe(bytes).pixelCount, 64250 * 64250)
         XCTAssertThrowsError(try decodeImage(bytes, source: "claim.jpg")) { error in
-            XCTAssertEqual(error as? ImageIOError, ImageIOError(source: "claim.jpg", reason: .tooLarge(
-                width: 64250, height: 64250, limit: 100_000_000)))
+            XCTAssertEqual(
+                error as? ImageIOError,
+                ImageIOError(
+                    source: "claim.jpg",
+                    reason: .tooLarge(
+                        width: 64250, height: 64250, limit: 100_000_000)))
         }
     }
 }

@@ -9,7 +9,8 @@ final class PNGSuiteTests: XCTestCase {
     /// palette and low-depth gray files the raw indices/values for label maps.
     func testValidFilesMatchTheirSNGDumps() throws {
         let folder = try conformanceFolder("pngsuite")
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".png") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".png") }
+            .sorted()
         XCTAssertGreaterThanOrEqual(names.count, 35)
         var checkedInterlaced = false
         for name in names {
@@ -38,8 +39,11 @@ final class PNGSuiteTests: XCTestCase {
                     XCTAssertThrowsError(try decodeLabels(bytes, source: name), name)
                 }
             default:
-                XCTAssertThrowsError(try decodeLabels(bytes, source: name), "\(name): colour is not a label map") { error in
-                    guard case .unsupported? = (error as? ImageIOError)?.reason else { return XCTFail("\(name): \(error)") }
+                XCTAssertThrowsError(try decodeLabels(bytes, source: name), "\(name): colour is not a label map") {
+                    error in
+                    guard case .unsupported? = (error as? ImageIOError)?.reason else {
+                        return XCTFail("\(name): \(error)")
+                    }
                 }
             }
         }
@@ -69,7 +73,11 @@ final class PNGSuiteTests: XCTestCase {
             var out: [UInt8] = []
             var i = 0
             while i < file.count {
-                if Array(file[i..<min(i + from.count, file.count)]) == from { out += to; i += from.count } else { out.append(file[i]); i += 1 }
+                if Array(file[i..<min(i + from.count, file.count)]) == from {
+                    out += to; i += from.count
+                } else {
+                    out.append(file[i]); i += 1
+                }
             }
             return out
         }
@@ -90,7 +98,7 @@ final class PNGSuiteTests: XCTestCase {
             ("xd3n2c08 bit depth 3", ihdr(c08, depth: 3)),
             ("xd9n2c08 bit depth 99", ihdr(c08, depth: 99)),
             ("xdtn0g01 missing IDAT", PNGBuilder.removing("IDAT", from: g01)),
-            ("xcsn0g01 IDAT checksum", idatBad),
+            ("xcsn0g01 IDAT checksum", idatBad)
         ]
         for (name, bytes) in variants {
             XCTAssertNotEqual(bytes, g01, name)
@@ -102,7 +110,9 @@ final class PNGSuiteTests: XCTestCase {
     /// Go's broken PNGs: bad CRC, no IEND, truncated, bad zlib data, palette index out of range.
     func testGoInvalidFilesThrowWithAMessage() throws {
         let folder = try conformanceFolder("png-invalid")
-        for name in ["invalid-crc32.png", "invalid-noend.png", "invalid-trunc.png", "invalid-zlib.png", "invalid-palette.png"] {
+        for name in [
+            "invalid-crc32.png", "invalid-noend.png", "invalid-trunc.png", "invalid-zlib.png", "invalid-palette.png"
+        ] {
             let bytes = try fileBytes(folder.appendingPathComponent(name))
             XCTAssertThrowsError(try decodeImage(bytes, source: name), name) { error in
                 guard let error = error as? ImageIOError, case .corrupt(let message) = error.reason else {
@@ -117,7 +127,9 @@ final class PNGSuiteTests: XCTestCase {
     /// Adam7-interlaced files decode to the same pixels as their non-interlaced twins.
     func testInterlacedFilesEqualTheirTwins() throws {
         let folder = try conformanceFolder("png-interlaced")
-        for (plain, interlaced) in [("gray-gradient.png", "gray-gradient.interlaced.png"), ("benchRGB.png", "benchRGB-interlace.png")] {
+        for (plain, interlaced) in [
+            ("gray-gradient.png", "gray-gradient.interlaced.png"), ("benchRGB.png", "benchRGB-interlace.png")
+        ] {
             let a = try fileBytes(folder.appendingPathComponent(plain))
             let b = try fileBytes(folder.appendingPathComponent(interlaced))
             XCTAssertFalse(try probe(a).isInterlaced, plain)
@@ -128,7 +140,9 @@ final class PNGSuiteTests: XCTestCase {
         let gray = try fileBytes(folder.appendingPathComponent("gray-gradient.interlaced.png"))
         let scale = UInt8(255 / ((1 << (try probe(gray).bitsPerSample)) - 1))
         let photo = try decodeImage(gray)
-        XCTAssertEqual(try decodeLabels(gray).values.map { $0 * scale }, stride(from: 0, to: photo.pixels.count, by: 3).map { photo.pixels[$0] })
+        XCTAssertEqual(
+            try decodeLabels(gray).values.map { $0 * scale },
+            stride(from: 0, to: photo.pixels.count, by: 3).map { photo.pixels[$0] })
     }
 
     func testSixteenBitGrayLabelsBelow256AreKept() throws {
@@ -147,19 +161,26 @@ final class PNGSuiteTests: XCTestCase {
     func testOversizedClaimIsRefusedBeforeDecoding() throws {
         let claim = PNGBuilder.png(width: 100_000, height: 100_000, bitDepth: 8, colorType: 2, rows: [[0, 0, 0]])
         XCTAssertThrowsError(try decodeImage(claim, source: "claim.png")) { error in
-            XCTAssertEqual(error as? ImageIOError, ImageIOError(source: "claim.png", reason: .tooLarge(
-                width: 100_000, height: 100_000, limit: 100_000_000)))
+            let expected = ImageIOError(
+                source: "claim.png", reason: .tooLarge(width: 100_000, height: 100_000, limit: 100_000_000))
+            XCTAssertEqual(error as? ImageIOError, expected)
         }
         XCTAssertThrowsError(try decodeLabels(claim, source: "claim.png"))
         // Wider than libpng's own 1,000,000-pixel row limit: still reported as too large.
         let wide = PNGBuilder.png(width: 3_000_000, height: 1_000, bitDepth: 8, colorType: 0, rows: [[0]])
         XCTAssertThrowsError(try decodeLabels(wide, source: "wide.png")) { error in
-            XCTAssertEqual(error as? ImageIOError, ImageIOError(source: "wide.png", reason: .tooLarge(
-                width: 3_000_000, height: 1_000, limit: 100_000_000)))
+            XCTAssertEqual(
+                error as? ImageIOError,
+                ImageIOError(
+                    source: "wide.png",
+                    reason: .tooLarge(
+                        width: 3_000_000, height: 1_000, limit: 100_000_000)))
         }
         let small = try patternImage(width: 20, height: 10).encodedPNG()
         XCTAssertThrowsError(try decodeImage(small, source: "s.png", limits: DecodeLimits(maxPixels: 199))) { error in
-            XCTAssertEqual(error as? ImageIOError, ImageIOError(source: "s.png", reason: .tooLarge(width: 20, height: 10, limit: 199)))
+            XCTAssertEqual(
+                error as? ImageIOError,
+                ImageIOError(source: "s.png", reason: .tooLarge(width: 20, height: 10, limit: 199)))
         }
         XCTAssertNoThrow(try decodeImage(small, limits: DecodeLimits(maxPixels: 200)))
     }

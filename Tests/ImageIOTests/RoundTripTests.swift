@@ -1,12 +1,14 @@
 import AtomicFiles
 import Foundation
 import XCTest
+import _TestSupport
 import ImageIO
 
 /// Every encodable kind written and read back.
 final class RoundTripTests: XCTestCase {
     let photo = patternImage(width: 37, height: 23)
-    let labels = LabelMap(width: 19, height: 11, values: (0..<(19 * 11)).map { (i: Int) -> UInt8 in UInt8((i * 7 + i / 19) % 20) })
+    let labels = LabelMap(
+        width: 19, height: 11, values: (0..<(19 * 11)).map { (i: Int) -> UInt8 in UInt8((i * 7 + i / 19) % 20) })
     let palette: [(UInt8, UInt8, UInt8)] = (0..<20).map { (i: Int) -> (UInt8, UInt8, UInt8) in
         (UInt8(i * 12), UInt8(255 - i * 9), UInt8(i * 5))
     }
@@ -62,8 +64,9 @@ final class RoundTripTests: XCTestCase {
         let data = unfiltered.firstRange(of: Array("IDAT".utf8))!.upperBound + 2 + 5
         for row in 0..<labels.height {
             XCTAssertEqual(unfiltered[data + row * 20], 0, "filter byte of row \(row)")
-            XCTAssertEqual(Array(unfiltered[(data + row * 20 + 1)..<(data + row * 20 + 20)]),
-                           Array(labels.values[(row * 19)..<(row * 19 + 19)]))
+            XCTAssertEqual(
+                Array(unfiltered[(data + row * 20 + 1)..<(data + row * 20 + 20)]),
+                Array(labels.values[(row * 19)..<(row * 19 + 19)]))
         }
     }
 
@@ -81,7 +84,9 @@ final class RoundTripTests: XCTestCase {
 
     func testPaletteTooSmallForAValueIsRefused() {
         XCTAssertThrowsError(try labels.encodedPNG(palette: Array(palette.prefix(5)))) { error in
-            guard case .encodeFailed(let message)? = (error as? ImageIOError)?.reason else { return XCTFail("\(error)") }
+            guard case .encodeFailed(let message)? = (error as? ImageIOError)?.reason else {
+                return XCTFail("\(error)")
+            }
             XCTAssertTrue(message.contains("no colour"), message)
         }
     }
@@ -158,11 +163,17 @@ final class RoundTripTests: XCTestCase {
         }
         XCTAssertEqual(buffer, photo.pixels)
         var wrong = [UInt8](repeating: 0, count: 10 * 10 * 3)
-        XCTAssertThrowsError(try wrong.withUnsafeMutableBufferPointer { out in
-            try bytes.withUnsafeBytes { try Image.decode($0, source: "slot 3", into: out, width: 10, height: 10) }
-        }) { error in
-            XCTAssertEqual(error as? ImageIOError, ImageIOError(source: "slot 3", reason: .sizeMismatch(
-                expectedWidth: 10, expectedHeight: 10, width: 37, height: 23)))
+        XCTAssertThrowsError(
+            try wrong.withUnsafeMutableBufferPointer { out in
+                try bytes.withUnsafeBytes { try Image.decode($0, source: "slot 3", into: out, width: 10, height: 10) }
+            }
+        ) { error in
+            XCTAssertEqual(
+                error as? ImageIOError,
+                ImageIOError(
+                    source: "slot 3",
+                    reason: .sizeMismatch(
+                        expectedWidth: 10, expectedHeight: 10, width: 37, height: 23)))
         }
         var values = [UInt8](repeating: 0, count: labels.values.count)
         let labelBytes = try labels.encodedPNG(palette: palette)
@@ -175,9 +186,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testAtomicWriteLeavesOnlyTheFinalFile() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imageio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("imageio")
         let jpeg = folder.appendingPathComponent("a.jpg").path
         let png = folder.appendingPathComponent("a.png").path
         try photo.writeJPEG(toFile: jpeg, quality: 95)
@@ -196,7 +205,9 @@ final class RoundTripTests: XCTestCase {
 
     func testMissingFileIsUnreadableWithItsPath() {
         XCTAssertThrowsError(try Image(contentsOfFile: "/nonexistent/x.jpg")) { error in
-            guard let error = error as? ImageIOError, case .unreadable(let message) = error.reason else { return XCTFail("\(error)") }
+            guard let error = error as? ImageIOError, case .unreadable(let message) = error.reason else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(error.source, "/nonexistent/x.jpg")
             XCTAssertTrue(message.contains("No such file"), message)
         }

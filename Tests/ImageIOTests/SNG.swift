@@ -1,3 +1,4 @@
+import _TestSupport
 import Foundation
 
 /// The pixel dump of a PngSuite `.sng` file (the text form of a PNG written by the sng tool),
@@ -16,7 +17,9 @@ struct SNGReference {
     init(text: String) throws {
         var section = ""
         var rows: [[UInt8]] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map({
+            $0.trimmingCharacters(in: .whitespaces)
+        }) {
             if line.hasSuffix("{") || line.contains("{") && !line.contains("}") {
                 section = String(line.split(separator: " ").first ?? "")
                 if section == "IHDR" || section == "PLTE" || section == "IMAGE" { continue }
@@ -43,15 +46,7 @@ struct SNGReference {
                 palette.append(inside.split(separator: ",").map { UInt8($0.trimmingCharacters(in: .whitespaces))! })
             case "IMAGE":
                 if line.hasPrefix("pixels") || line.isEmpty { continue }
-                let hex = line.filter { !$0.isWhitespace }
-                var row: [UInt8] = []
-                var index = hex.startIndex
-                while index < hex.endIndex {
-                    let next = hex.index(index, offsetBy: 2)
-                    row.append(UInt8(hex[index..<next], radix: 16)!)
-                    index = next
-                }
-                rows.append(row)
+                rows.append(bytes(hex: line.filter { !$0.isWhitespace }))
             default: continue
             }
         }

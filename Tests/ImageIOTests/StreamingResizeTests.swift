@@ -26,16 +26,18 @@ final class StreamingResizeTests: XCTestCase {
     ) throws {
         let whole = try decodeWhole(bytes)
         for kernels in [ResizeKernels.automatic, .portable] {
-            let resizer = PhotoResizer(fromWidth: whole.width, fromHeight: whole.height, toWidth: width, toHeight: height,
-                                       filter: filter, kernels: kernels)
+            let resizer = PhotoResizer(
+                fromWidth: whole.width, fromHeight: whole.height, toWidth: width, toHeight: height,
+                filter: filter, kernels: kernels)
             if let expectStreaming { XCTAssertEqual(resizer.streamsRows, expectStreaming, file: file, line: line) }
             let streamed = try bytes.withUnsafeBytes { try resizer.resize(decoding: $0, source: "test.jpg") }
             let expected = resizer.resize(whole)
             XCTAssertEqual(streamed.width, width, file: file, line: line)
             XCTAssertEqual(streamed.height, height, file: file, line: line)
-            XCTAssertTrue(streamed.pixels == expected.pixels,
-                          "\(whole.width)×\(whole.height) → \(width)×\(height) \(filter) \(kernels): streamed bytes differ",
-                          file: file, line: line)
+            XCTAssertTrue(
+                streamed.pixels == expected.pixels,
+                "\(whole.width)×\(whole.height) → \(width)×\(height) \(filter) \(kernels): streamed bytes differ",
+                file: file, line: line)
         }
     }
 
@@ -52,25 +54,31 @@ final class StreamingResizeTests: XCTestCase {
     func testAwkwardShapesGiveTheSameBytes() throws {
         let cases: [(Int, Int, Int, Int, Bool)] = [
             (75, 110, 26, 26, true), (33, 17, 64, 40, true), (40, 300, 31, 7, false), (301, 203, 256, 256, true),
-            (16, 16, 3, 5, true), (90, 61, 90, 20, false), (90, 61, 30, 61, false), (50, 500, 45, 60, false), (300, 40, 7, 31, true),
+            (16, 16, 3, 5, true), (90, 61, 90, 20, false), (90, 61, 30, 61, false), (50, 500, 45, 60, false),
+            (300, 40, 7, 31, true)
         ]
         for (w, h, toWidth, toHeight, streams) in cases {
             try assertStreamingMatches(try jpeg(width: w, height: h), to: toWidth, toHeight, expectStreaming: streams)
         }
-        try assertStreamingMatches(try jpeg(width: 75, height: 110), to: 26, 26, filter: .nearest, expectStreaming: false)
-        try assertStreamingMatches(try jpeg(width: 60, height: 45), to: 150, 100, filter: .bilinear, expectStreaming: true)
-        try assertStreamingMatches(try jpeg(width: 97, height: 130), to: 64, 70, filter: .bilinear, expectStreaming: true)
+        try assertStreamingMatches(
+            try jpeg(width: 75, height: 110), to: 26, 26, filter: .nearest, expectStreaming: false)
+        try assertStreamingMatches(
+            try jpeg(width: 60, height: 45), to: 150, 100, filter: .bilinear, expectStreaming: true)
+        try assertStreamingMatches(
+            try jpeg(width: 97, height: 130), to: 64, 70, filter: .bilinear, expectStreaming: true)
     }
 
     func testGrayscaleCMYKAndPNGInputsGiveTheSameBytes() throws {
         let gray = [UInt8](repeating: 0, count: 97 * 130).indices.map { UInt8(truncatingIfNeeded: $0 * 31 % 251) }
         let grayJPEG = try gray.withUnsafeBufferPointer {
-            try JPEGCodec.encode($0, width: 97, height: 130, components: 1, quality: 90, progressive: false, source: "gray")
+            try JPEGCodec.encode(
+                $0, width: 97, height: 130, components: 1, quality: 90, progressive: false, source: "gray")
         }
         try assertStreamingMatches(grayJPEG, to: 40, 50)
         let cmyk = [UInt8](repeating: 0, count: 97 * 130 * 4).indices.map { UInt8(truncatingIfNeeded: $0 * 13 % 253) }
         let cmykJPEG = try cmyk.withUnsafeBufferPointer {
-            try JPEGCodec.encode($0, width: 97, height: 130, components: 4, quality: 90, progressive: false, source: "cmyk")
+            try JPEGCodec.encode(
+                $0, width: 97, height: 130, components: 4, quality: 90, progressive: false, source: "cmyk")
         }
         try assertStreamingMatches(cmykJPEG, to: 40, 50)
         let progressive = try patternImage(width: 120, height: 90).pixels.withUnsafeBufferPointer {
@@ -87,7 +95,8 @@ final class StreamingResizeTests: XCTestCase {
         let resizer = PhotoResizer(fromWidth: 200, fromHeight: 300, toWidth: 64, toHeight: 64)
         let truncated = Array(bytes.prefix(bytes.count / 2))
         XCTAssertThrowsError(try decodeWhole(truncated))
-        XCTAssertThrowsError(try truncated.withUnsafeBytes { try resizer.resize(decoding: $0, source: "cut.jpg") }) { error in
+        XCTAssertThrowsError(try truncated.withUnsafeBytes { try resizer.resize(decoding: $0, source: "cut.jpg") }) {
+            error in
             guard let error = error as? ImageIOError, case .corrupt(let message) = error.reason else {
                 return XCTFail("expected .corrupt, got \(error)")
             }
@@ -95,13 +104,17 @@ final class StreamingResizeTests: XCTestCase {
             XCTAssertTrue(message.contains("truncated"), message)
         }
         let other = try jpeg(width: 201, height: 300)
-        XCTAssertThrowsError(try other.withUnsafeBytes { try resizer.resize(decoding: $0, source: "wide.jpg") }) { error in
-            XCTAssertEqual((error as? ImageIOError)?.reason,
-                           .sizeMismatch(expectedWidth: 200, expectedHeight: 300, width: 201, height: 300))
+        XCTAssertThrowsError(try other.withUnsafeBytes { try resizer.resize(decoding: $0, source: "wide.jpg") }) {
+            error in
+            XCTAssertEqual(
+                (error as? ImageIOError)?.reason,
+                .sizeMismatch(expectedWidth: 200, expectedHeight: 300, width: 201, height: 300))
         }
-        XCTAssertThrowsError(try [UInt8]([0xFF, 0xD8, 0xFF, 0xDB, 0, 3, 1]).withUnsafeBytes {
-            try resizer.resize(decoding: $0, source: "junk.jpg")
-        }) { error in
+        XCTAssertThrowsError(
+            try [UInt8]([0xFF, 0xD8, 0xFF, 0xDB, 0, 3, 1]).withUnsafeBytes {
+                try resizer.resize(decoding: $0, source: "junk.jpg")
+            }
+        ) { error in
             XCTAssertEqual((error as? ImageIOError)?.source, "junk.jpg", "\(error)")
         }
         let good = try bytes.withUnsafeBytes { try resizer.resize(decoding: $0, source: "good.jpg") }

@@ -6,19 +6,22 @@ import ImageIO
 final class TIFFConformanceTests: XCTestCase {
     func testVariantsMatchTheirSourcePNG() throws {
         let folder = try conformanceFolder("tiff")
-        func load(_ name: String) throws -> Image { try Image(contentsOfFile: folder.appendingPathComponent(name).path) }
+        func load(_ name: String) throws -> Image {
+            try Image(contentsOfFile: folder.appendingPathComponent(name).path)
+        }
         let video = try load("video-001.png")
         // (file, layout expectations, largest allowed mean difference to video-001.png)
         let cases: [(String, Double)] = [
             ("video-001.tiff", 0), ("video-001-uncompressed.tiff", 0), ("video-001-strip-64.tiff", 0),
-            ("video-001-tile-64x64.tiff", 0), ("video-001-16bit.tiff", 0.01), ("video-001-paletted.tiff", 8),
+            ("video-001-tile-64x64.tiff", 0), ("video-001-16bit.tiff", 0.01), ("video-001-paletted.tiff", 8)
         ]
         for (name, tolerance) in cases {
             let decoded = try load(name)
             let diff = difference(decoded.pixels, video.pixels)
             XCTAssertLessThanOrEqual(diff.mean, tolerance, "\(name): mean \(diff.mean), max \(diff.max)")
         }
-        XCTAssertTrue(try ImageInfo(contentsOfFile: folder.appendingPathComponent("video-001-tile-64x64.tiff").path).isTiled)
+        XCTAssertTrue(
+            try ImageInfo(contentsOfFile: folder.appendingPathComponent("video-001-tile-64x64.tiff").path).isTiled)
         let bpp = try load("blue-purple-pink.lzwcompressed.tiff")
         XCTAssertEqual(bpp.pixels, try load("blue-purple-pink.png").pixels, "LZW")
         let gopher = try load("bw-gopher.png")
@@ -38,7 +41,9 @@ final class TIFFConformanceTests: XCTestCase {
         let paletted = folder.appendingPathComponent("video-001-paletted.tiff").path
         XCTAssertEqual(try ImageInfo(contentsOfFile: paletted).colorModel, .palette)
         XCTAssertNoThrow(try LabelMap(contentsOfFile: paletted))
-        XCTAssertThrowsError(try LabelMap(contentsOfFile: folder.appendingPathComponent("video-001.tiff").path), "RGB is not a label map")
+        XCTAssertThrowsError(
+            try LabelMap(contentsOfFile: folder.appendingPathComponent("video-001.tiff").path), "RGB is not a label map"
+        )
         // 16-bit gray holding values above 255: a photo, never a label map.
         let wide = folder.appendingPathComponent("video-001-gray-16bit.tiff").path
         XCTAssertEqual(try ImageInfo(contentsOfFile: wide).bitsPerSample, 16)
@@ -58,13 +63,17 @@ final class TIFFConformanceTests: XCTestCase {
             let at = directory + 2 + entry * 12
             guard [256, 257].contains(read16(at)) else { continue }  // ImageWidth, ImageLength
             let value = 60_000
-            if read16(at + 2) == 3 { bytes[at + 8] = UInt8(value & 0xFF); bytes[at + 9] = UInt8(value >> 8 & 0xFF) }
-            else { for k in 0..<4 { bytes[at + 8 + k] = UInt8(value >> (8 * k) & 0xFF) } }
+            if read16(at + 2) == 3 {
+                bytes[at + 8] = UInt8(value & 0xFF); bytes[at + 9] = UInt8(value >> 8 & 0xFF)
+            } else {
+                for k in 0..<4 { bytes[at + 8 + k] = UInt8(value >> (8 * k) & 0xFF) }
+            }
         }
         XCTAssertEqual(try probe(bytes).pixelCount, 3_600_000_000)
         XCTAssertThrowsError(try decodeImage(bytes, source: "claim.tiff")) { error in
-            XCTAssertEqual(error as? ImageIOError, ImageIOError(source: "claim.tiff", reason: .tooLarge(
-                width: 60_000, height: 60_000, limit: 100_000_000)))
+            let expected = ImageIOError(
+                source: "claim.tiff", reason: .tooLarge(width: 60_000, height: 60_000, limit: 100_000_000))
+            XCTAssertEqual(error as? ImageIOError, expected)
         }
         XCTAssertThrowsError(try decodeLabels(bytes, source: "claim.tiff"))
     }

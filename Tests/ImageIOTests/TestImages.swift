@@ -10,7 +10,8 @@ func patternImage(width: Int, height: Int) -> Image {
     for y in 0..<height {
         for x in 0..<width {
             for c in 0..<3 {
-                pixels[(y * width + x) * 3 + c] = UInt8(truncatingIfNeeded: x * x * 3 + y * 7 + c * 85 + ((x * y) % 31) * 5)
+                pixels[(y * width + x) * 3 + c] = UInt8(
+                    truncatingIfNeeded: x * x * 3 + y * 7 + c * 85 + ((x * y) % 31) * 5)
             }
         }
     }
@@ -112,7 +113,9 @@ enum PNGBuilder {
     }
 
     /// A non-interlaced PNG whose rows (without filter bytes) are `rows`.
-    static func png(width: UInt32, height: UInt32, bitDepth: UInt8, colorType: UInt8, rows: [[UInt8]], extra: [UInt8] = []) -> [UInt8] {
+    static func png(
+        width: UInt32, height: UInt32, bitDepth: UInt8, colorType: UInt8, rows: [[UInt8]], extra: [UInt8] = []
+    ) -> [UInt8] {
         var raw: [UInt8] = []
         for row in rows {
             raw.append(0)
@@ -127,7 +130,9 @@ enum PNGBuilder {
         var result: [(Int, String, [UInt8])] = []
         var offset = 8
         while offset + 12 <= file.count {
-            let length = Int(file[offset]) << 24 | Int(file[offset + 1]) << 16 | Int(file[offset + 2]) << 8 | Int(file[offset + 3])
+            let length =
+                Int(file[offset]) << 24 | Int(file[offset + 1]) << 16 | Int(file[offset + 2]) << 8
+                | Int(file[offset + 3])
             let type = String(decoding: file[(offset + 4)..<(offset + 8)], as: UTF8.self)
             guard offset + 12 + length <= file.count else { break }
             result.append((offset, type, Array(file[(offset + 8)..<(offset + 8 + length)])))
@@ -140,7 +145,11 @@ enum PNGBuilder {
     static func replacing(_ type: String, in file: [UInt8], with data: [UInt8], keepCRC: Bool = false) -> [UInt8] {
         guard let old = chunks(file).first(where: { $0.type == type }) else { return file }
         var replacement = chunk(type, data)
-        if keepCRC { replacement.replaceSubrange((replacement.count - 4)..., with: file[(old.offset + 8 + old.data.count)..<(old.offset + 12 + old.data.count)]) }
+        if keepCRC {
+            replacement.replaceSubrange(
+                (replacement.count - 4)...,
+                with: file[(old.offset + 8 + old.data.count)..<(old.offset + 12 + old.data.count)])
+        }
         var out = file
         out.replaceSubrange(old.offset..<(old.offset + 12 + old.data.count), with: replacement)
         return out

@@ -1,6 +1,7 @@
 import Foundation
 import ImageIO
 import Records
+import Statistics
 import XCTest
 import _TestSupport
 @testable import Pipeline
@@ -11,9 +12,11 @@ final class FixtureRunTests: XCTestCase {
     private var good: String { TestPaths.fixtures.appendingPathComponent("deepfashion").path }
     private var bad: String { TestPaths.fixtures.appendingPathComponent("deepfashion-bad").path }
 
-    private func run(images: String, labels: String, jobs: Int = 2, _ edit: (inout PipelineOverrides) -> Void = { _ in }) throws -> (RunReport, String) {
+    private func run(
+        images: String, labels: String, jobs: Int = 2, _ edit: (inout PipelineOverrides) -> Void = { _ in }
+    ) throws -> (RunReport, String) {
         try PipelineFixtures.requireCodecs()
-        let output = try PipelineFixtures.temporaryFolder(self) + "/prepared"
+        let output = try temporaryFolder("pipeline-tests").path + "/prepared"
         let configuration = try PipelineFixtures.configuration {
             $0.images = images
             $0.labels = labels
@@ -34,13 +37,17 @@ final class FixtureRunTests: XCTestCase {
         XCTAssertEqual(report.validation, 3)
         XCTAssertEqual(report.droppedByReason, ["filtered": 3])
         XCTAssertEqual(report.filteredByClass, ["glove": 3])
-        XCTAssertEqual(Set(report.droppedSamples.map(\.stem)), Set(["01_1_front", "02_3_back", "03_5_additional"].map { "MEN/Tees_Tanks/id_00000002/\($0)" }))
+        XCTAssertEqual(
+            Set(report.droppedSamples.map(\.stem)),
+            Set(["01_1_front", "02_3_back", "03_5_additional"].map { "MEN/Tees_Tanks/id_00000002/\($0)" }))
 
         let manager = FileManager.default
         let train = try manager.contentsOfDirectory(atPath: output + "/train").sorted()
         let test = try manager.contentsOfDirectory(atPath: output + "/test").sorted()
-        XCTAssertEqual(test, ["WOMEN-Blouses_Shirts-id_00000004-01_1_front.jpg", "WOMEN-Blouses_Shirts-id_00000004-02_2_side.jpg",
-                              "WOMEN-Blouses_Shirts-id_00000004-03_4_full.jpg"])
+        XCTAssertEqual(test, [
+            "WOMEN-Blouses_Shirts-id_00000004-01_1_front.jpg", "WOMEN-Blouses_Shirts-id_00000004-02_2_side.jpg",
+            "WOMEN-Blouses_Shirts-id_00000004-03_4_full.jpg",
+        ])
         XCTAssertEqual(train.count, 6)
         XCTAssertEqual(try manager.contentsOfDirectory(atPath: output + "/cihp_train_mask").sorted(),
                        train.map { ($0 as NSString).deletingPathExtension + ".png" })
@@ -51,7 +58,9 @@ final class FixtureRunTests: XCTestCase {
             XCTAssertEqual([photo.width, photo.height, label.width, label.height], [256, 256, 256, 256])
             XCTAssertTrue(label.values.allSatisfy { $0 < 8 }, "\(stem) holds ids 0–7 only")
             let present = Set(label.values)
-            XCTAssertTrue(present.isSuperset(of: [0, 2, 3, 4, 6, 7]), "\(stem): hair, skin, top, bottom, shoes and background drawn: \(present.sorted())")
+            XCTAssertTrue(
+                present.isSuperset(of: [0, 2, 3, 4, 6, 7]),
+                "\(stem): hair, skin, top, bottom, shoes and background drawn: \(present.sorted())")
         }
         let effective = try String(contentsOfFile: output + "/pipeline.yaml", encoding: .utf8)
         XCTAssertTrue(effective.contains("list: \"\(good)/list_eval_partition.txt\""), effective)
@@ -74,9 +83,11 @@ final class FixtureRunTests: XCTestCase {
         XCTAssertEqual(report.pairs, 5)
         XCTAssertEqual(report.kept, 1, "the label with a 255 border is kept: 255 becomes background")
         XCTAssertEqual(report.droppedByReason, [
-            "photo-without-label": 1, "label-without-photo": 1, "undecodable": 2, "size-mismatch": 1, "unknown-label-value": 1,
+            "photo-without-label": 1, "label-without-photo": 1, "undecodable": 2, "size-mismatch": 1,
+            "unknown-label-value": 1,
         ])
-        let reasons = Dictionary(uniqueKeysWithValues: report.droppedSamples.map { (String($0.stem.split(separator: "/")[2]), $0) })
+        let reasons = Dictionary(
+            uniqueKeysWithValues: report.droppedSamples.map { (String($0.stem.split(separator: "/")[2]), $0) })
         XCTAssertEqual(reasons["id_09000003"]?.reason, "undecodable")
         XCTAssertEqual(reasons["id_09000003"]?.photo, "MEN/Denim/id_09000003/01_1_front.jpg")
         if case .undecodable(let file, _)? = reasons["id_09000003"]?.detail {
@@ -86,7 +97,9 @@ final class FixtureRunTests: XCTestCase {
             XCTAssertEqual(file, "MEN/Denim/id_09000004/01_1_front.jpg")
             XCTAssertEqual(message, "not a PNG, JPEG or TIFF file")
         } else { XCTFail("text photo not reported as undecodable") }
-        XCTAssertEqual(reasons["id_09000005"]?.detail, .sizeMismatch(photoWidth: 150, photoHeight: 220, labelWidth: 100, labelHeight: 100))
+        XCTAssertEqual(
+            reasons["id_09000005"]?.detail,
+            .sizeMismatch(photoWidth: 150, photoHeight: 220, labelWidth: 100, labelHeight: 100))
         XCTAssertEqual(reasons["id_09000006"]?.detail, .unknownLabelValue(value: 42, pixels: 200))
         let summary = try String(contentsOfFile: output + "/summary.txt", encoding: .utf8)
         XCTAssertTrue(summary.contains("kept 1 (train"), summary)
@@ -97,15 +110,16 @@ final class FixtureRunTests: XCTestCase {
         try PipelineFixtures.requireCodecs()
         let text = try String(contentsOfFile: PipelineFixtures.deepfashionFile, encoding: .utf8)
             .replacingOccurrences(of: "becomes: background", with: "becomes: reject")
-        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folder = try temporaryFolder("pipeline-tests").path
         let configuration = try PipelineConfiguration(yaml: text, file: "edited.yaml", overrides: {
             var overrides = PipelineOverrides()
             overrides.images = bad + "/img"
             overrides.labels = bad + "/labels"
             overrides.output = folder + "/out"
             return overrides
-        }()) { try SourceLabelSet(contentsOfFile: PipelineFixtures.pipelines + "/sources/\($0).yaml") }
-        let report = try PipelineRunner(configuration: configuration, options: RunOptions(jobs: 1, durable: false)).run()
+        }()) { try LabelSet(contentsOfFile: PipelineFixtures.pipelines + "/sources/\($0).yaml") }
+        let report = try PipelineRunner(
+            configuration: configuration, options: RunOptions(jobs: 1, durable: false)).run()
         XCTAssertEqual(report.kept, 0)
         XCTAssertEqual(report.droppedByReason["unknown-label-value"], 2)
         XCTAssertTrue(report.droppedSamples.contains { $0.detail == .unknownLabelValue(value: 255, pixels: 150) })
@@ -131,14 +145,18 @@ final class FixtureRunTests: XCTestCase {
         let (report, output) = try run(images: good + "/img", labels: good + "/labels") {
             $0.partitionList = good + "/list_eval_partition.txt"
         }
-        let statistics = JSONValue.object(["sampleCount": .number(Double(report.kept)), "marker": .string("from the run")])
-        let settings = ShardSettings(directory: (output as NSString).deletingLastPathComponent + "/shards", sizing: .records(4))
+        let statistics = JSONValue.object(
+            ["sampleCount": .number(Double(report.kept)), "marker": .string("from the run")])
+        let settings = ShardSettings(
+            directory: (output as NSString).deletingLastPathComponent + "/shards", sizing: .records(4))
         let stage = ShardStage(settings: settings, jobs: 2, toolVersion: "test")
         let clean = try stage.run(preparedFolder: output, statistics: statistics)
         XCTAssertEqual(clean.skipped, [])
         XCTAssertEqual(clean.writer.manifest.recordCount(split: "train"), report.train)
         XCTAssertEqual(clean.writer.manifest.recordCount(split: "validation"), report.validation)
-        XCTAssertEqual(clean.writer.manifest.shards.map(\.name), ["train-00000.tfrecord", "train-00001.tfrecord", "validation-00000.tfrecord"])
+        XCTAssertEqual(
+            clean.writer.manifest.shards.map(\.name),
+            ["train-00000.tfrecord", "train-00001.tfrecord", "validation-00000.tfrecord"])
         let manifest = try Manifest(directory: URL(fileURLWithPath: settings.directory))
         XCTAssertEqual(manifest.statistics, statistics)
         XCTAssertEqual(manifest.pipeline, try String(contentsOfFile: output + "/pipeline.yaml", encoding: .utf8))
@@ -146,7 +164,8 @@ final class FixtureRunTests: XCTestCase {
 
         // A label map gone and a truncated photo: both named, the other seven still packed.
         let train = try FileManager.default.contentsOfDirectory(atPath: output + "/train").sorted()
-        let (lost, broken) = ((train[0] as NSString).deletingPathExtension, (train[1] as NSString).deletingPathExtension)
+        let lost = (train[0] as NSString).deletingPathExtension
+        let broken = (train[1] as NSString).deletingPathExtension
         try FileManager.default.removeItem(atPath: "\(output)/cihp_train_mask/\(lost).png")
         let photo = try Data(contentsOf: URL(fileURLWithPath: "\(output)/train/\(broken).jpg"))
         try photo.prefix(10).write(to: URL(fileURLWithPath: "\(output)/train/\(broken).jpg"))
@@ -160,10 +179,12 @@ final class FixtureRunTests: XCTestCase {
     }
 
     func testShardStageNeedsAPreparedFolder() throws {
-        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folder = try temporaryFolder("pipeline-tests").path
         let stage = ShardStage(settings: ShardSettings(directory: folder + "/shards"), jobs: 1, toolVersion: "test")
         XCTAssertThrowsError(try stage.run(preparedFolder: folder, statistics: .null)) { error in
-            guard case ShardStageError.classList(let file, _)? = error as? ShardStageError else { return XCTFail("\(error)") }
+            guard case ShardStageError.classList(let file, _)? = error as? ShardStageError else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(file, folder + "/classes.json")
         }
         try Data(#"{"classes": ["a", "b"]}"#.utf8).write(to: URL(fileURLWithPath: folder + "/classes.json"))
@@ -208,7 +229,9 @@ final class RealParsingTests: XCTestCase {
         try PipelineFixtures.requireCodecs()
         guard FileManager.default.fileExists(atPath: root) else { throw XCTSkip("no ../shared/data/real-parsing") }
         for sample in expected {
-            let configuration = try PipelineFixtures.configuration(source: sample.source) { $0.size = (sample.width, sample.height) }
+            let configuration = try PipelineFixtures.configuration(source: sample.source) {
+                $0.size = Size(width: sample.width, height: sample.height)
+            }
             let preparation = SamplePreparation(configuration: configuration, partitionList: nil)
             let photo = try Image(contentsOfFile: "\(root)/\(sample.file).jpg")
             let label = try LabelMap(contentsOfFile: "\(root)/\(sample.file).png")
@@ -223,7 +246,7 @@ final class RealParsingTests: XCTestCase {
     func testCIHPFolderRunsThroughTheCIHPSourceSetAt256() throws {
         try PipelineFixtures.requireCodecs()
         guard FileManager.default.fileExists(atPath: root) else { throw XCTSkip("no ../shared/data/real-parsing") }
-        let output = try PipelineFixtures.temporaryFolder(self) + "/out"
+        let output = try temporaryFolder("pipeline-tests").path + "/out"
         let configuration = try PipelineFixtures.configuration(source: "cihp") {
             $0.images = root + "/cihp-gt"
             $0.labels = root + "/cihp-gt"
@@ -244,7 +267,9 @@ final class RealParsingTests: XCTestCase {
         XCTAssertEqual(histogram.reduce(0, +), 5 * 256 * 256)
         // Nearest-neighbour resizing keeps each class's share to within a few percent.
         // Every image becomes 256×256, so the expected share is the mean of per-image shares.
-        let perImage = expected.filter { $0.source == "cihp" }.map { sample in sample.histogram.map { Double($0) / Double(sample.width * sample.height) } }
+        let perImage = expected.filter { $0.source == "cihp" }.map { sample in
+            sample.histogram.map { Double($0) / Double(sample.width * sample.height) }
+        }
         let fullShares = (0..<8).map { id in perImage.map { $0[id] }.reduce(0, +) / Double(perImage.count) }
         for id in 0..<8 {
             XCTAssertEqual(Double(histogram[id]) / Double(5 * 65536), fullShares[id], accuracy: 0.01, "class \(id)")

@@ -11,7 +11,9 @@ import _TestSupport
 final class OnePassDecodeTests: XCTestCase {
     private var good: String { TestPaths.fixtures.appendingPathComponent("deepfashion").path }
 
-    private func run(images: String, labels: String, output: String, codecs: SampleCodecs = .imageIO) throws -> RunReport {
+    private func run(
+        images: String, labels: String, output: String, codecs: SampleCodecs = .imageIO
+    ) throws -> RunReport {
         let configuration = try PipelineFixtures.configuration {
             $0.images = images
             $0.labels = labels
@@ -25,26 +27,29 @@ final class OnePassDecodeTests: XCTestCase {
 
     /// ImageIO's codecs, but every photo decoded whole when opened: the pipeline as it was.
     private var wholePhotoCodecs: SampleCodecs {
-        let imageIO = SampleCodecs.imageIO
-        return SampleCodecs(decodePhoto: { try Image(contentsOfFile: $0) }, decodeLabel: imageIO.decodeLabel,
-                            encodePhoto: imageIO.encodePhoto, encodeLabel: imageIO.encodeLabel, encodeCrop: imageIO.encodeCrop)
+        var codecs = SampleCodecs.imageIO
+        codecs.openPhoto = { PhotoInput(try Image(contentsOfFile: $0)) }
+        return codecs
     }
 
     func testOnePassWritesTheSameFilesAsDecodingWholePhotos() throws {
         try PipelineFixtures.requireCodecs()
-        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folder = try temporaryFolder("pipeline-tests").path
         let onePass = try run(images: good + "/img", labels: good + "/labels", output: folder + "/one-pass")
-        let whole = try run(images: good + "/img", labels: good + "/labels", output: folder + "/whole", codecs: wholePhotoCodecs)
+        let whole = try run(
+            images: good + "/img", labels: good + "/labels", output: folder + "/whole", codecs: wholePhotoCodecs)
         XCTAssertEqual(onePass.kept, 9)
         XCTAssertEqual(onePass.kept, whole.kept)
         XCTAssertEqual(onePass.droppedByReason, whole.droppedByReason)
         var compared = 0
         for subfolder in ["train", "test", "cihp_train_mask", "cihp_test_mask"] {
             let names = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/whole/\(subfolder)").sorted()
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/one-pass/\(subfolder)").sorted(), names)
+            XCTAssertEqual(
+                try FileManager.default.contentsOfDirectory(atPath: "\(folder)/one-pass/\(subfolder)").sorted(), names)
             for name in names {
                 let expected = try ImageFile.read("\(folder)/whole/\(subfolder)/\(name)")
-                XCTAssertEqual(try ImageFile.read("\(folder)/one-pass/\(subfolder)/\(name)"), expected, "\(subfolder)/\(name)")
+                XCTAssertEqual(
+                    try ImageFile.read("\(folder)/one-pass/\(subfolder)/\(name)"), expected, "\(subfolder)/\(name)")
                 compared += 1
             }
         }
@@ -56,7 +61,7 @@ final class OnePassDecodeTests: XCTestCase {
     /// one whose label map is broken too. Each is reported as an undecodable photo.
     func testTruncatedPhotosAreReportedWhicheverStageWouldHaveDroppedTheSample() throws {
         try PipelineFixtures.requireCodecs()
-        let folder = try PipelineFixtures.temporaryFolder(self)
+        let folder = try temporaryFolder("pipeline-tests").path
         try FileManager.default.copyItem(atPath: good + "/img", toPath: folder + "/img")
         try FileManager.default.copyItem(atPath: good + "/labels", toPath: folder + "/labels")
         let kept = "WOMEN/Blouses_Shirts/id_00000004/01_1_front", filtered = "MEN/Tees_Tanks/id_00000002/02_3_back"
@@ -64,9 +69,9 @@ final class OnePassDecodeTests: XCTestCase {
         for stem in [kept, filtered, brokenLabel] {
             let path = "\(folder)/img/\(stem).jpg"
             let bytes = try ImageFile.read(path)
-            try AtomicFile.write(Array(bytes.prefix(bytes.count * 2 / 3)), to: path, durable: false)
+            try PipelineFixtures.write(Array(bytes.prefix(bytes.count * 2 / 3)), to: path)
         }
-        try AtomicFile.write([0x89, 0x50, 0x4E, 0x47], to: "\(folder)/labels/\(brokenLabel).png", durable: false)
+        try PipelineFixtures.write([0x89, 0x50, 0x4E, 0x47], to: "\(folder)/labels/\(brokenLabel).png")
 
         let report = try run(images: folder + "/img", labels: folder + "/labels", output: folder + "/out")
         XCTAssertEqual(report.kept, 7)

@@ -1,5 +1,7 @@
+import AtomicFiles
 import Foundation
 import ImageIO
+import Statistics
 import XCTest
 import _TestSupport
 @testable import Pipeline
@@ -9,22 +11,21 @@ enum PipelineFixtures {
     static var pipelines: String { TestPaths.repositoryRoot.appendingPathComponent("Pipelines").path }
     static var deepfashionFile: String { pipelines + "/deepfashion.yaml" }
 
-    static func lip() throws -> SourceLabelSet { try SourceLabelSet(contentsOfFile: pipelines + "/sources/lip.yaml") }
+    static func lip() throws -> LabelSet { try LabelSet(contentsOfFile: pipelines + "/sources/lip.yaml") }
 
     /// The bundled pipeline for a source, with optional overrides.
-    static func configuration(source: String = "lip", _ edit: (inout PipelineOverrides) -> Void = { _ in }) throws -> PipelineConfiguration {
+    static func configuration(
+        source: String = "lip", _ edit: (inout PipelineOverrides) -> Void = { _ in }
+    ) throws -> PipelineConfiguration {
         var overrides = PipelineOverrides()
         overrides.source = source
         edit(&overrides)
         return try PipelineConfiguration(contentsOfFile: deepfashionFile, overrides: overrides)
     }
 
-    /// A fresh temporary folder, removed at the end of the test.
-    static func temporaryFolder(_ test: XCTestCase) throws -> String {
-        let path = NSTemporaryDirectory() + "pipeline-tests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
+    /// Writes a test input, creating its folders (no fsync: the files are thrown away).
+    static func write<Bytes: Sequence>(_ bytes: Bytes, to path: String) throws where Bytes.Element == UInt8 {
+        try AtomicFileWriter.write(bytes, to: path, options: AtomicWriteOptions(durable: false, createFolders: true))
     }
 
     /// Skips a test that needs the real codecs until ImageIO's implementation is merged.

@@ -1,10 +1,13 @@
 import ImageIO
+import Statistics
 import XCTest
+import _TestSupport
 @testable import Pipeline
 
 final class PairingTests: XCTestCase {
     private func pair(_ photos: [String], _ labels: [String]) -> [PairingEvent] {
-        Array(SamplePairing(photos: photos.map(SampleFile.init).makeIterator(), labels: labels.map(SampleFile.init).makeIterator()))
+        Array(SamplePairing(
+            photos: photos.map(SampleFile.init).makeIterator(), labels: labels.map(SampleFile.init).makeIterator()))
     }
 
     func testPairsByStemAndReportsUnpairedBothWays() {
@@ -12,10 +15,12 @@ final class PairingTests: XCTestCase {
             ["MEN/a/id_1/01_1_front.jpg", "MEN/a/id_1/02_2_side.jpg", "MEN/b/id_2/01_1_front.jpg"],
             ["MEN/a/id_1/01_1_front.png", "MEN/a/id_3/01_1_front.png", "MEN/b/id_2/01_1_front.png"])
         XCTAssertEqual(events, [
-            .paired(stem: "MEN/a/id_1/01_1_front", photo: "MEN/a/id_1/01_1_front.jpg", label: "MEN/a/id_1/01_1_front.png"),
+            .paired(
+                stem: "MEN/a/id_1/01_1_front", photo: "MEN/a/id_1/01_1_front.jpg", label: "MEN/a/id_1/01_1_front.png"),
             .photoWithoutLabel(stem: "MEN/a/id_1/02_2_side", photo: "MEN/a/id_1/02_2_side.jpg"),
             .labelWithoutPhoto(stem: "MEN/a/id_3/01_1_front", label: "MEN/a/id_3/01_1_front.png"),
-            .paired(stem: "MEN/b/id_2/01_1_front", photo: "MEN/b/id_2/01_1_front.jpg", label: "MEN/b/id_2/01_1_front.png"),
+            .paired(
+                stem: "MEN/b/id_2/01_1_front", photo: "MEN/b/id_2/01_1_front.jpg", label: "MEN/b/id_2/01_1_front.png"),
         ])
     }
 
@@ -44,11 +49,15 @@ final class PairingTests: XCTestCase {
     }
 
     func testWalkerYieldsStemOrderSoBothTreesMerge() throws {
-        let root = try PipelineFixtures.temporaryFolder(self)
-        let files = ["a-c/1.jpg", "a/b.jpg", "a/b/c.jpg", "a.b/x.jpg", "z.jpg", "a/notes.txt", ".DS_Store", "b/UPPER.JPG", "b/trailing."]
+        let root = try temporaryFolder("pipeline-tests").path
+        let files = [
+            "a-c/1.jpg", "a/b.jpg", "a/b/c.jpg", "a.b/x.jpg", "z.jpg", "a/notes.txt", ".DS_Store", "b/UPPER.JPG",
+            "b/trailing.",
+        ]
         for file in files {
             let path = root + "/" + file
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
         }
         var walker = SortedFileWalker(root: root, extensions: photoExtensions)
@@ -66,7 +75,8 @@ final class PairingTests: XCTestCase {
         for count in [2, 3] {
             var sliced: [String] = []
             for index in 0..<count {
-                var part = SortedFileWalker(root: root, extensions: photoExtensions, slice: WorkerSlice(index: index, count: count))
+                var part = SortedFileWalker(
+                    root: root, extensions: photoExtensions, slice: WorkerSlice(index: index, count: count))
                 var mine: [String] = []
                 while let file = part.next() { mine.append(file.stem) }
                 XCTAssertEqual(mine, stems.filter { WorkerSlice(index: index, count: count).contains(stem: $0) })
@@ -83,7 +93,7 @@ final class PairingTests: XCTestCase {
 }
 
 final class CheckRemapFilterTests: XCTestCase {
-    private let source = SourceLabelSet(name: "s", classes: [(0, "background"), (1, "hair"), (3, "glove")])
+    private let source = LabelSet(source: "s", classes: [0: "background", 1: "hair", 3: "glove"])
 
     func testHistogramCountsEveryValue() {
         let label = LabelMap(rows: [[0, 0, 1, 3, 3], [3, 255, 0, 0, 7]])
@@ -114,7 +124,9 @@ final class CheckRemapFilterTests: XCTestCase {
         XCTAssertEqual(LabelHistogram(LabelMap(width: 0, height: 0)).total, 0)
         // A map that is one run of 0s (the register run's starting value), and runs of one value
         // interrupted by mixed words, then resumed.
-        XCTAssertEqual(LabelHistogram(LabelMap(width: 1000, height: 3, values: [UInt8](repeating: 0, count: 3000))).counts[0], 3000)
+        XCTAssertEqual(
+            LabelHistogram(LabelMap(width: 1000, height: 3, values: [UInt8](repeating: 0, count: 3000))).counts[0],
+            3000)
         let interrupted = [UInt8](repeating: 7, count: 64) + [7, 7, 3, 7, 7, 7, 7, 7] + [UInt8](repeating: 7, count: 61)
         let counts = LabelHistogram(LabelMap(width: interrupted.count, height: 1, values: interrupted)).counts
         XCTAssertEqual([counts[7], counts[3], counts.reduce(0, +)], [132, 1, 133])
@@ -136,8 +148,8 @@ final class CheckRemapFilterTests: XCTestCase {
     }
 
     func testRemapUsesTheTable() {
-        let table = ClassTable(names: ["hair", "background"], sourceIDsByTarget: [[1, 3], [0]])
-        let remap = LabelRemap(classTable: table, ignore: IgnoreRule(value: 255, becomes: 1))
+        let table = ClassMapping(targets: ["hair", "background"], sourceIDsByTarget: [[1, 3], [0]])
+        let remap = LabelRemap(classMapping: table, ignore: IgnoreRule(value: 255, becomes: 1))
         let label = LabelMap(rows: [[0, 1, 3, 255], [3, 3, 0, 1]])
         XCTAssertEqual(remap.apply(to: label), LabelMap(rows: [[1, 0, 0, 1], [0, 0, 1, 0]]))
         let histogram = remap.apply(to: LabelHistogram(label))
@@ -148,14 +160,19 @@ final class CheckRemapFilterTests: XCTestCase {
     func testFilterDropsAboveThresholdOnly() {
         let label = LabelMap(rows: [[3, 3, 3, 0, 0], [0, 0, 0, 0, 0]])  // 3 glove pixels of 10
         let histogram = LabelHistogram(label)
-        func filter(_ threshold: RareAttributeFilter.Threshold) -> RareAttributeFilter {
+        func filter(_ threshold: FilterThreshold) -> RareAttributeFilter {
             RareAttributeFilter(classNames: ["hair", "glove"], sourceIDs: [1, 3], threshold: threshold)
         }
         XCTAssertNil(filter(.pixels(3)).verdict(for: histogram, pixelCount: 10))
-        XCTAssertEqual(filter(.pixels(2)).verdict(for: histogram, pixelCount: 10), .filtered(sourceClass: "glove", pixels: 3, limit: 2))
+        XCTAssertEqual(
+            filter(.pixels(2)).verdict(for: histogram, pixelCount: 10),
+            .filtered(sourceClass: "glove", pixels: 3, limit: 2))
         XCTAssertNil(filter(.percent(30)).verdict(for: histogram, pixelCount: 10))
-        XCTAssertEqual(filter(.percent(25)).verdict(for: histogram, pixelCount: 10), .filtered(sourceClass: "glove", pixels: 3, limit: 2.5))
-        XCTAssertNil(RareAttributeFilter(classNames: [], sourceIDs: [], threshold: .pixels(0)).verdict(for: histogram, pixelCount: 10))
+        XCTAssertEqual(
+            filter(.percent(25)).verdict(for: histogram, pixelCount: 10),
+            .filtered(sourceClass: "glove", pixels: 3, limit: 2.5))
+        let none = RareAttributeFilter(classNames: [], sourceIDs: [], threshold: .pixels(0))
+        XCTAssertNil(none.verdict(for: histogram, pixelCount: 10))
     }
 }
 
@@ -183,7 +200,8 @@ final class ResizeGeometryTests: XCTestCase {
 
     func testCropAndPlaceMoveThePixelsTheyShould() {
         let label = LabelMap(rows: [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]])
-        XCTAssertEqual(label.cropped(to: PixelRect(x: 1, y: 1, width: 2, height: 2)), LabelMap(rows: [[6, 7], [10, 11]]))
+        XCTAssertEqual(
+            label.cropped(to: PixelRect(x: 1, y: 1, width: 2, height: 2)), LabelMap(rows: [[6, 7], [10, 11]]))
         XCTAssertEqual(LabelMap(rows: [[1, 2]]).placed(onCanvasWidth: 4, height: 2, x: 1, y: 1, fill: 7),
                        LabelMap(rows: [[7, 7, 7, 7], [7, 1, 2, 7]]))
         let photo = Image(width: 2, height: 2, pixels: Array(1...12))
@@ -192,7 +210,7 @@ final class ResizeGeometryTests: XCTestCase {
 
     func testPadAtTheSameScaleOnlyPlaces() {
         // A 2×1 sample padded to 2×2 needs no scaling, so this runs without the resampler.
-        let resize = SampleResize(settings: ResizeSettings(width: 2, height: 2, fit: .pad), padLabel: 7)
+        let resize = SampleResize(settings: ResizeSettings(size: Size(width: 2, height: 2), fit: .pad), padLabel: 7)
         let photo = Image(width: 2, height: 1, pixels: [9, 9, 9, 8, 8, 8])
         let output = resize.apply(photo: photo, label: LabelMap(rows: [[1, 2]]))
         XCTAssertEqual(output.label, LabelMap(rows: [[1, 2], [7, 7]]))
@@ -221,7 +239,9 @@ final class PartitionTests: XCTestCase {
 
     func testMalformedListsNameTheLine() {
         func line(of text: String) -> Int? {
-            do { _ = try EvalPartitionList(parsing: text, file: "l.txt"); return nil } catch { return (error as? PartitionListError)?.line }
+            do { _ = try EvalPartitionList(parsing: text, file: "l.txt"); return nil } catch {
+                return (error as? PartitionListError)?.line
+            }
         }
         XCTAssertEqual(line(of: list.replacingOccurrences(of: "gallery", with: "holdout")), 5)
         XCTAssertEqual(line(of: list.replacingOccurrences(of: " id_00000002 train", with: " train")), 3)
@@ -249,7 +269,8 @@ final class PartitionTests: XCTestCase {
         var validationItems = 0
         for item in 0..<5000 {
             let id = String(format: "id_%08d", item)
-            let sides = Set(["01_1_front", "02_2_side", "03_4_full"].map { partitioner.split(forStem: "MEN/Denim/\(id)/\($0)")! })
+            let sides = Set(
+                ["01_1_front", "02_2_side", "03_4_full"].map { partitioner.split(forStem: "MEN/Denim/\(id)/\($0)")! })
             XCTAssertEqual(sides.count, 1, "item \(id) split across sides")
             if sides.first == .validation { validationItems += 1 }
         }
@@ -306,7 +327,8 @@ final class ClassSplitTests: XCTestCase {
         }
         let label = LabelMap(width: 37, height: 23, values: Array(values.prefix(37 * 23)))
         let classCount = 9
-        var expected: [(count: Int, box: (Int, Int, Int, Int))] = Array(repeating: (0, (Int.max, Int.max, -1, -1)), count: classCount)
+        var expected: [(count: Int, box: (Int, Int, Int, Int))] = Array(
+            repeating: (0, (Int.max, Int.max, -1, -1)), count: classCount)
         for y in 0..<23 {
             for x in 0..<37 {
                 let id = Int(label.values[y * 37 + x])
@@ -333,12 +355,16 @@ final class ClassSplitTests: XCTestCase {
 final class SamplePreparationTests: XCTestCase {
     /// The whole chain on in-memory values at the training size (no resampling needed).
     func testChainKeepsRemapsAndDropsWithReasons() throws {
-        let configuration = try PipelineFixtures.configuration { $0.size = (4, 2); $0.filterThreshold = .pixels(1) }
+        let configuration = try PipelineFixtures.configuration {
+            $0.size = Size(width: 4, height: 2)
+            $0.filterThreshold = .pixels(1)
+        }
         let preparation = SamplePreparation(configuration: configuration, partitionList: nil)
         let photo = Image(width: 4, height: 2)
         let stem = "WOMEN/Dresses/id_00000002/02_1_front"
 
-        guard case .kept(let sample) = preparation.prepare(stem: stem, photo: photo, label: LabelMap(rows: [[0, 2, 13, 5], [9, 18, 255, 3]])) else {
+        let label = LabelMap(rows: [[0, 2, 13, 5], [9, 18, 255, 3]])
+        guard case .kept(let sample) = preparation.prepare(stem: stem, photo: photo, label: label) else {
             return XCTFail("one glove pixel is within the threshold of 1")
         }
         XCTAssertEqual(sample.label, LabelMap(rows: [[7, 0, 1, 3], [4, 6, 7, 3]]))
@@ -347,11 +373,14 @@ final class SamplePreparationTests: XCTestCase {
         XCTAssertEqual(sample.split, Partitioner.hashedSplit(itemID: "id_00000002", validationFraction: 0.08))
 
         func reason(_ rows: [[UInt8]], photo: Image = Image(width: 4, height: 2)) -> DropReason? {
-            if case .dropped(let reason) = preparation.prepare(stem: stem, photo: photo, label: LabelMap(rows: rows)) { return reason }
+            if case .dropped(let reason) = preparation.prepare(stem: stem, photo: photo, label: LabelMap(rows: rows)) {
+                return reason
+            }
             return nil
         }
         XCTAssertEqual(reason([[3, 3, 0, 0], [0, 0, 0, 0]]), .filtered(sourceClass: "glove", pixels: 2, limit: 1))
         XCTAssertEqual(reason([[42, 0, 0, 0], [0, 0, 0, 0]]), .unknownLabelValue(value: 42, pixels: 1))
-        XCTAssertEqual(reason([[0, 0, 0, 0]]), .sizeMismatch(photoWidth: 4, photoHeight: 2, labelWidth: 4, labelHeight: 1))
+        XCTAssertEqual(
+            reason([[0, 0, 0, 0]]), .sizeMismatch(photoWidth: 4, photoHeight: 2, labelWidth: 4, labelHeight: 1))
     }
 }

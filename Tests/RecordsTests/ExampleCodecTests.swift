@@ -1,18 +1,19 @@
 import Records
 import XCTest
+import _TestSupport
 
 final class ExampleCodecTests: XCTestCase {
     /// Bytes produced by Python protobuf (`SerializeToString(deterministic=True)`, the
     /// `tfrecord` package's example_pb2) for the same features; keys sorted e, key, n, x.
-    static let goldenExample: [UInt8] = hex(
-        "0a3f0a070a016512020a000a0d0a036b657912060a040a0261620a160a016e12111a0f0a0d01ffffffffffffffffff01ac02"
+    static let goldenExample: [UInt8] = bytes(
+        hex: "0a3f0a070a016512020a000a0d0a036b657912060a040a0261620a160a016e12111a0f0a0d01ffffffffffffffffff01ac02"
             + "0a0d0a0178120812060a040000c03f")
 
     static let goldenFeatures: [String: Feature] = [
         "key": .bytes([Array("ab".utf8)]),
         "n": .int64s([1, -1, 300]),
         "x": .floats([1.5]),
-        "e": .bytes([]),
+        "e": .bytes([])
     ]
 
     func testEncodingMatchesGoldenBytes() {
@@ -26,7 +27,8 @@ final class ExampleCodecTests: XCTestCase {
     /// A TFRecord written by the Python `tfrecord` package for {"key": b"ab"}.
     func testFramingMatchesGoldenRecord() {
         let payload = Example(features: ["key": .bytes([Array("ab".utf8)])]).encoded()
-        XCTAssertEqual(TFRecord.framed(payload), hex("11000000000000009d6db52e0a0f0a0d0a036b657912060a040a026162e3190176"))
+        XCTAssertEqual(
+            TFRecord.framed(payload), bytes(hex: "11000000000000009d6db52e0a0f0a0d0a036b657912060a040a026162e3190176"))
     }
 
     func testUnpackedNumbersAndUnknownFieldsAreAccepted() throws {
@@ -55,15 +57,4 @@ final class ExampleCodecTests: XCTestCase {
         for (key, value) in Self.goldenFeatures.reversed() { b.features[key] = value }
         XCTAssertEqual(a.encoded(), b.encoded())
     }
-}
-
-func hex(_ text: String) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var index = text.startIndex
-    while index < text.endIndex {
-        let next = text.index(index, offsetBy: 2)
-        bytes.append(UInt8(text[index..<next], radix: 16)!)
-        index = next
-    }
-    return bytes
 }

@@ -1,38 +1,17 @@
 import Foundation
 import Records
 import XCTest
+import _TestSupport
 
 /// Other readers of our files: the Python `tfrecord` package reads the shards, the `webdataset`
 /// package reads the exported tars as pairs. Skipped when Python or the package is missing
 /// (`pip install tfrecord webdataset`).
-final class InteropTests: TemporaryDirectoryTestCase {
-    private func runPython(_ script: String, requiring module: String) throws -> String {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import \(module)"]
-        probe.standardError = FileHandle.nullDevice
-        do { try probe.run() } catch { throw XCTSkip("python3 not found") }
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else { throw XCTSkip("Python package \(module) missing (pip install \(module))") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "python failed: \(errorText)")
-        return String(decoding: data, as: UTF8.self)
-    }
-
+final class InteropTests: TemporaryFolderTestCase {
     /// The Python reader gets every record with the same key, photo, label and split values.
     func testPythonTFRecordReadsOurShards() throws {
-        try Synthetic.writeSet(directory, count: 25, sizing: .records(10), width: 7, height: 5)
-        let manifest = try Manifest(directory: directory)
-        let paths = manifest.shards.map { directory.appendingPathComponent($0.name).path }
+        try Synthetic.writeSet(folder, count: 25, sizing: .records(10), width: 7, height: 5)
+        let manifest = try Manifest(directory: folder)
+        let paths = manifest.shards.map { folder.appendingPathComponent($0.name).path }
         let script = """
             import hashlib, json, sys
             from tfrecord.reader import tfrecord_loader
@@ -45,7 +24,7 @@ final class InteropTests: TemporaryDirectoryTestCase {
                         "area": [int(v) for v in r["split/area"]],
                         "bbox": [int(v) for v in r["split/bbox"]]}))
             """
-        let lines = try runPython(script, requiring: "tfrecord").split(separator: "\n")
+        let lines = try Python.run(script, requiring: "tfrecord").split(separator: "\n")
         XCTAssertEqual(lines.count, 25)
         for (number, line) in lines.enumerated() {
             let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
@@ -63,7 +42,7 @@ final class InteropTests: TemporaryDirectoryTestCase {
     /// Records holding JPEG and PNG bytes (passed through unchanged, so no codec is needed) are
     /// exported to tars that webdataset groups into (jpg, seg.png) pairs with the right bytes.
     func testWebDatasetReadsExportedTarsAsPairs() throws {
-        let shards = directory.appendingPathComponent("shards"), tars = directory.appendingPathComponent("tars")
+        let shards = folder.appendingPathComponent("shards"), tars = folder.appendingPathComponent("tars")
         let source = RecordSource(split: "train", count: 12, identity: { "\($0)" }) { number in
             let photo: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array("photo \(number)".utf8)
             let label = [0x89, 0x50, 0x4E, 0x47] + Array("label \(number)".utf8)
@@ -83,7 +62,7 @@ final class InteropTests: TemporaryDirectoryTestCase {
                 print(sample["__key__"], sorted(k for k in sample if not k.startswith("__")),
                       sample["jpg"][4:].decode(), sample["seg.png"][4:].decode(), sep="|")
             """
-        let lines = try runPython(script, requiring: "webdataset").split(separator: "\n")
+        let lines = try Python.run(script, requiring: "webdataset").split(separator: "\n")
         XCTAssertEqual(lines.count, 12, "\(lines)")
         for (number, line) in lines.enumerated() {
             XCTAssertEqual(String(line), "item_\(number)|['jpg', 'seg.png']|photo \(number)|label \(number)")

@@ -1,8 +1,9 @@
 import Foundation
 import Records
 import XCTest
+import _TestSupport
 
-final class LoaderTests: TemporaryDirectoryTestCase {
+final class LoaderTests: TemporaryFolderTestCase {
     private func numbers(_ loader: SegmentationLoader, _ count: Int) throws -> [Int] {
         var taken: [Int] = []
         for _ in 0..<count {
@@ -14,8 +15,8 @@ final class LoaderTests: TemporaryDirectoryTestCase {
     }
 
     func testSamplesAreDecodedIntoTheirBuffersWithTheirSplit() throws {
-        try Synthetic.writeSet(directory, count: 12, width: 5, height: 4)
-        let set = try ShardSet(directory: directory)
+        try Synthetic.writeSet(folder, count: 12, width: 5, height: 4)
+        let set = try ShardSet(directory: folder)
         let loader = try SegmentationLoader(set: set, options: .init(seed: 3, shuffle: false, epochLimit: 1))
         var index = 0
         while let sample = try loader.next() {
@@ -29,8 +30,9 @@ final class LoaderTests: TemporaryDirectoryTestCase {
     }
 
     func testEachEpochVisitsEverySampleOnceInADifferentOrder() throws {
-        try Synthetic.writeSet(directory, count: 45)
-        let loader = try SegmentationLoader(set: try ShardSet(directory: directory), options: .init(seed: 9, queueDepth: 4))
+        try Synthetic.writeSet(folder, count: 45)
+        let loader = try SegmentationLoader(
+            set: try ShardSet(directory: folder), options: .init(seed: 9, queueDepth: 4))
         let first = try numbers(loader, 45), second = try numbers(loader, 45)
         XCTAssertEqual(first.sorted(), Array(0..<45))
         XCTAssertEqual(second.sorted(), Array(0..<45))
@@ -39,8 +41,8 @@ final class LoaderTests: TemporaryDirectoryTestCase {
     }
 
     func testResumedIterationEqualsUninterruptedOne() throws {
-        try Synthetic.writeSet(directory, count: 23)
-        let set = try ShardSet(directory: directory)
+        try Synthetic.writeSet(folder, count: 23)
+        let set = try ShardSet(directory: folder)
         let options = SegmentationLoader.Options(seed: 4, windowShards: 2, queueDepth: 3)
         let uninterrupted = try numbers(try SegmentationLoader(set: set, options: options), 80)
         let before = try SegmentationLoader(set: set, options: options)
@@ -49,8 +51,11 @@ final class LoaderTests: TemporaryDirectoryTestCase {
         let tail = try numbers(try SegmentationLoader(set: set, options: options, state: saved), 43)
         XCTAssertEqual(head + tail, uninterrupted)
         for position in [-1, 23] {
-            XCTAssertThrowsError(try SegmentationLoader(set: set, options: options, state: ReaderState(position: position, seed: 4))) {
-                XCTAssertTrue("\($0)".contains("the saved reader position \(position) is outside the set's 23 records"), "\($0)")
+            XCTAssertThrowsError(
+                try SegmentationLoader(set: set, options: options, state: ReaderState(position: position, seed: 4))
+            ) {
+                XCTAssertTrue(
+                    "\($0)".contains("the saved reader position \(position) is outside the set's 23 records"), "\($0)")
             }
         }
     }
@@ -58,8 +63,8 @@ final class LoaderTests: TemporaryDirectoryTestCase {
     /// Two workers in lockstep for 7 steps, then three workers resume from the saved state:
     /// together they take exactly the single-worker stream, nothing repeated or lost.
     func testResumeWithAnotherWorkerCountContinuesTheSameStream() throws {
-        try Synthetic.writeSet(directory, count: 20)
-        let set = try ShardSet(directory: directory)
+        try Synthetic.writeSet(folder, count: 20)
+        let set = try ShardSet(directory: folder)
         let reference = try numbers(try SegmentationLoader(set: set, options: .init(seed: 2)), 50)
 
         let pair = try (0..<2).map { try SegmentationLoader(set: set, options: .init(seed: 2, rank: $0, worldSize: 2)) }
@@ -89,13 +94,14 @@ final class LoaderTests: TemporaryDirectoryTestCase {
 
     /// Several decode threads deliver exactly the single-thread stream, skips included.
     func testDecodeThreadsDoNotChangeTheOrder() throws {
-        try Synthetic.writeSet(directory, count: 40)
+        try Synthetic.writeSet(folder, count: 40)
         let recordSize = try Synthetic.payload(number: 0, width: 8, height: 6).count + TFRecord.overhead
         try modify("train-00002.tfrecord") { $0[5 * recordSize + 60] ^= 0x02 }
-        let set = try ShardSet(directory: directory)
+        let set = try ShardSet(directory: folder)
         func stream(threads: Int) throws -> ([Int], [String?]) {
             let loader = try SegmentationLoader(
-                set: set, options: .init(seed: 8, windowShards: 2, queueDepth: 3, decodeThreads: threads, epochLimit: 3))
+                set: set, options: .init(seed: 8, windowShards: 2, queueDepth: 3, decodeThreads: threads, epochLimit: 3)
+            )
             var taken: [Int] = []
             while let sample = try loader.next() { taken.append(Synthetic.number(ofPixels: sample.pixels)) }
             return (taken, loader.skipped.map(\.key))
@@ -113,8 +119,8 @@ final class LoaderTests: TemporaryDirectoryTestCase {
     /// Streams a set 1,000 times larger than the queue, three epochs over: anonymous memory (not
     /// the file pages of the map) must not grow with the number of samples read.
     func testMemoryStaysFlatWhileStreaming() throws {
-        try Synthetic.writeSet(directory, count: 4000, sizing: .records(500), width: 64, height: 64)
-        let set = try ShardSet(directory: directory)
+        try Synthetic.writeSet(folder, count: 4000, sizing: .records(500), width: 64, height: 64)
+        let set = try ShardSet(directory: folder)
         let loader = try SegmentationLoader(set: set, options: .init(seed: 1, queueDepth: 4, decodeThreads: 2))
         _ = try numbers(loader, 500)
         let warm = try anonymousResidentKiB()
@@ -125,13 +131,15 @@ final class LoaderTests: TemporaryDirectoryTestCase {
         }
         let after = try anonymousResidentKiB()
         // 12,000 samples × 16 KiB = 188 MiB went through; allow 8 MiB of noise.
-        XCTAssertLessThan(after - warm, 8 * 1024, "anonymous RSS grew from \(warm) KiB to \(after) KiB (checksum \(checksum))")
+        XCTAssertLessThan(
+            after - warm, 8 * 1024, "anonymous RSS grew from \(warm) KiB to \(after) KiB (checksum \(checksum))")
     }
 
     private func anonymousResidentKiB() throws -> Int {
         let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
-              let kib = Int(line.split(separator: " ").dropFirst().first ?? "") ?? Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1])
+            let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+                ?? Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1])
         else { throw XCTSkip("no RssAnon in /proc/self/status") }
         return kib
     }

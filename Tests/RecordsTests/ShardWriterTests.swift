@@ -1,32 +1,39 @@
 import Foundation
 import Records
 import XCTest
+import _TestSupport
 
-final class ShardWriterTests: TemporaryDirectoryTestCase {
+final class ShardWriterTests: TemporaryFolderTestCase {
     func testRecordsPerShardSplitsAndManifestDescribesShards() throws {
-        let result = try Synthetic.writeSet(directory, count: 25, sizing: .records(10))
+        let result = try Synthetic.writeSet(folder, count: 25, sizing: .records(10))
         XCTAssertEqual(result.manifest.shards.map(\.records), [10, 10, 5])
-        XCTAssertEqual(result.manifest.shards.map(\.name), ["train-00000.tfrecord", "train-00001.tfrecord", "train-00002.tfrecord"])
-        let reread = try Manifest(directory: directory)
+        XCTAssertEqual(
+            result.manifest.shards.map(\.name), ["train-00000.tfrecord", "train-00001.tfrecord", "train-00002.tfrecord"]
+        )
+        let reread = try Manifest(directory: folder)
         XCTAssertEqual(reread, result.manifest)
         XCTAssertEqual(reread.statistics, .object(["samples": .number(25)]))
         XCTAssertEqual(reread.pipeline, "stages: [synthetic]\n")
         for shard in reread.shards {
             XCTAssertEqual(try bytes(of: shard.name).count, shard.bytes)
-            XCTAssertEqual(try ShardIndex(contentsOf: directory.appendingPathComponent(shard.index)).count, shard.records)
+            XCTAssertEqual(try ShardIndex(contentsOf: folder.appendingPathComponent(shard.index)).count, shard.records)
         }
-        XCTAssertTrue(ShardSetVerifier.verify(directory: directory).isClean)
+        XCTAssertTrue(ShardSetVerifier.verify(directory: folder).isClean)
     }
 
     /// One progress call per shard, written or kept, counting inputs over both splits.
     func testProgressReportsEveryShardInOrder() throws {
         var steps: [ShardSetWriter.ShardProgress] = []
-        var configuration = Synthetic.configuration(directory)
+        var configuration = Synthetic.configuration(folder)
         configuration.progress = { steps.append($0) }
         let sources = { [Synthetic.source(count: 25), Synthetic.source(split: "validation", count: 12)] }
         try ShardSetWriter(configuration: configuration).write(sources())
-        XCTAssertEqual(steps.map(\.shard), ["train-00000.tfrecord", "train-00001.tfrecord", "train-00002.tfrecord",
-                                            "validation-00000.tfrecord", "validation-00001.tfrecord"])
+        XCTAssertEqual(
+            steps.map(\.shard),
+            [
+                "train-00000.tfrecord", "train-00001.tfrecord", "train-00002.tfrecord",
+                "validation-00000.tfrecord", "validation-00001.tfrecord"
+            ])
         XCTAssertEqual(steps.map(\.inputsDone), [10, 20, 25, 35, 37])
         XCTAssertTrue(steps.allSatisfy { $0.inputsTotal == 37 && !$0.reused })
         steps = []
@@ -37,13 +44,13 @@ final class ShardWriterTests: TemporaryDirectoryTestCase {
 
     func testByteSizedShardsStayUnderTheLimit() throws {
         let recordSize = try Synthetic.payload(number: 0, width: 8, height: 6).count + TFRecord.overhead
-        let result = try Synthetic.writeSet(directory, count: 20, sizing: .bytes(recordSize * 3 + 5))
+        let result = try Synthetic.writeSet(folder, count: 20, sizing: .bytes(recordSize * 3 + 5))
         XCTAssertEqual(result.manifest.shards.map(\.records), [3, 3, 3, 3, 3, 3, 2])
         XCTAssertTrue(result.manifest.shards.allSatisfy { $0.bytes <= recordSize * 3 + 5 })
     }
 
     func testOutputIsByteIdenticalAcrossRunsAndJobCounts() throws {
-        let one = directory.appendingPathComponent("one"), two = directory.appendingPathComponent("two")
+        let one = folder.appendingPathComponent("one"), two = folder.appendingPathComponent("two")
         try Synthetic.writeSet(one, count: 37, jobs: 1)
         try Synthetic.writeSet(two, count: 37, jobs: 2)
         for name in ["train-00000.tfrecord", "train-00003.tfrecord", "train-00003.index", "manifest.json"] {
@@ -52,89 +59,95 @@ final class ShardWriterTests: TemporaryDirectoryTestCase {
     }
 
     func testRecordsComeInInputOrderWithSkippedInputsReported() throws {
-        let writer = ShardSetWriter(configuration: Synthetic.configuration(directory, jobs: 2))
+        let writer = ShardSetWriter(configuration: Synthetic.configuration(folder, jobs: 2))
         let result = try writer.write([Synthetic.source(count: 30, failing: [4, 17])])
-        XCTAssertEqual(result.skipped.map(\.input), [4, 17])
+        XCTAssertEqual(result.skipped.map(\.stem), ["input 4", "input 17"])
         XCTAssertTrue(result.skipped[0].reason.contains("synthetic failure"))
-        let set = try ShardSet(directory: directory)
+        let set = try ShardSet(directory: folder)
         XCTAssertEqual(set.count, 28)
         let keys = try (0..<set.count).map { try set.segmentationRecord(at: $0).key }
         XCTAssertEqual(keys, (0..<30).filter { $0 != 4 && $0 != 17 }.map(Synthetic.key))
     }
 
     func testResumeReusesMatchingShardsAndRewritesChangedOnes() throws {
-        try Synthetic.writeSet(directory, count: 30)
-        let firstShard = directory.appendingPathComponent("train-00000.tfrecord")
+        try Synthetic.writeSet(folder, count: 30)
+        let firstShard = folder.appendingPathComponent("train-00000.tfrecord")
         let inode = try FileManager.default.attributesOfItem(atPath: firstShard.path)[.systemFileNumber] as? UInt64
-        let again = try Synthetic.writeSet(directory, count: 30)
+        let again = try Synthetic.writeSet(folder, count: 30)
         XCTAssertEqual(again.shardsReused, 3)
         XCTAssertEqual(again.shardsWritten, 0)
-        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: firstShard.path)[.systemFileNumber] as? UInt64, inode)
+        XCTAssertEqual(
+            try FileManager.default.attributesOfItem(atPath: firstShard.path)[.systemFileNumber] as? UInt64, inode)
 
         // A damaged shard is rewritten, and every shard after it too.
         try modify("train-00001.tfrecord") { $0[100] ^= 0xFF }
-        let repaired = try Synthetic.writeSet(directory, count: 30)
+        let repaired = try Synthetic.writeSet(folder, count: 30)
         XCTAssertEqual(repaired.shardsReused, 1)
         XCTAssertEqual(repaired.shardsWritten, 2)
-        XCTAssertTrue(ShardSetVerifier.verify(directory: directory).isClean)
+        XCTAssertTrue(ShardSetVerifier.verify(directory: folder).isClean)
     }
 
     func testChangedInputsAreRewrittenAndStaleShardsRemoved() throws {
-        try Synthetic.writeSet(directory, count: 30)
-        let writer = ShardSetWriter(configuration: Synthetic.configuration(directory))
+        try Synthetic.writeSet(folder, count: 30)
+        let writer = ShardSetWriter(configuration: Synthetic.configuration(folder))
         let result = try writer.write([Synthetic.source(count: 15, identitySalt: "-changed")])
         XCTAssertEqual(result.shardsWritten, 2)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("train-00002.tfrecord").path))
-        XCTAssertEqual(try ShardSet(directory: directory).count, 15)
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent("train-00002.tfrecord").path))
+        XCTAssertEqual(try ShardSet(directory: folder).count, 15)
     }
 
     /// The journal of a longer run describes inputs this run does not have: the shard is
     /// rewritten (its range was once read past the inputs, which crashed on real folders).
     func testAShorterInputListRewritesTheShardThatReachedPastIt() throws {
-        try Synthetic.writeSet(directory, count: 30)
-        let shorter = try Synthetic.writeSet(directory, count: 25)
+        try Synthetic.writeSet(folder, count: 30)
+        let shorter = try Synthetic.writeSet(folder, count: 25)
         XCTAssertEqual(shorter.shardsReused, 2)
         XCTAssertEqual(shorter.manifest.shards.map(\.records), [10, 10, 5])
-        XCTAssertEqual(try ShardSet(directory: directory).count, 25)
-        XCTAssertTrue(ShardSetVerifier.verify(directory: directory).isClean)
+        XCTAssertEqual(try ShardSet(directory: folder).count, 25)
+        XCTAssertTrue(ShardSetVerifier.verify(directory: folder).isClean)
     }
 
     /// Other settings (the journal no longer applies) or a split that is gone: the old shard
     /// files go, so that a reader globbing `train-*.tfrecord` sees only the manifest's.
     func testShardFilesTheManifestNoLongerListsAreRemoved() throws {
-        let writer = ShardSetWriter(configuration: Synthetic.configuration(directory))
+        let writer = ShardSetWriter(configuration: Synthetic.configuration(folder))
         try writer.write([Synthetic.source(count: 30), Synthetic.source(split: "validation", count: 5)])
         let unrelated = ["notes.txt", "train-final.tfrecord", "train-1.tfrecord", "imagenet-00001.tfrecord"]
-        for name in unrelated { try Data().write(to: directory.appendingPathComponent(name)) }
-        let wider = ShardSetWriter(configuration: Synthetic.configuration(directory, sizing: .records(20)))
+        for name in unrelated { try Data().write(to: folder.appendingPathComponent(name)) }
+        let wider = ShardSetWriter(configuration: Synthetic.configuration(folder, sizing: .records(20)))
         let result = try wider.write([Synthetic.source(count: 30)])
         XCTAssertEqual(result.manifest.shards.map(\.name), ["train-00000.tfrecord", "train-00001.tfrecord"])
-        XCTAssertEqual(result.staleFilesRemoved, [
-            "train-00002.index", "train-00002.tfrecord", "validation-00000.index", "validation-00000.tfrecord"])
-        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        XCTAssertEqual(Set(left.filter { ShardSetWriter.isShardFileName($0) && !$0.hasPrefix("imagenet-") }),
-                       ["train-00000.tfrecord", "train-00000.index", "train-00001.tfrecord", "train-00001.index"])
+        XCTAssertEqual(
+            result.staleFilesRemoved,
+            [
+                "train-00002.index", "train-00002.tfrecord", "validation-00000.index", "validation-00000.tfrecord"
+            ])
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        XCTAssertEqual(
+            Set(left.filter { ShardSetWriter.isShardFileName($0) && !$0.hasPrefix("imagenet-") }),
+            ["train-00000.tfrecord", "train-00000.index", "train-00001.tfrecord", "train-00001.index"])
         for name in unrelated { XCTAssertTrue(left.contains(name), name) }
-        XCTAssertTrue(ShardSetVerifier.verify(directory: directory).isClean)
+        XCTAssertTrue(ShardSetVerifier.verify(directory: folder).isClean)
     }
 
     /// A crash after the first shard: the journal lists it, no manifest exists, and a re-run
     /// reuses it. Simulated by writing a set, then deleting the manifest and a later shard.
     func testInterruptedRunLeavesNoManifestAndResumes() throws {
-        try Synthetic.writeSet(directory, count: 30)
-        try FileManager.default.removeItem(at: directory.appendingPathComponent("manifest.json"))
-        try FileManager.default.removeItem(at: directory.appendingPathComponent("train-00002.tfrecord"))
-        XCTAssertThrowsError(try ShardSet(directory: directory))
-        let resumed = try Synthetic.writeSet(directory, count: 30)
+        try Synthetic.writeSet(folder, count: 30)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("manifest.json"))
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("train-00002.tfrecord"))
+        XCTAssertThrowsError(try ShardSet(directory: folder))
+        let resumed = try Synthetic.writeSet(folder, count: 30)
         XCTAssertEqual(resumed.shardsReused, 2)
         XCTAssertEqual(resumed.shardsWritten, 1)
-        XCTAssertTrue(ShardSetVerifier.verify(directory: directory).isClean)
+        XCTAssertTrue(ShardSetVerifier.verify(directory: folder).isClean)
     }
 
     /// A tiny tmpfs fills up: the error says the disk is full, names the file, and nothing
     /// appears under a final name (no manifest; no partial shard). Needs root to mount.
     func testFullDiskGivesAClearErrorAndNoPartialFile() throws {
-        let mountPoint = directory.appendingPathComponent("tiny")
+        let mountPoint = folder.appendingPathComponent("tiny")
         try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
         let mount = Process()
         mount.executableURL = URL(fileURLWithPath: "/bin/mount")
@@ -151,7 +164,8 @@ final class ShardWriterTests: TemporaryDirectoryTestCase {
             unmount.waitUntilExit()
         }
         let out = mountPoint.appendingPathComponent("set")
-        XCTAssertThrowsError(try Synthetic.writeSet(out, count: 200, sizing: .records(50), width: 32, height: 32)) { error in
+        XCTAssertThrowsError(try Synthetic.writeSet(out, count: 200, sizing: .records(50), width: 32, height: 32)) {
+            error in
             XCTAssertTrue("\(error)".contains("No space left on device"), "\(error)")
             XCTAssertTrue("\(error)".contains("disk is full"), "\(error)")
         }
@@ -161,7 +175,8 @@ final class ShardWriterTests: TemporaryDirectoryTestCase {
         // Every shard under a final name is complete: it has its index and verifies in full.
         for name in names where name.hasSuffix(".tfrecord") {
             let index = try ShardIndex(contentsOf: out.appendingPathComponent(ShardIndex.fileName(forShard: name)))
-            let size = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent(name).path)[.size] as? Int
+            let size =
+                try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent(name).path)[.size] as? Int
             XCTAssertEqual(UInt64(size ?? -1), index.shardSize)
         }
     }
@@ -172,11 +187,15 @@ final class ShardWriterTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(ShardSizing.byteCount(parsing: "64MiB"), 64 << 20)
         XCTAssertEqual(ShardSizing.byteCount(parsing: "4096"), 4096)
         XCTAssertEqual(ShardSizing.byteCount(parsing: "1.5K"), 1536)
-        for bad in ["", "0", "-5MB", "0.0001KB", "MB", "12 parsecs"] { XCTAssertNil(ShardSizing.byteCount(parsing: bad), bad) }
+        for bad in ["", "0", "-5MB", "0.0001KB", "MB", "12 parsecs"] {
+            XCTAssertNil(ShardSizing.byteCount(parsing: bad), bad)
+        }
         for text in ["jpeg", "jpeg:1", "jpeg:100", "png", "raw"] {
             XCTAssertEqual(SegmentationRecord.ImageEncoding(parsing: text)?.description, text)
         }
         XCTAssertEqual(SegmentationRecord.ImageEncoding(parsing: "jpeg:keep"), .jpeg(quality: nil))
-        for bad in ["jpeg:0", "jpeg:101", "jpg", "jpeg:", "PNG"] { XCTAssertNil(SegmentationRecord.ImageEncoding(parsing: bad), bad) }
+        for bad in ["jpeg:0", "jpeg:101", "jpg", "jpeg:", "PNG"] {
+            XCTAssertNil(SegmentationRecord.ImageEncoding(parsing: bad), bad)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import SeededRandom
 import Foundation
 import ImageIO
 import Records
@@ -16,11 +17,13 @@ enum Synthetic {
     }
 
     static func sample(number: Int, width: Int, height: Int) -> (image: Image, label: LabelMap) {
-        var generator = SplitMix(seed: UInt64(number))
+        var generator = SplitMix64(seed: UInt64(number))
         var pixels = (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         withUnsafeBytes(of: UInt32(number).littleEndian) { for i in 0..<min(4, pixels.count) { pixels[i] = $0[i] } }
         let values = (0..<(width * height)).map { i in UInt8((i / max(1, width) + number) % 8) }
-        return (Image(width: width, height: height, pixels: pixels), LabelMap(width: width, height: height, values: values))
+        return (
+            Image(width: width, height: height, pixels: pixels), LabelMap(width: width, height: height, values: values)
+        )
     }
 
     static func payload(number: Int, width: Int, height: Int) throws -> [UInt8] {
@@ -31,8 +34,10 @@ enum Synthetic {
         ).encoded()
     }
 
-    static func source(split: String = "train", count: Int, width: Int = 8, height: Int = 6, identitySalt: String = "",
-                       failing: Set<Int> = []) -> RecordSource {
+    static func source(
+        split: String = "train", count: Int, width: Int = 8, height: Int = 6, identitySalt: String = "",
+        failing: Set<Int> = []
+    ) -> RecordSource {
         RecordSource(split: split, count: count, identity: { "\(split)/\($0)\(identitySalt)" }) { number in
             if failing.contains(number) {
                 throw RecordsError(file: key(number), reason: .invalidValue("synthetic failure"))
@@ -41,17 +46,24 @@ enum Synthetic {
         }
     }
 
-    static func configuration(_ directory: URL, sizing: ShardSizing = .records(10), jobs: Int = 1) -> ShardSetWriter.Configuration {
+    static func configuration(
+        _ directory: URL, sizing: ShardSizing = .records(10), jobs: Int = 1
+    ) -> ShardSetWriter.Configuration {
         ShardSetWriter.Configuration(
-            directory: directory, sizing: sizing, jobs: jobs, toolVersion: "smisprep test", schema: SegmentationRecord.schema,
+            directory: directory, sizing: sizing, jobs: jobs, toolVersion: "smisprep test",
+            schema: SegmentationRecord.schema,
             classes: classes, settings: ["image": "raw", "label": "raw"], pipeline: "stages: [synthetic]\n")
     }
 
     @discardableResult
-    static func writeSet(_ directory: URL, count: Int, sizing: ShardSizing = .records(10), jobs: Int = 1,
-                         width: Int = 8, height: Int = 6) throws -> ShardSetWriter.Result {
+    static func writeSet(
+        _ directory: URL, count: Int, sizing: ShardSizing = .records(10), jobs: Int = 1,
+        width: Int = 8, height: Int = 6
+    ) throws -> ShardSetWriter.Result {
         try ShardSetWriter(configuration: configuration(directory, sizing: sizing, jobs: jobs))
-            .write([source(count: count, width: width, height: height)], statistics: .object(["samples": .number(Double(count))]))
+            .write(
+                [source(count: count, width: width, height: height)],
+                statistics: .object(["samples": .number(Double(count))]))
     }
 
     /// The number a sample's photo carries.
@@ -60,26 +72,15 @@ enum Synthetic {
     }
 }
 
-/// A fresh temporary directory per test, removed afterwards.
-class TemporaryDirectoryTestCase: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("records-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    func bytes(of name: String, in folder: URL? = nil) throws -> [UInt8] {
-        Array(try Data(contentsOf: (folder ?? directory).appendingPathComponent(name)))
+/// Reading and damaging the files of a test's shard set in its temporary `folder`.
+extension TemporaryFolderTestCase {
+    func bytes(of name: String, in other: URL? = nil) throws -> [UInt8] {
+        Array(try Data(contentsOf: (other ?? folder).appendingPathComponent(name)))
     }
 
     func modify(_ name: String, _ change: (inout [UInt8]) -> Void) throws {
         var contents = try bytes(of: name)
         change(&contents)
-        try Data(contents).write(to: directory.appendingPathComponent(name))
+        try Data(contents).write(to: folder.appendingPathComponent(name))
     }
 }

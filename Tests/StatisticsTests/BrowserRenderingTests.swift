@@ -1,6 +1,7 @@
 import Foundation
 import ImageIO
 import XCTest
+import _TestSupport
 
 @testable import Statistics
 
@@ -9,15 +10,16 @@ import XCTest
 /// Skips when Chromium is not installed (`apt-get install chromium`, opt-in: it is large).
 final class BrowserRenderingTests: XCTestCase {
     /// Four 8×8 maps holding background and hat; two also hold hair.
-    static func statistics() -> (DatasetStatistics, ClassTable) {
-        var accumulator = StatisticsAccumulator(sourceClasses: [0: "background", 1: "hat", 2: "hair"])
+    static func statistics() -> (DatasetStatistics, LabelSet) {
+        var accumulator = StatisticsAccumulator(
+            labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair"]))
         for index in 0..<4 {
             var values = [UInt8](repeating: 0, count: 64)
             for i in 0..<(10 + 4 * index) { values[i] = 1 }
             if index % 2 == 0 { for i in 40..<48 { values[i] = 2 } }
             accumulator.add(label: LabelMap(width: 8, height: 8, values: values), photo: nil, partition: "all")
         }
-        return (accumulator.finish(), accumulator.classTable)
+        return (accumulator.finish(), accumulator.labelSet)
     }
 
     static let hat = RGB(red: 128, green: 0, blue: 0)
@@ -27,14 +29,10 @@ final class BrowserRenderingTests: XCTestCase {
     static let sizeBar = RGB(red: 90, green: 140, blue: 200)
 
     func testChartsAreDrawnInHeadlessChromium() throws {
-        let browser = try XCTUnwrap(
-            ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
-                FileManager.default.isExecutableFile(atPath: $0)
-            } ?? skip("Chromium is not installed (apt-get install -y chromium)"))
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stats-browser-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let browser = try installedBrowser()
+        let folder = try temporaryFolder("stats-browser")
         let (stats, table) = Self.statistics()
-        let written = try StatisticsReport.write(stats, classTable: table, samples: [], to: folder.path)
+        let written = try StatisticsReport.write(stats, labelSet: table, samples: [], to: folder.path)
         XCTAssertEqual(written, [folder.appendingPathComponent("index.html").path])
 
         let page = try String(contentsOfFile: written[0], encoding: .utf8)
@@ -56,21 +54,18 @@ final class BrowserRenderingTests: XCTestCase {
     }
 
     func testContactSheetImagesAreShown() throws {
-        let browser = try XCTUnwrap(
-            ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
-                FileManager.default.isExecutableFile(atPath: $0)
-            } ?? skip("Chromium is not installed (apt-get install -y chromium)"))
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stats-sheet-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let browser = try installedBrowser()
+        let folder = try temporaryFolder("stats-sheet")
         // A 64×64 sample: a 32×32 hat on background; the photo is a pure blue no chart uses.
         var values = [UInt8](repeating: 0, count: 64 * 64)
         for y in 16..<48 { for x in 16..<48 { values[y * 64 + x] = 1 } }
         let blue = RGB(red: 0, green: 0, blue: 255)
         let photo = Image(width: 64, height: 64, pixels: Array([UInt8]([0, 0, 255]).repeated(64 * 64)))
         let (stats, table) = Self.statistics()
-        let sample = ContactSheetSample(key: "sample", label: LabelMap(width: 64, height: 64, values: values), photo: photo)
+        let sample = ContactSheetSample(
+            key: "sample", label: LabelMap(width: 64, height: 64, values: values), photo: photo)
         do {
-            _ = try StatisticsReport.write(stats, classTable: table, samples: [sample], to: folder.path)
+            _ = try StatisticsReport.write(stats, labelSet: table, samples: [sample], to: folder.path)
         } catch let error as ImageIOError {
             guard case .unsupported = error.reason else { throw error }
             throw XCTSkip("ImageIO's PNG encoder is not built")
@@ -78,7 +73,7 @@ final class BrowserRenderingTests: XCTestCase {
         let withSheet = try screenshot(
             browser: browser, page: folder.appendingPathComponent("index.html").path, folder: folder, name: "sheet")
         let without = folder.appendingPathComponent("without")
-        _ = try StatisticsReport.write(stats, classTable: table, samples: [], to: without.path)
+        _ = try StatisticsReport.write(stats, labelSet: table, samples: [], to: without.path)
         let withoutSheet = try screenshot(
             browser: browser, page: without.appendingPathComponent("index.html").path, folder: folder, name: "nosheet")
         let counts = withSheet.count(of: [Self.hat, blue])
@@ -88,7 +83,14 @@ final class BrowserRenderingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(counts[1] - baseline[1], 4_096 + 1_000, "photo and split")
     }
 
-    private func skip(_ message: String) throws -> String { throw XCTSkip(message) }
+    /// The headless browser to render with; skips the test when none is installed.
+    private func installedBrowser() throws -> String {
+        let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        guard let browser = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("Chromium is not installed (apt-get install -y chromium)")
+        }
+        return browser
+    }
 
     /// Renders `page` to PNG with the browser and returns its pixels.
     private func screenshot(browser: String, page: String, folder: URL, name: String) throws -> RGBPixels {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 @testable import Statistics
 
@@ -7,57 +8,59 @@ import XCTest
 final class DatasetListingTests: XCTestCase {
     var root: URL!
 
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("stats-listing-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
+    override func setUpWithError() throws { root = try temporaryFolder("stats-listing") }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
-
-    func touch(_ relative: String, _ contents: String = "") throws {
+    /// Writes `contents` to `relative` under the root, creating its folders.
+    func write(_ contents: String, to relative: String) throws {
         let url = root.appendingPathComponent(relative)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try contents.write(to: url, atomically: true, encoding: .utf8)
     }
 
+    /// Creates empty files (pairing reads no pixels).
+    func touch(_ relatives: String...) throws {
+        for relative in relatives { try write("", to: relative) }
+    }
+
     func testPreparedFolderPairsByStemAndNamesPartitions() throws {
-        try touch("train/MEN-Denim-id_1-01_1_front.jpg")
-        try touch("cihp_train_mask/MEN-Denim-id_1-01_1_front.png")
-        try touch("cihp_train_mask/MEN-Denim-id_2-01_1_front.png")
-        try touch("test/WOMEN-Skirts-id_3-02_2_side.jpg")
-        try touch("test/WOMEN-Skirts-id_9-02_2_side.jpg")
-        try touch("cihp_test_mask/WOMEN-Skirts-id_3-02_2_side.png")
-        try touch("classes.json", #"{"classes": ["a", "b"]}"#)
+        try touch(
+            "train/MEN-Denim-id_1-01_1_front.jpg", "cihp_train_mask/MEN-Denim-id_1-01_1_front.png",
+            "cihp_train_mask/MEN-Denim-id_2-01_1_front.png", "test/WOMEN-Skirts-id_3-02_2_side.jpg",
+            "test/WOMEN-Skirts-id_9-02_2_side.jpg", "cihp_test_mask/WOMEN-Skirts-id_3-02_2_side.png")
+        try write(#"{"classes": ["a", "b"]}"#, to: "classes.json")
         XCTAssertEqual(try DatasetListing.detectLayout(of: root.path), .prepared)
         let listing = try DatasetListing.prepared(at: root.path)
         XCTAssertEqual(listing.samples.map(\.key), [
             "MEN-Denim-id_1-01_1_front", "MEN-Denim-id_2-01_1_front", "WOMEN-Skirts-id_3-02_2_side",
         ])
         XCTAssertEqual(listing.samples.map(\.partition), ["train", "train", "val"])
-        XCTAssertEqual(listing.samples[0].photoPath, root.appendingPathComponent("train/MEN-Denim-id_1-01_1_front.jpg").path)
+        XCTAssertEqual(
+            listing.samples[0].photoPath, root.appendingPathComponent("train/MEN-Denim-id_1-01_1_front.jpg").path)
         XCTAssertNil(listing.samples[1].photoPath)
-        XCTAssertEqual(listing.labelsWithoutPhoto, [root.appendingPathComponent("cihp_train_mask/MEN-Denim-id_2-01_1_front.png").path])
-        XCTAssertEqual(listing.photosWithoutLabel, [root.appendingPathComponent("test/WOMEN-Skirts-id_9-02_2_side.jpg").path])
+        XCTAssertEqual(
+            listing.labelsWithoutPhoto,
+            [root.appendingPathComponent("cihp_train_mask/MEN-Denim-id_2-01_1_front.png").path])
+        XCTAssertEqual(
+            listing.photosWithoutLabel, [root.appendingPathComponent("test/WOMEN-Skirts-id_9-02_2_side.jpg").path])
         XCTAssertEqual(listing.classNames, ["a", "b"])
     }
 
     func testRawTreesPairByRelativePath() throws {
-        try touch("img/MEN/Denim/id_1/01_1_front.jpg")
-        try touch("labels/MEN/Denim/id_1/01_1_front.png")
-        try touch("img/MEN/Denim/id_1/02_2_side.jpg")
+        try touch(
+            "img/MEN/Denim/id_1/01_1_front.jpg", "labels/MEN/Denim/id_1/01_1_front.png",
+            "img/MEN/Denim/id_1/02_2_side.jpg")
         XCTAssertEqual(try DatasetListing.detectLayout(of: root.path), .raw)
         let listing = DatasetListing.raw(at: root.path)
         XCTAssertEqual(listing.samples, [SampleFiles(
-            key: "MEN-Denim-id_1-01_1_front", labelPath: root.appendingPathComponent("labels/MEN/Denim/id_1/01_1_front.png").path,
+            key: "MEN-Denim-id_1-01_1_front",
+            labelPath: root.appendingPathComponent("labels/MEN/Denim/id_1/01_1_front.png").path,
             photoPath: root.appendingPathComponent("img/MEN/Denim/id_1/01_1_front.jpg").path, partition: "all")])
-        XCTAssertEqual(listing.photosWithoutLabel, [root.appendingPathComponent("img/MEN/Denim/id_1/02_2_side.jpg").path])
+        XCTAssertEqual(
+            listing.photosWithoutLabel, [root.appendingPathComponent("img/MEN/Denim/id_1/02_2_side.jpg").path])
     }
 
     func testFlatRawFolderPairsPNGLabelsWithJPEGPhotos() throws {
-        try touch("0001.jpg")
-        try touch("0001.png")
-        try touch("0002.png")
-        try touch("notes.txt")
+        try touch("0001.jpg", "0001.png", "0002.png", "notes.txt")
         let listing = DatasetListing.raw(at: root.path)
         XCTAssertEqual(listing.samples.map(\.key), ["0001", "0002"])
         XCTAssertNotNil(listing.samples[0].photoPath)
@@ -67,10 +70,7 @@ final class DatasetListingTests: XCTestCase {
     /// As the pipeline reads them: TIFF label maps too, subfolders, hidden files skipped at
     /// any depth; a tree of label maps alone gives label-only samples, not "nothing found".
     func testRawFolderTreesUseThePipelinesExtensions() throws {
-        try touch("WOMEN/Dresses/0001.jpg")
-        try touch("WOMEN/Dresses/0001.tif")
-        try touch("MEN/0002.png")
-        try touch("MEN/.smisprep/0003.png")
+        try touch("WOMEN/Dresses/0001.jpg", "WOMEN/Dresses/0001.tif", "MEN/0002.png", "MEN/.smisprep/0003.png")
         let listing = DatasetListing.raw(at: root.path)
         XCTAssertEqual(listing.samples.map(\.key), ["MEN-0002", "WOMEN-Dresses-0001"])
         XCTAssertEqual(listing.samples[1].photoPath, root.appendingPathComponent("WOMEN/Dresses/0001.jpg").path)

@@ -15,12 +15,7 @@ final class FixtureStatisticsTests: XCTestCase {
     let fixture = TestPaths.fixtures.appendingPathComponent("deepfashion")
     let sourcesFolder = TestPaths.repositoryRoot.appendingPathComponent("Pipelines/sources").path
 
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("fixture-stats-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+    override func setUpWithError() throws { root = try temporaryFolder("fixture-stats") }
 
     private func statistics(_ arguments: [String]) throws -> DatasetStatistics {
         let (status, output, errors) = try BuiltTool.run("smisprep", ["stats"] + arguments + ["--json"])
@@ -81,9 +76,11 @@ final class FixtureStatisticsTests: XCTestCase {
         XCTAssertEqual(scanned.channels?.pixelCount, 9 * 256 * 256)
 
         // report.json: computed while writing, equal to the separate scan of the written files.
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prepared + "/report.json")))
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: prepared + "/report.json")))
         let reportStatistics = try XCTUnwrap((report as? [String: Any])?["statistics"])
-        let fromReport = try DatasetStatistics.decode(fromJSON: JSONSerialization.data(withJSONObject: reportStatistics))
+        let fromReport = try DatasetStatistics.decode(
+            fromJSON: JSONSerialization.data(withJSONObject: reportStatistics))
         XCTAssertEqual(fromReport, scanned)
 
         // manifest.json stores the report's statistics; --recompute reads every record back.

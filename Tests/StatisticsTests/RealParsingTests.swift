@@ -9,7 +9,7 @@ import _TestSupport
 /// checked figure by figure against an independent NumPy computation over PIL's decoding.
 /// Skips when the data, Python, NumPy or PIL is missing.
 final class RealParsingTests: XCTestCase {
-    static let lipNames: [UInt8: String] = [
+    static let lipNames: [Int: String] = [
         0: "background", 1: "hat", 2: "hair", 3: "glove", 4: "sunglasses", 5: "upper-clothes", 6: "dress",
         7: "coat", 8: "socks", 9: "pants", 10: "torso-skin", 11: "scarf", 12: "skirt", 13: "face", 14: "left-arm",
         15: "right-arm", 16: "left-leg", 17: "right-leg", 18: "left-shoe", 19: "right-shoe",
@@ -47,12 +47,15 @@ final class RealParsingTests: XCTestCase {
                 for b in present:
                     co[f"{a},{b}"] = co.get(f"{a},{b}", 0) + 1
             photo = np.asarray(Image.open(os.path.join(folder, stem + ".jpg")).convert("RGB"), dtype=np.float64)
-            total += photo.reshape(-1, 3).sum(0); total_sq += (photo.reshape(-1, 3) ** 2).sum(0); n += photo.shape[0] * photo.shape[1]
+            total += photo.reshape(-1, 3).sum(0)
+            total_sq += (photo.reshape(-1, 3) ** 2).sum(0)
+            n += photo.shape[0] * photo.shape[1]
         mean = total / n
         std = np.sqrt(total_sq / n - mean ** 2)
         for entry in values.values():
             entry["areas"].sort()
-        json.dump({"values": values, "co": co, "mean": mean.tolist(), "std": std.tolist(), "samples": len(stems)}, sys.stdout)
+        json.dump(
+            {"values": values, "co": co, "mean": mean.tolist(), "std": std.tolist(), "samples": len(stems)}, sys.stdout)
         """
 
     struct Reference: Decodable {
@@ -81,7 +84,8 @@ final class RealParsingTests: XCTestCase {
         let listing = DatasetListing.raw(at: folder.path)
         XCTAssertEqual(listing.samples.count, reference.samples)
         XCTAssertTrue(listing.photosWithoutLabel.isEmpty && listing.labelsWithoutPhoto.isEmpty)
-        let result = StatisticsScan.run(listing.samples, into: StatisticsAccumulator(sourceClasses: Self.lipNames))
+        let result = StatisticsScan.run(
+            listing.samples, into: StatisticsAccumulator(labelSet: LabelSet(source: "", classes: Self.lipNames)))
         XCTAssertEqual(result.skipped, [])
         let stats = result.accumulator.finish()
         XCTAssertEqual(stats.sampleCount, reference.samples)
@@ -95,13 +99,15 @@ final class RealParsingTests: XCTestCase {
             guard let expected, let classEntry else { continue }
             XCTAssertEqual(classEntry.images, expected.areas.count, "value \(value) images")
             let areas = expected.areas.map(Double.init)
-            XCTAssertEqual(classEntry.medianArea, StatisticsAccumulator.median(ofSorted: areas), "value \(value) median")
+            XCTAssertEqual(
+                classEntry.medianArea, StatisticsAccumulator.median(ofSorted: areas), "value \(value) median")
             XCTAssertEqual(classEntry.boundingBoxWidths.counts, expected.wbins, "value \(value) box widths")
             XCTAssertEqual(classEntry.boundingBoxHeights.counts, expected.hbins, "value \(value) box heights")
         }
         for (row, a) in stats.classes.enumerated() {
             for (column, b) in stats.classes.enumerated() {
-                XCTAssertEqual(stats.cooccurrence[row][column], reference.co["\(a.id),\(b.id)"] ?? 0, "\(a.name) & \(b.name)")
+                XCTAssertEqual(
+                    stats.cooccurrence[row][column], reference.co["\(a.id),\(b.id)"] ?? 0, "\(a.name) & \(b.name)")
             }
         }
         let channels = try XCTUnwrap(stats.channels)
@@ -113,9 +119,8 @@ final class RealParsingTests: XCTestCase {
     }
 
     func runReference(folder: String) throws -> Reference {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("stats-reference-\(UUID().uuidString).py")
+        let script = try temporaryFolder("stats-reference").appendingPathComponent("reference.py")
         try Self.reference.write(to: script, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: script) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, folder]

@@ -3,7 +3,7 @@ import ImageIO
 import XCTest
 
 #if canImport(FoundationXML)
-    import FoundationXML
+import FoundationXML
 #endif
 
 @testable import Statistics
@@ -12,27 +12,34 @@ import XCTest
 final class RenderingTests: XCTestCase {
     /// Maps A, B (with the same photo: a duplicate pair) and C (label only), source table
     /// {0 background, 1 hat, 2 hair}; value 5 is outside it.
-    static func crafted() -> (DatasetStatistics, ClassTable) {
-        var accumulator = StatisticsAccumulator(sourceClasses: [0: "background", 1: "hat", 2: "hair"])
+    static func crafted() -> (DatasetStatistics, LabelSet) {
+        var accumulator = StatisticsAccumulator(
+            labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair"]))
         let photo = Image(width: 4, height: 3, pixels: Array(0..<36))
         accumulator.add(label: StatisticsAccumulatorTests.mapA, photo: photo, partition: "all", key: "a")
         accumulator.add(label: StatisticsAccumulatorTests.mapB, photo: photo, partition: "all", key: "b")
         accumulator.add(label: StatisticsAccumulatorTests.mapC, photo: nil, partition: "all", key: "c")
-        return (accumulator.finish(), accumulator.classTable)
+        return (accumulator.finish(), accumulator.labelSet)
     }
 
     func testTerminalTableRows() {
-        let lines = Self.crafted().0.terminalTable().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let table = Self.crafted().0.terminalTable()
+        let lines = table.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         XCTAssertEqual(lines[0], "Samples: 3   (all 3)")
         XCTAssertEqual(lines[1], "Label sizes: 4×3 ×2, 2×2 ×1")
         // 17/28 of the pixels is the widest bar (20 full blocks); 7/17 of 160 eighths is 66 → 8 blocks + ▎.
-        XCTAssertTrue(lines.contains(
-            " 0  background      60.71 %  ████████████████████       2   66.67 %  ██████▋        8.5          8.5   0.88   1.00         █ █"))
-        XCTAssertTrue(lines.contains(
-            " 1  hat             25.00 %  ████████▎                  2   66.67 %  ██████▋        3.5          3.5   0.75   0.83       █   █"))
+        XCTAssertTrue(
+            lines.contains(
+                " 0  background      60.71 %  ████████████████████       2   66.67 %  ██████▋        8.5          "
+                + "8.5   0.88   1.00         █ █"))
+        XCTAssertTrue(
+            lines.contains(
+                " 1  hat             25.00 %  ████████▎                  2   66.67 %  ██████▋        3.5          "
+                + "3.5   0.75   0.83       █   █"))
         XCTAssertTrue(lines.contains("Label values outside the table: 5 (1 images, 1 pixels)"))
         XCTAssertTrue(lines.contains("0 background          67  33  67"))
-        XCTAssertTrue(lines.contains("2 hair               2         0           0            0        2        2        2"))
+        XCTAssertTrue(
+            lines.contains("2 hair               2         0           0            0        2        2        2"))
         XCTAssertTrue(lines.contains("  mean R 16.500  G 17.500  B 18.500"))
         XCTAssertTrue(lines.contains("  std  R 10.356  G 10.356  B 10.356"))
         XCTAssertTrue(lines.contains("  a = b"))
@@ -56,17 +63,19 @@ final class RenderingTests: XCTestCase {
 
     func testHTMLPageHoldsEveryChartAsWellFormedSVG() throws {
         let (stats, table) = Self.crafted()
-        let page = StatisticsReport.htmlPage(stats, classTable: table, contactSheet: [])
+        let page = StatisticsReport.htmlPage(stats, labelSet: table, contactSheet: [])
         let charts = svgElements(in: page)
         let ids = charts.compactMap { svg -> String? in
-            guard let range = svg.range(of: "id=\""), let end = svg[range.upperBound...].firstIndex(of: "\"") else { return nil }
+            guard let range = svg.range(of: "id=\""), let end = svg[range.upperBound...].firstIndex(of: "\"") else {
+                return nil
+            }
             return String(svg[range.upperBound..<end])
         }
         XCTAssertEqual(
             ids,
             [
                 "class-share", "class-presence", "cooccurrence", "photo-sizes", "box-width-0", "box-height-0",
-                "box-width-1", "box-height-1", "box-width-2", "box-height-2",
+                "box-width-1", "box-height-1", "box-width-2", "box-height-2"
             ])
         for svg in charts {
             let parser = XMLParser(data: Data(svg.utf8))
@@ -86,7 +95,7 @@ final class RenderingTests: XCTestCase {
     func testHTMLEscapesNames() {
         var accumulator = StatisticsAccumulator(classNames: ["<b>&\"x\""])
         accumulator.add(label: LabelMap(width: 1, height: 1), photo: nil, partition: "train")
-        let page = StatisticsReport.htmlPage(accumulator.finish(), classTable: accumulator.classTable, contactSheet: [])
+        let page = StatisticsReport.htmlPage(accumulator.finish(), labelSet: accumulator.labelSet, contactSheet: [])
         XCTAssertFalse(page.contains("<b>&"))
         XCTAssertTrue(page.contains("&lt;b&gt;&amp;&quot;x&quot;"))
     }
@@ -96,7 +105,7 @@ final class RenderingTests: XCTestCase {
         XCTAssertEqual(LabelPalette.voc(1), RGB(red: 128, green: 0, blue: 0))
         XCTAssertEqual(LabelPalette.voc(2), RGB(red: 0, green: 128, blue: 0))
         XCTAssertEqual(LabelPalette.voc(15), RGB(red: 192, green: 128, blue: 128))
-        let target = ClassTable(classNames: ["hair", "face", "background"])
+        let target = LabelSet(targetClasses: ["hair", "face", "background"])
         XCTAssertEqual(LabelPalette.colour(of: 0, in: target), RGB(red: 128, green: 0, blue: 0))
         XCTAssertEqual(LabelPalette.colour(of: 2, in: target), RGB(red: 0, green: 0, blue: 0))
     }
@@ -119,13 +128,15 @@ final class RenderingTests: XCTestCase {
     }
 
     func testThumbnailsAverageAndKeepIds() {
-        let photo = Image(width: 4, height: 2, pixels: [UInt8](repeating: 10, count: 12) + [UInt8](repeating: 30, count: 12))
+        let photo = Image(
+            width: 4, height: 2, pixels: [UInt8](repeating: 10, count: 12) + [UInt8](repeating: 30, count: 12))
         let small = Thumbnail.photo(photo, maxSide: 2)
         XCTAssertEqual(small.width, 2)
         XCTAssertEqual(small.height, 1)
         XCTAssertEqual(small.pixels, [20, 20, 20, 20, 20, 20])
         let palette = (0..<256).map { RGB(red: UInt8($0), green: 0, blue: 0) }
-        let colourised = Thumbnail.colourised(LabelMap(width: 4, height: 2, values: [1, 1, 2, 2, 3, 3, 4, 4]), palette: palette, maxSide: 2)
+        let colourised = Thumbnail.colourised(
+            LabelMap(width: 4, height: 2, values: [1, 1, 2, 2, 3, 3, 4, 4]), palette: palette, maxSide: 2)
         // Nearest neighbour samples pixel centres: (1, 1) and (3, 1).
         XCTAssertEqual(colourised.pixels, [3, 0, 0, 4, 0, 0])
     }

@@ -1,3 +1,4 @@
+import SeededRandom
 import Dispatch
 import ImageIO
 import XCTest
@@ -8,14 +9,15 @@ import _TestSupport
 final class SharedStatisticsAccumulatorTests: XCTestCase {
     /// Many threads adding at once give exactly what one accumulator gives sequentially.
     func testConcurrentAddsEqualSequentialAdds() {
-        var generator = SplitMix(seed: 5)
+        var generator = SplitMix64(seed: 5)
         var samples: [(LabelMap, Image, String)] = []
         for index in 0..<200 {
             let width = 4 + Int(generator.next() % 12), height = 4 + Int(generator.next() % 12)
             let values = (0..<(width * height)).map { _ in UInt8(generator.next() % 4) }
             let pixels = (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             samples.append((
-                LabelMap(width: width, height: height, values: values), Image(width: width, height: height, pixels: pixels),
+                LabelMap(width: width, height: height, values: values),
+                Image(width: width, height: height, pixels: pixels),
                 index % 5 == 0 ? "val" : "train"))
         }
         let names = ["a", "b", "c", "d"]

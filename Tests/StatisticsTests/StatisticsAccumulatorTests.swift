@@ -1,3 +1,4 @@
+import SeededRandom
 import Foundation
 import ImageIO
 import XCTest
@@ -39,7 +40,8 @@ final class StatisticsAccumulatorTests: XCTestCase {
         XCTAssertEqual(stats.partitions, ["train": 2, "val": 1])
         XCTAssertEqual(stats.labelPixelCount, 28)
         XCTAssertEqual(stats.samplesWithoutPhoto, 3)
-        XCTAssertEqual(stats.labelSizes, [SizeCount(width: 4, height: 3, count: 2), SizeCount(width: 2, height: 2, count: 1)])
+        XCTAssertEqual(
+            stats.labelSizes, [SizeCount(width: 4, height: 3, count: 2), SizeCount(width: 2, height: 2, count: 1)])
         XCTAssertEqual(stats.classes.map(\.pixels), [17, 7, 3])
         XCTAssertEqual(stats.classes.map(\.images), [2, 2, 2])
         XCTAssertEqual(stats.classes.map(\.pixelShare), [17.0 / 28, 7.0 / 28, 3.0 / 28])
@@ -89,7 +91,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testCountedMedianEqualsTheMedianOfTheWrittenOutList() {
-        var generator = SplitMix(seed: 11)
+        var generator = SplitMix64(seed: 11)
         for length in 0..<40 {
             var counted: [CountedValue] = []
             var value = 0.0
@@ -119,7 +121,9 @@ final class StatisticsAccumulatorTests: XCTestCase {
         let many = accumulator.finish(), few = crafted()
         XCTAssertEqual(many.classes.map(\.medianArea), few.classes.map(\.medianArea))
         XCTAssertEqual(many.classes.map(\.medianAreaFraction), few.classes.map(\.medianAreaFraction))
-        XCTAssertEqual(many.classes.map(\.boundingBoxWidths.counts), few.classes.map { $0.boundingBoxWidths.counts.map { $0 * 10_000 } })
+        XCTAssertEqual(
+            many.classes.map(\.boundingBoxWidths.counts),
+            few.classes.map { $0.boundingBoxWidths.counts.map { $0 * 10_000 } })
         for (a, b) in zip(many.classes, few.classes) {
             XCTAssertEqual(a.meanAreaFraction, b.meanAreaFraction, accuracy: 1e-15)
             XCTAssertEqual(a.boundingBoxHeights.mean, b.boundingBoxHeights.mean, accuracy: 1e-15)
@@ -127,7 +131,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testRegionsMatchANaiveScan() {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         for (width, height) in [(29, 17), (8, 8), (1, 5), (64, 3), (33, 1)] {
             // Runs of random length so the eight-byte run search meets every boundary.
             var values: [UInt8] = []
@@ -143,7 +147,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testFilterCandidatesCountImagesAboveEachThreshold() {
-        var accumulator = StatisticsAccumulator(sourceClasses: [0: "background", 3: "glove"])
+        var accumulator = StatisticsAccumulator(labelSet: LabelSet(source: "", classes: [0: "background", 3: "glove"]))
         // 100×100 images holding 0, 50, 150 and 2,000 glove pixels (0 %, 0.5 %, 1.5 %, 20 %).
         for gloves in [0, 50, 150, 2_000] {
             var values = [UInt8](repeating: 0, count: 10_000)
@@ -173,7 +177,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testVectorChannelSumsMatchAPlainLoop() {
-        var generator = SplitMix(seed: 11)
+        var generator = SplitMix64(seed: 11)
         for (width, height) in [(37, 23), (16, 1), (5, 1), (256, 256), (1_100, 1_000)] {
             let pixels = (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             let sums = Image(width: width, height: height, pixels: pixels).summary()
@@ -231,14 +235,16 @@ final class StatisticsAccumulatorTests: XCTestCase {
         accumulator.add(label: LabelMap(width: 2, height: 2), photo: Image(width: 3, height: 2), partition: "train")
         accumulator.add(label: LabelMap(width: 3, height: 2), photo: Image(width: 3, height: 2), partition: "train")
         let stats = accumulator.finish()
-        XCTAssertEqual(stats.photoSizes, [SizeCount(width: 3, height: 2, count: 2), SizeCount(width: 2, height: 2, count: 1)])
+        XCTAssertEqual(
+            stats.photoSizes, [SizeCount(width: 3, height: 2, count: 2), SizeCount(width: 2, height: 2, count: 1)])
         XCTAssertEqual(stats.photoLabelSizeMismatches, 1)
         XCTAssertEqual(stats.samplesWithoutPhoto, 0)
     }
 
     func testMergeEqualsSequentialInAnyOrder() {
-        var generator = SplitMix(seed: 3)
-        var sequential = StatisticsAccumulator(sourceClasses: [0: "background", 1: "hat", 2: "hair", 3: "glove"])
+        var generator = SplitMix64(seed: 3)
+        var sequential = StatisticsAccumulator(
+            labelSet: LabelSet(source: "", classes: [0: "background", 1: "hat", 2: "hair", 3: "glove"]))
         var parts = [sequential, sequential, sequential]
         for index in 0..<60 {
             let width = 5 + Int(generator.next() % 20), height = 3 + Int(generator.next() % 20)
@@ -263,7 +269,7 @@ final class StatisticsAccumulatorTests: XCTestCase {
     }
 
     func testJSONRoundTripAndStableKeys() throws {
-        var accumulator = StatisticsAccumulator(sourceClasses: [0: "background", 3: "glove"])
+        var accumulator = StatisticsAccumulator(labelSet: LabelSet(source: "", classes: [0: "background", 3: "glove"]))
         accumulator.add(
             label: Self.mapA, photo: Image(width: 4, height: 3, pixels: Array(0..<36)), partition: "all", key: "x")
         let stats = accumulator.finish()

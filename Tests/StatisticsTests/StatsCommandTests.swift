@@ -10,12 +10,7 @@ import _TestSupport
 final class StatsCommandTests: XCTestCase {
     var root: URL!
 
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("stats-command-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+    override func setUpWithError() throws { root = try temporaryFolder("stats-command") }
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         try BuiltTool.run("smisprep", arguments)
@@ -24,7 +19,8 @@ final class StatsCommandTests: XCTestCase {
     /// Three train samples and one val sample of 16×12, ids 0…2; one corrupt label map.
     func makePreparedFolder() throws {
         for folder in ["train", "cihp_train_mask", "test", "cihp_test_mask"] {
-            try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         for index in 0..<4 {
             let (photos, labels) = index < 3 ? ("train", "cihp_train_mask") : ("test", "cihp_test_mask")
@@ -32,9 +28,11 @@ final class StatsCommandTests: XCTestCase {
             for i in 0..<(20 * (index + 1)) { values[i] = 0 }
             if index % 2 == 0 { for i in 100..<130 { values[i] = 1 } }
             let label = LabelMap(width: 16, height: 12, values: values)
-            let photo = Image(width: 16, height: 12, pixels: (0..<(16 * 12 * 3)).map { UInt8(($0 * 7 + index * 31) % 256) })
+            let photo = Image(
+                width: 16, height: 12, pixels: (0..<(16 * 12 * 3)).map { UInt8(($0 * 7 + index * 31) % 256) })
             try Data(try label.encodedPNG()).write(to: root.appendingPathComponent("\(labels)/s\(index).png"))
-            try Data(try photo.encodedJPEG(quality: 95)).write(to: root.appendingPathComponent("\(photos)/s\(index).jpg"))
+            let file = root.appendingPathComponent("\(photos)/s\(index).jpg")
+            try Data(try photo.encodedJPEG(quality: 95)).write(to: file)
         }
         try Data("not a png".utf8).write(to: root.appendingPathComponent("cihp_train_mask/broken.png"))
         try #"{"classes": ["zero", "one", "two"]}"#.write(
@@ -119,7 +117,10 @@ final class StatsCommandTests: XCTestCase {
         try Data().write(to: root.appendingPathComponent("a.png"))
         let (status, _, errors) = try run(["stats", root.path])
         XCTAssertEqual(status, 64)
-        XCTAssertTrue(errors.contains("Error: \(root.path) looks like raw parser output: name its label set with --source lip|cihp|atr."), errors)
+        XCTAssertTrue(
+            errors.contains(
+                "Error: \(root.path) looks like raw parser output: name its label set with --source lip|cihp|atr."),
+            errors)
     }
 
     func testSourceSetIsReadFromYAML() throws {
@@ -130,7 +131,8 @@ final class StatsCommandTests: XCTestCase {
         var values = [UInt8](repeating: 0, count: 100)
         for i in 0..<30 { values[i] = 3 }
         values[99] = 255
-        try Data(try LabelMap(width: 10, height: 10, values: values).encodedPNG()).write(to: data.appendingPathComponent("x.png"))
+        let png = try LabelMap(width: 10, height: 10, values: values).encodedPNG()
+        try Data(png).write(to: data.appendingPathComponent("x.png"))
         let (status, output, errors) = try run(["stats", data.path, "--source", yaml.path, "--json"])
         XCTAssertEqual(status, 0, errors)
         let stats = try DatasetStatistics.decode(fromJSON: Data(output.utf8))

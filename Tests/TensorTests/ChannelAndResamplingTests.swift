@@ -23,15 +23,21 @@ final class ChannelAndResamplingTests: XCTestCase {
         let x = randomInput([2, 5, 3, 2], seed: 32)
         var expected: [Float] = []
         for sample in 0..<2 { expected += x.data[(sample * 30 + 6)..<(sample * 30 + 24)] }
-        try checkGradients([x], expectedShape: [2, 3, 3, 2], expectedValues: expected) { try $0[0].sliceChannels(1..<4) }
+        try checkGradients([x], expectedShape: [2, 3, 3, 2], expectedValues: expected) {
+            try $0[0].sliceChannels(1..<4)
+        }
         XCTAssertThrowsError(try x.sliceChannels(3..<6))
     }
 
     func testUpsampleNearest2x() throws {
         let x = randomInput([2, 2, 3, 5], seed: 33)
         var expected: [Float] = []
-        for plane in 0..<4 { for oy in 0..<6 { for ox in 0..<10 { expected.append(x.data[plane * 15 + (oy / 2) * 5 + ox / 2]) } } }
-        try checkGradients([x], expectedShape: [2, 2, 6, 10], expectedValues: expected) { try $0[0].upsampleNearest2x() }
+        for plane in 0..<4 {
+            for oy in 0..<6 { for ox in 0..<10 { expected.append(x.data[plane * 15 + (oy / 2) * 5 + ox / 2]) } }
+        }
+        try checkGradients([x], expectedShape: [2, 2, 6, 10], expectedValues: expected) {
+            try $0[0].upsampleNearest2x()
+        }
     }
 
     func testResizeNearestDownAndUpFollowsPyTorchIndices() throws {
@@ -58,7 +64,9 @@ final class ChannelAndResamplingTests: XCTestCase {
         let pooled = try x.averagePool2d(kernelSize: 3, stride: 2, padding: 1)
         XCTAssertEqual(pooled.shape, [2, 2, 4, 3])
         XCTAssertEqual(pooled.data[0], expectedCorner, accuracy: 1e-6)
-        try checkGradients([x], expectedShape: [2, 2, 4, 3]) { try $0[0].averagePool2d(kernelSize: 3, stride: 2, padding: 1) }
+        try checkGradients([x], expectedShape: [2, 2, 4, 3]) {
+            try $0[0].averagePool2d(kernelSize: 3, stride: 2, padding: 1)
+        }
     }
 
     /// Distinct values 0.05 apart in shuffled order: finite differences with step 1e-2 never

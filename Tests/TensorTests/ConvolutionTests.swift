@@ -3,24 +3,35 @@ import XCTest
 @testable import Tensor
 
 /// A direct, obviously correct convolution: the reference for the im2col + sgemm path.
-func naiveConvolution(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding: Int, groups: Int) -> [Float] {
+func naiveConvolution(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: Int, padding: Int, groups: Int) -> [Float]
+{
     let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (cout, cinPerGroup, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
     let oh = (h + 2 * padding - kh) / stride + 1, ow = (w + 2 * padding - kw) / stride + 1
     let coutPerGroup = cout / groups
     var y = [Float](repeating: 0, count: n * cout * oh * ow)
-    for b in 0..<n { for co in 0..<cout { for oy in 0..<oh { for ox in 0..<ow {
-        let group = co / coutPerGroup
-        var total = Double(bias?.data[co] ?? 0)
-        for ci in 0..<cinPerGroup { for ky in 0..<kh { for kx in 0..<kw {
-            let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
-            guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-            let xi = ((b * cin + group * cinPerGroup + ci) * h + iy) * w + ix
-            let wi = ((co * cinPerGroup + ci) * kh + ky) * kw + kx
-            total += Double(x.data[xi]) * Double(weight.data[wi])
-        } } }
-        y[((b * cout + co) * oh + oy) * ow + ox] = Float(total)
-    } } } }
+    for b in 0..<n {
+        for co in 0..<cout {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let group = co / coutPerGroup
+                    var total = Double(bias?.data[co] ?? 0)
+                    for ci in 0..<cinPerGroup {
+                        for ky in 0..<kh {
+                            for kx in 0..<kw {
+                                let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
+                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                let xi = ((b * cin + group * cinPerGroup + ci) * h + iy) * w + ix
+                                let wi = ((co * cinPerGroup + ci) * kh + ky) * kw + kx
+                                total += Double(x.data[xi]) * Double(weight.data[wi])
+                            }
+                        }
+                    }
+                    y[((b * cout + co) * oh + oy) * ow + ox] = Float(total)
+                }
+            }
+        }
+    }
     _ = cin
     return y
 }
@@ -28,51 +39,76 @@ func naiveConvolution(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, stride: In
 final class ConvolutionTests: XCTestCase {
     override func tearDown() { convolutionColumnBudget = 1 << 22 }
 
-    /// One configuration: values against the naive reference, gradients against finite differences.
-    private func check(batch: Int, inputChannels: Int, outputChannels: Int, height: Int, width: Int,
-                       kernel: Int, stride: Int, padding: Int, groups: Int, bias: Bool,
-                       file: StaticString = #filePath, line: UInt = #line) throws {
-        let x = randomInput([batch, inputChannels, height, width], seed: 1, name: "x")
-        let weight = randomInput([outputChannels, inputChannels / groups, kernel, kernel], seed: 2, name: "weight")
-        let b = bias ? randomInput([outputChannels], seed: 3, name: "bias") : nil
-        let expected = naiveConvolution(x, weight, b, stride: stride, padding: padding, groups: groups)
-        let oh = (height + 2 * padding - kernel) / stride + 1, ow = (width + 2 * padding - kernel) / stride + 1
-        try checkGradients([x, weight] + (b.map { [$0] } ?? []),
-                           expectedShape: [batch, outputChannels, oh, ow], expectedValues: expected,
-                           file: file, line: line) { inputs in
-            try inputs[0].conv2d(weight: inputs[1], bias: inputs.count > 2 ? inputs[2] : nil,
-                                 stride: stride, padding: padding, groups: groups)
+    /// A convolution's input shape (N, Cin, H, W) and its settings.
+    struct Geometry {
+        var input: [Int]
+        var outputChannels, kernel, stride, padding, groups: Int
+        var bias: Bool
+
+        init(_ input: [Int], to outputChannels: Int, kernel: Int, stride: Int, padding: Int, groups: Int, bias: Bool) {
+            (self.input, self.outputChannels, self.kernel) = (input, outputChannels, kernel)
+            (self.stride, self.padding, self.groups, self.bias) = (stride, padding, groups, bias)
         }
     }
 
-    func testDense3x3OddSizesBatch2() throws {
-        try check(batch: 2, inputChannels: 3, outputChannels: 4, height: 5, width: 7, kernel: 3, stride: 1, padding: 1, groups: 1, bias: true)
+    /// One configuration: values against the naive reference, gradients against finite differences.
+    private func check(_ g: Geometry, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (batch, height, width) = (g.input[0], g.input[2], g.input[3])
+        let x = randomInput(g.input, seed: 1, name: "x")
+        let weight = randomInput([g.outputChannels, g.input[1] / g.groups, g.kernel, g.kernel], seed: 2, name: "weight")
+        let b = g.bias ? randomInput([g.outputChannels], seed: 3, name: "bias") : nil
+        let expected = naiveConvolution(x, weight, b, stride: g.stride, padding: g.padding, groups: g.groups)
+        let oh = (height + 2 * g.padding - g.kernel) / g.stride + 1,
+            ow = (width + 2 * g.padding - g.kernel) / g.stride + 1
+        try checkGradients(
+            [x, weight] + (b.map { [$0] } ?? []),
+            expectedShape: [batch, g.outputChannels, oh, ow], expectedValues: expected, file: file, line: line
+        ) { inputs in
+            try inputs[0].conv2d(
+                weight: inputs[1], bias: inputs.count > 2 ? inputs[2] : nil,
+                stride: g.stride, padding: g.padding, groups: g.groups)
+        }
     }
 
-    func testGroupedStride2() throws {
-        try check(batch: 2, inputChannels: 4, outputChannels: 6, height: 7, width: 5, kernel: 3, stride: 2, padding: 1, groups: 2, bias: true)
-    }
-
-    func testEightGroupsLikeTheEncoder() throws {
-        try check(batch: 1, inputChannels: 8, outputChannels: 16, height: 6, width: 6, kernel: 3, stride: 2, padding: 1, groups: 8, bias: false)
-    }
-
-    func testDiscriminatorKernel4Stride2Padding2() throws {
-        try check(batch: 2, inputChannels: 3, outputChannels: 2, height: 9, width: 8, kernel: 4, stride: 2, padding: 2, groups: 1, bias: true)
-    }
-
-    func testPointwiseFastPathWithGroups() throws {
-        try check(batch: 2, inputChannels: 6, outputChannels: 4, height: 3, width: 5, kernel: 1, stride: 1, padding: 0, groups: 2, bias: false)
-    }
-
-    func testPointwiseWithStrideTakesTheGeneralPath() throws {
-        try check(batch: 1, inputChannels: 2, outputChannels: 3, height: 5, width: 5, kernel: 1, stride: 2, padding: 0, groups: 1, bias: true)
+    /// Every kind of convolution the model runs, and the edge cases of the im2col path: a
+    /// table, whose rows share one shape on purpose; each prints its name before it runs.
+    func testEveryGeometryMatchesTheDirectConvolutionAndFiniteDifferences() throws {
+        let geometries: [(name: String, Geometry)] = [
+            (
+                "dense 3×3, odd sizes, batch 2",
+                Geometry([2, 3, 5, 7], to: 4, kernel: 3, stride: 1, padding: 1, groups: 1, bias: true)
+            ),
+            (
+                "grouped, stride 2",
+                Geometry([2, 4, 7, 5], to: 6, kernel: 3, stride: 2, padding: 1, groups: 2, bias: true)
+            ),
+            (
+                "eight groups, like the encoder",
+                Geometry([1, 8, 6, 6], to: 16, kernel: 3, stride: 2, padding: 1, groups: 8, bias: false)
+            ),
+            (
+                "the discriminator's kernel 4, stride 2, padding 2",
+                Geometry([2, 3, 9, 8], to: 2, kernel: 4, stride: 2, padding: 2, groups: 1, bias: true)
+            ),
+            (
+                "pointwise fast path with groups",
+                Geometry([2, 6, 3, 5], to: 4, kernel: 1, stride: 1, padding: 0, groups: 2, bias: false)
+            ),
+            (
+                "pointwise with a stride takes the general path",
+                Geometry([1, 2, 5, 5], to: 3, kernel: 1, stride: 2, padding: 0, groups: 1, bias: true)
+            )
+        ]
+        for (name, geometry) in geometries {
+            print("geometry: \(name)")  // the failures that follow are this row's
+            try check(geometry)
+        }
     }
 
     func testChunkedIm2colMatchesUnchunked() throws {
         convolutionColumnBudget = 1  // one output row per chunk
-        try check(batch: 2, inputChannels: 4, outputChannels: 4, height: 6, width: 5, kernel: 3, stride: 1, padding: 1, groups: 4, bias: true)
-        try check(batch: 1, inputChannels: 2, outputChannels: 2, height: 7, width: 7, kernel: 3, stride: 2, padding: 1, groups: 1, bias: false)
+        try check(Geometry([2, 4, 6, 5], to: 4, kernel: 3, stride: 1, padding: 1, groups: 4, bias: true))
+        try check(Geometry([1, 2, 7, 7], to: 2, kernel: 3, stride: 2, padding: 1, groups: 1, bias: false))
     }
 
     func testTaskSplittingAcrossThreadsGivesTheSameResults() throws {
@@ -81,22 +117,26 @@ final class ConvolutionTests: XCTestCase {
         let saved = TensorThreads.count
         defer { TensorThreads.count = saved }
         TensorThreads.count = 3
-        try check(batch: 2, inputChannels: 6, outputChannels: 4, height: 7, width: 5, kernel: 3, stride: 1, padding: 1, groups: 2, bias: true)
-        try check(batch: 1, inputChannels: 5, outputChannels: 3, height: 6, width: 6, kernel: 3, stride: 2, padding: 1, groups: 1, bias: false)
-        try check(batch: 2, inputChannels: 4, outputChannels: 6, height: 3, width: 5, kernel: 1, stride: 1, padding: 0, groups: 2, bias: true)
+        try check(Geometry([2, 6, 7, 5], to: 4, kernel: 3, stride: 1, padding: 1, groups: 2, bias: true))
+        try check(Geometry([1, 5, 6, 6], to: 3, kernel: 3, stride: 2, padding: 1, groups: 1, bias: false))
+        try check(Geometry([2, 4, 3, 5], to: 6, kernel: 1, stride: 1, padding: 0, groups: 2, bias: true))
     }
 
     func testPiecewiseConstantInputTakesTheRepeatedColumnPath() throws {
         // Constant over wide regions, like a one-hot label map: most im2col columns repeat.
         let x = randomInput([2, 4, 9, 24], seed: 4, name: "labels")
         for plane in 0..<8 {
-            for y in 0..<9 { for column in 0..<24 {
-                x.data[(plane * 9 + y) * 24 + column] = column < 10 ? Float(plane) * 0.5 - 1 : (y < 4 ? 0.75 : -0.25 * Float(plane))
-            } }
+            for y in 0..<9 {
+                for column in 0..<24 {
+                    x.data[(plane * 9 + y) * 24 + column] =
+                        column < 10 ? Float(plane) * 0.5 - 1 : (y < 4 ? 0.75 : -0.25 * Float(plane))
+                }
+            }
         }
         let columns = try XCTUnwrap(im2colForTest(x, kernel: 3, padding: 1))
-        XCTAssertNotNil(ColumnRuns(columns: columns.data, rows: columns.rows, width: columns.width),
-                        "the input should have repeated columns")
+        XCTAssertNotNil(
+            ColumnRuns(columns: columns.data, rows: columns.rows, width: columns.width),
+            "the input should have repeated columns")
         for groups in [1, 2] {
             let weight = randomInput([6, 4 / groups, 3, 3], seed: 5, name: "weight")
             let bias = randomInput([6], seed: 6, name: "bias")
@@ -109,9 +149,12 @@ final class ConvolutionTests: XCTestCase {
 
     func testColumnRunsFindsRunsAndRejectsVaryingColumns() throws {
         // Two rows, width 10: columns 0–3 equal, 4–9 equal → runs start at 0 and 4.
-        let repeated: [Float] = [1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
-                                 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]
-        let runs = try XCTUnwrap(repeated.withUnsafeBufferPointer { ColumnRuns(columns: $0.baseAddress!, rows: 2, width: 10) })
+        let repeated: [Float] = [
+            1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
+            5, 5, 5, 5, 5, 5, 5, 5, 5, 5
+        ]
+        let runs = try XCTUnwrap(
+            repeated.withUnsafeBufferPointer { ColumnRuns(columns: $0.baseAddress!, rows: 2, width: 10) })
         XCTAssertEqual(runs.starts, [0, 4])
         XCTAssertEqual(runs.runOfColumn, [0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
         let varying = (0..<20).map(Float.init)
@@ -153,10 +196,18 @@ func im2colForTest(_ x: Tensor, kernel: Int, padding: Int) -> (data: [Float], ro
     let oh = h + 2 * padding - kernel + 1, ow = w + 2 * padding - kernel + 1
     let rows = c * kernel * kernel, width = oh * ow
     var data = [Float](repeating: 0, count: rows * width)
-    for ci in 0..<c { for ky in 0..<kernel { for kx in 0..<kernel { for oy in 0..<oh { for ox in 0..<ow {
-        let iy = oy - padding + ky, ix = ox - padding + kx
-        guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-        data[((ci * kernel + ky) * kernel + kx) * width + oy * ow + ox] = x.data[(ci * h + iy) * w + ix]
-    } } } } }
+    for ci in 0..<c {
+        for ky in 0..<kernel {
+            for kx in 0..<kernel {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        let iy = oy - padding + ky, ix = ox - padding + kx
+                        guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                        data[((ci * kernel + ky) * kernel + kx) * width + oy * ow + ox] = x.data[(ci * h + iy) * w + ix]
+                    }
+                }
+            }
+        }
+    }
     return (data, rows, width)
 }

@@ -18,7 +18,9 @@ final class ElementwiseTests: XCTestCase {
 
     func testLeakyRelu() throws {
         let x = randomInputAwayFrom([0], shape, seed: 11)
-        try checkGradients([x], expectedValues: x.data.map { $0 > 0 ? $0 : 0.2 * $0 }) { $0[0].leakyRelu(negativeSlope: 0.2) }
+        try checkGradients([x], expectedValues: x.data.map { $0 > 0 ? $0 : 0.2 * $0 }) {
+            $0[0].leakyRelu(negativeSlope: 0.2)
+        }
     }
 
     func testTanh() throws {

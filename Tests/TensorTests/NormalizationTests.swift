@@ -8,7 +8,9 @@ final class NormalizationTests: XCTestCase {
         var y = [Float](repeating: 0, count: x.count)
         for group in indices {
             let mean = group.reduce(0.0) { $0 + Double(x.data[$1]) } / Double(group.count)
-            let variance = group.reduce(0.0) { $0 + (Double(x.data[$1]) - mean) * (Double(x.data[$1]) - mean) } / Double(group.count)
+            let variance =
+                group.reduce(0.0) { $0 + (Double(x.data[$1]) - mean) * (Double(x.data[$1]) - mean) }
+                / Double(group.count)
             for i in group { y[i] = Float((Double(x.data[i]) - mean) / (variance + epsilon).squareRoot()) }
         }
         return y
@@ -52,13 +54,16 @@ final class NormalizationTests: XCTestCase {
                 ($0 - statistics.runningMean.data[c]) / (statistics.runningVariance.data[c] + 1e-5).squareRoot()
             }
         }
-        try checkGradients([x], expectedValues: expected) { try $0[0].batchNorm(statistics: statistics, training: false) }
+        try checkGradients([x], expectedValues: expected) {
+            try $0[0].batchNorm(statistics: statistics, training: false)
+        }
         XCTAssertEqual(statistics.runningMean.data, [0.5, -1], "evaluation must not move the statistics")
         XCTAssertEqual(statistics.batchesTracked, 0)
     }
 
     func testBatchNormChannelCountIsChecked() {
-        XCTAssertThrowsError(try Tensor.zeros([1, 3, 2, 2]).batchNorm(statistics: BatchNormStatistics(channels: 2), training: true))
+        XCTAssertThrowsError(
+            try Tensor.zeros([1, 3, 2, 2]).batchNorm(statistics: BatchNormStatistics(channels: 2), training: true))
     }
 }
 
@@ -70,10 +75,12 @@ final class SpectralNormTests: XCTestCase {
         let (rows, columns) = (4, 18)
         // One power iteration by hand, in Double.
         let u0 = norm.u.data.map(Double.init)
-        var v = (0..<columns).map { c in (0..<rows).reduce(0.0) { $0 + Double(weight.data[$1 * columns + c]) * u0[$1] } }
+        var v = (0..<columns).map { c in (0..<rows).reduce(0.0) { $0 + Double(weight.data[$1 * columns + c]) * u0[$1] }
+        }
         let vNorm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
         v = v.map { $0 / vNorm }
-        let wv = (0..<rows).map { r in (0..<columns).reduce(0.0) { $0 + Double(weight.data[r * columns + $1]) * v[$1] } }
+        let wv = (0..<rows).map { r in (0..<columns).reduce(0.0) { $0 + Double(weight.data[r * columns + $1]) * v[$1] }
+        }
         let wvNorm = wv.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let u = wv.map { $0 / wvNorm }
         let sigma = zip(u, wv).reduce(0) { $0 + $1.0 * $1.1 }

@@ -47,7 +47,9 @@ final class OptimisationTests: XCTestCase {
         let weight = try Tensor.xavierNormal([64, 16, 3, 3], gain: 0.02, using: &source, name: "w")
         let expected = 0.02 * (2.0 / Double(16 * 9 + 64 * 9)).squareRoot()
         let mean = weight.data.reduce(0.0) { $0 + Double($1) } / Double(weight.count)
-        let deviation = (weight.data.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(weight.count)).squareRoot()
+        let deviation =
+            (weight.data.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(weight.count))
+            .squareRoot()
         XCTAssertEqual(deviation, expected, accuracy: expected * 0.03)  // 9,216 samples: ~0.7 % standard error
         XCTAssertTrue(weight.requiresGrad)
         XCTAssertThrowsError(try Tensor.xavierNormal([5], gain: 1, using: &source))
@@ -72,8 +74,11 @@ final class CoreTests: XCTestCase {
     func testKeyedStreamsAreReproducibleAndDistinct() {
         func first(_ source: RandomSource) -> UInt64 { var copy = source; return copy.next() }
         XCTAssertEqual(first(RandomSource(seed: 3, keys: 1, 4711)), first(RandomSource(seed: 3, keys: 1, 4711)))
-        let streams = [RandomSource(seed: 3), RandomSource(seed: 3, keys: 1, 4711), RandomSource(seed: 3, keys: 4711, 1),
-                       RandomSource(seed: 3, keys: 1, 4712), RandomSource(seed: 3, keys: 2, 4711), RandomSource(seed: 4, keys: 1, 4711)]
+        let streams = [
+            RandomSource(seed: 3), RandomSource(seed: 3, keys: 1, 4711), RandomSource(seed: 3, keys: 4711, 1),
+            RandomSource(seed: 3, keys: 1, 4712), RandomSource(seed: 3, keys: 2, 4711),
+            RandomSource(seed: 4, keys: 1, 4711)
+        ]
         XCTAssertEqual(Set(streams.map(first)).count, streams.count)
         // SplitMix64's finaliser of (seed ^ finaliser(key + golden ratio)), key by key, by hand.
         func final(_ value: UInt64) -> UInt64 {

@@ -8,7 +8,9 @@ final class PyTorchReferenceTests: XCTestCase {
     private struct StoredTensor: Decodable {
         let shape: [Int]
         let data: [Float]
-        func tensor(requiresGrad: Bool = false) throws -> Tensor { try Tensor(shape: shape, data: data, requiresGrad: requiresGrad) }
+        func tensor(requiresGrad: Bool = false) throws -> Tensor {
+            try Tensor(shape: shape, data: data, requiresGrad: requiresGrad)
+        }
     }
 
     private struct Case: Decodable {
@@ -39,8 +41,10 @@ final class PyTorchReferenceTests: XCTestCase {
     private let tolerance = Tolerance(absolute: 2e-5, relative: 2e-4)
 
     /// Runs `operation` on the case's inputs and compares the output and the gradients of sum(y ⊙ R).
-    private func compare(_ name: String, file: StaticString = #filePath, line: UInt = #line,
-                         _ operation: ([Tensor]) throws -> Tensor) throws -> Case {
+    private func compare(
+        _ name: String, file: StaticString = #filePath, line: UInt = #line,
+        _ operation: ([Tensor]) throws -> Tensor
+    ) throws -> Case {
         let stored = try XCTUnwrap(try Self.reference.get().cases[name], "no case \(name)")
         let inputs = try stored.inputs.map { try $0.tensor(requiresGrad: true) }
         let output = try operation(inputs)
@@ -49,13 +53,16 @@ final class PyTorchReferenceTests: XCTestCase {
         let projection = try XCTUnwrap(stored.projection).tensor()
         try (output * projection).sum().backward()
         for (index, expected) in stored.gradients.enumerated() {
-            assertClose(inputs[index].grad ?? [], expected.data, tolerance, "\(name) gradient \(index)", file: file, line: line)
+            assertClose(
+                inputs[index].grad ?? [], expected.data, tolerance, "\(name) gradient \(index)", file: file, line: line)
         }
         return stored
     }
 
     func testConvolutions() throws {
-        _ = try compare("conv_groups2_stride2") { try $0[0].conv2d(weight: $0[1], bias: $0[2], stride: 2, padding: 1, groups: 2) }
+        _ = try compare("conv_groups2_stride2") {
+            try $0[0].conv2d(weight: $0[1], bias: $0[2], stride: 2, padding: 1, groups: 2)
+        }
         _ = try compare("conv_k4_s2_p2") { try $0[0].conv2d(weight: $0[1], bias: $0[2], stride: 2, padding: 2) }
     }
 
@@ -93,6 +100,7 @@ final class PyTorchReferenceTests: XCTestCase {
             parameter.grad = gradient.data
             try adam.step([parameter])
         }
-        assertClose(parameter.data, stored.output.data, Tolerance(absolute: 1e-6, relative: 1e-5), "after three Adam steps")
+        assertClose(
+            parameter.data, stored.output.data, Tolerance(absolute: 1e-6, relative: 1e-5), "after three Adam steps")
     }
 }

@@ -30,9 +30,11 @@ final class ReductionAndLossTests: XCTestCase {
     func testKullbackLeiblerCompositeFromPrimitives() throws {
         // KLD = −0.5 · Σ(1 + logvar − mu² − exp(logvar)), as GroupDNet's loss composes it.
         let mu = randomInput([2, 4, 2, 2], seed: 24), logvar = randomInput([2, 4, 2, 2], seed: 25)
-        let expected = -0.5 * zip(mu.data, logvar.data).reduce(0.0) {
-            $0 + Double(1 + $1.1 - $1.0 * $1.0 - Foundation.exp($1.1))
-        }
+        let expected =
+            -0.5
+            * zip(mu.data, logvar.data).reduce(0.0) {
+                $0 + Double(1 + $1.1 - $1.0 * $1.0 - Foundation.exp($1.1))
+            }
         try checkGradients([mu, logvar], expectedValues: [Float(expected)]) { inputs in
             let (mu, logvar) = (inputs[0], inputs[1])
             return try ((logvar.adding(1) - mu * mu) - logvar.exp()).sum().scaled(by: -0.5)
@@ -56,11 +58,15 @@ final class VectorSumTests: XCTestCase {
         let dot = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         let mean = Float(sum / Double(count))
         let squares = a.reduce(0.0) { $0 + (Double($1) - Double(mean)) * (Double($1) - Double(mean)) }
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
-            XCTAssertEqual(vectorSum(ap.baseAddress!, count), sum, accuracy: Swift.abs(sum) * 1e-6)
-            XCTAssertEqual(vectorDot(ap.baseAddress!, bp.baseAddress!, count), dot, accuracy: 1e-6 * Double(count))
-            XCTAssertEqual(vectorSumOfSquaredDeviations(ap.baseAddress!, count, mean: mean), squares, accuracy: squares * 1e-6)
-            XCTAssertEqual(vectorSum(ap.baseAddress!, 5), (0..<5).reduce(0.0) { $0 + Double(a[$1]) }, accuracy: 1e-5)
-        } }
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                XCTAssertEqual(vectorSum(ap.baseAddress!, count), sum, accuracy: Swift.abs(sum) * 1e-6)
+                XCTAssertEqual(vectorDot(ap.baseAddress!, bp.baseAddress!, count), dot, accuracy: 1e-6 * Double(count))
+                XCTAssertEqual(
+                    vectorSumOfSquaredDeviations(ap.baseAddress!, count, mean: mean), squares, accuracy: squares * 1e-6)
+                XCTAssertEqual(
+                    vectorSum(ap.baseAddress!, 5), (0..<5).reduce(0.0) { $0 + Double(a[$1]) }, accuracy: 1e-5)
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@ import GroupDNet
 import Records
 import Training
 import XCTest
+import _TestSupport
 
 /// Data-parallel semantics that need no MPI: each rank's slice of the global batch, the global
 /// batch kept on a resume on another rank count, and the ranks' weight comparison (with a

@@ -4,6 +4,7 @@ import ImageIO
 import Tensor
 import Training
 import XCTest
+import _TestSupport
 
 final class GenerationTests: TemporaryFolderTestCase {
     func testResamplingOneClassChangesOnlyItsLatentChannelsAndTheImage() throws {
@@ -20,7 +21,7 @@ final class GenerationTests: TemporaryFolderTestCase {
         let second = try synthesizer.resampling(z, classIndex: topClothes, using: &random)
         let plane = z.shape[2] * z.shape[3]
         for channel in 0..<z.shape[1] {
-            let range = channel * plane ..< (channel + 1) * plane
+            let range = channel * plane..<(channel + 1) * plane
             let owned = (24..<32).contains(channel)
             XCTAssertEqual(Array(first.data[range]) != Array(z.data[range]), owned, "channel \(channel)")
             XCTAssertEqual(Array(first.data[range]) != Array(second.data[range]), owned, "channel \(channel)")
@@ -30,7 +31,8 @@ final class GenerationTests: TemporaryFolderTestCase {
         let imageTwo = try synthesizer.image(label: label, z: second)
         XCTAssertEqual(imageOne.width, 64)
         XCTAssertNotEqual(imageOne.pixels, imageTwo.pixels, "different codes for class 3 must give different images")
-        XCTAssertEqual(try synthesizer.image(label: label, z: first).pixels, imageOne.pixels, "generation is deterministic")
+        XCTAssertEqual(
+            try synthesizer.image(label: label, z: first).pixels, imageOne.pixels, "generation is deterministic")
         let style = SyntheticShards.sample(number: 2, size: 64, classCount: 8)
         var styleNoise = RandomSource(seed: 4)
         let encoded = try synthesizer.encodedLatent(style: style.image, label: style.label, using: &styleNoise)
@@ -49,7 +51,7 @@ final class GenerationTests: TemporaryFolderTestCase {
         _ = try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 1), resume: false).run()
         let synthesizer = try ImageSynthesizer(checkpoint: folder.appendingPathComponent("run"))
         var label = LabelMap(width: 256, height: 256)
-        label.values[1 * 256 + 1] = 9   // 256 → 64 samples every fourth pixel from 2: (1, 1) is skipped
+        label.values[1 * 256 + 1] = 9  // 256 → 64 samples every fourth pixel from 2: (1, 1) is skipped
         let file = folder.appendingPathComponent("odd.png")
         try Data(label.encodedPNG()).write(to: file)
         XCTAssertThrowsError(try synthesizer.labelMap(contentsOfFile: file.path, resize: true)) { error in

@@ -1,6 +1,7 @@
 import Foundation
 import Training
 import XCTest
+import _TestSupport
 
 /// Opens a run's index.html in headless Chromium and asks the page itself, once loaded, how
 /// many of its images decoded and how many SVG curves have an extent. A copy of the page with

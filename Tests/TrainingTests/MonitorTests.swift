@@ -3,6 +3,7 @@ import GroupDNet
 import ImageIO
 import Training
 import XCTest
+import _TestSupport
 
 /// What a run shows while it trains (TensorBoard events, index.html, validation losses) must
 /// never change what it learns: the same weights with or without it, and an exact resume.

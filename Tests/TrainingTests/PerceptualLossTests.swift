@@ -4,6 +4,7 @@ import Records
 import Tensor
 import Training
 import XCTest
+import _TestSupport
 
 /// The VGG perceptual term in training: it enters the G loss with weight 10, is reported, and
 /// its weights stay frozen and out of checkpoints. A VGG19 with widths divided by 32 stands in
@@ -75,15 +76,23 @@ final class PerceptualLossTests: TemporaryFolderTestCase {
         let line = try String(contentsOf: folder.appendingPathComponent("run/metrics.jsonl"), encoding: .utf8)
         XCTAssertTrue(line.contains("\"vgg\":"), line)
         let files = try FileManager.default.contentsOfDirectory(atPath: outcome.checkpoint.path).sorted()
-        XCTAssertEqual(files, ["net_D.safetensors", "net_E.safetensors", "net_G.safetensors",
-                               "optimizer_D.safetensors", "optimizer_GE.safetensors", "state.json"])
+        XCTAssertEqual(
+            files,
+            [
+                "net_D.safetensors", "net_E.safetensors", "net_G.safetensors",
+                "optimizer_D.safetensors", "optimizer_GE.safetensors", "state.json"
+            ])
         let model = trainer.step.model
-        for (file, network) in zip(["net_G", "net_E", "net_D"], [model.generator, model.encoder, model.discriminator] as [Module]) {
-            let keys = try SafeTensors.read(from: outcome.checkpoint.appendingPathComponent("\(file).safetensors")).entries.keys
+        for (file, network) in zip(
+            ["net_G", "net_E", "net_D"], [model.generator, model.encoder, model.discriminator] as [Module])
+        {
+            let keys = try SafeTensors.read(from: outcome.checkpoint.appendingPathComponent("\(file).safetensors"))
+                .entries.keys
             XCTAssertEqual(Set(keys), Set(network.namedState.map(\.key)), file)
         }
         for file in ["optimizer_D", "optimizer_GE"] {
-            let keys = try SafeTensors.read(from: outcome.checkpoint.appendingPathComponent("\(file).safetensors")).entries.keys
+            let keys = try SafeTensors.read(from: outcome.checkpoint.appendingPathComponent("\(file).safetensors"))
+                .entries.keys
             XCTAssertFalse(keys.contains { $0.contains("features.") }, "\(file) holds VGG state")
         }
     }
@@ -96,7 +105,9 @@ final class PerceptualLossTests: TemporaryFolderTestCase {
         options.vggWeightsPath = folder.appendingPathComponent("vgg.safetensors").path
         XCTAssertThrowsError(try Trainer(options: options, resume: false)) { error in
             let message = "\(error)"
-            XCTAssertTrue(message.contains("vgg.safetensors") && message.contains("features.0.weight") && message.contains("[64, 3, 3, 3]"), message)
+            XCTAssertTrue(
+                message.contains("vgg.safetensors") && message.contains("features.0.weight")
+                    && message.contains("[64, 3, 3, 3]"), message)
         }
     }
 

@@ -5,6 +5,7 @@ import Records
 import Tensor
 import Training
 import XCTest
+import _TestSupport
 
 /// The reference's training behaviour that is ours too: random mirroring of photo and label
 /// together, each sample's noise of its own, and the KL term's scale; each drawn or computed
@@ -19,7 +20,8 @@ final class ReferenceBehaviourTests: TemporaryFolderTestCase {
     func testFlipMirrorsPhotoAndLabelTogetherForAboutHalfTheSamples() throws {
         let shards = folder.appendingPathComponent("shards")
         try SyntheticShards.write(to: shards, count: 6)
-        let plain = try batches(shards, batchSize: 1, flip: false), flipped = try batches(shards, batchSize: 1, flip: true)
+        let plain = try batches(shards, batchSize: 1, flip: false),
+            flipped = try batches(shards, batchSize: 1, flip: true)
         var flips = 0
         for _ in 0..<24 {
             let a = try plain.next(), b = try flipped.next()
@@ -28,8 +30,9 @@ final class ReferenceBehaviourTests: TemporaryFolderTestCase {
             flips += expected ? 1 : 0
             for tensor in [\TrainingBatch.seg, \TrainingBatch.image] {
                 let original = a.inputs[keyPath: tensor], result = b.inputs[keyPath: tensor]
-                XCTAssertEqual(result.data, expected ? mirrored(original) : original.data,
-                               "stream index \(a.streamIndices[0]), flipped: \(expected)")
+                XCTAssertEqual(
+                    result.data, expected ? mirrored(original) : original.data,
+                    "stream index \(a.streamIndices[0]), flipped: \(expected)")
             }
         }
         XCTAssertTrue((6...18).contains(flips), "\(flips) of 24 samples flipped")
@@ -42,7 +45,8 @@ final class ReferenceBehaviourTests: TemporaryFolderTestCase {
     func testFlipsAndNoiseDoNotDependOnTheBatch() throws {
         let shards = folder.appendingPathComponent("shards")
         try SyntheticShards.write(to: shards, count: 6)
-        let single = try batches(shards, batchSize: 1, flip: true), double = try batches(shards, batchSize: 2, flip: true)
+        let single = try batches(shards, batchSize: 1, flip: true),
+            double = try batches(shards, batchSize: 2, flip: true)
         for _ in 0..<5 {
             let pair = try double.next(), first = try single.next(), second = try single.next()
             XCTAssertEqual(pair.streamIndices, first.streamIndices + second.streamIndices)
@@ -69,10 +73,12 @@ final class ReferenceBehaviourTests: TemporaryFolderTestCase {
             let inputs = samples == 2 ? batch : try TrainingBatch(seg: slice(batch.seg), image: slice(batch.image))
             var noise = RandomSource(seed: 4)
             let losses = try model.generatorLosses(inputs, epsilon: model.sampleEpsilon(batch: samples, using: &noise))
-            let perSampleSum = try GroupDNetLoss.kullbackLeibler(mu: losses.mu, logVariance: losses.logVariance).scalarValue
+            let perSampleSum =
+                try GroupDNetLoss.kullbackLeibler(mu: losses.mu, logVariance: losses.logVariance).scalarValue
                 / Float(samples)
-            XCTAssertEqual(losses.kullbackLeibler, 0.05 * Float(deviceBatch) * perSampleSum,
-                           accuracy: 1e-5 * max(1, losses.kullbackLeibler), "G \(deviceBatch), batch \(samples)")
+            XCTAssertEqual(
+                losses.kullbackLeibler, 0.05 * Float(deviceBatch) * perSampleSum,
+                accuracy: 1e-5 * max(1, losses.kullbackLeibler), "G \(deviceBatch), batch \(samples)")
         }
     }
 
@@ -103,7 +109,8 @@ final class ReferenceBehaviourTests: TemporaryFolderTestCase {
         again.kullbackLeiblerDeviceBatch = 3
         let resumed = try again.resumedOptions(saved: old)
         XCTAssertFalse(resumed.flips, "--no-flip agrees with a run that never flipped")
-        XCTAssertEqual(resumed.lossWeights.kullbackLeiblerDeviceBatch, 3, "the old run's KL was summed over its 3 samples")
+        XCTAssertEqual(
+            resumed.lossWeights.kullbackLeiblerDeviceBatch, 3, "the old run's KL was summed over its 3 samples")
     }
 
     /// The first sample of an N×C×H×W batch.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 @testable import Training
 

@@ -4,6 +4,7 @@ import ImageIO
 import Records
 import Training
 import XCTest
+import _TestSupport
 
 /// Small shard sets for training tests, stored raw (no codec needed): sample n is a label map
 /// of horizontal class bands shifted by n, and a photo whose colour follows the class plus a
@@ -72,19 +73,7 @@ enum SyntheticShards {
     }
 }
 
-/// A fresh temporary folder per test, removed afterwards.
-class TemporaryFolderTestCase: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("training-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
+extension TemporaryFolderTestCase {
     /// Tiny-preset options over `shards`, writing into `run`.
     func tinyOptions(shards: URL, run: String, batchSize: Int = 2, maxSteps: Int? = nil, seed: UInt64 = 7) -> TrainingOptions {
         var options = TrainingOptions(preset: .tiny, shardsDirectory: shards.path, runDirectory: folder.appendingPathComponent(run).path)

@@ -1,6 +1,7 @@
 import Foundation
 import Records
 import XCTest
+import _TestSupport
 
 @testable import Training
 

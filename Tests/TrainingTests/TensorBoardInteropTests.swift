@@ -2,6 +2,7 @@ import Foundation
 import ImageIO
 import Training
 import XCTest
+import _TestSupport
 
 /// TensorBoard's own reader (the `tensorboard` package's EventAccumulator) reads our event
 /// files: every scalar at every step with the value `metrics.jsonl` holds, the sample images
@@ -57,7 +58,9 @@ final class TensorBoardInteropTests: TemporaryFolderTestCase {
         options.maxSteps = 4
         _ = try Trainer(options: options, resume: true).run()
 
-        let output = try runPython(Self.script, argument: run.path)
+        let output = try Python.run(
+            Self.script, arguments: [run.path], requiring: "tensorboard.backend.event_processing.event_accumulator",
+            package: "tensorboard")
         let read = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: [[Any]]]])
         // metrics.jsonl holds step 3 twice; the later line is the one that counts.
         var byStep: [Int: StepMetrics] = [:]
@@ -89,32 +92,5 @@ final class TensorBoardInteropTests: TemporaryFolderTestCase {
                 XCTAssertEqual([image.width, image.height], [3 * 64, 64], tag)
             }
         }
-    }
-
-    private func runPython(_ script: String, argument: String) throws -> String {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import tensorboard.backend.event_processing.event_accumulator"]
-        probe.standardError = FileHandle.nullDevice
-        do { try probe.run() } catch { throw XCTSkip("python3 not found") }
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else {
-            throw XCTSkip("Python package tensorboard missing (pip install tensorboard)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, argument]
-        // Standard error goes to a file, so that no pipe can fill up and block the child.
-        let errors = folder.appendingPathComponent("python-errors.txt")
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let messages = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        XCTAssertEqual(process.terminationStatus, 0, "python failed: \(messages)")
-        return String(decoding: data, as: UTF8.self)
     }
 }

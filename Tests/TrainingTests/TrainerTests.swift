@@ -4,6 +4,7 @@ import Records
 import Tensor
 import Training
 import XCTest
+import _TestSupport
 
 final class TrainerTests: TemporaryFolderTestCase {
     private var shards: URL { folder.appendingPathComponent("shards") }
@@ -13,10 +14,14 @@ final class TrainerTests: TemporaryFolderTestCase {
         try SyntheticShards.write(to: shards, count: 6)
     }
 
-    private func train(_ options: TrainingOptions, resume: Bool = false, stopAfter: Int? = nil) throws -> (TrainingOutcome, [StepMetrics]) {
+    private func train(
+        _ options: TrainingOptions, resume: Bool = false, stopAfter: Int? = nil
+    ) throws -> (TrainingOutcome, [StepMetrics]) {
         let trainer = try Trainer(options: options, resume: resume)
         var metrics: [StepMetrics] = []
-        let outcome = try trainer.run(shouldStop: { stopAfter.map { metrics.count >= $0 } ?? false }) { metrics.append($0) }
+        let outcome = try trainer.run(shouldStop: { stopAfter.map { metrics.count >= $0 } ?? false }) {
+            metrics.append($0)
+        }
         return (outcome, metrics)
     }
 
@@ -33,10 +38,13 @@ final class TrainerTests: TemporaryFolderTestCase {
             XCTAssertTrue((0...1).contains(step.dataWaitShare ?? -1), "\(String(describing: step.dataWaitShare))")
         }
         let run = folder.appendingPathComponent("run")
-        let lines = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(
+            separator: "\n")
         XCTAssertEqual(lines.count, 3)
         XCTAssertEqual(try JSONDecoder().decode(StepMetrics.self, from: Data(lines[2].utf8)), metrics[2])
-        let options = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("options.json"))) as? [String: Any]
+        let options =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("options.json")))
+            as? [String: Any]
         XCTAssertEqual(Set(options?["nonDefault"] as? [String] ?? []), ["batchSize", "maxSteps", "seed"])
         XCTAssertEqual(outcome.checkpoint.lastPathComponent, "step-00000003")
         let state = try TrainingCheckpoint.readState(outcome.checkpoint)
@@ -53,7 +61,9 @@ final class TrainerTests: TemporaryFolderTestCase {
         XCTAssertEqual(schedule.lastStep, 500)
         XCTAssertEqual(schedule.learningRates(afterSteps: 0).generator, 1e-4)
         XCTAssertEqual(schedule.learningRates(afterSteps: 0).discriminator, 4e-4)
-        XCTAssertEqual(schedule.learningRates(afterSteps: 60 * 5 + 4).generator, 1e-4, "epoch 61 still runs at the base rate (SPADE)")
+        XCTAssertEqual(
+            schedule.learningRates(afterSteps: 60 * 5 + 4).generator, 1e-4,
+            "epoch 61 still runs at the base rate (SPADE)")
         XCTAssertEqual(schedule.learningRates(afterSteps: 61 * 5).generator, 1e-4 * (1 - 1 / 40), accuracy: 1e-10)
         XCTAssertEqual(schedule.learningRates(afterSteps: 99 * 5).discriminator, 4e-4 / 40, accuracy: 1e-10)
         XCTAssertEqual(schedule.epoch(afterSteps: 499), 100)
@@ -70,9 +80,13 @@ final class TrainerTests: TemporaryFolderTestCase {
         XCTAssertEqual(finished.step, 5)
         XCTAssertEqual(first.map(\.losses), Array(uninterrupted.prefix(2)).map(\.losses))
         XCTAssertEqual(rest.map(\.step), [3, 4, 5])
-        XCTAssertEqual(rest.map(\.losses), Array(uninterrupted.suffix(3)).map(\.losses), "the resumed steps must repeat the uninterrupted ones exactly")
-        let straightG = try SafeTensors.read(from: folder.appendingPathComponent("straight/checkpoints/step-00000005/net_G.safetensors"))
-        let splitG = try SafeTensors.read(from: folder.appendingPathComponent("split/checkpoints/step-00000005/net_G.safetensors"))
+        XCTAssertEqual(
+            rest.map(\.losses), Array(uninterrupted.suffix(3)).map(\.losses),
+            "the resumed steps must repeat the uninterrupted ones exactly")
+        let straightG = try SafeTensors.read(
+            from: folder.appendingPathComponent("straight/checkpoints/step-00000005/net_G.safetensors"))
+        let splitG = try SafeTensors.read(
+            from: folder.appendingPathComponent("split/checkpoints/step-00000005/net_G.safetensors"))
         XCTAssertEqual(straightG.entries, splitG.entries)
     }
 
@@ -81,41 +95,51 @@ final class TrainerTests: TemporaryFolderTestCase {
         let generatorFile = outcome.checkpoint.appendingPathComponent("net_G.safetensors")
         let bytes = try Data(contentsOf: generatorFile)
         try bytes.prefix(bytes.count / 2).write(to: generatorFile)
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) { error in
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) {
+            error in
             XCTAssertTrue("\(error)".contains(generatorFile.path), "\(error)")
         }
         try bytes.write(to: generatorFile)
         let stateFile = outcome.checkpoint.appendingPathComponent("state.json")
         let text = try String(contentsOf: stateFile, encoding: .utf8)
-        try text.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 99").write(to: stateFile, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) { error in
+        try text.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 99").write(
+            to: stateFile, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) {
+            error in
             XCTAssertEqual("\(error)", "\(stateFile.path): unsupported version 99; this smis reads version 1")
         }
         try text.write(to: stateFile, atomically: true, encoding: .utf8)
         let optimizerFile = outcome.checkpoint.appendingPathComponent("optimizer_D.safetensors")
         try SafeTensors.write(SafeTensors.File(entries: [:]), to: optimizerFile)
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) { error in
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) {
+            error in
             XCTAssertTrue("\(error)".hasPrefix(optimizerFile.path + ": tensor discriminator_0."), "\(error)")
         }
     }
 
     func testResumeWithoutACheckpointAndAFreshStartOverAnOldRunAreRefused() throws {
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "none", maxSteps: 1), resume: true)) { error in
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "none", maxSteps: 1), resume: true))
+        { error in
             XCTAssertTrue("\(error)".contains("no checkpoint to resume from"), "\(error)")
         }
         _ = try train(tinyOptions(shards: shards, run: "run", maxSteps: 1))
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 1), resume: false)) { error in
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 1), resume: false))
+        { error in
             XCTAssertTrue("\(error)".contains("pass --resume to continue it"), "\(error)")
         }
         let otherShards = folder.appendingPathComponent("other")
         try SyntheticShards.write(to: otherShards, count: 5)
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: otherShards, run: "run", maxSteps: 2), resume: true)) { error in
+        XCTAssertThrowsError(
+            try Trainer(options: tinyOptions(shards: otherShards, run: "run", maxSteps: 2), resume: true)
+        ) { error in
             XCTAssertTrue("\(error)".contains("state.json: the checkpoint was trained on other shards"), "\(error)")
         }
         var other = tinyOptions(shards: shards, run: "run", maxSteps: 2)
         other.preset = .deepfashion
         XCTAssertThrowsError(try Trainer(options: other, resume: true)) { error in
-            XCTAssertTrue("\(error)".hasSuffix("state.json: the checkpoint holds a tiny model, not the deepfashion model requested"), "\(error)")
+            XCTAssertTrue(
+                "\(error)".hasSuffix(
+                    "state.json: the checkpoint holds a tiny model, not the deepfashion model requested"), "\(error)")
         }
     }
 
@@ -123,10 +147,13 @@ final class TrainerTests: TemporaryFolderTestCase {
         let fiveClasses = folder.appendingPathComponent("five")
         try SyntheticShards.write(to: fiveClasses, count: 2, classes: Array(SyntheticShards.classes.prefix(5)))
         XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: fiveClasses, run: "a"), resume: false)) { error in
-            XCTAssertEqual(error as? TrainingError, .dataMismatch(
-                file: fiveClasses.appendingPathComponent("manifest.json").path,
-                reason: "the shards have 5 classes (hair, face, skin, top-clothes, bottom-clothes), the model has 8",
-                hint: "prepare the data with the model's 8 classes, or choose a preset with 5"))
+            XCTAssertEqual(
+                error as? TrainingError,
+                .dataMismatch(
+                    file: fiveClasses.appendingPathComponent("manifest.json").path,
+                    reason: "the shards have 5 classes (hair, face, skin, top-clothes, bottom-clothes), the model has "
+                        + "8",
+                    hint: "prepare the data with the model's 8 classes, or choose a preset with 5"))
         }
         let small = folder.appendingPathComponent("small")
         try SyntheticShards.write(to: small, count: 2, size: 32)
@@ -159,12 +186,15 @@ final class TrainerTests: TemporaryFolderTestCase {
         request.constantEpochs = 5
         request.vggWeightsPath = "vgg.safetensors"
         XCTAssertThrowsError(try request.resumedOptions(saved: saved)) { error in
-            XCTAssertTrue("\(error)".contains(
-                "these differ: --batch-size 1 (the run has 2); --seed 7 (the run has 3); --vgg-weights (the run was started without the VGG loss)"),
+            XCTAssertTrue(
+                "\(error)".contains(
+                    "these differ: --batch-size 1 (the run has 2); --seed 7 (the run has 3); --vgg-weights (the run "
+                    + "was started without the VGG loss)"),
                 "\(error)")
         }
         var fresh = TrainingRequest(shardsDirectory: "s", runDirectory: "r")
-        XCTAssertEqual(fresh.freshOptions(), TrainingOptions(preset: .deepfashion, shardsDirectory: "s", runDirectory: "r"))
+        XCTAssertEqual(
+            fresh.freshOptions(), TrainingOptions(preset: .deepfashion, shardsDirectory: "s", runDirectory: "r"))
         fresh.preset = .tiny
         XCTAssertEqual(fresh.freshOptions().constantEpochs, TrainingPreset.tiny.constantEpochs)
     }
@@ -176,8 +206,9 @@ final class TrainerTests: TemporaryFolderTestCase {
         var inode: Int?
         let outcome = try trainer.run(shouldStop: {
             guard trainer.stepsDone == 2 else { return false }
-            inode = try? Self.inode(of: TrainingCheckpoint.folder(inRun: URL(fileURLWithPath: options.runDirectory))
-                .appendingPathComponent("step-00000002/state.json"))
+            inode = try? Self.inode(
+                of: TrainingCheckpoint.folder(inRun: URL(fileURLWithPath: options.runDirectory))
+                    .appendingPathComponent("step-00000002/state.json"))
             return true
         })
         XCTAssertTrue(outcome.interrupted)
@@ -189,7 +220,8 @@ final class TrainerTests: TemporaryFolderTestCase {
         let resumed = try Trainer(options: options, resume: true)
         let again = try resumed.run(shouldStop: { true })
         XCTAssertEqual(again.checkpoint.lastPathComponent, "step-00000002")
-        XCTAssertEqual(try Self.inode(of: again.checkpoint.appendingPathComponent("state.json")), inode, "rewritten on resume")
+        XCTAssertEqual(
+            try Self.inode(of: again.checkpoint.appendingPathComponent("state.json")), inode, "rewritten on resume")
     }
 
     private static func inode(of url: URL) throws -> Int {
@@ -205,13 +237,18 @@ final class TrainerTests: TemporaryFolderTestCase {
         let stopped = folder.appendingPathComponent("stopped")
         try FileManager.default.createDirectory(at: stopped, withIntermediateDirectories: true)
         try Data("{}\n".utf8).write(to: stopped.appendingPathComponent("metrics.jsonl"))
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "stopped"), resume: false)) { error in
-            XCTAssertTrue("\(error)".contains("already holds metrics.jsonl of a run stopped before its first checkpoint"), "\(error)")
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "stopped"), resume: false)) {
+            error in
+            XCTAssertTrue(
+                "\(error)".contains("already holds metrics.jsonl of a run stopped before its first checkpoint"),
+                "\(error)")
         }
         let orphaned = folder.appendingPathComponent("orphaned/checkpoints/step-00000004")
         try FileManager.default.createDirectory(at: orphaned, withIntermediateDirectories: true)
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "orphaned"), resume: false)) { error in
-            XCTAssertTrue("\(error)".contains("checkpoint folders (step-00000004) but no checkpoints/latest.json"), "\(error)")
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "orphaned"), resume: false)) {
+            error in
+            XCTAssertTrue(
+                "\(error)".contains("checkpoint folders (step-00000004) but no checkpoints/latest.json"), "\(error)")
         }
     }
 
@@ -226,15 +263,18 @@ final class TrainerTests: TemporaryFolderTestCase {
 
         let latest = checkpoints.appendingPathComponent("latest.json")
         try Data(#"{"checkpoint": "../../elsewhere/step-00000001"}"#.utf8).write(to: latest)
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) { error in
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) {
+            error in
             XCTAssertTrue("\(error)".hasPrefix(latest.path + ": not a latest-checkpoint pointer"), "\(error)")
         }
         try Data(#"{"checkpoint": "step-00000001"}"#.utf8).write(to: latest)
         let stateFile = outcome.checkpoint.appendingPathComponent("state.json")
         let text = try String(contentsOf: stateFile, encoding: .utf8)
         XCTAssertTrue(text.contains(#""step" : 1,"#), text)
-        try text.replacingOccurrences(of: #""step" : 1,"#, with: #""step" : -5,"#).write(to: stateFile, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) { error in
+        try text.replacingOccurrences(of: #""step" : 1,"#, with: #""step" : -5,"#).write(
+            to: stateFile, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)) {
+            error in
             XCTAssertTrue("\(error)".contains("impossible state: step -5"), "\(error)")
         }
     }
@@ -245,14 +285,19 @@ final class TrainerTests: TemporaryFolderTestCase {
         let (outcome, _) = try train(tinyOptions(shards: shards, run: "run", maxSteps: 1))
         let used = TensorThreads.count
         XCTAssertEqual(try TrainingCheckpoint.readState(outcome.checkpoint).tensorThreads, used)
-        XCTAssertNil(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true).resumedWithOtherThreadCount)
+        XCTAssertNil(
+            try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)
+                .resumedWithOtherThreadCount)
         TensorThreads.count = used + 1
         defer { TensorThreads.count = used }
-        XCTAssertEqual(try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true).resumedWithOtherThreadCount, used)
+        XCTAssertEqual(
+            try Trainer(options: tinyOptions(shards: shards, run: "run", maxSteps: 2), resume: true)
+                .resumedWithOtherThreadCount, used)
     }
 
     func testABatchLargerThanTheTrainingSetIsRefused() throws {
-        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", batchSize: 7), resume: false)) { error in
+        XCTAssertThrowsError(try Trainer(options: tinyOptions(shards: shards, run: "run", batchSize: 7), resume: false))
+        { error in
             XCTAssertTrue("\(error)".contains("--batch-size 7 is larger than the 6 training records"), "\(error)")
         }
     }

@@ -4,6 +4,7 @@ import Records
 import Tensor
 import Training
 import XCTest
+import _TestSupport
 
 /// The step's wiring: each half lowers its own loss on a fixed batch when the other network
 /// stands still. A wrong sign, an optimiser over the wrong parameters, gradients that are not
@@ -48,7 +49,8 @@ final class TrainingStepTests: TemporaryFolderTestCase {
     func testOneIterationUpdatesAllThreeNetworksAndTheAdamState() throws {
         let step = try makeStep(generatorRate: 1e-4, discriminatorRate: 4e-4)
         let model = step.model
-        let before = (model.generator.parameters + model.encoder.parameters + model.discriminator.parameters).map(\.data)
+        let before = (model.generator.parameters + model.encoder.parameters + model.discriminator.parameters).map(
+            \.data)
         var noise = RandomSource(seed: 5)
         let batch = try SyntheticShards.fixedBatch()
         let losses = try step.run(batch, noise: StepNoise(model: model, batch: batch.seg.shape[0], drawingFrom: &noise))
@@ -62,6 +64,8 @@ final class TrainingStepTests: TemporaryFolderTestCase {
         XCTAssertEqual(unchanged, ["discriminator_0.model4.0.bias", "discriminator_1.model4.0.bias"])
         XCTAssertEqual(step.generatorOptimizer.states.count, model.generatorAndEncoderParameters.count)
         XCTAssertEqual(step.discriminatorOptimizer.states.count, model.discriminator.parameters.count)
-        XCTAssertEqual(step.generatorOptimizer.states.values.map(\.step), Array(repeating: 1, count: step.generatorOptimizer.states.count))
+        XCTAssertEqual(
+            step.generatorOptimizer.states.values.map(\.step),
+            Array(repeating: 1, count: step.generatorOptimizer.states.count))
     }
 }

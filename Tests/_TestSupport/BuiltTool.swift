@@ -11,13 +11,16 @@ public enum BuiltTool {
     /// `.build/release` or `.build/debug`. Skips the calling test when it is not built.
     public static func executable(_ name: String) throws -> URL {
         #if os(macOS)
-            let products = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
+        let products = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL
+            .deletingLastPathComponent()
         #else
-            let products: URL? = Bundle.main.bundleURL
+        let products: URL? = Bundle.main.bundleURL
         #endif
-        let candidates = [products].compactMap { $0 } + ["release", "debug"].map {
-            TestPaths.repositoryRoot.appendingPathComponent(".build/\($0)")
-        }
+        let candidates =
+            [products].compactMap { $0 }
+            + ["release", "debug"].map {
+                TestPaths.repositoryRoot.appendingPathComponent(".build/\($0)")
+            }
         for folder in candidates {
             let url = folder.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
@@ -35,14 +38,17 @@ public enum BuiltTool {
         let process = Process()
         process.executableURL = try executable(name)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["COLUMNS": "80"].merging(environment) { $1 }) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["COLUMNS": "80"].merging(environment) { $1 })
+        { $1 }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         try process.run()
         let errorBox = DataBox()
         let reading = DispatchGroup()
-        DispatchQueue.global().async(group: reading) { errorBox.data = errors.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: reading) {
+            errorBox.data = errors.fileHandleForReading.readDataToEndOfFile()
+        }
         var outputData = Data()
         if let marker {
             while !String(decoding: outputData, as: UTF8.self).contains(marker) {
@@ -55,8 +61,10 @@ public enum BuiltTool {
         outputData.append(output.fileHandleForReading.readDataToEndOfFile())
         reading.wait()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-                String(decoding: errorBox.data, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: outputData, as: UTF8.self),
+            String(decoding: errorBox.data, as: UTF8.self)
+        )
     }
 
     private final class DataBox: @unchecked Sendable { var data = Data() }

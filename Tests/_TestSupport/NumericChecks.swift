@@ -2,55 +2,96 @@ import Tensor
 import XCTest
 
 /// How far a computed value may be from the expected one. An element passes when
-/// |actual − expected| ≤ `absolute` + `relative` · |expected| + `ofScale` · max(1, max|expected|).
+/// |actual − expected| ≤ `absolute` + `relative` · |expected| + `ofScale` · S, where S is
+/// max|expected| (1 when the expected values are all zero), floored at `scaleFloor`; with
+/// `relativeL2`, the whole array must also have ‖actual − expected‖₂ ≤ `relativeL2` · ‖expected‖₂.
 ///
-/// `absolute` and `relative` judge each element on its own (an operation against a formula);
+/// `absolute` and `relative` judge each element on its own (an operation against a formula).
 /// `ofScale` judges it against the whole tensor's magnitude (a network against a reference
-/// implementation, where small elements carry the rounding of the large sums behind them).
+/// implementation, where small elements carry the rounding of the large sums behind them);
+/// `absolute` then also carries the error of the reference's storage (half a float16 step).
 public struct Tolerance: CustomStringConvertible, Sendable {
     public var absolute: Float
     public var relative: Float
     public var ofScale: Float
+    public var scaleFloor: Float
+    public var relativeL2: Float?
 
-    public init(absolute: Float = 0, relative: Float = 0, ofScale: Float = 0) {
-        self.absolute = absolute
-        self.relative = relative
-        self.ofScale = ofScale
+    public init(
+        absolute: Float = 0, relative: Float = 0, ofScale: Float = 0, scaleFloor: Float = 0,
+        relativeL2: Float? = nil
+    ) {
+        (self.absolute, self.relative, self.ofScale, self.scaleFloor) = (absolute, relative, ofScale, scaleFloor)
+        self.relativeL2 = relativeL2
     }
 
     /// A single op's forward values against a formula or PyTorch.
     public static let forward = Tolerance(absolute: 1e-5, relative: 1e-5)
     /// Central differences in Float32 with step 1e-2 (see ``checkGradients``).
     public static let finiteDifference = Tolerance(absolute: 2e-3, relative: 1e-2)
-    /// A whole network or loss against PyTorch: 1e-4 of the tensor's largest magnitude.
-    public static let reference = Tolerance(ofScale: 1e-4)
+    /// The tiny network against PyTorch: 1e-4 of the tensor's largest magnitude, or of 1 when
+    /// that is smaller.
+    public static let reference = Tolerance(ofScale: 1e-4, scaleFloor: 1)
 
-    public var description: String { "absolute \(absolute), relative \(relative), of scale \(ofScale)" }
+    public var description: String {
+        "absolute \(absolute), relative \(relative), of scale \(ofScale)"
+            + (relativeL2.map { ", relative L2 \($0)" } ?? "")
+    }
+}
+
+/// How an array compared with the expected one.
+public struct Comparison: Sendable {
+    public var maximumDifference: Float
+    /// max|expected|: the tensor's own scale.
+    public var scale: Float
+    /// ‖actual − expected‖₂ / ‖expected‖₂: how far off the array is as a whole.
+    public var relativeL2: Float
+    /// maximumDifference / scale (the difference itself when the scale is 0).
+    public var relative: Float { scale > 0 ? maximumDifference / scale : maximumDifference }
 }
 
 /// Asserts that two arrays have the same length and agree within `tolerance` (NaN never
-/// does), and prints the largest difference, so that a passing reference comparison still
-/// shows how close it is and a failing one which element is worst.
-public func assertClose(_ actual: [Float], _ expected: [Float], _ tolerance: Tolerance, _ what: String,
-                        file: StaticString = #filePath, line: UInt = #line) {
+/// does), and prints one line with the largest difference, the scale and the relative L2
+/// difference, as llm.c's test prints each tensor's, so that a passing comparison still shows
+/// how close it is and a failing one which element is worst.
+@discardableResult
+public func assertClose(
+    _ actual: [Float], _ expected: [Float], _ tolerance: Tolerance, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) -> Comparison? {
     guard actual.count == expected.count else {
         XCTFail("\(what): \(actual.count) values, expected \(expected.count)", file: file, line: line)
-        return
+        return nil
     }
-    let scale = expected.reduce(Float(1)) { Swift.max($0, Swift.abs($1)) }
-    var worstIndex = -1, worstExcess: Float = 0, largest: Float = 0
+    var result = Comparison(maximumDifference: 0, scale: 0, relativeL2: 0)
+    var differenceSquares = 0.0, expectedSquares = 0.0
+    for (a, e) in zip(actual, expected) {
+        result.maximumDifference = Swift.max(result.maximumDifference, Swift.abs(a - e))
+        result.scale = Swift.max(result.scale, Swift.abs(e))
+        differenceSquares += Double(a - e) * Double(a - e)
+        expectedSquares += Double(e) * Double(e)
+    }
+    result.relativeL2 = expectedSquares > 0 ? Float((differenceSquares / expectedSquares).squareRoot()) : 0
+    let scale = Swift.max(result.scale > 0 ? result.scale : 1, tolerance.scaleFloor)
+    var worstIndex = -1, worstExcess: Float = 0
     for i in actual.indices {
-        let difference = Swift.abs(actual[i] - expected[i])
-        largest = Swift.max(largest, difference)
         let allowed = tolerance.absolute + tolerance.relative * Swift.abs(expected[i]) + tolerance.ofScale * scale
-        let excess = difference - allowed
+        let excess = Swift.abs(actual[i] - expected[i]) - allowed
         if !(excess <= worstExcess) { worstExcess = excess; worstIndex = i }
     }
-    print(String(format: "  %-62@ max|Δ| %.2e  (max|ref| %.3g, n %d)", what as NSString, largest, scale, expected.count))
+    print(
+        String(
+            format: "  %-58@ max|Δ| %.2e  max|ref| %.3e  rel %.2e  relL2 %.1e  n %d", what as NSString,
+            result.maximumDifference, result.scale, result.relative, result.relativeL2, expected.count))
     if worstIndex >= 0 {
-        XCTFail("\(what): element \(worstIndex) is \(actual[worstIndex]), expected \(expected[worstIndex]) (\(tolerance))",
-                file: file, line: line)
+        XCTFail(
+            "\(what): element \(worstIndex) is \(actual[worstIndex]), expected \(expected[worstIndex]) (\(tolerance))",
+            file: file, line: line)
     }
+    if let bound = tolerance.relativeL2, !(result.relativeL2 <= bound) {
+        XCTFail("\(what): relative L2 difference \(result.relativeL2) (\(tolerance))", file: file, line: line)
+    }
+    return result
 }
 
 /// Checks any differentiable computation: its output shape (and values, when
@@ -67,14 +108,18 @@ public func assertClose(_ actual: [Float], _ expected: [Float], _ tolerance: Tol
 /// (a one-hot label map drives ReLU inputs to within 1e-4 of 0 inside a network), pass
 /// `acceptOneSided`: the analytic gradient there is one of the two one-sided slopes, so a
 /// match with the central or either one-sided difference passes.
-public func checkGradients(_ inputs: [Tensor], expectedShape: [Int]? = nil, expectedValues: [Float]? = nil,
-                           step: Float = 1e-2, tolerance: Tolerance = .finiteDifference, maximumProbes: Int = 80,
-                           acceptOneSided: Bool = false, file: StaticString = #filePath, line: UInt = #line,
-                           _ operation: ([Tensor]) throws -> Tensor) throws {
+public func checkGradients(
+    _ inputs: [Tensor], expectedShape: [Int]? = nil, expectedValues: [Float]? = nil,
+    step: Float = 1e-2, tolerance: Tolerance = .finiteDifference, maximumProbes: Int = 80,
+    acceptOneSided: Bool = false, file: StaticString = #filePath, line: UInt = #line,
+    _ operation: ([Tensor]) throws -> Tensor
+) throws {
     for input in inputs { input.zeroGradient() }
     let output = try operation(inputs)
     if let expectedShape { XCTAssertEqual(output.shape, expectedShape, "output shape", file: file, line: line) }
-    if let expectedValues { assertClose(output.data, expectedValues, .forward, "output values", file: file, line: line) }
+    if let expectedValues {
+        assertClose(output.data, expectedValues, .forward, "output values", file: file, line: line)
+    }
     var source = RandomSource(seed: 99)
     let projection = Tensor.randomNormal(output.shape, using: &source)
     try (output * projection).sum().backward()
@@ -86,7 +131,9 @@ public func checkGradients(_ inputs: [Tensor], expectedShape: [Int]? = nil, expe
     let center = try projectedLoss()
     for (inputIndex, input) in inputs.enumerated() where input.requiresGrad {
         guard let analytic = input.grad else {
-            XCTFail("input \(inputIndex) \(input.name.isEmpty ? "\(input.shape)" : input.name) received no gradient", file: file, line: line)
+            XCTFail(
+                "input \(inputIndex) \(input.name.isEmpty ? "\(input.shape)" : input.name) received no gradient",
+                file: file, line: line)
             continue
         }
         var numeric: [Float] = [], probed: [Float] = []
@@ -106,7 +153,10 @@ public func checkGradients(_ inputs: [Tensor], expectedShape: [Int]? = nil, expe
             numeric.append(closest)
             probed.append(expected)
         }
-        assertClose(probed, numeric, tolerance, "gradient of input \(inputIndex) \(input.name.isEmpty ? "\(input.shape)" : input.name)", file: file, line: line)
+        assertClose(
+            probed, numeric, tolerance,
+            "gradient of input \(inputIndex) \(input.name.isEmpty ? "\(input.shape)" : input.name)", file: file,
+            line: line)
     }
 }
 

@@ -10,56 +10,59 @@ extension PipelineConfiguration {
     /// given, so the record stays readable from its new folder.
     public func renderedYAML(baseline: PipelineConfiguration? = nil, sourcePath: String? = nil) -> String {
         var lines: [String] = ["# Effective configuration of a `smisprep` run; `smisprep run` reads it back."]
-        func mark(_ changed: Bool, _ was: @autoclosure () -> String) -> String {
-            changed && baseline != nil ? "   # changed (was \(was()))" : ""
+        /// `line`, marked `# changed (was …)` when the baseline's value at `keyPath` differs.
+        func marked<Value: Equatable>(
+            _ line: String, _ keyPath: KeyPath<PipelineConfiguration, Value>, was: (Value) -> String
+        ) -> String {
+            // Not `baseline?[keyPath:]`: that would flatten an optional value's nil into "no baseline".
+            guard let baseline, baseline[keyPath: keyPath] != self[keyPath: keyPath] else { return line }
+            return line + "   # changed (was \(was(baseline[keyPath: keyPath])))"
         }
         func text(_ value: String?) -> String { value.map(quoted) ?? "null" }
+        func list(_ values: [String]) -> String { "[" + values.map(quoted).joined(separator: ", ") + "]" }
 
-        lines.append("source: \(quoted(sourcePath ?? sourceReference))"
-            + mark(baseline.map { $0.source != source } ?? false, baseline?.sourceReference ?? ""))
-        lines.append("images: \(text(images))" + mark(baseline.map { $0.images != images } ?? false, text(baseline?.images)))
-        lines.append("labels: \(text(labels))" + mark(baseline.map { $0.labels != labels } ?? false, text(baseline?.labels)))
-        lines.append("output: \(text(output))" + mark(baseline.map { $0.output != output } ?? false, text(baseline?.output)))
-        lines.append("classes: [\(classTable.names.map(quoted).joined(separator: ", "))]")
+        let sourceLine = "source: \(quoted(sourcePath ?? sourceReference))"
+        lines.append(marked(sourceLine, \.source) { _ in baseline!.sourceReference })
+        lines.append(marked("images: \(text(images))", \.images, was: text))
+        lines.append(marked("labels: \(text(labels))", \.labels, was: text))
+        lines.append(marked("output: \(text(output))", \.output, was: text))
+        lines.append("classes: \(list(classMapping.names))")
         lines.append("mapping:")
-        for sourceName in classTable.mappingsBySource.keys.sorted() {
+        for sourceName in classMapping.mappingsBySource.keys.sorted() {
             lines.append("  \(quoted(sourceName)):")
-            for (target, sources) in classTable.mappingsBySource[sourceName]!.enumerated() {
-                lines.append("    \(quoted(classTable.names[target])): [\(sources.map(quoted).joined(separator: ", "))]")
+            for (target, sources) in classMapping.mappingsBySource[sourceName]!.enumerated() {
+                lines.append("    \(quoted(classMapping.names[target])): \(list(sources))")
             }
         }
         lines.append("ignore:")
         lines.append("  value: \(ignore.value)")
-        lines.append("  becomes: \(ignore.becomes.map { quoted(classTable.names[$0]) } ?? "reject")")
+        lines.append("  becomes: \(ignore.becomes.map { quoted(classMapping.names[$0]) } ?? "reject")")
         lines.append("filter:")
-        let classesChanged = baseline.map { $0.filter.classNames != filter.classNames } ?? false
-        lines.append("  classes: [\(filter.classNames.map(quoted).joined(separator: ", "))]"
-            + mark(classesChanged, "[" + (baseline?.filter.classNames.joined(separator: ", ") ?? "") + "]"))
-        lines.append("  threshold: \(quoted(filter.threshold.description))"
-            + mark(baseline.map { $0.filter.threshold != filter.threshold } ?? false, baseline?.filter.threshold.description ?? ""))
+        lines.append(marked("  classes: \(list(filter.classNames))", \.filter.classNames) {
+            "[" + $0.joined(separator: ", ") + "]"
+        })
+        let threshold = "  threshold: \(quoted(filter.threshold.description))"
+        lines.append(marked(threshold, \.filter.threshold, was: \.description))
         lines.append("resize:")
-        let sizeChanged = baseline.map { $0.resize.width != resize.width || $0.resize.height != resize.height } ?? false
-        lines.append("  size: \(resize.width)x\(resize.height)"
-            + mark(sizeChanged, "\(baseline?.resize.width ?? 0)x\(baseline?.resize.height ?? 0)"))
-        lines.append("  fit: \(resize.fit.rawValue)" + mark(baseline.map { $0.resize.fit != resize.fit } ?? false, baseline?.resize.fit.rawValue ?? ""))
+        lines.append(marked("  size: \(resize.size)", \.resize.size, was: \.description))
+        lines.append(marked("  fit: \(resize.fit.rawValue)", \.resize.fit, was: \.rawValue))
         lines.append("  photo-filter: \(resize.photoFilter.rawValue)")
         lines.append("partition:")
-        lines.append("  list: \(text(partition.list))"
-            + mark(baseline.map { $0.partition.list != partition.list } ?? false, text(baseline?.partition.list)))
-        lines.append("  val-fraction: \(partition.validationFraction)"
-            + mark(baseline.map { $0.partition.validationFraction != partition.validationFraction } ?? false,
-                   String(baseline?.partition.validationFraction ?? 0)))
+        lines.append(marked("  list: \(text(partition.list))", \.partition.list, was: text))
+        let fraction = "  val-fraction: \(partition.validationFraction)"
+        lines.append(marked(fraction, \.partition.validationFraction) { String($0) })
         lines.append("outputs:")
         lines.append("  prepared: \(outputs.prepared)")
-        lines.append("  split: \(outputs.split)" + mark(baseline.map { $0.outputs.split != outputs.split } ?? false, String(baseline?.outputs.split ?? false)))
+        lines.append(marked("  split: \(outputs.split)", \.outputs.split) { String($0) })
         lines.append("  photo-quality: \(outputs.photoQuality)")
         if let shards = outputs.shards {
             // Marked against the file's shard settings, line by line (all new when it had none).
             let was = baseline?.outputs.shards.map(Self.shardLines)
-            lines.append("  shards:" + mark(baseline != nil && was == nil, "null"))
+            lines.append("  shards:" + (baseline != nil && was == nil ? "   # changed (was null)" : ""))
             for (index, line) in Self.shardLines(shards).enumerated() {
                 let old = was?[index] ?? line
-                lines.append(line + mark(line != old, old.trimmingCharacters(in: .whitespaces)))
+                let was = old.trimmingCharacters(in: .whitespaces)
+                lines.append(line + (line != old ? "   # changed (was \(was))" : ""))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -105,7 +108,11 @@ func quoted(_ text: String) -> String {
         case "\n": escaped += "\\n"
         case "\t": escaped += "\\t"
         default:
-            if scalar.value < 0x20 { escaped += String(format: "\\x%02X", scalar.value) } else { escaped.unicodeScalars.append(scalar) }
+            if scalar.value < 0x20 {
+                escaped += String(format: "\\x%02X", scalar.value)
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
         }
     }
     return "\"\(escaped)\""

@@ -1,14 +1,18 @@
 import Records
+import Statistics
 
 /// Everything one run of the preparation pipeline needs to know, decoded once from a pipeline
 /// file (`Pipelines/deepfashion.yaml`) and handed to each stage as the typed piece it uses.
 ///
 /// Runtime choices that do not change the output (threads, worker slice) are not part of it.
+/// It is made by reading a pipeline file (`init(contentsOfFile:overrides:)`), so this type and
+/// its settings keep their memberwise initialisers internal; only `ShardSettings`, which
+/// `smisprep shard` fills from its options, has a public one.
 public struct PipelineConfiguration: Equatable, Sendable {
     /// How the source was named in the file (`lip`, or a path), kept for the effective file.
     public var sourceReference: String
     /// The parser's label set.
-    public var source: SourceLabelSet
+    public var source: LabelSet
     /// The label-set file it was read from (absolute), when read from a file; the effective
     /// `pipeline.yaml` names this path so it reads back from any folder.
     public var sourceFile: String?
@@ -19,61 +23,35 @@ public struct PipelineConfiguration: Equatable, Sendable {
     /// Prepared output folder, nil until given.
     public var output: String?
     /// Source ids → target classes.
-    public var classTable: ClassTable
+    public var classMapping: ClassMapping
     /// What happens to the parser's "ignore" value.
     public var ignore: IgnoreRule
     /// Rare-attribute filter.
     public var filter: RareAttributeFilter
     /// Training size and fit.
-    public var resize: ResizeSettings
+    public var resize = ResizeSettings()
     /// Train/validation assignment.
-    public var partition: PartitionSettings
+    public var partition = PartitionSettings()
     /// What to write.
-    public var outputs: OutputSettings
-
-    public init(
-        sourceReference: String, source: SourceLabelSet, images: String? = nil, labels: String? = nil,
-        output: String? = nil, classTable: ClassTable, ignore: IgnoreRule, filter: RareAttributeFilter,
-        resize: ResizeSettings = ResizeSettings(), partition: PartitionSettings = PartitionSettings(),
-        outputs: OutputSettings = OutputSettings()
-    ) {
-        self.sourceReference = sourceReference
-        self.source = source
-        self.images = images
-        self.labels = labels
-        self.output = output
-        self.classTable = classTable
-        self.ignore = ignore
-        self.filter = filter
-        self.resize = resize
-        self.partition = partition
-        self.outputs = outputs
-    }
+    public var outputs = OutputSettings()
 }
 
 /// What the parser's "ignore" value (255 by convention) turns into.
 public struct IgnoreRule: Equatable, Sendable {
     /// The value, e.g. 255. Must not be an id of the source set.
-    public var value: UInt8
+    public var value: UInt8 = 255
     /// Target class id it becomes, or nil to drop any sample holding it.
     public var becomes: Int?
-
-    public init(value: UInt8 = 255, becomes: Int?) {
-        self.value = value
-        self.becomes = becomes
-    }
 }
 
 /// Training size, aspect handling and photo resampling.
 public struct ResizeSettings: Equatable, Sendable {
-    /// Output width, e.g. 256.
-    public var width: Int
-    /// Output height, e.g. 256.
-    public var height: Int
+    /// Output size, e.g. 256×256.
+    public var size = Size(width: 256, height: 256)
     /// How the aspect ratio is handled.
-    public var fit: Fit
+    public var fit = Fit.stretch
     /// Photo resampling filter (label maps are always nearest).
-    public var photoFilter: PhotoFilter
+    public var photoFilter = PhotoFilter.bicubic
 
     /// How a photo of another aspect ratio reaches the training size.
     public enum Fit: String, Sendable, CaseIterable {
@@ -89,13 +67,6 @@ public struct ResizeSettings: Equatable, Sendable {
     public enum PhotoFilter: String, Sendable, CaseIterable {
         case nearest, bilinear, bicubic
     }
-
-    public init(width: Int = 256, height: Int = 256, fit: Fit = .stretch, photoFilter: PhotoFilter = .bicubic) {
-        self.width = width
-        self.height = height
-        self.fit = fit
-        self.photoFilter = photoFilter
-    }
 }
 
 /// Train/validation assignment settings.
@@ -103,33 +74,21 @@ public struct PartitionSettings: Equatable, Sendable {
     /// Path of DeepFashion's `list_eval_partition.txt`, or nil to hash item ids.
     public var list: String?
     /// Share of items sent to validation when hashing, in 0...1.
-    public var validationFraction: Double
-
-    public init(list: String? = nil, validationFraction: Double = 0.08) {
-        self.list = list
-        self.validationFraction = validationFraction
-    }
+    public var validationFraction = 0.08
 }
 
 /// Which outputs a run writes.
 public struct OutputSettings: Equatable, Sendable {
     /// The prepared folders (`train/`, `cihp_train_mask/`, `test/`, `cihp_test_mask/`).
-    public var prepared: Bool
+    public var prepared = true
     /// Per-class PNGs under `split/<stem>/`, for inspection.
-    public var split: Bool
+    public var split = false
     /// JPEG quality of written photos, 1...100.
-    public var photoQuality: Int
+    public var photoQuality = 95
     /// The optional last stage: shards packed from the prepared folders once the run is
     /// complete. Nil (the default) writes none. Not part of the run's resume fingerprint, so
     /// changing it re-shards without re-preparing (see `preparationFingerprint`).
     public var shards: ShardSettings?
-
-    public init(prepared: Bool = true, split: Bool = false, photoQuality: Int = 95, shards: ShardSettings? = nil) {
-        self.prepared = prepared
-        self.split = split
-        self.photoQuality = photoQuality
-        self.shards = shards
-    }
 }
 
 /// The settings of `smisprep shard`, as a pipeline file's `outputs.shards` holds them.
@@ -144,8 +103,10 @@ public struct ShardSettings: Equatable, Sendable {
     /// How label maps are stored (`png` keeps the prepared files' bytes).
     public var label: SegmentationRecord.LabelEncoding
 
-    public init(directory: String, sizing: ShardSizing = .defaultSize,
-                image: SegmentationRecord.ImageEncoding = .jpeg(quality: nil), label: SegmentationRecord.LabelEncoding = .png) {
+    public init(
+        directory: String, sizing: ShardSizing = .defaultSize,
+        image: SegmentationRecord.ImageEncoding = .jpeg(quality: nil), label: SegmentationRecord.LabelEncoding = .png
+    ) {
         self.directory = directory
         self.sizing = sizing
         self.image = image

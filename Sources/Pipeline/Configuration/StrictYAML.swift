@@ -5,6 +5,9 @@ import Yams
 /// the set of keys, and every failure carries the file and the line of the offending node.
 /// Why not `Decodable`: it loses line numbers and silently ignores unknown (misspelt) keys.
 struct StrictYAML {
+    /// A mapping's entry: its key, its value and the key's line.
+    typealias Entry = (key: String, value: Node, line: Int?)
+
     let file: String
 
     func line(_ node: Node) -> Int? { node.mark?.line }
@@ -24,13 +27,11 @@ struct StrictYAML {
     }
 
     /// The mapping's entries by key, refusing keys outside `allowed` and non-scalar keys.
-    func mapping(_ node: Node, key: String, allowed: [String]? = nil) throws -> [(key: String, value: Node, line: Int?)] {
-        guard let mapping = node.mapping else {
-            throw PipelineFileError(file: file, line: line(node), reason: .invalidValue(key: key, expected: "a mapping"))
-        }
+    func mapping(_ node: Node, key: String, allowed: [String]? = nil) throws -> [Entry] {
+        guard let mapping = node.mapping else { throw invalid(node, key: key, expected: "a mapping") }
         return try mapping.map { entry in
             guard let name = entry.key.scalar?.string else {
-                throw PipelineFileError(file: file, line: line(entry.key), reason: .invalidValue(key: key, expected: "a mapping with plain keys"))
+                throw invalid(entry.key, key: key, expected: "a mapping with plain keys")
             }
             if let allowed, !allowed.contains(name) {
                 throw PipelineFileError(
@@ -42,14 +43,14 @@ struct StrictYAML {
     }
 
     /// The value of `key` in `entries`, or throws `.missingKey` at `parentLine`.
-    func required(_ entries: [(key: String, value: Node, line: Int?)], _ key: String, parentLine: Int?) throws -> Node {
+    func required(_ entries: [Entry], _ key: String, parentLine: Int?) throws -> Node {
         guard let entry = entries.first(where: { $0.key == key }) else {
             throw PipelineFileError(file: file, line: parentLine, reason: .missingKey(key))
         }
         return entry.value
     }
 
-    func optional(_ entries: [(key: String, value: Node, line: Int?)], _ key: String) -> Node? {
+    func optional(_ entries: [Entry], _ key: String) -> Node? {
         entries.first { $0.key == key }?.value
     }
 
@@ -57,7 +58,7 @@ struct StrictYAML {
 
     func string(_ node: Node, key: String) throws -> String {
         guard let scalar = node.scalar, node.null == nil else {
-            throw PipelineFileError(file: file, line: line(node), reason: .invalidValue(key: key, expected: "a text value"))
+            throw invalid(node, key: key, expected: "a text value")
         }
         return scalar.string
     }
@@ -69,46 +70,51 @@ struct StrictYAML {
     }
 
     func int(_ node: Node, key: String, range: ClosedRange<Int>) throws -> Int {
-        guard let value = node.int, range.contains(value) else {
-            throw PipelineFileError(
-                file: file, line: line(node),
-                reason: .invalidValue(key: key, expected: "an integer in \(range.lowerBound)...\(range.upperBound)"))
-        }
-        return value
+        try value(node.int, in: range, of: node, key: key, expected: "an integer")
     }
 
     func double(_ node: Node, key: String, range: ClosedRange<Double>) throws -> Double {
-        guard let value = node.float, range.contains(value) else {
-            throw PipelineFileError(
-                file: file, line: line(node),
-                reason: .invalidValue(key: key, expected: "a number in \(range.lowerBound)...\(range.upperBound)"))
+        try value(node.float, in: range, of: node, key: key, expected: "a number")
+    }
+
+    /// `value` when it is in `range`; else `.invalidValue` at the node's line, naming the range.
+    private func value<Number: Comparable>(
+        _ value: Number?, in range: ClosedRange<Number>, of node: Node, key: String, expected: String
+    ) throws -> Number {
+        guard let value, range.contains(value) else {
+            throw invalid(node, key: key, expected: "\(expected) in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }
 
     func bool(_ node: Node, key: String) throws -> Bool {
-        guard let value = node.bool else {
-            throw PipelineFileError(file: file, line: line(node), reason: .invalidValue(key: key, expected: "true or false"))
-        }
+        guard let value = node.bool else { throw invalid(node, key: key, expected: "true or false") }
         return value
     }
 
     /// A sequence of text values (a single value counts as a one-element list), with lines.
-    func strings(_ node: Node, key: String) throws -> [(value: String, line: Int?)] {
+    func strings(_ node: Node, key: String) throws -> [Located<String>] {
         if let sequence = node.sequence {
-            return try sequence.map { (try string($0, key: key), line($0)) }
+            return try sequence.map { Located(value: try string($0, key: key), line: line($0)) }
         }
-        return [(try string(node, key: key), line(node))]
+        return [Located(value: try string(node, key: key), line: line(node))]
     }
 
     func oneOf<T: RawRepresentable>(_ node: Node, key: String, _ type: T.Type) throws -> T
     where T.RawValue == String, T: CaseIterable {
-        let text = try string(node, key: key)
-        guard let value = T(rawValue: text) else {
-            let choices = T.allCases.map(\.rawValue).joined(separator: ", ")
-            throw PipelineFileError(file: file, line: line(node), reason: .invalidValue(key: key, expected: "one of \(choices)"))
-        }
+        let choices = T.allCases.map(\.rawValue).joined(separator: ", ")
+        return try parsed(node, key: key, expected: "one of \(choices)", T.init(rawValue:))
+    }
+
+    /// A text value that `parse` reads; `.invalidValue` at the node's line when it refuses it.
+    func parsed<Value>(_ node: Node, key: String, expected: String, _ parse: (String) -> Value?) throws -> Value {
+        guard let value = parse(try string(node, key: key)) else { throw invalid(node, key: key, expected: expected) }
         return value
+    }
+
+    /// `'KEY' must be EXPECTED` at the node's line.
+    func invalid(_ node: Node, key: String, expected: String) -> PipelineFileError {
+        PipelineFileError(file: file, line: line(node), reason: .invalidValue(key: key, expected: expected))
     }
 
     private static func line(of error: YamlError) -> Int? {
@@ -132,6 +138,13 @@ struct StrictYAML {
             return String(describing: error)
         }
     }
+}
+
+/// A value and where it came from, for error messages: a line of the file, or nil for the
+/// command line.
+struct Located<Value> {
+    var value: Value
+    var line: Int?
 }
 
 /// The allowed key nearest to a misspelt one (edit distance at most 3), for "did you mean".

@@ -24,7 +24,8 @@ final class OutputFolderLock {
             let message = String(cString: strerror(errno))
             close(descriptor)
             descriptor = -1
-            throw busy ? PipelineRunError.outputBusy(output: output) : PipelineRunError.writeFailed("\(path): \(message)")
+            throw busy
+                ? PipelineRunError.outputBusy(output: output) : PipelineRunError.writeFailed("\(path): \(message)")
         }
     }
 

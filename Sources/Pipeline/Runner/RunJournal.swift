@@ -10,14 +10,6 @@ public struct JournalEntry: Codable, Equatable, Sendable {
     public var split: DataSplit?
     /// Why it was dropped, when dropped.
     public var dropped: DropReason?
-
-    public init(stem: String, photo: String, label: String, split: DataSplit?, dropped: DropReason?) {
-        self.stem = stem
-        self.photo = photo
-        self.label = label
-        self.split = split
-        self.dropped = dropped
-    }
 }
 
 /// An append-only log of finished samples, one JSON line each, that lets a re-run skip them.
@@ -56,7 +48,7 @@ public final class RunJournal: @unchecked Sendable {
         self.batchSize = batchSize
         self.maxDelay = maxDelay
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw AtomicFile.WriteError(path: path, message: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw Self.failure(path) }
         // A crash can leave a torn last line; start ours on a fresh line so it stays whole.
         var info = stat()
         if fstat(fd, &info) == 0, info.st_size > 0, let handle = FileHandle(forReadingAtPath: path) {
@@ -101,15 +93,22 @@ public final class RunJournal: @unchecked Sendable {
             }
             return true
         }
-        guard ok, fsync(fd) == 0 else { throw AtomicFile.WriteError(path: path, message: String(cString: strerror(errno))) }
+        guard ok, fsync(fd) == 0 else { throw Self.failure(path) }
         pending.removeAll(keepingCapacity: true)
         pendingCount = 0
+    }
+
+    /// The run's write failure for the journal, with the system's reason for `errno`.
+    private static func failure(_ path: String) -> PipelineRunError {
+        .writeFailed("\(path): \(String(cString: strerror(errno)))")
     }
 
     /// Calls `body` with each readable entry of a journal file, in order; unparsable lines
     /// (a torn last line) are counted, not fatal. A missing file has no entries.
     @discardableResult
-    public static func read(path: String, _ body: (JournalEntry) throws -> Void) throws -> (entries: Int, unreadableLines: Int) {
+    public static func read(
+        path: String, _ body: (JournalEntry) throws -> Void
+    ) throws -> (entries: Int, unreadableLines: Int) {
         guard let handle = FileHandle(forReadingAtPath: path) else { return (0, 0) }
         defer { try? handle.close() }
         let decoder = JSONDecoder()

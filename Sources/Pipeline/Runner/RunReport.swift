@@ -1,7 +1,10 @@
+import AtomicFiles
 import Foundation
 import Statistics
 
-/// A dropped sample with its reason, as listed in `report.json`.
+/// A dropped sample with its typed reason, as `report.json` lists it: the pipeline's form of a
+/// `SkippedSample`, whose reason is plain text, kept apart for the report's published fields
+/// (`reason` key, `explanation`, the typed `detail`).
 public struct DroppedSample: Codable, Equatable, Sendable {
     public var stem: String
     public var photo: String?
@@ -76,7 +79,8 @@ public struct RunReport: Codable, Equatable, Sendable {
     /// that the report does not depend on which thread finished which sample first.
     public mutating func sortDroppedSamples() {
         droppedSamples = droppedSamples.enumerated().sorted { a, b in
-            a.element.stem == b.element.stem ? a.offset < b.offset : a.element.stem.utf8.lexicographicallyPrecedes(b.element.stem.utf8)
+            a.element.stem == b.element.stem
+                ? a.offset < b.offset : a.element.stem.utf8.lexicographicallyPrecedes(b.element.stem.utf8)
         }.map(\.element)
     }
 
@@ -86,22 +90,37 @@ public struct RunReport: Codable, Equatable, Sendable {
         if split == .train { train += 1 } else { validation += 1 }
     }
 
+    /// Adds a journaled sample: kept on its side, or dropped with its reason.
+    mutating func add(_ entry: JournalEntry) {
+        if let split = entry.split {
+            addKept(split)
+        } else if let reason = entry.dropped {
+            addDropped(DroppedSample(stem: entry.stem, photo: entry.photo, label: entry.label, reason: reason))
+        }
+    }
+
+    /// Adds the counts and dropped samples of another part of the same run or set (a worker
+    /// slice, or the outcomes of the samples a walk paired). Files ignored under the inputs
+    /// were counted over the whole tree, so the larger count stays; unreadable folders are
+    /// taken from the first part that has any.
+    public mutating func add(_ other: RunReport) {
+        photosFound += other.photosFound
+        labelsFound += other.labelsFound
+        pairs += other.pairs
+        ignoredFiles = max(ignoredFiles, other.ignoredFiles)
+        if unreadableFolders.isEmpty { unreadableFolders = other.unreadableFolders }
+        kept += other.kept
+        train += other.train
+        validation += other.validation
+        resumed += other.resumed
+        processedThisRun += other.processedThisRun
+        for sample in other.droppedSamples { addDropped(sample) }
+    }
+
     /// Joins worker reports of one run (any order) into the report of the whole run.
     public static func merged(_ reports: [RunReport]) -> RunReport {
         var total = RunReport(worker: 0, workers: 1)
-        for report in reports.sorted(by: { $0.worker < $1.worker }) {
-            total.photosFound += report.photosFound
-            total.labelsFound += report.labelsFound
-            total.pairs += report.pairs
-            total.ignoredFiles = max(total.ignoredFiles, report.ignoredFiles)
-            if total.unreadableFolders.isEmpty { total.unreadableFolders = report.unreadableFolders }
-            total.kept += report.kept
-            total.train += report.train
-            total.validation += report.validation
-            total.resumed += report.resumed
-            total.processedThisRun += report.processedThisRun
-            for sample in report.droppedSamples { total.addDropped(sample) }
-        }
+        for report in reports.sorted(by: { $0.worker < $1.worker }) { total.add(report) }
         total.sortDroppedSamples()
         return total
     }
@@ -117,7 +136,8 @@ public struct RunReport: Codable, Equatable, Sendable {
         for key in droppedByReason.keys.sorted() {
             var line = "  \(key): \(droppedByReason[key]!)"
             if key == "filtered" {
-                line += " (" + filteredByClass.keys.sorted().map { "\($0) \(filteredByClass[$0]!)" }.joined(separator: ", ") + ")"
+                let byClass = filteredByClass.keys.sorted().map { "\($0) \(filteredByClass[$0]!)" }
+                line += " (" + byClass.joined(separator: ", ") + ")"
             }
             lines.append(line)
         }
@@ -128,6 +148,14 @@ public struct RunReport: Codable, Equatable, Sendable {
             lines.append("  … and \(droppedSamples.count - limit) more in \(PreparedLayout.report)")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes the report of a whole run (or of joined worker slices) into its output folder:
+    /// `report.json` and the readable `summary.txt`.
+    /// - Throws: `AtomicFileError` naming the file.
+    func writeReportAndSummary(in folder: String) throws {
+        try AtomicFileWriter.write(try encodedJSON(), to: folder + "/" + PreparedLayout.report)
+        try AtomicFileWriter.write(summary().utf8, to: folder + "/" + PreparedLayout.summary)
     }
 
     /// Pretty JSON with sorted keys (stable across runs).

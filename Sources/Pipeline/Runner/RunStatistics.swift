@@ -23,7 +23,7 @@ public final class RunStatistics: @unchecked Sendable {
     ///   read (a resumed run scans instead of observing; see `attach(to:)`).
     public init(configuration: PipelineConfiguration, skipped: @escaping @Sendable (String) -> Void) {
         self.skipped = skipped
-        classNames = configuration.classTable.names
+        classNames = configuration.classMapping.names
         shared = SharedStatisticsAccumulator(StatisticsAccumulator(classNames: classNames))
         output = configuration.output!
     }
@@ -39,7 +39,8 @@ public final class RunStatistics: @unchecked Sendable {
         if let storedPhoto {
             // The bytes were just encoded; failing to decode them would be a bug, and the
             // in-memory photo is then the closest stand-in.
-            photo = (try? storedPhoto.withUnsafeBytes { try Image(decoding: $0, source: sample.flatStem) }) ?? sample.photo
+            let decoded = try? storedPhoto.withUnsafeBytes { try Image(decoding: $0, source: sample.flatStem) }
+            photo = decoded ?? sample.photo
         }
         shared.add(label: sample.label, photo: photo, partition: Self.partition(of: sample.split), key: sample.flatStem)
     }
@@ -57,7 +58,9 @@ public final class RunStatistics: @unchecked Sendable {
 
     /// Statistics of a prepared folder read from its files (what `smisprep stats OUT` shows).
     /// Samples that could not be read are left out and passed to `skipped`, one line each.
-    public static func scan(preparedFolder: String, threads: Int, skipped: (String) -> Void) throws -> DatasetStatistics {
+    public static func scan(
+        preparedFolder: String, threads: Int, skipped: (String) -> Void
+    ) throws -> DatasetStatistics {
         let listing = try DatasetListing.prepared(at: preparedFolder)
         let empty = StatisticsAccumulator(classNames: listing.classNames ?? DatasetListing.defaultTargetClasses)
         let result = StatisticsScan.run(listing.samples, into: empty, threads: threads)

@@ -35,28 +35,30 @@ final class SampleCommitter: @unchecked Sendable {
 
     private let queue: BoundedQueue<Item>
     private let journal: RunJournal
+    private let outcomes: RunOutcomes
     private let openFile: (String) throws -> AtomicFileWriter
     private let maxBatchFiles: Int
     private let maxDelay: TimeInterval
-    private let committed: (JournalEntry) -> Void
     private let failed: (Error) -> Void
     private let done = DispatchSemaphore(value: 0)
 
     /// - Parameters:
     ///   - capacity: samples that may wait in the queue before `submit` blocks.
     ///   - openFile: a writer for a final path (its options decide durability and folders).
+    ///   - outcomes: told of each sample once it is journaled, from the committer thread.
     ///   - batched: gather samples into batches (durable runs); false commits each at once.
-    ///   - committed: called on the committer thread after each sample is journaled.
     ///   - failed: called once with the first error; later samples are then discarded.
-    init(journal: RunJournal, capacity: Int, openFile: @escaping (String) throws -> AtomicFileWriter, batched: Bool,
-         maxBatchFiles: Int = 256, maxDelay: TimeInterval = 1,
-         committed: @escaping (JournalEntry) -> Void, failed: @escaping (Error) -> Void) {
+    init(
+        journal: RunJournal, outcomes: RunOutcomes, capacity: Int,
+        openFile: @escaping (String) throws -> AtomicFileWriter, batched: Bool, maxBatchFiles: Int = 256,
+        maxDelay: TimeInterval = 1, failed: @escaping (Error) -> Void
+    ) {
         self.queue = BoundedQueue(capacity: capacity)
         self.journal = journal
+        self.outcomes = outcomes
         self.openFile = openFile
         self.maxBatchFiles = batched ? maxBatchFiles : 0
         self.maxDelay = maxDelay
-        self.committed = committed
         self.failed = failed
         let thread = Thread { [self] in run() }
         thread.name = "pipeline-commit"
@@ -128,10 +130,8 @@ final class SampleCommitter: @unchecked Sendable {
         for file in files {
             let writer = try openFile(file.path)
             writers.append(writer)
-            try AtomicFile.mapErrors {
-                try writer.write(file.bytes)
-                try writer.finishWriting()
-            }
+            try writer.write(file.bytes)
+            try writer.finishWriting()
         }
     }
 
@@ -139,10 +139,10 @@ final class SampleCommitter: @unchecked Sendable {
     private func commit(_ batch: inout Batch, failure: inout Error?) {
         guard failure == nil, !batch.entries.isEmpty else { return }
         do {
-            try AtomicFile.mapErrors { try AtomicFileWriter.commit(batch.writers) }
+            try AtomicFileWriter.commit(batch.writers)
             for entry in batch.entries {
                 try journal.append(entry)
-                committed(entry)
+                outcomes.journaled(entry)
             }
             batch = Batch()
         } catch {

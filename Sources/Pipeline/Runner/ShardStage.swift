@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import Records
 import Statistics
 
@@ -31,22 +32,12 @@ public struct ShardStage {
         self.toolVersion = toolVersion
     }
 
-    /// A prepared sample that is not in the shards.
-    public struct SkippedSample: Equatable, Sendable, CustomStringConvertible {
-        /// "train" or "validation".
-        public var split: String
-        /// The prepared file stem, e.g. `MEN-Denim-id_00000080-01_1_front`.
-        public var stem: String
-        /// Why, naming the file: "photo or label missing", or the reader's or decoder's error.
-        public var reason: String
-
-        public var description: String { "\(split)/\(stem): \(reason)" }
-    }
-
     public struct Outcome {
         /// What the writer did: the manifest, shards written and kept, records, bytes.
         public var writer: ShardSetWriter.Result
-        /// Every sample left out, in split then stem order.
+        /// Every prepared sample left out (split, prepared file stem, and why: "photo or label
+        /// missing", or the reader's or decoder's error naming the file), in split then stem
+        /// order.
         public var skipped: [SkippedSample]
         /// Path of the `manifest.json` written, inside `settings.directory` as given.
         public var manifestPath: String
@@ -66,16 +57,17 @@ public struct ShardStage {
         let prepared = URL(fileURLWithPath: preparedFolder)
         let classes = try Self.classNames(in: prepared)
         var sources: [RecordSource] = []
-        var stemsBySplit: [String: [String]] = [:]
         var skipped: [SkippedSample] = []
         for split in DataSplit.allCases {
             let photoFolder = prepared.appendingPathComponent(split.photoFolder)
             guard FileManager.default.fileExists(atPath: photoFolder.path) else { continue }
             let pairs = try SegmentationRecord.FolderPairs(
-                split: split.rawValue, photoFolder: photoFolder, labelFolder: prepared.appendingPathComponent(split.labelFolder),
+                split: split.rawValue, photoFolder: photoFolder,
+                labelFolder: prepared.appendingPathComponent(split.labelFolder),
                 classCount: classes.count, imageEncoding: settings.image, labelEncoding: settings.label)
-            skipped += pairs.unpaired.map { SkippedSample(split: split.rawValue, stem: $0, reason: "photo or label missing") }
-            stemsBySplit[split.rawValue] = pairs.stems
+            skipped += pairs.unpaired.map {
+                SkippedSample(stem: $0, split: split.rawValue, reason: "photo or label missing")
+            }
             sources.append(pairs.source)
         }
         guard !sources.isEmpty else { throw ShardStageError.nothingPrepared(folder: prepared.path) }
@@ -86,14 +78,16 @@ public struct ShardStage {
         var configuration = ShardSetWriter.Configuration(
             directory: directory, sizing: settings.sizing, jobs: jobs, toolVersion: toolVersion,
             schema: SegmentationRecord.schema, classes: classes,
-            settings: ["image": settings.image.description, "label": settings.label.rawValue, "sizing": settings.sizing.description],
-            pipeline: try? String(contentsOf: prepared.appendingPathComponent(PreparedLayout.pipeline), encoding: .utf8))
+            settings: [
+                "image": settings.image.description, "label": settings.label.rawValue,
+                "sizing": settings.sizing.description,
+            ],
+            pipeline: try? String(
+                contentsOf: prepared.appendingPathComponent(PreparedLayout.pipeline), encoding: .utf8))
         configuration.progress = progress
         let writer = ShardSetWriter(configuration: configuration)
         var result = try writer.write(sources, statistics: statistics)
-        skipped += result.skipped.map { input in
-            SkippedSample(split: input.split, stem: stemsBySplit[input.split]?[input.input] ?? "input \(input.input)", reason: input.reason)
-        }
+        skipped += result.skipped
         if !skipped.isEmpty {
             // The given statistics describe the prepared folder, skipped samples included: the
             // manifest gets those of the records the shards hold instead (one more read pass,
@@ -103,7 +97,7 @@ public struct ShardStage {
             try result.manifest.write(to: directory)
         }
         let order = Dictionary(uniqueKeysWithValues: DataSplit.allCases.enumerated().map { ($1.rawValue, $0) })
-        skipped.sort { (order[$0.split] ?? 0, $0.stem) < (order[$1.split] ?? 0, $1.stem) }
+        skipped.sort { (order[$0.split ?? ""] ?? 0, $0.stem) < (order[$1.split ?? ""] ?? 0, $1.stem) }
         let manifestPath = (settings.directory as NSString).appendingPathComponent(Manifest.fileName)
         return Outcome(writer: result, skipped: skipped, manifestPath: manifestPath)
     }
@@ -167,7 +161,8 @@ public enum ShardStageError: Error, Equatable, CustomStringConvertible, Sendable
         switch self {
         case .classList(let file, let message): return "cannot read the class list \(file): \(message)"
         case .nothingPrepared(let folder): return "\(folder) has neither train/ nor test/; run the pipeline first"
-        case .noSamples(let folder): return "\(folder) holds no sample (a photo with its label map) in train/ or test/; nothing to shard"
+        case .noSamples(let folder):
+            return "\(folder) holds no sample (a photo with its label map) in train/ or test/; nothing to shard"
         }
     }
 }

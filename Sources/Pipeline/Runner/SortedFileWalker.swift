@@ -62,7 +62,8 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
             let folder = stack[top].relativePath, prefixHash = stack[top].stemPrefixHash
             if entry.isFolder {
                 let path = folder.isEmpty ? entry.name : folder + "/" + entry.name
-                if let level = listing(relativePath: path, stemPrefixHash: fnv1a64(continuing: fnv1a64(continuing: prefixHash, entry.name), "/")) {
+                let hash = fnv1a64(continuing: fnv1a64(continuing: prefixHash, entry.name), "/")
+                if let level = listing(relativePath: path, stemPrefixHash: hash) {
                     stack.append(level)
                 }
                 continue

@@ -28,7 +28,9 @@ public enum WorkerOutputGathering {
 
     /// The folders and files a worker's output holds, relative to its root.
     static let dataFolders = ["train", "cihp_train_mask", "test", "cihp_test_mask", "split"]
-    static let sharedFiles = [PreparedLayout.stateFolder + "/configuration.yaml", PreparedLayout.classes, PreparedLayout.pipeline]
+    static let sharedFiles = [
+        PreparedLayout.stateFolder + "/configuration.yaml", PreparedLayout.classes, PreparedLayout.pipeline,
+    ]
 
     /// Gathers `sources` into `destination` (created when missing). Throws `MergeError` naming
     /// the folder and file at the first conflict; files gathered before it stay (a re-run
@@ -40,20 +42,20 @@ public enum WorkerOutputGathering {
         try checkSameWorkerCount(sources, destination: destination)
         // The configuration files, checked equal above, come from the first source.
         for file in sharedFiles where !FileManager.default.fileExists(atPath: destination + "/" + file) {
-            if FileManager.default.fileExists(atPath: sources[0] + "/" + file), try place(sources[0] + "/" + file, at: destination + "/" + file) {
+            let source = sources[0] + "/" + file
+            if FileManager.default.fileExists(atPath: source), try place(source, at: destination + "/" + file) {
                 summary.filesAdded += 1
             }
         }
         for source in sources {
-            let reports = ((try? FileManager.default.contentsOfDirectory(atPath: source)) ?? [])
-                .filter { $0.hasPrefix("report-worker-") && $0.hasSuffix(".json") }
+            let reports = workerReports(in: source)
             guard !reports.isEmpty else {
-                throw MergeError(folder: source, message: "no report-worker-*.json: not the output of a finished --worker run")
+                throw MergeError(
+                    folder: source, message: "no report-worker-*.json: not the output of a finished --worker run")
             }
             summary.workerReports += reports.count
             var files = reports
-            let journals = ((try? FileManager.default.contentsOfDirectory(atPath: source + "/" + PreparedLayout.stateFolder)) ?? [])
-                .filter { $0.hasPrefix("journal-") }
+            let journals = names(in: source + "/" + PreparedLayout.stateFolder).filter { $0.hasPrefix("journal-") }
             files += journals.map { PreparedLayout.stateFolder + "/" + $0 }
             for folder in dataFolders { files += try relativeFiles(under: folder, in: source) }
             for file in files {
@@ -72,16 +74,28 @@ public enum WorkerOutputGathering {
     private static func checkSameWorkerCount(_ sources: [String], destination: String) throws {
         var first: (folder: String, count: Int)?
         for folder in sources + [destination] {
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-                + ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/" + PreparedLayout.stateFolder)) ?? [])
+            let names = names(in: folder) + names(in: folder + "/" + PreparedLayout.stateFolder)
             for name in names where name.hasPrefix("report-worker-") || name.hasPrefix("journal-") {
                 guard let count = workerCount(inName: name) else { continue }
                 if let first, first.count != count {
-                    throw MergeError(folder: folder, message: "\(name) is a slice of \(count) workers, \(first.folder) holds slices of \(first.count); nothing was gathered")
+                    throw MergeError(
+                        folder: folder,
+                        message: "\(name) is a slice of \(count) workers, \(first.folder) holds slices of "
+                            + "\(first.count); nothing was gathered")
                 }
                 if first == nil { first = (folder, count) }
             }
         }
+    }
+
+    /// The entries of `folder`; none when it cannot be listed.
+    static func names(in folder: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    }
+
+    /// The `report-worker-I-of-N.json` files in `folder`.
+    static func workerReports(in folder: String) -> [String] {
+        names(in: folder).filter { $0.hasPrefix("report-worker-") && $0.hasSuffix(".json") }
     }
 
     /// N in `…-I-of-N.json` or `…-I-of-N.jsonl`.
@@ -101,7 +115,10 @@ public enum WorkerOutputGathering {
                     throw MergeError(folder: folder, message: "\(file) is missing: not the output of a pipeline run")
                 }
                 if let reference, comparable(reference.text) != comparable(text) {
-                    throw MergeError(folder: folder, message: "\(file) differs from \(reference.folder)/\(file): prepared with another configuration")
+                    throw MergeError(
+                        folder: folder,
+                        message: "\(file) differs from \(reference.folder)/\(file): "
+                            + "prepared with another configuration")
                 }
                 if reference == nil { reference = (folder, text) }
             }
@@ -121,8 +138,9 @@ public enum WorkerOutputGathering {
         var files: [String] = []
         while let name = walker.nextObject() as? String {
             var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root + "/" + folder + "/" + name, isDirectory: &isFolder), !isFolder.boolValue,
-                  !AtomicFileWriter.isTemporary(fileName: (name as NSString).lastPathComponent) else { continue }
+            guard FileManager.default.fileExists(atPath: root + "/" + folder + "/" + name, isDirectory: &isFolder),
+                  !isFolder.boolValue, !AtomicFileWriter.isTemporary(fileName: (name as NSString).lastPathComponent)
+            else { continue }
             files.append(folder + "/" + name)
         }
         return files.sorted()
@@ -133,8 +151,10 @@ public enum WorkerOutputGathering {
         let manager = FileManager.default
         if manager.fileExists(atPath: target) {
             guard manager.contentsEqual(atPath: source, andPath: target) else {
-                throw MergeError(folder: (target as NSString).deletingLastPathComponent,
-                                 message: "\((target as NSString).lastPathComponent) exists with other contents than \(source)")
+                let name = (target as NSString).lastPathComponent
+            throw MergeError(
+                folder: (target as NSString).deletingLastPathComponent,
+                message: "\(name) exists with other contents than \(source)")
             }
             return false
         }
@@ -149,7 +169,7 @@ public enum WorkerOutputGathering {
         guard let bytes = manager.contents(atPath: source) else {
             throw MergeError(folder: (source as NSString).deletingLastPathComponent, message: "cannot read \(source)")
         }
-        do { try AtomicFile.write([UInt8](bytes), to: target) } catch {
+        do { try AtomicFileWriter.write(bytes, to: target) } catch {
             throw MergeError(folder: folder, message: "cannot copy \(source): \(error)")
         }
         return true

@@ -1,4 +1,5 @@
 import Foundation
+import Statistics
 
 /// Why worker reports could not be merged.
 public struct MergeError: Error, CustomStringConvertible, Sendable {
@@ -9,11 +10,17 @@ public struct MergeError: Error, CustomStringConvertible, Sendable {
 
 extension RunReport {
     /// Joins the `report-worker-I-of-N.json` files that N workers wrote into one output folder:
-    /// checks that all N are present (naming the missing ones) and agree on N, then writes
-    /// `report.json` and `summary.txt` there and returns the merged report.
-    public static func mergeWorkerReports(in folder: String) throws -> RunReport {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasPrefix("report-worker-") && $0.hasSuffix(".json") }
+    /// checks that all N are present (naming the missing ones) and agree on N, adds the joined
+    /// set's `statistics` when given, then writes `report.json` and `summary.txt` there and
+    /// returns the merged report.
+    ///
+    /// Worker slices gather no statistics: finished figures (medians, duplicate groups) cannot
+    /// be added exactly, so `statistics` is meant to scan the joined folder once
+    /// (`RunStatistics.scan`). It runs after the checks, before anything is written.
+    public static func mergeWorkerReports(
+        in folder: String, statistics: (() throws -> DatasetStatistics)? = nil
+    ) throws -> RunReport {
+        let names = WorkerOutputGathering.workerReports(in: folder)
         guard !names.isEmpty else { throw MergeError(folder: folder, message: "no report-worker-*.json files") }
         var reports: [RunReport] = []
         let decoder = JSONDecoder()
@@ -32,16 +39,17 @@ extension RunReport {
         let present = Set(reports.map(\.worker))
         let missing = (0..<workers).filter { !present.contains($0) }
         guard missing.isEmpty else {
-            throw MergeError(folder: folder, message: "missing the reports of workers \(missing.map { "\($0)/\(workers)" }.joined(separator: ", ")); run them first")
+            let slices = missing.map { "\($0)/\(workers)" }.joined(separator: ", ")
+            throw MergeError(folder: folder, message: "missing the reports of workers \(slices); run them first")
         }
         guard present.count == reports.count else {
             throw MergeError(folder: folder, message: "a worker's report appears twice")
         }
         var merged = RunReport.merged(reports)
         merged.workers = workers
+        merged.statistics = try statistics?()
         do {
-            try AtomicFile.write(try merged.encodedJSON(), to: folder + "/" + PreparedLayout.report)
-            try AtomicFile.write(merged.summary(), to: folder + "/" + PreparedLayout.summary)
+            try merged.writeReportAndSummary(in: folder)
         } catch {
             throw MergeError(folder: folder, message: String(describing: error))
         }

@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// One of N workers that split a data set with no coordinator: worker `index` takes the stems
 /// whose `stableHash` modulo `count` is `index`. The slice depends only on the stem, so every
 /// machine computes the same partition of the same folder, whatever its listing order.
@@ -31,7 +33,7 @@ public struct WorkerSlice: Equatable, Sendable, CustomStringConvertible {
 
     /// `contains(stem:)` for a stem whose FNV-1a hash (`fnv1a64`) is known.
     func contains(stemFNV: UInt64) -> Bool {
-        count == 1 || Int(mix64(stemFNV) % UInt64(count)) == index
+        count == 1 || Int(murmurFinalize(stemFNV) % UInt64(count)) == index
     }
 
     public var description: String { "\(index)/\(count)" }

@@ -65,10 +65,16 @@ public enum ClassSplit {
     /// The photo cropped to the class's box, with pixels of other classes set to black.
     /// Nil when the class is absent. Photo and label map must have the same size.
     public static func maskedCrop(photo: Image, label: LabelMap, part: ClassPart) -> Image? {
-        guard let box = part.boundingBox else { return nil }
+        part.boundingBox.map { maskedCrop(photo: photo, label: label, classID: part.classID, box: $0) }
+    }
+
+    /// The photo cropped to `box`, with pixels of classes other than `classID` set to black
+    /// (`smisprep inspect` takes the box from a record). Photo and label map must have the
+    /// same size.
+    public static func maskedCrop(photo: Image, label: LabelMap, classID: Int, box: PixelRect) -> Image {
         precondition(photo.width == label.width && photo.height == label.height, "photo and label map differ in size")
         var crop = photo.cropped(to: box)
-        let id = UInt8(part.classID)
+        let id = UInt8(classID)
         for y in 0..<box.height {
             for x in 0..<box.width where label.values[(box.y + y) * label.width + box.x + x] != id {
                 let offset = (y * box.width + x) * 3

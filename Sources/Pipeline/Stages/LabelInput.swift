@@ -15,7 +15,8 @@ public struct LabelInput: Sendable {
 
     /// A map and its counts, which must be of this map (`histogram.total == map.pixelCount`).
     public init(map: LabelMap, histogram: LabelHistogram) {
-        precondition(histogram.total == map.pixelCount, "a histogram of \(histogram.total) pixels for \(map.pixelCount)")
+        precondition(
+            histogram.total == map.pixelCount, "a histogram of \(histogram.total) pixels for \(map.pixelCount)")
         self.map = map
         self.histogram = histogram
     }

@@ -15,10 +15,10 @@ public struct LabelRemap: Equatable, Sendable {
         self.table = table
     }
 
-    /// The table of a class table and ignore rule.
-    public init(classTable: ClassTable, ignore: IgnoreRule) {
+    /// The table of a class mapping and ignore rule.
+    public init(classMapping: ClassMapping, ignore: IgnoreRule) {
         var table = [UInt8](repeating: Self.unmapped, count: 256)
-        for (target, sources) in classTable.sourceIDsByTarget.enumerated() {
+        for (target, sources) in classMapping.sourceIDsByTarget.enumerated() {
             for source in sources { table[source] = UInt8(target) }
         }
         if let becomes = ignore.becomes { table[Int(ignore.value)] = UInt8(becomes) }

@@ -25,17 +25,19 @@ public struct PhotoInput: Sendable {
 
     /// A photo already decoded.
     public init(_ image: Image) {
-        self.init(width: image.width, height: image.height, decode: { image }, decodeResized: { $0.resize(image) }, check: {})
+        self.init(
+            width: image.width, height: image.height, decode: { image }, decodeResized: { $0.resize(image) }, check: {})
     }
 
     /// The encoded file `bytes` at `path`, whose header is read now: throws when it cannot be
     /// (an unknown format, a damaged header); damage further in throws from the decoders.
     public init(encoded bytes: [UInt8], path: String) throws {
         let info = try bytes.withUnsafeBytes { try ImageInfo(probing: $0, source: path) }
-        self.init(width: info.width, height: info.height,
-                  decode: { try bytes.withUnsafeBytes { try Image(decoding: $0, source: path) } },
-                  decodeResized: { resizer in try bytes.withUnsafeBytes { try resizer.resize(decoding: $0, source: path) } },
-                  check: { try bytes.withUnsafeBytes { try Image.checkDecodes($0, source: path) } })
+        self.init(
+            width: info.width, height: info.height,
+            decode: { try bytes.withUnsafeBytes { try Image(decoding: $0, source: path) } },
+            decodeResized: { resizer in try bytes.withUnsafeBytes { try resizer.resize(decoding: $0, source: path) } },
+            check: { try bytes.withUnsafeBytes { try Image.checkDecodes($0, source: path) } })
     }
 
     /// All the pixels.

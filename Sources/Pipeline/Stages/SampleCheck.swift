@@ -1,64 +1,5 @@
 import ImageIO
-
-/// Why a sample was dropped. Every drop is reported with one of these, never silently.
-public enum DropReason: Equatable, Sendable, Codable {
-    /// A photo whose label map is missing.
-    case photoWithoutLabel
-    /// A label map whose photo is missing.
-    case labelWithoutPhoto
-    /// A second file with the same stem on one side.
-    case duplicateStem
-    /// The photo or label file could not be read or decoded (the decoder's message).
-    case undecodable(file: String, message: String)
-    /// Photo and label map differ in size.
-    case sizeMismatch(photoWidth: Int, photoHeight: Int, labelWidth: Int, labelHeight: Int)
-    /// The label map holds a value outside the source label set (or the ignore value under
-    /// the `reject` rule).
-    case unknownLabelValue(value: Int, pixels: Int)
-    /// More than the threshold of a filtered source class.
-    case filtered(sourceClass: String, pixels: Int, limit: Double)
-    /// A partition list was given and does not list the photo.
-    case notInPartitionList
-    /// Writing an output failed (the system's message).
-    case writeFailed(message: String)
-
-    /// A short key for counting, e.g. `size-mismatch`.
-    public var key: String {
-        switch self {
-        case .photoWithoutLabel: return "photo-without-label"
-        case .labelWithoutPhoto: return "label-without-photo"
-        case .duplicateStem: return "duplicate-stem"
-        case .undecodable: return "undecodable"
-        case .sizeMismatch: return "size-mismatch"
-        case .unknownLabelValue: return "unknown-label-value"
-        case .filtered: return "filtered"
-        case .notInPartitionList: return "not-in-partition-list"
-        case .writeFailed: return "write-failed"
-        }
-    }
-
-    /// One readable line.
-    public var explanation: String {
-        switch self {
-        case .photoWithoutLabel: return "photo has no label map"
-        case .labelWithoutPhoto: return "label map has no photo"
-        case .duplicateStem: return "another file has the same stem"
-        case .undecodable(let file, let message): return "cannot decode \(file): \(message)"
-        case .sizeMismatch(let pw, let ph, let lw, let lh):
-            return "photo is \(pw)×\(ph) but label map is \(lw)×\(lh)"
-        case .unknownLabelValue(let value, let pixels):
-            return "label value \(value) is not in the source label set (\(pixels) pixels)"
-        case .filtered(let sourceClass, let pixels, let limit):
-            return "filtered: \(pixels) pixels of \(sourceClass) (limit \(formatLimit(limit)))"
-        case .notInPartitionList: return "not listed in the partition list"
-        case .writeFailed(let message): return "cannot write output: \(message)"
-        }
-    }
-}
-
-private func formatLimit(_ limit: Double) -> String {
-    limit == limit.rounded() ? String(Int(limit)) : String(format: "%.1f", limit)
-}
+import Statistics
 
 /// The check stage: photo and label map have the same size, and every label value belongs to
 /// the source label set (or is the ignore value under a rule that keeps it).
@@ -66,7 +7,7 @@ public struct SampleCheck: Sendable {
     /// `accepted[v]` is true when value `v` may appear.
     public let accepted: [Bool]
 
-    public init(source: SourceLabelSet, ignore: IgnoreRule) {
+    public init(source: LabelSet, ignore: IgnoreRule) {
         var accepted = [Bool](repeating: false, count: 256)
         for id in source.ids { accepted[id] = true }
         if ignore.becomes != nil { accepted[Int(ignore.value)] = true }
@@ -77,7 +18,8 @@ public struct SampleCheck: Sendable {
     /// unknown value).
     public func problem(photoWidth: Int, photoHeight: Int, label: LabelMap, histogram: LabelHistogram) -> DropReason? {
         guard photoWidth == label.width, photoHeight == label.height else {
-            return .sizeMismatch(photoWidth: photoWidth, photoHeight: photoHeight, labelWidth: label.width, labelHeight: label.height)
+            return .sizeMismatch(
+                photoWidth: photoWidth, photoHeight: photoHeight, labelWidth: label.width, labelHeight: label.height)
         }
         if let value = histogram.presentValues.first(where: { !accepted[$0] }) {
             return .unknownLabelValue(value: value, pixels: histogram.counts[value])

@@ -19,7 +19,9 @@ public struct SampleFile: Equatable, Sendable {
     public static func stem(of relativePath: String) -> String {
         let bytes = relativePath.utf8
         let nameStart = bytes.lastIndex(of: UInt8(ascii: "/")).map { bytes.index(after: $0) } ?? bytes.startIndex
-        guard let dot = bytes[nameStart...].lastIndex(of: UInt8(ascii: ".")), dot != nameStart else { return relativePath }
+        guard let dot = bytes[nameStart...].lastIndex(of: UInt8(ascii: ".")), dot != nameStart else {
+            return relativePath
+        }
         return String(relativePath[..<dot])
     }
 

@@ -30,11 +30,11 @@ public struct SamplePreparation: Sendable {
     public init(configuration: PipelineConfiguration, partitionList: EvalPartitionList?) {
         check = SampleCheck(source: configuration.source, ignore: configuration.ignore)
         filter = configuration.filter
-        remap = LabelRemap(classTable: configuration.classTable, ignore: configuration.ignore)
-        let background = configuration.classTable.id(named: "background") ?? 0
+        remap = LabelRemap(classMapping: configuration.classMapping, ignore: configuration.ignore)
+        let background = configuration.classMapping.targets.id(named: "background") ?? 0
         resize = SampleResize(settings: configuration.resize, padLabel: UInt8(background))
         partitioner = Partitioner(list: partitionList, validationFraction: configuration.partition.validationFraction)
-        classCount = configuration.classTable.count
+        classCount = configuration.classMapping.targets.count
     }
 
     /// What happens to one sample.
@@ -43,22 +43,31 @@ public struct SamplePreparation: Sendable {
         case dropped(DropReason)
     }
 
-    /// Runs the stages in order; the first that refuses decides the reason.
-    /// `scratch` holds the calling thread's reusable buffers (nil allocates afresh).
+    /// Runs every stage in order on decoded values, the partition first; the first that
+    /// refuses decides the reason. `scratch` holds the calling thread's reusable buffers (nil
+    /// allocates afresh).
     public func prepare(stem: String, photo: Image, label: LabelMap, scratch: ResizeScratch? = nil) -> Outcome {
-        do { return try prepare(stem: stem, photo: PhotoInput(photo), label: LabelInput(label), scratch: scratch) } catch {
+        guard let split = partitioner.split(forStem: stem) else { return .dropped(.notInPartitionList) }
+        do {
+            return try prepare(
+                stem: stem, split: split, photo: PhotoInput(photo), label: LabelInput(label), scratch: scratch)
+        } catch {
             preconditionFailure("a decoded photo cannot fail to decode: \(error)")
         }
     }
 
-    /// Runs the stages in order on a photo decoded on demand. Throws the photo's decoding error:
-    /// the photo is checked (`PhotoInput.checkDecodes()`) before any later stage drops the
-    /// sample, so a broken photo is reported as such whatever else is wrong (decode and check
-    /// come first).
-    public func prepare(stem: String, photo: PhotoInput, label input: LabelInput, scratch: ResizeScratch? = nil) throws -> Outcome {
-        guard let split = partitioner.split(forStem: stem) else { return .dropped(.notInPartitionList) }
+    /// Runs the stages after the partition, in order, on a sample whose side the caller has
+    /// looked up (`partitioner`: before opening its files, so that an unlisted photo is never
+    /// decoded) and whose photo is decoded on demand. Throws the photo's decoding error: the
+    /// photo is checked (`PhotoInput.checkDecodes()`) before any later stage drops the sample,
+    /// so a broken photo is reported as such whatever else is wrong (decode and check come
+    /// first).
+    public func prepare(
+        stem: String, split: DataSplit, photo: PhotoInput, label input: LabelInput, scratch: ResizeScratch? = nil
+    ) throws -> Outcome {
         let label = input.map, histogram = input.histogram
-        if let problem = check.problem(photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram) {
+        if let problem = check.problem(
+            photoWidth: photo.width, photoHeight: photo.height, label: label, histogram: histogram) {
             try photo.checkDecodes()
             return .dropped(problem)
         }

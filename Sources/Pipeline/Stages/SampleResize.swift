@@ -114,7 +114,8 @@ public final class ResizeScratch {
             resizer.width == width, resizer.height == height, resizer.filter == filter {
             return resizer
         }
-        let resizer = PhotoResizer(fromWidth: sourceWidth, fromHeight: sourceHeight, toWidth: width, toHeight: height, filter: filter)
+        let resizer = PhotoResizer(
+            fromWidth: sourceWidth, fromHeight: sourceHeight, toWidth: width, toHeight: height, filter: filter)
         photoResizer = resizer
         return resizer
     }
@@ -153,29 +154,32 @@ public struct SampleResize: Sendable {
                       scratch: ResizeScratch? = nil) throws -> (photo: Image, label: LabelMap) {
         let geometry = FitGeometry(
             sourceWidth: photo.width, sourceHeight: photo.height,
-            width: settings.width, height: settings.height, fit: settings.fit)
+            width: settings.size.width, height: settings.size.height, fit: settings.fit)
         let place = geometry.placement
         let whole = PixelRect(x: 0, y: 0, width: photo.width, height: photo.height)
         let sizeChanges = whole.width != place.width || whole.height != place.height
         if let scratch, sizeChanges, geometry.sourceCrop == whole,
-            place == PixelRect(x: 0, y: 0, width: settings.width, height: settings.height) {
-            let resizer = scratch.resizer(fromWidth: photo.width, photo.height, to: place.width, place.height, filter: filter)
+            place == PixelRect(x: 0, y: 0, width: settings.size.width, height: settings.size.height) {
+            let resizer = scratch.resizer(
+                fromWidth: photo.width, photo.height, to: place.width, place.height, filter: filter)
             return (try photo.decoded(resizedBy: resizer), scaled(label, to: place, remap: remap))
         }
         var outPhoto = try photo.decoded().cropped(to: geometry.sourceCrop)
         var outLabel = label.cropped(to: geometry.sourceCrop)
         if outPhoto.width != place.width || outPhoto.height != place.height {
             if let scratch {
-                outPhoto = scratch.resizer(fromWidth: outPhoto.width, outPhoto.height, to: place.width, place.height, filter: filter)
-                    .resize(outPhoto)
+                let resizer = scratch.resizer(
+                    fromWidth: outPhoto.width, outPhoto.height, to: place.width, place.height, filter: filter)
+                outPhoto = resizer.resize(outPhoto)
             } else {
                 outPhoto = outPhoto.resized(width: place.width, height: place.height, filter: filter)
             }
         }
         outLabel = scaled(outLabel, to: place, remap: remap)
+        let (width, height) = (settings.size.width, settings.size.height)
         return (
-            outPhoto.placed(onCanvasWidth: settings.width, height: settings.height, x: place.x, y: place.y),
-            outLabel.placed(onCanvasWidth: settings.width, height: settings.height, x: place.x, y: place.y, fill: padLabel)
+            outPhoto.placed(onCanvasWidth: width, height: height, x: place.x, y: place.y),
+            outLabel.placed(onCanvasWidth: width, height: height, x: place.x, y: place.y, fill: padLabel)
         )
     }
 

@@ -1,5 +1,11 @@
+import AtomicFiles
 import Foundation
 import ImageIO
+
+/// Writes a synthetic file: a throw-away test input, so no fsync; folders created as needed.
+private func writeThrowAway<Bytes: Sequence>(_ bytes: Bytes, to path: String) throws where Bytes.Element == UInt8 {
+    try AtomicFileWriter.write(bytes, to: path, options: AtomicWriteOptions(durable: false, createFolders: true))
+}
 
 /// Writes a synthetic DeepFashion-style set: `DIR/img/<stem>.jpg` photos, `DIR/labels/<stem>.png`
 /// LIP palette label maps (as a LIP parser writes them) and `DIR/list_eval_partition.txt`.
@@ -9,15 +15,13 @@ public struct SyntheticDataSet: Sendable {
     /// JPEG quality of the photos (fixtures use a low one to stay small).
     public var photoQuality: Int
     /// Photo size; DeepFashion's 750×1101 by default.
-    public var width: Int
-    public var height: Int
+    public var size: Size
 
-    public init(count: Int, seed: UInt64, photoQuality: Int = 90, width: Int = SyntheticPerson.width, height: Int = SyntheticPerson.height) {
+    public init(count: Int, seed: UInt64, photoQuality: Int = 90, size: Size = SyntheticPerson.size) {
         self.count = count
         self.seed = seed
         self.photoQuality = photoQuality
-        self.width = width
-        self.height = height
+        self.size = size
     }
 
     /// What was written: relative stems and the extras (hat, glove, …) of each person.
@@ -35,12 +39,13 @@ public struct SyntheticDataSet: Sendable {
         let chunk = max(1, count / (jobs * 8))
         DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { block in
             for index in block * chunk..<min(count, (block + 1) * chunk) {
-                let person = SyntheticPerson(seed: seed, index: index, width: width, height: height)
+                let person = SyntheticPerson(seed: seed, index: index, width: size.width, height: size.height)
                 do {
-                    try AtomicFile.write(try person.photo.encodedJPEG(quality: photoQuality),
-                                         to: "\(folder)/img/\(person.relativeStem).jpg", durable: false)
-                    try AtomicFile.write(try person.label.encodedPNG(palette: palette, compressionLevel: 9),
-                                         to: "\(folder)/labels/\(person.relativeStem).png", durable: false)
+                    let stem = person.relativeStem
+                    let photo = try person.photo.encodedJPEG(quality: photoQuality)
+                    try writeThrowAway(photo, to: "\(folder)/img/\(stem).jpg")
+                    let label = try person.label.encodedPNG(palette: palette, compressionLevel: 9)
+                    try writeThrowAway(label, to: "\(folder)/labels/\(stem).png")
                     results.set(index, .success((person.relativeStem, person.extras)))
                 } catch {
                     results.set(index, .failure(error))
@@ -53,7 +58,7 @@ public struct SyntheticDataSet: Sendable {
             written.stems.append(stem)
             written.extrasByStem[stem] = extras
         }
-        try AtomicFile.write(Self.partitionList(stems: written.stems), to: "\(folder)/list_eval_partition.txt", durable: false)
+        try writeThrowAway(Self.partitionList(stems: written.stems).utf8, to: "\(folder)/list_eval_partition.txt")
         return written
     }
 
@@ -77,13 +82,18 @@ public struct SyntheticDataSet: Sendable {
     /// with the parser's 255 "ignore" border (kept when 255 becomes background).
     public static func writeDefects(to folder: String) throws -> [(stem: String, expected: String)] {
         let palette = SyntheticPerson.lipPalette()
-        func person(_ index: Int) -> SyntheticPerson { SyntheticPerson(seed: 7, index: index * 3, width: 150, height: 220) }
+        func person(_ index: Int) -> SyntheticPerson {
+            SyntheticPerson(seed: 7, index: index * 3, width: 150, height: 220)
+        }
         func stem(_ n: Int, _ category: String = "Denim") -> String { "MEN/\(category)/id_0900000\(n)/01_1_front" }
         func photo(_ p: SyntheticPerson, _ stem: String) throws {
-            try AtomicFile.write(try p.photo.encodedJPEG(quality: 60), to: "\(folder)/img/\(stem).jpg", durable: false)
+            try writeThrowAway(try p.photo.encodedJPEG(quality: 60), to: "\(folder)/img/\(stem).jpg")
+        }
+        func labelFile(_ bytes: [UInt8], _ stem: String) throws {
+            try writeThrowAway(bytes, to: "\(folder)/labels/\(stem).png")
         }
         func label(_ l: LabelMap, _ stem: String) throws {
-            try AtomicFile.write(try l.encodedPNG(palette: palette, compressionLevel: 9), to: "\(folder)/labels/\(stem).png", durable: false)
+            try labelFile(try l.encodedPNG(palette: palette, compressionLevel: 9), stem)
         }
         var cases: [(String, String)] = []
 
@@ -96,10 +106,10 @@ public struct SyntheticDataSet: Sendable {
         let truncated = person(3)
         try photo(truncated, stem(3))
         let png = try truncated.label.encodedPNG(palette: palette, compressionLevel: 9)
-        try AtomicFile.write(Array(png.prefix(png.count / 2)), to: "\(folder)/labels/\(stem(3)).png", durable: false)
+        try labelFile(Array(png.prefix(png.count / 2)), stem(3))
         cases.append((stem(3), "undecodable"))
 
-        try AtomicFile.write("not a photo\n", to: "\(folder)/img/\(stem(4)).jpg", durable: false)
+        try writeThrowAway("not a photo\n".utf8, to: "\(folder)/img/\(stem(4)).jpg")
         try label(person(4).label, stem(4))
         cases.append((stem(4), "undecodable"))
 
@@ -114,8 +124,8 @@ public struct SyntheticDataSet: Sendable {
         try photo(unknown, stem(6))
         unknown = unknown.replacingLabel(LabelMap(width: 150, height: 220, values: values))
         // A full 256-colour palette, so the PNG can hold the stray value.
-        try AtomicFile.write(try unknown.label.encodedPNG(palette: SyntheticPerson.lipPalette(count: 256), compressionLevel: 9),
-                             to: "\(folder)/labels/\(stem(6)).png", durable: false)
+        let fullPalette = SyntheticPerson.lipPalette(count: 256)
+        try labelFile(try unknown.label.encodedPNG(palette: fullPalette, compressionLevel: 9), stem(6))
         cases.append((stem(6), "unknown-label-value"))
 
         var border = person(7).label
@@ -123,7 +133,7 @@ public struct SyntheticDataSet: Sendable {
         try photo(person(7), stem(7))
         // A palette PNG cannot index 255 with a 20-colour palette; parsers writing 255 write
         // grayscale, so this one is grayscale.
-        try AtomicFile.write(try border.encodedPNG(compressionLevel: 9), to: "\(folder)/labels/\(stem(7)).png", durable: false)
+        try labelFile(try border.encodedPNG(compressionLevel: 9), stem(7))
         cases.append((stem(7), "kept"))
         return cases
     }

@@ -1,4 +1,6 @@
+import SeededRandom
 import ImageIO
+import Statistics
 
 /// A drawn stand-in for a DeepFashion sample: a LIP label map of a plausible person and a
 /// textured photo that matches it pixel for pixel, with a DeepFashion-style relative path.
@@ -28,6 +30,8 @@ public struct SyntheticPerson: Sendable {
 
     /// DeepFashion's photo size.
     public static let width = 750, height = 1101
+    /// DeepFashion's photo size.
+    public static let size = Size(width: width, height: height)
 
     private static let views = ["1_front", "2_side", "3_back", "4_full", "5_additional"]
     private static let categories = [
@@ -40,8 +44,8 @@ public struct SyntheticPerson: Sendable {
     public init(seed: UInt64, index: Int, width: Int = SyntheticPerson.width, height: Int = SyntheticPerson.height) {
         // Items: index / 3 groups views; the item's own generator fixes clothes and colours.
         let item = index / 3, view = index % 3
-        var itemRandom = SplitMix64(seed: mix64(mix64(seed) ^ UInt64(item)))
-        var viewRandom = SplitMix64(seed: mix64(mix64(seed ^ 0xD1B5_4A32_D192_ED03) ^ UInt64(index)))
+        var itemRandom = SplitMix64(seed: murmurFinalize(murmurFinalize(seed) ^ UInt64(item)))
+        var viewRandom = SplitMix64(seed: murmurFinalize(murmurFinalize(seed ^ 0xD1B5_4A32_D192_ED03) ^ UInt64(index)))
         let gender = itemRandom.chance(0.6) ? "WOMEN" : "MEN"
         let category = Self.categories[gender]![itemRandom.index(Self.categories[gender]!.count)]
         itemID = String(format: "id_%08d", item + 1)
@@ -87,8 +91,10 @@ public struct SyntheticPerson: Sendable {
             sunglasses = random.chance(0.12)
             scarf = random.chance(0.1)
             socks = random.chance(0.35)
-            let skin = [(0.96, 0.80, 0.69), (0.87, 0.67, 0.53), (0.63, 0.45, 0.33), (0.42, 0.29, 0.20)][random.index(4)]
-            let hairColour = [(0.10, 0.07, 0.05), (0.35, 0.22, 0.12), (0.75, 0.60, 0.35), (0.55, 0.20, 0.10)][random.index(4)]
+            let skins = [(0.96, 0.80, 0.69), (0.87, 0.67, 0.53), (0.63, 0.45, 0.33), (0.42, 0.29, 0.20)]
+            let skin = skins[random.index(4)]
+            let hairColours = [(0.10, 0.07, 0.05), (0.35, 0.22, 0.12), (0.75, 0.60, 0.35), (0.55, 0.20, 0.10)]
+            let hairColour = hairColours[random.index(4)]
             for id in [LIP.face, LIP.leftArm, LIP.rightArm, LIP.leftLeg, LIP.rightLeg] { colours[id] = skin }
             colours[LIP.hair] = hairColour
             colours[LIP.background] = (0.93, 0.93, 0.92)
@@ -125,16 +131,19 @@ public struct SyntheticPerson: Sendable {
         canvas.limb(from: p(55, hip), to: p(60, ankle), widthA: w(80), widthB: w(45), value: LIP.leftLeg)
         canvas.limb(from: p(-55, hip), to: p(-60, ankle), widthA: w(80), widthB: w(45), value: LIP.rightLeg)
         if outfit.socks {
-            canvas.limb(from: p(59, ankle - 50), to: p(60, ankle + 15), widthA: w(50), widthB: w(48), value: LIP.socks)
-            canvas.limb(from: p(-59, ankle - 50), to: p(-60, ankle + 15), widthA: w(50), widthB: w(48), value: LIP.socks)
+            canvas.limb(
+                from: p(59, ankle - 50), to: p(60, ankle + 15), widthA: w(50), widthB: w(48), value: LIP.socks)
+            canvas.limb(
+                from: p(-59, ankle - 50), to: p(-60, ankle + 15), widthA: w(50), widthB: w(48), value: LIP.socks)
         }
         canvas.ellipse(cx: p(70, ankle + 35).0, cy: p(0, ankle + 35).1, rx: w(48), ry: 26 * sy, value: LIP.leftShoe)
         canvas.ellipse(cx: p(-70, ankle + 35).0, cy: p(0, ankle + 35).1, rx: w(48), ry: 26 * sy, value: LIP.rightShoe)
         switch outfit.bottom {
         case .pants, .shorts:
             let end = outfit.bottom == .pants ? ankle - 20 : knee - 60
-            canvas.polygon([p(-95, hip - 20), p(95, hip - 20), p(105, end), p(15, end), p(0, hip + 60), p(-15, end), p(-105, end)],
-                           value: LIP.pants)
+            canvas.polygon(
+                [p(-95, hip - 20), p(95, hip - 20), p(105, end), p(15, end), p(0, hip + 60), p(-15, end), p(-105, end)],
+                value: LIP.pants)
         case .skirt:
             canvas.polygon([p(-90, hip - 20), p(90, hip - 20), p(140, knee), p(-140, knee)], value: LIP.skirt)
         }
@@ -149,7 +158,9 @@ public struct SyntheticPerson: Sendable {
             canvas.limb(from: p(118, 270), to: p(130, 400), widthA: w(62), widthB: w(52), value: LIP.upperClothes)
             canvas.limb(from: p(-118, 270), to: p(-130, 400), widthA: w(62), widthB: w(52), value: LIP.upperClothes)
         case .dress:
-            canvas.polygon([p(-115, 255), p(115, 255), p(90, 500), p(150, knee + 20), p(-150, knee + 20), p(-90, 500)], value: LIP.dress)
+            canvas.polygon(
+                [p(-115, 255), p(115, 255), p(90, 500), p(150, knee + 20), p(-150, knee + 20), p(-90, 500)],
+                value: LIP.dress)
         case .coat:
             canvas.polygon([p(-128, 250), p(128, 250), p(112, hip + 90), p(-112, hip + 90)], value: LIP.coat)
             canvas.limb(from: p(120, 265), to: p(148, handY - 45), widthA: w(66), widthB: w(50), value: LIP.coat)
@@ -161,7 +172,8 @@ public struct SyntheticPerson: Sendable {
         }
         // Neck and face (the parser labels the neck as face); the back view shows hair instead.
         canvas.polygon([p(-26, 200), p(26, 200), p(30, 262), p(-30, 262)], value: LIP.face)
-        canvas.ellipse(cx: p(0, 165).0, cy: 165 * sy, rx: w(55), ry: 70 * sy, value: outfit.isBack ? LIP.hair : LIP.face)
+        let head = outfit.isBack ? LIP.hair : LIP.face
+        canvas.ellipse(cx: p(0, 165).0, cy: 165 * sy, rx: w(55), ry: 70 * sy, value: head)
         if !outfit.isBack {
             canvas.ellipse(cx: p(0, 110).0, cy: 110 * sy, rx: w(58), ry: 30 * sy, value: LIP.hair)
             if outfit.sunglasses {
@@ -211,18 +223,12 @@ public struct SyntheticPerson: Sendable {
         return Image(width: label.width, height: label.height, pixels: pixels)
     }
 
-    /// The colours a LIP parser's palette PNG uses: the PASCAL VOC colour map, whose entry i
-    /// spreads the bits of i over the high bits of r, g and b in turn.
+    /// The colours a LIP parser's palette PNG uses: the first `count` of the PASCAL VOC colour
+    /// map (`VOCColourMap`).
     public static func lipPalette(count: Int = 20) -> [(UInt8, UInt8, UInt8)] {
         (0..<count).map { index in
-            var r = 0, g = 0, b = 0, c = index
-            for bit in 0..<8 {
-                r |= (c & 1) << (7 - bit)
-                g |= ((c >> 1) & 1) << (7 - bit)
-                b |= ((c >> 2) & 1) << (7 - bit)
-                c >>= 3
-            }
-            return (UInt8(r), UInt8(g), UInt8(b))
+            let colour = VOCColourMap.colour(index)
+            return (colour.red, colour.green, colour.blue)
         }
     }
 }

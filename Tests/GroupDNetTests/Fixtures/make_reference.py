@@ -36,6 +36,8 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch.nn.utils import spectral_norm
 
+from fixture_support import randomize
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLASSES, SIZE, NGF, HIDDEN, ENCODER_WIDTH, D_CHANNELS, LATENT_PER_CLASS = 8, 64, 4, 16, 16, 8, 8
 BATCH = 2
@@ -161,23 +163,6 @@ class Discriminator(nn.Module):
         x = F.avg_pool2d(x, kernel_size=3, stride=2, padding=1, count_include_pad=False)
         outputs.append(self.discriminator_1(x))
         return outputs
-
-
-def randomize(net):
-    """Non-trivial values everywhere: Xavier-normal gain 1 weights, small random biases,
-    random running statistics (so eval mode is tested), a non-zero batch counter."""
-    with torch.no_grad():
-        for name, tensor in net.state_dict(keep_vars=True).items():
-            if name.endswith("weight") or name.endswith("weight_orig"):
-                nn.init.xavier_normal_(tensor, gain=1.0)
-            elif name.endswith("bias"):
-                tensor.normal_(0, 0.1)
-            elif name.endswith("running_mean"):
-                tensor.normal_(0, 0.2)
-            elif name.endswith("running_var"):
-                tensor.uniform_(0.5, 2.0)
-            elif name.endswith("num_batches_tracked"):
-                tensor.fill_(7)
 
 
 def split_image(seg, image):

@@ -1,8 +1,11 @@
 import Foundation
+import Statistics
 import Yams
 
-extension SourceLabelSet {
-    /// Reads a label-set file:
+/// A parser's source label set, read from its file (`Pipelines/sources/lip.yaml`): never
+/// hard-coded, so a parser trained on another data set is a new file, not new code.
+extension LabelSet {
+    /// Reads a source label-set file:
     ///
     /// ```yaml
     /// name: lip
@@ -29,24 +32,39 @@ extension SourceLabelSet {
         let entries = try reader.mapping(root, key: "label set", allowed: ["name", "classes"])
         let name = try reader.string(try reader.required(entries, "name", parentLine: 1), key: "name")
         let classesNode = try reader.required(entries, "classes", parentLine: 1)
-        var classes: [(id: Int, name: String)] = []
+        var classes: [Int: String] = [:]
         var seenNames: Set<String> = []
         for entry in try reader.mapping(classesNode, key: "classes") {
             guard let id = Int(entry.key), (0...254).contains(id) else {
                 throw PipelineFileError(
                     file: file, line: entry.line,
-                    reason: .invalidValue(key: "classes", expected: "keyed by integer ids in 0...254, got '\(entry.key)'"))
+                    reason: .invalidValue(
+                        key: "classes", expected: "keyed by integer ids in 0...254, got '\(entry.key)'"))
             }
             let className = try reader.string(entry.value, key: "classes.\(id)")
             guard seenNames.insert(className).inserted else {
                 throw PipelineFileError(file: file, line: entry.line, reason: .duplicated("class name '\(className)'"))
             }
-            if classes.contains(where: { $0.id == id }) {
+            if classes[id] != nil {
                 // "01" and "1" are different YAML keys but the same id.
                 throw PipelineFileError(file: file, line: entry.line, reason: .duplicated("source id \(id)"))
             }
-            classes.append((id, className))
+            classes[id] = className
         }
-        self.init(name: name, classes: classes)
+        self.init(source: name, classes: classes)
+    }
+}
+
+extension LabelSet {
+    /// Whether a `source` value names a label-set file by its path (it has a `/` or ends in
+    /// `.yaml` or `.yml`) rather than a set by its name (`lip`).
+    public static func isPath(_ reference: String) -> Bool {
+        reference.contains("/") || reference.hasSuffix(".yaml") || reference.hasSuffix(".yml")
+    }
+
+    /// The file a `source` value names: a path as written, a name as `NAME.yaml` in
+    /// `sourcesFolder` (`lip` → `Pipelines/sources/lip.yaml`).
+    public static func sourceFile(for reference: String, sourcesFolder: URL) -> String {
+        isPath(reference) ? reference : sourcesFolder.appendingPathComponent("\(reference).yaml").path
     }
 }
