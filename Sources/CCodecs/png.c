@@ -331,4 +331,42 @@ int ccodecs_png_encode(
     return CCODECS_OK;
 }
 
+int ccodecs_png_encode_gray16(
+    const uint16_t *samples, uint32_t width, uint32_t height, int compression_level,
+    ccodecs_buffer *out, ccodecs_status *status) {
+    ccodecs_status_reset(status);
+    memset(out, 0, sizeof *out);
+    if (compression_level < 0 || compression_level > 9) {
+        return ccodecs_status_fail(status, CCODECS_BAD_ARGUMENT, "compression level %d is outside 0...9", compression_level);
+    }
+    png_session session = {.status = status, .output = out};
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &session, session_error, session_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_write_struct(&png, NULL);
+        return ccodecs_status_fail(status, CCODECS_NO_MEMORY, "cannot create libpng writer");
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        ccodecs_buffer_free(out);
+        return status->code;
+    }
+    png_set_write_fn(png, &session, session_write, session_flush);
+    png_set_compression_level(png, compression_level);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+    png_set_IHDR(png, info, width, height, 16, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+        PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    // PNG stores 16-bit samples big-endian; libpng swaps host-order rows as it writes them.
+#if BYTE_ORDER == LITTLE_ENDIAN
+    png_set_swap(png);
+#endif
+    for (uint32_t y = 0; y < height; y++) {
+        png_write_row(png, (png_const_bytep)(samples + (size_t)y * width));
+    }
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    return CCODECS_OK;
+}
+
 const char *ccodecs_png_library_version(void) { return png_get_libpng_ver(NULL); }

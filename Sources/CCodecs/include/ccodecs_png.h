@@ -68,6 +68,14 @@ int ccodecs_png_encode(
     const uint8_t *palette, int palette_count, int compression_level, int row_filters,
     ccodecs_buffer *out, ccodecs_status *status);
 
+/// Encodes 16-bit gray `samples` (rows of `width` values in host order, no padding) as a
+/// 16-bit grayscale PNG, as Cityscapes stores its instance ids. `compression_level` is zlib's
+/// 0...9; rows are left unfiltered (instance maps are long runs of one value).
+/// On success `out` holds the file; free it with `ccodecs_buffer_free`.
+int ccodecs_png_encode_gray16(
+    const uint16_t *samples, uint32_t width, uint32_t height, int compression_level,
+    ccodecs_buffer *out, ccodecs_status *status);
+
 /// The version of the libpng linked at run time, e.g. "1.6.39".
 const char *ccodecs_png_library_version(void);
 
