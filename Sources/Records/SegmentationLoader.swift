@@ -4,8 +4,9 @@ import Foundation
 /// `decodeThreads` background threads into a fixed pool of preallocated buffers (the bounded
 /// prefetch queue), and delivering them strictly in stream order.
 ///
-/// Memory is fixed at start: `queueDepth` + 1 slots of one photo and one label map each, sized from
-/// the first readable record (every record must share that size; another size is reported as a bad
+/// Memory is fixed at start: `queueDepth` + 1 slots of one photo and one label map each (and one
+/// instance map when the first readable record has one: then every record must), sized from the
+/// first readable record (every record must share that size; another size is reported as a bad
 /// record). Nothing grows while streaming.
 ///
 /// A damaged record (bad CRC, bad payload, undecodable image, wrong size) is reported with
@@ -60,6 +61,8 @@ public final class SegmentationLoader {
         public let pixels: UnsafeBufferPointer<UInt8>
         /// Class ids, width·height bytes.
         public let label: UnsafeBufferPointer<UInt8>
+        /// Instance ids, width·height values, when the set has instance maps (`hasInstances`).
+        public let instances: UnsafeBufferPointer<UInt16>?
         public let split: SegmentationRecord.ClassSplit
     }
 
@@ -68,6 +71,8 @@ public final class SegmentationLoader {
     /// Photo and label size of every sample (taken from the first readable record).
     public let width: Int
     public let height: Int
+    /// Whether every sample carries an instance map (the first readable record has one).
+    public let hasInstances: Bool
     private let engine: PrefetchEngine
 
     /// Starts streaming at `state` (nil: epoch 0, position 0, `options.seed`). Throws when the
@@ -90,9 +95,10 @@ public final class SegmentationLoader {
         let first = try Self.firstReadableRecord(of: set)
         width = first.width
         height = first.height
+        hasInstances = first.hasInstances
         let start = state ?? ReaderState(seed: options.seed, worldSize: options.worldSize)
         engine = PrefetchEngine(
-            set: set, options: options, width: width, height: height,
+            set: set, options: options, width: width, height: height, instances: hasInstances,
             cursor: start.cursor(count: set.count))
         engine.start()
     }
@@ -133,15 +139,19 @@ private final class PrefetchEngine: @unchecked Sendable {
     private final class Slot {
         let pixels: UnsafeMutableBufferPointer<UInt8>
         let label: UnsafeMutableBufferPointer<UInt8>
-        init(width: Int, height: Int) {
+        let instances: UnsafeMutableBufferPointer<UInt16>?
+        init(width: Int, height: Int, instances withInstances: Bool) {
             pixels = .allocate(capacity: width * height * 3)
             pixels.initialize(repeating: 0)
             label = .allocate(capacity: width * height)
             label.initialize(repeating: 0)
+            instances = withInstances ? .allocate(capacity: width * height) : nil
+            instances?.initialize(repeating: 0)
         }
         deinit {
             pixels.deallocate()
             label.deallocate()
+            instances?.deallocate()
         }
     }
 
@@ -180,14 +190,14 @@ private final class PrefetchEngine: @unchecked Sendable {
     /// Items one worker sees per epoch: when that many in a row are damaged, nothing is left.
     private var itemsPerEpoch: Int { (set.count + options.worldSize - 1) / options.worldSize }
 
-    init(set: ShardSet, options: Options, width: Int, height: Int, cursor: UInt64) {
+    init(set: ShardSet, options: Options, width: Int, height: Int, instances: Bool, cursor: UInt64) {
         self.set = set
         self.options = options
         self.width = width
         self.height = height
         // One slot more than the queue: the consumer holds one while `queueDepth` are decoded
         // ahead, so a decoder never waits for a slot the consumer needs (no deadlock).
-        slots = (0...options.queueDepth).map { _ in Slot(width: width, height: height) }
+        slots = (0...options.queueDepth).map { _ in Slot(width: width, height: height, instances: instances) }
         freeSlots = Array(0...options.queueDepth)
         startCursor = cursor
         lastCursor = cursor
@@ -239,7 +249,7 @@ private final class PrefetchEngine: @unchecked Sendable {
                         file: set.directory.path,
                         reason: .invalidValue(
                             "all \(consecutiveSkips) records of a whole epoch were skipped as damaged, the last: "
-                            + "\(error)"))
+                                + "\(error)"))
                 }
             case .end:
                 finished = true
@@ -254,7 +264,7 @@ private final class PrefetchEngine: @unchecked Sendable {
                 return Sample(
                     key: key, globalIndex: global, streamIndex: stream, width: width, height: height,
                     pixels: UnsafeBufferPointer(slots[slot].pixels), label: UnsafeBufferPointer(slots[slot].label),
-                    split: split)
+                    instances: slots[slot].instances.map { UnsafeBufferPointer($0) }, split: split)
             }
         }
         return nil
@@ -318,6 +328,7 @@ private final class PrefetchEngine: @unchecked Sendable {
                 }
                 try record.decodeImage(into: slots[slot].pixels)
                 try record.decodeLabel(into: slots[slot].label)
+                if let instances = slots[slot].instances { try record.decodeInstances(into: instances) }
                 finish(
                     sequence, .sample(slot: slot, key: record.key, global: global, stream: stream, split: record.split))
             } catch {

@@ -11,6 +11,10 @@ extension SegmentationRecord {
     /// combination decodes the photo. The label map
     /// is always decoded (the split fields and the value check need it); with `.png` its file
     /// bytes are stored unchanged.
+    ///
+    /// With an `instanceFolder`, each sample's `instances/NAME.png` (a 16-bit instance map) is
+    /// stored too, in the label's encoding; a sample whose instance map is missing is skipped
+    /// with the writer's other unreadable inputs, naming the file.
     public struct FolderPairs {
         /// Stems that have a photo but no label, or a label but no photo.
         public let unpaired: [String]
@@ -18,11 +22,12 @@ extension SegmentationRecord {
         public let stems: [String]
 
         public init(
-            split: String, photoFolder: URL, labelFolder: URL, classCount: Int,
+            split: String, photoFolder: URL, labelFolder: URL, instanceFolder: URL? = nil, classCount: Int,
             imageEncoding: ImageEncoding, labelEncoding: LabelEncoding
         ) throws {
             let photos = try Self.filesByStem(in: photoFolder)
             let labels = try Self.filesByStem(in: labelFolder)
+            let instances = try instanceFolder.map { try Self.filesByStem(in: $0) }
             let stems = photos.keys.filter { labels[$0] != nil }.sorted()
             unpaired = (Set(photos.keys).symmetricDifference(labels.keys)).sorted()
             self.stems = stems
@@ -30,13 +35,24 @@ extension SegmentationRecord {
                 split: split, count: stems.count,
                 identity: { number in
                     let stem = stems[number]
-                    return "\(stem)\t\(Self.identity(of: photos[stem]!))\t\(Self.identity(of: labels[stem]!))"
+                    let pair = "\(stem)\t\(Self.identity(of: photos[stem]!))\t\(Self.identity(of: labels[stem]!))"
+                    guard let instances, let folder = instanceFolder else { return pair }
+                    return pair + "\t"
+                        + Self.identity(of: instances[stem] ?? folder.appendingPathComponent(stem + ".png"))
                 },
                 payload: { number in
                     let stem = stems[number]
+                    var instanceURL: URL?
+                    if let instances, let folder = instanceFolder {
+                        guard let url = instances[stem] else {
+                            let missing = folder.appendingPathComponent(stem + ".png").path
+                            throw RecordsError(file: missing, key: stem, reason: .io("the instance map is missing"))
+                        }
+                        instanceURL = url
+                    }
                     return try Self.example(
-                        key: stem, photoURL: photos[stem]!, labelURL: labels[stem]!, classCount: classCount,
-                        imageEncoding: imageEncoding, labelEncoding: labelEncoding
+                        key: stem, photoURL: photos[stem]!, labelURL: labels[stem]!, instanceURL: instanceURL,
+                        classCount: classCount, imageEncoding: imageEncoding, labelEncoding: labelEncoding
                     ).encoded()
                 })
             source.name = { stems[$0] }
@@ -69,7 +85,7 @@ extension SegmentationRecord {
         }
 
         private static func example(
-            key: String, photoURL: URL, labelURL: URL, classCount: Int,
+            key: String, photoURL: URL, labelURL: URL, instanceURL: URL?, classCount: Int,
             imageEncoding: ImageEncoding, labelEncoding: LabelEncoding
         ) throws -> Example {
             let photoBytes = try read(photoURL)
@@ -88,10 +104,16 @@ extension SegmentationRecord {
                 photo = .pixels(try photoBytes.withUnsafeBytes { try Image(decoding: $0, source: photoURL.path) })
             }
             let isPNGLabel = labelBytes.withUnsafeBytes { ImageFormat(sniffing: $0) } == .png
+            let instances = try instanceURL.map { url in
+                let bytes = try read(url)
+                let map = try bytes.withUnsafeBytes { try InstanceMap(decoding: $0, source: url.path) }
+                return Instances(map: map, fileBytes: bytes)
+            }
             do {
                 return try SegmentationRecord.example(
                     key: key, photo: photo, label: label, labelFileBytes: isPNGLabel ? labelBytes : nil,
-                    classCount: classCount, imageEncoding: imageEncoding, labelEncoding: labelEncoding)
+                    instances: instances, classCount: classCount, imageEncoding: imageEncoding,
+                    labelEncoding: labelEncoding)
             } catch var error as RecordsError {
                 error.file = labelURL.path
                 throw error

@@ -14,6 +14,9 @@ extension SegmentationRecord {
         public let labelBytes: UnsafeRawBufferPointer
         public let classCount: Int
         public let split: ClassSplit
+        /// `instance/format` and `instance/encoded`, nil for a record without an instance map.
+        public let instanceFormat: String?
+        public let instanceBytes: UnsafeRawBufferPointer?
 
         /// Parses and checks a payload: every field present with its type, sizes positive,
         /// split lengths matching the class count, raw payloads of the right byte count.
@@ -41,6 +44,11 @@ extension SegmentationRecord {
             split = ClassSplit(
                 boundingBoxes: try example.int64s(Field.splitBoundingBoxes),
                 areas: try example.int64s(Field.splitAreas))
+            // Both instance fields or neither: one alone is a damaged record, caught by `check`.
+            let hasInstances =
+                example.kind(of: Field.instanceEncoded) != nil || example.kind(of: Field.instanceFormat) != nil
+            instanceFormat = hasInstances ? try example.string(Field.instanceFormat) : nil
+            instanceBytes = hasInstances ? try example.bytes(Field.instanceEncoded) : nil
             try check()
         }
 
@@ -55,7 +63,7 @@ extension SegmentationRecord {
             guard split.boundingBoxes.count == 4 * classCount, split.areas.count == classCount else {
                 throw invalid(
                     "split has \(split.boundingBoxes.count) box values and \(split.areas.count) areas for "
-                    + "\(classCount) classes")
+                        + "\(classCount) classes")
             }
             guard ["jpeg", "png", "raw"].contains(imageFormat) else { throw invalid("image format \"\(imageFormat)\"") }
             guard ["png", "raw"].contains(labelFormat) else { throw invalid("label format \"\(labelFormat)\"") }
@@ -65,6 +73,46 @@ extension SegmentationRecord {
             if labelFormat == "raw", labelBytes.count != width * height {
                 throw invalid("raw label of \(labelBytes.count) bytes for \(width)×\(height)")
             }
+            if let instanceFormat, let instanceBytes {
+                guard ["png", "raw"].contains(instanceFormat) else {
+                    throw invalid("instance format \"\(instanceFormat)\"")
+                }
+                if instanceFormat == "raw", instanceBytes.count != width * height * 2 {
+                    throw invalid("raw instance map of \(instanceBytes.count) bytes for \(width)×\(height)×2")
+                }
+            }
+        }
+
+        /// Whether the record holds an instance map.
+        public var hasInstances: Bool { instanceBytes != nil }
+
+        /// Decodes the instance map into `ids` (`width * height` values, caller-owned). Throws
+        /// `.invalidValue` when the record has none.
+        public func decodeInstances(into ids: UnsafeMutableBufferPointer<UInt16>) throws {
+            guard let instanceFormat, let instanceBytes else {
+                throw RecordsError(file: "", key: key, reason: .invalidValue("the record has no instance map"))
+            }
+            guard ids.count == width * height else {
+                throw RecordsError(
+                    file: "", key: key,
+                    reason: .invalidArgument("instance buffer of \(ids.count) ids for \(width)×\(height)"))
+            }
+            if instanceFormat == "raw" {
+                for index in 0..<ids.count {
+                    ids[index] = UInt16(instanceBytes[2 * index]) | UInt16(instanceBytes[2 * index + 1]) << 8
+                }
+            } else {
+                try InstanceMap.decode(
+                    instanceBytes, source: "record \(key) instance map", into: ids, width: width, height: height)
+            }
+        }
+
+        /// An owning decoded copy of the instance map, nil when the record has none.
+        public func decodedInstances() throws -> InstanceMap? {
+            guard hasInstances else { return nil }
+            var ids = [UInt16](repeating: 0, count: width * height)
+            try ids.withUnsafeMutableBufferPointer { try decodeInstances(into: $0) }
+            return InstanceMap(width: width, height: height, values: ids)
         }
 
         /// Decodes the photo into `pixels` (`width * height * 3` bytes, caller-owned). Raw photos

@@ -17,6 +17,16 @@ import ImageIO
 /// | `label/classes` | int64 (1)  | class count C; every label value is < C                    |
 /// | `split/bbox`    | int64 (4C) | per class c: x0, y0, x1, y1 at 4c…4c+3, half-open (x0 ≤ x < x1), all four −1 when class c is absent |
 /// | `split/area`    | int64 (C)  | per class: its pixel count                                 |
+///
+/// Optional, for data sets with instance maps (Cityscapes); absent from records without one:
+///
+/// | feature            | type      | meaning                                                   |
+/// |--------------------|-----------|-----------------------------------------------------------|
+/// | `instance/encoded` | bytes (1) | the instance map, lossless, same size as the photo        |
+/// | `instance/format`  | bytes (1) | "png" (16-bit gray) or "raw" (2 bytes per pixel, little-endian, h·w·2 bytes) |
+///
+/// Readers that do not know them ignore them (an Example's features are a map), so the schema
+/// name stays `segmentation/1`.
 public enum SegmentationRecord {
     /// Schema name and version stored in the manifest.
     public static let schema = "segmentation/1"
@@ -32,6 +42,8 @@ public enum SegmentationRecord {
         public static let labelClasses = "label/classes"
         public static let splitBoundingBoxes = "split/bbox"
         public static let splitAreas = "split/area"
+        public static let instanceEncoded = "instance/encoded"
+        public static let instanceFormat = "instance/format"
     }
 
     /// How the photo is stored.
@@ -152,17 +164,30 @@ public enum SegmentationRecord {
         }
     }
 
+    /// An instance map as the writer receives it: the decoded ids, and the 16-bit PNG file they
+    /// came from when there is one (stored unchanged with `.png`).
+    public struct Instances {
+        public var map: InstanceMap
+        public var fileBytes: [UInt8]?
+        public init(map: InstanceMap, fileBytes: [UInt8]? = nil) {
+            self.map = map
+            self.fileBytes = fileBytes
+        }
+    }
+
     /// Builds the Example for one sample.
     ///
     /// - Parameters:
     ///   - label: the decoded label map (needed for the split fields and the value check).
     ///   - labelFileBytes: the label's PNG file, stored unchanged with `.png` when given; when
     ///     nil the map is encoded.
-    /// - Throws: `.invalidValue` when photo and label sizes differ or a label value is out of
-    ///   range; ImageIO errors when an encoder or decoder fails. Errors carry `key` as file.
+    ///   - instances: the sample's instance map, stored in `labelEncoding` (16-bit PNG or raw);
+    ///     nil writes no instance fields.
+    /// - Throws: `.invalidValue` when photo, label and instance sizes differ or a label value is
+    ///   out of range; ImageIO errors when an encoder or decoder fails. Errors carry `key` as file.
     public static func example(
-        key: String, photo: Photo, label: LabelMap, labelFileBytes: [UInt8]? = nil, classCount: Int,
-        imageEncoding: ImageEncoding, labelEncoding: LabelEncoding
+        key: String, photo: Photo, label: LabelMap, labelFileBytes: [UInt8]? = nil, instances: Instances? = nil,
+        classCount: Int, imageEncoding: ImageEncoding, labelEncoding: LabelEncoding
     ) throws -> Example {
         guard photo.width == label.width, photo.height == label.height else {
             throw RecordsError(
@@ -170,13 +195,19 @@ public enum SegmentationRecord {
                 reason: .invalidValue(
                     "photo is \(photo.width)×\(photo.height) but label is \(label.width)×\(label.height)"))
         }
+        if let map = instances?.map, map.width != label.width || map.height != label.height {
+            throw RecordsError(
+                file: key, key: key,
+                reason: .invalidValue(
+                    "instance map is \(map.width)×\(map.height) but label is \(label.width)×\(label.height)"))
+        }
         let split: ClassSplit
         do { split = try classSplit(of: label, classCount: classCount) } catch var error as RecordsError {
             error.file = key
             error.key = key
             throw error
         }
-        return Example(features: [
+        var features: [String: Feature] = [
             Field.key: .bytes([Array(key.utf8)]),
             Field.imageEncoded: .bytes([try encodedPhoto(photo, as: imageEncoding, key: key)]),
             Field.imageFormat: .bytes([Array(imageEncoding.formatName.utf8)]),
@@ -187,7 +218,28 @@ public enum SegmentationRecord {
             Field.labelClasses: .int64s([Int64(classCount)]),
             Field.splitBoundingBoxes: .int64s(split.boundingBoxes),
             Field.splitAreas: .int64s(split.areas)
-        ])
+        ]
+        if let instances {
+            features[Field.instanceEncoded] = .bytes([try encodedInstances(instances, as: labelEncoding)])
+            features[Field.instanceFormat] = .bytes([Array(labelEncoding.rawValue.utf8)])
+        }
+        return Example(features: features)
+    }
+
+    private static func encodedInstances(_ instances: Instances, as encoding: LabelEncoding) throws -> [UInt8] {
+        switch encoding {
+        case .raw:
+            return instances.map.values.flatMap { [UInt8(truncatingIfNeeded: $0), UInt8($0 >> 8)] }
+        case .png:
+            if let bytes = instances.fileBytes, isSixteenBitPNG(bytes) { return bytes }
+            return try instances.map.encodedPNG()
+        }
+    }
+
+    /// Whether `bytes` are a 16-bit grayscale PNG: what `instance/format` "png" promises readers.
+    private static func isSixteenBitPNG(_ bytes: [UInt8]) -> Bool {
+        guard let info = try? bytes.withUnsafeBytes({ try ImageInfo(probing: $0, source: "") }) else { return false }
+        return info.format == .png && info.colorModel == .gray && info.bitsPerSample == 16
     }
 
     private static func encodedPhoto(_ photo: Photo, as encoding: ImageEncoding, key: String) throws -> [UInt8] {

@@ -182,6 +182,7 @@ public enum ShardSetVerifier {
                 var pixels = [UInt8](repeating: 0, count: view.width * view.height * 3)
                 try pixels.withUnsafeMutableBufferPointer { try view.decodeImage(into: $0) }
             }
+            if decodeImages && view.instanceFormat == "png" { _ = try view.decodedInstances() }
         } catch {
             let reason = (error as? RecordsError)?.reason ?? .invalidValue(String(describing: error))
             report.problems.append(

@@ -3,8 +3,9 @@ import Foundation
 import ImageIO
 
 /// Writes a shard set as WebDataset tar files: one `NAME.tar` per shard, holding for each record
-/// `KEY.jpg` (or `KEY.png`) and `KEY.seg.png` next to each other, which is what WebDataset needs
-/// to group them into one sample.
+/// `KEY.jpg` (or `KEY.png`) and `KEY.seg.png` next to each other (and `KEY.inst.png`, the 16-bit
+/// instance map, for records that hold one), which is what WebDataset needs to group them into
+/// one sample.
 ///
 /// JPEG and PNG payloads are copied unchanged; raw photos and labels are encoded as PNG (this
 /// needs the ImageIO encoder). WebDataset cuts keys at the first dot of the file name, so dots
@@ -39,6 +40,7 @@ public enum WebDatasetExporter {
                 let (imageExtension, imageBytes) = try photoFile(view)
                 try tar.append(name: "\(key).\(imageExtension)", contents: imageBytes)
                 try tar.append(name: "\(key).seg.png", contents: try labelFile(view))
+                if view.hasInstances { try tar.append(name: "\(key).inst.png", contents: try instanceFile(view)) }
                 if tar.bytes.count > 4 << 20 { try file.write(tar.bytes); tar.bytes.removeAll(keepingCapacity: true) }
             }
             tar.finish()
@@ -57,6 +59,11 @@ public enum WebDatasetExporter {
             let image = Image(width: view.width, height: view.height, pixels: Array(view.imageBytes))
             return ("png", try image.encodedPNG())
         }
+    }
+
+    private static func instanceFile(_ view: SegmentationRecord.View) throws -> [UInt8] {
+        if view.instanceFormat == "png", let bytes = view.instanceBytes { return Array(bytes) }
+        return try view.decodedInstances()!.encodedPNG()
     }
 
     private static func labelFile(_ view: SegmentationRecord.View) throws -> [UInt8] {
