@@ -17,7 +17,7 @@ extension DatasetStatistics {
         var lines = [
             "Samples: \(TextFormat.grouped(sampleCount))" + (partitionText.isEmpty ? "" : "   (\(partitionText))"),
             "Label sizes: " + Self.sizesText(labelSizes),
-            "Photo sizes: " + (photoSizes.isEmpty ? "no photos" : Self.sizesText(photoSizes)),
+            "Photo sizes: " + (photoSizes.isEmpty ? "no photos" : Self.sizesText(photoSizes))
         ]
         if samplesWithoutPhoto > 0 {
             lines.append("Samples without a photo: \(TextFormat.grouped(samplesWithoutPhoto))")
@@ -40,10 +40,10 @@ extension DatasetStatistics {
         var table = TextTable(
             header: [
                 "id", "class", "pixel share", "", "images", "presence", "", "mean area", "median area",
-                "box w", "box h", "box width histogram",
+                "box w", "box h", "box width histogram"
             ],
             rightAligned: [0, 2, 4, 5, 7, 8, 9, 10])
-        for c in classes {
+        for c in shownClassIndices.map({ classes[$0] }) {
             table.add([
                 "\(c.id)", c.name, TextFormat.percent(c.pixelShare),
                 TextFormat.bar(maxShare > 0 ? c.pixelShare / maxShare : 0, width: barWidth),
@@ -52,34 +52,56 @@ extension DatasetStatistics {
                 TextFormat.groupedFixed(c.meanArea, digits: 1), TextFormat.groupedFixed(c.medianArea, digits: 1),
                 TextFormat.fixed(c.boundingBoxWidths.mean, digits: 2),
                 TextFormat.fixed(c.boundingBoxHeights.mean, digits: 2),
-                TextFormat.sparkline(c.boundingBoxWidths.counts),
+                TextFormat.sparkline(c.boundingBoxWidths.counts)
             ])
         }
         var text = "Classes (areas in pixels; box w/h: mean bounding box as a fraction of the image)\n"
         text += table.rendered()
+        if let absent = absentClassesLine() { text += "\n" + absent }
         if !valuesOutsideTable.isEmpty {
-            text += "\nLabel values outside the table: " + valuesOutsideTable.map {
-                "\($0.value) (\(TextFormat.grouped($0.images)) images, \(TextFormat.grouped($0.pixels)) pixels)"
-            }.joined(separator: ", ")
+            text +=
+                "\nLabel values outside the table: "
+                + valuesOutsideTable.map {
+                    "\($0.value) (\(TextFormat.grouped($0.images)) images, \(TextFormat.grouped($0.pixels)) pixels)"
+                }.joined(separator: ", ")
         }
         return text
     }
 
     private func cooccurrenceSection() -> String {
         guard classes.count > 1, sampleCount > 0 else { return "" }
+        if hasManyClasses { return pairsSection() }
         var table = TextTable(
             header: ["images with both (%)"] + classes.map { "\($0.id)" },
             rightAligned: Set(1...classes.count))
         for (row, c) in classes.enumerated() {
-            table.add(["\(c.id) \(c.name)"] + cooccurrence[row].map {
-                TextFormat.fixed(100 * Double($0) / Double(sampleCount), digits: 0)
-            })
+            table.add(
+                ["\(c.id) \(c.name)"]
+                    + cooccurrence[row].map {
+                        TextFormat.fixed(100 * Double($0) / Double(sampleCount), digits: 0)
+                    })
         }
         return "Co-occurrence\n" + table.rendered()
     }
 
+    /// With many classes: the pairs most often together, in place of the grid.
+    private func pairsSection() -> String {
+        var table = TextTable(header: ["images with both", "", "classes"], rightAligned: [0, 1])
+        for pair in mostFrequentPairs() {
+            let a = classes[pair.first], b = classes[pair.second]
+            table.add([
+                TextFormat.grouped(pair.images),
+                TextFormat.percent(Double(pair.images) / Double(sampleCount), digits: 0),
+                "\(a.id) \(a.name) + \(b.id) \(b.name)"
+            ])
+        }
+        return "Co-occurrence: the \(Self.listedPairCount) pairs of classes most often in one sample "
+            + "(of \(TextFormat.grouped(sampleCount)))\n" + table.rendered()
+    }
+
     private func filterSection(_ candidates: FilterCandidates) -> String {
-        let header = ["--filter class"] + candidates.pixelThresholds.map { "> \(TextFormat.grouped($0)) px" }
+        let header =
+            ["--filter class"] + candidates.pixelThresholds.map { "> \(TextFormat.grouped($0)) px" }
             + candidates.fractionThresholds.map { "> \(TextFormat.percent($0, digits: 1))" }
         var table = TextTable(header: header, rightAligned: Set(1..<header.count))
         for c in candidates.classes {
@@ -95,11 +117,15 @@ extension DatasetStatistics {
         if let channels {
             let names = ["R", "G", "B"]
             lines.append("Photo channels over \(TextFormat.grouped(channels.pixelCount)) pixels (0–255):")
-            lines.append("  mean " + (0..<3).map { "\(names[$0]) \(TextFormat.fixed(channels.mean[$0], digits: 3))" }
-                .joined(separator: "  "))
-            lines.append("  std  " + (0..<3).map {
-                "\(names[$0]) \(TextFormat.fixed(channels.standardDeviation[$0], digits: 3))"
-            }.joined(separator: "  "))
+            lines.append(
+                "  mean "
+                    + (0..<3).map { "\(names[$0]) \(TextFormat.fixed(channels.mean[$0], digits: 3))" }
+                    .joined(separator: "  "))
+            lines.append(
+                "  std  "
+                    + (0..<3).map {
+                        "\(names[$0]) \(TextFormat.fixed(channels.standardDeviation[$0], digits: 3))"
+                    }.joined(separator: "  "))
         }
         if duplicates.groupCount == 0 {
             if channels != nil { lines.append("Duplicate photos: none") }
