@@ -7,7 +7,7 @@ import Records
 struct SMISPrep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smisprep",
-        abstract: "Prepare DeepFashion for semantically multi-modal image synthesis.",
+        abstract: "Prepare DeepFashion, Cityscapes or ADE20K for semantically multi-modal image synthesis.",
         discussion: """
             Turns a human parser's label maps and their photos into a training-ready data set \
             for GroupDNet: remap classes, filter rare attributes, resize, partition, split, \
@@ -22,9 +22,10 @@ struct SMISPrep: ParsableCommand {
             """,
         version: ToolkitVersion.string,
         subcommands: [
-            DeepFashionCommand.self, RunCommand.self, MergeCommand.self, SynthCommand.self,
+            DeepFashionCommand.self, CityscapesCommand.self, ADE20KCommand.self, RunCommand.self, MergeCommand.self,
+            SynthCommand.self,
             ShardCommand.self, VerifyCommand.self, InspectCommand.self, ExportCommand.self,
-            StatsCommand.self,
+            StatsCommand.self
         ]
     )
 }

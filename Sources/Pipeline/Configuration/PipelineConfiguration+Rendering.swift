@@ -26,6 +26,15 @@ extension PipelineConfiguration {
         lines.append(marked("images: \(text(images))", \.images, was: text))
         lines.append(marked("labels: \(text(labels))", \.labels, was: text))
         lines.append(marked("output: \(text(output))", \.output, was: text))
+        // The sections and keys a DeepFashion file does without are written only when set, so
+        // that such a file's record (and its resume fingerprint) reads as before they existed.
+        if !inputs.isDefault {
+            lines.append("inputs:")
+            for (key, value) in [("photo-suffix", inputs.photoSuffix), ("label-suffix", inputs.labelSuffix),
+                                 ("instance-suffix", inputs.instanceSuffix)] {
+                if let value { lines.append("  \(key): \(quoted(value))") }
+            }
+        }
         lines.append("classes: \(list(classMapping.names))")
         lines.append("mapping:")
         for sourceName in classMapping.mappingsBySource.keys.sorted() {
@@ -45,12 +54,19 @@ extension PipelineConfiguration {
         lines.append(marked(threshold, \.filter.threshold, was: \.description))
         lines.append("resize:")
         lines.append(marked("  size: \(resize.size)", \.resize.size, was: \.description))
+        if let trainSize = resize.trainSize {
+            lines.append(marked("  train-size: \(trainSize)", \.resize.trainSize) { $0?.description ?? "null" })
+        }
         lines.append(marked("  fit: \(resize.fit.rawValue)", \.resize.fit, was: \.rawValue))
         lines.append("  photo-filter: \(resize.photoFilter.rawValue)")
         lines.append("partition:")
         lines.append(marked("  list: \(text(partition.list))", \.partition.list, was: text))
         let fraction = "  val-fraction: \(partition.validationFraction)"
         lines.append(marked(fraction, \.partition.validationFraction) { String($0) })
+        if !partition.folders.isEmpty {
+            lines.append("  folders:")
+            for entry in partition.folders { lines.append("    \(quoted(entry.folder)): \(entry.split.rawValue)") }
+        }
         lines.append("outputs:")
         lines.append("  prepared: \(outputs.prepared)")
         lines.append(marked("  split: \(outputs.split)", \.outputs.split) { String($0) })

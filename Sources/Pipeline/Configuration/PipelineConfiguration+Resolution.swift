@@ -12,14 +12,25 @@ extension PipelineConfiguration {
         let sourceIDsByTarget = try resolution.sourceIDsByTarget(document, source: source, names: names)
         let ignore = try resolution.ignoreRule(document.ignore, source: source, names: names)
         if document.outputs.shards != nil && !document.outputs.prepared {
-            throw resolution.fail(document.shardsLine, .invalidValue(
-                key: "outputs.shards",
-                expected: "left out when outputs.prepared is false (shards are packed from the prepared folders)"))
+            throw resolution.fail(
+                document.shardsLine,
+                .invalidValue(
+                    key: "outputs.shards",
+                    expected: "left out when outputs.prepared is false (shards are packed from the prepared folders)"))
         }
         let filterIDs = try document.filter.classes.map { try resolution.sourceID($0, in: source) }
+        if document.inputs.instanceSuffix != nil && document.inputs.labelSuffix == nil {
+            throw resolution.fail(
+                document.inputsLine,
+                .invalidValue(
+                    key: "inputs.instance-suffix",
+                    expected: "given with inputs.label-suffix (by extension alone, instance maps would be "
+                        + "taken for label maps)"
+                ))
+        }
         self.init(
             sourceReference: document.source.value, source: source,
-            images: document.images, labels: document.labels, output: document.output,
+            images: document.images, labels: document.labels, output: document.output, inputs: document.inputs,
             classMapping: ClassMapping(
                 targets: names, sourceIDsByTarget: sourceIDsByTarget, mappingsBySource: mappingsBySource),
             ignore: ignore,
@@ -53,10 +64,13 @@ private struct NameResolution {
             guard !names.contains(name.value) else { throw fail(name.line, .duplicated("class '\(name.value)'")) }
             // Class names become file names (`split/STEM/ID-NAME.png`, the contact sheet).
             guard PipelineConfiguration.isUsableInFileNames(name.value) else {
-                throw fail(name.line, .invalidValue(
-                    key: "classes",
-                    expected: "names usable in file names (not empty, no '/', no control characters, not '.' or '..'); "
-                        + "got '\(name.value)'"))
+                throw fail(
+                    name.line,
+                    .invalidValue(
+                        key: "classes",
+                        expected:
+                            "names usable in file names (not empty, no '/', no control characters, not '.' or '..'); "
+                            + "got '\(name.value)'"))
             }
             names.append(name.value)
         }

@@ -22,6 +22,9 @@ public struct PipelineConfiguration: Equatable, Sendable {
     public var labels: String?
     /// Prepared output folder, nil until given.
     public var output: String?
+    /// How photos, label maps and instance maps are named (file-name suffixes); by extension
+    /// when not given (DeepFashion).
+    public var inputs = InputNaming()
     /// Source ids → target classes.
     public var classMapping: ClassMapping
     /// What happens to the parser's "ignore" value.
@@ -36,6 +39,28 @@ public struct PipelineConfiguration: Equatable, Sendable {
     public var outputs = OutputSettings()
 }
 
+/// How the files of one sample are named, when not by extension alone: each kind's file is its
+/// sample's stem followed by a suffix (Cityscapes: `aachen_000000_000019` +
+/// `_leftImg8bit.png`, `_gtFine_labelIds.png`, `_gtFine_instanceIds.png`).
+public struct InputNaming: Equatable, Sendable {
+    /// Photos: the files under `images` whose names end with this; nil takes every photo
+    /// extension (`.jpg`, `.png`, …) with the extension as the suffix.
+    public var photoSuffix: String?
+    /// Label maps: the files under `labels` whose names end with this; nil takes `.png` and
+    /// `.tif` files.
+    public var labelSuffix: String?
+    /// Instance maps: beside each label map under `labels`, its stem followed by this (16-bit
+    /// ids); nil when the data set has none.
+    public var instanceSuffix: String?
+
+    public init(photoSuffix: String? = nil, labelSuffix: String? = nil, instanceSuffix: String? = nil) {
+        (self.photoSuffix, self.labelSuffix, self.instanceSuffix) = (photoSuffix, labelSuffix, instanceSuffix)
+    }
+
+    /// True when nothing is set: files are told apart by their extensions.
+    public var isDefault: Bool { self == InputNaming() }
+}
+
 /// What the parser's "ignore" value (255 by convention) turns into.
 public struct IgnoreRule: Equatable, Sendable {
     /// The value, e.g. 255. Must not be an id of the source set.
@@ -46,8 +71,11 @@ public struct IgnoreRule: Equatable, Sendable {
 
 /// Training size, aspect handling and photo resampling.
 public struct ResizeSettings: Equatable, Sendable {
-    /// Output size, e.g. 256×256.
+    /// Output size, e.g. 256×256 (the validation size when `trainSize` is given).
     public var size = Size(width: 256, height: 256)
+    /// The training samples' size when it differs from `size` (ADE20K: 286×286, the reference's
+    /// load size, from which training crops `size` at random); nil: `size` for both sides.
+    public var trainSize: Size?
     /// How the aspect ratio is handled.
     public var fit = Fit.stretch
     /// Photo resampling filter (label maps are always nearest).
@@ -75,6 +103,20 @@ public struct PartitionSettings: Equatable, Sendable {
     public var list: String?
     /// Share of items sent to validation when hashing, in 0...1.
     public var validationFraction = 0.08
+    /// The data set's own split by top-level folder (Cityscapes: `train`, `val`; ADE20K:
+    /// `training`, `validation`), in the file's order; only these folders of `images` and
+    /// `labels` are read. Empty: the list or the hash decides.
+    public var folders: [FolderSplit] = []
+
+    /// One top-level folder of a data set and the side its samples land on.
+    public struct FolderSplit: Equatable, Sendable {
+        public var folder: String
+        public var split: DataSplit
+        public init(folder: String, split: DataSplit) {
+            self.folder = folder
+            self.split = split
+        }
+    }
 }
 
 /// Which outputs a run writes.

@@ -8,7 +8,7 @@ import Yams
 struct PipelineDocument {
     /// The keys a pipeline file may hold at its top level.
     static let topLevelKeys = [
-        "source", "images", "labels", "output", "classes", "mapping", "ignore", "filter", "resize",
+        "source", "images", "labels", "output", "inputs", "classes", "mapping", "ignore", "filter", "resize",
         "partition", "outputs",
     ]
 
@@ -16,6 +16,8 @@ struct PipelineDocument {
     var images: String?
     var labels: String?
     var output: String?
+    var inputs = InputNaming()
+    var inputsLine: Int?
     var classes: [Located<String>]
     var classesLine: Int?
     var mappings: [MappingTable]
@@ -58,6 +60,10 @@ struct PipelineDocument {
         images = try reader.optionalString(reader.optional(top, "images"), key: "images")
         labels = try reader.optionalString(reader.optional(top, "labels"), key: "labels")
         output = try reader.optionalString(reader.optional(top, "output"), key: "output")
+        if let node = reader.optional(top, "inputs") {
+            inputs = try InputNaming(node, reader: reader)
+            inputsLine = reader.line(node)
+        }
         classes = try reader.strings(classesNode, key: "classes")
         classesLine = reader.line(classesNode)
         mappings = try MappingTable.tables(in: mappingNode, reader: reader)
@@ -83,6 +89,29 @@ extension PipelineDocument.MappingTable {
             }
             return Self(source: table.key, line: table.line, rows: rows)
         }
+    }
+}
+
+extension InputNaming {
+    /// `inputs`: the suffix that follows a sample's stem in each kind of file's name.
+    fileprivate init(_ node: Node, reader: StrictYAML) throws {
+        self.init()
+        let entries = try reader.mapping(
+            node, key: "inputs", allowed: ["photo-suffix", "label-suffix", "instance-suffix"])
+        func suffix(_ key: String) throws -> String? {
+            guard let value = try reader.optionalString(reader.optional(entries, key), key: "inputs.\(key)") else {
+                return nil
+            }
+            guard !value.isEmpty, !value.contains("/") else {
+                throw reader.invalid(
+                    reader.optional(entries, key)!, key: "inputs.\(key)",
+                    expected: "the end of a file name, e.g. _gtFine_labelIds.png (not empty, no '/')")
+            }
+            return value
+        }
+        photoSuffix = try suffix("photo-suffix")
+        labelSuffix = try suffix("label-suffix")
+        instanceSuffix = try suffix("instance-suffix")
     }
 }
 
@@ -115,10 +144,15 @@ extension PipelineDocument.FilterSection {
 extension ResizeSettings {
     fileprivate init(_ node: Node, reader: StrictYAML) throws {
         self.init()
-        let entries = try reader.mapping(node, key: "resize", allowed: ["size", "fit", "photo-filter"])
+        let entries = try reader.mapping(node, key: "resize", allowed: ["size", "train-size", "fit", "photo-filter"])
         if let size = reader.optional(entries, "size") {
             self.size = try reader.parsed(
                 size, key: "resize.size", expected: "WIDTHxHEIGHT with both in 1...8192, e.g. 256x256",
+                Size.init(parsing:))
+        }
+        if let size = reader.optional(entries, "train-size"), !reader.isNull(size) {
+            trainSize = try reader.parsed(
+                size, key: "resize.train-size", expected: "WIDTHxHEIGHT with both in 1...8192, e.g. 286x286",
                 Size.init(parsing:))
         }
         if let fit = reader.optional(entries, "fit") { self.fit = try reader.oneOf(fit, key: "resize.fit", Fit.self) }
@@ -131,11 +165,36 @@ extension ResizeSettings {
 extension PartitionSettings {
     fileprivate init(_ node: Node, reader: StrictYAML) throws {
         self.init()
-        let entries = try reader.mapping(node, key: "partition", allowed: ["list", "val-fraction"])
+        let entries = try reader.mapping(node, key: "partition", allowed: ["list", "val-fraction", "folders"])
         list = try reader.optionalString(reader.optional(entries, "list"), key: "partition.list")
         if let fraction = reader.optional(entries, "val-fraction") {
             validationFraction = try reader.double(fraction, key: "partition.val-fraction", range: 0...1)
         }
+        if let node = reader.optional(entries, "folders"), !reader.isNull(node) {
+            folders = try Self.folders(node, reader: reader)
+            if list != nil {
+                throw reader.invalid(
+                    node, key: "partition.folders", expected: "left out when partition.list is given (one decides)")
+            }
+        }
+    }
+
+    /// `partition.folders`: top-level folder → `train` or `validation`, each folder once.
+    private static func folders(_ node: Node, reader: StrictYAML) throws -> [FolderSplit] {
+        var folders: [FolderSplit] = []
+        for entry in try reader.mapping(node, key: "partition.folders") {
+            guard PipelineConfiguration.isUsableInFileNames(entry.key) else {
+                throw PipelineFileError(
+                    file: reader.file, line: entry.line,
+                    reason: .invalidValue(key: "partition.folders", expected: "folder names, got '\(entry.key)'"))
+            }
+            let split = try reader.oneOf(entry.value, key: "partition.folders.\(entry.key)", DataSplit.self)
+            folders.append(FolderSplit(folder: entry.key, split: split))
+        }
+        guard !folders.isEmpty else {
+            throw reader.invalid(node, key: "partition.folders", expected: "at least one folder, e.g. train: train")
+        }
+        return folders
     }
 }
 

@@ -11,6 +11,8 @@ public struct PipelineOverrides: Equatable, Sendable {
     public var filterClasses: [String]?
     public var filterThreshold: FilterThreshold?
     public var size: Size?
+    /// The training samples' size (`resize.train-size`).
+    public var trainSize: Size?
     public var fit: ResizeSettings.Fit?
     public var partitionList: String?
     public var validationFraction: Double?
@@ -37,6 +39,7 @@ extension PipelineDocument {
         if let classes = overrides.filterClasses { filter.classes = classes.map { Located(value: $0, line: nil) } }
         if let threshold = overrides.filterThreshold { filter.threshold = threshold }
         if let size = overrides.size { resize.size = size }
+        if let size = overrides.trainSize { resize.trainSize = size }
         if let fit = overrides.fit { resize.fit = fit }
         if let list = overrides.partitionList { partition.list = list }
         if let fraction = overrides.validationFraction { partition.validationFraction = fraction }

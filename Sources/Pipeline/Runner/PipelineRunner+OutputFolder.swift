@@ -8,10 +8,25 @@ struct InputFolders {
     let output: String
     /// Photos and label maps in one folder (a parser's output beside its inputs).
     let shareOneFolder: Bool
-    /// The extensions the photo walk takes: in one folder with the label maps, a label map's
-    /// extension means a label map, never a photo of the same stem.
-    var photoExtensions: Set<String> {
-        shareOneFolder ? Pipeline.photoExtensions.subtracting(labelExtensions) : Pipeline.photoExtensions
+    /// How the files are named (`inputs`); by extension when it is not given.
+    var naming = InputNaming()
+    /// The data set's split folders (`partition.folders`): the only top-level folders walked.
+    var topFolders: Set<String>?
+
+    /// The files the photo walk takes: by `inputs.photo-suffix`, else by extension, where in
+    /// one folder with the label maps a label map's extension means a label map, never a photo
+    /// of the same stem.
+    var photoNaming: FileNaming {
+        if let suffix = naming.photoSuffix { return .suffix(suffix) }
+        return .extensions(
+            shareOneFolder ? Pipeline.photoExtensions.subtracting(labelExtensions) : Pipeline.photoExtensions)
+    }
+
+    /// The files the label walk takes: by `inputs.label-suffix` (passing over the instance
+    /// maps beside them), else by extension.
+    var labelNaming: FileNaming {
+        guard let suffix = naming.labelSuffix else { return .extensions(labelExtensions) }
+        return .suffix(suffix, companions: naming.instanceSuffix.map { [$0] } ?? [])
     }
 }
 
@@ -32,7 +47,11 @@ extension PipelineRunner {
             throw PipelineRunError.outputInsideInput(output: output, key: key, input: input)
         }
         let shareOneFolder = Self.resolved(images) == Self.resolved(labels)
-        return InputFolders(images: images, labels: labels, output: output, shareOneFolder: shareOneFolder)
+        let folders = configuration.partition.folders.map(\.folder)
+        return InputFolders(
+            images: images, labels: labels, output: output, shareOneFolder: shareOneFolder,
+            naming: configuration.inputs,
+            topFolders: folders.isEmpty ? nil : Set(folders))
     }
 
     /// Deletes temporaries whose writer died (`AtomicFileWriter.isAbandonedTemporary`) in the
@@ -62,7 +81,9 @@ extension PipelineRunner {
     func prepareOutputFolder(_ output: String) throws -> String {
         let manager = FileManager.default
         let stateFolder = output + "/" + PreparedLayout.stateFolder
-        let dataFolders = ["train", "test", "cihp_train_mask", "cihp_test_mask", "split"]
+        let dataFolders = [
+            "train", "test", "cihp_train_mask", "cihp_test_mask", "train_instance", "test_instance", "split"
+        ]
         do {
             if options.restart {  // the report too: it would describe samples no longer there
                 for item in dataFolders + [PreparedLayout.stateFolder, PreparedLayout.report, PreparedLayout.summary] {
@@ -83,7 +104,8 @@ extension PipelineRunner {
         let fingerprintPath = stateFolder + "/configuration.yaml"
         let fingerprint = Self.withResolvedPaths(configuration).preparationFingerprint
         if let existing = try? String(contentsOfFile: fingerprintPath, encoding: .utf8), existing != fingerprint,
-           existing != Self.fingerprintBeforeResolvedPaths(configuration) {
+            existing != Self.fingerprintBeforeResolvedPaths(configuration)
+        {
             let before = Set(existing.split(separator: "\n"))
             let differences = fingerprint.split(separator: "\n").filter { !before.contains($0) }
                 .map { $0.trimmingCharacters(in: .whitespaces) }

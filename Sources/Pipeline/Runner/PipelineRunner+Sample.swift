@@ -62,17 +62,42 @@ extension PipelineRunner {
         }
         do { label = try codecs.readLabel(labels + "/" + job.label) } catch {
             try Self.throwIfUnreadable(error, file: job.label)
-            // A broken photo is named first, as the stages' order says, even when its label is broken too.
-            do { try photo.checkDecodes() } catch {
-                return .dropped(.undecodable(file: job.photo, message: Self.message(of: error)))
+            return Self.droppedNamingThePhotoFirst(
+                photo, job.photo,
+                else: .undecodable(
+                    file: job.label, message: Self.message(of: error)))
+        }
+        var instances: InstanceMap?
+        if let suffix = configuration.inputs.instanceSuffix {
+            let file = job.stem + suffix
+            guard FileManager.default.fileExists(atPath: labels + "/" + file) else {
+                return Self.droppedNamingThePhotoFirst(photo, job.photo, else: .instanceMapMissing(file: file))
             }
-            return .dropped(.undecodable(file: job.label, message: Self.message(of: error)))
+            do { instances = try codecs.readInstances(labels + "/" + file) } catch {
+                try Self.throwIfUnreadable(error, file: file)
+                return Self.droppedNamingThePhotoFirst(
+                    photo, job.photo,
+                    else: .undecodable(
+                        file: file, message: Self.message(of: error)))
+            }
         }
         do {
-            return try preparation.prepare(stem: job.stem, split: split, photo: photo, label: label, scratch: scratch)
+            return try preparation.prepare(
+                stem: job.stem, split: split, photo: photo, label: label, instances: instances, scratch: scratch)
         } catch {
             return .dropped(.undecodable(file: job.photo, message: Self.message(of: error)))
         }
+    }
+
+    /// A broken photo is named first, as the stages' order says, even when its label map or
+    /// instance map is broken or missing too; otherwise the sample is dropped for `reason`.
+    private static func droppedNamingThePhotoFirst(
+        _ photo: PhotoInput, _ path: String, else reason: DropReason
+    ) -> SamplePreparation.Outcome {
+        do { try photo.checkDecodes() } catch {
+            return .dropped(.undecodable(file: path, message: message(of: error)))
+        }
+        return .dropped(reason)
     }
 
     private static func throwIfUnreadable(_ error: Error, file: String) throws {
@@ -103,8 +128,14 @@ extension PipelineRunner {
         if configuration.outputs.prepared {
             let bytes = try codecs.encodePhoto(sample.photo, configuration.outputs.photoQuality)
             stage(bytes, PreparedLayout.photoPath(flatStem: stem, split: sample.split))
-            stage(try codecs.encodeLabel(sample.label, options.labelCompressionLevel),
-                  PreparedLayout.labelPath(flatStem: stem, split: sample.split))
+            stage(
+                try codecs.encodeLabel(sample.label, options.labelCompressionLevel),
+                PreparedLayout.labelPath(flatStem: stem, split: sample.split))
+            if let instances = sample.instances {
+                stage(
+                    try codecs.encodeInstances(instances),
+                    PreparedLayout.instancePath(flatStem: stem, split: sample.split))
+            }
             photoBytes = bytes
         }
         if configuration.outputs.split {
@@ -113,8 +144,9 @@ extension PipelineRunner {
                     continue
                 }
                 let name = configuration.classMapping.names[part.classID]
-                stage(try codecs.encodeCrop(crop),
-                      PreparedLayout.splitPartPath(flatStem: stem, classID: part.classID, className: name))
+                stage(
+                    try codecs.encodeCrop(crop),
+                    PreparedLayout.splitPartPath(flatStem: stem, classID: part.classID, className: name))
             }
         }
         return photoBytes

@@ -202,8 +202,10 @@ public final class PipelineRunner: @unchecked Sendable {
     ) -> RunReport {
         var report = emptyReport()
         let slice = options.worker
-        var photoWalker = SortedFileWalker(root: folders.images, extensions: folders.photoExtensions, slice: slice)
-        var labelWalker = SortedFileWalker(root: folders.labels, extensions: labelExtensions, slice: slice)
+        var photoWalker = SortedFileWalker(
+            root: folders.images, naming: folders.photoNaming, topFolders: folders.topFolders, slice: slice)
+        var labelWalker = SortedFileWalker(
+            root: folders.labels, naming: folders.labelNaming, topFolders: folders.topFolders, slice: slice)
         var pairing = SamplePairing(
             photos: AnyIterator { photoWalker.next() }, labels: AnyIterator { labelWalker.next() })
         while let event = pairing.next() {
@@ -224,6 +226,11 @@ public final class PipelineRunner: @unchecked Sendable {
                 report.addDropped(DroppedSample(stem: stem, photo: path, label: nil, reason: .duplicateStem))
             }
         }
+        let naming = configuration.inputs
+        if naming.photoSuffix != nil || naming.labelSuffix != nil {
+            report.inputNames = [naming.photoSuffix, naming.labelSuffix, naming.instanceSuffix].compactMap { $0 }
+                .map { "*" + $0 }
+        }
         // In one folder each walk ignores the other's files; count only what neither takes.
         report.ignoredFiles = folders.shareOneFolder
             ? max(0, labelWalker.ignoredFiles - photoWalker.yieldedFiles - photoWalker.otherSlicesFiles)
@@ -234,7 +241,8 @@ public final class PipelineRunner: @unchecked Sendable {
     }
 
     private func countPhotos(in folders: InputFolders) -> Int {
-        var walker = SortedFileWalker(root: folders.images, extensions: folders.photoExtensions, slice: options.worker)
+        var walker = SortedFileWalker(
+            root: folders.images, naming: folders.photoNaming, topFolders: folders.topFolders, slice: options.worker)
         var count = 0
         while walker.next() != nil { count += 1 }
         return count

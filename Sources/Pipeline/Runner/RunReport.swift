@@ -40,6 +40,10 @@ public struct RunReport: Codable, Equatable, Sendable {
     public var pairs = 0
     /// Files under the input folders skipped for their extension (whole tree, not per slice).
     public var ignoredFiles = 0
+    /// How the inputs are named when by suffix (`*_leftImg8bit.png`, `*_gtFine_labelIds.png`):
+    /// files skipped are then those not named so, images or not. Nil (and absent from the
+    /// JSON) for inputs told apart by extension.
+    public var inputNames: [String]?
     /// Folders under the inputs that could not be listed, with the system's message; their
     /// files are missing from every count.
     public var unreadableFolders: [String] = []
@@ -108,6 +112,7 @@ public struct RunReport: Codable, Equatable, Sendable {
         labelsFound += other.labelsFound
         pairs += other.pairs
         ignoredFiles = max(ignoredFiles, other.ignoredFiles)
+        inputNames = inputNames ?? other.inputNames
         if unreadableFolders.isEmpty { unreadableFolders = other.unreadableFolders }
         kept += other.kept
         train += other.train
@@ -131,7 +136,11 @@ public struct RunReport: Codable, Equatable, Sendable {
         lines.append("photos \(photosFound), label maps \(labelsFound), pairs \(pairs)")
         lines.append("kept \(kept) (train \(train), validation \(validation)), dropped \(dropped)")
         if resumed > 0 { lines.append("resumed: \(resumed) samples were finished by an earlier run") }
-        if ignoredFiles > 0 { lines.append("ignored \(ignoredFiles) files that are not images") }
+        if ignoredFiles > 0, let inputNames {
+            lines.append("ignored \(ignoredFiles) other files (inputs are named \(inputNames.joined(separator: ", ")))")
+        } else if ignoredFiles > 0 {
+            lines.append("ignored \(ignoredFiles) files that are not images")
+        }
         for folder in unreadableFolders { lines.append("could not list \(folder)") }
         for key in droppedByReason.keys.sorted() {
             var line = "  \(key): \(droppedByReason[key]!)"

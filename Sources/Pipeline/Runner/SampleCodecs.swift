@@ -13,19 +13,28 @@ public struct SampleCodecs: Sendable {
     public var encodeLabel: @Sendable (_ label: LabelMap, _ compressionLevel: Int) throws -> [UInt8]
     /// Lossless encoding of per-class crops (`--write-split`).
     public var encodeCrop: @Sendable (_ crop: Image) throws -> [UInt8]
+    /// Instance maps (data sets that have them): decoding and lossless 16-bit encoding.
+    public var readInstances: @Sendable (_ path: String) throws -> InstanceMap
+    public var encodeInstances: @Sendable (_ instances: InstanceMap) throws -> [UInt8]
 
     public init(
         openPhoto: @escaping @Sendable (String) throws -> PhotoInput,
         readLabel: @escaping @Sendable (String) throws -> LabelInput,
         encodePhoto: @escaping @Sendable (Image, Int) throws -> [UInt8],
         encodeLabel: @escaping @Sendable (LabelMap, Int) throws -> [UInt8],
-        encodeCrop: @escaping @Sendable (Image) throws -> [UInt8]
+        encodeCrop: @escaping @Sendable (Image) throws -> [UInt8],
+        readInstances: @escaping @Sendable (String) throws -> InstanceMap = { try InstanceMap(contentsOfFile: $0) },
+        encodeInstances: @escaping @Sendable (InstanceMap) throws -> [UInt8] = {
+            try $0.encodedPNG(compressionLevel: 6)
+        }
     ) {
         self.openPhoto = openPhoto
         self.readLabel = readLabel
         self.encodePhoto = encodePhoto
         self.encodeLabel = encodeLabel
         self.encodeCrop = encodeCrop
+        self.readInstances = readInstances
+        self.encodeInstances = encodeInstances
     }
 
     /// JPEG photos, grayscale PNG labels, PNG crops, through ImageIO. A photo's file is read

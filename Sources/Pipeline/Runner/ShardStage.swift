@@ -11,7 +11,9 @@ import Statistics
 /// layout and its `classes.json` and `pipeline.yaml` are the pipeline's, the shard format is
 /// Records', and Records knows nothing of the pipeline.
 ///
-/// Train samples become `train-NNNNN` shards, validation samples `validation-NNNNN`. A re-run
+/// Train samples become `train-NNNNN` shards, validation samples `validation-NNNNN`; a set
+/// prepared with instance maps (`train_instance/`, `test_instance/`) stores them in its records
+/// and says so in the manifest's settings (`"instance": "png"`). A re-run
 /// keeps every shard whose inputs (path, size, modification time) and settings are unchanged
 /// and whose bytes still hash as journaled, so re-sharding after a change costs only the shards
 /// that changed. Bad inputs never stop the stage: a photo without its label map (or the reverse)
@@ -58,12 +60,18 @@ public struct ShardStage {
         let classes = try Self.classNames(in: prepared)
         var sources: [RecordSource] = []
         var skipped: [SkippedSample] = []
+        var hasInstances = false
         for split in DataSplit.allCases {
             let photoFolder = prepared.appendingPathComponent(split.photoFolder)
             guard FileManager.default.fileExists(atPath: photoFolder.path) else { continue }
+            // A set prepared with instance maps (Cityscapes) has their folder beside the labels.
+            let instanceFolder = prepared.appendingPathComponent(split.instanceFolder)
+            let withInstances = FileManager.default.fileExists(atPath: instanceFolder.path)
+            hasInstances = hasInstances || withInstances
             let pairs = try SegmentationRecord.FolderPairs(
                 split: split.rawValue, photoFolder: photoFolder,
                 labelFolder: prepared.appendingPathComponent(split.labelFolder),
+                instanceFolder: withInstances ? instanceFolder : nil,
                 classCount: classes.count, imageEncoding: settings.image, labelEncoding: settings.label)
             skipped += pairs.unpaired.map {
                 SkippedSample(stem: $0, split: split.rawValue, reason: "photo or label missing")
@@ -75,13 +83,15 @@ public struct ShardStage {
         guard sources.contains(where: { $0.count > 0 }) else { throw ShardStageError.noSamples(folder: prepared.path) }
 
         let directory = URL(fileURLWithPath: settings.directory)
+        var writerSettings = [
+            "image": settings.image.description, "label": settings.label.rawValue,
+            "sizing": settings.sizing.description,
+        ]
+        if hasInstances { writerSettings["instance"] = settings.label.rawValue }
         var configuration = ShardSetWriter.Configuration(
             directory: directory, sizing: settings.sizing, jobs: jobs, toolVersion: toolVersion,
             schema: SegmentationRecord.schema, classes: classes,
-            settings: [
-                "image": settings.image.description, "label": settings.label.rawValue,
-                "sizing": settings.sizing.description,
-            ],
+            settings: writerSettings,
             pipeline: try? String(
                 contentsOf: prepared.appendingPathComponent(PreparedLayout.pipeline), encoding: .utf8))
         configuration.progress = progress

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Walks a folder tree in `stemPrecedes` order, yielding the files whose extension is in
-/// `extensions`, one at a time.
+/// Walks a folder tree in `stemPrecedes` order, yielding the files its `FileNaming` takes, one
+/// at a time: by extension (a file's stem is its name without the extension), or by a suffix
+/// (Cityscapes' `aachen_000000_000019_leftImg8bit.png` has the stem `aachen_000000_000019`).
 ///
 /// Holds one sorted listing per open folder level (DeepFashion: a few hundred names at most),
 /// never the whole tree, so a walk of any size runs in small memory. Hidden entries (a leading
@@ -26,7 +27,8 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
     }
 
     private let root: String
-    private let extensions: Set<String>
+    private let naming: FileNaming
+    private let topFolders: Set<String>?
     private let slice: WorkerSlice
     /// Wanted files skipped because their stem belongs to another worker's slice.
     public private(set) var otherSlicesFiles = 0
@@ -44,8 +46,18 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
     ///     pairing must use the same slice; the others' files are skipped before any path is
     ///     built, so N workers sharing a tree pay for one listing of it each, not N walks.
     public init(root: String, extensions: Set<String>, slice: WorkerSlice = .whole) {
+        self.init(root: root, naming: .extensions(extensions), slice: slice)
+    }
+
+    /// - Parameters:
+    ///   - naming: which files are taken, and what their stems are.
+    ///   - topFolders: when given, only these folders of the root are walked (a data set's own
+    ///     split folders: Cityscapes' `train` and `val`, not `test`); the root's other entries
+    ///     are neither walked nor counted.
+    public init(root: String, naming: FileNaming, topFolders: Set<String>? = nil, slice: WorkerSlice = .whole) {
         self.root = root
-        self.extensions = extensions
+        self.naming = naming
+        self.topFolders = topFolders
         self.slice = slice
         if let level = listing(relativePath: "", stemPrefixHash: fnv1a64("")) { stack.append(level) }
     }
@@ -101,13 +113,15 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
                 var info = stat()
                 isFolder = lstat(path + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
             }
+            if let topFolders, relativePath.isEmpty, !(isFolder && topFolders.contains(name)) { continue }
             // A file's key is its stem, so that `a.jpg` and `a.png` meet at the same place in
             // both walks; a folder's key is its name.
             if isFolder {
                 entries.append(Entry(name: name, key: name, isFolder: true, isWanted: false))
-            } else {
-                let wanted = extensions.contains(SampleFile.lowercasedExtension(of: name))
-                entries.append(Entry(name: name, key: SampleFile.stem(of: name), isFolder: false, isWanted: wanted))
+            } else if let stem = naming.stem(of: name) {
+                entries.append(Entry(name: name, key: stem, isFolder: false, isWanted: true))
+            } else if !naming.isCompanion(name) {
+                entries.append(Entry(name: name, key: SampleFile.stem(of: name), isFolder: false, isWanted: false))
             }
         }
         entries.sort { lhs, rhs in
@@ -116,6 +130,34 @@ public struct SortedFileWalker: IteratorProtocol, Sequence {
             return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
         }
         return Level(relativePath: relativePath, stemPrefixHash: stemPrefixHash, entries: entries)
+    }
+}
+
+/// Which files of a tree a walk takes, and each one's stem.
+public enum FileNaming: Equatable, Sendable {
+    /// Files with one of these lower-case extensions (without the dot); the stem is the name
+    /// without its extension.
+    case extensions(Set<String>)
+    /// Files whose name ends with `suffix` (and is longer); the stem is the name without it.
+    /// Files ending with one of `companions` (another kind of the same sample's files, such as
+    /// Cityscapes' instance maps beside its label maps) are passed over without being counted
+    /// as ignored.
+    case suffix(String, companions: [String] = [])
+
+    /// The stem of a file this naming takes, nil for any other file.
+    public func stem(of name: String) -> String? {
+        switch self {
+        case .extensions(let extensions):
+            return extensions.contains(SampleFile.lowercasedExtension(of: name)) ? SampleFile.stem(of: name) : nil
+        case .suffix(let suffix, _):
+            return name.count > suffix.count && name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : nil
+        }
+    }
+
+    /// Whether `name` is a companion file (see `suffix`).
+    func isCompanion(_ name: String) -> Bool {
+        guard case .suffix(_, let companions) = self else { return false }
+        return companions.contains { name.hasSuffix($0) }
     }
 }
 

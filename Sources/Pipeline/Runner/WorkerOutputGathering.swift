@@ -27,7 +27,9 @@ public enum WorkerOutputGathering {
     }
 
     /// The folders and files a worker's output holds, relative to its root.
-    static let dataFolders = ["train", "cihp_train_mask", "test", "cihp_test_mask", "split"]
+    static let dataFolders = [
+        "train", "cihp_train_mask", "test", "cihp_test_mask", "train_instance", "test_instance", "split",
+    ]
     static let sharedFiles = [
         PreparedLayout.stateFolder + "/configuration.yaml", PreparedLayout.classes, PreparedLayout.pipeline,
     ]

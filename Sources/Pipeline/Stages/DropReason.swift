@@ -21,6 +21,10 @@ public enum DropReason: Equatable, Sendable, Codable {
     case filtered(sourceClass: String, pixels: Int, limit: Double)
     /// A partition list was given and does not list the photo.
     case notInPartitionList
+    /// The data set has instance maps and this sample's is missing (the path it should have).
+    case instanceMapMissing(file: String)
+    /// The instance map's size differs from the label map's.
+    case instanceSizeMismatch(instanceWidth: Int, instanceHeight: Int, labelWidth: Int, labelHeight: Int)
     /// Writing an output failed (the system's message).
     case writeFailed(message: String)
 
@@ -35,6 +39,8 @@ public enum DropReason: Equatable, Sendable, Codable {
         case .unknownLabelValue: return "unknown-label-value"
         case .filtered: return "filtered"
         case .notInPartitionList: return "not-in-partition-list"
+        case .instanceMapMissing: return "instance-map-missing"
+        case .instanceSizeMismatch: return "instance-size-mismatch"
         case .writeFailed: return "write-failed"
         }
     }
@@ -53,6 +59,9 @@ public enum DropReason: Equatable, Sendable, Codable {
         case .filtered(let sourceClass, let pixels, let limit):
             return "filtered: \(pixels) pixels of \(sourceClass) (limit \(formatLimit(limit)))"
         case .notInPartitionList: return "not listed in the partition list"
+        case .instanceMapMissing(let file): return "label map has no instance map (\(file))"
+        case .instanceSizeMismatch(let iw, let ih, let lw, let lh):
+            return "instance map is \(iw)×\(ih) but label map is \(lw)×\(lh)"
         case .writeFailed(let message): return "cannot write output: \(message)"
         }
     }

@@ -9,6 +9,8 @@ public enum DataSplit: String, Sendable, Codable, CaseIterable {
     public var photoFolder: String { self == .train ? "train" : "test" }
     /// Label folder in the prepared layout.
     public var labelFolder: String { self == .train ? "cihp_train_mask" : "cihp_test_mask" }
+    /// Instance-map folder in the prepared layout (data sets with instance maps only).
+    public var instanceFolder: String { self == .train ? "train_instance" : "test_instance" }
 }
 
 /// Why a partition list was refused: names the line (1-based).
@@ -75,19 +77,28 @@ public struct EvalPartitionList: Equatable, Sendable {
     }
 }
 
-/// The partition stage: the list's split when a list is given, else a stable hash of the item
-/// id, so all photos of one item land on the same side and re-runs agree.
+/// The partition stage: the data set's own split folders when given (Cityscapes, ADE20K), else
+/// the list's split when a list is given, else a stable hash of the item id, so all photos of
+/// one item land on the same side and re-runs agree.
 public struct Partitioner: Sendable {
     public let list: EvalPartitionList?
     public let validationFraction: Double
+    /// Top-level folder → side; empty when the data set has no split folders.
+    public let folders: [String: DataSplit]
 
-    public init(list: EvalPartitionList?, validationFraction: Double) {
+    public init(list: EvalPartitionList?, validationFraction: Double, folders: [String: DataSplit] = [:]) {
         self.list = list
         self.validationFraction = validationFraction
+        self.folders = folders
     }
 
-    /// Nil when a list is given and does not hold the stem.
+    /// Nil when a list is given and does not hold the stem, or split folders are given and the
+    /// stem is in none of them.
     public func split(forStem stem: String) -> DataSplit? {
+        if !folders.isEmpty {
+            guard let slash = stem.firstIndex(of: "/") else { return nil }
+            return folders[String(stem[..<slash])]
+        }
         // The list's paths start at img/; a stem taken from img/'s parent folder does too.
         if let list { return list.splitByStem[stem.hasPrefix("img/") ? String(stem.dropFirst(4)) : stem] }
         return Self.hashedSplit(itemID: Self.itemID(ofStem: stem), validationFraction: validationFraction)

@@ -11,6 +11,8 @@ public struct PreparedSample: Sendable {
     public let photo: Image
     /// Target class ids at the training size.
     public let label: LabelMap
+    /// Instance ids at the training size, for a data set with instance maps (Cityscapes).
+    public var instances: InstanceMap? = nil
     /// Per target class: pixel count and bounding box at the training size.
     public let parts: [ClassPart]
     /// Source-value histogram of the full-size label map, before remapping.
@@ -23,9 +25,14 @@ public struct SamplePreparation: Sendable {
     public let check: SampleCheck
     public let filter: RareAttributeFilter
     public let remap: LabelRemap
+    /// The resize of validation samples, and of training samples unless `trainResize` is set.
     public let resize: SampleResize
+    /// The resize of training samples when their size differs (`resize.train-size`).
+    public let trainResize: SampleResize?
     public let partitioner: Partitioner
     public let classCount: Int
+    /// Whether stems start with the data set's split folder, which flat stems leave out.
+    public let dropsSplitFolder: Bool
 
     public init(configuration: PipelineConfiguration, partitionList: EvalPartitionList?) {
         check = SampleCheck(source: configuration.source, ignore: configuration.ignore)
@@ -33,8 +40,17 @@ public struct SamplePreparation: Sendable {
         remap = LabelRemap(classMapping: configuration.classMapping, ignore: configuration.ignore)
         let background = configuration.classMapping.targets.id(named: "background") ?? 0
         resize = SampleResize(settings: configuration.resize, padLabel: UInt8(background))
-        partitioner = Partitioner(list: partitionList, validationFraction: configuration.partition.validationFraction)
+        trainResize = configuration.resize.trainSize.map { size in
+            var settings = configuration.resize
+            settings.size = size
+            return SampleResize(settings: settings, padLabel: UInt8(background))
+        }
+        let folders = configuration.partition.folders
+        partitioner = Partitioner(
+            list: partitionList, validationFraction: configuration.partition.validationFraction,
+            folders: Dictionary(folders.map { ($0.folder, $0.split) }, uniquingKeysWith: { first, _ in first }))
         classCount = configuration.classMapping.targets.count
+        dropsSplitFolder = !folders.isEmpty
     }
 
     /// What happens to one sample.
@@ -62,8 +78,12 @@ public struct SamplePreparation: Sendable {
     /// photo is checked (`PhotoInput.checkDecodes()`) before any later stage drops the sample,
     /// so a broken photo is reported as such whatever else is wrong (decode and check come
     /// first).
+    ///
+    /// `instances`, the sample's instance map when the data set has them, must have the label
+    /// map's size (else the sample is dropped); it is resized as the label map is.
     public func prepare(
-        stem: String, split: DataSplit, photo: PhotoInput, label input: LabelInput, scratch: ResizeScratch? = nil
+        stem: String, split: DataSplit, photo: PhotoInput, label input: LabelInput, instances: InstanceMap? = nil,
+        scratch: ResizeScratch? = nil
     ) throws -> Outcome {
         let label = input.map, histogram = input.histogram
         if let problem = check.problem(
@@ -71,15 +91,24 @@ public struct SamplePreparation: Sendable {
             try photo.checkDecodes()
             return .dropped(problem)
         }
+        if let instances, instances.width != label.width || instances.height != label.height {
+            try photo.checkDecodes()
+            return .dropped(.instanceSizeMismatch(
+                instanceWidth: instances.width, instanceHeight: instances.height,
+                labelWidth: label.width, labelHeight: label.height))
+        }
         if let filtered = filter.verdict(for: histogram, pixelCount: label.pixelCount) {
             try photo.checkDecodes()
             return .dropped(filtered)
         }
+        let resize = split == .train ? trainResize ?? self.resize : self.resize
         let resized = try resize.apply(photo: photo, label: label, remap: remap, scratch: scratch)
-        return .kept(PreparedSample(
-            stem: stem, flatStem: PreparedLayout.flatStem(stem), split: split,
+        var sample = PreparedSample(
+            stem: stem, flatStem: PreparedLayout.flatStem(stem, droppingSplitFolder: dropsSplitFolder), split: split,
             photo: resized.photo, label: resized.label,
             parts: ClassSplit.parts(of: resized.label, classCount: classCount),
-            sourceHistogram: histogram))
+            sourceHistogram: histogram)
+        sample.instances = instances.map { resize.apply(instances: $0) }
+        return .kept(sample)
     }
 }

@@ -183,6 +183,25 @@ public struct SampleResize: Sendable {
         )
     }
 
+    /// An instance map (the photo's size) through the same fit as its label map: cropped, scaled
+    /// by nearest neighbour, and padded with id 0.
+    public func apply(instances: InstanceMap) -> InstanceMap {
+        let geometry = FitGeometry(
+            sourceWidth: instances.width, sourceHeight: instances.height,
+            width: settings.size.width, height: settings.size.height, fit: settings.fit)
+        let crop = geometry.sourceCrop, place = geometry.placement
+        let scaled = instances.cropped(x: crop.x, y: crop.y, width: crop.width, height: crop.height)
+            .resized(width: place.width, height: place.height)
+        if place.width == settings.size.width && place.height == settings.size.height { return scaled }
+        var canvas = InstanceMap(width: settings.size.width, height: settings.size.height)
+        for row in 0..<place.height {
+            let to = (place.y + row) * canvas.width + place.x
+            canvas.values.replaceSubrange(
+                to..<to + place.width, with: scaled.values[row * place.width..<(row + 1) * place.width])
+        }
+        return canvas
+    }
+
     /// The label map at the placement's size, by nearest neighbour, remapped in the same pass.
     private func scaled(_ label: LabelMap, to place: PixelRect, remap: LabelRemap?) -> LabelMap {
         guard let remap else { return label.resized(width: place.width, height: place.height) }
