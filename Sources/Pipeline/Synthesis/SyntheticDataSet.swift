@@ -3,7 +3,7 @@ import Foundation
 import ImageIO
 
 /// Writes a synthetic file: a throw-away test input, so no fsync; folders created as needed.
-private func writeThrowAway<Bytes: Sequence>(_ bytes: Bytes, to path: String) throws where Bytes.Element == UInt8 {
+func writeThrowAway<Bytes: Sequence>(_ bytes: Bytes, to path: String) throws where Bytes.Element == UInt8 {
     try AtomicFileWriter.write(bytes, to: path, options: AtomicWriteOptions(durable: false, createFolders: true))
 }
 
