@@ -21,28 +21,33 @@ public final class ConditionalGroupNorm: Module {
     ///   - labelChannels: channels of the one-hot seg (the class count).
     ///   - hiddenChannels: width of `mlp_shared` (128 in the reference).
     ///   - groups: the block's group number; must divide all three channel counts.
+    ///   - sharedGroups, modulationGroups: the groups of `mlp_shared` and of `mlp_gamma` and
+    ///     `mlp_beta` when not `groups` (the reference's Cityscapes and ADE20K variants, see
+    ///     ``ConditionalNormRule``).
     public init(
         _ layer: String, channels: Int, labelChannels: Int, hiddenChannels: Int, groups: Int,
-        using random: inout RandomSource
+        sharedGroups: Int? = nil, modulationGroups: Int? = nil, using random: inout RandomSource
     ) throws {
+        let sharedGroups = sharedGroups ?? groups, modulationGroups = modulationGroups ?? groups
         try require(
             channels > 0 && labelChannels > 0 && hiddenChannels > 0, layer,
             "channels \(channels), label channels \(labelChannels), hidden \(hiddenChannels) must be positive")
         try require(
-            labelChannels % groups == 0 && hiddenChannels % groups == 0 && channels % groups == 0, layer,
-            "groups \(groups) must divide label channels \(labelChannels), hidden \(hiddenChannels) and channels "
-            + "\(channels)")
+            labelChannels % sharedGroups == 0 && hiddenChannels % sharedGroups == 0
+                && hiddenChannels % modulationGroups == 0 && channels % modulationGroups == 0, layer,
+            "groups \(sharedGroups) must divide label channels \(labelChannels) and hidden \(hiddenChannels), groups "
+                + "\(modulationGroups) hidden and channels \(channels)")
         self.channels = channels
         statistics = BatchNormStatistics(channels: channels)
         shared = try Convolution(
             layer + "." + Self.sharedName, inputChannels: labelChannels, outputChannels: hiddenChannels,
-            kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+            kernelSize: 3, padding: 1, groups: sharedGroups, bias: true, spectralNorm: false, using: &random)
         gamma = try Convolution(
             layer + "." + Self.gammaName, inputChannels: hiddenChannels, outputChannels: channels,
-            kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+            kernelSize: 3, padding: 1, groups: modulationGroups, bias: true, spectralNorm: false, using: &random)
         beta = try Convolution(
             layer + "." + Self.betaName, inputChannels: hiddenChannels, outputChannels: channels,
-            kernelSize: 3, padding: 1, groups: groups, bias: true, spectralNorm: false, using: &random)
+            kernelSize: 3, padding: 1, groups: modulationGroups, bias: true, spectralNorm: false, using: &random)
     }
 
     /// Normalises x (N × C × H × W) and modulates it by the label map `seg` (N × classes × H' × W').
@@ -84,9 +89,11 @@ public final class ConditionalGroupBlock: Module {
     public let shortcutNorm: ConditionalGroupNorm?
     public let shortcutConv: Convolution?
 
+    /// `normSharedGroups` and `normModulationGroups` pass on to the CG-Norms (nil: the block's
+    /// groups; see ``ConditionalGroupNorm``'s initialiser).
     public init(
         _ layout: GeneratorBlockLayout, labelChannels: Int, normHiddenChannels: Int,
-        using random: inout RandomSource
+        normSharedGroups: Int? = nil, normModulationGroups: Int? = nil, using random: inout RandomSource
     ) throws {
         let (name, fin, fout, groups) = (layout.name, layout.inputChannels, layout.outputChannels, layout.groups)
         let middle = min(fin, fout)
@@ -105,16 +112,19 @@ public final class ConditionalGroupBlock: Module {
                 groups: groups, bias: false, spectralNorm: true, using: &random)
         norm0 = try ConditionalGroupNorm(
             name + "." + Self.norm0Name, channels: fin, labelChannels: labelChannels,
-            hiddenChannels: normHiddenChannels, groups: groups, using: &random)
+            hiddenChannels: normHiddenChannels, groups: groups,
+            sharedGroups: normSharedGroups, modulationGroups: normModulationGroups, using: &random)
         norm1 = try ConditionalGroupNorm(
             name + "." + Self.norm1Name, channels: middle, labelChannels: labelChannels,
-            hiddenChannels: normHiddenChannels, groups: groups, using: &random)
+            hiddenChannels: normHiddenChannels, groups: groups,
+            sharedGroups: normSharedGroups, modulationGroups: normModulationGroups, using: &random)
         shortcutNorm =
             fin == fout
             ? nil
             : try ConditionalGroupNorm(
                 name + "." + Self.shortcutNormName, channels: fin, labelChannels: labelChannels,
-                hiddenChannels: normHiddenChannels, groups: groups, using: &random)
+                hiddenChannels: normHiddenChannels, groups: groups,
+                sharedGroups: normSharedGroups, modulationGroups: normModulationGroups, using: &random)
     }
 
     public func callAsFunction(_ x: Tensor, seg: Tensor, training: Bool) throws -> Tensor {

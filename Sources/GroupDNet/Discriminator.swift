@@ -21,13 +21,13 @@ public final class Discriminator: Module {
             "needs at least one scale, two layers and positive channels, got \(layout)")
         scales = try (0..<layout.scales).map {
             try PatchDiscriminator(
-                Self.scaleName($0), inputChannels: configuration.classCount + 3, layout: layout, using: &random)
+                Self.scaleName($0), inputChannels: configuration.segChannels + 3, layout: layout, using: &random)
         }
         assignStateNames()
     }
 
     /// Every layer's output at every scale, `[scale][layer]`, for `input` = seg ⊕ image
-    /// (N × classes+3 × H × W); the last entry of each scale is its patch prediction.
+    /// (N × seg channels + 3 × H × W); the last entry of each scale is its patch prediction.
     public func callAsFunction(_ input: Tensor, training: Bool) throws -> [[Tensor]] {
         var x = input
         var outputs: [[Tensor]] = []

@@ -1,5 +1,9 @@
 /// The sizes of a GroupDNet: classes, image size, and the layout of G, E and D. Presets are
-/// values of this type (``deepFashion``, ``tiny``); the model code has no dataset branches.
+/// values of this type (``deepFashion``, ``tiny``, ``cityscapes``, ``ade20k``); the model code
+/// has no dataset branches.
+///
+/// Settings added after the DeepFashion model are optional and nil for it, so that its
+/// configuration encodes (in `options.json` and checkpoints) as it always did.
 public struct GroupDNetConfiguration: Equatable, Codable, Sendable {
     /// Semantic classes (G in the paper; DeepFashion: 8). One-hot `seg` has this many channels.
     public var classCount: Int
@@ -11,15 +15,28 @@ public struct GroupDNetConfiguration: Equatable, Codable, Sendable {
     public var generator: GeneratorLayout
     public var encoder: EncoderLayout
     public var discriminator: DiscriminatorLayout
+    /// Whether `seg` ends with an instance-edge channel after the class channels (Cityscapes):
+    /// D sees it, G's CG-Norms see it beside every class, E does not. Nil means no.
+    public var instanceEdges: Bool?
 
     public init(
         classCount: Int, imageHeight: Int, imageWidth: Int, latentChannelsPerClass: Int,
-        generator: GeneratorLayout, encoder: EncoderLayout, discriminator: DiscriminatorLayout
+        generator: GeneratorLayout, encoder: EncoderLayout, discriminator: DiscriminatorLayout,
+        instanceEdges: Bool? = nil
     ) {
         (self.classCount, self.imageHeight, self.imageWidth) = (classCount, imageHeight, imageWidth)
         self.latentChannelsPerClass = latentChannelsPerClass
         (self.generator, self.encoder, self.discriminator) = (generator, encoder, discriminator)
+        self.instanceEdges = instanceEdges
     }
+
+    /// Whether `seg` carries the instance-edge channel.
+    public var hasInstanceEdges: Bool { instanceEdges ?? false }
+    /// Channels of `seg`: the classes, and the instance-edge channel where there is one.
+    public var segChannels: Int { classCount + (hasInstanceEdges ? 1 : 0) }
+    /// Channels of the label map G's CG-Norms read: with instance edges, each class channel
+    /// followed by the edge channel (the reference's Cityscapes generator interleaves them).
+    public var normLabelChannels: Int { hasInstanceEdges ? 2 * classCount : classCount }
 
     /// Channels of z, mu and logvar (64 for DeepFashion).
     public var latentChannels: Int { classCount * latentChannelsPerClass }
@@ -41,16 +58,17 @@ public struct GroupDNetConfiguration: Equatable, Codable, Sendable {
         try require(
             imageHeight % reduction == 0 && imageWidth % reduction == 0, name,
             "image \(imageHeight)×\(imageWidth) is not divisible by 2^\(encoder.layerCount) (the encoder's "
-            + "\(encoder.layerCount) stride-2 layers)")
-        let upsampling = 1 << generator.blocks.filter(\.upsampleBefore).count
+                + "\(encoder.layerCount) stride-2 layers)")
+        let used = generator.usedBlocks
+        let upsampling = 1 << used.filter(\.upsampleBefore).count
         try require(
             latentHeight * upsampling == imageHeight && latentWidth * upsampling == imageWidth, name,
             "the generator upsamples the \(latentHeight)×\(latentWidth) latent grid ×\(upsampling), not to "
-            + "\(imageHeight)×\(imageWidth)")
+                + "\(imageHeight)×\(imageWidth)")
         try require(
-            generator.blocks.first?.inputChannels == generator.fullChannels, name,
-            "the first block must take fc's \(generator.fullChannels) channels")
-        for (previous, next) in zip(generator.blocks, generator.blocks.dropFirst()) {
+            used.first?.inputChannels == generator.fcOutputChannels, name,
+            "the first block must take fc's \(generator.fcOutputChannels) channels")
+        for (previous, next) in zip(used, used.dropFirst()) {
             try require(
                 previous.outputChannels == next.inputChannels, next.name,
                 "takes \(next.inputChannels) channels but \(previous.name) gives \(previous.outputChannels)")
@@ -68,14 +86,23 @@ public struct GeneratorBlockLayout: Equatable, Codable, Sendable {
     public var groups: Int
     /// Whether a nearest ×2 upsampling precedes the block.
     public var upsampleBefore: Bool
+    /// A block the reference builds (so its weights are in the state_dict) but never calls:
+    /// ADE20K's `up_4`. Nil means the block is used.
+    public var unused: Bool?
 
-    public init(name: String, inputChannels: Int, outputChannels: Int, groups: Int, upsampleBefore: Bool) {
+    public init(
+        name: String, inputChannels: Int, outputChannels: Int, groups: Int, upsampleBefore: Bool, unused: Bool? = nil
+    ) {
         self.name = name
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.groups = groups
         self.upsampleBefore = upsampleBefore
+        self.unused = unused
     }
+
+    /// Whether the forward pass runs the block.
+    public var isUsed: Bool { !(unused ?? false) }
 }
 
 /// The decoder G: `fc` (grouped 3×3 conv from z), CG-Blocks, then lrelu, `conv_img`, tanh.
@@ -84,19 +111,103 @@ public struct GeneratorLayout: Equatable, Codable, Sendable {
     public var baseChannels: Int
     /// Groups of `fc` (DeepFashion: 8).
     public var fcGroups: Int
-    /// Hidden channels of each CG-Norm's `mlp_shared` (the reference hard-codes 128).
+    /// Hidden channels of each CG-Norm's `mlp_shared` (the reference hard-codes 128), under the
+    /// DeepFashion rule (`norm` nil).
     public var normHiddenChannels: Int
     public var blocks: [GeneratorBlockLayout]
+    /// fc's output channels when not 16 × ngf (ADE20K: 16 × classes); nil means 16 × ngf.
+    public var fcChannels: Int?
+    /// How each CG-Norm's MLP is shaped; nil means DeepFashion's (see ``ConditionalNormRule``).
+    public var norm: ConditionalNormRule?
 
-    public init(baseChannels: Int, fcGroups: Int, normHiddenChannels: Int, blocks: [GeneratorBlockLayout]) {
+    public init(
+        baseChannels: Int, fcGroups: Int, normHiddenChannels: Int, blocks: [GeneratorBlockLayout],
+        fcChannels: Int? = nil, norm: ConditionalNormRule? = nil
+    ) {
         self.baseChannels = baseChannels
         self.fcGroups = fcGroups
         self.normHiddenChannels = normHiddenChannels
         self.blocks = blocks
+        self.fcChannels = fcChannels
+        self.norm = norm
     }
 
-    /// 16 × ngf: the width of fc and of the first blocks.
+    /// 16 × ngf: the width of fc and of the first blocks (DeepFashion, Cityscapes).
     public var fullChannels: Int { 16 * baseChannels }
+    /// The channels fc gives the first block.
+    public var fcOutputChannels: Int { fcChannels ?? fullChannels }
+    /// The blocks the forward pass runs, in order.
+    public var usedBlocks: [GeneratorBlockLayout] { blocks.filter(\.isUsed) }
+}
+
+/// How a CG-Norm's three convolutions (`mlp_shared`, `mlp_gamma`, `mlp_beta`) are shaped in a
+/// block of G groups over C classes: the three branches of the reference's `GROUP_SPADE`.
+///
+/// | rule (`GROUP_SPADE` branch) | hidden width | `mlp_shared` groups | γ, β groups |
+/// |---|---|---|---|
+/// | nil (deepfashion) | `normHiddenChannels` (128) | G | G |
+/// | ``cityscapes`` | C × G | C | C |
+/// | ``ade20k`` | 2C when G divides C, else C × G | C | G |
+public struct ConditionalNormRule: Equatable, Codable, Sendable {
+    public enum Hidden: String, Equatable, Codable, Sendable {
+        /// `normHiddenChannels`.
+        case fixed
+        /// classes × the block's groups.
+        case classesTimesGroups
+        /// 2 × classes when the block's groups divide the classes, else classes × groups.
+        case twiceClassesWhenGroupsDivide
+    }
+
+    public enum Grouping: String, Equatable, Codable, Sendable {
+        /// The block's group number.
+        case block
+        /// One group per class.
+        case classes
+    }
+
+    public var hidden: Hidden
+    public var sharedGroups: Grouping
+    public var modulationGroups: Grouping
+
+    public init(hidden: Hidden, sharedGroups: Grouping, modulationGroups: Grouping) {
+        (self.hidden, self.sharedGroups, self.modulationGroups) = (hidden, sharedGroups, modulationGroups)
+    }
+
+    /// The reference's `data_mode == 'cityscapes'` branch.
+    public static let cityscapes = ConditionalNormRule(
+        hidden: .classesTimesGroups, sharedGroups: .classes, modulationGroups: .classes)
+    /// The reference's `data_mode == 'ade20k'` branch.
+    public static let ade20k = ConditionalNormRule(
+        hidden: .twiceClassesWhenGroupsDivide, sharedGroups: .classes, modulationGroups: .block)
+}
+
+/// One CG-Norm's shape: what ``ConditionalGroupNorm`` is built with.
+public struct ConditionalNormShape: Equatable, Sendable {
+    public var labelChannels: Int
+    public var hiddenChannels: Int
+    public var sharedGroups: Int
+    public var modulationGroups: Int
+}
+
+extension GroupDNetConfiguration {
+    /// The CG-Norm shape of a block with `groups` groups, under ``GeneratorLayout/norm``.
+    public func normShape(forGroups groups: Int) -> ConditionalNormShape {
+        guard let rule = generator.norm else {
+            return ConditionalNormShape(
+                labelChannels: normLabelChannels, hiddenChannels: generator.normHiddenChannels, sharedGroups: groups,
+                modulationGroups: groups)
+        }
+        let hidden: Int
+        switch rule.hidden {
+        case .fixed: hidden = generator.normHiddenChannels
+        case .classesTimesGroups: hidden = classCount * groups
+        case .twiceClassesWhenGroupsDivide: hidden = classCount % groups == 0 ? 2 * classCount : classCount * groups
+        }
+        func count(_ grouping: ConditionalNormRule.Grouping) -> Int { grouping == .block ? groups : classCount }
+        return ConditionalNormShape(
+            labelChannels: normLabelChannels, hiddenChannels: hidden, sharedGroups: count(rule.sharedGroups),
+            modulationGroups: count(rule.modulationGroups))
+    }
 }
 
 /// The encoder E: `layerCount` grouped stride-2 SN convs with instance norm, then the

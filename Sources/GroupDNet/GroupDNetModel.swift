@@ -138,7 +138,7 @@ public struct LossWeights: Equatable, Sendable {
 
 /// One batch's inputs, with the split image and D's real input built once for both steps.
 public struct TrainingBatch {
-    /// One-hot label map, N × classes × H × W.
+    /// One-hot label map, N × classes × H × W (then the instance-edge channel, if any).
     public let seg: Tensor
     /// Photo in [-1, 1], N × 3 × H × W.
     public let image: Tensor
@@ -147,10 +147,12 @@ public struct TrainingBatch {
     /// seg ⊕ image along channels: D's input for the real samples.
     public let realInput: Tensor
 
-    public init(seg: Tensor, image: Tensor) throws {
+    /// `classes`: the class channels of `seg` when it has more (an instance-edge channel),
+    /// which the split image leaves out.
+    public init(seg: Tensor, image: Tensor, classes: Int? = nil) throws {
         self.seg = seg
         self.image = image
-        splitImage = try SplitImage.make(seg: seg, image: image)
+        splitImage = try SplitImage.make(seg: seg, image: image, classes: classes)
         realInput = try Tensor.concatenateChannels([seg, image])
     }
 }

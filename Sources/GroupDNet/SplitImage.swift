@@ -24,20 +24,23 @@ public enum SplitImage {
     }
 
     /// The split image for `seg` (N × C × H × W, one-hot) and `image` (N × 3 × H × W):
-    /// N × 3C × H × W, a new leaf tensor (it is data, not part of the graph).
-    public static func make(seg: Tensor, image: Tensor) throws -> Tensor {
+    /// N × 3C × H × W, a new leaf tensor (it is data, not part of the graph). With `classes`,
+    /// only the first `classes` channels of `seg` are classes (Cityscapes' last one holds the
+    /// instance edges, which the reference's `trans_img` leaves out too).
+    public static func make(seg: Tensor, image: Tensor, classes: Int? = nil) throws -> Tensor {
         guard seg.rank == 4, image.rank == 4, image.shape[1] == 3, seg.shape[0] == image.shape[0],
             seg.shape[2] == image.shape[2], seg.shape[3] == image.shape[3]
         else {
             throw GroupDNetError.invalidInput(
                 reason: "seg N×C×H×W and image N×3×H×W must share N, H, W; got \(seg.shape) and \(image.shape)")
         }
-        let (batch, classes, height, width) = (seg.shape[0], seg.shape[1], seg.shape[2], seg.shape[3])
+        let (batch, channels, height, width) = (seg.shape[0], seg.shape[1], seg.shape[2], seg.shape[3])
+        let classes = min(classes ?? channels, channels)
         let plane = height * width
         var output = [Float](repeating: 0, count: batch * 3 * classes * plane)
         for sample in 0..<batch {
             for label in 0..<classes {
-                let maskOffset = (sample * classes + label) * plane
+                let maskOffset = (sample * channels + label) * plane
                 guard let box = boundingBox(of: seg.data[maskOffset..<maskOffset + plane], height: height, width: width)
                 else { continue }
                 let rows = nearestSourceIndices(input: box.height, output: height).map { $0 + box.top }
@@ -108,6 +111,49 @@ public enum ModelInput {
             }
         }
         return try Tensor(shape: [batch, classes, height, width], data: data)
+    }
+
+    /// The instance-edge map, N × 1 × H × W, from N instance-id planes of H × W: 1 where a
+    /// pixel's left, right, upper or lower neighbour has another id, else 0 (the reference's
+    /// `get_edges`).
+    public static func instanceEdges(instances: [UInt16], batch: Int, height: Int, width: Int) throws -> Tensor {
+        let plane = height * width
+        guard instances.count == batch * plane else {
+            throw GroupDNetError.invalidInput(
+                reason: "\(instances.count) instance ids for \(batch) planes of \(height)×\(width)")
+        }
+        var edges = [Float](repeating: 0, count: instances.count)
+        for sample in 0..<batch {
+            let base = sample * plane
+            for y in 0..<height {
+                for x in 0..<width {
+                    let index = base + y * width + x
+                    if x + 1 < width, instances[index] != instances[index + 1] {
+                        (edges[index], edges[index + 1]) = (1, 1)
+                    }
+                    if y + 1 < height, instances[index] != instances[index + width] {
+                        (edges[index], edges[index + width]) = (1, 1)
+                    }
+                }
+            }
+        }
+        return try Tensor(shape: [batch, 1, height, width], data: edges)
+    }
+
+    /// G's and D's label input for `configuration`: the one-hot classes and, where the
+    /// configuration has instance edges, the edge channel of `instances` (required then).
+    public static func seg(
+        labels: [UInt8], instances: [UInt16]?, batch: Int, height: Int, width: Int,
+        configuration: GroupDNetConfiguration
+    ) throws -> Tensor {
+        let classes = try oneHot(
+            labels: labels, batch: batch, height: height, width: width, classes: configuration.classCount)
+        guard configuration.hasInstanceEdges else { return classes }
+        guard let instances else {
+            throw GroupDNetError.invalidInput(reason: "the model takes instance edges, and no instance map was given")
+        }
+        let edges = try instanceEdges(instances: instances, batch: batch, height: height, width: width)
+        return try Tensor.concatenateChannels([classes, edges])
     }
 
     /// The image tensor, N × 3 × H × W with values byte/127.5 − 1 in [-1, 1], from N interleaved
