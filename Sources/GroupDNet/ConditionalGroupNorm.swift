@@ -35,8 +35,12 @@ public final class ConditionalGroupNorm: Module {
         try require(
             labelChannels % sharedGroups == 0 && hiddenChannels % sharedGroups == 0
                 && hiddenChannels % modulationGroups == 0 && channels % modulationGroups == 0, layer,
-            "groups \(sharedGroups) must divide label channels \(labelChannels) and hidden \(hiddenChannels), groups "
-                + "\(modulationGroups) hidden and channels \(channels)")
+            sharedGroups == modulationGroups
+                ? "groups \(sharedGroups) must divide label channels \(labelChannels), hidden \(hiddenChannels) and "
+                    + "channels \(channels)"
+                : "mlp_shared's groups \(sharedGroups) must divide label channels \(labelChannels) and hidden "
+                    + "\(hiddenChannels), mlp_gamma's and mlp_beta's \(modulationGroups) hidden and channels "
+                    + "\(channels)")
         self.channels = channels
         statistics = BatchNormStatistics(channels: channels)
         shared = try Convolution(

@@ -74,7 +74,10 @@ public final class ImageSynthesizer {
 
     /// z from the encoder (evaluation mode) on a style photo and its label map:
     /// mu + ε·exp(logvar/2), ε from `random`, as the reference's inference with an image.
-    public func encodedLatent(style: Image, label: LabelMap, using random: inout RandomSource) throws -> Tensor {
+    /// `instances`: the label map's instance map, for a model with instance edges (Cityscapes).
+    public func encodedLatent(
+        style: Image, label: LabelMap, instances: InstanceMap? = nil, using random: inout RandomSource
+    ) throws -> Tensor {
         var style = style
         if style.width != configuration.imageWidth || style.height != configuration.imageHeight,
             label.width == configuration.imageWidth,
@@ -91,8 +94,9 @@ public final class ImageSynthesizer {
                     + "\(configuration.imageWidth)×\(configuration.imageHeight)")
         }
         let batch = try TrainingBatch(
-            seg: seg(label),
-            image: ModelInput.image(rgb: style.pixels, batch: 1, height: style.height, width: style.width))
+            seg: seg(label, instances),
+            image: ModelInput.image(rgb: style.pixels, batch: 1, height: style.height, width: style.width),
+            classes: configuration.classCount)
         return try Tensor.withoutGradients {
             let (mu, logVariance) = try encoder(batch.splitImage, training: false)
             return try Encoder.reparameterize(mu: mu, logVariance: logVariance, epsilon: randomLatent(using: &random))
@@ -111,9 +115,10 @@ public final class ImageSynthesizer {
         return try Tensor(shape: z.shape, data: values)
     }
 
-    /// The generator's image (evaluation mode) for a label map and z.
-    public func image(label: LabelMap, z: Tensor) throws -> Image {
-        let output = try Tensor.withoutGradients { try generator(seg: seg(label), z: z, training: false) }
+    /// The generator's image (evaluation mode) for a label map (with its instance map, for a
+    /// model with instance edges) and z.
+    public func image(label: LabelMap, instances: InstanceMap? = nil, z: Tensor) throws -> Image {
+        let output = try Tensor.withoutGradients { try generator(seg: seg(label, instances), z: z, training: false) }
         let plane = label.width * label.height
         var pixels = [UInt8](repeating: 0, count: plane * 3)
         for pixel in 0..<plane {
@@ -125,9 +130,31 @@ public final class ImageSynthesizer {
         return Image(width: label.width, height: label.height, pixels: pixels)
     }
 
-    private func seg(_ label: LabelMap) throws -> Tensor {
-        try ModelInput.oneHot(
-            labels: label.values, batch: 1, height: label.height, width: label.width, classes: configuration.classCount)
+    /// A model with instance edges needs `instances` (of the label's size).
+    private func seg(_ label: LabelMap, _ instances: InstanceMap?) throws -> Tensor {
+        if let instances, instances.width != label.width || instances.height != label.height {
+            throw TrainingError.invalidInput(
+                file: "--instances",
+                reason: "instance map is \(instances.width)×\(instances.height), label map "
+                    + "\(label.width)×\(label.height)")
+        }
+        return try ModelInput.seg(
+            labels: label.values, instances: instances?.values, batch: 1, height: label.height, width: label.width,
+            configuration: configuration)
+    }
+
+    /// Reads an instance map (16-bit ids) for a label map of the model's size; with `resize`,
+    /// one of another size is resampled (nearest) as the label map is.
+    public func instanceMap(contentsOfFile path: String, resize: Bool = false) throws -> InstanceMap {
+        var map = try InstanceMap(contentsOfFile: path)
+        if resize { map = map.resized(width: configuration.imageWidth, height: configuration.imageHeight) }
+        guard map.width == configuration.imageWidth, map.height == configuration.imageHeight else {
+            throw TrainingError.invalidInput(
+                file: path,
+                reason: "instance map is \(map.width)×\(map.height), the model makes "
+                    + "\(configuration.imageWidth)×\(configuration.imageHeight) (--resize resamples it)")
+        }
+        return map
     }
 
     /// Writes `image` as a PNG atomically.

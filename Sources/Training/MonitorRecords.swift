@@ -9,6 +9,8 @@ struct MonitorRecord {
     var key: String
     var label: LabelMap
     var photo: Image
+    /// The instance map, for a model with instance edges (Cityscapes); else nil.
+    var instances: InstanceMap?
 }
 
 /// Records the training monitor reads besides the training stream: the fixed samples whose
@@ -53,6 +55,12 @@ struct MonitorRecords {
             do {
                 let view = try set.segmentationRecord(at: global)
                 var (photo, label) = try view.decoded()
+                var instances = configuration.hasInstanceEdges ? try view.decodedInstances() : nil
+                if configuration.hasInstanceEdges && instances == nil {
+                    throw TrainingError.dataMismatch(
+                        file: manifest, reason: "the \(split) record \(view.key) has no instance map, and the model "
+                            + "takes instance edges", hint: "prepare the data with its instance maps")
+                }
                 if let bad = label.values.first(where: { Int($0) >= configuration.classCount }) {
                     let reason = "class id \(bad) is not below \(configuration.classCount)"
                     throw RecordsError(file: shardPath, record: record, key: view.key, reason: .invalidValue(reason))
@@ -67,8 +75,9 @@ struct MonitorRecords {
                     }
                     label = label.resized(width: configuration.imageWidth, height: configuration.imageHeight)
                     photo = photo.resized(width: configuration.imageWidth, height: configuration.imageHeight)
+                    instances = instances?.resized(width: configuration.imageWidth, height: configuration.imageHeight)
                 }
-                records.append(MonitorRecord(key: view.key, label: label, photo: photo))
+                records.append(MonitorRecord(key: view.key, label: label, photo: photo, instances: instances))
             } catch let error as TrainingError {
                 throw error
             } catch var error as RecordsError {

@@ -18,6 +18,7 @@ public enum RunRandomness {
         case discriminatorStepNoise = 3
         case sampleImageNoise = 4
         case validationNoise = 5
+        case crop = 6
     }
 
     /// Whether the training sample at `streamIndex` is mirrored left to right (photo and label
@@ -25,6 +26,18 @@ public enum RunRandomness {
     public static func flips(seed: UInt64, streamIndex: UInt64) -> Bool {
         var random = RandomSource(seed: seed, keys: Purpose.flip.rawValue, streamIndex)
         return random.next() >> 63 == 1
+    }
+
+    /// Where the training sample at `streamIndex` is cropped: the left and top of a `width` ×
+    /// `height` window of a record of `recordWidth` × `recordHeight`, each uniform over its
+    /// range as the reference's `random.randint(0, max(0, load - crop))`.
+    public static func cropOrigin(
+        seed: UInt64, streamIndex: UInt64, recordWidth: Int, recordHeight: Int, width: Int, height: Int
+    ) -> (x: Int, y: Int) {
+        var random = RandomSource(seed: seed, keys: Purpose.crop.rawValue, streamIndex)
+        let x = Int(random.next() % UInt64(max(0, recordWidth - width) + 1))
+        let y = Int(random.next() % UInt64(max(0, recordHeight - height) + 1))
+        return (x, y)
     }
 
     /// ε for the samples at `streamIndices` (N × latent channels × latent grid), each sample's

@@ -45,10 +45,12 @@ struct SampleImages {
         let table = LabelSet(targetClasses: classes)
         return try records.enumerated().map { number, record in
             var noise = RunRandomness.sampleImageNoise(seed: seed, sample: number, stream: 0)
-            let z = try synthesizer.encodedLatent(style: record.photo, label: record.label, using: &noise)
+            let z = try synthesizer.encodedLatent(
+                style: record.photo, label: record.label, instances: record.instances, using: &noise)
             var sample = RenderedSample(
                 key: record.key, label: LabelColours.image(of: record.label, labelSet: table),
-                generated: try synthesizer.image(label: record.label, z: z), photo: record.photo, resamples: [])
+                generated: try synthesizer.image(label: record.label, instances: record.instances, z: z),
+                photo: record.photo, resamples: [])
             if resamples {
                 sample.resamples = try self.resamples(of: record, number: number, z: z, synthesizer: synthesizer)
             }
@@ -65,7 +67,8 @@ struct SampleImages {
             .map { classIndex in
                 var noise = RunRandomness.sampleImageNoise(seed: seed, sample: number, stream: 1 + classIndex)
                 let changed = try synthesizer.resampling(z, classIndex: classIndex, using: &noise)
-                return (classes[classIndex], try synthesizer.image(label: record.label, z: changed))
+                let image = try synthesizer.image(label: record.label, instances: record.instances, z: changed)
+                return (classes[classIndex], image)
             }
     }
 }

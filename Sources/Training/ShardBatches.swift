@@ -13,6 +13,13 @@ import Records
 /// case each sample is resampled to the model's size (photo bicubic as the pipeline does, label
 /// nearest so ids never blend), which costs an allocation per sample.
 ///
+/// With `crop`, records larger than the model's size in both directions give a random window of
+/// the model's size instead (ADE20K: the reference loads 286 × 286 and crops 256 × 256), its
+/// place drawn from the seed and the stream index (``RunRandomness/cropOrigin``) like the flip.
+/// A model with instance edges (Cityscapes) needs records with instance maps: they are cropped,
+/// resized (nearest) and flipped with the label, and their edge channel is computed after that,
+/// as the reference computes it from the flipped instance map.
+///
 /// With `flip`, each sample is mirrored left to right (photo and label together) with
 /// probability ½, as the reference's training data is (its `base_dataset.py`, off with
 /// `--no_flip`); whether a sample flips is drawn from the seed and its stream index
@@ -42,15 +49,19 @@ public final class ShardBatches {
     private let width: Int
     private let height: Int
     private let resize: Bool
+    private let crop: Bool
+    private let configuration: GroupDNetConfiguration
     private var labels: [UInt8]
     private var pixels: [UInt8]
+    /// Instance ids of the batch, for a model with instance edges (else empty).
+    private var instances: [UInt16]
 
     /// Opens the "train" split of `directory` for `configuration`, resuming at `state` (nil:
     /// the beginning, shuffled with `seed`). Damaged records are skipped and listed in
     /// ``skipped``.
     public init(directory: URL, configuration: GroupDNetConfiguration, batchSize: Int, seed: UInt64,
-                state: ReaderState? = nil, resize: Bool = false, flip: Bool = false, rank: Int = 0,
-                ranks: Int = 1) throws {
+                state: ReaderState? = nil, resize: Bool = false, flip: Bool = false, crop: Bool = false,
+                rank: Int = 0, ranks: Int = 1) throws {
         precondition(ranks >= 1 && (0..<ranks).contains(rank), "rank \(rank) of \(ranks)")
         set = try ShardSet(directory: directory, split: "train")
         let manifestPath = directory.appendingPathComponent(Manifest.fileName).path
@@ -76,13 +87,24 @@ public final class ShardBatches {
         let depth = ranks == 1 ? SegmentationLoader.Options(seed: seed).queueDepth
             : min(1024, max(8, 2 * batchSize * ranks))
         loader = try SegmentationLoader(set: set, options: .init(seed: seed, queueDepth: depth), state: state)
-        guard resize || (loader.width == configuration.imageWidth && loader.height == configuration.imageHeight) else {
+        let cropsRecords =
+            crop && loader.width >= configuration.imageWidth && loader.height >= configuration.imageHeight
+        guard resize || cropsRecords
+            || (loader.width == configuration.imageWidth && loader.height == configuration.imageHeight)
+        else {
             throw TrainingError.dataMismatch(
                 file: manifestPath,
                 reason: "the records are \(loader.width)×\(loader.height), the model expects \(configuration.imageWidth)×\(configuration.imageHeight)",
                 hint: "pass --resize to resample each sample to the model's size, prepare the data at \(configuration.imageWidth)×\(configuration.imageHeight), or choose the preset of that size")
         }
+        guard !configuration.hasInstanceEdges || loader.hasInstances else {
+            throw TrainingError.dataMismatch(
+                file: manifestPath, reason: "the model takes instance edges, and the records hold no instance maps",
+                hint: "prepare the data with its instance maps (smisprep cityscapes keeps them)")
+        }
         self.batchSize = batchSize
+        self.crop = crop
+        self.configuration = configuration
         self.rank = rank
         self.ranks = ranks
         self.resize = resize
@@ -94,6 +116,7 @@ public final class ShardBatches {
         let plane = width * height
         labels = [UInt8](repeating: 0, count: batchSize * plane)
         pixels = [UInt8](repeating: 0, count: batchSize * plane * 3)
+        instances = [UInt16](repeating: 0, count: configuration.hasInstanceEdges ? batchSize * plane : 0)
     }
 
     /// Where the reader stands after the last batch returned: a checkpoint saves it.
@@ -113,21 +136,51 @@ public final class ShardBatches {
             }
             let index = position - rank * batchSize
             guard (0..<batchSize).contains(index) else { continue }
-            if sample.width == width && sample.height == height {
-                copy(label: sample.label, pixels: sample.pixels, intoSlot: index)
-            } else {
-                let label = LabelMap(width: sample.width, height: sample.height, values: Array(sample.label)).resized(width: width, height: height)
-                let photo = Image(width: sample.width, height: sample.height, pixels: Array(sample.pixels)).resized(width: width, height: height)
-                label.values.withUnsafeBufferPointer { labelValues in
-                    photo.pixels.withUnsafeBufferPointer { copy(label: labelValues, pixels: $0, intoSlot: index) }
-                }
-            }
+            place(sample, intoSlot: index)
             if flip && RunRandomness.flips(seed: seed, streamIndex: sample.streamIndex) { mirrorSlot(index) }
             streamIndices.append(sample.streamIndex)
         }
-        let seg = try ModelInput.oneHot(labels: labels, batch: batchSize, height: height, width: width, classes: classCount)
+        let seg = try ModelInput.seg(
+            labels: labels, instances: configuration.hasInstanceEdges ? instances : nil, batch: batchSize,
+            height: height, width: width, configuration: configuration)
         let image = try ModelInput.image(rgb: pixels, batch: batchSize, height: height, width: width)
-        return StreamBatch(inputs: try TrainingBatch(seg: seg, image: image), streamIndices: streamIndices)
+        return StreamBatch(
+            inputs: try TrainingBatch(seg: seg, image: image, classes: classCount), streamIndices: streamIndices)
+    }
+
+    /// Puts one sample into batch slot `slot`: as it is at the model's size, a random window
+    /// of it with `crop`, else resampled to the model's size.
+    private func place(_ sample: SegmentationLoader.Sample, intoSlot slot: Int) {
+        let sameSize = sample.width == width && sample.height == height
+        if sameSize || (crop && sample.width >= width && sample.height >= height) {
+            let origin = sameSize ? (x: 0, y: 0) : RunRandomness.cropOrigin(
+                seed: seed, streamIndex: sample.streamIndex, recordWidth: sample.width, recordHeight: sample.height,
+                width: width, height: height)
+            copy(label: sample.label, pixels: sample.pixels, instances: sample.instances,
+                 sourceWidth: sample.width, origin: origin, intoSlot: slot)
+            return
+        }
+        let label = LabelMap(width: sample.width, height: sample.height, values: Array(sample.label))
+            .resized(width: width, height: height)
+        let photo = Image(width: sample.width, height: sample.height, pixels: Array(sample.pixels))
+            .resized(width: width, height: height)
+        let ids = (configuration.hasInstanceEdges ? sample.instances : nil).map {
+            InstanceMap(width: sample.width, height: sample.height, values: Array($0))
+                .resized(width: width, height: height)
+        }
+        label.values.withUnsafeBufferPointer { labelValues in
+            photo.pixels.withUnsafeBufferPointer { photoPixels in
+                if let ids {
+                    ids.values.withUnsafeBufferPointer {
+                        copy(label: labelValues, pixels: photoPixels, instances: $0, sourceWidth: width,
+                             origin: (0, 0), intoSlot: slot)
+                    }
+                } else {
+                    copy(label: labelValues, pixels: photoPixels, instances: nil, sourceWidth: width,
+                         origin: (0, 0), intoSlot: slot)
+                }
+            }
+        }
     }
 
     /// Mirrors batch slot `slot` left to right in place: its label row by row, its photo
@@ -138,6 +191,15 @@ public final class ShardBatches {
             for row in 0..<height {
                 var line = UnsafeMutableBufferPointer(start: buffer.baseAddress! + slot * plane + row * width, count: width)
                 line.reverse()
+            }
+        }
+        if configuration.hasInstanceEdges {
+            instances.withUnsafeMutableBufferPointer { buffer in
+                for row in 0..<height {
+                    var line = UnsafeMutableBufferPointer(
+                        start: buffer.baseAddress! + slot * plane + row * width, count: width)
+                    line.reverse()
+                }
             }
         }
         pixels.withUnsafeMutableBufferPointer { buffer in
@@ -151,11 +213,28 @@ public final class ShardBatches {
         }
     }
 
-    /// Copies one sample (model-sized) into batch slot `slot` of the reused buffers.
-    private func copy(label: UnsafeBufferPointer<UInt8>, pixels source: UnsafeBufferPointer<UInt8>, intoSlot slot: Int) {
+    /// Copies the model-sized window at `origin` of a sample `sourceWidth` wide into batch
+    /// slot `slot` of the reused buffers, row by row (instance ids only where the model takes
+    /// them).
+    private func copy(label: UnsafeBufferPointer<UInt8>, pixels source: UnsafeBufferPointer<UInt8>,
+                      instances ids: UnsafeBufferPointer<UInt16>?, sourceWidth: Int, origin: (x: Int, y: Int),
+                      intoSlot slot: Int) {
         let plane = width * height
-        labels.withUnsafeMutableBufferPointer { ($0.baseAddress! + slot * plane).update(from: label.baseAddress!, count: plane) }
-        pixels.withUnsafeMutableBufferPointer { ($0.baseAddress! + slot * plane * 3).update(from: source.baseAddress!, count: plane * 3) }
+        let withInstances = configuration.hasInstanceEdges
+        for row in 0..<height {
+            let from = (origin.y + row) * sourceWidth + origin.x, to = slot * plane + row * width
+            labels.withUnsafeMutableBufferPointer {
+                ($0.baseAddress! + to).update(from: label.baseAddress! + from, count: width)
+            }
+            pixels.withUnsafeMutableBufferPointer {
+                ($0.baseAddress! + 3 * to).update(from: source.baseAddress! + 3 * from, count: 3 * width)
+            }
+            if withInstances, let ids {
+                instances.withUnsafeMutableBufferPointer {
+                    ($0.baseAddress! + to).update(from: ids.baseAddress! + from, count: width)
+                }
+            }
+        }
     }
 }
 

@@ -123,6 +123,7 @@ public final class Trainer {
         let shardBatches = try ShardBatches(directory: URL(fileURLWithPath: options.shardsDirectory), configuration: model.configuration,
                                             batchSize: options.batchSize, seed: options.seed, state: saved?.reader,
                                             resize: options.resizeToModel, flip: options.flips,
+                                            crop: options.preset.cropsTrainingSamples,
                                             rank: communicator.rank, ranks: communicator.size)
         let digest = shardBatches.set.manifest.contentDigest.map { String(format: "%02x", $0) }.joined()
         if let checkpoint, let saved {

@@ -59,9 +59,10 @@ struct ValidationEvaluator {
     private func losses(of record: MonitorRecord, number: Int, model: GroupDNetModel) throws -> [Float] {
         let size = (height: record.label.height, width: record.label.width)
         let batch = try TrainingBatch(
-            seg: ModelInput.oneHot(labels: record.label.values, batch: 1, height: size.height, width: size.width,
-                                   classes: model.configuration.classCount),
-            image: ModelInput.image(rgb: record.photo.pixels, batch: 1, height: size.height, width: size.width))
+            seg: ModelInput.seg(labels: record.label.values, instances: record.instances?.values, batch: 1,
+                                height: size.height, width: size.width, configuration: model.configuration),
+            image: ModelInput.image(rgb: record.photo.pixels, batch: 1, height: size.height, width: size.width),
+            classes: model.configuration.classCount)
         var noise = RunRandomness.validationNoise(seed: seed, record: number)
         let weights = model.lossWeights
         return try Tensor.withoutGradients {

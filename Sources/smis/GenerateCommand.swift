@@ -13,7 +13,9 @@ struct GenerateCommand: ParsableCommand {
             For each label map (a PNG of class ids 0…G−1 at the model's size) writes OUT/<name>.png \
             from z ~ N(0, I), or from the encoder when --style-image and --style-label are given. \
             With --resample-class, writes OUT/<name>-<class>-<k>.png for k = 1…--samples instead: \
-            only that class's latent channels (8c…8c+7 of z) are drawn again for each.
+            only that class's latent channels (8c…8c+7 of z) are drawn again for each. A model with \
+            instance edges (cityscapes) also needs each label map's instance map (16-bit ids, \
+            smisprep's train_instance/ and test_instance/): --instances, in the order of --labels.
             """)
 
     @Option(
@@ -23,6 +25,15 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Label map PNGs with class ids 0…G−1.", valueName: "png"))
     var labels: [String]
+
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp("Instance maps of the label maps, in their order (models with instance edges).",
+                           valueName: "png"))
+    var instances: [String] = []
+
+    @Option(help: ArgumentHelp("The instance map of --style-label (models with instance edges).", valueName: "png"))
+    var styleInstances: String?
 
     @Option(name: .customLong("out"), help: ArgumentHelp("Folder to write the images into.", valueName: "dir"))
     var outputDirectory: String
@@ -55,6 +66,9 @@ struct GenerateCommand: ParsableCommand {
         if (styleImage == nil) != (styleLabel == nil) {
             throw ValidationError("Give --style-image and --style-label together.")
         }
+        if !instances.isEmpty && instances.count != labels.count {
+            throw ValidationError("Give one --instances map per --labels map (\(instances.count) for \(labels.count)).")
+        }
         if let samples, samples < 1 { throw ValidationError("--samples must be at least 1.") }
         if samples != nil && resampleClass == nil { throw ValidationError("--samples needs --resample-class.") }
         // Outputs are named after the label map's stem: two maps of one stem would overwrite.
@@ -84,22 +98,32 @@ struct GenerateCommand: ParsableCommand {
         try reportingErrors {
             let synthesizer = try ImageSynthesizer(checkpoint: URL(fileURLWithPath: checkpoint))
             let resampled = try resampleClass.map { try synthesizer.classIndex(named: $0) }
+            let needsInstances = synthesizer.configuration.hasInstanceEdges
+            if needsInstances && (instances.isEmpty || (styleLabel != nil && styleInstances == nil)) {
+                throw ValidationError(
+                    "The checkpoint's model takes instance edges: give --instances (one per --labels)"
+                        + (styleLabel != nil ? " and --style-instances." : "."))
+            }
             let output = try outputFolder()
             var random = RandomSource(seed: seed)
             var written = 0
-            for path in labels {
+            for (number, path) in labels.enumerated() {
                 let label = try synthesizer.labelMap(contentsOfFile: path, resize: resize)
+                let ids = needsInstances
+                    ? try synthesizer.instanceMap(contentsOfFile: instances[number], resize: resize) : nil
                 let z = try latent(synthesizer, using: &random)
                 let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
                 guard let resampled else {
-                    try write(synthesizer.image(label: label, z: z), output.appendingPathComponent("\(stem).png"))
+                    let image = try synthesizer.image(label: label, instances: ids, z: z)
+                    try write(image, output.appendingPathComponent("\(stem).png"))
                     written += 1
                     continue
                 }
                 for sample in 1...(samples ?? 4) {
                     let code = try synthesizer.resampling(z, classIndex: resampled, using: &random)
                     let name = "\(stem)-\(synthesizer.classes[safe: resampled] ?? String(resampled))-\(sample).png"
-                    try write(synthesizer.image(label: label, z: code), output.appendingPathComponent(name))
+                    try write(
+                        synthesizer.image(label: label, instances: ids, z: code), output.appendingPathComponent(name))
                     written += 1
                 }
             }
@@ -110,8 +134,10 @@ struct GenerateCommand: ParsableCommand {
     private func latent(_ synthesizer: ImageSynthesizer, using random: inout RandomSource) throws -> Tensor {
         guard let styleImage, let styleLabel else { return synthesizer.randomLatent(using: &random) }
         let photo = try Image(contentsOfFile: styleImage)
+        let ids = try styleInstances.map { try synthesizer.instanceMap(contentsOfFile: $0, resize: resize) }
         return try synthesizer.encodedLatent(
-            style: photo, label: synthesizer.labelMap(contentsOfFile: styleLabel, resize: resize), using: &random)
+            style: photo, label: synthesizer.labelMap(contentsOfFile: styleLabel, resize: resize), instances: ids,
+            using: &random)
     }
 
     private func write(_ image: Image, _ url: URL) throws {

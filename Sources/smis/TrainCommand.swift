@@ -34,7 +34,10 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("Run folder for checkpoints, options.json and metrics.jsonl.", valueName: "run-dir"))
     var runDirectory: String
 
-    @Option(help: "Model size: deepfashion (256×256, the paper's; the default) or tiny (64×64, for tests).")
+    @Option(help: ArgumentHelp(
+        "Model: deepfashion (256×256, the paper's; the default), cityscapes (512×256), ade20k (256×256), or the "
+            + "reduced tiny (64×64), cityscapes-tiny (128×64) and ade20k-tiny (64×64) for tests.",
+        valueName: "preset"))
     var preset: TrainingPreset?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
