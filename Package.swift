@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles", "CFileSync", "_TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "AtomicFiles", "CResample", "_TestSupport", "SeededRandom"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBLAS", "_TestSupport", "SeededRandom"], exclude: ["Fixtures"]),
-        .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GroupDNetTests", dependencies: ["GroupDNet", "Tensor", "_TestSupport", "SeededRandom"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport", "SeededRandom"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport", "SeededRandom"], exclude: ["Snapshots"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "Statistics", "AtomicFiles", "_TestSupport"]),
