@@ -50,6 +50,36 @@ final class SceneFixtureTests: XCTestCase {
         XCTAssertEqual(stored, try InstanceMap(contentsOfFile: "\(prepared)/train_instance/\(key).png"))
     }
 
+    /// Two worker slices gathered and merged give the whole run's files, instance maps too.
+    func testCityscapesWorkerSlicesMergeToTheWholeRun() throws {
+        let folder = try temporaryFolder("scene-workers").path
+        func run(_ arguments: [String]) throws {
+            let result = try BuiltTool.run("smisprep", arguments)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.errors)")
+        }
+        let root = fixture("cityscapes")
+        try run(["cityscapes", "--root", root, "--out", folder + "/whole", "--size", "128x64", "--quiet"])
+        for index in 0..<2 {
+            try run([
+                "cityscapes", "--root", root, "--out", folder + "/worker-\(index)", "--size", "128x64", "--quiet",
+                "--worker", "\(index)/2",
+            ])
+        }
+        try run(["merge", folder + "/merged", "--from", folder + "/worker-0", folder + "/worker-1"])
+        let manager = FileManager.default
+        for data in ["train", "cihp_train_mask", "train_instance", "test", "cihp_test_mask", "test_instance"] {
+            let names = try manager.contentsOfDirectory(atPath: "\(folder)/whole/\(data)").sorted()
+            XCTAssertFalse(names.isEmpty, data)
+            XCTAssertEqual(try manager.contentsOfDirectory(atPath: "\(folder)/merged/\(data)").sorted(), names, data)
+            for name in names {
+                XCTAssertTrue(
+                    manager.contentsEqual(
+                        atPath: "\(folder)/whole/\(data)/\(name)", andPath: "\(folder)/merged/\(data)/\(name)"),
+                    "\(data)/\(name)")
+            }
+        }
+    }
+
     func testADE20KShiftsIdsAndStoresTrainingAtTheLoadSize() throws {
         let (folder, output) = try prepare("ade20k")
         XCTAssertTrue(output.contains("kept 6 (train 4, validation 2), dropped 0"), output)
