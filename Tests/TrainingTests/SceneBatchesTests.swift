@@ -21,6 +21,46 @@ final class SceneBatchesTests: TemporaryFolderTestCase {
         return out.appendingPathComponent("shards")
     }
 
+    /// The README's path on the fixtures: prepare, shard, one training step at the reduced
+    /// preset, then per-class resampling with the checkpoint (Cityscapes with its instance map;
+    /// refused without one).
+    func testFixturesPrepareShardTrainAndGenerateAtBothPresets() throws {
+        let cases = [
+            ("cityscapes", ["--size", "128x64"], "cityscapes-tiny", "frankfurt-frankfurt_000003_000019", "car"),
+            ("ade20k", ["--size", "64x64", "--train-size", "72x72"], "ade20k-tiny", "ADE_val_00000001", "bed"),
+        ]
+        for (command, sizes, preset, stem, resampled) in cases {
+            let shards = try self.shards(command, sizes)
+            let base = shards.deletingLastPathComponent()
+            let run = base.appendingPathComponent("run").path
+            let environment = ["TENSOR_THREADS": "1"]
+            let trained = try BuiltTool.run(
+                "smis", ["train", "--preset", preset, "--shards", shards.path, "--out", run, "--max-steps", "1"],
+                environment: environment)
+            XCTAssertEqual(trained.status, 0, trained.errors)
+            XCTAssertTrue(trained.output.contains("finished at step 1"), trained.output)
+            let label = base.appendingPathComponent("prepared/cihp_test_mask/\(stem).png").path
+            var arguments = [
+                "generate", "--checkpoint", run, "--labels", label, "--out", base.appendingPathComponent("images").path,
+                "--resample-class", resampled, "--samples", "2",
+            ]
+            if command == "cityscapes" {
+                let refused = try BuiltTool.run("smis", arguments, environment: environment)
+                XCTAssertNotEqual(refused.status, 0)
+                XCTAssertTrue(refused.errors.contains("give --instances"), refused.errors)
+                arguments += ["--instances", base.appendingPathComponent("prepared/test_instance/\(stem).png").path]
+            }
+            let generated = try BuiltTool.run("smis", arguments, environment: environment)
+            XCTAssertEqual(generated.status, 0, generated.errors)
+            for sample in 1...2 {
+                let image = try Image(
+                    contentsOfFile: base.appendingPathComponent("images/\(stem)-\(resampled)-\(sample).png").path)
+                let size = GroupDNetConfiguration.cityscapesTiny.imageWidth
+                XCTAssertEqual(image.width, command == "cityscapes" ? size : 64)
+            }
+        }
+    }
+
     /// Plane `channel` of sample 0 of an N × C × H × W tensor.
     private func plane(_ tensor: Tensor, _ channel: Int) -> [Float] {
         let size = tensor.shape[2] * tensor.shape[3]
