@@ -91,8 +91,10 @@ let package = Package(
             ]),
 
         // Metrics of generated images against the reference implementations: FID (pytorch-fid's
-        // Inception), LPIPS (the lpips package's AlexNet), mCSD / mOCD and LPIPS diversity.
-        .target(name: "Evaluation", dependencies: ["Tensor", "GroupDNet", "ImageIO", "CLAPACK", "CBLAS"]),
+        // Inception), LPIPS (the lpips package's AlexNet), mCSD / mOCD and LPIPS diversity; and the
+        // evaluation of a trained checkpoint (Training's synthesizer) on a shard split.
+        .target(
+            name: "Evaluation", dependencies: ["Tensor", "GroupDNet", "ImageIO", "Records", "Training", "CLAPACK", "CBLAS"]),
 
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(
@@ -133,7 +135,7 @@ let package = Package(
             name: "TrainingTests",
             dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed", "_TestSupport"]),
         .testTarget(
-            name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "GroupDNet", "ImageIO", "_TestSupport"],
+            name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "GroupDNet", "ImageIO", "Records", "_TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "Yams", "_TestSupport"]),
     ],

@@ -7,12 +7,13 @@ import Tensor
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Measure images with the metrics of the SMIS paper (FID, LPIPS).",
+        abstract: "Measure a checkpoint or images with the SMIS paper's metrics (FID, mCSD, mOCD, LPIPS, FPS).",
         discussion: """
             Weights are never downloaded: export them once with scripts/evaluation_weights.py \
             (see the README's Evaluation section) and pass the files.
             """,
-        subcommands: [EvaluateFIDCommand.self, EvaluateLPIPSCommand.self])
+        subcommands: [EvaluateRunCommand.self, EvaluateFIDCommand.self, EvaluateLPIPSCommand.self],
+        defaultSubcommand: EvaluateRunCommand.self)
 }
 
 /// Prints `values` as one JSON object with sorted keys.
