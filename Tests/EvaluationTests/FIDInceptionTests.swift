@@ -23,6 +23,7 @@ final class FIDInceptionTests: TemporaryFolderTestCase {
         XCTAssertEqual(realStatistics.count, 6)
         let fid = try FrechetDistance.distance(realStatistics, fakeStatistics)
         XCTAssertGreaterThan(expectedFID, 0)
+        print("  FID \(fid) against pytorch-fid's \(expectedFID): relative \(abs(fid - expectedFID) / expectedFID)")
         XCTAssertEqual(fid, expectedFID, accuracy: 1e-3 * expectedFID, "FID against pytorch-fid's \(expectedFID)")
     }
 
