@@ -94,7 +94,10 @@ let package = Package(
         // Inception), LPIPS (the lpips package's AlexNet), mCSD / mOCD and LPIPS diversity; and the
         // evaluation of a trained checkpoint (Training's synthesizer) on a shard split.
         .target(
-            name: "Evaluation", dependencies: ["Tensor", "GroupDNet", "ImageIO", "Records", "Training", "CLAPACK", "CBLAS"]),
+            name: "Evaluation",
+            dependencies: [
+                "Tensor", "GroupDNet", "ImageIO", "Records", "Training", "Statistics", "AtomicFiles", "CLAPACK", "CBLAS",
+            ]),
 
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(

@@ -21,6 +21,8 @@ public struct ModelEvaluationOptions: Sendable {
     /// Records of another size than the model's are resampled (label nearest, photo bicubic).
     public var resize = false
     public var seed: UInt64 = 0
+    /// Label maps whose images ``ModelEvaluation/reportedMaps`` keeps for a report.
+    public var reportedMaps = 0
 
     public init() {}
 }
@@ -47,6 +49,8 @@ public final class ModelEvaluation {
     let inception: FIDInception
     let lpips: LPIPS
     let options: ModelEvaluationOptions
+    /// The first `options.reportedMaps` label maps with their images, after ``run(shards:progress:)``.
+    public private(set) var reportedMaps: [EvaluatedLabelMap] = []
 
     public init(
         synthesizer: ImageSynthesizer, inception: FIDInception, lpips: LPIPS, options: ModelEvaluationOptions
@@ -57,6 +61,7 @@ public final class ModelEvaluation {
     /// Runs the evaluation on the shards in `directory`; `progress` receives one line per label map.
     public func run(shards directory: URL, progress: (String) -> Void = { _ in }) throws -> ModelEvaluationResult {
         let records = try labelledPhotos(directory)
+        reportedMaps = []
         var real: [Image] = [], fake: [Image] = [], pairDistances: [Double] = [], classes: [ClassDiversity] = []
         for (number, record) in records.enumerated() {
             var random = RandomSource(seed: options.seed, keys: UInt64(number), 0)
@@ -65,7 +70,12 @@ public final class ModelEvaluation {
             real.append(record.photo)
             fake.append(image)
             pairDistances.append(try diversity(record.label, first: image, number: number))
-            classes += try classDiversities(record.label, z: z, number: number)
+            let resamples = try classResamples(record.label, z: z, number: number)
+            classes += resamples.map(\.diversity)
+            if number < options.reportedMaps {
+                reportedMaps.append(
+                    EvaluatedLabelMap(key: record.key, label: record.label, image: image, resamples: resamples))
+            }
             progress("evaluated label map \(number + 1)/\(records.count) (\(record.key))")
         }
         let fid = try FrechetDistance.distance(
@@ -93,8 +103,10 @@ public final class ModelEvaluation {
         return total / Double(options.pairsPerMap)
     }
 
-    /// CSD and OCD of every class present in `label`.
-    private func classDiversities(_ label: LabelMap, z: Tensor, number: Int) throws -> [ClassDiversity] {
+    /// The resamples of every class present in `label`, with their CSD and OCD.
+    private func classResamples(
+        _ label: LabelMap, z: Tensor, number: Int
+    ) throws -> [(classIndex: Int, images: [Image], diversity: ClassDiversity)] {
         let present = Set(label.values).sorted()
         return try present.map { value in
             var random = RandomSource(seed: options.seed, keys: UInt64(number), 2, UInt64(value))
@@ -104,7 +116,8 @@ public final class ModelEvaluation {
             }
             let samples = ClassResamples(
                 classIndex: Int(value), region: label.values.map { $0 == value }, images: images)
-            return try DiversityMetrics.classDiversity(samples, network: lpips, restriction: options.region)
+            let diversity = try DiversityMetrics.classDiversity(samples, network: lpips, restriction: options.region)
+            return (Int(value), images, diversity)
         }
     }
 

@@ -51,12 +51,21 @@ struct EvaluateRunCommand: ParsableCommand {
     @Option(help: "Seed of every latent code.")
     var seed: UInt64 = 0
 
+    @Option(
+        help: ArgumentHelp(
+            "Also write an HTML page with the table and per-class resampling grids here.", valueName: "dir"))
+    var report: String?
+
+    @Option(help: "Label maps shown in the --report page.")
+    var reportMaps = 4
+
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
     func validate() throws {
         if pairs < 1 { throw ValidationError("--pairs must be at least 1.") }
         if samples < 2 { throw ValidationError("--samples must be at least 2 (diversity compares pairs).") }
+        if reportMaps < 0 { throw ValidationError("--report-maps must not be negative.") }
         if let limit, limit < 2 { throw ValidationError("--limit must be at least 2 (FID needs two images).") }
         if RegionRestriction(rawValue: region) == nil {
             throw ValidationError("--region must be mask-images or mask-average, not \(region).")
@@ -69,12 +78,20 @@ struct EvaluateRunCommand: ParsableCommand {
             var options = ModelEvaluationOptions()
             (options.split, options.limit, options.pairsPerMap) = (split, limit, pairs)
             (options.samplesPerClass, options.resize, options.seed) = (samples, resize, seed)
+            options.reportedMaps = report == nil ? 0 : reportMaps
             options.region = RegionRestriction(rawValue: region)!
+            let synthesizer = try ImageSynthesizer(checkpoint: URL(fileURLWithPath: checkpoint))
             let evaluation = ModelEvaluation(
-                synthesizer: try ImageSynthesizer(checkpoint: URL(fileURLWithPath: checkpoint)),
+                synthesizer: synthesizer,
                 inception: try FIDInception(contentsOf: URL(fileURLWithPath: inceptionWeights)),
                 lpips: try LPIPS(contentsOf: URL(fileURLWithPath: lpipsWeights)), options: options)
             let result = try evaluation.run(shards: URL(fileURLWithPath: shards)) { printError($0) }
+            if let report {
+                let folder = URL(fileURLWithPath: report)
+                try EvaluationReport.write(
+                    result, maps: evaluation.reportedMaps, classes: synthesizer.classes, to: folder)
+                printError("report → \(folder.appendingPathComponent("index.html").path)")
+            }
             if json {
                 let data = try JSONEncoder.sortedKeys.encode(result)
                 print(String(decoding: data, as: UTF8.self))

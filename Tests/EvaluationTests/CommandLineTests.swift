@@ -81,7 +81,8 @@ final class CommandLineTests: TemporaryFolderTestCase {
         try writeRandomWeights(LPIPS.weightShapes, to: lpips, seed: 4)
         let result = try run([
             "--checkpoint", runFolder.path, "--shards", shards.path, "--inception-weights", inception.path,
-            "--lpips-weights", lpips.path, "--samples", "2", "--json"
+            "--lpips-weights", lpips.path, "--samples", "2", "--json", "--report",
+            folder.appendingPathComponent("report").path, "--report-maps", "1",
         ])
         XCTAssertEqual(result.status, 0, result.errors)
         let evaluation = try JSONDecoder().decode(ModelEvaluationResult.self, from: Data(result.output.utf8))
@@ -91,6 +92,14 @@ final class CommandLineTests: TemporaryFolderTestCase {
         XCTAssertGreaterThan(evaluation.fps, 0)
         XCTAssertGreaterThan(evaluation.parameters, 0)
         XCTAssertTrue(result.errors.contains("evaluated label map 2/2"), result.errors)
+        // The page: the table, and for the one map shown its label map, z₀'s image and two
+        // resamples for each of the classes present (every one of the eight in these bands).
+        let page = try String(contentsOf: folder.appendingPathComponent("report/index.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("<th>mCSD ↑</th>") && page.contains("validation-0"), page)
+        let pictures = try FileManager.default.contentsOfDirectory(
+            atPath: folder.appendingPathComponent("report/images").path)
+        XCTAssertEqual(pictures.count, 2 + 8 * 2, pictures.sorted().joined(separator: " "))
+        XCTAssertTrue(page.contains("images/0-class3-2.png") && page.contains(">top-clothes<"), page)
     }
 
     /// Four training and two validation records of 64×64: horizontal bands of the eight classes.
