@@ -120,6 +120,10 @@ let package = Package(
             path: "Benchmarks/Pipeline"),
         .executableTarget(
             name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "BenchmarkSupport"], path: "Benchmarks/GroupDNet"),
+        // Inception and LPIPS images/s beside PyTorch's (needs scripts/setup-evaluation-reference).
+        .executableTarget(
+            name: "bench-evaluation", dependencies: ["Evaluation", "Tensor", "BenchmarkSupport"],
+            path: "Benchmarks/Evaluation", exclude: ["pytorch_throughput.py"]),
         // Runs `smis train` alone and under mpirun (build smis beside it) and models a cluster.
         .executableTarget(
             name: "bench-distributed", dependencies: ["GroupDNet", "Records", "ImageIO", "Tensor"],
