@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GroupDNet
 import ImageIO
 import Records
 import Tensor
@@ -59,16 +60,23 @@ public final class ModelEvaluation {
     }
 
     /// Runs the evaluation on the shards in `directory`; `progress` receives one line per label map.
+    /// Records are decoded one at a time and the photos go through Inception in batches as
+    /// they come, so memory holds features (8 KB per image), not the split's photos.
     public func run(shards directory: URL, progress: (String) -> Void = { _ in }) throws -> ModelEvaluationResult {
-        let records = try labelledPhotos(directory)
+        let records = try RecordReader(
+            directory: directory, options: options, configuration: synthesizer.configuration)
         reportedMaps = []
-        var real: [Image] = [], fake: [Image] = [], pairDistances: [Double] = [], classes: [ClassDiversity] = []
-        for (number, record) in records.enumerated() {
+        var real = FeatureBatches(network: inception), fake = FeatureBatches(network: inception)
+        var pairDistances: [Double] = [], classes: [ClassDiversity] = []
+        var firstLabel: LabelMap?
+        for number in 0..<records.count {
+            let record = try records.read(number)
+            firstLabel = firstLabel ?? record.label
             var random = RandomSource(seed: options.seed, keys: UInt64(number), 0)
             let z = synthesizer.randomLatent(using: &random)
             let image = try synthesizer.image(label: record.label, z: z)
-            real.append(record.photo)
-            fake.append(image)
+            try real.add(record.photo)
+            try fake.add(image)
             pairDistances.append(try diversity(record.label, first: image, number: number))
             let resamples = try classResamples(record.label, z: z, number: number)
             classes += resamples.map(\.diversity)
@@ -79,12 +87,12 @@ public final class ModelEvaluation {
             progress("evaluated label map \(number + 1)/\(records.count) (\(record.key))")
         }
         let fid = try FrechetDistance.distance(
-            FeatureStatistics(features: inception.features(batches: real), dimension: FIDInception.featureCount),
-            FeatureStatistics(features: inception.features(batches: fake), dimension: FIDInception.featureCount))
+            FeatureStatistics(features: real.finish(), dimension: FIDInception.featureCount),
+            FeatureStatistics(features: fake.finish(), dimension: FIDInception.featureCount))
         let (mcsd, mocd) = DiversityMetrics.meanOverClasses(classes)
         return ModelEvaluationResult(
             fid: fid, mcsd: mcsd, mocd: mocd, lpips: pairDistances.reduce(0, +) / Double(pairDistances.count),
-            fps: try framesPerSecond(records[0].label),
+            fps: try framesPerSecond(firstLabel!),
             parameters: synthesizer.generator.parameterCount + synthesizer.encoder.parameterCount,
             images: records.count, split: options.split, region: options.region.rawValue,
             pairsPerMap: options.pairsPerMap, samplesPerClass: options.samplesPerClass)
@@ -130,40 +138,67 @@ public final class ModelEvaluation {
         for _ in 0..<options.timedRuns { _ = try synthesizer.image(label: label, z: z) }
         return Double(options.timedRuns) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
+}
 
-    /// The split's records (spread evenly when limited), at the model's size.
-    private func labelledPhotos(_ directory: URL) throws -> [(key: String, label: LabelMap, photo: Image)] {
-        let set = try ShardSet(directory: directory, split: options.split)
-        let count = min(set.count, options.limit ?? set.count)
+/// The split's records (spread evenly when limited), decoded one at a time at the model's size.
+struct RecordReader {
+    let set: ShardSet
+    let directory: URL
+    let count: Int
+    let resize: Bool
+    let width: Int, height: Int
+
+    init(directory: URL, options: ModelEvaluationOptions, configuration: GroupDNetConfiguration) throws {
+        set = try ShardSet(directory: directory, split: options.split)
+        self.directory = directory
+        count = min(set.count, options.limit ?? set.count)
         guard count >= 2 else {
             throw EvaluationError.insufficientData(
                 reason: "\(directory.path): the \(options.split) split has \(set.count) records; FID needs at least 2")
         }
-        let (width, height) = (synthesizer.configuration.imageWidth, synthesizer.configuration.imageHeight)
-        return try (0..<count).map { index in
-            let view = try set.segmentationRecord(at: index * set.count / count)
-            var (photo, label) = try view.decoded()
-            if label.width != width || label.height != height {
-                guard options.resize else {
-                    throw EvaluationError.invalidInput(
-                        reason: "\(directory.path): record \(view.key) is \(label.width)×\(label.height), the model "
-                            + "makes \(width)×\(height) (pass --resize to resample)")
-                }
-                (photo, label) = (
-                    photo.resized(width: width, height: height), label.resized(width: width, height: height)
-                )
+        resize = options.resize
+        (width, height) = (configuration.imageWidth, configuration.imageHeight)
+    }
+
+    /// The `number`-th of the `count` records spread over the split.
+    func read(_ number: Int) throws -> (key: String, label: LabelMap, photo: Image) {
+        let view = try set.segmentationRecord(at: number * set.count / count)
+        var (photo, label) = try view.decoded()
+        if label.width != width || label.height != height {
+            guard resize else {
+                throw EvaluationError.invalidInput(
+                    reason: "\(directory.path): record \(view.key) is \(label.width)×\(label.height), the model "
+                        + "makes \(width)×\(height) (pass --resize to resample)")
             }
-            return (view.key, label, photo)
+            (photo, label) = (photo.resized(width: width, height: height), label.resized(width: width, height: height))
         }
+        return (view.key, label, photo)
     }
 }
 
-extension FIDInception {
-    /// The features of photos of one size, `batchSize` at a time.
-    func features(batches images: [Image], batchSize: Int = 8) throws -> [Float] {
-        try stride(from: 0, to: images.count, by: batchSize).flatMap { start in
-            try features(
-                batchTensor(Array(images[start..<min(images.count, start + batchSize)]), scale: 1 / 255, shift: 0))
-        }
+/// Inception features of photos added one by one, computed `batchSize` at a time.
+struct FeatureBatches {
+    let network: FIDInception
+    var batchSize = 8
+    private var pending: [Image] = []
+    private var features: [Float] = []
+
+    init(network: FIDInception) { self.network = network }
+
+    mutating func add(_ image: Image) throws {
+        pending.append(image)
+        if pending.count == batchSize { try flush() }
+    }
+
+    /// Every added photo's features, in order.
+    mutating func finish() throws -> [Float] {
+        try flush()
+        return features
+    }
+
+    private mutating func flush() throws {
+        guard !pending.isEmpty else { return }
+        features += try network.features(batchTensor(pending, scale: 1 / 255, shift: 0))
+        pending.removeAll()
     }
 }
