@@ -39,6 +39,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Open MPI's C API, included by CMPIShim alone (see Sources/CMPIShim/README.md).
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        // oneDNN's C API (no pkg-config file in Debian's libdnnl-dev 2.6: the module map names the
+        // library and libgomp, its OpenMP runtime, whose thread count the Tensor target sets).
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // MARK: Thin C shims: the only code that includes the codec headers
         .target(name: "CCodecs", dependencies: ["CLibPNG", "CLibJPEG", "CLibTIFF"]),
@@ -75,7 +78,7 @@ let package = Package(
             ]),
 
         // MARK: Model side
-        .target(name: "Tensor", dependencies: ["CBLAS", "SeededRandom"]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL", "SeededRandom"]),
         .target(name: "GroupDNet", dependencies: ["Tensor", "AtomicFiles"]),
         // Data-parallel training: the Communicator protocol, one process or MPI, launcher
         // detection, gradient buckets averaged while the backward pass runs.
