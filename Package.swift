@@ -110,7 +110,8 @@ let package = Package(
             name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO", "AtomicFiles", "Statistics", "BenchmarkSupport"],
             path: "Benchmarks/Pipeline"),
         .executableTarget(
-            name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "BenchmarkSupport"], path: "Benchmarks/GroupDNet"),
+            name: "bench-groupdnet", dependencies: ["GroupDNet", "Training", "Tensor", "BenchmarkSupport"],
+            path: "Benchmarks/GroupDNet", exclude: ["pytorch_groupdnet.py"]),
         // Runs `smis train` alone and under mpirun (build smis beside it) and models a cluster.
         .executableTarget(
             name: "bench-distributed", dependencies: ["GroupDNet", "Records", "ImageIO", "Tensor"],
