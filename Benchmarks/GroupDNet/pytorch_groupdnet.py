@@ -53,14 +53,11 @@ def main():
     sys.path.insert(0, FIXTURES)
     import make_smis_reference as harness
 
-    harness.BATCH = arguments.batch
     size = dict(harness.SIZES["full"])
     harness.import_reference(os.path.abspath(arguments.reference), size)
     scratch = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"smis-bench-{os.getpid()}")
     os.makedirs(scratch, exist_ok=True)
-    opt = harness.reference_options(size, "", scratch)
-    opt.no_vgg_loss = True
-    opt.batchSize = arguments.batch
+    opt = harness.reference_options(size, "unused.pth", scratch, batch=arguments.batch, extra=["--no_vgg_loss"])
     from trainers.pix2pix_trainer import Pix2PixTrainer
     import builtins
     quiet_print, builtins.print = builtins.print, lambda *args, **kwargs: None   # it prints whole networks
