@@ -4,10 +4,11 @@ import Foundation
 // (with its exact shortcut for repeated columns, see ConvolutionRepeatedColumns.swift), and
 // oneDNN's direct and Winograd kernels (Convolution+OneDNN.swift). The choice is a fixed rule of
 // the shape, the pass and the input's structure, never a timing taken at run time, so that the
-// same inputs always take the same path and a run is reproducible. The rules come from
-// `bench-groupdnet --convolution im2col,direct,winograd,auto`, whose figures the README gives
-// ("Convolution routes"). The route is chosen by `TENSOR_CONVOLUTION` or by setting
-// ``ConvolutionSettings/backend``, so that each can be measured against the others.
+// same inputs always take the same path and a run is reproducible. The route is chosen by
+// `TENSOR_CONVOLUTION` or by setting ``ConvolutionSettings/backend``, so that each can be
+// measured against the others: `bench-groupdnet --convolution im2col,direct,winograd,auto`,
+// whose figures the README gives ("Convolution routes"). Those are whole-network figures; the
+// automatic rule's details (Winograd from 64×64 outputs) are not yet measured layer by layer.
 
 /// The convolution implementations a process may use.
 public enum ConvolutionBackend: String, CaseIterable, Sendable {
@@ -89,7 +90,7 @@ struct ConvolutionRoute {
         }
     }
 
-    /// The measured rules (bench-groupdnet --convolution; README "Convolution routes").
+    /// The automatic rule (measured as a whole by bench-groupdnet --convolution; README "Convolution routes").
     private static func automatic(
         _ g: ConvolutionGeometry, repeatedColumns: Bool, winogradShape: Bool,
         plan: (OneDNNAlgorithm) -> ConvolutionPath
