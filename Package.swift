@@ -41,6 +41,9 @@ let package = Package(
         .systemLibrary(name: "CLAPACK", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Open MPI's C API, included by CMPIShim alone (see Sources/CMPIShim/README.md).
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        // oneDNN's C API (no pkg-config file in Debian's libdnnl-dev 2.6: the module map names the
+        // library and libgomp, its OpenMP runtime, whose thread count the Tensor target sets).
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // MARK: Thin C shims: the only code that includes the codec headers
         .target(name: "CCodecs", dependencies: ["CLibPNG", "CLibJPEG", "CLibTIFF"]),
@@ -77,7 +80,7 @@ let package = Package(
             ]),
 
         // MARK: Model side
-        .target(name: "Tensor", dependencies: ["CBLAS", "SeededRandom"]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL", "SeededRandom"]),
         .target(name: "GroupDNet", dependencies: ["Tensor", "AtomicFiles"]),
         // Data-parallel training: the Communicator protocol, one process or MPI, launcher
         // detection, gradient buckets averaged while the backward pass runs.
@@ -119,7 +122,8 @@ let package = Package(
             name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO", "AtomicFiles", "Statistics", "BenchmarkSupport"],
             path: "Benchmarks/Pipeline"),
         .executableTarget(
-            name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "BenchmarkSupport"], path: "Benchmarks/GroupDNet"),
+            name: "bench-groupdnet", dependencies: ["GroupDNet", "Training", "Tensor", "BenchmarkSupport"],
+            path: "Benchmarks/GroupDNet", exclude: ["pytorch_groupdnet.py"]),
         // Inception and LPIPS images/s beside PyTorch's (needs scripts/setup-evaluation-reference).
         .executableTarget(
             name: "bench-evaluation", dependencies: ["Evaluation", "Tensor", "BenchmarkSupport"],
