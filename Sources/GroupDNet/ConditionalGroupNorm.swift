@@ -66,6 +66,13 @@ public final class ConditionalGroupNorm: Module {
     /// tensors less in memory per norm (one of x's size, one of the hidden width).
     func modulate(_ normalized: Tensor, seg: Tensor, training: Bool) throws -> Tensor {
         let resized = try seg.resizeNearest(height: normalized.shape[2], width: normalized.shape[3])
+        guard shared.groups == gamma.groups else {
+            // ADE20K's rule groups mlp_shared by class and γ, β by the block, and the fused
+            // operation takes one group count: the same values from the separate operations.
+            let hidden = try shared(resized, training: training).relu()
+            let scale = try gamma(hidden, training: training).adding(1)
+            return try normalized * scale + beta(hidden, training: training)
+        }
         // The three are plain convolutions (no spectral norm): their weights are used as stored.
         return try Tensor.modulation(
             normalized: normalized, labels: resized, shared: Self.parameters(shared),
