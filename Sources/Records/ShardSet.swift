@@ -48,7 +48,7 @@ public final class ShardSet: @unchecked Sendable {
     }
 
     private static func open(_ entry: Manifest.Shard, in directory: URL, firstGlobalIndex: Int) throws -> Shard {
-        let url = directory.appendingPathComponent(entry.name)
+        let (url, indexURL) = try entry.files(in: directory)
         let file = try MappedFile(url: url)
         guard file.bytes.count == entry.bytes else {
             throw RecordsError(
@@ -56,10 +56,10 @@ public final class ShardSet: @unchecked Sendable {
                 reason: .badManifest(
                     "shard is \(file.bytes.count) bytes, the manifest says \(entry.bytes)"))
         }
-        let index = try ShardIndex(contentsOf: directory.appendingPathComponent(entry.index))
+        let index = try ShardIndex(contentsOf: indexURL)
         guard index.count == entry.records, index.shardSize == UInt64(entry.bytes) else {
             throw RecordsError(
-                file: directory.appendingPathComponent(entry.index).path,
+                file: indexURL.path,
                 reason: .badIndex(
                     "\(index.count) records over \(index.shardSize) bytes, the manifest says \(entry.records) over "
                     + "\(entry.bytes)"))
