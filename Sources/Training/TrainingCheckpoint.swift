@@ -71,18 +71,33 @@ public enum TrainingCheckpoint {
         } catch {
             throw TrainingError.checkpoint(file: partial.path, reason: "cannot create: \(error.localizedDescription)")
         }
-        let model = trainingStep.model
-        let networks: [Module] = [model.generator, model.encoder, model.discriminator]
-        for (network, file) in zip(networks, networkFiles) {
-            try network.saveCheckpoint(to: partial.appendingPathComponent(file), metadata: ["format": "pt"])
+        do {
+            try writeFiles(of: trainingStep, state: state, into: partial)
+            try replace(final, with: partial)
+        } catch {
+            // A failed save (a full disk) leaves nothing behind: the partial folder would hold
+            // the space the next attempt needs, until a later run cleaned it up.
+            try? manager.removeItem(at: partial)
+            throw error
         }
-        try SafeTensors.write(trainingStep.generatorOptimizer.checkpointFile(), to: partial.appendingPathComponent(generatorOptimizerFile))
-        try SafeTensors.write(trainingStep.discriminatorOptimizer.checkpointFile(), to: partial.appendingPathComponent(discriminatorOptimizerFile))
-        try AtomicFileWriter.write(encoder.encode(state), to: partial.appendingPathComponent(stateFile).path)
-        try replace(final, with: partial)
         try AtomicFileWriter.write(encoder.encode(["checkpoint": name]), to: checkpoints.appendingPathComponent(latestFile).path)
         removeOldCheckpoints(in: checkpoints, keeping: name)
         return final
+    }
+
+    /// The five safetensors files and `state.json` of a checkpoint, each written atomically.
+    private static func writeFiles(of trainingStep: TrainingStep, state: CheckpointState, into folder: URL) throws {
+        let model = trainingStep.model
+        let networks: [Module] = [model.generator, model.encoder, model.discriminator]
+        for (network, file) in zip(networks, networkFiles) {
+            try network.saveCheckpoint(to: folder.appendingPathComponent(file), metadata: ["format": "pt"])
+        }
+        try SafeTensors.write(
+            trainingStep.generatorOptimizer.checkpointFile(), to: folder.appendingPathComponent(generatorOptimizerFile))
+        try SafeTensors.write(
+            trainingStep.discriminatorOptimizer.checkpointFile(),
+            to: folder.appendingPathComponent(discriminatorOptimizerFile))
+        try AtomicFileWriter.write(encoder.encode(state), to: folder.appendingPathComponent(stateFile).path)
     }
 
     /// Puts the finished `partial` folder at `final`, moving an older folder of the same step away first.
