@@ -54,13 +54,14 @@ public final class SpectralNorm {
         let inverseSigma = 1 / sigma
         let output = Tensor(uncheckedShape: weight.shape, data: weight.data.map { $0 * inverseSigma })
         let uValues = u.data, vValues = v.data
+        let weightData = weight.data, weightNode = weight.node
         Tensor.record(output, inputs: [weight]) { y in
             y.withOutputGradient { dy in
-                withReadPointer(weight.data) { wp in
+                withReadPointer(weightData) { wp in
                     var projection = 0.0
-                    for i in 0..<weight.count { projection += Double(dy[i]) * Double(wp[i]) }
+                    for i in 0..<weightData.count { projection += Double(dy[i]) * Double(wp[i]) }
                     let coefficient = Float(projection / (sigmaDouble * sigmaDouble))
-                    weight.accumulateGradientPointer { dw in
+                    weightNode.accumulateGradientPointer { dw in
                         for r in 0..<rows {
                             let rowCoefficient = coefficient * uValues[r]
                             for c in 0..<columns {

@@ -1,10 +1,54 @@
-// Reverse-mode autodiff on a tape: every operation that runs with gradients enabled records
-// its inputs and a closure that turns the output's gradient into input gradients.
-// backward() visits the recorded graph in reverse topological order.
+// Reverse-mode autodiff on a tape: every operation that runs with gradients enabled records,
+// on its output's gradient node, its inputs' nodes and a closure that turns the output's
+// gradient into input gradients. backward() visits the recorded nodes in reverse topological
+// order.
+//
+// The nodes, not the tensors, form the graph. A closure captures the values its backward step
+// needs (a convolution its input and weight, a product both factors, a sum nothing), so an
+// intermediate tensor whose values no step needs is freed as soon as the forward code lets go
+// of it, as in PyTorch, instead of living until the backward pass reaches it.
 
 /// Whether operations record the graph. Process-wide, like PyTorch's grad mode; the trainer
 /// toggles it from one thread, so it is not synchronised.
 nonisolated(unsafe) private var gradientRecordingEnabled = true
+
+/// The gradient side of a tensor: its accumulated gradient and, for a computed tensor, the
+/// recorded step that pushes that gradient into its inputs' nodes.
+final class GradientNode {
+    /// Elements of the tensor (and of its gradient).
+    let count: Int
+    var requiresGrad: Bool
+    /// See ``Tensor/grad``.
+    var grad: [Float]?
+    /// The nodes of the inputs this tensor was computed from, kept only while a graph is recorded.
+    var parents: [GradientNode] = []
+    /// Pushes `grad` into the parents' gradients; nil for leaves and no-grad results.
+    var backwardStep: ((GradientNode) -> Void)?
+    /// The tensor this node belongs to, for handing finished leaves (parameters) to the caller
+    /// of `backward`. Weak: the tensor owns the node.
+    weak var owner: Tensor?
+
+    init(count: Int, requiresGrad: Bool) {
+        self.count = count
+        self.requiresGrad = requiresGrad
+    }
+
+    /// Adds `body`'s contribution to the gradient, allocating zeros the first time. Does
+    /// nothing when the tensor does not require a gradient.
+    func accumulateGradient(_ body: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        guard requiresGrad else { return }
+        if grad == nil { grad = [Float](repeating: 0, count: count) }
+        grad!.withUnsafeMutableBufferPointer { body($0) }
+    }
+
+    /// Sets the gradient to `gradient` (sharing its storage) when a gradient is required and
+    /// none is there yet; returns whether it did. For operations whose local derivative is 1.
+    func takeGradientIfNone(_ gradient: [Float]) -> Bool {
+        guard requiresGrad, grad == nil else { return false }
+        grad = gradient
+        return true
+    }
+}
 
 extension Tensor {
     /// Whether operations currently record gradients (false inside ``withoutGradients(_:)``).
@@ -21,28 +65,13 @@ extension Tensor {
     }
 
     /// Makes `output` a node of the graph when recording and some input requires a gradient.
-    /// `step` receives the output (whose `grad` is set) and accumulates into the inputs.
-    static func record(_ output: Tensor, inputs: [Tensor], step: @escaping (Tensor) -> Void) {
+    /// `step` receives the output's node (whose `grad` is set) and accumulates into the
+    /// inputs' nodes; it should capture only the values it needs (see the top of this file).
+    static func record(_ output: Tensor, inputs: [Tensor], step: @escaping (GradientNode) -> Void) {
         guard gradientRecordingEnabled, inputs.contains(where: { $0.requiresGrad }) else { return }
         output.requiresGrad = true
-        output.parents = inputs
-        output.backwardStep = step
-    }
-
-    /// Adds `body`'s contribution to this tensor's gradient, allocating zeros the first time.
-    /// Does nothing when the tensor does not require a gradient.
-    func accumulateGradient(_ body: (UnsafeMutableBufferPointer<Float>) -> Void) {
-        guard requiresGrad else { return }
-        if grad == nil { grad = [Float](repeating: 0, count: count) }
-        grad!.withUnsafeMutableBufferPointer { body($0) }
-    }
-
-    /// Sets the gradient to `gradient` (sharing its storage) when the tensor requires one and
-    /// has none yet; returns whether it did. For operations whose local derivative is 1.
-    func takeGradientIfNone(_ gradient: [Float]) -> Bool {
-        guard requiresGrad, grad == nil else { return false }
-        grad = gradient
-        return true
+        output.node.parents = inputs.map(\.node)
+        output.node.backwardStep = step
     }
 
     /// Computes the gradient of this one-element tensor (a loss) with respect to every tensor
@@ -71,11 +100,11 @@ extension Tensor {
         guard gradient.count == count else {
             throw TensorError.autodiff(reason: "gradient has \(gradient.count) values for \(label)")
         }
-        guard backwardStep != nil || requiresGrad else {
+        guard node.backwardStep != nil || requiresGrad else {
             throw TensorError.autodiff(reason: "\(label) was computed without gradients (no input requires one, or inside withoutGradients)")
         }
-        let order = topologicalOrder()
-        var pendingUses = ready == nil ? [:] : Self.leafUses(in: order)
+        let order = node.topologicalOrder()
+        var pendingUses = ready == nil ? [:] : GradientNode.leafUses(in: order)
         grad = gradient
         for node in order.reversed() {
             guard let step = node.backwardStep else { continue }
@@ -90,14 +119,16 @@ extension Tensor {
                 guard let uses = pendingUses[key] else { continue }
                 if uses > 1 { pendingUses[key] = uses - 1; continue }
                 pendingUses[key] = nil
-                ready?(parent)
+                if let leaf = parent.owner { ready?(leaf) }
             }
         }
     }
+}
 
+extension GradientNode {
     /// For each leaf that requires a gradient, how many inputs of recorded operations in
     /// `order` it is (a leaf used twice by one operation counts twice).
-    private static func leafUses(in order: [Tensor]) -> [ObjectIdentifier: Int] {
+    static func leafUses(in order: [GradientNode]) -> [ObjectIdentifier: Int] {
         var uses: [ObjectIdentifier: Int] = [:]
         for node in order where node.backwardStep != nil {
             for parent in node.parents where parent.backwardStep == nil && parent.requiresGrad {
@@ -108,11 +139,11 @@ extension Tensor {
     }
 
     /// The recorded nodes reachable from `self`, each after all of its inputs.
-    private func topologicalOrder() -> [Tensor] {
-        var order: [Tensor] = []
+    func topologicalOrder() -> [GradientNode] {
+        var order: [GradientNode] = []
         var visited = Set<ObjectIdentifier>()
         // Iterative depth-first search: the generator's graph is thousands of nodes deep.
-        var stack: [(node: Tensor, expanded: Bool)] = [(self, false)]
+        var stack: [(node: GradientNode, expanded: Bool)] = [(self, false)]
         while let (node, expanded) = stack.popLast() {
             if expanded { order.append(node); continue }
             guard visited.insert(ObjectIdentifier(node)).inserted else { continue }

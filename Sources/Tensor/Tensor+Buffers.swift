@@ -25,16 +25,16 @@ func makeFilledArray(_ count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void
     }
 }
 
-/// The gradient of an operation's output, which `backward()` guarantees is present when a
-/// backward step runs.
-extension Tensor {
+extension GradientNode {
+    /// The gradient of an operation's output, which `backward()` guarantees is present when a
+    /// backward step runs.
     @inline(__always)
     func withOutputGradient<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
         try withReadPointer(grad!, body)
     }
 
-    /// Calls `body` with a pointer to this tensor's gradient (allocated as zeros if needed)
-    /// when it requires one, and with nil otherwise.
+    /// Calls `body` with a pointer to this gradient (allocated as zeros if needed) when the
+    /// tensor requires one, and with nil otherwise.
     @inline(__always)
     func withOptionalGradient(_ body: (UnsafeMutablePointer<Float>?) -> Void) {
         guard requiresGrad else { body(nil); return }

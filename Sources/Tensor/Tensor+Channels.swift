@@ -35,11 +35,11 @@ extension Tensor {
             }
         }
         let output = Tensor(uncheckedShape: [n, totalChannels, h, w], data: data)
+        let inputs = tensors.map { (node: $0.node, block: $0.shape[1] * plane) }
         record(output, inputs: tensors) { y in
             y.withOutputGradient { dy in
-                for (index, tensor) in tensors.enumerated() {
-                    let block = tensor.shape[1] * plane
-                    tensor.accumulateGradientPointer { dx in
+                for (index, (node, block)) in inputs.enumerated() {
+                    node.accumulateGradientPointer { dx in
                         for sample in 0..<n {
                             let source = dy + sample * outputSampleSize + channelOffsets[index] * plane
                             let target = dx + sample * block
@@ -70,9 +70,10 @@ extension Tensor {
             }
         }
         let output = Tensor(uncheckedShape: [n, sliceChannels, h, w], data: data)
+        let xNode = x.node
         Tensor.record(output, inputs: [x]) { y in
             y.withOutputGradient { dy in
-                x.accumulateGradientPointer { dx in
+                xNode.accumulateGradientPointer { dx in
                     for sample in 0..<n {
                         let target = dx + (sample * c + range.lowerBound) * plane
                         let source = dy + sample * block

@@ -125,14 +125,21 @@ extension Tensor {
         }
         let output = Tensor(uncheckedShape: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], data: y)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        // dW reads x and dx reads the weight: keep each only when the other needs a gradient,
+        // so a frozen network's activations (VGG19's) are freed as soon as they are used.
+        let weightNeedsGradient = weight.requiresGrad, inputNeedsGradient = x.requiresGrad
+        let xData = weightNeedsGradient ? x.data : [], weightData = inputNeedsGradient ? weight.data : []
+        let xNode = x.node, weightNode = weight.node, biasNode = bias?.node
         Tensor.record(output, inputs: inputs) { y in
             y.withOutputGradient { dy in
-                if let bias { bias.accumulateGradientPointer { biasGradient(g, dy: dy, dBias: $0) } }
-                withReadPointer(x.data) { xp in
-                    withReadPointer(weight.data) { wp in
-                        weight.withOptionalGradient { dw in
-                            x.withOptionalGradient { dx in
-                                convolutionBackward(g, x: xp, weight: wp, dy: dy, dWeight: dw, dx: dx)
+                biasNode?.accumulateGradientPointer { biasGradient(g, dy: dy, dBias: $0) }
+                withReadPointer(xData) { xp in
+                    withReadPointer(weightData) { wp in
+                        weightNode.withOptionalGradient { dw in
+                            xNode.withOptionalGradient { dx in
+                                convolutionBackward(
+                                    g, x: xp, weight: wp, dy: dy, dWeight: weightNeedsGradient ? dw : nil,
+                                    dx: inputNeedsGradient ? dx : nil)
                             }
                         }
                     }

@@ -8,9 +8,9 @@ extension Tensor {
 
     /// Applies `kernel.value` to each element; the backward multiplies dy by
     /// `kernel.derivative(x, y)`. Generic over the kernel type so that each use is specialised
-    /// and the per-element calls inline into plain, vectorisable loops.
+    /// and the per-element calls inline into plain, vectorisable loops. The backward step keeps
+    /// x and y only when the kernel's derivative reads them (``UnaryKernel/reads``).
     private func mapped<Kernel: UnaryKernel>(_ kernel: Kernel) -> Tensor {
-        let x = self
         let output = Tensor(
             uncheckedShape: shape,
             data: withReadPointer(data) { xp in
@@ -18,13 +18,19 @@ extension Tensor {
                     elementwiseChunks(count) { range in for i in range { yp[i] = kernel.value(xp[i]) } }
                 }
             })
-        Tensor.record(output, inputs: [x]) { y in
-            withReadPointer(x.data) { xp in
-                withReadPointer(y.data) { yp in
+        let xData = Kernel.reads.contains(.input) ? data : [], yData = Kernel.reads.contains(.output) ? output.data : []
+        let xNode = node, elementCount = count
+        Tensor.record(output, inputs: [self]) { y in
+            withReadPointer(xData) { xp in
+                withReadPointer(yData) { yp in
                     y.withOutputGradient { dy in
-                        x.accumulateGradientPointer { dx in
-                            elementwiseChunks(x.count) { range in
-                                for i in range { dx[i] += dy[i] * kernel.derivative(xp[i], yp[i]) }
+                        xNode.accumulateGradientPointer { dx in
+                            elementwiseChunks(elementCount) { range in
+                                for i in range {
+                                    let x = Kernel.reads.contains(.input) ? xp[i] : 0
+                                    let y = Kernel.reads.contains(.output) ? yp[i] : 0
+                                    dx[i] += dy[i] * kernel.derivative(x, y)
+                                }
                             }
                         }
                     }
@@ -38,7 +44,10 @@ extension Tensor {
     public func relu() -> Tensor { mapped(LeakyReluKernel(slope: 0)) }
 
     /// x where x > 0, else `negativeSlope`·x (GroupDNet uses 0.2). The gradient at 0 is the slope.
-    public func leakyRelu(negativeSlope: Float = 0.2) -> Tensor { mapped(LeakyReluKernel(slope: negativeSlope)) }
+    public func leakyRelu(negativeSlope: Float = 0.2) -> Tensor {
+        precondition(negativeSlope >= 0, "leakyRelu's slope must not be negative (its backward reads the output's sign)")
+        return mapped(LeakyReluKernel(slope: negativeSlope))
+    }
 
     /// The hyperbolic tangent; the gradient is 1 − y².
     public func tanh() -> Tensor { mapped(TanhKernel()) }
@@ -74,25 +83,32 @@ extension Tensor {
                     }
                 }
             })
+        // Both factors of a product are kept for its backward step; a sum keeps neither.
+        let aData = Kernel.readsInputs ? a.data : [], bData = Kernel.readsInputs ? b.data : []
+        let aNode = a.node, bNode = b.node
         record(output, inputs: [a, b]) { y in
             // A partial derivative of exactly 1 passes dy through: shared, not copied, when
             // the input has no gradient yet (copy-on-write separates them if it is added to).
-            let passedToA = Kernel.partialAIsOne && a.takeGradientIfNone(y.grad!)
-            let passedToB = Kernel.partialBIsOne && b.takeGradientIfNone(y.grad!)
-            withReadPointer(a.data) { ap in
-                withReadPointer(b.data) { bp in
+            let passedToA = Kernel.partialAIsOne && aNode.takeGradientIfNone(y.grad!)
+            let passedToB = Kernel.partialBIsOne && bNode.takeGradientIfNone(y.grad!)
+            withReadPointer(aData) { ap in
+                withReadPointer(bData) { bp in
                     y.withOutputGradient { dy in
                         if !passedToA {
-                            a.accumulateGradientPointer { da in
+                            aNode.accumulateGradientPointer { da in
                                 elementwiseChunks(count) { range in
-                                    for i in range { da[i] += dy[i] * kernel.partialA(ap[i], bp[i]) }
+                                    for i in range {
+                                        da[i] += dy[i] * kernel.partialA(Kernel.readsInputs ? ap[i] : 0, Kernel.readsInputs ? bp[i] : 0)
+                                    }
                                 }
                             }
                         }
                         if !passedToB {
-                            b.accumulateGradientPointer { db in
+                            bNode.accumulateGradientPointer { db in
                                 elementwiseChunks(count) { range in
-                                    for i in range { db[i] += dy[i] * kernel.partialB(ap[i], bp[i]) }
+                                    for i in range {
+                                        db[i] += dy[i] * kernel.partialB(Kernel.readsInputs ? ap[i] : 0, Kernel.readsInputs ? bp[i] : 0)
+                                    }
                                 }
                             }
                         }
@@ -118,41 +134,59 @@ extension Tensor {
 
 // MARK: - Kernels: value and derivative of each element-wise primitive
 
+/// The values a derivative reads: what a backward step must keep.
+struct KernelReads: OptionSet {
+    let rawValue: Int
+    static let input = KernelReads(rawValue: 1)
+    static let output = KernelReads(rawValue: 2)
+}
+
 protocol UnaryKernel {
+    /// Which of x and y `derivative` reads; the other is passed as 0.
+    static var reads: KernelReads { get }
     func value(_ x: Float) -> Float
     /// dy/dx given the input x and the output y.
     func derivative(_ x: Float, _ y: Float) -> Float
 }
 
 struct LeakyReluKernel: UnaryKernel {
+    /// The output: y > 0 exactly where x > 0 (for a slope ≥ 0), and the convolution after an
+    /// activation keeps y anyway, so x can be freed.
+    static let reads: KernelReads = .output
     let slope: Float
     @inline(__always) func value(_ x: Float) -> Float { x > 0 ? x : x * slope }
-    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : slope }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { y > 0 ? 1 : slope }
 }
 
 struct TanhKernel: UnaryKernel {
+    static let reads: KernelReads = .output
     @inline(__always) func value(_ x: Float) -> Float { Foundation.tanh(x) }
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { 1 - y * y }
 }
 
 struct ExpKernel: UnaryKernel {
+    static let reads: KernelReads = .output
     @inline(__always) func value(_ x: Float) -> Float { Foundation.exp(x) }
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { y }
 }
 
 struct AffineKernel: UnaryKernel {
+    static let reads: KernelReads = []
     let scale: Float, shift: Float
     @inline(__always) func value(_ x: Float) -> Float { x * scale + shift }
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { scale }
 }
 
 struct AbsKernel: UnaryKernel {
+    static let reads: KernelReads = .input
     @inline(__always) func value(_ x: Float) -> Float { Swift.abs(x) }
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
 }
 
 protocol BinaryKernel {
     static var name: String { get }
+    /// Whether the partial derivatives read a and b (else they are passed as 0).
+    static var readsInputs: Bool { get }
     /// Whether ∂f/∂a (∂f/∂b) is exactly 1 everywhere, so dy passes through unchanged.
     static var partialAIsOne: Bool { get }
     static var partialBIsOne: Bool { get }
@@ -163,6 +197,7 @@ protocol BinaryKernel {
 
 struct AddKernel: BinaryKernel {
     static let name = "add"
+    static let readsInputs = false
     static let partialAIsOne = true, partialBIsOne = true
     @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a + b }
     @inline(__always) func partialA(_ a: Float, _ b: Float) -> Float { 1 }
@@ -171,6 +206,7 @@ struct AddKernel: BinaryKernel {
 
 struct SubtractKernel: BinaryKernel {
     static let name = "subtract"
+    static let readsInputs = false
     static let partialAIsOne = true, partialBIsOne = false
     @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a - b }
     @inline(__always) func partialA(_ a: Float, _ b: Float) -> Float { 1 }
@@ -179,6 +215,7 @@ struct SubtractKernel: BinaryKernel {
 
 struct MultiplyKernel: BinaryKernel {
     static let name = "multiply"
+    static let readsInputs = true
     static let partialAIsOne = false, partialBIsOne = false
     @inline(__always) func value(_ a: Float, _ b: Float) -> Float { a * b }
     @inline(__always) func partialA(_ a: Float, _ b: Float) -> Float { b }

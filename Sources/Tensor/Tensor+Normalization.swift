@@ -113,8 +113,9 @@ extension Tensor {
         } }
         if let statistics { statistics.update(means: means, biasedVariances: variances, count: groupSize) }
         let output = Tensor(uncheckedShape: shape, data: y)
+        let xNode = x.node, xHat = y
         Tensor.record(output, inputs: [x]) { y in
-            withReadPointer(y.data) { yp in y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
+            withReadPointer(xHat) { yp in y.withOutputGradient { dy in xNode.accumulateGradientPointer { dx in
                 withReadPointer(inverseDeviation) { inv in
                     parallelChunks(channels) { range in
                         for channel in range {
@@ -161,8 +162,9 @@ extension Tensor {
             }
         }
         let output = Tensor(uncheckedShape: shape, data: y)
+        let xNode = x.node
         Tensor.record(output, inputs: [x]) { y in
-            y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
+            y.withOutputGradient { dy in xNode.accumulateGradientPointer { dx in
                 parallelChunks(n * c) { planes in
                     for planeIndex in planes {
                         let scale = scales[planeIndex % c], offset = planeIndex * plane

@@ -17,10 +17,11 @@ extension Tensor {
         let x = self
         let total = withReadPointer(data) { vectorSum($0, count) }
         let output = Tensor(uncheckedShape: [], data: [Float(total * scale)])
+        let xNode = x.node
         Tensor.record(output, inputs: [x]) { y in
             let dxValue = y.grad![0] * Float(scale)
-            x.accumulateGradientPointer { dx in
-                elementwiseChunks(x.count) { range in for i in range { dx[i] += dxValue } }
+            xNode.accumulateGradientPointer { dx in
+                elementwiseChunks(xNode.count) { range in for i in range { dx[i] += dxValue } }
             }
         }
         return output

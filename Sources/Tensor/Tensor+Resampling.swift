@@ -129,9 +129,10 @@ extension Tensor {
         }
         let winners = winnerOffsets
         let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
+        let xNode = x.node
         Tensor.record(output, inputs: [x]) { y in
             y.withOutputGradient { dy in
-                x.accumulateGradientPointer { dx in
+                xNode.accumulateGradientPointer { dx in
                     // Windows overlap when stride < kernel, so two outputs may share a winner:
                     // each plane is one task, so the additions within it never race.
                     winners.withUnsafeBufferPointer { winnerBuffer in
@@ -192,9 +193,10 @@ extension Tensor {
         let inputPlane = h * w, outputPlane = outputHeight * outputWidth
         let data = mapPlanes(x.data, count: n * c, inputPlane, outputPlane, forward)
         let output = Tensor(uncheckedShape: [n, c, outputHeight, outputWidth], data: data)
+        let xNode = x.node
         Tensor.record(output, inputs: [x]) { y in
             y.withOutputGradient { dy in
-                x.accumulateGradientPointer { dx in forEachPlane(n * c, dy, outputPlane, dx, inputPlane, backward) }
+                xNode.accumulateGradientPointer { dx in forEachPlane(n * c, dy, outputPlane, dx, inputPlane, backward) }
             }
         }
         return output

@@ -51,10 +51,11 @@ extension Tensor {
             }
         }
         let output = Tensor(uncheckedShape: shape, data: y)
+        let xNode = x.node, xHat = y
         Tensor.record(output, inputs: [x]) { y in
             // Σdy and Σdy·x̂ (y is x̂) per channel, summed over the replicas.
             var moments = [Double](repeating: 0, count: 2 * channels)
-            withReadPointer(y.data) { yp in y.withOutputGradient { dy in
+            withReadPointer(xHat) { yp in y.withOutputGradient { dy in
                 moments.withUnsafeMutableBufferPointer { m in
                     parallelChunks(channels) { range in
                         for channel in range {
@@ -71,7 +72,7 @@ extension Tensor {
                 }
             } }
             moments.withUnsafeMutableBufferPointer { replicaSum($0) }
-            withReadPointer(y.data) { yp in y.withOutputGradient { dy in x.accumulateGradientPointer { dx in
+            withReadPointer(xHat) { yp in y.withOutputGradient { dy in xNode.accumulateGradientPointer { dx in
                 parallelChunks(batch * channels) { planes in
                     for planeIndex in planes {
                         let channel = planeIndex % channels, offset = planeIndex * plane

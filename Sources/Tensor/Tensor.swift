@@ -13,20 +13,27 @@ public final class Tensor {
     public let shape: [Int]
     /// The values in row-major order; `data.count == shape.reduce(1, *)`.
     public var data: [Float]
+    /// A name for error messages and parameter lists (e.g. `head_0.conv_0.weight_orig`).
+    public var name: String
+    /// The gradient side: the gradient, and for a computed tensor the recorded step behind it.
+    /// The graph links these nodes, not tensors, so it keeps alive only the values its
+    /// backward steps captured (see ``GradientNode``).
+    let node: GradientNode
+
     /// The accumulated gradient of the last ``backward()`` with respect to this tensor, in the
     /// same layout as `data`; `nil` until a backward pass reaches it. Freed on intermediate
     /// (non-leaf) tensors once used, as PyTorch does.
-    public var grad: [Float]?
+    public var grad: [Float]? {
+        get { node.grad }
+        set { node.grad = newValue }
+    }
+
     /// Whether gradients flow to this tensor. Set it on parameters and on inputs you want a
     /// gradient for; operation outputs get it from their inputs.
-    public var requiresGrad: Bool
-    /// A name for error messages and parameter lists (e.g. `head_0.conv_0.weight_orig`).
-    public var name: String
-
-    /// The inputs this tensor was computed from, kept only while a graph is recorded.
-    var parents: [Tensor] = []
-    /// Pushes `self.grad` into the parents' gradients; nil for leaves and no-grad results.
-    var backwardStep: ((Tensor) -> Void)?
+    public var requiresGrad: Bool {
+        get { node.requiresGrad }
+        set { node.requiresGrad = newValue }
+    }
 
     /// Makes a tensor from values; throws when `data.count` does not match the shape.
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false, name: String = "") throws {
@@ -41,16 +48,18 @@ public final class Tensor {
         }
         self.shape = shape
         self.data = data
-        self.requiresGrad = requiresGrad
         self.name = name
+        node = GradientNode(count: count, requiresGrad: requiresGrad)
+        node.owner = self
     }
 
     /// Makes a tensor without checking; `data.count` must equal the product of `shape`.
     init(uncheckedShape shape: [Int], data: [Float], requiresGrad: Bool = false, name: String = "") {
         self.shape = shape
         self.data = data
-        self.requiresGrad = requiresGrad
         self.name = name
+        node = GradientNode(count: data.count, requiresGrad: requiresGrad)
+        node.owner = self
     }
 
     /// A tensor filled with one value.
