@@ -10,13 +10,13 @@ import _TestSupport
 final class FaultInjectionTests: TemporaryFolderTestCase {
     private var work: URL { folder.appendingPathComponent("work") }
 
-    private func deepFashion(_ out: String, _ extra: [String] = []) -> [String] {
+    private func deepFashion(_ out: URL, _ extra: [String] = []) -> [String] {
         let fixtures = TestPaths.repositoryRoot.appendingPathComponent("Fixtures/deepfashion")
         return [
             "deepfashion", "--quiet", "--images", fixtures.appendingPathComponent("img").path, "--labels",
             fixtures.appendingPathComponent("labels").path, "--partition",
             fixtures.appendingPathComponent("list_eval_partition.txt").path, "--size", "32x32", "--jobs", "2",
-            "--out", work.appendingPathComponent(out).path
+            "--out", out.path
         ] + extra
     }
 
@@ -31,7 +31,8 @@ final class FaultInjectionTests: TemporaryFolderTestCase {
     func testThePipelineWithItsShardStageRecoversFromAFullDiskAndFromKill9() throws {
         let drill = FaultDrill(
             tool: "smisprep",
-            arguments: deepFashion("prepared", ["--shards", work.appendingPathComponent("shards").path]),
+            arguments: deepFashion(
+                work.appendingPathComponent("prepared"), ["--shards", work.appendingPathComponent("shards").path]),
             output: work, excluding: Self.isRunnerState)
         let reference = try drill.reference()
         XCTAssertNotNil(reference.files["shards/manifest.json"])
@@ -43,7 +44,8 @@ final class FaultInjectionTests: TemporaryFolderTestCase {
 
     func testTheShardWriterRecoversFromAFullDiskAndFromKill9() throws {
         let prepared = folder.appendingPathComponent("prepared")
-        try BuiltTool.run("smisprep", deepFashion("../prepared"))
+        let preparing = try BuiltTool.run("smisprep", deepFashion(prepared))
+        XCTAssertEqual(preparing.status, 0, preparing.errors)
         var drill = FaultDrill(
             tool: "smisprep", arguments: ["shard", prepared.path, "--out", work.path, "--records-per-shard", "2"],
             output: work)
@@ -62,7 +64,8 @@ final class FaultInjectionTests: TemporaryFolderTestCase {
             excluding: Self.isRunnerState)
         drill.setUp = { [self] in
             for worker in ["0/2", "1/2"] {
-                let slice = try BuiltTool.run("smisprep", deepFashion("prepared", ["--worker", worker]))
+                let slice = try BuiltTool.run(
+                    "smisprep", deepFashion(work.appendingPathComponent("prepared"), ["--worker", worker]))
                 XCTAssertEqual(slice.status, 0, slice.errors)
             }
         }
