@@ -65,8 +65,10 @@ public struct ShardIndex: Equatable, Sendable {
         let version = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
         guard version == Self.version else { throw bad("version \(version), this reader knows \(Self.version)") }
         let count = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-        let expectedSize = UInt64(Self.headerSize) + 8 &* count + 4
-        guard count < UInt64(Int.max / 8), UInt64(bytes.count) == expectedSize else {
+        // The count is bounded before the size is computed from it (a count near 2⁶¹ overflowed).
+        guard count < UInt64(Int.max / 8) else { throw bad("a count of \(count) records is no index's") }
+        let expectedSize = UInt64(Self.headerSize) + 8 * count + 4
+        guard UInt64(bytes.count) == expectedSize else {
             throw bad("\(bytes.count) bytes, but a count of \(count) needs \(expectedSize)")
         }
         let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self))
