@@ -31,7 +31,7 @@ public final class ConditionalGroupNorm: Module {
         try require(
             labelChannels % groups == 0 && hiddenChannels % groups == 0 && channels % groups == 0, layer,
             "groups \(groups) must divide label channels \(labelChannels), hidden \(hiddenChannels) and channels "
-            + "\(channels)")
+                + "\(channels)")
         self.channels = channels
         statistics = BatchNormStatistics(channels: channels)
         shared = try Convolution(
@@ -47,11 +47,21 @@ public final class ConditionalGroupNorm: Module {
 
     /// Normalises x (N × C × H × W) and modulates it by the label map `seg` (N × classes × H' × W').
     public func callAsFunction(_ x: Tensor, seg: Tensor, training: Bool) throws -> Tensor {
-        let normalized = try x.batchNorm(statistics: statistics, training: training)
-        let resized = try seg.resizeNearest(height: x.shape[2], width: x.shape[3])
+        try modulate(x.batchNorm(statistics: statistics, training: training), seg: seg, training: training)
+    }
+
+    /// `normalized · (1 + γ) + β` for an already normalised x (see ``ConditionalGroupBlock``,
+    /// whose `norm_0` and `norm_s` share one x̂ in training).
+    /// One operation from h on (``Tensor/modulation(normalized:hidden:gammaWeight:gammaBias:betaWeight:betaBias:padding:groups:)``),
+    /// whose backward pass recomputes γ instead of keeping 1 + γ: the same values, one tensor
+    /// of x's size less in memory per norm.
+    func modulate(_ normalized: Tensor, seg: Tensor, training: Bool) throws -> Tensor {
+        let resized = try seg.resizeNearest(height: normalized.shape[2], width: normalized.shape[3])
         let hidden = try shared(resized, training: training).relu()
-        let scale = try gamma(hidden, training: training).adding(1)
-        return try normalized * scale + beta(hidden, training: training)
+        // mlp_gamma and mlp_beta are plain convolutions (no spectral norm), so their weights are used as stored.
+        return try Tensor.modulation(
+            normalized: normalized, hidden: hidden, gammaWeight: gamma.weight, gammaBias: gamma.bias,
+            betaWeight: beta.weight, betaBias: beta.bias, padding: gamma.padding, groups: gamma.groups)
     }
 
     // The reference's attribute names (`mlp_shared` is a Sequential(conv, ReLU), hence `.0`).
@@ -121,10 +131,18 @@ public final class ConditionalGroupBlock: Module {
         // The shortcut runs first, as in the reference (the order of state updates is irrelevant
         // to the values, since every norm and conv has its own state).
         var shortcut = x
+        var normalized: Tensor?
         if let shortcutNorm, let shortcutConv {
-            shortcut = try shortcutConv(shortcutNorm(x, seg: seg, training: training), training: training)
+            // In training norm_s and norm_0 normalise x by the same batch statistics: one x̂ for
+            // both (the same values, half the memory); in evaluation each has its own running ones.
+            let xHat = try x.batchNorm(
+                statistics: shortcutNorm.statistics, twins: [norm0.statistics], training: training)
+            if training { normalized = xHat }
+            shortcut = try shortcutConv(shortcutNorm.modulate(xHat, seg: seg, training: training), training: training)
         }
-        let hidden = try conv0(norm0(x, seg: seg, training: training).leakyRelu(negativeSlope: 0.2), training: training)
+        let normalized0 = try normalized ?? x.batchNorm(statistics: norm0.statistics, training: training)
+        let modulated0 = try norm0.modulate(normalized0, seg: seg, training: training)
+        let hidden = try conv0(modulated0.leakyRelu(negativeSlope: 0.2), training: training)
         let dx = try conv1(
             norm1(hidden, seg: seg, training: training).leakyRelu(negativeSlope: 0.2), training: training)
         return try shortcut + dx

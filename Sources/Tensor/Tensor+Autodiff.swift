@@ -48,6 +48,27 @@ final class GradientNode {
         grad = gradient
         return true
     }
+
+    /// Whether `input` can be handed this node's gradient buffer (see ``moveGradient(to:_:)``):
+    /// it needs a gradient and has none yet.
+    func canMoveGradient(to input: GradientNode) -> Bool {
+        input !== self && input.requiresGrad && input.grad == nil
+    }
+
+    /// Turns this node's gradient, in its own buffer, into `input`'s first gradient: `transform`
+    /// rewrites each dy as the input's dx, then the buffer becomes `input.grad` and this node
+    /// keeps none. The backward pass frees an intermediate gradient right after its step, so
+    /// this saves an allocation and a pass over memory: at the generator's full-size layers,
+    /// one fewer gradient of up to 84 MB per sample alive at the peak. Returns false, doing
+    /// nothing, unless ``canMoveGradient(to:)``; the step then accumulates as usual. Must be the
+    /// step's last use of this node's gradient.
+    func moveGradient(to input: GradientNode, _ transform: (UnsafeMutablePointer<Float>) -> Void) -> Bool {
+        guard canMoveGradient(to: input), var gradient = grad else { return false }
+        grad = nil  // `gradient` is now the only reference: written in place, not copied
+        withWritePointer(&gradient, transform)
+        input.grad = gradient
+        return true
+    }
 }
 
 extension Tensor {

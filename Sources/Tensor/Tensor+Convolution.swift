@@ -153,7 +153,7 @@ extension Tensor {
 // MARK: - Kernels (g: geometry; pointers at the start of whole tensors)
 
 /// y = conv(x, weight); every element of y is written.
-private func convolutionForward(
+func convolutionForward(
     _ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     y: UnsafeMutablePointer<Float>
 ) {
@@ -206,7 +206,7 @@ private func convolutionForward(
 }
 
 /// dWeight += dy_g · col_gᵀ and dx += col2im(W_gᵀ · dy_g), each only when its pointer is given.
-private func convolutionBackward(
+func convolutionBackward(
     _ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     dy: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>?,
     dx: UnsafeMutablePointer<Float>?
@@ -278,7 +278,7 @@ private func convolutionBackward(
 }
 
 /// dBias[c] += Σ over samples and positions of dy[n, c].
-private func biasGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, dBias: UnsafeMutablePointer<Float>) {
+func biasGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, dBias: UnsafeMutablePointer<Float>) {
     parallelChunks(g.outputChannels) { channels in
         for channel in channels {
             var total = 0.0
@@ -290,7 +290,7 @@ private func biasGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, dB
     }
 }
 
-private func addBias(_ g: ConvolutionGeometry, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+func addBias(_ g: ConvolutionGeometry, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
     parallelChunks(g.batch * g.outputChannels) { planes in
         for planeIndex in planes {
             let value = bias[planeIndex % g.outputChannels]

@@ -23,6 +23,16 @@ extension Tensor {
         Tensor.record(output, inputs: [self]) { y in
             withReadPointer(xData) { xp in
                 withReadPointer(yData) { yp in
+                    let moved = y.moveGradient(to: xNode) { dy in
+                        elementwiseChunks(elementCount) { range in
+                            for i in range {
+                                let x = Kernel.reads.contains(.input) ? xp[i] : 0
+                                let y = Kernel.reads.contains(.output) ? yp[i] : 0
+                                dy[i] *= kernel.derivative(x, y)
+                            }
+                        }
+                    }
+                    if moved { return }
                     y.withOutputGradient { dy in
                         xNode.accumulateGradientPointer { dx in
                             elementwiseChunks(elementCount) { range in
@@ -45,7 +55,8 @@ extension Tensor {
 
     /// x where x > 0, else `negativeSlope`·x (GroupDNet uses 0.2). The gradient at 0 is the slope.
     public func leakyRelu(negativeSlope: Float = 0.2) -> Tensor {
-        precondition(negativeSlope >= 0, "leakyRelu's slope must not be negative (its backward reads the output's sign)")
+        precondition(
+            negativeSlope >= 0, "leakyRelu's slope must not be negative (its backward reads the output's sign)")
         return mapped(LeakyReluKernel(slope: negativeSlope))
     }
 
@@ -91,25 +102,45 @@ extension Tensor {
             // the input has no gradient yet (copy-on-write separates them if it is added to).
             let passedToA = Kernel.partialAIsOne && aNode.takeGradientIfNone(y.grad!)
             let passedToB = Kernel.partialBIsOne && bNode.takeGradientIfNone(y.grad!)
+            // One partial that is not 1 may be computed in dy's own buffer, after the other
+            // has read dy (see GradientNode.moveGradient).
+            let aInPlace = !passedToA && y.canMoveGradient(to: aNode) && aNode !== bNode
+            let bInPlace = !aInPlace && !passedToB && y.canMoveGradient(to: bNode) && aNode !== bNode
             withReadPointer(aData) { ap in
                 withReadPointer(bData) { bp in
                     y.withOutputGradient { dy in
-                        if !passedToA {
+                        if !passedToA && !aInPlace {
                             aNode.accumulateGradientPointer { da in
                                 elementwiseChunks(count) { range in
                                     for i in range {
-                                        da[i] += dy[i] * kernel.partialA(Kernel.readsInputs ? ap[i] : 0, Kernel.readsInputs ? bp[i] : 0)
+                                        da[i] +=
+                                            dy[i]
+                                            * kernel.partialA(
+                                                Kernel.readsInputs ? ap[i] : 0, Kernel.readsInputs ? bp[i] : 0)
                                     }
                                 }
                             }
                         }
-                        if !passedToB {
+                        if !passedToB && !bInPlace {
                             bNode.accumulateGradientPointer { db in
                                 elementwiseChunks(count) { range in
                                     for i in range {
-                                        db[i] += dy[i] * kernel.partialB(Kernel.readsInputs ? ap[i] : 0, Kernel.readsInputs ? bp[i] : 0)
+                                        db[i] +=
+                                            dy[i]
+                                            * kernel.partialB(
+                                                Kernel.readsInputs ? ap[i] : 0, Kernel.readsInputs ? bp[i] : 0)
                                     }
                                 }
+                            }
+                        }
+                    }
+                    let (node, inPlace) = aInPlace ? (aNode, true) : (bNode, bInPlace)
+                    guard inPlace else { return }
+                    _ = y.moveGradient(to: node) { dy in
+                        elementwiseChunks(count) { range in
+                            for i in range {
+                                let (a, b) = Kernel.readsInputs ? (ap[i], bp[i]) : (0, 0)
+                                dy[i] *= aInPlace ? kernel.partialA(a, b) : kernel.partialB(a, b)
                             }
                         }
                     }

@@ -48,7 +48,7 @@ extension Tensor {
     /// plane is normalised by its own mean and biased variance. A 1×1 plane gives zeros.
     public func instanceNorm(epsilon: Float = 1e-5) throws -> Tensor {
         let (n, c, _, _) = try nchw("instanceNorm")
-        return normalized(batch: 1, channels: n * c, epsilon: epsilon, statistics: nil)
+        return normalized(batch: 1, channels: n * c, epsilon: epsilon, updating: [])
     }
 
     /// Batch normalisation without affine parameters.
@@ -60,26 +60,41 @@ extension Tensor {
     /// Statistics update even inside ``withoutGradients(_:)``, as in PyTorch. With
     /// ``BatchNormStatistics/replicaSum`` set, the batch statistics are those of every
     /// replica's batch together.
-    public func batchNorm(statistics: BatchNormStatistics, training: Bool) throws -> Tensor {
+    ///
+    /// `twins` are other norms of the same input in training (GroupDNet's `norm_0` and `norm_s`
+    /// both normalise a block's input): their x̂ would be identical, so it is computed and kept
+    /// once, and each twin's running statistics get the same update as `statistics`. Evaluation
+    /// normalises with `statistics` alone and leaves the twins untouched.
+    public func batchNorm(
+        statistics: BatchNormStatistics, twins: [BatchNormStatistics] = [], training: Bool
+    ) throws -> Tensor {
         let (n, c, h, w) = try nchw("batchNorm")
-        guard statistics.channels == c else {
-            throw TensorError.shapeMismatch(operation: "batchNorm", reason: "statistics for \(statistics.channels) channels, input \(label)")
+        for other in [statistics] + twins
+        where other.channels != c || other.momentum != statistics.momentum
+            || other.epsilon != statistics.epsilon
+        {
+            throw TensorError.shapeMismatch(
+                operation: "batchNorm",
+                reason: "statistics for \(other.channels) channels (momentum \(other.momentum), ε \(other.epsilon)), "
+                    + "input \(label)")
         }
+        let updated = [statistics] + twins
         if training {
             guard n * h * w > 1 else {
-                throw TensorError.invalidArgument(operation: "batchNorm", reason: "training needs more than one value per channel, got \(label)")
+                throw TensorError.invalidArgument(
+                    operation: "batchNorm", reason: "training needs more than one value per channel, got \(label)")
             }
             if let replicaSum = statistics.replicaSum {
-                return normalizedAcrossReplicas(batch: n, channels: c, statistics: statistics, replicaSum: replicaSum)
+                return normalizedAcrossReplicas(batch: n, channels: c, updating: updated, replicaSum: replicaSum)
             }
-            return normalized(batch: n, channels: c, epsilon: statistics.epsilon, statistics: statistics)
+            return normalized(batch: n, channels: c, epsilon: statistics.epsilon, updating: updated)
         }
         return normalizedWithRunningStatistics(statistics)
     }
 
     /// Normalises each of `channels` groups (made of `batch` planes each) by its own statistics;
-    /// updates `statistics` when given.
-    private func normalized(batch: Int, channels: Int, epsilon: Float, statistics: BatchNormStatistics?) -> Tensor {
+    /// updates each of `updating` with them.
+    private func normalized(batch: Int, channels: Int, epsilon: Float, updating: [BatchNormStatistics]) -> Tensor {
         let x = self
         let plane = count / (batch * channels)
         let groupSize = batch * plane
@@ -87,58 +102,58 @@ extension Tensor {
         var means = [Float](repeating: 0, count: channels)
         var variances = [Float](repeating: 0, count: channels)
         var y = [Float](repeating: 0, count: count)
-        withReadPointer(x.data) { xp in withWritePointer(&y) { yp in
-            withWritePointer(&inverseDeviation) { inv in withWritePointer(&means) { mp in withWritePointer(&variances) { vp in
-                parallelChunks(channels) { range in
-                    for channel in range {
-                        // Two passes: the mean, then the squared deviations from it.
-                        var total = 0.0
-                        for sample in 0..<batch { total += vectorSum(xp + (sample * channels + channel) * plane, plane) }
-                        let mean = total / Double(groupSize)
-                        var squares = 0.0
-                        for sample in 0..<batch {
-                            squares += vectorSumOfSquaredDeviations(xp + (sample * channels + channel) * plane, plane, mean: Float(mean))
-                        }
-                        let variance = squares / Double(groupSize)
-                        let scale = Float(1 / (variance + Double(epsilon)).squareRoot())
-                        let shift = Float(mean)
-                        inv[channel] = scale; mp[channel] = shift; vp[channel] = Float(variance)
-                        for sample in 0..<batch {
-                            let offset = (sample * channels + channel) * plane
-                            for i in 0..<plane { yp[offset + i] = (xp[offset + i] - shift) * scale }
-                        }
-                    }
-                }
-            } } }
-        } }
-        if let statistics { statistics.update(means: means, biasedVariances: variances, count: groupSize) }
-        let output = Tensor(uncheckedShape: shape, data: y)
-        let xNode = x.node, xHat = y
-        Tensor.record(output, inputs: [x]) { y in
-            withReadPointer(xHat) { yp in y.withOutputGradient { dy in xNode.accumulateGradientPointer { dx in
-                withReadPointer(inverseDeviation) { inv in
-                    parallelChunks(channels) { range in
-                        for channel in range {
-                            // y is x̂; mean(dy) and mean(dy·x̂) over the group.
-                            var dyTotal = 0.0, dyXhatTotal = 0.0
-                            for sample in 0..<batch {
-                                let offset = (sample * channels + channel) * plane
-                                dyTotal += vectorSum(dy + offset, plane)
-                                dyXhatTotal += vectorDot(dy + offset, yp + offset, plane)
-                            }
-                            let dyMean = Float(dyTotal / Double(groupSize))
-                            let dyXhatMean = Float(dyXhatTotal / Double(groupSize))
-                            let scale = inv[channel]
-                            for sample in 0..<batch {
-                                let offset = (sample * channels + channel) * plane
-                                for i in 0..<plane {
-                                    dx[offset + i] += (dy[offset + i] - dyMean - yp[offset + i] * dyXhatMean) * scale
+        withReadPointer(x.data) { xp in
+            withWritePointer(&y) { yp in
+                withWritePointer(&inverseDeviation) { inv in
+                    withWritePointer(&means) { mp in
+                        withWritePointer(&variances) { vp in
+                            parallelChunks(channels) { range in
+                                for channel in range {
+                                    // Two passes: the mean, then the squared deviations from it.
+                                    var total = 0.0
+                                    for sample in 0..<batch {
+                                        total += vectorSum(xp + (sample * channels + channel) * plane, plane)
+                                    }
+                                    let mean = total / Double(groupSize)
+                                    var squares = 0.0
+                                    for sample in 0..<batch {
+                                        squares += vectorSumOfSquaredDeviations(
+                                            xp + (sample * channels + channel) * plane, plane, mean: Float(mean))
+                                    }
+                                    let variance = squares / Double(groupSize)
+                                    let scale = Float(1 / (variance + Double(epsilon)).squareRoot())
+                                    let shift = Float(mean)
+                                    inv[channel] = scale; mp[channel] = shift; vp[channel] = Float(variance)
+                                    for sample in 0..<batch {
+                                        let offset = (sample * channels + channel) * plane
+                                        for i in 0..<plane { yp[offset + i] = (xp[offset + i] - shift) * scale }
+                                    }
                                 }
                             }
                         }
                     }
                 }
-            } } }
+            }
+        }
+        for statistics in updating { statistics.update(means: means, biasedVariances: variances, count: groupSize) }
+        let output = Tensor(uncheckedShape: shape, data: y)
+        let xNode = x.node, xHat = y
+        Tensor.record(output, inputs: [x]) { y in
+            withReadPointer(xHat) { yp in
+                withReadPointer(inverseDeviation) { inv in
+                    // dx in dy's own buffer when x has no gradient yet (see GradientNode.moveGradient).
+                    let moved = y.moveGradient(to: xNode) { dy in
+                        normalizationBackward(batch, channels, plane, xHat: yp, inverseDeviation: inv, dy: dy, dx: dy)
+                    }
+                    if moved { return }
+                    y.withOutputGradient { dy in
+                        xNode.accumulateGradientPointer { dx in
+                            normalizationBackward(
+                                batch, channels, plane, xHat: yp, inverseDeviation: inv, dy: dy, dx: dx)
+                        }
+                    }
+                }
+            }
         }
         return output
     }
@@ -164,14 +179,16 @@ extension Tensor {
         let output = Tensor(uncheckedShape: shape, data: y)
         let xNode = x.node
         Tensor.record(output, inputs: [x]) { y in
-            y.withOutputGradient { dy in xNode.accumulateGradientPointer { dx in
-                parallelChunks(n * c) { planes in
-                    for planeIndex in planes {
-                        let scale = scales[planeIndex % c], offset = planeIndex * plane
-                        for i in 0..<plane { dx[offset + i] += dy[offset + i] * scale }
+            y.withOutputGradient { dy in
+                xNode.accumulateGradientPointer { dx in
+                    parallelChunks(n * c) { planes in
+                        for planeIndex in planes {
+                            let scale = scales[planeIndex % c], offset = planeIndex * plane
+                            for i in 0..<plane { dx[offset + i] += dy[offset + i] * scale }
+                        }
                     }
                 }
-            } }
+            }
         }
         return output
     }
@@ -183,9 +200,41 @@ extension BatchNormStatistics {
         let unbias = Float(count) / Float(count - 1)
         for channel in 0..<channels {
             runningMean.data[channel] = (1 - momentum) * runningMean.data[channel] + momentum * means[channel]
-            runningVariance.data[channel] = (1 - momentum) * runningVariance.data[channel]
+            runningVariance.data[channel] =
+                (1 - momentum) * runningVariance.data[channel]
                 + momentum * biasedVariances[channel] * unbias
         }
         batchesTracked += 1
+    }
+}
+
+/// dx (+)= (dy − mean(dy) − x̂ · mean(dy · x̂)) / √(σ² + ε) per channel, the means over the
+/// channel's `batch` planes. With `dx == dy` (the gradient rewritten in place) it assigns; else
+/// it adds to dx. Each channel's sums are taken before its values are written.
+private func normalizationBackward(
+    _ batch: Int, _ channels: Int, _ plane: Int, xHat: UnsafePointer<Float>, inverseDeviation: UnsafePointer<Float>,
+    dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
+) {
+    let inPlace = UnsafePointer(dx) == dy
+    let groupSize = Double(batch * plane)
+    parallelChunks(channels) { range in
+        for channel in range {
+            var dyTotal = 0.0, dyXhatTotal = 0.0
+            for sample in 0..<batch {
+                let offset = (sample * channels + channel) * plane
+                dyTotal += vectorSum(dy + offset, plane)
+                dyXhatTotal += vectorDot(dy + offset, xHat + offset, plane)
+            }
+            let dyMean = Float(dyTotal / groupSize), dyXhatMean = Float(dyXhatTotal / groupSize)
+            let scale = inverseDeviation[channel]
+            for sample in 0..<batch {
+                let offset = (sample * channels + channel) * plane
+                if inPlace {
+                    for i in offset..<(offset + plane) { dx[i] = (dy[i] - dyMean - xHat[i] * dyXhatMean) * scale }
+                } else {
+                    for i in offset..<(offset + plane) { dx[i] += (dy[i] - dyMean - xHat[i] * dyXhatMean) * scale }
+                }
+            }
+        }
     }
 }

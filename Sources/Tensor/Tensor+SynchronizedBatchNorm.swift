@@ -13,8 +13,8 @@
 
 extension Tensor {
     /// Training batch norm with statistics summed over the replicas by `replicaSum`
-    /// (N × C × H × W; `statistics` updated in place with the global mean and variance).
-    func normalizedAcrossReplicas(batch: Int, channels: Int, statistics: BatchNormStatistics,
+    /// (N × C × H × W; each of `updating` updated in place with the global mean and variance).
+    func normalizedAcrossReplicas(batch: Int, channels: Int, updating: [BatchNormStatistics],
                                   replicaSum: @escaping ReplicaSum) -> Tensor {
         let x = self
         let plane = count / (batch * channels)
@@ -37,8 +37,11 @@ extension Tensor {
         }
         squares.withUnsafeMutableBufferPointer { replicaSum($0) }
         let variances = squares.map { $0 / groupSize }
-        let inverseDeviation = variances.map { Float(1 / ($0 + Double(statistics.epsilon)).squareRoot()) }
-        statistics.update(means: shifts, biasedVariances: variances.map { Float($0) }, count: Int(groupSize))
+        let epsilon = Double(updating[0].epsilon)
+        let inverseDeviation = variances.map { Float(1 / ($0 + epsilon).squareRoot()) }
+        for statistics in updating {
+            statistics.update(means: shifts, biasedVariances: variances.map { Float($0) }, count: Int(groupSize))
+        }
         let y = withReadPointer(x.data) { xp in
             makeFilledArray(count) { yp in
                 parallelChunks(batch * channels) { planes in

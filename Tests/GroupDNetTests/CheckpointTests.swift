@@ -30,8 +30,11 @@ final class CheckpointTests: TemporaryFolderTestCase {
             ],
             metadata: ["format": "pt"])
         try SafeTensors.write(file, to: url)
+        XCTAssertEqual(try Data(contentsOf: url), try SafeTensors.encode(file), "streamed as encoded")
         let read = try SafeTensors.read(from: url)
-        XCTAssertEqual(read.entries, file.entries)
+        XCTAssertEqual(read.entries, file.entries, "entries read as bytes equal the same made from floats")
+        XCTAssertNotEqual(read.entries["w"], SafeTensors.Entry(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6]))
+        XCTAssertEqual(read.entries["w"]?.floats, [1, 2, 3, 4, 5, .pi])
         XCTAssertEqual(read.metadata, ["format": "pt"])
         XCTAssertEqual(read.entries["n"]?.int64s, [-5])
         XCTAssertEqual(

@@ -64,6 +64,31 @@ final class NormalizationTests: XCTestCase {
     func testBatchNormChannelCountIsChecked() {
         XCTAssertThrowsError(
             try Tensor.zeros([1, 3, 2, 2]).batchNorm(statistics: BatchNormStatistics(channels: 2), training: true))
+        XCTAssertThrowsError(
+            try Tensor.zeros([1, 2, 2, 2]).batchNorm(
+                statistics: BatchNormStatistics(channels: 2), twins: [BatchNormStatistics(channels: 3)],
+                training: true),
+            "a twin of another width")
+    }
+
+    /// Twins (GroupDNet's norm_0 and norm_s of one input) get the same running statistics as
+    /// two separate norms would, from one x̂; evaluation leaves them alone.
+    func testBatchNormTwinsShareOneNormalisationAndEachUpdate() throws {
+        let x = randomInput([2, 3, 4, 4], seed: 43)
+        let (own, twin, separate) = (BatchNormStatistics(channels: 3), BatchNormStatistics(channels: 3),
+                                     BatchNormStatistics(channels: 3))
+        let shared = try x.batchNorm(statistics: own, twins: [twin], training: true)
+        let alone = try x.batchNorm(statistics: separate, training: true)
+        XCTAssertEqual(shared.data, alone.data)
+        for statistics in [own, twin] {
+            XCTAssertEqual(statistics.runningMean.data, separate.runningMean.data)
+            XCTAssertEqual(statistics.runningVariance.data, separate.runningVariance.data)
+            XCTAssertEqual(statistics.batchesTracked, 1)
+        }
+        twin.runningMean.data = [5, 5, 5]
+        _ = try x.batchNorm(statistics: own, twins: [twin], training: false)
+        XCTAssertEqual(twin.runningMean.data, [5, 5, 5], "evaluation must not touch the twins")
+        XCTAssertEqual(twin.batchesTracked, 1)
     }
 }
 

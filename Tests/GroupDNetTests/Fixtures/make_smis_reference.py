@@ -192,16 +192,18 @@ def import_reference(root, size):
     sys.meta_path.insert(0, SourcePatcher(root, patches))
 
 
-def reference_options(size, vgg_path, scratch):
-    """The reference's TrainOptions for scripts/deepfashion.sh's training command, on the CPU.
+def reference_options(size, vgg_path, scratch, batch=BATCH, extra=()):
+    """The reference's TrainOptions for scripts/deepfashion.sh's training command, on the CPU
+    (`extra`: more of its options, e.g. `--no_vgg_loss` for Benchmarks/memory).
 
     The script's `--use_vae` is left out: the option takes a value (default True), so the
     script's bare flag would swallow the next argument."""
     from options.train_options import TrainOptions
     sys.argv = ["train.py", "--name", "deepfashion_smis", "--dataset_mode", "deepfashion", "--dataroot", scratch,
                 "--no_instance", "--gpu_ids", "-1", "--ngf", str(size["ngf"]), "--ndf", str(size["ndf"]),
-                "--batchSize", str(BATCH), "--niter", "60", "--niter_decay", "40", "--model", "smis",
-                "--netE", "conv", "--netG", "deepfashion", "--vgg_path", vgg_path, "--checkpoints_dir", scratch]
+                "--batchSize", str(batch), "--niter", "60", "--niter_decay", "40", "--model", "smis",
+                "--netE", "conv", "--netG", "deepfashion", "--vgg_path", vgg_path, "--checkpoints_dir", scratch,
+                *extra]
     return TrainOptions().parse()
 
 
