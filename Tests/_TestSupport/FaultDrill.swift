@@ -91,9 +91,9 @@ public struct FaultDrill {
         return true
     }
 
-    /// Drills `action` (`enospc` or `kill`) at `point` on events 1, 2, 3, 5, 8, 13, … until one
-    /// past the run's last event (the run then succeeds), at most `limit`; returns the number
-    /// of drills that failed as planned.
+    /// Drills `action` (`enospc` or `kill`) at `point` on events 1, 2, 3, 5, 8, 13, 17, 21, …
+    /// until one past the run's last event (the run then succeeds), at most `limit`; returns
+    /// the number of drills that failed as planned.
     @discardableResult
     public func drillEvents(
         _ action: String, at point: String = "write", reference: FolderContents, limit: Int = 400,
@@ -102,7 +102,9 @@ public struct FaultDrill {
         var (event, next, drilled) = (1, 2, 0)
         while event <= limit, try drill("\(action):\(point):\(event)", reference: reference, file: file, line: line) {
             drilled += 1
-            (event, next) = (next, event + next)
+            // Fibonacci up to 13, then every 4th event: the last writes (reports, manifests)
+            // matter as much as the first.
+            (event, next) = next <= 13 ? (next, event + next) : (next, next + 4)
         }
         XCTAssertGreaterThan(drilled, 2, "the faults must hit the run", file: file, line: line)
         return drilled
