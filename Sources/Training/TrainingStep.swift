@@ -28,11 +28,16 @@ public final class TrainingStep {
         return StepLosses(generator: generator, discriminator: discriminator)
     }
 
-    /// Back-propagates the G+E loss and updates G and E. D's parameters receive gradients too
-    /// (D is in the graph); the D step clears them before its own backward pass.
+    /// Back-propagates the G+E loss and updates G and E. D is in the graph, but its parameters
+    /// get no gradient here: the reference computes one and its D step clears it unused, so
+    /// leaving it out changes no value and saves D's weight-gradient work and the memory of
+    /// D's activations that only that work reads.
     public func generatorStep(_ batch: TrainingBatch, epsilon: Tensor) throws -> StepLosses.Generator {
         let parameters = model.generatorAndEncoderParameters
         parameters.forEach { $0.zeroGradient() }
+        let discriminatorParameters = model.discriminator.parameters
+        discriminatorParameters.forEach { $0.requiresGrad = false }
+        defer { discriminatorParameters.forEach { $0.requiresGrad = true } }
         let losses = try model.generatorLosses(batch, epsilon: epsilon)
         try backward(losses.total, parameters)
         try generatorOptimizer.step(parameters)
@@ -51,7 +56,7 @@ public final class TrainingStep {
     }
 
     /// Back-propagates `loss`; in a data-parallel run, `parameters`' gradients are then the
-    /// mean over the ranks (the other parameters' are this rank's own: D's in the G step).
+    /// mean over the ranks.
     private func backward(_ loss: Tensor, _ parameters: [Tensor]) throws {
         guard let gradientAverager else { return try loss.backward() }
         gradientAverager.begin(parameters)

@@ -273,6 +273,12 @@ final class DistributedTrainingTests: TemporaryFolderTestCase {
                     continue
                 }
                 let actual = try XCTUnwrap(d.entries[key]?.floats), reordered = try XCTUnwrap(o.entries[key]?.floats)
+                if name == "net_G" && Self.isCancelledByBatchNorm(key) {
+                    let largest = zip(actual, expected).map { Swift.abs($0 - $1) }.max() ?? 0
+                    XCTAssertLessThanOrEqual(largest, Self.noiseDrivenBound(steps: 3), "\(name) \(key): |Δ|max",
+                                             file: file, line: line)
+                    continue
+                }
                 let norm = Self.norm(expected, nil), distance = Self.norm(actual, expected)
                 let allowed = 1e-5 * norm + 2 * Self.norm(reordered, expected)
                 tensors += 1
@@ -283,6 +289,23 @@ final class DistributedTrainingTests: TemporaryFolderTestCase {
         }
         print("  \(tensors) tensors; \(withinPlainTolerance) within 1e-5 of their norm, the rest within the spread "
               + "of the sum order")
+    }
+
+    /// Biases whose every use is a batch norm's input: G's fc (its output reaches only the
+    /// blocks' norms, through identity shortcuts) and each block's conv_0 (before norm_1). The
+    /// norm subtracts the mean, so their gradient is exactly zero and what is computed is
+    /// rounding noise; Adam turns noise of any size into steps of about the learning rate, so
+    /// two sum orders give unrelated values, comparable only against Adam's largest steps.
+    private static func isCancelledByBatchNorm(_ key: String) -> Bool {
+        key == "fc.bias" || key.hasSuffix(".conv_0.bias")
+    }
+
+    /// How far two runs can move one element apart in `steps` Adam steps at G's rate (1e-4)
+    /// with the reference's β₁ = 0, β₂ = 0.9: step t moves it by at most lr·√((1 − β₂ᵗ)/(1 − β₂)).
+    private static func noiseDrivenBound(steps: Int) -> Float {
+        let (rate, beta2) = (1e-4, 0.9)
+        let largest = (1...steps).reduce(0.0) { $0 + rate * ((1 - pow(beta2, Double($1))) / (1 - beta2)).squareRoot() }
+        return Float(2 * largest)
     }
 
     /// ‖a − b‖ (‖a‖ when b is nil), in Double.
