@@ -319,7 +319,8 @@ private final class PrefetchEngine: @unchecked Sendable {
                         throw RecordsError(
                             file: set.directory.path, key: record.key,
                             reason: .invalidValue(
-                                "record is \(record.width)×\(record.height), the stream's buffers are \(width)×\(height)"))
+                                "record is \(record.width)×\(record.height), the stream's buffers are "
+                                    + "\(width)×\(height)"))
                     }
                     try record.decodeImage(into: slots[slot].pixels)
                     try record.decodeLabel(into: slots[slot].label)

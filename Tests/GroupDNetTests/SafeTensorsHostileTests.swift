@@ -12,7 +12,8 @@ final class SafeTensorsHostileTests: XCTestCase {
         return Data(bytes)
     }
 
-    private func assertRefused(_ header: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRefused(_ header: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line)
+    {
         XCTAssertThrowsError(try SafeTensors.decode(self.file(header), path: "x.safetensors"), file: file, line: line) {
             error in
             XCTAssertTrue("\(error)".hasPrefix("x.safetensors: tensor t: "), "\(error)", file: file, line: line)
@@ -22,9 +23,12 @@ final class SafeTensorsHostileTests: XCTestCase {
 
     /// The hand-found bug: the element count of [2³¹, 2³¹, 4] overflowed and trapped.
     func testAShapeWhoseByteCountOverflowsIsRefused() {
-        assertRefused(#"{"t":{"dtype":"F32","shape":[2147483648,2147483648,4],"data_offsets":[0,16]}}"#, "more than 2⁶³")
-        assertRefused(#"{"t":{"dtype":"I64","shape":[9007199254740992,2048],"data_offsets":[0,16]}}"#, "more than 2⁶³")
-        assertRefused(#"{"t":{"dtype":"U8","shape":[0,9007199254740992,9007199254740992],"data_offsets":[0,16]}}"#, "needs 0")
+        assertRefused(
+            #"{"t":{"dtype":"F32","shape":[2147483648,2147483648,4],"data_offsets":[0,16]}}"#, "more than 2⁶³")
+        assertRefused(
+            #"{"t":{"dtype":"I64","shape":[9007199254740992,2048],"data_offsets":[0,16]}}"#, "more than 2⁶³")
+        assertRefused(
+            #"{"t":{"dtype":"U8","shape":[0,9007199254740992,9007199254740992],"data_offsets":[0,16]}}"#, "needs 0")
     }
 
     func testNumbersThatAreNoSizesAreRefused() {

@@ -38,7 +38,8 @@ final class HostileManifestTests: TemporaryFolderTestCase {
         }
         let report = ShardSetVerifier.verify(directory: set)
         XCTAssertFalse(report.isClean, file: file, line: line)
-        XCTAssertTrue(report.problems.contains { "\($0)".contains(badName) }, "\(report.problems)", file: file, line: line)
+        XCTAssertTrue(
+            report.problems.contains { "\($0)".contains(badName) }, "\(report.problems)", file: file, line: line)
         XCTAssertFalse(report.problems.contains { "\($0)".contains("not yours") }, file: file, line: line)
     }
 
@@ -83,7 +84,8 @@ final class HostileManifestTests: TemporaryFolderTestCase {
         XCTAssertThrowsError(try ShardSet(directory: set)) { error in
             XCTAssertTrue("\(error)".contains("not a regular file"), "\(error)")
         }
-        XCTAssertTrue(ShardSetVerifier.verify(directory: set).problems.contains { "\($0)".contains("not a regular file") })
+        XCTAssertTrue(
+            ShardSetVerifier.verify(directory: set).problems.contains { "\($0)".contains("not a regular file") })
         let index = set.appendingPathComponent("train-00000.index")
         try FileManager.default.removeItem(at: index)
         XCTAssertEqual(mkfifo(index.path, 0o644), 0)
@@ -109,7 +111,7 @@ final class HostileManifestTests: TemporaryFolderTestCase {
         let export = folder.appendingPathComponent("tars").path
         for arguments in [
             ["verify", set.path], ["inspect", set.path, "--index", "0"], ["export", set.path, "--webdataset", export],
-            ["stats", set.path, "--recompute"],
+            ["stats", set.path, "--recompute"]
         ] {
             let result = try BuiltTool.run("smisprep", arguments)
             XCTAssertNotEqual(result.status, 0, "\(arguments)")
