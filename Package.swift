@@ -37,8 +37,13 @@ let package = Package(
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CLibTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // LAPACK's symmetric eigensolver from the same OpenBLAS (its header declares just that).
+        .systemLibrary(name: "CLAPACK", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Open MPI's C API, included by CMPIShim alone (see Sources/CMPIShim/README.md).
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        // oneDNN's C API (no pkg-config file in Debian's libdnnl-dev 2.6: the module map names the
+        // library and libgomp, its OpenMP runtime, whose thread count the Tensor target sets).
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // MARK: Thin C shims: the only code that includes the codec headers
         .target(name: "CCodecs", dependencies: ["CLibPNG", "CLibJPEG", "CLibTIFF"]),
@@ -75,7 +80,7 @@ let package = Package(
             ]),
 
         // MARK: Model side
-        .target(name: "Tensor", dependencies: ["CBLAS", "SeededRandom"]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL", "SeededRandom"]),
         .target(name: "GroupDNet", dependencies: ["Tensor", "AtomicFiles"]),
         // Data-parallel training: the Communicator protocol, one process or MPI, launcher
         // detection, gradient buckets averaged while the backward pass runs.
@@ -88,12 +93,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // Metrics of generated images against the reference implementations: FID (pytorch-fid's
+        // Inception), LPIPS (the lpips package's AlexNet), mCSD / mOCD and LPIPS diversity; and the
+        // evaluation of a trained checkpoint (Training's synthesizer) on a shard split.
+        .target(
+            name: "Evaluation",
+            dependencies: [
+                "Tensor", "GroupDNet", "ImageIO", "Records", "Training", "Statistics", "AtomicFiles", "CLAPACK", "CBLAS",
+            ]),
+
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(
             name: "smisprep", dependencies: ["ImageIO", "Pipeline", "Records", "Statistics", "Yams"] + commandLine),
         .executableTarget(
             name: "smis",
-            dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed"] + commandLine),
+            dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed", "Evaluation"]
+                + commandLine),
 
         // MARK: Benchmarks (release executables, not part of the test suite; each prints its
         // bound measured in the same run)
@@ -107,7 +122,12 @@ let package = Package(
             name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO", "AtomicFiles", "Statistics", "BenchmarkSupport"],
             path: "Benchmarks/Pipeline"),
         .executableTarget(
-            name: "bench-groupdnet", dependencies: ["GroupDNet", "Tensor", "BenchmarkSupport"], path: "Benchmarks/GroupDNet"),
+            name: "bench-groupdnet", dependencies: ["GroupDNet", "Training", "Tensor", "BenchmarkSupport"],
+            path: "Benchmarks/GroupDNet", exclude: ["pytorch_groupdnet.py"]),
+        // Inception and LPIPS images/s beside PyTorch's (needs scripts/setup-evaluation-reference).
+        .executableTarget(
+            name: "bench-evaluation", dependencies: ["Evaluation", "Tensor", "BenchmarkSupport"],
+            path: "Benchmarks/Evaluation", exclude: ["pytorch_throughput.py"]),
         // Runs `smis train` alone and under mpirun (build smis beside it) and models a cluster.
         .executableTarget(
             name: "bench-distributed", dependencies: ["GroupDNet", "Records", "ImageIO", "Tensor"],
@@ -133,6 +153,9 @@ let package = Package(
         .testTarget(
             name: "TrainingTests",
             dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed", "_TestSupport"]),
+        .testTarget(
+            name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "GroupDNet", "ImageIO", "Records", "_TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "Yams", "_TestSupport"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "_TestSupport"]),
     ],

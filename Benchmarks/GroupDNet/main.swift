@@ -1,9 +1,16 @@
-// bench-groupdnet: the DeepFashion GroupDNet generator (256×256, ngf 160, batch 1), forward in
-// evaluation mode and forward + backward in training mode, beside cblas_sgemm measured in the
-// same run as the bound.
+// bench-groupdnet: the DeepFashion GroupDNet (256×256, ngf 160) on the CPU: the generator forward
+// in evaluation mode, its forward + backward in training mode, and one training iteration
+// (G step + D step, no VGG loss), beside cblas_sgemm measured in the same run as the bound and
+// beside the reference's own code on PyTorch (float32, and bfloat16 autocast) run by the same
+// process on the same threads.
 //
 //   swift build -c release --product bench-groupdnet
-//   .build/release/bench-groupdnet [--threads N] [--repeats N] [--vgg | --vgg-only]
+//   .build/release/bench-groupdnet [--threads N] [--repeats N] [--batch N] [--convolution LIST]
+//       [--no-pytorch] [--reference PATH] [--no-backward] [--vgg | --vgg-only]
+//
+// --convolution takes a comma-separated list of convolution routes (auto, im2col, direct,
+// winograd; see ConvolutionDispatch.swift; default: $TENSOR_CONVOLUTION, else auto), measured
+// one after the other, so that a pair is compared under the same machine load.
 //
 // FLOPs are counted from the layer shapes (a multiply–add is 2): 583 GFLOP forward, of which
 // the CG-Norm modulation convolutions are 59 %; the backward pass does about twice the forward
@@ -17,6 +24,10 @@
 // CG-Norm convolutions read the piecewise-constant one-hot label map), so a nominal rate can
 // exceed the sgemm bound.
 //
+// PyTorch: pytorch_groupdnet.py beside this file runs the reference (found at --reference, else
+// $SMIS_REFERENCE, else .cache/SMIS) on torch; the part is skipped with a sentence when torch or
+// the reference is missing. Ratios printed are our time / PyTorch's (below 1: we are faster).
+//
 // The VGG19 perceptual loss (`--vgg`, or alone with `--vgg-only`) is timed the same way at
 // 256×256, batch 1, full widths with random weights: the real image's features without
 // gradients, the fake's with, and the backward pass to the fake (input gradients only, the
@@ -27,107 +38,122 @@ import GroupDNet
 import Tensor
 
 var threads = TensorThreads.count
-var repeats = 2
-var includeVGG = false, onlyVGG = false
+var repeats = 2, batch = 1
+var includeVGG = false, onlyVGG = false, includePyTorch = true, includeBackward = true
+var routes = [ConvolutionSettings.backend]
+var referenceOption: String?
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(
+        (message + "\noptions: --threads N --repeats N --batch N --convolution auto,im2col,direct,winograd "
+            + "--no-pytorch --reference PATH --no-backward --vgg --vgg-only\n").data(using: .utf8)!)
+    exit(64)
+}
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--threads": threads = Int(arguments.next() ?? "") ?? threads
     case "--repeats": repeats = max(1, Int(arguments.next() ?? "") ?? repeats)
+    case "--batch": batch = max(1, Int(arguments.next() ?? "") ?? batch)
+    case "--convolution":
+        let names = (arguments.next() ?? "").split(separator: ",").map(String.init)
+        routes = names.compactMap(ConvolutionBackend.init)
+        if routes.count != names.count || routes.isEmpty { fail("--convolution: unknown route in \(names)") }
+    case "--no-pytorch": includePyTorch = false
+    case "--reference": referenceOption = arguments.next()
+    case "--no-backward": includeBackward = false
     case "--vgg": includeVGG = true
     case "--vgg-only": (includeVGG, onlyVGG) = (true, true)
-    default:
-        FileHandle.standardError.write(
-            "unknown option \(argument); options: --threads N --repeats N --vgg --vgg-only\n".data(using: .utf8)!)
-        exit(64)
+    default: fail("unknown option \(argument)")
     }
 }
 TensorThreads.count = threads
 TensorMemory.retainFreedMemory()
+setvbuf(stdout, nil, _IOLBF, 0)  // each line as it is measured, also into a file
 
-print("bench-groupdnet: threads \(TensorThreads.count), OpenBLAS core \(TensorThreads.blasCoreName)")
+print("bench-groupdnet: threads \(TensorThreads.count), OpenBLAS core \(TensorThreads.blasCoreName), batch \(batch)")
 let bound = sgemmBound()
 print(
     String(
         format: "sgemm 2048³ on %d workers: %.1f GFLOP/s wall, %.1f GFLOP per CPU second (the bounds)",
         TensorThreads.count, bound.wall, bound.perCPUSecond))
 
-func report(_ label: String, _ times: [(wall: Double, cpu: Double)], flops: Double) {
+func report(_ label: String, _ times: Times, flops: Double) {
     let wall = times.map(\.wall).min()!, cpu = times.map(\.cpu).min()!
     let median = times.map(\.wall).sorted()[times.count / 2]
     let wallRate = flops / wall / 1e9, cpuRate = flops / cpu / 1e9
     print(
         String(
-            format: "%-31@ best %6.2f s (median %6.2f s, %6.2f CPU s)  %6.1f GFLOP/s = %4.2f of sgemm;  %6.1f "
+            format: "%-40@ best %6.2f s (median %6.2f s, %6.2f CPU s)  %6.1f GFLOP/s = %4.2f of sgemm;  %6.1f "
                 + "GFLOP/CPU s = %4.2f of sgemm",
             label as NSString, wall, median, cpu, wallRate, wallRate / bound.wall, cpuRate, cpuRate / bound.perCPUSecond
         ))
 }
 
-func benchmarkGenerator() throws {
-    let configuration = GroupDNetConfiguration.deepFashion
-    var random = RandomSource(seed: 1)
-    var generatorOrNil: Generator?
-    let construction = try measure { generatorOrNil = try Generator(configuration, using: &random) }
-    let generator = generatorOrNil!
-    let forwardFlops = generator.forwardFlops
+/// Our best wall times per route: (forward, iteration).
+var ours: [(route: ConvolutionBackend, forward: Double, iteration: Double)] = []
+
+func benchmarkOurs() throws {
+    var measurements: OurMeasurements?
+    let construction = try measure { measurements = try OurMeasurements(batch: batch, repeats: repeats) }
+    let bench = measurements!
+    let forwardFlops = bench.generator.forwardFlops * Double(batch)
     print(
         String(
-            format: "generator: %.2f M parameters, %.1f GFLOP forward per sample, built in %.1f s",
-            Double(generator.parameterCount) / 1e6, forwardFlops / 1e9, construction.wall))
-
-    // A label map of horizontal bands of the eight classes, and z ~ N(0, I).
-    let size = configuration.imageHeight
-    let labels = (0..<(size * size)).map { UInt8(($0 / size) * 8 / size) }
-    let seg = try ModelInput.oneHot(labels: labels, batch: 1, height: size, width: size, classes: 8)
-    let z = Tensor.randomNormal(configuration.latentShape(batch: 1), using: &random)
-
-    var forwardTimes: [(wall: Double, cpu: Double)] = []
-    for _ in 0..<repeats {
-        forwardTimes.append(
-            try measure { _ = try Tensor.withoutGradients { try generator(seg: seg, z: z, training: false) } })
+            format: "generator: %.2f M parameters, %.1f GFLOP forward per sample; G, E, D built in %.1f s",
+            Double(bench.generator.parameterCount) / 1e6, forwardFlops / 1e9 / Double(batch), construction.wall))
+    for route in routes {
+        ConvolutionSettings.backend = route
+        let forward = try bench.forward()
+        report("[\(route.rawValue)] forward (eval, no gradients)", forward, flops: forwardFlops)
+        if includeBackward {
+            let (recording, total) = try bench.forwardBackward()
+            report("[\(route.rawValue)] forward (training, recording)", recording, flops: forwardFlops)
+            report("[\(route.rawValue)] G forward + backward (training)", total, flops: 3 * forwardFlops)
+        }
+        let iteration = try bench.iteration()
+        let wall = iteration.map(\.wall), cpu = iteration.map(\.cpu)
+        print(
+            String(
+                format: "%-40@ best %6.2f s (median %6.2f s, %6.2f CPU s)",
+                "[\(route.rawValue)] iteration (G step + D step)" as NSString, wall.min()!,
+                wall.sorted()[wall.count / 2], cpu.min()!))
+        ours.append((route, forward.map(\.wall).min()!, wall.min()!))
     }
-    report("forward (eval, no gradients)", forwardTimes, flops: forwardFlops)
-
-    var recordingTimes: [(wall: Double, cpu: Double)] = [], trainingTimes: [(wall: Double, cpu: Double)] = []
-    for _ in 0..<repeats {
-        generator.zeroGradients()
-        var output: Tensor?
-        let forward = try measure { output = try generator(seg: seg, z: z, training: true) }
-        let backward = try measure { try output!.mean().backward() }
-        recordingTimes.append(forward)
-        trainingTimes.append((forward.wall + backward.wall, forward.cpu + backward.cpu))
-    }
-    report("forward (training, recording)", recordingTimes, flops: forwardFlops)
-    report("forward + backward (training)", trainingTimes, flops: 3 * forwardFlops)
     print(
         "(nominal FLOPs: repeated im2col columns of the label-map convolutions are skipped, so ratios above 1 are "
-        + "possible)")
-    print("PyTorch 2.13, 2 threads, for orientation (platform.md, another day): forward 4.2–4.5 s")
+            + "possible)")
 }
 
-func benchmarkVGG() throws {
-    let vgg = try VGG19Features()
-    var random = RandomSource(seed: 2)
-    for (_, entry) in vgg.namedState {
-        guard case let .float(tensor) = entry else { continue }
-        let fanIn = tensor.rank == 4 ? tensor.shape[1] * 9 : 100
-        tensor.data = random.normals(tensor.count).map { $0 * (2 / Float(fanIn)).squareRoot() }
+func benchmarkPyTorch() {
+    let reference = PyTorchReference.referenceFolder(referenceOption)
+    var figures: [PyTorchFigures] = []
+    for precision in ["float32", "bf16"] {
+        let (measured, problem) = PyTorchReference.measure(
+            precision: precision, reference: reference, threads: threads, repeats: repeats, batch: batch)
+        guard let measured else {
+            print("PyTorch part skipped: \(problem ?? "unknown failure")")
+            return
+        }
+        figures.append(measured)
+        print(
+            String(
+                format: "PyTorch %-8@ forward best %6.2f s (of %@), iteration best %6.2f s (of %@)",
+                precision as NSString, measured.bestForward,
+                measured.forward.map { String(format: "%.2f", $0) }.joined(separator: ", "), measured.bestIteration,
+                measured.iteration.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
     }
-    let forwardFlops = vgg.forwardFlops(height: 256, width: 256)
-    print(
-        String(
-            format: "VGG19 to relu5_1: %.2f M weights, %.1f GFLOP forward per 256×256 image",
-            Double(vgg.namedState.reduce(0) { $0 + $1.entry.shape.reduce(1, *) }) / 1e6, forwardFlops / 1e9))
-    let real = Tensor.randomNormal([1, 3, 256, 256], using: &random).tanh()
-    var times: [(wall: Double, cpu: Double)] = []
-    for _ in 0..<repeats {
-        let fake = Tensor.randomNormal([1, 3, 256, 256], using: &random).tanh()
-        fake.requiresGrad = true
-        times.append(try measure { try vgg.vggLoss(fake: fake, real: real).backward() })
+    for (route, forward, iteration) in ours {
+        for theirs in figures {
+            print(
+                String(
+                    format: "ratio ours [%@] / PyTorch %@: forward %4.2f, iteration %4.2f", route.rawValue,
+                    theirs.precision, forward / theirs.bestForward, iteration / theirs.bestIteration))
+        }
     }
-    report("VGG loss, forward ×2 + backward", times, flops: 3 * forwardFlops)
 }
 
-if !onlyVGG { try benchmarkGenerator() }
-if includeVGG { try benchmarkVGG() }
+if !onlyVGG {
+    try benchmarkOurs()
+    if includePyTorch { benchmarkPyTorch() }
+}
+if includeVGG { try benchmarkVGG(repeats: repeats) { report($0, $1, flops: $2) } }

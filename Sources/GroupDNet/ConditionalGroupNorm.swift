@@ -51,17 +51,20 @@ public final class ConditionalGroupNorm: Module {
     }
 
     /// `normalized · (1 + γ) + β` for an already normalised x (see ``ConditionalGroupBlock``,
-    /// whose `norm_0` and `norm_s` share one x̂ in training).
-    /// One operation from h on (``Tensor/modulation(normalized:hidden:gammaWeight:gammaBias:betaWeight:betaBias:padding:groups:)``),
-    /// whose backward pass recomputes γ instead of keeping 1 + γ: the same values, one tensor
-    /// of x's size less in memory per norm.
+    /// whose `norm_0` and `norm_s` share one x̂ in training), as one operation from the resized
+    /// label map on (``Tensor/modulation(normalized:labels:shared:gamma:beta:padding:groups:)``),
+    /// whose backward pass computes h and γ again instead of keeping them: the same values, two
+    /// tensors less in memory per norm (one of x's size, one of the hidden width).
     func modulate(_ normalized: Tensor, seg: Tensor, training: Bool) throws -> Tensor {
         let resized = try seg.resizeNearest(height: normalized.shape[2], width: normalized.shape[3])
-        let hidden = try shared(resized, training: training).relu()
-        // mlp_gamma and mlp_beta are plain convolutions (no spectral norm), so their weights are used as stored.
+        // The three are plain convolutions (no spectral norm): their weights are used as stored.
         return try Tensor.modulation(
-            normalized: normalized, hidden: hidden, gammaWeight: gamma.weight, gammaBias: gamma.bias,
-            betaWeight: beta.weight, betaBias: beta.bias, padding: gamma.padding, groups: gamma.groups)
+            normalized: normalized, labels: resized, shared: Self.parameters(shared),
+            gamma: Self.parameters(gamma), beta: Self.parameters(beta), padding: gamma.padding, groups: gamma.groups)
+    }
+
+    private static func parameters(_ convolution: Convolution) -> ConvolutionParameters {
+        ConvolutionParameters(weight: convolution.weight, bias: convolution.bias)
     }
 
     // The reference's attribute names (`mlp_shared` is a Sequential(conv, ReLU), hence `.0`).

@@ -114,12 +114,26 @@ extension Tensor {
             stride: stride, padding: padding, groups: groups)
         let x = self
         let g = geometry
-        // convolutionForward writes every element, so the output needs no zero-fill first.
+        let route = withReadPointer(x.data) { xp in
+            ConvolutionRoute.choose(
+                g, bias: bias != nil,
+                repeatedColumns: ConvolutionSettings.backend == .automatic && inputHasRepeatedColumns(g, x: xp))
+        }
+        // Both forward paths write every element, so the output needs no zero-fill first.
         let y = withReadPointer(x.data) { xp in
             withReadPointer(weight.data) { wp in
                 makeFilledArray(g.batch * g.outputChannels * g.outputPlane) { yp in
-                    convolutionForward(g, x: xp, weight: wp, y: yp)
-                    if let bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
+                    switch route.forward {
+                    case .im2col:
+                        convolutionForward(g, x: xp, weight: wp, y: yp)
+                        if let bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
+                    case .oneDNN(let convolution):
+                        if let bias {
+                            withReadPointer(bias.data) { convolution.runForward(x: xp, weight: wp, bias: $0, y: yp) }
+                        } else {
+                            convolution.runForward(x: xp, weight: wp, bias: nil, y: yp)
+                        }
+                    }
                 }
             }
         }
@@ -138,7 +152,7 @@ extension Tensor {
                         weightNode.withOptionalGradient { dw in
                             xNode.withOptionalGradient { dx in
                                 convolutionBackward(
-                                    g, x: xp, weight: wp, dy: dy, dWeight: weightNeedsGradient ? dw : nil,
+                                    g, route, x: xp, weight: wp, dy: dy, dWeight: weightNeedsGradient ? dw : nil,
                                     dx: inputNeedsGradient ? dx : nil)
                             }
                         }
@@ -151,6 +165,27 @@ extension Tensor {
 }
 
 // MARK: - Kernels (g: geometry; pointers at the start of whole tensors)
+
+/// The two gradients, each by its route's path.
+private func convolutionBackward(
+    _ g: ConvolutionGeometry, _ route: ConvolutionRoute, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    dy: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?
+) {
+    var im2colWeight: UnsafeMutablePointer<Float>?, im2colInput: UnsafeMutablePointer<Float>?
+    if let dWeight {
+        switch route.weightGradient {
+        case .im2col: im2colWeight = dWeight
+        case .oneDNN(let convolution): convolution.runBackwardWeights(x: x, dy: dy, dWeight: dWeight)
+        }
+    }
+    if let dx {
+        switch route.inputGradient {
+        case .im2col: im2colInput = dx
+        case .oneDNN(let convolution): convolution.runBackwardData(dy: dy, weight: weight, dx: dx)
+        }
+    }
+    convolutionBackward(g, x: x, weight: weight, dy: dy, dWeight: im2colWeight, dx: im2colInput)
+}
 
 /// y = conv(x, weight); every element of y is written.
 func convolutionForward(

@@ -1,49 +1,74 @@
 // SPADE-style modulation as one operation, for the memory of the backward pass:
-//   y = x̂ · (1 + γ) + β,   γ = conv(h, Wγ) + bγ,   β = conv(h, Wβ) + bβ   (one geometry).
+//   y = x̂ · (1 + γ) + β,   h = relu(conv(m, Ws) + bs),   γ = conv(h, Wγ) + bγ,   β = conv(h, Wβ) + bβ
+// with m a label map (one-hot, resized to x̂'s size) and every convolution of stride 1.
 //
-// Composed of separate operations (two convolutions, +1, a product, a sum), the graph keeps
-// 1 + γ, a tensor as large as x̂, until the backward pass: dx̂ = dy · (1 + γ). This operation
-// keeps only x̂ and h, which the graph holds anyway (the batch norm's backward reads x̂, h is
-// the input of both convolutions), and computes γ again during the backward pass: one more
-// convolution of h, the cheaper of the two halves of the work, for one tensor less per
-// modulation. In GroupDNet's generator at 256 × 256 that is 84 MB per sample at each of the
-// last block's two input-width norms. β is never needed again (∂y/∂β = 1).
+// Composed of separate operations, the graph keeps h (the input of both convolutions) and
+// 1 + γ, a tensor as large as x̂, until the backward pass (dx̂ = dy · (1 + γ)). This operation
+// keeps only x̂, which the batch norm before it keeps anyway, and m, which is small; the
+// backward pass computes h and γ again. In GroupDNet's generator at 256 × 256 that is 84 MB
+// (1 + γ) and 34 MB (h) per sample less at each of the last block's two input-width norms.
+// The price is one more convolution h → γ and the cheap m → h (m has a few channels) per
+// norm; β is never needed again (∂y/∂β = 1).
 //
 // The values are those of the composed operations, bit for bit: β + x̂·(1 + γ) is the same
-// float sum as x̂·(1 + γ) + β, and γ is recomputed by the same kernels from the same data.
+// float sum as x̂·(1 + γ) + β, and h and γ are recomputed by the same kernels from the same data.
+
+/// A convolution's weight and optional bias, for operations that take several.
+public struct ConvolutionParameters {
+    public let weight: Tensor
+    public let bias: Tensor?
+
+    public init(weight: Tensor, bias: Tensor?) {
+        self.weight = weight
+        self.bias = bias
+    }
+
+    var tensors: [Tensor] { [weight] + (bias.map { [$0] } ?? []) }
+}
 
 extension Tensor {
-    /// `normalized · (1 + conv(hidden, gammaWeight) + gammaBias) + conv(hidden, betaWeight) + betaBias`,
-    /// both convolutions with stride 1, `padding` and `groups`, as GroupDNet's CG-Norm (and
-    /// SPADE) modulate a normalised activation. Equal to composing ``conv2d(weight:bias:stride:padding:groups:)``,
-    /// ``adding(_:)``, `*` and `+`, with the same gradients, but the backward pass keeps
-    /// neither γ nor β: it recomputes γ from `hidden` (see the top of this file).
+    /// `normalized · (1 + γ) + β` with `h = relu(conv(labels, shared))`, `γ = conv(h, gamma)`
+    /// and `β = conv(h, beta)` (each with its bias; stride 1, `padding`, `groups`), as GroupDNet's
+    /// CG-Norm (and SPADE) modulate a normalised activation. Equal to composing
+    /// ``conv2d(weight:bias:stride:padding:groups:)``, ``relu()``, ``adding(_:)``, `*` and `+`,
+    /// with the same gradients, but the backward pass keeps neither h nor γ nor β: it computes h
+    /// and γ again (see the top of this file).
     ///
-    /// Throws when the convolutions' output is not the shape of `normalized`, or the two
-    /// weights (or biases) differ in shape.
+    /// Throws when the shapes do not chain (labels → h → the shape of `normalized`) or γ's and
+    /// β's weights (or biases) differ in shape.
     public static func modulation(
-        normalized: Tensor, hidden: Tensor, gammaWeight: Tensor, gammaBias: Tensor?,
-        betaWeight: Tensor, betaBias: Tensor?, padding: Int, groups: Int
+        normalized: Tensor, labels: Tensor, shared: ConvolutionParameters, gamma: ConvolutionParameters,
+        beta: ConvolutionParameters, padding: Int, groups: Int
     ) throws -> Tensor {
+        let sharedGeometry = try ConvolutionGeometry(
+            input: labels, weight: shared.weight, bias: shared.bias, stride: 1, padding: padding, groups: groups)
+        let hiddenShape = [
+            labels.shape[0], shared.weight.shape[0], sharedGeometry.outputHeight,
+            sharedGeometry.outputWidth
+        ]
         let g = try ConvolutionGeometry(
-            input: hidden, weight: gammaWeight, bias: gammaBias, stride: 1, padding: padding, groups: groups)
+            input: Tensor(uncheckedShape: hiddenShape, data: []), weight: gamma.weight, bias: gamma.bias,
+            stride: 1, padding: padding, groups: groups)
         let outputShape = [g.batch, g.outputChannels, g.outputHeight, g.outputWidth]
-        guard betaWeight.shape == gammaWeight.shape, betaBias?.shape == gammaBias?.shape,
+        guard beta.weight.shape == gamma.weight.shape, beta.bias?.shape == gamma.bias?.shape,
             normalized.shape == outputShape
         else {
             throw TensorError.shapeMismatch(
                 operation: "modulation",
                 reason: "x̂ \(normalized.label) must be the convolutions' output \(outputShape); β's weight "
-                    + "\(betaWeight.label) must match γ's \(gammaWeight.label), and likewise the biases")
+                    + "\(beta.weight.label) must match γ's \(gamma.weight.label), and likewise the biases")
         }
         let count = normalized.count
-        let y = withReadPointer(hidden.data) { hp in
-            let gamma = convolved(g, hp, gammaWeight.data, gammaBias?.data)
+        let hidden = withReadPointer(labels.data) {
+            hiddenActivation(sharedGeometry, $0, shared.weight.data, shared.bias?.data)
+        }
+        let y = withReadPointer(hidden) { hp in
+            let gammaValues = convolved(g, hp, gamma.weight.data, gamma.bias?.data)
             return withReadPointer(normalized.data) { xp in
-                withReadPointer(gamma) { gp in
+                withReadPointer(gammaValues) { gp in
                     makeFilledArray(count) { yp in
-                        withReadPointer(betaWeight.data) { convolutionForward(g, x: hp, weight: $0, y: yp) }
-                        if let betaBias { withReadPointer(betaBias.data) { addBias(g, bias: $0, y: yp) } }
+                        withReadPointer(beta.weight.data) { convolutionForward(g, x: hp, weight: $0, y: yp) }
+                        if let bias = beta.bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
                         elementwiseChunks(count) { range in
                             for i in range { yp[i] += xp[i] * (gp[i] + 1) }
                         }
@@ -53,9 +78,9 @@ extension Tensor {
         }
         let output = Tensor(uncheckedShape: outputShape, data: y)
         let step = ModulationBackward(
-            geometry: g, normalized: normalized, hidden: hidden, gammaWeight: gammaWeight, gammaBias: gammaBias,
-            betaWeight: betaWeight, betaBias: betaBias)
-        let inputs = [normalized, hidden, gammaWeight, betaWeight] + [gammaBias, betaBias].compactMap { $0 }
+            sharedGeometry: sharedGeometry, geometry: g, normalized: normalized, labels: labels, shared: shared,
+            gamma: gamma, beta: beta)
+        let inputs = [normalized, labels] + shared.tensors + gamma.tensors + beta.tensors
         record(output, inputs: inputs) { step.run($0) }
         return output
     }
@@ -71,76 +96,110 @@ private func convolved(
     }
 }
 
-/// The backward step of ``Tensor/modulation(normalized:hidden:gammaWeight:gammaBias:betaWeight:betaBias:padding:groups:)``,
-/// holding only what it reads: x̂, h and the weights as the forward pass used them (a parameter's
-/// array is shared with the model until an optimiser writes it, so this costs no copy).
+/// h = relu(conv(labels, weight) + bias).
+private func hiddenActivation(
+    _ g: ConvolutionGeometry, _ labels: UnsafePointer<Float>, _ weight: [Float], _ bias: [Float]?
+) -> [Float] {
+    var hidden = convolved(g, labels, weight, bias)
+    let count = hidden.count
+    withWritePointer(&hidden) { hp in
+        elementwiseChunks(count) { range in for i in range { hp[i] = max(hp[i], 0) } }
+    }
+    return hidden
+}
+
+/// The backward step of ``Tensor/modulation(normalized:labels:shared:gamma:beta:padding:groups:)``,
+/// holding only what it reads: x̂, the label map and the weights as the forward pass used them
+/// (a parameter's array is shared with the model until an optimiser writes it: no copy).
 private struct ModulationBackward {
-    let geometry: ConvolutionGeometry
-    let normalizedData: [Float], hiddenData: [Float]
-    let gammaWeight: [Float], gammaBias: [Float]?, betaWeight: [Float]
-    let normalizedNode, hiddenNode, gammaWeightNode, betaWeightNode: GradientNode
-    let gammaBiasNode, betaBiasNode: GradientNode?
+    /// labels → h, and h → γ or β.
+    let sharedGeometry, geometry: ConvolutionGeometry
+    let normalizedData, labelsData: [Float]
+    let sharedWeight, gammaWeight, betaWeight: [Float]
+    let sharedBias, gammaBias: [Float]?
+    let normalizedNode, labelsNode, sharedWeightNode, gammaWeightNode, betaWeightNode: GradientNode
+    let sharedBiasNode, gammaBiasNode, betaBiasNode: GradientNode?
 
     init(
-        geometry: ConvolutionGeometry, normalized: Tensor, hidden: Tensor, gammaWeight: Tensor, gammaBias: Tensor?,
-        betaWeight: Tensor, betaBias: Tensor?
+        sharedGeometry: ConvolutionGeometry, geometry: ConvolutionGeometry, normalized: Tensor, labels: Tensor,
+        shared: ConvolutionParameters, gamma: ConvolutionParameters, beta: ConvolutionParameters
     ) {
-        self.geometry = geometry
-        (normalizedData, hiddenData) = (normalized.data, hidden.data)
-        (self.gammaWeight, self.gammaBias, self.betaWeight) = (gammaWeight.data, gammaBias?.data, betaWeight.data)
-        (normalizedNode, hiddenNode) = (normalized.node, hidden.node)
-        (gammaWeightNode, betaWeightNode) = (gammaWeight.node, betaWeight.node)
-        (gammaBiasNode, betaBiasNode) = (gammaBias?.node, betaBias?.node)
+        (self.sharedGeometry, self.geometry) = (sharedGeometry, geometry)
+        (normalizedData, labelsData) = (normalized.data, labels.data)
+        (sharedWeight, gammaWeight, betaWeight) = (shared.weight.data, gamma.weight.data, beta.weight.data)
+        (sharedBias, gammaBias) = (shared.bias?.data, gamma.bias?.data)
+        (normalizedNode, labelsNode) = (normalized.node, labels.node)
+        (sharedWeightNode, gammaWeightNode, betaWeightNode) = (shared.weight.node, gamma.weight.node, beta.weight.node)
+        (sharedBiasNode, gammaBiasNode, betaBiasNode) = (shared.bias?.node, gamma.bias?.node, beta.bias?.node)
+    }
+
+    /// Whether anything before h needs a gradient (then dh is computed).
+    private var needsHiddenGradient: Bool {
+        labelsNode.requiresGrad || sharedWeightNode.requiresGrad || sharedBiasNode?.requiresGrad == true
     }
 
     func run(_ output: GradientNode) {
-        let g = geometry
-        withReadPointer(hiddenData) { hp in
-            // β's half reads dy as it is: ∂y/∂β = 1.
-            output.withOutputGradient { dy in
-                convolutionGradients(dy, weight: betaWeight, betaWeightNode, betaBiasNode, h: hp)
-            }
-            // One pass turns γ, recomputed, into dγ = dy·x̂ and dy into dx̂ = dy·(1 + γ) (in dy's
-            // own buffer when x̂ has no gradient yet, else added to it).
-            var gammaGradient = convolved(g, hp, gammaWeight, gammaBias)
-            withWritePointer(&gammaGradient) { gp in
-                withReadPointer(normalizedData) { xp in
-                    let moved = output.moveGradient(to: normalizedNode) { dy in
-                        elementwiseChunks(g.batch * g.outputChannels * g.outputPlane) { range in
-                            for i in range { (dy[i], gp[i]) = (dy[i] * (gp[i] + 1), dy[i] * xp[i]) }
-                        }
-                    }
-                    if moved { return }
-                    output.withOutputGradient { dy in
-                        let dx = normalizedNode.requiresGrad ? normalizedNode : nil
-                        dx?.accumulateGradientPointer { dxp in
-                            elementwiseChunks(g.batch * g.outputChannels * g.outputPlane) { range in
-                                for i in range { dxp[i] += dy[i] * (gp[i] + 1) }
-                            }
-                        }
-                        elementwiseChunks(g.batch * g.outputChannels * g.outputPlane) { range in
-                            for i in range { gp[i] = dy[i] * xp[i] }
-                        }
+        let hidden = withReadPointer(labelsData) { hiddenActivation(sharedGeometry, $0, sharedWeight, sharedBias) }
+        var hiddenGradient = needsHiddenGradient ? [Float](repeating: 0, count: hidden.count) : []
+        withReadPointer(hidden) { hp in
+            withWritePointer(&hiddenGradient) { dh in
+                let dh = needsHiddenGradient ? dh : nil
+                // β's half reads dy as it is: ∂y/∂β = 1.
+                output.withOutputGradient { dy in
+                    convolutionGradients(geometry, dy, x: hp, weight: betaWeight, betaWeightNode, betaBiasNode, dx: dh)
+                }
+                var gammaGradient = convolved(geometry, hp, gammaWeight, gammaBias)
+                withWritePointer(&gammaGradient) { gp in
+                    turnIntoGradients(output, gamma: gp)
+                    convolutionGradients(
+                        geometry, gp, x: hp, weight: gammaWeight, gammaWeightNode, gammaBiasNode, dx: dh)
+                }
+                guard let dh else { return }
+                // Through the ReLU (h > 0 exactly where its input was), then the shared convolution.
+                elementwiseChunks(hidden.count) { range in for i in range where hp[i] <= 0 { dh[i] = 0 } }
+                withReadPointer(labelsData) { labels in
+                    labelsNode.withOptionalGradient { dLabels in
+                        convolutionGradients(
+                            sharedGeometry, dh, x: labels, weight: sharedWeight, sharedWeightNode, sharedBiasNode,
+                            dx: dLabels)
                     }
                 }
-                convolutionGradients(gp, weight: gammaWeight, gammaWeightNode, gammaBiasNode, h: hp)
             }
         }
     }
 
-    /// The bias's, the weight's and h's gradients of one of the two convolutions, given the
+    /// One pass turns γ, recomputed in `gamma`, into dγ = dy·x̂ there, and dy into dx̂ = dy·(1 + γ):
+    /// in dy's own buffer when x̂ has no gradient yet, else added to it.
+    private func turnIntoGradients(_ output: GradientNode, gamma gp: UnsafeMutablePointer<Float>) {
+        let count = geometry.batch * geometry.outputChannels * geometry.outputPlane
+        withReadPointer(normalizedData) { xp in
+            let moved = output.moveGradient(to: normalizedNode) { dy in
+                elementwiseChunks(count) { range in
+                    for i in range { (dy[i], gp[i]) = (dy[i] * (gp[i] + 1), dy[i] * xp[i]) }
+                }
+            }
+            if moved { return }
+            output.withOutputGradient { dy in
+                if normalizedNode.requiresGrad {
+                    normalizedNode.accumulateGradientPointer { dx in
+                        elementwiseChunks(count) { range in for i in range { dx[i] += dy[i] * (gp[i] + 1) } }
+                    }
+                }
+                elementwiseChunks(count) { range in for i in range { gp[i] = dy[i] * xp[i] } }
+            }
+        }
+    }
+
+    /// A convolution's bias and weight gradients, and its input's into `dx` when given, from the
     /// gradient of its output.
     private func convolutionGradients(
-        _ dy: UnsafePointer<Float>, weight: [Float], _ weightNode: GradientNode, _ biasNode: GradientNode?,
-        h: UnsafePointer<Float>
+        _ g: ConvolutionGeometry, _ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: [Float],
+        _ weightNode: GradientNode, _ biasNode: GradientNode?, dx: UnsafeMutablePointer<Float>?
     ) {
-        let g = geometry
         biasNode?.accumulateGradientPointer { biasGradient(g, dy: dy, dBias: $0) }
         withReadPointer(weight) { wp in
             weightNode.withOptionalGradient { dw in
-                hiddenNode.withOptionalGradient { dh in
-                    convolutionBackward(g, x: h, weight: wp, dy: dy, dWeight: dw, dx: dh)
-                }
+                convolutionBackward(g, x: x, weight: wp, dy: dy, dWeight: dw, dx: dx)
             }
         }
     }

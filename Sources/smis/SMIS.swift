@@ -1,7 +1,8 @@
 import ArgumentParser
 import Records
 
-/// `smis`: the model side of the toolkit: train GroupDNet from shards, generate images.
+/// `smis`: the model side of the toolkit: train GroupDNet from shards, generate images,
+/// evaluate them.
 /// Each subcommand lives in its own file and stays thin: it parses, calls Training, reports.
 @main
 struct SMIS: ParsableCommand {
@@ -13,6 +14,6 @@ struct SMIS: ParsableCommand {
             add --resume to continue), then `smis generate --checkpoint out/run --labels a.png --out images`.
             """,
         version: ToolkitVersion.string,
-        subcommands: [TrainCommand.self, GenerateCommand.self]
+        subcommands: [TrainCommand.self, GenerateCommand.self, EvaluateCommand.self]
     )
 }

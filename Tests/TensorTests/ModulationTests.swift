@@ -2,26 +2,31 @@ import _TestSupport
 import XCTest
 @testable import Tensor
 
-/// `Tensor.modulation` against the operations it fuses: x̂ · (conv(h, Wγ) + bγ + 1) + conv(h, Wβ) + bβ.
+/// `Tensor.modulation` against the operations it fuses:
+/// x̂ · (conv(h, Wγ) + bγ + 1) + conv(h, Wβ) + bβ with h = relu(conv(m, Ws) + bs).
 final class ModulationTests: XCTestCase {
-    /// x̂ (2×4×5×5), h (2×6×5×5), Wγ, bγ, Wβ, bβ for 3×3 convolutions with 2 groups.
+    /// x̂ (2×4×5×5), m (2×6×5×5), Ws, bs (6 → 8 hidden), Wγ, bγ, Wβ, bβ (8 → 4); 3×3, 2 groups.
     private func inputs() -> [Tensor] {
         [
             randomInput([2, 4, 5, 5], seed: 60), randomInput([2, 6, 5, 5], seed: 61),
-            randomInput([4, 3, 3, 3], seed: 62),
-            randomInput([4], seed: 63), randomInput([4, 3, 3, 3], seed: 64), randomInput([4], seed: 65)
+            randomInput([8, 3, 3, 3], seed: 69), randomInput([8], seed: 70),
+            randomInput([4, 4, 3, 3], seed: 62), randomInput([4], seed: 63),
+            randomInput([4, 4, 3, 3], seed: 64), randomInput([4], seed: 65)
         ]
     }
 
     private func fused(_ t: [Tensor]) throws -> Tensor {
         try Tensor.modulation(
-            normalized: t[0], hidden: t[1], gammaWeight: t[2], gammaBias: t[3], betaWeight: t[4], betaBias: t[5],
+            normalized: t[0], labels: t[1], shared: ConvolutionParameters(weight: t[2], bias: t[3]),
+            gamma: ConvolutionParameters(weight: t[4], bias: t[5]),
+            beta: ConvolutionParameters(weight: t[6], bias: t[7]),
             padding: 1, groups: 2)
     }
 
     private func composed(_ t: [Tensor]) throws -> Tensor {
-        let gamma = try t[1].conv2d(weight: t[2], bias: t[3], padding: 1, groups: 2)
-        return try t[0] * gamma.adding(1) + t[1].conv2d(weight: t[4], bias: t[5], padding: 1, groups: 2)
+        let hidden = try t[1].conv2d(weight: t[2], bias: t[3], padding: 1, groups: 2).relu()
+        let gamma = try hidden.conv2d(weight: t[4], bias: t[5], padding: 1, groups: 2)
+        return try t[0] * gamma.adding(1) + hidden.conv2d(weight: t[6], bias: t[7], padding: 1, groups: 2)
     }
 
     func testValuesEqualTheComposedOperationsBitForBit() throws {
@@ -30,7 +35,8 @@ final class ModulationTests: XCTestCase {
     }
 
     func testGradientsByFiniteDifferences() throws {
-        try checkGradients(inputs()) { try fused($0) }
+        // ReLU's kink: finite differences across it are one-sided.
+        try checkGradients(inputs(), acceptOneSided: true) { try fused($0) }
     }
 
     /// The same gradients as the composition for every input, both when dx̂ is computed in dy's
@@ -45,23 +51,36 @@ final class ModulationTests: XCTestCase {
                 try loss.backward()
                 return try t.map { try XCTUnwrap($0.grad) }
             }
-            for (index, (fusedGradient, composedGradient)) in try zip(gradients(fused), gradients(composed))
-                .enumerated()
-            {
+            let pairs = try zip(gradients(fused), gradients(composed))
+            for (index, (fusedGradient, composedGradient)) in pairs.enumerated() {
                 assertClose(fusedGradient, composedGradient, .forward, "input \(index), shared x̂ \(sharedNormalized)")
             }
         }
     }
 
+    /// Without a gradient needed before h (a label map and frozen shared weights), nothing is
+    /// computed there and the rest is unchanged.
+    func testFrozenSharedConvolutionGetsNoGradient() throws {
+        let t = inputs()
+        t[1].requiresGrad = false
+        t[2].requiresGrad = false
+        t[3].requiresGrad = false
+        try (fused(t) * randomInput([2, 4, 5, 5], seed: 66)).sum().backward()
+        XCTAssertNil(t[2].grad)
+        XCTAssertNil(t[3].grad)
+        XCTAssertNotNil(t[4].grad)
+        XCTAssertNotNil(t[0].grad)
+    }
+
     func testMismatchedShapesThrow() {
         let t = inputs()
         XCTAssertThrowsError(
-            try Tensor.modulation(
-                normalized: randomInput([2, 3, 5, 5], seed: 68), hidden: t[1], gammaWeight: t[2], gammaBias: t[3],
-                betaWeight: t[4], betaBias: t[5], padding: 1, groups: 2), "x̂ of another width")
+            try fused([randomInput([2, 3, 5, 5], seed: 68)] + t.dropFirst()), "x̂ of another width")
         XCTAssertThrowsError(
             try Tensor.modulation(
-                normalized: t[0], hidden: t[1], gammaWeight: t[2], gammaBias: t[3], betaWeight: t[4], betaBias: nil,
+                normalized: t[0], labels: t[1], shared: ConvolutionParameters(weight: t[2], bias: t[3]),
+                gamma: ConvolutionParameters(weight: t[4], bias: t[5]),
+                beta: ConvolutionParameters(weight: t[6], bias: nil),
                 padding: 1, groups: 2), "β without the bias γ has")
     }
 }

@@ -7,16 +7,17 @@ import XCTest
 public enum Python {
     /// Runs `script` with `arguments` (`sys.argv[1...]`) and returns what it printed. Skips the
     /// calling test when python3 is missing or `import <module>` fails, naming `package` to
-    /// install; a script that fails is a test failure showing its standard error.
+    /// install; a script that fails is a test failure showing its standard error. `interpreter`
+    /// is python3 on the PATH, or the path of another (a virtual environment's `bin/python`).
     public static func run(
         _ script: String, arguments: [String] = [], requiring module: String,
-        package: String? = nil, file: StaticString = #filePath, line: UInt = #line
+        package: String? = nil, interpreter: String = "python3", file: StaticString = #filePath, line: UInt = #line
     ) throws -> String {
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import \(module)"]
+        probe.arguments = [interpreter, "-c", "import \(module)"]
         probe.standardError = FileHandle.nullDevice
-        do { try probe.run() } catch { throw XCTSkip("python3 not found") }
+        do { try probe.run() } catch { throw XCTSkip("\(interpreter) not found") }
         probe.waitUntilExit()
         guard probe.terminationStatus == 0 else {
             let name = package ?? module
@@ -24,7 +25,7 @@ public enum Python {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
+        process.arguments = [interpreter, "-c", script] + arguments
         // Standard error goes to a file, so that neither pipe can fill up and block the child.
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("python-\(UUID().uuidString).txt")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)

@@ -1,0 +1,128 @@
+import Foundation
+
+// Which implementation runs each pass of a convolution. Three are at hand: our im2col + sgemm
+// (with its exact shortcut for repeated columns, see ConvolutionRepeatedColumns.swift), and
+// oneDNN's direct and Winograd kernels (Convolution+OneDNN.swift). The choice is a fixed rule of
+// the shape, the pass and the input's structure, never a timing taken at run time, so that the
+// same inputs always take the same path and a run is reproducible. The route is chosen by
+// `TENSOR_CONVOLUTION` or by setting ``ConvolutionSettings/backend``, so that each can be
+// measured against the others: `bench-groupdnet --convolution im2col,direct,winograd,auto`,
+// whose figures the README gives ("Convolution routes"). Those are whole-network figures; the
+// automatic rule's details (Winograd from 64×64 outputs) are not yet measured layer by layer.
+
+/// The convolution implementations a process may use.
+public enum ConvolutionBackend: String, CaseIterable, Sendable {
+    /// The measured rules below: oneDNN where it was faster, im2col's repeated-column path where
+    /// the input allows it.
+    case automatic = "auto"
+    /// im2col + sgemm only (this target's original path, float32 only; the default: its sums
+    /// follow the reference's closely enough for the reference comparison's tolerances after
+    /// an Adam step, which oneDNN's summation order does not, see README "Convolution routes").
+    case im2col
+    /// oneDNN's direct kernels wherever oneDNN has one.
+    case direct
+    /// oneDNN's Winograd for 3×3 stride-1 convolutions, direct kernels elsewhere.
+    case winograd
+}
+
+/// Process-wide convolution settings, like ``TensorThreads``: set them once at the start.
+public enum ConvolutionSettings {
+    nonisolated(unsafe) private static var currentPrecision = ConvolutionPrecision.float32
+    /// From `TENSOR_CONVOLUTION` (auto, im2col, direct, winograd), else im2col.
+    nonisolated(unsafe) public static var backend: ConvolutionBackend =
+        ProcessInfo.processInfo.environment["TENSOR_CONVOLUTION"].flatMap(ConvolutionBackend.init) ?? .im2col
+
+    /// The precision of the convolutions' products (float32 unless set).
+    public static var precision: ConvolutionPrecision { currentPrecision }
+
+    /// Whether this CPU runs bfloat16 convolutions (AVX512-BF16, through oneDNN).
+    public static var supportsBFloat16: Bool { OneDNNRuntime.shared != nil && OneDNNRuntime.supportsBFloat16 }
+
+    /// Sets the precision; bfloat16 is refused (and nothing changes) on a CPU without AVX512-BF16.
+    public static func setPrecision(_ precision: ConvolutionPrecision) throws {
+        if precision == .bfloat16 && !supportsBFloat16 {
+            throw TensorError.invalidArgument(
+                operation: "precision",
+                reason: "bf16 needs a CPU with the AVX512-BF16 instructions (Intel Cooper Lake or Sapphire Rapids, "
+                    + "AMD Zen 4 or newer) and oneDNN; this one has none, so train and generate in float32")
+        }
+        currentPrecision = precision
+    }
+}
+
+/// How one pass of a convolution runs.
+enum ConvolutionPath {
+    case im2col
+    case oneDNN(OneDNNConvolution)
+}
+
+/// The paths of the three passes of one convolution call, chosen when its forward runs.
+struct ConvolutionRoute {
+    var forward: ConvolutionPath
+    var inputGradient: ConvolutionPath
+    var weightGradient: ConvolutionPath
+
+    /// The route for geometry `g`; `repeatedColumns` tells whether the input is piecewise
+    /// constant enough for the im2col path's shortcut (see ``inputHasRepeatedColumns``).
+    static func choose(_ g: ConvolutionGeometry, bias: Bool, repeatedColumns: Bool) -> ConvolutionRoute {
+        let precision = ConvolutionSettings.precision
+        let backend = ConvolutionSettings.backend
+        func plan(_ algorithm: OneDNNAlgorithm) -> ConvolutionPath {
+            guard let made = OneDNNConvolution.plan(.init(g, bias: bias, precision: precision, algorithm: algorithm)),
+                made.hasBackward
+            else { return .im2col }
+            return .oneDNN(made)
+        }
+        let winogradShape = g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1
+        switch (backend, precision) {
+        case (.im2col, .float32):
+            return ConvolutionRoute(forward: .im2col, inputGradient: .im2col, weightGradient: .im2col)
+        case (.direct, _), (.im2col, .bfloat16):
+            let direct = plan(.direct)
+            return ConvolutionRoute(forward: direct, inputGradient: direct, weightGradient: direct)
+        case (.winograd, _):
+            let chosen = plan(winogradShape ? .winograd : .direct)
+            return ConvolutionRoute(forward: chosen, inputGradient: chosen, weightGradient: chosen)
+        case (.automatic, _):
+            // oneDNN's Winograd is float32 only.
+            return automatic(
+                g, repeatedColumns: repeatedColumns, winogradShape: winogradShape && precision == .float32, plan: plan)
+        }
+    }
+
+    /// The automatic rule (measured as a whole by bench-groupdnet --convolution; README "Convolution routes").
+    private static func automatic(
+        _ g: ConvolutionGeometry, repeatedColumns: Bool, winogradShape: Bool,
+        plan: (OneDNNAlgorithm) -> ConvolutionPath
+    ) -> ConvolutionRoute {
+        let dense: ConvolutionPath = winogradShape && g.outputPlane >= 64 * 64 ? plan(.winograd) : plan(.direct)
+        if repeatedColumns {
+            // The shortcut skips most of the forward and weight-gradient products; the input
+            // gradient has no repeats (dy varies everywhere).
+            return ConvolutionRoute(forward: .im2col, inputGradient: dense, weightGradient: .im2col)
+        }
+        return ConvolutionRoute(forward: dense, inputGradient: dense, weightGradient: dense)
+    }
+}
+
+/// Whether sample 0 of x is constant along rows over at least half of its positions in every
+/// channel together: then consecutive im2col columns repeat (see ConvolutionRepeatedColumns.swift).
+/// Gives up after the first channel on ordinary inputs.
+func inputHasRepeatedColumns(_ g: ConvolutionGeometry, x: UnsafePointer<Float>) -> Bool {
+    let plane = g.inputPlane
+    guard plane >= 64, g.kernelArea > 1 else { return false }
+    var differs = [UInt8](repeating: 0, count: plane)
+    return differs.withUnsafeMutableBufferPointer { flags in
+        let flags = flags.baseAddress!
+        for channel in 0..<g.inputChannels {
+            let values = x + channel * plane
+            for p in 1..<plane { flags[p] |= values[p] != values[p - 1] ? 1 : 0 }
+            if channel == 0 || channel % 16 == 15 || channel == g.inputChannels - 1 {
+                var differing = 0
+                for p in 0..<plane { differing += Int(flags[p]) }
+                if differing > plane / 2 { return false }
+            }
+        }
+        return true
+    }
+}
