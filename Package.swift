@@ -133,6 +133,14 @@ let package = Package(
             name: "bench-distributed", dependencies: ["GroupDNet", "Records", "ImageIO", "Tensor"],
             path: "Benchmarks/Distributed"),
 
+        // MARK: Fuzzing (see Fuzz/README.md): one entry point per kind of file the tools read, and
+        // their driver: libFuzzer's under `scripts/fuzz`, a replay of files in a normal build.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["ImageIO", "Records", "Pipeline", "Statistics", "GroupDNet", "Tensor", "Training"],
+            path: "Fuzz/Targets"),
+        .executableTarget(name: "smis-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Driver"),
+
         // MARK: Tests: one target per library target, plus shared helpers
         .target(name: "_TestSupport", dependencies: ["Tensor", "SeededRandom"], path: "Tests/_TestSupport"),
         .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles", "CFileSync", "_TestSupport"]),
@@ -149,6 +157,7 @@ let package = Package(
             name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "GroupDNet", "ImageIO", "Records", "_TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "Yams", "_TestSupport"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -117,6 +117,10 @@ public final class AtomicFileWriter {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard isOpen else { throw AtomicFileError(path: path, step: .finished, code: EBADF) }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        if let code = FaultPoint.write.reached() {  // a test's full disk (inert otherwise)
+            discard()
+            throw AtomicFileError(path: path, step: .write, code: code, byteOffset: bytesWritten)
+        }
         var done = 0
         while done < bytes.count {
             let result = systemWrite(descriptor, base + done, bytes.count - done)
@@ -182,7 +186,9 @@ public final class AtomicFileWriter {
         if !flushed { try flush() }
         if isOpen { try finishWriting() }
         awaitingCommit = false
-        if rename(temporaryPath, path) != 0 {
+        let injected = FaultPoint.commit.reached()  // a test's failure (inert otherwise)
+        if let injected { errno = injected }
+        if injected != nil || rename(temporaryPath, path) != 0 {
             let code = errno
             unlink(temporaryPath)
             throw AtomicFileError(path: path, step: .rename, code: code)

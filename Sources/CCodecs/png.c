@@ -65,6 +65,12 @@ static int open_reader(png_session *session, png_structp *png, png_infop *info) 
     // libpng refuses widths above 1,000,000 by itself; lift that so DecodeLimits alone decides
     // and an oversized claim is reported as one (.tooLarge), not as corruption.
     png_set_user_limits(*png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    // Ancillary chunks whose data libpng would copy into a buffer of the length the chunk
+    // claims, which nothing here reads: skipped unread. A tEXt claiming 2 GB otherwise made
+    // libpng allocate and fill 2 GB (its "chunk data is too large" is only a benign warning
+    // when reading), seconds per file (found by scripts/fuzz png).
+    static const png_byte ignored[] = "tEXt\0zTXt\0iTXt\0iCCP\0sPLT\0eXIf\0pCAL\0sCAL\0hIST\0tIME";
+    png_set_keep_unknown_chunks(*png, PNG_HANDLE_CHUNK_NEVER, ignored, (int)(sizeof ignored / 5));
     return CCODECS_OK;
 }
 

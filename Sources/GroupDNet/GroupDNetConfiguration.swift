@@ -46,9 +46,11 @@ public struct GroupDNetConfiguration: Equatable, Codable, Sendable {
     /// The shape of z (and of mu and logvar) for `batch` samples.
     public func latentShape(batch: Int) -> [Int] { [batch, latentChannels, latentHeight, latentWidth] }
 
-    /// Checks that the pieces fit together: the encoder's output grid is the generator's
-    /// input grid, and the generator's upsamplings bring it back to the image size.
+    /// Checks every number against its bound (``checkBounds()``), then that the pieces fit
+    /// together: the encoder's output grid is the generator's input grid, and the generator's
+    /// upsamplings bring it back to the image size.
     public func validate() throws {
+        try checkBounds()
         let name = "configuration"
         try require(
             classCount > 0 && latentChannelsPerClass > 0, name,

@@ -161,33 +161,57 @@ public enum SafeTensors {
                 continue
             }
             guard let fields = value as? [String: Any], let dtypeName = fields["dtype"] as? String,
-                let shape = (fields["shape"] as? [NSNumber])?.map(\.intValue),
-                let offsets = (fields["data_offsets"] as? [NSNumber])?.map(\.intValue), offsets.count == 2
+                let shapeValues = fields["shape"] as? [Any], let offsetValues = fields["data_offsets"] as? [Any],
+                offsetValues.count == 2
             else {
                 throw failure(name, "header entry needs dtype, shape and two data_offsets")
             }
             guard let dtype = DType(rawValue: dtypeName) else {
                 throw failure(name, "dtype \(dtypeName) is not supported (F32, I64, U8 are)")
             }
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw failure(name, "negative extent in shape \(shape)") }
-            let (begin, end) = (offsets[0], offsets[1])
-            guard 0 <= begin, begin <= end, end <= dataLength else {
+            let shape = shapeValues.compactMap(sizeValue)
+            guard shape.count == shapeValues.count else {
+                throw failure(name, "shape \(shapeValues) holds something other than whole numbers ≥ 0")
+            }
+            guard let begin = sizeValue(offsetValues[0]), let end = sizeValue(offsetValues[1]), begin <= end,
+                end <= dataLength
+            else {
                 throw failure(
                     name,
-                    "data_offsets [\(begin), \(end)] do not fit the \(dataLength) data bytes starting at byte "
+                    "data_offsets \(offsetValues) do not fit the \(dataLength) data bytes starting at byte "
                         + "\(dataStart)")
             }
-            let expected = shape.reduce(1, *) * dtype.byteCount
+            // The shape's product may overflow (a header claiming [2³¹, 2³¹, 4] of a few bytes).
+            let expected = byteCount(of: shape, dtype)
             guard end - begin == expected else {
                 throw failure(
                     name,
                     "\(end - begin) data bytes at byte \(dataStart + begin), but \(dtypeName) \(shape) needs "
-                        + "\(expected)")
+                        + (expected.map { "\($0)" } ?? "more than 2⁶³"))
             }
             let start = data.startIndex + dataStart
             file.entries[name] = Entry(dtype: dtype, shape: shape, bytes: Array(data[start + begin..<start + end]))
         }
         return file
+    }
+
+    /// A JSON number that is a whole number in 0...2⁵³ (larger sizes are no file's), else nil.
+    private static func sizeValue(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber else { return nil }
+        let double = number.doubleValue
+        guard double >= 0, double <= 9_007_199_254_740_992, double == double.rounded(.towardZero) else { return nil }
+        return Int(double)
+    }
+
+    /// The bytes of `shape` elements of `dtype`, nil when the count overflows.
+    private static func byteCount(of shape: [Int], _ dtype: DType) -> Int? {
+        var total = dtype.byteCount
+        for extent in shape {
+            let (product, overflow) = total.multipliedReportingOverflow(by: extent)
+            if overflow { return nil }
+            total = product
+        }
+        return total
     }
 
     /// The bytes of a file holding `file`'s entries, sorted by name, header padded to 8 bytes.

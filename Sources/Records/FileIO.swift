@@ -37,13 +37,18 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Maps `url`. `sequential` tells the kernel to read ahead aggressively (verification,
     /// hashing); leave it off for shuffled access.
+    /// Throws for what is not a regular file: a FIFO would block the open forever (hence
+    /// O_NONBLOCK, which changes nothing for files), a device would map endless bytes.
     public init(url: URL, sequential: Bool = false) throws {
         self.url = url
-        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw FileIO.systemError(url.path, "cannot open") }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw FileIO.systemError(url.path, "cannot stat") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw RecordsError(file: url.path, reason: .io("not a regular file (a FIFO, socket, device or folder)"))
+        }
         let size = Int(status.st_size)
         guard size > 0 else {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)

@@ -30,6 +30,13 @@ public struct Manifest: Codable, Equatable, Sendable {
         /// SHA-256 of the shard file, lowercase hex.
         public var sha256: String
 
+        /// The shard's and its index's paths in `directory`. Throws `.badManifest` for a name that
+        /// is not a plain file name, or a symbolic link that leads out of `directory` (a set
+        /// from someone else must not make a reader open files elsewhere).
+        public func files(in directory: URL) throws -> (shard: URL, index: URL) {
+            (try Manifest.file(named: name, in: directory), try Manifest.file(named: index, in: directory))
+        }
+
         public init(name: String, index: String, split: String, records: Int, bytes: Int, sha256: String) {
             self.name = name
             self.index = index
@@ -89,20 +96,67 @@ public struct Manifest: Codable, Equatable, Sendable {
         return Array(try encoder.encode(self)) + [0x0A]
     }
 
-    /// Reads `DIR/manifest.json`, checking the format version.
+    /// Reads `DIR/manifest.json` (see ``init(decoding:file:)``).
     public init(directory: URL) throws {
         let url = directory.appendingPathComponent(Self.fileName)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw RecordsError(file: url.path, reason: .badManifest("cannot read: \(error.localizedDescription)"))
         }
+        try self.init(decoding: data, file: url.path)
+    }
+
+    /// Parses manifest bytes; `file` names the manifest in errors. Checks the format version,
+    /// and everything a reader later trusts: each shard's `name` and `index` a plain file name
+    /// (a manifest from someone else must not make a reader open `../../etc/passwd`), its
+    /// counts not negative, and at most 256 classes (a record's limit).
+    public init(decoding data: Data, file: String) throws {
         do { self = try JSONDecoder().decode(Manifest.self, from: data) } catch {
-            throw RecordsError(file: url.path, reason: .badManifest("not a valid manifest: \(error)"))
+            throw RecordsError(file: file, reason: .badManifest("not a valid manifest: \(error)"))
         }
         guard formatVersion == Self.currentFormatVersion else {
-            throw RecordsError(file: url.path, reason: .badManifest(
+            throw RecordsError(file: file, reason: .badManifest(
                 "format version \(formatVersion), this reader knows \(Self.currentFormatVersion)"))
         }
+        guard classes.count <= SegmentationRecord.maximumClassCount else {
+            throw RecordsError(file: file, reason: .badManifest(
+                "\(classes.count) classes; a record holds at most \(SegmentationRecord.maximumClassCount)"))
+        }
+        for (number, shard) in shards.enumerated() {
+            for name in [shard.name, shard.index] where !Self.isPlainFileName(name) {
+                throw RecordsError(file: file, reason: .badManifest(
+                    "shard \(number) names \"\(name)\", which is not a file name inside the manifest's folder"))
+            }
+            guard shard.records >= 0, shard.bytes >= 0 else {
+                throw RecordsError(file: file, reason: .badManifest(
+                    "shard \(shard.name) has \(shard.records) records over \(shard.bytes) bytes"))
+            }
+        }
+    }
+
+    /// `directory/name`, refusing a name that is not a plain file name and a symbolic link
+    /// whose target lies outside `directory` (a missing file is left for the open to report).
+    static func file(named name: String, in directory: URL) throws -> URL {
+        let url = directory.appendingPathComponent(name)
+        guard isPlainFileName(name) else {
+            throw RecordsError(file: url.path, reason: .badManifest("\"\(name)\" is not a file name inside the folder"))
+        }
+        guard let target = realpath(url.path, nil) else { return url }
+        defer { free(target) }
+        guard let folder = realpath(directory.path, nil) else { return url }
+        defer { free(folder) }
+        let (resolved, inside) = (String(cString: target), String(cString: folder))
+        guard resolved.hasPrefix(inside == "/" ? "/" : inside + "/") else {
+            throw RecordsError(
+                file: url.path, reason: .badManifest("a symbolic link to \(resolved), outside the shard set's folder"))
+        }
+        return url
+    }
+
+    /// True for a name that stays in its folder: not empty, `.` or `..`, without a `/` or a NUL.
+    public static func isPlainFileName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.utf8.contains(UInt8(ascii: "/"))
+            && !name.utf8.contains(0)
     }
 
     /// Writes `DIR/manifest.json` atomically.

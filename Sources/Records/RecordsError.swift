@@ -51,7 +51,7 @@ public struct RecordsError: Error, Equatable, CustomStringConvertible, Sendable 
         return "\(location): \(reasonText)"
     }
 
-    private var reasonText: String {
+    var reasonText: String {
         switch reason {
         case .io(let message): return message
         case .checksumMismatch(let what, let stored, let computed):

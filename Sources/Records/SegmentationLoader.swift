@@ -92,10 +92,7 @@ public final class SegmentationLoader {
         }
         self.set = set
         self.options = options
-        let first = try Self.firstReadableRecord(of: set)
-        width = first.width
-        height = first.height
-        hasInstances = first.hasInstances
+        (width, height, hasInstances) = try Self.firstReadableLayout(of: set)
         let start = state ?? ReaderState(seed: options.seed, worldSize: options.worldSize)
         engine = PrefetchEngine(
             set: set, options: options, width: width, height: height, instances: hasInstances,
@@ -115,12 +112,18 @@ public final class SegmentationLoader {
     /// Records skipped so far under `.skip`, each with shard, record, offset and key.
     public var skipped: [RecordsError] { engine.skipped }
 
-    /// The first of the first 64 records that parses (a damaged record 0 must not stop the
-    /// stream; it is reported when the stream reaches it). Throws the first error otherwise.
-    private static func firstReadableRecord(of set: ShardSet) throws -> SegmentationRecord.View {
+    /// The size of the first of the first 64 records that parses, and whether it has an
+    /// instance map (a damaged record 0 must not stop the stream; it is reported when the
+    /// stream reaches it). Throws the first error otherwise.
+    private static func firstReadableLayout(of set: ShardSet) throws -> (width: Int, height: Int, instances: Bool) {
         var firstError: Error?
+        var buffer: [UInt8] = []
         for global in 0..<min(set.count, 64) {
-            do { return try set.segmentationRecord(at: global) } catch { firstError = firstError ?? error }
+            do {
+                return try set.withCopiedSegmentationRecord(at: global, buffer: &buffer) {
+                    ($0.width, $0.height, $0.hasInstances)
+                }
+            } catch { firstError = firstError ?? error }
         }
         throw firstError!
     }
@@ -303,6 +306,9 @@ private final class PrefetchEngine: @unchecked Sendable {
         let digest = set.manifest.contentDigest
         var order: ShuffleOrder?
         var orderEpoch = UInt64.max
+        // Records are read with pread into this buffer, not through the shards' memory maps:
+        // a shard truncated under a long run is then a damaged record, not a SIGBUS.
+        var readBuffer: [UInt8] = []
         while let (sequence, slot) = claim() {
             let stream = startCursor + UInt64(options.rank) + UInt64(sequence) * UInt64(options.worldSize)
             let epoch = stream / count
@@ -319,18 +325,20 @@ private final class PrefetchEngine: @unchecked Sendable {
             let position = Int(stream % count)
             let global = options.shuffle ? order!.globalIndex(atPosition: position) : position
             do {
-                let record = try set.segmentationRecord(at: global)
-                guard record.width == width, record.height == height else {
-                    throw RecordsError(
-                        file: set.directory.path, key: record.key,
-                        reason: .invalidValue(
-                            "record is \(record.width)×\(record.height), the stream's buffers are \(width)×\(height)"))
+                let item = try set.withCopiedSegmentationRecord(at: global, buffer: &readBuffer) { record in
+                    guard record.width == width, record.height == height else {
+                        throw RecordsError(
+                            file: set.directory.path, key: record.key,
+                            reason: .invalidValue(
+                                "record is \(record.width)×\(record.height), the stream's buffers are "
+                                    + "\(width)×\(height)"))
+                    }
+                    try record.decodeImage(into: slots[slot].pixels)
+                    try record.decodeLabel(into: slots[slot].label)
+                    if let instances = slots[slot].instances { try record.decodeInstances(into: instances) }
+                    return Item.sample(slot: slot, key: record.key, global: global, stream: stream, split: record.split)
                 }
-                try record.decodeImage(into: slots[slot].pixels)
-                try record.decodeLabel(into: slots[slot].label)
-                if let instances = slots[slot].instances { try record.decodeInstances(into: instances) }
-                finish(
-                    sequence, .sample(slot: slot, key: record.key, global: global, stream: stream, split: record.split))
+                finish(sequence, item)
             } catch {
                 let described = Self.describe(error, set: set, global: global)
                 if options.corruptionPolicy == .fail {
@@ -351,7 +359,9 @@ private final class PrefetchEngine: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The error with its shard, record, offset and key filled in, whatever threw it.
+    /// The error with its shard, record and offset filled in, whatever threw it (the key comes
+    /// with the error when the record got that far; the memory map is not read for it, since
+    /// the shard may have been truncated since it was opened).
     private static func describe(_ error: Error, set: ShardSet, global: Int) -> RecordsError {
         if let error = error as? RecordsError, error.record != nil { return error }
         let (shard, record) = set.location(ofGlobalIndex: global)
@@ -359,6 +369,6 @@ private final class PrefetchEngine: @unchecked Sendable {
         let reason = (error as? RecordsError)?.reason ?? .invalidValue(String(describing: error))
         return RecordsError(
             file: set.shards[shard].file.url.path, record: record, offset: range.lowerBound,
-            key: ShardSet.bestEffortKey(set.shards[shard].file.bytes, range: range), reason: reason)
+            key: (error as? RecordsError)?.key, reason: reason)
     }
 }

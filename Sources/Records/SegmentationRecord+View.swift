@@ -59,7 +59,14 @@ extension SegmentationRecord {
             guard width > 0, height > 0, width <= 1 << 20, height <= 1 << 20 else {
                 throw invalid("size \(width)×\(height)")
             }
-            guard (1...256).contains(classCount) else { throw invalid("class count \(classCount)") }
+            // Readers allocate width × height × 4 bytes before decoding: a record's claim may not
+            // exceed what the decoders accept (a few bytes claiming 2²⁰ × 2²⁰ would take 4 TB).
+            guard width * height <= DecodeLimits.default.maxPixels else {
+                throw invalid("size \(width)×\(height) is over the \(DecodeLimits.default.maxPixels)-pixel limit")
+            }
+            guard (1...SegmentationRecord.maximumClassCount).contains(classCount) else {
+                throw invalid("class count \(classCount)")
+            }
             guard split.boundingBoxes.count == 4 * classCount, split.areas.count == classCount else {
                 throw invalid(
                     "split has \(split.boundingBoxes.count) box values and \(split.areas.count) areas for "

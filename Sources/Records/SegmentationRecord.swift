@@ -30,6 +30,8 @@ import ImageIO
 public enum SegmentationRecord {
     /// Schema name and version stored in the manifest.
     public static let schema = "segmentation/1"
+    /// The most classes a record (and a manifest) may name: label values are bytes.
+    public static let maximumClassCount = 256
 
     public enum Field {
         public static let key = "key"

@@ -65,8 +65,10 @@ public struct ShardIndex: Equatable, Sendable {
         let version = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
         guard version == Self.version else { throw bad("version \(version), this reader knows \(Self.version)") }
         let count = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-        let expectedSize = UInt64(Self.headerSize) + 8 &* count + 4
-        guard count < UInt64(Int.max / 8), UInt64(bytes.count) == expectedSize else {
+        // The count is bounded before the size is computed from it (a count near 2⁶¹ overflowed).
+        guard count < UInt64(Int.max / 8) else { throw bad("a count of \(count) records is no index's") }
+        let expectedSize = UInt64(Self.headerSize) + 8 * count + 4
+        guard UInt64(bytes.count) == expectedSize else {
             throw bad("\(bytes.count) bytes, but a count of \(count) needs \(expectedSize)")
         }
         let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self))
@@ -78,9 +80,13 @@ public struct ShardIndex: Equatable, Sendable {
         offsets = (0..<Int(count)).map {
             UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: Self.headerSize + 8 * $0, as: UInt64.self))
         }
+        guard shardSize <= UInt64(Int.max) else { throw bad("shard size \(shardSize) is not a file size") }
         var previousEnd: UInt64 = 0
         for (i, offset) in offsets.enumerated() {
-            guard offset >= previousEnd, offset + UInt64(TFRecord.overhead) <= shardSize else {
+            // Compared without adding to `offset`, which the file may set near 2⁶⁴.
+            guard offset >= previousEnd, shardSize >= UInt64(TFRecord.overhead),
+                offset <= shardSize - UInt64(TFRecord.overhead)
+            else {
                 throw bad("offset \(offset) of record \(i) is out of order or past the shard's \(shardSize) bytes")
             }
             previousEnd = offset + UInt64(TFRecord.overhead)
@@ -89,11 +95,12 @@ public struct ShardIndex: Equatable, Sendable {
 
     /// Reads and parses an index file.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw RecordsError(file: url.path, reason: .badIndex("cannot read: \(error.localizedDescription)"))
+        // Through MappedFile, which refuses what is not a regular file (a FIFO, /dev/zero).
+        let file: MappedFile
+        do { file = try MappedFile(url: url) } catch let error as RecordsError {
+            throw RecordsError(file: url.path, reason: .badIndex("cannot read: \(error.reasonText)"))
         }
-        self = try data.withUnsafeBytes { try ShardIndex(decoding: $0, file: url.path) }
+        self = try ShardIndex(decoding: file.bytes, file: url.path)
     }
 
     /// The index file name for a shard file name (`train-00000.tfrecord` → `train-00000.index`).

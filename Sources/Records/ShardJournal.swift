@@ -13,6 +13,13 @@ struct ShardJournal: Codable {
         var inputDigest: String
         var skipped: [Skip]
 
+        /// True when the entry names `SPLIT-NNNNN.tfrecord` of its split and that shard's index.
+        var namesAShardOfThisWriter: Bool {
+            let name = shard.name
+            return Manifest.isPlainFileName(name) && ShardSetWriter.isShardFileName(name) && name.hasSuffix(".tfrecord")
+                && name.hasPrefix(shard.split + "-") && shard.index == ShardIndex.fileName(forShard: name)
+        }
+
         /// The skipped inputs as the result reports them, named by `source`.
         func skippedSamples(of source: RecordSource) -> [SkippedSample] {
             skipped.map { SkippedSample(stem: source.name($0.input), split: $0.split, reason: $0.reason) }
@@ -31,12 +38,15 @@ struct ShardJournal: Codable {
     var settingsFingerprint: String
     var entries: [Entry]
 
-    /// The journal of an earlier run with the same settings, or an empty one.
+    /// The journal of an earlier run with the same settings, or an empty one. A journal naming
+    /// a file other than a shard of this writer (`SPLIT-NNNNN.tfrecord` and its index) is
+    /// ignored whole: the writer deletes the files of entries it replaces.
     static func load(from directory: URL, settingsFingerprint: String) -> ShardJournal {
         let url = directory.appendingPathComponent(fileName)
         if let data = try? Data(contentsOf: url),
             let journal = try? JSONDecoder().decode(ShardJournal.self, from: data),
-            journal.settingsFingerprint == settingsFingerprint
+            journal.settingsFingerprint == settingsFingerprint,
+            journal.entries.allSatisfy(\.namesAShardOfThisWriter)
         {
             return journal
         }

@@ -48,7 +48,7 @@ public final class ShardSet: @unchecked Sendable {
     }
 
     private static func open(_ entry: Manifest.Shard, in directory: URL, firstGlobalIndex: Int) throws -> Shard {
-        let url = directory.appendingPathComponent(entry.name)
+        let (url, indexURL) = try entry.files(in: directory)
         let file = try MappedFile(url: url)
         guard file.bytes.count == entry.bytes else {
             throw RecordsError(
@@ -56,10 +56,10 @@ public final class ShardSet: @unchecked Sendable {
                 reason: .badManifest(
                     "shard is \(file.bytes.count) bytes, the manifest says \(entry.bytes)"))
         }
-        let index = try ShardIndex(contentsOf: directory.appendingPathComponent(entry.index))
+        let index = try ShardIndex(contentsOf: indexURL)
         guard index.count == entry.records, index.shardSize == UInt64(entry.bytes) else {
             throw RecordsError(
-                file: directory.appendingPathComponent(entry.index).path,
+                file: indexURL.path,
                 reason: .badIndex(
                     "\(index.count) records over \(index.shardSize) bytes, the manifest says \(entry.records) over "
                     + "\(entry.bytes)"))
@@ -93,15 +93,9 @@ public final class ShardSet: @unchecked Sendable {
         let range = shard.index.range(ofRecord: recordNumber)
         let path = shard.file.url.path
         do {
-            let located = try TFRecord.read(
-                shard.file.bytes, at: range.lowerBound, file: path, record: recordNumber,
+            let located = try Self.checkedRecord(
+                in: shard.file.bytes, at: range.lowerBound, end: range.upperBound, file: path, record: recordNumber,
                 verifyChecksums: verifyChecksums)
-            guard located.end == range.upperBound else {
-                throw RecordsError(
-                    file: path, record: recordNumber, offset: range.lowerBound,
-                    reason: .badIndex(
-                        "record ends at byte \(located.end), the index says \(range.upperBound)"))
-            }
             return Record(
                 payload: located.payload, shardName: shard.entry.name, recordNumber: recordNumber,
                 offset: range.lowerBound)
@@ -109,6 +103,28 @@ public final class ShardSet: @unchecked Sendable {
             error.key = Self.bestEffortKey(shard.file.bytes, range: range)
             throw error
         }
+    }
+
+    /// The record framed at `offset` of `bytes`, which must end at `end` (where the index says
+    /// the next one starts): `TFRecord.read` and that check, as every indexed read does. When
+    /// `bytes` hold the file from byte `base` on, errors give offsets in the file.
+    public static func checkedRecord(
+        in bytes: UnsafeRawBufferPointer, at offset: Int, end: Int, file: String, record: Int,
+        verifyChecksums: Bool = true, base: Int = 0
+    ) throws -> TFRecord.Located {
+        let located: TFRecord.Located
+        do {
+            located = try TFRecord.read(bytes, at: offset, file: file, record: record, verifyChecksums: verifyChecksums)
+        } catch var error as RecordsError {
+            error.offset = base + offset
+            throw error
+        }
+        guard located.end == end else {
+            throw RecordsError(
+                file: file, record: record, offset: base + offset,
+                reason: .badIndex("record ends at byte \(base + located.end), the index says \(base + end)"))
+        }
+        return located
     }
 
     /// The key of a damaged record when its payload still parses far enough, for reports.

@@ -76,7 +76,11 @@ public enum ShardSetVerifier {
         _ entry: Manifest.Shard, manifest: Manifest, directory: URL, decodeImages: Bool,
         keys: inout [(key: String, location: String)], report: inout Report
     ) {
-        let url = directory.appendingPathComponent(entry.name)
+        let url: URL, indexURL: URL
+        do { (url, indexURL) = try entry.files(in: directory) } catch let error as RecordsError {
+            report.problems.append(error)
+            return
+        } catch { return }
         let path = url.path
         let file: MappedFile
         do { file = try MappedFile(url: url, sequential: true) } catch let error as RecordsError {
@@ -99,11 +103,11 @@ public enum ShardSetVerifier {
         }
         var index: ShardIndex?
         do {
-            index = try ShardIndex(contentsOf: directory.appendingPathComponent(entry.index))
+            index = try ShardIndex(contentsOf: indexURL)
             if index!.shardSize != UInt64(file.bytes.count) || index!.count != entry.records {
                 report.problems.append(
                     RecordsError(
-                        file: directory.appendingPathComponent(entry.index).path,
+                        file: indexURL.path,
                         reason: .badIndex(
                             "\(index!.count) records over \(index!.shardSize) bytes; the shard is "
                             + "\(file.bytes.count) bytes and the manifest says \(entry.records) records")))

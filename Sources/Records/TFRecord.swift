@@ -78,9 +78,10 @@ public enum TFRecord {
         }
         let length = UInt64(littleEndian: lengthBytes.loadUnaligned(as: UInt64.self))
         guard available >= overhead, length <= UInt64(available - overhead) else {
+            // A length near 2⁶³ (read from the file) must not overflow the message's arithmetic.
+            let needed = length > UInt64(Int.max - overhead) ? Int.max : Int(length) + overhead
             throw RecordsError(
-                file: file, record: record, offset: offset,
-                reason: .truncated(needed: Int(clamping: length) + overhead, available: available))
+                file: file, record: record, offset: offset, reason: .truncated(needed: needed, available: available))
         }
         let payloadStart = offset + headerSize
         let payload = UnsafeRawBufferPointer(rebasing: buffer[payloadStart..<(payloadStart + Int(length))])

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import Records
 
@@ -52,6 +53,9 @@ final class EventFileWriter {
     func append(_ events: [TensorBoardEvent]) throws {
         var bytes: [UInt8] = []
         for event in events { bytes += TFRecord.framed(event.encoded()) }
+        if let code = FaultPoint.write.reached() {  // a test's full disk (inert otherwise)
+            throw TrainingError.checkpoint(file: url.path, reason: "cannot append: \(String(cString: strerror(code)))")
+        }
         try bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 
 /// What one step reports: its number, epoch, rates, losses and speed, and on some steps the
@@ -34,6 +35,7 @@ public struct StepMetrics: Codable, Equatable, Sendable {
 final class MetricsLog {
     static let fileName = "metrics.jsonl"
     private let handle: FileHandle
+    private let url: URL
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -47,7 +49,11 @@ final class MetricsLog {
         do { handle = try FileHandle(forWritingTo: url) } catch {
             throw TrainingError.checkpoint(file: url.path, reason: "cannot open for appending: \(error.localizedDescription)")
         }
-        handle.seekToEndOfFile()
+        do { try handle.seekToEnd() } catch {
+            throw TrainingError.checkpoint(
+                file: url.path, reason: "cannot open for appending: \(error.localizedDescription)")
+        }
+        self.url = url
     }
 
     deinit { try? handle.close() }
@@ -55,6 +61,13 @@ final class MetricsLog {
     func append(_ metrics: StepMetrics) throws {
         var line = try encoder.encode(metrics)
         line.append(0x0A)
-        handle.write(line)
+        // The throwing write: the old `write(_:)` traps on a failed write (a full disk).
+        do {
+            if let code = FaultPoint.write.reached() { throw POSIXError(POSIXErrorCode(rawValue: code)!) }
+            try handle.write(contentsOf: line)
+        } catch {
+            throw TrainingError.checkpoint(
+                file: url.path, reason: "cannot append a line: \(error.localizedDescription)")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Dispatch
 import Distributed
 import Foundation
@@ -87,6 +88,10 @@ public final class Trainer {
             if writes {
                 try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
                 TrainingCheckpoint.removeAbandonedFolders(in: TrainingCheckpoint.folder(inRun: run))
+                // Files of a killed run's atomic writes (options.json, index.html, latest.json).
+                for folder in [run, TrainingCheckpoint.folder(inRun: run)] {
+                    AtomicFileWriter.removeAbandonedTemporaries(in: folder.path)
+                }
                 try options.writeEffectiveOptions(to: run.appendingPathComponent("options.json"))
             }
             let metricsFile = run.appendingPathComponent(MetricsLog.fileName)
@@ -152,6 +157,7 @@ public final class Trainer {
                 return TrainingOutcome(interrupted: true, step: stepsDone, checkpoint: folder)
             }
             var metrics = try trainOneStep()
+            _ = FaultPoint.step.reached()  // a test's kill -9 after this step (inert otherwise)
             metrics.validation = try monitor.validate(afterSteps: stepsDone)
             try metricsLog?.append(metrics)
             try monitor.record(metrics)

@@ -71,18 +71,33 @@ public enum TrainingCheckpoint {
         } catch {
             throw TrainingError.checkpoint(file: partial.path, reason: "cannot create: \(error.localizedDescription)")
         }
-        let model = trainingStep.model
-        let networks: [Module] = [model.generator, model.encoder, model.discriminator]
-        for (network, file) in zip(networks, networkFiles) {
-            try network.saveCheckpoint(to: partial.appendingPathComponent(file), metadata: ["format": "pt"])
+        do {
+            try writeFiles(of: trainingStep, state: state, into: partial)
+            try replace(final, with: partial)
+        } catch {
+            // A failed save (a full disk) leaves nothing behind: the partial folder would hold
+            // the space the next attempt needs, until a later run cleaned it up.
+            try? manager.removeItem(at: partial)
+            throw error
         }
-        try SafeTensors.write(trainingStep.generatorOptimizer.checkpointFile(), to: partial.appendingPathComponent(generatorOptimizerFile))
-        try SafeTensors.write(trainingStep.discriminatorOptimizer.checkpointFile(), to: partial.appendingPathComponent(discriminatorOptimizerFile))
-        try AtomicFileWriter.write(encoder.encode(state), to: partial.appendingPathComponent(stateFile).path)
-        try replace(final, with: partial)
         try AtomicFileWriter.write(encoder.encode(["checkpoint": name]), to: checkpoints.appendingPathComponent(latestFile).path)
         removeOldCheckpoints(in: checkpoints, keeping: name)
         return final
+    }
+
+    /// The five safetensors files and `state.json` of a checkpoint, each written atomically.
+    private static func writeFiles(of trainingStep: TrainingStep, state: CheckpointState, into folder: URL) throws {
+        let model = trainingStep.model
+        let networks: [Module] = [model.generator, model.encoder, model.discriminator]
+        for (network, file) in zip(networks, networkFiles) {
+            try network.saveCheckpoint(to: folder.appendingPathComponent(file), metadata: ["format": "pt"])
+        }
+        try SafeTensors.write(
+            trainingStep.generatorOptimizer.checkpointFile(), to: folder.appendingPathComponent(generatorOptimizerFile))
+        try SafeTensors.write(
+            trainingStep.discriminatorOptimizer.checkpointFile(),
+            to: folder.appendingPathComponent(discriminatorOptimizerFile))
+        try AtomicFileWriter.write(encoder.encode(state), to: folder.appendingPathComponent(stateFile).path)
     }
 
     /// Puts the finished `partial` folder at `final`, moving an older folder of the same step away first.
@@ -142,29 +157,57 @@ public enum TrainingCheckpoint {
         name.hasPrefix("step-") && name.count > 5 && name.dropFirst(5).allSatisfy { $0.isASCII && $0.isNumber }
     }
 
-    /// Reads and checks `state.json` of a checkpoint folder.
+    /// Reads and checks `state.json` of a checkpoint folder (see ``state(decoding:file:)``).
     public static func readState(_ checkpoint: URL) throws -> CheckpointState {
         let url = checkpoint.appendingPathComponent(stateFile)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw TrainingError.checkpoint(file: url.path, reason: "cannot read: \(error.localizedDescription)")
         }
+        return try state(decoding: data, file: url.path)
+    }
+
+    /// Parses and checks the bytes of a `state.json`; `file` names it in errors. Every number is
+    /// checked against its bound before anything is built from it: the model's configuration
+    /// (``GroupDNetConfiguration/validate()``: a `classCount` of 100000 is refused at once), the
+    /// options a resume continues with (``TrainingOptions/outOfBounds``), the counters.
+    public static func state(decoding data: Data, file: String) throws -> CheckpointState {
         struct Header: Decodable { var format: String?; var version: Int? }
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
-            throw TrainingError.checkpoint(file: url.path, reason: "not JSON")
+            throw TrainingError.checkpoint(file: file, reason: "not JSON")
         }
         guard header.format == CheckpointState.formatName else {
-            throw TrainingError.checkpoint(file: url.path, reason: "format \(header.format ?? "(none)"), expected \(CheckpointState.formatName)")
+            throw TrainingError.checkpoint(
+                file: file, reason: "format \(header.format ?? "(none)"), expected \(CheckpointState.formatName)")
         }
         guard header.version == CheckpointState.currentVersion else {
-            throw TrainingError.checkpoint(file: url.path, reason: "unsupported version \(header.version.map(String.init) ?? "(none)"); this smis reads version \(CheckpointState.currentVersion)")
+            let version = header.version.map(String.init) ?? "(none)"
+            throw TrainingError.checkpoint(
+                file: file,
+                reason: "unsupported version \(version); this smis reads version \(CheckpointState.currentVersion)")
         }
         let state: CheckpointState
         do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
-            throw TrainingError.checkpoint(file: url.path, reason: "incomplete state: \(error)")
+            throw TrainingError.checkpoint(file: file, reason: "incomplete state: \(error)")
         }
-        guard state.step >= 0, state.epoch >= 1, state.options.batchSize >= 1 else {
-            throw TrainingError.checkpoint(file: url.path, reason: "impossible state: step \(state.step), epoch \(state.epoch), batch size \(state.options.batchSize)")
+        guard state.step >= 0, state.epoch >= 1, state.epoch <= 2 * TrainingOptions.maximumEpochs + 1 else {
+            throw TrainingError.checkpoint(
+                file: file, reason: "impossible state: step \(state.step), epoch \(state.epoch)")
+        }
+        do { try state.configuration.validate() } catch {
+            throw TrainingError.checkpoint(file: file, reason: "impossible model: \(error)")
+        }
+        if let problem = state.options.outOfBounds {
+            throw TrainingError.checkpoint(file: file, reason: "impossible options: \(problem)")
+        }
+        guard state.classes.count == state.configuration.classCount, state.reader.position >= 0,
+              (1...TrainingOptions.maximumRanks).contains(state.reader.worldSize),
+              (1...4096).contains(state.tensorThreads ?? 1) else {
+            throw TrainingError.checkpoint(
+                file: file,
+                reason: "impossible state: \(state.classes.count) class names for "
+                    + "\(state.configuration.classCount) classes, reader position \(state.reader.position) of "
+                    + "\(state.reader.worldSize) workers, \(state.tensorThreads ?? 1) threads")
         }
         return state
     }

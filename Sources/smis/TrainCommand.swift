@@ -107,8 +107,12 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
-        if let klDeviceBatch, !(1...4096).contains(klDeviceBatch) {
-            throw ValidationError("--kl-device-batch must be between 1 and 4096.")
+        if let batchSize, batchSize > TrainingOptions.maximumBatchSize {
+            throw ValidationError("--batch-size must be at most \(TrainingOptions.maximumBatchSize).")
+        }
+        let klLimit = TrainingOptions.maximumKullbackLeiblerDeviceBatch
+        if let klDeviceBatch, !(1...klLimit).contains(klDeviceBatch) {
+            throw ValidationError("--kl-device-batch must be between 1 and \(klLimit).")
         }
         // Bounds far beyond any real run keep the step arithmetic from overflowing.
         if let epochs, !(0...Self.maximumEpochs).contains(epochs) {
@@ -210,10 +214,10 @@ struct TrainCommand: ParsableCommand {
         return outcome.interrupted && signal > 0 ? Int32(128 + signal) : 0
     }
 
-    static let maximumEpochs = 1_000_000
+    static let maximumEpochs = TrainingOptions.maximumEpochs
     static let maximumThreads = 256
-    static let maximumSamples = 64
-    static let maximumValidationRecords = 100_000
+    static let maximumSamples = TrainingOptions.maximumSamples
+    static let maximumValidationRecords = TrainingOptions.maximumValidationRecords
 
     private func describe(_ trainer: Trainer, launch: LaunchEnvironment) {
         let model = trainer.step.model

@@ -135,4 +135,35 @@ final class HostileInputTests: TemporaryFolderTestCase {
         for _ in 0..<3 { u16(8) }
         return out + pixels
     }
+
+    /// A tEXt chunk claiming 2 GB in a file of a few bytes: libpng only warns that the chunk is
+    /// too large, then allocated and filled a buffer of the claimed size (seconds and 2 GB per
+    /// file; found by `scripts/fuzz png`). Text chunks are now skipped unread; the file is
+    /// refused as truncated, and a file with honest text chunks still decodes.
+    func testATextChunkClaimingGigabytesIsSkippedUnread() throws {
+        let rows: [[UInt8]] = [[10, 20], [30, 40]]
+        let lying =
+            PNGBuilder.signature + PNGBuilder.header(width: 2, height: 2, bitDepth: 8, colorType: 0)
+            + PNGBuilder.bigEndian(0x7A54_5874) + Array("tEXtSoftware\0QR-PNG".utf8)
+        let before = Self.peakResidentBytes()
+        for _ in 0..<3 {
+            XCTAssertThrowsError(try lying.withUnsafeBytes { try LabelMap(decoding: $0, source: "t.png") }) { error in
+                XCTAssertTrue("\(error)".contains("t.png"), "\(error)")
+            }
+        }
+        XCTAssertLessThan(Self.peakResidentBytes() - before, 256 << 20, "the claimed size was allocated")
+
+        let text = ["tEXt", "zTXt", "iTXt"].map { PNGBuilder.chunk($0, Array("Comment\0\0\0hello".utf8)) }
+        let honest = PNGBuilder.png(
+            width: 2, height: 2, bitDepth: 8, colorType: 0, rows: rows, extra: text.joined().map { $0 })
+        let map = try honest.withUnsafeBytes { try LabelMap(decoding: $0, source: "t.png") }
+        XCTAssertEqual(map.values, [10, 20, 30, 40])
+    }
+
+    /// The process's peak resident set so far (Linux reports kilobytes).
+    private static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
 }

@@ -55,9 +55,12 @@ extension PipelineRunner {
     }
 
     /// Deletes temporaries whose writer died (`AtomicFileWriter.isAbandonedTemporary`) in the
-    /// data folders, and in `split/`'s per-sample folders.
+    /// output folder itself (`pipeline.yaml`, `classes.json`, the reports), its state folder,
+    /// the data folders, and in `split/`'s per-sample folders.
     static func removeAbandonedTemporaries(in output: String, dataFolders: [String]) {
-        for folder in dataFolders { AtomicFileWriter.removeAbandonedTemporaries(in: output + "/" + folder) }
+        for folder in [".", PreparedLayout.stateFolder] + dataFolders {
+            AtomicFileWriter.removeAbandonedTemporaries(in: output + "/" + folder)
+        }
         let split = output + "/split"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: split)) ?? [] where !name.hasPrefix(".") {
             AtomicFileWriter.removeAbandonedTemporaries(in: split + "/" + name)

@@ -84,6 +84,10 @@ public final class RunJournal: @unchecked Sendable {
         // Every pending line's files were renamed (and their folders added) before the line
         // was appended, so this covers them all.
         folderSyncs?.syncAll()
+        if let code = FaultPoint.write.reached() {  // a test's full disk (inert otherwise)
+            errno = code
+            throw Self.failure(path)
+        }
         let ok = pending.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {

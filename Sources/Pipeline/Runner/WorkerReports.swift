@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import Statistics
 
@@ -20,6 +21,8 @@ extension RunReport {
     public static func mergeWorkerReports(
         in folder: String, statistics: (() throws -> DatasetStatistics)? = nil
     ) throws -> RunReport {
+        // A merge killed while writing report.json or summary.txt left its temporaries here.
+        AtomicFileWriter.removeAbandonedTemporaries(in: folder)
         let names = WorkerOutputGathering.workerReports(in: folder)
         guard !names.isEmpty else { throw MergeError(folder: folder, message: "no report-worker-*.json files") }
         var reports: [RunReport] = []
