@@ -27,7 +27,10 @@ extension GroupDNetConfiguration {
         try check(encoder.width, 1...Self.maximumChannels, "encoder.width")
         try check(generator.baseChannels, 1...Self.maximumChannels / 16, "generator.baseChannels")
         try check(generator.fcGroups, 1...Self.maximumGroups, "generator.fcGroups")
-        try check(generator.normHiddenChannels, 1...Self.maximumChannels, "generator.normHiddenChannels")
+        // The scene presets' CG-Norm rules derive the hidden width from the classes and groups.
+        let fixedHidden = generator.norm.map { $0.hidden == .fixed } ?? true
+        try check(
+            generator.normHiddenChannels, (fixedHidden ? 1 : 0)...Self.maximumChannels, "generator.normHiddenChannels")
         try check(generator.blocks.count, 1...32, "the number of generator blocks")
         for block in generator.blocks {
             try check(block.inputChannels, 1...Self.maximumChannels, "\(block.name).inputChannels")
@@ -51,9 +54,12 @@ extension GroupDNetConfiguration {
         func conv(_ input: Double, _ output: Double, _ kernel: Double, groups: Int = 1) -> Double {
             input / Double(max(groups, 1)) * output * kernel * kernel
         }
-        let (classes, hidden) = (Double(classCount), Double(generator.normHiddenChannels))
+        let classes = Double(classCount)
         func norm(_ channels: Int, groups: Int) -> Double {
-            conv(classes, hidden, 3, groups: groups) + 2 * conv(hidden, Double(channels), 3, groups: groups)
+            let shape = normShape(forGroups: groups)
+            let hidden = Double(shape.hiddenChannels)
+            return conv(classes, hidden, 3, groups: shape.sharedGroups)
+                + 2 * conv(hidden, Double(channels), 3, groups: shape.modulationGroups)
         }
         let latent = Double(classCount) * Double(latentChannelsPerClass)
         var total = conv(latent, 16 * Double(generator.baseChannels), 3, groups: generator.fcGroups)
