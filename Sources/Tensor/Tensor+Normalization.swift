@@ -219,12 +219,7 @@ private func normalizationBackward(
     let groupSize = Double(batch * plane)
     parallelChunks(channels) { range in
         for channel in range {
-            var dyTotal = 0.0, dyXhatTotal = 0.0
-            for sample in 0..<batch {
-                let offset = (sample * channels + channel) * plane
-                dyTotal += vectorSum(dy + offset, plane)
-                dyXhatTotal += vectorDot(dy + offset, xHat + offset, plane)
-            }
+            let (dyTotal, dyXhatTotal) = gradientMoments(batch, channels, plane, channel: channel, xHat: xHat, dy: dy)
             let dyMean = Float(dyTotal / groupSize), dyXhatMean = Float(dyXhatTotal / groupSize)
             let scale = inverseDeviation[channel]
             for sample in 0..<batch {
@@ -237,4 +232,17 @@ private func normalizationBackward(
             }
         }
     }
+}
+
+/// Σdy and Σdy·x̂ over one channel's `batch` planes (N × C × plane layout), in Double.
+func gradientMoments(
+    _ batch: Int, _ channels: Int, _ plane: Int, channel: Int, xHat: UnsafePointer<Float>, dy: UnsafePointer<Float>
+) -> (dy: Double, dyXhat: Double) {
+    var dyTotal = 0.0, dyXhatTotal = 0.0
+    for sample in 0..<batch {
+        let offset = (sample * channels + channel) * plane
+        dyTotal += vectorSum(dy + offset, plane)
+        dyXhatTotal += vectorDot(dy + offset, xHat + offset, plane)
+    }
+    return (dyTotal, dyXhatTotal)
 }

@@ -62,14 +62,8 @@ extension Tensor {
                 moments.withUnsafeMutableBufferPointer { m in
                     parallelChunks(channels) { range in
                         for channel in range {
-                            var dyTotal = 0.0, dyXhatTotal = 0.0
-                            for sample in 0..<batch {
-                                let offset = (sample * channels + channel) * plane
-                                dyTotal += vectorSum(dy + offset, plane)
-                                dyXhatTotal += vectorDot(dy + offset, yp + offset, plane)
-                            }
-                            m[2 * channel] = dyTotal
-                            m[2 * channel + 1] = dyXhatTotal
+                            (m[2 * channel], m[2 * channel + 1]) = gradientMoments(
+                                batch, channels, plane, channel: channel, xHat: yp, dy: dy)
                         }
                     }
                 }
