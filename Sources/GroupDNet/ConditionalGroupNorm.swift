@@ -61,22 +61,17 @@ public final class ConditionalGroupNorm: Module {
 
     /// `normalized · (1 + γ) + β` for an already normalised x (see ``ConditionalGroupBlock``,
     /// whose `norm_0` and `norm_s` share one x̂ in training), as one operation from the resized
-    /// label map on (``Tensor/modulation(normalized:labels:shared:gamma:beta:padding:groups:)``),
+    /// label map on (``Tensor/modulation(normalized:labels:shared:gamma:beta:padding:groups:sharedGroups:)``),
     /// whose backward pass computes h and γ again instead of keeping them: the same values, two
     /// tensors less in memory per norm (one of x's size, one of the hidden width).
     func modulate(_ normalized: Tensor, seg: Tensor, training: Bool) throws -> Tensor {
         let resized = try seg.resizeNearest(height: normalized.shape[2], width: normalized.shape[3])
-        guard shared.groups == gamma.groups else {
-            // ADE20K's rule groups mlp_shared by class and γ, β by the block, and the fused
-            // operation takes one group count: the same values from the separate operations.
-            let hidden = try shared(resized, training: training).relu()
-            let scale = try gamma(hidden, training: training).adding(1)
-            return try normalized * scale + beta(hidden, training: training)
-        }
         // The three are plain convolutions (no spectral norm): their weights are used as stored.
+        // ADE20K's rule groups mlp_shared by class and γ, β by the block.
         return try Tensor.modulation(
             normalized: normalized, labels: resized, shared: Self.parameters(shared),
-            gamma: Self.parameters(gamma), beta: Self.parameters(beta), padding: gamma.padding, groups: gamma.groups)
+            gamma: Self.parameters(gamma), beta: Self.parameters(beta), padding: gamma.padding, groups: gamma.groups,
+            sharedGroups: shared.groups)
     }
 
     private static func parameters(_ convolution: Convolution) -> ConvolutionParameters {

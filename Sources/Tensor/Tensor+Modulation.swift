@@ -28,7 +28,8 @@ public struct ConvolutionParameters {
 
 extension Tensor {
     /// `normalized · (1 + γ) + β` with `h = relu(conv(labels, shared))`, `γ = conv(h, gamma)`
-    /// and `β = conv(h, beta)` (each with its bias; stride 1, `padding`, `groups`), as GroupDNet's
+    /// and `β = conv(h, beta)` (each with its bias; stride 1, `padding`; `groups` groups for γ and
+    /// β, `sharedGroups` for the first, by default the same), as GroupDNet's
     /// CG-Norm (and SPADE) modulate a normalised activation. Equal to composing
     /// ``conv2d(weight:bias:stride:padding:groups:)``, ``relu()``, ``adding(_:)``, `*` and `+`,
     /// with the same gradients, but the backward pass keeps neither h nor γ nor β: it computes h
@@ -38,10 +39,11 @@ extension Tensor {
     /// β's weights (or biases) differ in shape.
     public static func modulation(
         normalized: Tensor, labels: Tensor, shared: ConvolutionParameters, gamma: ConvolutionParameters,
-        beta: ConvolutionParameters, padding: Int, groups: Int
+        beta: ConvolutionParameters, padding: Int, groups: Int, sharedGroups: Int? = nil
     ) throws -> Tensor {
         let sharedGeometry = try ConvolutionGeometry(
-            input: labels, weight: shared.weight, bias: shared.bias, stride: 1, padding: padding, groups: groups)
+            input: labels, weight: shared.weight, bias: shared.bias, stride: 1, padding: padding,
+            groups: sharedGroups ?? groups)
         let hiddenShape = [
             labels.shape[0], shared.weight.shape[0], sharedGeometry.outputHeight,
             sharedGeometry.outputWidth
@@ -108,7 +110,7 @@ private func hiddenActivation(
     return hidden
 }
 
-/// The backward step of ``Tensor/modulation(normalized:labels:shared:gamma:beta:padding:groups:)``,
+/// The backward step of ``Tensor/modulation(normalized:labels:shared:gamma:beta:padding:groups:sharedGroups:)``,
 /// holding only what it reads: x̂, the label map and the weights as the forward pass used them
 /// (a parameter's array is shared with the model until an optimiser writes it: no copy).
 private struct ModulationBackward {
