@@ -58,12 +58,7 @@ public final class ImageSynthesizer {
                     + "not below \(configuration.classCount)")
         }
         if resize { label = label.resized(width: configuration.imageWidth, height: configuration.imageHeight) }
-        guard label.width == configuration.imageWidth, label.height == configuration.imageHeight else {
-            throw TrainingError.invalidInput(
-                file: path,
-                reason: "label map is \(label.width)×\(label.height), the model makes "
-                    + "\(configuration.imageWidth)×\(configuration.imageHeight) (--resize resamples it)")
-        }
+        try checkModelSize(width: label.width, height: label.height, of: "label map", file: path)
         return label
     }
 
@@ -148,13 +143,18 @@ public final class ImageSynthesizer {
     public func instanceMap(contentsOfFile path: String, resize: Bool = false) throws -> InstanceMap {
         var map = try InstanceMap(contentsOfFile: path)
         if resize { map = map.resized(width: configuration.imageWidth, height: configuration.imageHeight) }
-        guard map.width == configuration.imageWidth, map.height == configuration.imageHeight else {
+        try checkModelSize(width: map.width, height: map.height, of: "instance map", file: path)
+        return map
+    }
+
+    /// Throws unless a map read from `file` has the model's size.
+    private func checkModelSize(width: Int, height: Int, of what: String, file: String) throws {
+        guard width == configuration.imageWidth, height == configuration.imageHeight else {
             throw TrainingError.invalidInput(
-                file: path,
-                reason: "instance map is \(map.width)×\(map.height), the model makes "
+                file: file,
+                reason: "\(what) is \(width)×\(height), the model makes "
                     + "\(configuration.imageWidth)×\(configuration.imageHeight) (--resize resamples it)")
         }
-        return map
     }
 
     /// Writes `image` as a PNG atomically.
