@@ -162,3 +162,13 @@ public final class ImageSynthesizer {
         try AtomicFileWriter.write(image.encodedPNG(), to: url.path)
     }
 }
+
+/// Sets the process's convolution precision (`--precision` of `smis train` and `smis generate`),
+/// refusing bf16 with a sentence on a CPU without AVX512-BF16.
+public func applyPrecision(_ precision: ConvolutionPrecision) throws {
+    do {
+        try ConvolutionSettings.setPrecision(precision)
+    } catch TensorError.invalidArgument(_, let reason) {
+        throw TrainingError.invalidInput(file: "--precision \(precision.rawValue)", reason: reason)
+    }
+}

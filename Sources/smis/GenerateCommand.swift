@@ -58,6 +58,10 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Resample label maps (nearest) and the style photo of another size to the model's size.")
     var resize = false
 
+    @Option(help: ArgumentHelp(
+        "float32 (default) or bf16: the convolutions' products in bfloat16 (a CPU with AVX512-BF16).", valueName: "p"))
+    var precision: ConvolutionPrecision?
+
     @Option(parsing: .unconditional, help: "Seed of z and of the resampled codes.")
     var seed: UInt64 = 0
 
@@ -96,6 +100,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         TensorMemory.retainFreedMemory()
         try reportingErrors {
+            if let precision { try applyPrecision(precision) }
             let synthesizer = try ImageSynthesizer(checkpoint: URL(fileURLWithPath: checkpoint))
             let resampled = try resampleClass.map { try synthesizer.classIndex(named: $0) }
             let needsInstances = synthesizer.configuration.hasInstanceEdges
