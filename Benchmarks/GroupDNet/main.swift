@@ -12,7 +12,8 @@
 // winograd; see ConvolutionDispatch.swift; default: $TENSOR_CONVOLUTION, else auto), measured
 // one after the other, so that a pair is compared under the same machine load. --label-gradients
 // takes `sums` (the default: CG-Norm's first convolution's gradients from run sums, see
-// Sources/Tensor/ModulationRunSums.swift) and/or `dense` (dh computed everywhere), likewise.
+// Sources/Tensor/ModulationRunSums.swift) and/or `dense` (dh computed everywhere), likewise;
+// --precision takes float32 and/or bf16 (the convolutions' products in bfloat16 through oneDNN).
 //
 // FLOPs are counted from the layer shapes (a multiply–add is 2): 583 GFLOP forward, of which
 // the CG-Norm modulation convolutions are 59 %; the backward pass does about twice the forward
@@ -44,11 +45,13 @@ var repeats = 2, batch = 1
 var includeVGG = false, onlyVGG = false, includePyTorch = true, includeBackward = true
 var routes = [ConvolutionSettings.backend]
 var labelGradientModes = [true]  // ModulationSettings.runSums per measurement
+var precisions = [ConvolutionPrecision.float32]
 var referenceOption: String?
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(
         (message + "\noptions: --threads N --repeats N --batch N --convolution auto,im2col,direct,winograd "
-            + "--no-pytorch --reference PATH --no-backward --vgg --vgg-only --label-gradients sums,dense\n").data(
+            + "--no-pytorch --reference PATH --no-backward --vgg --vgg-only --label-gradients sums,dense --precision float32,bf16\n")
+            .data(
                 using: .utf8)!)
     exit(64)
 }
@@ -66,6 +69,10 @@ while let argument = arguments.next() {
         let names = (arguments.next() ?? "").split(separator: ",").map(String.init)
         labelGradientModes = names.compactMap { ["sums": true, "dense": false][$0] }
         if labelGradientModes.count != names.count || names.isEmpty { fail("--label-gradients: sums or dense") }
+    case "--precision":
+        let names = (arguments.next() ?? "").split(separator: ",").map(String.init)
+        precisions = names.compactMap(ConvolutionPrecision.init)
+        if precisions.count != names.count || names.isEmpty { fail("--precision: float32 or bf16") }
     case "--no-pytorch": includePyTorch = false
     case "--reference": referenceOption = arguments.next()
     case "--no-backward": includeBackward = false
@@ -111,26 +118,32 @@ func benchmarkOurs() throws {
             Double(bench.generator.parameterCount) / 1e6, forwardFlops / 1e9 / Double(batch), construction.wall))
     for route in routes {
         for runSums in labelGradientModes {
-            ConvolutionSettings.backend = route
-            ModulationSettings.runSums = runSums
-            let name = route.rawValue + (labelGradientModes.count > 1 ? (runSums ? ", sums" : ", dense") : "")
-            let forward = try bench.forward()
-            report("[\(name)] forward (eval, no gradients)", forward, flops: forwardFlops)
-            if includeBackward {
-                let (recording, total) = try bench.forwardBackward()
-                report("[\(name)] forward (training, recording)", recording, flops: forwardFlops)
-                report("[\(name)] G forward + backward (training)", total, flops: 3 * forwardFlops)
+            for precision in precisions {
+                ConvolutionSettings.backend = route
+                ModulationSettings.runSums = runSums
+                try ConvolutionSettings.setPrecision(precision)
+                let name =
+                    route.rawValue + (labelGradientModes.count > 1 ? (runSums ? ", sums" : ", dense") : "")
+                    + (precision == .float32 ? "" : ", " + precision.rawValue)
+                let forward = try bench.forward()
+                report("[\(name)] forward (eval, no gradients)", forward, flops: forwardFlops)
+                if includeBackward {
+                    let (recording, total) = try bench.forwardBackward()
+                    report("[\(name)] forward (training, recording)", recording, flops: forwardFlops)
+                    report("[\(name)] G forward + backward (training)", total, flops: 3 * forwardFlops)
+                }
+                let iteration = try bench.iteration()
+                let wall = iteration.map(\.wall), cpu = iteration.map(\.cpu)
+                print(
+                    String(
+                        format: "%-40@ best %6.2f s (median %6.2f s, %6.2f CPU s)",
+                        "[\(name)] iteration (G step + D step)" as NSString, wall.min()!,
+                        wall.sorted()[wall.count / 2], cpu.min()!))
+                ours.append((name, forward.map(\.wall).min()!, wall.min()!))
             }
-            let iteration = try bench.iteration()
-            let wall = iteration.map(\.wall), cpu = iteration.map(\.cpu)
-            print(
-                String(
-                    format: "%-40@ best %6.2f s (median %6.2f s, %6.2f CPU s)",
-                    "[\(name)] iteration (G step + D step)" as NSString, wall.min()!,
-                    wall.sorted()[wall.count / 2], cpu.min()!))
-            ours.append((name, forward.map(\.wall).min()!, wall.min()!))
         }
     }
+    try ConvolutionSettings.setPrecision(.float32)
     print(
         "(nominal FLOPs: repeated im2col columns of the label-map convolutions are skipped, so ratios above 1 are "
             + "possible)")
