@@ -141,19 +141,12 @@ struct GenerateCommand: ParsableCommand {
                     ? try synthesizer.instanceMap(contentsOfFile: instances[number], resize: resize) : nil
                 let z = try mixing(mixes, into: latent(synthesizer, using: &random), synthesizer, using: &random)
                 let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-                guard let resampled else {
-                    let image = try synthesizer.image(label: label, instances: ids, z: z)
-                    try writeImage(image, to: output.appendingPathComponent("\(stem).png"))
-                    written += try writeEdited(label, z: z, synthesizer, stem: stem, into: output) + 1
-                    continue
-                }
-                for sample in 1...(samples ?? 4) {
-                    let code = try synthesizer.resampling(z, classIndex: resampled, using: &random)
-                    let name = "\(stem)-\(synthesizer.classes[safe: resampled] ?? String(resampled))-\(sample).png"
-                    try writeImage(
-                        synthesizer.image(label: label, instances: ids, z: code),
-                        to: output.appendingPathComponent(name))
-                    written += 1
+                let names = (stem: stem, folder: output)
+                if let resampled {
+                    written += try writeResamples(
+                        of: resampled, label: label, instances: ids, z: z, names, synthesizer, using: &random)
+                } else {
+                    written += try writeWithEdit(label, instances: ids, z: z, changes: changes, names, synthesizer)
                 }
             }
             print("\(written) images → \(output.path)")
@@ -182,24 +175,53 @@ struct GenerateCommand: ParsableCommand {
         return mixed
     }
 
-    /// With --relabel or --edited-label, the image of the edited map with the same z (and, for
-    /// --relabel, the edited map); returns how many images it wrote.
-    private func writeEdited(
-        _ label: LabelMap, z: Tensor, _ synthesizer: ImageSynthesizer, stem: String, into output: URL
+    /// OUT/<stem>.png, and with an edit OUT/<stem>-edited.png from the same z (and for
+    /// --relabel the edited map); returns the number of images written. The edit is read and
+    /// checked first, so that a bad one leaves no image behind.
+    private func writeWithEdit(
+        _ label: LabelMap, instances: InstanceMap?, z: Tensor, changes: [Relabeling],
+        _ names: (stem: String, folder: URL),
+        _ synthesizer: ImageSynthesizer
     ) throws -> Int {
-        let edited: LabelMap
-        if let editedLabel {
-            edited = try synthesizer.labelMap(contentsOfFile: editedLabel, resize: resize)
-            try synthesizer.checkEdited(edited, matches: label, file: editedLabel)
-        } else if !relabel.isEmpty {
-            edited = try synthesizer.relabeled(label, relabel.map { try synthesizer.relabeling(parsing: $0) })
-            let labelFile = output.appendingPathComponent("\(stem)-edited-label.png")
-            try writeFile(synthesizer.labelPNG(edited), to: labelFile)
-        } else {
-            return 0
+        let edited = try editedMap(of: label, changes: changes, synthesizer)
+        let image = try synthesizer.image(label: label, instances: instances, z: z)
+        try writeImage(image, to: names.folder.appendingPathComponent("\(names.stem).png"))
+        guard let edited else { return 1 }
+        if editedLabel == nil {
+            try writeFile(
+                synthesizer.labelPNG(edited), to: names.folder.appendingPathComponent("\(names.stem)-edited-label.png"))
         }
-        try writeImage(synthesizer.image(label: edited, z: z), to: output.appendingPathComponent("\(stem)-edited.png"))
-        return 1
+        try writeImage(
+            synthesizer.image(label: edited, z: z), to: names.folder.appendingPathComponent("\(names.stem)-edited.png"))
+        return 2
+    }
+
+    /// OUT/<stem>-<class>-<k>.png for k = 1…--samples, each with the class's channels drawn again.
+    private func writeResamples(
+        of classIndex: Int, label: LabelMap, instances: InstanceMap?, z: Tensor, _ names: (stem: String, folder: URL),
+        _ synthesizer: ImageSynthesizer, using random: inout RandomSource
+    ) throws -> Int {
+        let count = samples ?? 4
+        for sample in 1...count {
+            let code = try synthesizer.resampling(z, classIndex: classIndex, using: &random)
+            let name = "\(names.stem)-\(synthesizer.classes[safe: classIndex] ?? String(classIndex))-\(sample).png"
+            try writeImage(
+                synthesizer.image(label: label, instances: instances, z: code),
+                to: names.folder.appendingPathComponent(name))
+        }
+        return count
+    }
+
+    /// The map --edited-label or --relabel makes of `label` (nil without either), checked.
+    private func editedMap(
+        of label: LabelMap, changes: [Relabeling], _ synthesizer: ImageSynthesizer
+    ) throws -> LabelMap? {
+        if let editedLabel {
+            let edited = try synthesizer.labelMap(contentsOfFile: editedLabel, resize: resize)
+            try synthesizer.checkEdited(edited, matches: label, file: editedLabel)
+            return edited
+        }
+        return changes.isEmpty ? nil : try synthesizer.relabeled(label, changes)
     }
 }
 

@@ -94,6 +94,17 @@ final class ApplicationsCommandLineTests: TemporaryFolderTestCase {
         XCTAssertEqual(
             try Image(contentsOfFile: folder.appendingPathComponent("again/\(stem)-edited.png").path),
             try written("\(stem)-edited.png"))
+        // A colour PNG is not a label map: refused with its name before any image is written.
+        let colour = folder.appendingPathComponent("colour-edit.png")
+        try Data(Image(width: 64, height: 64).encodedPNG()).write(to: colour)
+        let refused = folder.appendingPathComponent("refused")
+        let badEdit = try smis([
+            "generate", "--checkpoint", run.path, "--labels", person.label, "--out", refused.path, "--resize",
+            "--edited-label", colour.path
+        ])
+        XCTAssertEqual(badEdit.status, 1)
+        XCTAssertTrue(badEdit.errors.contains("Error: \(colour.path): unsupported image"), badEdit.errors)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: refused.path), [])
         let badClass = try smis([
             "generate", "--checkpoint", run.path, "--labels", person.label, "--out", out.path, "--resize",
             "--mix", "hat=\(donor.photo):\(donor.label)"
