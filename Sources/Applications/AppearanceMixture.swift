@@ -18,15 +18,6 @@ public struct StyleExample: Sendable {
 }
 
 extension ImageSynthesizer {
-    /// The class id for `name` (a class name of the checkpoint, or a number); errors name
-    /// `argument`, the option or field the name came from.
-    public func classIndex(named name: String, argument: String) throws -> Int {
-        if let index = classes.firstIndex(of: name) { return index }
-        if let index = Int(name), (0..<configuration.classCount).contains(index) { return index }
-        throw ApplicationError.invalidArgument(
-            argument, reason: "\(name) is not a class; the classes are \(classes.joined(separator: ", "))")
-    }
-
     /// Appearance mixture: `z` with class `classIndex`'s channel group (channels
     /// `configuration.latentChannels(ofClass:)`, 8c…8c+7 for DeepFashion) replaced by the same
     /// channels of `donor`. Every other value is `z`'s, bit for bit, so only that class's

@@ -51,13 +51,13 @@ public final class ImageSynthesizer {
         encoder = model.encoder
     }
 
-    /// The class id named `name` (a class name of the checkpoint, or a number).
-    public func classIndex(named name: String) throws -> Int {
+    /// The class id named `name` (a class name of the checkpoint, or a number); errors name
+    /// `argument`, the option or field the name came from.
+    public func classIndex(named name: String, argument: String = "--resample-class") throws -> Int {
         if let index = classes.firstIndex(of: name) { return index }
         if let index = Int(name), (0..<configuration.classCount).contains(index) { return index }
         throw TrainingError.invalidInput(
-            file: "--resample-class",
-            reason: "\(name) is not a class; the classes are \(classes.joined(separator: ", "))")
+            file: argument, reason: "\(name) is not a class; the classes are \(classes.joined(separator: ", "))")
     }
 
     /// Reads a label map (ids 0..<classes) and checks its size and values; `path` is named in
