@@ -58,8 +58,12 @@ struct GridCommand: ParsableCommand {
                 try classes.map { try classIndices($0, of: synthesizer, option: "--classes") }
                 ?? Set(map.values).map(Int.init).sorted()
             var random = RandomSource(seed: seed)
-            let source = try style.map { LatentSource.style(try StylePaths(parsing: $0, option: "--style")) }
-            let z = try (source ?? .seed(seed)).latent(with: synthesizer, resize: resize, using: &random)
+            // z and the resampled codes come from one stream, so that no sample repeats z's values.
+            let z =
+                try style.map {
+                    try LatentSource.style(StylePaths(parsing: $0, option: "--style"))
+                        .latent(with: synthesizer, resize: resize, using: &random)
+                } ?? synthesizer.randomLatent(using: &random)
             let sheet = try synthesizer.contactSheet(label: map, z: z, classes: rows, samples: samples, using: &random)
             let file = URL(fileURLWithPath: outputFile)
             try checkWritable(file)

@@ -157,6 +157,10 @@ final class ApplicationsCommandLineTests: TemporaryFolderTestCase {
         let image = try Image(contentsOfFile: sheet.path)
         // Caption: "top-clothes" at scale 1 plus two gaps; three 64-pixel cells and gaps per row.
         XCTAssertEqual([image.width, image.height], [73 + 3 * 68, 4 + 2 * 68])
+        var random = RandomSource(seed: 0)
+        let z = synthesizer.randomLatent(using: &random)
+        let expected = try synthesizer.contactSheet(label: label, z: z, classes: [0, 3], samples: 3, using: &random)
+        XCTAssertEqual(image, expected.image, "z and then the samples, from --seed's one stream")
         let bad = try smis([
             "morph", "--checkpoint", run.path, "--label", person.label, "--resize", "--from", "5", "--to", "6",
             "--classes", "hair,hair", "--out", out.path
