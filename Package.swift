@@ -133,7 +133,7 @@ let package = Package(
             name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO", "AtomicFiles", "Statistics", "BenchmarkSupport"],
             path: "Benchmarks/Pipeline"),
         .executableTarget(
-            name: "bench-groupdnet", dependencies: ["GroupDNet", "Training", "Tensor", "BenchmarkSupport"],
+            name: "bench-groupdnet", dependencies: ["GroupDNet", "Training", "Tensor", "Pipeline", "BenchmarkSupport"],
             path: "Benchmarks/GroupDNet", exclude: ["pytorch_groupdnet.py"]),
         // Inception and LPIPS images/s beside PyTorch's (needs scripts/setup-evaluation-reference).
         .executableTarget(
