@@ -2,7 +2,7 @@
 //
 // SMIS toolkit: prepare DeepFashion for semantically multi-modal image synthesis and train
 // GroupDNet on the CPU. Data flows one way, and the targets follow it:
-//   files → ImageIO → Pipeline → Records → Tensor → GroupDNet → Training
+//   files → ImageIO → Pipeline → Records → Tensor → GroupDNet → Training → Applications
 // with Statistics shared by the data side, AtomicFiles (crash-safe writes) under every target
 // that writes files, and two thin command-line front ends.
 import PackageDescription
