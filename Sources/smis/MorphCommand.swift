@@ -78,13 +78,25 @@ struct MorphCommand: ParsableCommand {
                 with: synthesizer, resize: resize, using: &random)
             let output = try outputFolder(outputDirectory)
             let frames = try synthesizer.morphImages(label: map, from: start, to: end, frames: steps, classes: chosen)
-            let digits = String(frames.count).count
-            for (number, frame) in frames.enumerated() {
-                let name = "frame-" + String(repeating: "0", count: max(3, digits) - String(number + 1).count)
-                try writeImage(frame, to: output.appendingPathComponent("\(name)\(number + 1).png"))
+            let digits = max(3, String(frames.count).count)
+            let names = (1...frames.count).map {
+                "frame-" + String(repeating: "0", count: digits - String($0).count) + "\($0).png"
             }
+            for (frame, name) in zip(frames, names) { try writeImage(frame, to: output.appendingPathComponent(name)) }
             try writeFile(
                 AnimatedGIF.encoded(frames, delayCentiseconds: delay), to: output.appendingPathComponent("morph.gif"))
+            noteOlderFrames(in: output, besides: Set(names))
+        }
+    }
+
+    /// Frames a longer earlier morph left in the folder are not this morph's: say so rather
+    /// than delete files this run did not write.
+    private func noteOlderFrames(in folder: URL, besides written: Set<String>) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let older = names.filter { $0.hasPrefix("frame-") && $0.hasSuffix(".png") && !written.contains($0) }.sorted()
+        if let first = older.first {
+            printError(
+                "Note: \(folder.path) also holds \(older.count) older frames (\(first) …), not part of this morph.")
         }
     }
 }

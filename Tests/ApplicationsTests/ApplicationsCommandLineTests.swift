@@ -167,6 +167,14 @@ final class ApplicationsCommandLineTests: TemporaryFolderTestCase {
         ])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.errors.contains("Error: --classes: hair,hair names a class twice"), bad.errors)
+        let shorter = try smis([
+            "morph", "--checkpoint", run.path, "--label", person.label, "--resize", "--from", "5", "--to", "6",
+            "--steps", "2", "--out", out.path
+        ])
+        XCTAssertEqual(shorter.status, 0, shorter.errors)
+        XCTAssertTrue(
+            shorter.errors.contains("also holds 2 older frames (frame-003.png …), not part of this morph."),
+            shorter.errors)
     }
 
     func testMalformedArgumentsAreUsageErrorsNamingTheOption() throws {
