@@ -173,12 +173,16 @@ struct ModulationRunSums {
             var prefix = [Double](repeating: 0, count: width + 1)
             for channel in channels {
                 let plane = gradient + channel * g.outputPlane
-                for y in rows {
+                // Each gradient row's prefix sums once, for every output row y = row − P + ky in the block.
+                let firstSource = max(0, rows.lowerBound + g.padding - (g.kernelHeight - 1))
+                let lastSource = min(g.outputHeight - 1, rows.upperBound - 1 + g.padding)
+                guard firstSource <= lastSource else { continue }
+                for sourceRow in firstSource...lastSource {
+                    let values = plane + sourceRow * width
+                    for x in 0..<width { prefix[x + 1] = prefix[x] + Double(values[x]) }
                     for ky in 0..<g.kernelHeight {
-                        let sourceRow = y + g.padding - ky
-                        guard sourceRow >= 0, sourceRow < g.outputHeight else { continue }
-                        let values = plane + sourceRow * width
-                        for x in 0..<width { prefix[x + 1] = prefix[x] + Double(values[x]) }
+                        let y = sourceRow - g.padding + ky
+                        guard rows.contains(y) else { continue }
                         for kx in 0..<g.kernelWidth {
                             let target = tapSums + ((channel * g.kernelHeight + ky) * g.kernelWidth + kx) * blockRuns
                             let shift = g.padding - kx
