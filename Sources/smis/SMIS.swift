@@ -20,4 +20,9 @@ struct SMIS: ParsableCommand {
             TrainCommand.self, GenerateCommand.self, MorphCommand.self, GridCommand.self, EvaluateCommand.self
         ]
     )
+
+    static func main() {
+        OpenMPWaitPolicy.makePassiveUnlessSet()
+        main(nil)
+    }
 }
