@@ -14,6 +14,6 @@ struct SMIS: ParsableCommand {
             add --resume to continue), then `smis generate --checkpoint out/run --labels a.png --out images`.
             """,
         version: ToolkitVersion.string,
-        subcommands: [TrainCommand.self, GenerateCommand.self, EvaluateCommand.self]
+        subcommands: [TrainCommand.self, GenerateCommand.self, EvaluateCommand.self, ServeCommand.self]
     )
 }
