@@ -173,6 +173,9 @@ let package = Package(
                 "_TrainingTestSupport",
             ]),
         .testTarget(
+            name: "ServeTests",
+            dependencies: ["Serve", "Training", "Tensor", "ImageIO", "_TestSupport", "_TrainingTestSupport"]),
+        .testTarget(
             name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "GroupDNet", "ImageIO", "Records", "_TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "Yams", "_TestSupport"]),
