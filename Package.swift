@@ -4,7 +4,7 @@
 // GroupDNet on the CPU. Data flows one way, and the targets follow it:
 //   files → ImageIO → Pipeline → Records → Tensor → GroupDNet → Training → Applications
 // with Statistics shared by the data side, AtomicFiles (crash-safe writes) under every target
-// that writes files, and two thin command-line front ends.
+// that writes files, two thin command-line front ends, and Serve, the web page of `smis serve`.
 import PackageDescription
 
 /// What both command-line front ends use besides the library targets.
@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Statistics",
+                "Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Statistics", "Applications",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

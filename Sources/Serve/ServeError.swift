@@ -1,3 +1,4 @@
+import Applications
 import Foundation
 import Hummingbird
 import ImageIO
@@ -51,6 +52,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ServeError {
             return ServeError.jsonResponse(status: error.status, sentence: error.sentence)
+        } catch let error as ApplicationError {
+            return ServeError.jsonResponse(status: .badRequest, sentence: "\(error).")
         } catch let error as HTTPError {
             return ServeError.jsonResponse(status: error.status, sentence: Self.sentence(for: error, request))
         } catch {

@@ -1,3 +1,4 @@
+import Applications
 import Foundation
 import GroupDNet
 import ImageIO
@@ -84,38 +85,30 @@ final class Studio {
         return try reply(&state, request: request)
     }
 
-    /// Appearance mixture: the classes `classes` (all when empty) take their part of z from the
-    /// encoder on `photo` with the page's label map; the other classes keep theirs.
+    /// Appearance mixture (Applications): the classes `classes` (all when empty) take their part
+    /// of z from the encoder on `photo` with the page's label map; the other classes keep theirs.
     func mix(photo: Image, classes: [Int], _ state: inout PageState, request: Int) throws -> ActionReply {
         let label = try currentLabel(state)
-        let z = try latent(&state)
-        let style = try synthesizer.encodedLatent(style: photo, label: label, using: &state.random)
-        var values = z.data
-        let plane = z.shape[2] * z.shape[3]
+        var z = try latent(&state)
+        let donor = try synthesizer.encodedLatent(style: photo, label: label, using: &state.random)
         for classIndex in classes.isEmpty ? Array(0..<configuration.classCount) : classes {
-            let channels = configuration.latentChannels(ofClass: classIndex)
-            let range = channels.lowerBound * plane..<channels.upperBound * plane
-            values.replaceSubrange(range, with: style.data[range])
+            z = try synthesizer.mixing(z, classIndex: classIndex, from: donor)
         }
-        state.z = values
+        state.z = z.data
         state.morph = nil
         return try reply(&state, request: request)
     }
 
-    /// Style morphing: z at `t` of the way from the morph's start to its end (a fresh draw
-    /// when the morph begins), for the classes `classes` (all when empty).
+    /// Style morphing (Applications): z at `t` of the way from the morph's start to its end (a
+    /// fresh draw when the morph begins), for the classes `classes` (all when empty).
     func morph(to t: Float, classes: [Int], _ state: inout PageState, request: Int) throws -> ActionReply {
         let z = try latent(&state)
         let ends = state.morph ?? PageState.Morph(from: z.data, to: synthesizer.randomLatent(using: &state.random).data)
-        let plane = z.shape[2] * z.shape[3]
-        var values = ends.from
-        for classIndex in classes.isEmpty ? Array(0..<configuration.classCount) : classes {
-            let channels = configuration.latentChannels(ofClass: classIndex)
-            for index in channels.lowerBound * plane..<channels.upperBound * plane {
-                values[index] = (1 - t) * ends.from[index] + t * ends.to[index]
-            }
-        }
-        state.z = values
+        let shape = configuration.latentShape(batch: 1)
+        let between = try synthesizer.interpolating(
+            from: Tensor(shape: shape, data: ends.from), to: Tensor(shape: shape, data: ends.to), fraction: t,
+            classes: classes.isEmpty ? nil : classes)
+        state.z = between.data
         state.morph = ends
         return try reply(&state, request: request)
     }
