@@ -46,6 +46,35 @@ final class ServePageBrowserTests: TemporaryFolderTestCase {
         await server.stop()
     }
 
+    /// Click-to-image latency as the page measures it (from the click to the decoded image), on a
+    /// real checkpoint: not a check, a measurement for the README, so it runs only when asked:
+    /// SMIS_SERVE_LATENCY_RUN=RUN SMIS_SERVE_LATENCY_SHARDS=DIR [SMIS_SERVE_LATENCY_CLICKS=N].
+    func testClickToImageLatencyOnACheckpointWhenAsked() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let run = environment["SMIS_SERVE_LATENCY_RUN"], let shards = environment["SMIS_SERVE_LATENCY_SHARDS"]
+        else { throw XCTSkip("a measurement: set SMIS_SERVE_LATENCY_RUN and SMIS_SERVE_LATENCY_SHARDS to run it") }
+        _ = try WebDriver.executables()
+        let server = try await RunningServer.start(
+            ServeConfiguration(checkpoint: URL(fileURLWithPath: run), shards: URL(fileURLWithPath: shards)))
+        let browser = try await WebDriver(profile: folder.appendingPathComponent("profile"))
+        defer { browser.quit() }
+        try await browser.open(server.base)
+        let output = try await browser.element("#output")
+        var shown = try await waitForImage(browser, output, after: "0")
+        var lines: [String] = []
+        let clicks = Int(environment["SMIS_SERVE_LATENCY_CLICKS"] ?? "") ?? 5
+        for click in 0..<clicks {
+            let classes = server.server.classes
+            try await browser.click(
+                try await browser.element("#resample-\([3, 4, 0, 1, 2][click % 5] % classes.count)"))
+            shown = try await waitForImage(browser, output, after: shown)
+            lines.append(try await browser.text(of: try await browser.element("#timing")))
+        }
+        print("click to image on \(run):\n" + lines.joined(separator: "\n"))
+        XCTAssertEqual(lines.filter { $0.contains("ms from click to image") }.count, clicks, "\(lines)")
+        await server.stop()
+    }
+
     /// The request number of the image `output` shows once it is another than `after`
     /// (polling the DOM, at most about a minute).
     private func waitForImage(_ browser: WebDriver, _ output: String, after: String) async throws -> String {
