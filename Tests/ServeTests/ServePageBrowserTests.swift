@@ -46,6 +46,48 @@ final class ServePageBrowserTests: TemporaryFolderTestCase {
         await server.stop()
     }
 
+    /// The other actions of the page: a brush stroke (the edited map goes to the server, z kept),
+    /// a style photo chosen for mixture, the morph slider; each brings a new image.
+    func testPaintingMixingAndMorphingEachBringANewImage() async throws {
+        _ = try WebDriver.executables()
+        let (run, shards) = try tinyCheckpoint()
+        let photo = folder.appendingPathComponent("style.png")
+        try Data(SyntheticShards.sample(number: 9, size: 64, classCount: 8).image.encodedPNG()).write(to: photo)
+        let server = try await RunningServer.start(ServeConfiguration(checkpoint: run, shards: shards))
+        let browser = try await WebDriver(profile: folder.appendingPathComponent("profile"))
+        defer { browser.quit() }
+        try await browser.open(server.base)
+        let output = try await browser.element("#output")
+        var shown = try await waitForImage(browser, output, after: "0")
+        let countBackground = "return Array.from(page.label).filter(id => id === 7).length"
+        let before = try await browser.execute(countBackground) as? Int ?? -1
+
+        try await browser.click(try await browser.element("#class-7"))
+        try await browser.drag(on: try await browser.element("#label-canvas"), from: (-120, 0), to: (120, 0))
+        shown = try await waitForImage(browser, output, after: shown)
+        let after = try await browser.execute(countBackground) as? Int ?? -1
+        XCTAssertGreaterThan(after, before, "the stroke painted background, and the server's map says so")
+        try await assertTiming(browser, starts: "label map:")
+
+        try await browser.type(photo.path, into: try await browser.element("#style-file"))
+        shown = try await waitForImage(browser, output, after: shown)
+        try await assertTiming(browser, starts: "mix style.png:")
+
+        _ = try await browser.execute(
+            "const slider = document.getElementById('morph'); slider.value = 100; "
+                + "slider.dispatchEvent(new Event('input'));")
+        shown = try await waitForImage(browser, output, after: shown)
+        try await assertTiming(browser, starts: "morph 1.00:")
+        await server.stop()
+    }
+
+    private func assertTiming(_ browser: WebDriver, starts prefix: String) async throws {
+        let timing = try await browser.text(of: try await browser.element("#timing"))
+        XCTAssertTrue(timing.hasPrefix(prefix) && timing.contains("ms from click to image"), timing)
+        let error = try await browser.text(of: try await browser.element("#error"))
+        XCTAssertEqual(error, "", "the page shows no error")
+    }
+
     /// Click-to-image latency as the page measures it (from the click to the decoded image), on a
     /// real checkpoint: not a check, a measurement for the README, so it runs only when asked:
     /// SMIS_SERVE_LATENCY_RUN=RUN SMIS_SERVE_LATENCY_SHARDS=DIR [SMIS_SERVE_LATENCY_CLICKS=N].

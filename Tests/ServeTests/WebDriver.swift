@@ -91,6 +91,31 @@ final class WebDriver {
         try await command("GET", "/element/\(element)/text", nil) as? String ?? ""
     }
 
+    /// Types `text` into an element (for a file input: the path of the file to choose).
+    func type(_ text: String, into element: String) async throws {
+        _ = try await command("POST", "/element/\(element)/value", ["text": text])
+    }
+
+    /// Runs `script` (a function body) in the page and returns what it returns.
+    func execute(_ script: String) async throws -> Any? {
+        try await command("POST", "/execute/sync", ["script": script, "args": [Any]()])
+    }
+
+    /// Presses the left button at (x0, y0) from the element's centre, moves to (x1, y1), releases.
+    func drag(on element: String, from start: (Int, Int), to end: (Int, Int)) async throws {
+        let origin = ["element-6066-11e4-a52e-4f735466cecf": element]
+        let steps: [[String: Any]] = [
+            ["type": "pointerMove", "origin": origin, "x": start.0, "y": start.1],
+            ["type": "pointerDown", "button": 0],
+            ["type": "pointerMove", "origin": origin, "x": end.0, "y": end.1, "duration": 200],
+            ["type": "pointerUp", "button": 0]
+        ]
+        let mouse: [String: Any] = [
+            "type": "pointer", "id": "mouse", "parameters": ["pointerType": "mouse"], "actions": steps
+        ]
+        _ = try await command("POST", "/actions", ["actions": [mouse]])
+    }
+
     /// A PNG of the window.
     func screenshot() async throws -> Data {
         let value = try await command("GET", "/screenshot", nil)
