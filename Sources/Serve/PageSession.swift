@@ -37,7 +37,7 @@ final class PageSession: @unchecked Sendable {
 
 /// The open pages, at most `capacity`: a new page pushes out the one used least recently,
 /// whose next request then answers 404 (the page says to reload). Memory per page is a label
-/// map and two or three latents (about 0.3 MB at the DeepFashion preset).
+/// map and two or three latents (about 76 KB at the DeepFashion preset).
 final class SessionStore: @unchecked Sendable {
     let capacity: Int
     private let seed: UInt64
