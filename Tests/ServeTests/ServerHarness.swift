@@ -48,7 +48,10 @@ final class RunningServer: @unchecked Sendable {
         configuration.port = 0
         let server = try PageServer(configuration: configuration)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let task = Task { try await server.run { port in continuation.yield(port) } }
+        let task = Task {
+            defer { continuation.finish() }  // a server that fails to start ends the wait below
+            try await server.run { port in continuation.yield(port) }
+        }
         var iterator = ports.makeAsyncIterator()
         let announced = await iterator.next()
         let port = try XCTUnwrap(announced, "the server did not start")
