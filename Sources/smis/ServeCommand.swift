@@ -27,19 +27,23 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port to listen on (0: any free port).")
     var port: Int = 8080
 
-    @Option(help: ArgumentHelp("Address to listen on (default 127.0.0.1: this machine only).", valueName: "address"))
+    @Option(help: ArgumentHelp("Address to listen on (127.0.0.1: this machine only).", valueName: "address"))
     var host: String = ServeConfiguration.loopback
 
-    @Option(help: ArgumentHelp("Largest upload accepted, in bytes (default 20 MiB).", valueName: "bytes"))
+    @Option(help: ArgumentHelp("Largest upload accepted, in bytes (20 MiB).", valueName: "bytes"))
     var maxUploadBytes: Int = 20 << 20
 
-    @Option(help: ArgumentHelp("Largest width × height of an uploaded image (default 4096 × 4096).", valueName: "n"))
+    @Option(help: ArgumentHelp("Largest width × height of an uploaded image (4096 × 4096).", valueName: "n"))
     var maxUploadPixels: Int = 4096 * 4096
 
-    @Option(name: .customLong("queue"), help: "Requests that may wait for the model while one runs.")
+    @Option(
+        name: .customLong("queue"),
+        help: ArgumentHelp("Requests that may wait for the model while one runs.", valueName: "n"))
     var queueCapacity: Int = 4
 
-    @Option(name: .customLong("sessions"), help: "Open pages whose state the server keeps (oldest dropped).")
+    @Option(
+        name: .customLong("sessions"),
+        help: ArgumentHelp("Open pages whose state the server keeps (oldest dropped).", valueName: "n"))
     var sessionCapacity: Int = 32
 
     @Option(help: "Seed of the pages' random draws.")
