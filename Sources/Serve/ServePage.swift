@@ -41,8 +41,10 @@ enum ServePage {
             <div id="timing">Choose a label map.</div>
             <div id="error"></div>
             <div>Morph <input id="morph" type="range" min="0" max="100" value="0" style="width:240px"></div>
-            <div id="style-drop">Drop a style photo here (or <input id="style-file" type="file" accept="image/*">)
-              for <select id="mix-class"><option value="">all classes</option></select></div>
+            <div id="style-drop">Mix <select id="mix-class"><option value="">all classes</option></select>
+              from record <input id="mix-record" type="number" min="0" value="1" style="width:4em">
+              <button id="mix-from-record">Mix</button><br>
+              or drop a style photo here (or <input id="style-file" type="file" accept="image/*">)</div>
           </div>
         </div>
         <script>
@@ -122,6 +124,11 @@ enum ServePage {
           const classes = $("mix-class").value;
           return act(`mix ${file.name}`, "POST", `mix?classes=${classes}`, file, file.type || "image/png");
         }
+        function mixRecord() {
+          resetMorph();
+          const classes = $("mix-class").value, index = Number($("mix-record").value) || 0;
+          return act(`mix record ${index}`, "POST", `mix?classes=${classes}&record=${index}`);
+        }
         function resetMorph() { $("morph").value = 0; }
 
         function drawLabel() {
@@ -174,6 +181,7 @@ enum ServePage {
           const id = classAt(event, $("output")); if (id !== null) resample(id);
         });
         $("load-record").onclick = loadRecord;
+        $("mix-from-record").onclick = mixRecord;
         $("label-file").onchange = event => { const f = event.target.files[0]; if (f) sendLabel(f, "image/png"); };
         $("style-file").onchange = event => { const f = event.target.files[0]; if (f) mix(f); };
         $("style-drop").addEventListener("dragover", event => event.preventDefault());

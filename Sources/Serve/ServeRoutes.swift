@@ -32,7 +32,8 @@ struct ServerInfo: Encodable {
         "POST /api/sessions/{id}/record?request=N&index=K — record K's label map, z kept",
         "PUT /api/sessions/{id}/label?request=N — an edited label map (raw bytes or PNG), z kept",
         "POST /api/sessions/{id}/resample?request=N — {\"class\": name or id}: that class's z drawn afresh",
-        "POST /api/sessions/{id}/mix?request=N&classes=a,b — a style photo (body) gives those classes' z",
+        "POST /api/sessions/{id}/mix?request=N&classes=a,b[&record=K] — a style photo (body, read with the "
+            + "page's label map) or record K's photo and label map gives those classes' z",
         "POST /api/sessions/{id}/morph?request=N — {\"t\": 0…1, \"classes\": [...]}: z between two latents"
     ]
 }
@@ -97,8 +98,14 @@ struct ServeRoutes {
             let (session, number) = try page(request, context)
             let classes = try (request.uri.queryParameters["classes"].map { String($0) } ?? "")
                 .split(separator: ",").map { try ClassReference(text: String($0)).index(in: classNames) }
-            let photo = try parser.photo(try await parser.body(request, what: "style photo"), what: "the style photo")
-            return try await run(session, number) { try $0.mix(photo: photo, classes: classes, &$1, request: number) }
+            let style: Studio.Style
+            if request.uri.queryParameters["record"] != nil {
+                style = .record(try parser.integer("record", in: request))
+            } else {
+                let bytes = try await parser.body(request, what: "style photo")
+                style = .photo(try parser.photo(bytes, what: "the style photo"))
+            }
+            return try await run(session, number) { try $0.mix(style, classes: classes, &$1, request: number) }
         }
         router.post("/api/sessions/:id/morph") { request, context in
             let (session, number) = try page(request, context)

@@ -41,13 +41,20 @@ final class Studio {
     var recordCount: Int { records?.count ?? 0 }
 
     /// Record `index`'s label map at the model's size (nearest resize), its values checked.
-    func labelMap(ofRecord index: Int) throws -> LabelMap {
+    func labelMap(ofRecord index: Int) throws -> LabelMap { try example(ofRecord: index).label }
+
+    /// Record `index`'s photo and label map at the model's size (photo bicubic, label nearest).
+    private func example(ofRecord index: Int) throws -> (photo: Image, label: LabelMap) {
         guard let records, (0..<records.count).contains(index) else {
             throw ServeError(
                 .badRequest, "There is no record \(index); the \(split ?? "shard") split has \(recordCount).")
         }
-        let label = try records.segmentationRecord(at: index).decoded().label
-        return try checked(label, source: "record \(index) of the \(split ?? "") split")
+        let (photo, label) = try records.segmentationRecord(at: index).decoded()
+        let width = configuration.imageWidth, height = configuration.imageHeight
+        return (
+            photo.width == width && photo.height == height ? photo : photo.resized(width: width, height: height),
+            try checked(label, source: "record \(index) of the \(split ?? "") split")
+        )
     }
 
     /// `label` with every value a class of the model, resized (nearest) to the model's size.
@@ -85,10 +92,22 @@ final class Studio {
         return try reply(&state, request: request)
     }
 
+    /// Where a mixture's appearance comes from: an uploaded photo (read with the page's label
+    /// map, so it should show a person in about the same pose) or a record's photo and its own
+    /// label map (the paper's mixture: another person's photo and parsing).
+    enum Style {
+        case photo(Image)
+        case record(Int)
+    }
+
     /// Appearance mixture (Applications): the classes `classes` (all when empty) take their part
-    /// of z from the encoder on `photo` with the page's label map; the other classes keep theirs.
-    func mix(photo: Image, classes: [Int], _ state: inout PageState, request: Int) throws -> ActionReply {
-        let label = try currentLabel(state)
+    /// of z from the encoder on the style; the other classes keep theirs.
+    func mix(_ style: Style, classes: [Int], _ state: inout PageState, request: Int) throws -> ActionReply {
+        let (photo, label): (Image, LabelMap)
+        switch style {
+        case .photo(let image): (photo, label) = (image, try currentLabel(state))
+        case .record(let index): (photo, label) = try example(ofRecord: index)
+        }
         var z = try latent(&state)
         let donor = try synthesizer.encodedLatent(style: photo, label: label, using: &state.random)
         for classIndex in classes.isEmpty ? Array(0..<configuration.classCount) : classes {

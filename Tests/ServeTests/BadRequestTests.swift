@@ -43,6 +43,8 @@ final class BadRequestTests: TemporaryFolderTestCase {
             ("POST", "/api/sessions/\(id)/record?request=14&index=2", nil, nil, 400, "validation split has 2"),
             ("POST", "/api/sessions/\(id)/record?request=15", nil, nil, 400, "?index=N"),
             ("POST", "/api/sessions/\(id)/mix?request=16", Data("JFIF".utf8), "image/jpeg", 400, "not a PNG"),
+            ("POST", "/api/sessions/\(id)/mix?request=17&record=5", nil, nil, 400, "no record 5"),
+            ("POST", "/api/sessions/\(id)/mix?request=18&record=0&classes=hat", nil, nil, 400, "\"hat\" is not"),
             ("POST", "/api/sessions/nobody/record?request=1&index=0", nil, nil, 404, "no page session"),
             ("GET", "/etc/passwd", nil, nil, 404, "no route"),
             ("GET", "/api/../../etc/passwd", nil, nil, 404, "no route"),

@@ -72,6 +72,9 @@ final class ServePageBrowserTests: TemporaryFolderTestCase {
         try await browser.type(photo.path, into: try await browser.element("#style-file"))
         shown = try await waitForImage(browser, output, after: shown)
         try await assertTiming(browser, starts: "mix style.png:")
+        try await browser.click(try await browser.element("#mix-from-record"))
+        shown = try await waitForImage(browser, output, after: shown)
+        try await assertTiming(browser, starts: "mix record 1:")
 
         _ = try await browser.execute(
             "const slider = document.getElementById('morph'); slider.value = 100; "

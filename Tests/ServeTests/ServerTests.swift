@@ -60,6 +60,11 @@ final class ServerTests: TemporaryFolderTestCase {
         XCTAssertEqual(try start.image().pixels, try mixed.image().pixels)
         let end = try await server.send("POST", "/api/sessions/\(id)/morph?request=6", body: server.json(["t": 1]))
         XCTAssertNotEqual(try end.image().pixels, try mixed.image().pixels)
+        // Mixture from a record: its photo read with its own label map.
+        let fromRecord = try await server.send("POST", "/api/sessions/\(id)/mix?request=7&classes=hair,face&record=0")
+        XCTAssertEqual(fromRecord.status, 200, fromRecord.error)
+        XCTAssertNotEqual(try fromRecord.image().pixels, try end.image().pixels)
+        XCTAssertEqual(fromRecord.label, edited, "a mixture keeps the page's label map")
 
         let status = try await server.send("GET", "/api/status").json
         XCTAssertEqual(status["waiting"] as? Int, 0)
