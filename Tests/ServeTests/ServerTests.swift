@@ -73,6 +73,26 @@ final class ServerTests: TemporaryFolderTestCase {
         XCTAssertEqual(try checkpointFiles(run), before, "the checkpoint is only read")
     }
 
+    func testTheServerKeepsTheLastPagesOnly() async throws {
+        let (run, shards) = try tinyCheckpoint()
+        let server = try await RunningServer.start(
+            ServeConfiguration(checkpoint: run, shards: shards, sessionCapacity: 2))
+        let first = try await server.newSession()
+        let second = try await server.newSession()
+        let chosen = try await server.send("POST", "/api/sessions/\(first)/record?index=0&request=1")
+        XCTAssertEqual(chosen.status, 200, "using the first page makes the second the least recently used")
+        _ = try await server.newSession()
+        let dropped = try await server.send("POST", "/api/sessions/\(second)/record?index=0&request=1")
+        XCTAssertEqual(dropped.status, 404)
+        XCTAssertTrue(dropped.error.contains("reload the page (the server keeps the last 2)"), dropped.error)
+        let kept = try await server.send(
+            "POST", "/api/sessions/\(first)/resample?request=2", body: server.json(["class": 0]))
+        XCTAssertEqual(kept.status, 200, kept.error)
+        let status = try await server.send("GET", "/api/status").json
+        XCTAssertEqual(status["sessions"] as? Int, 2)
+        await server.stop()
+    }
+
     /// Every file of the run with its bytes and modification date.
     private func checkpointFiles(_ run: URL) throws -> [String: String] {
         var files: [String: String] = [:]
