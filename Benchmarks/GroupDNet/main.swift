@@ -40,6 +40,12 @@ import Foundation
 import GroupDNet
 import Tensor
 
+// As `smis` does (Sources/smis/OpenMPWaitPolicy.swift): oneDNN's OpenMP threads wait passively,
+// so that the bf16 and oneDNN routes are measured as smis runs them.
+if getenv("OMP_WAIT_POLICY") == nil {
+    setenv("OMP_WAIT_POLICY", "passive", 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+}
 var threads = TensorThreads.count
 var repeats = 2, batch = 1
 var includeVGG = false, onlyVGG = false, includePyTorch = true, includeBackward = true

@@ -21,4 +21,9 @@ struct SMIS: ParsableCommand {
             ServeCommand.self,
         ]
     )
+
+    static func main() {
+        OpenMPWaitPolicy.makePassiveUnlessSet()
+        main(nil)
+    }
 }
