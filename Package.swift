@@ -2,7 +2,7 @@
 //
 // SMIS toolkit: prepare DeepFashion for semantically multi-modal image synthesis and train
 // GroupDNet on the CPU. Data flows one way, and the targets follow it:
-//   files → ImageIO → Pipeline → Records → Tensor → GroupDNet → Training
+//   files → ImageIO → Pipeline → Records → Tensor → GroupDNet → Training → Applications
 // with Statistics shared by the data side, AtomicFiles (crash-safe writes) under every target
 // that writes files, and two thin command-line front ends.
 import PackageDescription
@@ -44,6 +44,8 @@ let package = Package(
         // oneDNN's C API (no pkg-config file in Debian's libdnnl-dev 2.6: the module map names the
         // library and libgomp, its OpenMP runtime, whose thread count the Tensor target sets).
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // giflib (no pkg-config file in Debian 12's libgif-dev: the module map names the library).
+        .systemLibrary(name: "CLibGIF", providers: [.apt(["libgif-dev"])]),
 
         // MARK: Thin C shims: the only code that includes the codec headers
         .target(name: "CCodecs", dependencies: ["CLibPNG", "CLibJPEG", "CLibTIFF"]),
@@ -53,6 +55,9 @@ let package = Package(
         .target(name: "CResample", exclude: ["README.md"]),
         // The MPI calls of data-parallel training as plain C functions over ints and pointers.
         .target(name: "CMPIShim", dependencies: ["CMPI"], exclude: ["README.md"]),
+        // giflib's animated-GIF encoder as one call over plain buffers (palette, indices, bytes out).
+        // A C target does not autolink its module map's library, so it names libgif itself.
+        .target(name: "CGIFShim", dependencies: ["CLibGIF"], linkerSettings: [.linkedLibrary("gif")]),
 
         // MARK: Crash-safe file writing (temporary, fsync, rename), shared by every writer
         // Linux's syncfs (not in Swift's Glibc): flush a batch of written files with one call.
@@ -102,13 +107,19 @@ let package = Package(
                 "Tensor", "GroupDNet", "ImageIO", "Records", "Training", "Statistics", "AtomicFiles", "CLAPACK", "CBLAS",
             ]),
 
+        // The paper's applications over a trained generator: appearance mixture, style morphing
+        // (frames and an animated GIF), semantic manipulation of label maps, per-class contact sheets.
+        .target(name: "Applications", dependencies: ["Training", "GroupDNet", "ImageIO", "Tensor", "Statistics", "CGIFShim"]),
+
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(
             name: "smisprep", dependencies: ["ImageIO", "Pipeline", "Records", "Statistics", "Yams"] + commandLine),
         .executableTarget(
             name: "smis",
-            dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed", "Evaluation"]
-                + commandLine),
+            dependencies: [
+                "Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed", "Evaluation", "Applications",
+                "AtomicFiles",
+            ] + commandLine),
 
         // MARK: Benchmarks (release executables, not part of the test suite; each prints its
         // bound measured in the same run)
@@ -122,7 +133,7 @@ let package = Package(
             name: "bench-pipeline", dependencies: ["Pipeline", "ImageIO", "AtomicFiles", "Statistics", "BenchmarkSupport"],
             path: "Benchmarks/Pipeline"),
         .executableTarget(
-            name: "bench-groupdnet", dependencies: ["GroupDNet", "Training", "Tensor", "BenchmarkSupport"],
+            name: "bench-groupdnet", dependencies: ["GroupDNet", "Training", "Tensor", "Pipeline", "BenchmarkSupport"],
             path: "Benchmarks/GroupDNet", exclude: ["pytorch_groupdnet.py"]),
         // Inception and LPIPS images/s beside PyTorch's (needs scripts/setup-evaluation-reference).
         .executableTarget(
@@ -156,6 +167,9 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "GroupDNet", "ImageIO", "Records", "_TestSupport"],
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ApplicationsTests",
+            dependencies: ["Applications", "Training", "GroupDNet", "Tensor", "ImageIO", "CLibGIF", "_TestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "Yams", "_TestSupport"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "_TestSupport"]),
     ],

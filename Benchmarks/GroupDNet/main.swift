@@ -6,11 +6,14 @@
 //
 //   swift build -c release --product bench-groupdnet
 //   .build/release/bench-groupdnet [--threads N] [--repeats N] [--batch N] [--convolution LIST]
-//       [--no-pytorch] [--reference PATH] [--no-backward] [--vgg | --vgg-only]
+//       [--no-pytorch] [--reference PATH] [--no-backward] [--vgg | --vgg-only] [--label-gradients LIST]
 //
 // --convolution takes a comma-separated list of convolution routes (auto, im2col, direct,
 // winograd; see ConvolutionDispatch.swift; default: $TENSOR_CONVOLUTION, else auto), measured
-// one after the other, so that a pair is compared under the same machine load.
+// one after the other, so that a pair is compared under the same machine load. --label-gradients
+// takes `sums` (the default: CG-Norm's first convolution's gradients from run sums, see
+// Sources/Tensor/ModulationRunSums.swift) and/or `dense` (dh computed everywhere), likewise;
+// --precision takes float32 and/or bf16 (the convolutions' products in bfloat16 through oneDNN).
 //
 // FLOPs are counted from the layer shapes (a multiply–add is 2): 583 GFLOP forward, of which
 // the CG-Norm modulation convolutions are 59 %; the backward pass does about twice the forward
@@ -37,15 +40,25 @@ import Foundation
 import GroupDNet
 import Tensor
 
+// As `smis` does (Sources/smis/OpenMPWaitPolicy.swift): oneDNN's OpenMP threads wait passively,
+// so that the bf16 and oneDNN routes are measured as smis runs them.
+if getenv("OMP_WAIT_POLICY") == nil {
+    setenv("OMP_WAIT_POLICY", "passive", 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+}
 var threads = TensorThreads.count
 var repeats = 2, batch = 1
 var includeVGG = false, onlyVGG = false, includePyTorch = true, includeBackward = true
 var routes = [ConvolutionSettings.backend]
+var labelGradientModes = [true]  // ModulationSettings.runSums per measurement
+var precisions = [ConvolutionPrecision.float32]
 var referenceOption: String?
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(
         (message + "\noptions: --threads N --repeats N --batch N --convolution auto,im2col,direct,winograd "
-            + "--no-pytorch --reference PATH --no-backward --vgg --vgg-only\n").data(using: .utf8)!)
+            + "--no-pytorch --reference PATH --no-backward --vgg --vgg-only --label-gradients sums,dense --precision float32,bf16\n")
+            .data(
+                using: .utf8)!)
     exit(64)
 }
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
@@ -58,6 +71,14 @@ while let argument = arguments.next() {
         let names = (arguments.next() ?? "").split(separator: ",").map(String.init)
         routes = names.compactMap(ConvolutionBackend.init)
         if routes.count != names.count || routes.isEmpty { fail("--convolution: unknown route in \(names)") }
+    case "--label-gradients":
+        let names = (arguments.next() ?? "").split(separator: ",").map(String.init)
+        labelGradientModes = names.compactMap { ["sums": true, "dense": false][$0] }
+        if labelGradientModes.count != names.count || names.isEmpty { fail("--label-gradients: sums or dense") }
+    case "--precision":
+        let names = (arguments.next() ?? "").split(separator: ",").map(String.init)
+        precisions = names.compactMap(ConvolutionPrecision.init)
+        if precisions.count != names.count || names.isEmpty { fail("--precision: float32 or bf16") }
     case "--no-pytorch": includePyTorch = false
     case "--reference": referenceOption = arguments.next()
     case "--no-backward": includeBackward = false
@@ -90,7 +111,7 @@ func report(_ label: String, _ times: Times, flops: Double) {
 }
 
 /// Our best wall times per route: (forward, iteration).
-var ours: [(route: ConvolutionBackend, forward: Double, iteration: Double)] = []
+var ours: [(route: String, forward: Double, iteration: Double)] = []
 
 func benchmarkOurs() throws {
     var measurements: OurMeasurements?
@@ -102,23 +123,33 @@ func benchmarkOurs() throws {
             format: "generator: %.2f M parameters, %.1f GFLOP forward per sample; G, E, D built in %.1f s",
             Double(bench.generator.parameterCount) / 1e6, forwardFlops / 1e9 / Double(batch), construction.wall))
     for route in routes {
-        ConvolutionSettings.backend = route
-        let forward = try bench.forward()
-        report("[\(route.rawValue)] forward (eval, no gradients)", forward, flops: forwardFlops)
-        if includeBackward {
-            let (recording, total) = try bench.forwardBackward()
-            report("[\(route.rawValue)] forward (training, recording)", recording, flops: forwardFlops)
-            report("[\(route.rawValue)] G forward + backward (training)", total, flops: 3 * forwardFlops)
+        for runSums in labelGradientModes {
+            for precision in precisions {
+                ConvolutionSettings.backend = route
+                ModulationSettings.runSums = runSums
+                try ConvolutionSettings.setPrecision(precision)
+                let name =
+                    route.rawValue + (labelGradientModes.count > 1 ? (runSums ? ", sums" : ", dense") : "")
+                    + (precision == .float32 ? "" : ", " + precision.rawValue)
+                let forward = try bench.forward()
+                report("[\(name)] forward (eval, no gradients)", forward, flops: forwardFlops)
+                if includeBackward {
+                    let (recording, total) = try bench.forwardBackward()
+                    report("[\(name)] forward (training, recording)", recording, flops: forwardFlops)
+                    report("[\(name)] G forward + backward (training)", total, flops: 3 * forwardFlops)
+                }
+                let iteration = try bench.iteration()
+                let wall = iteration.map(\.wall), cpu = iteration.map(\.cpu)
+                print(
+                    String(
+                        format: "%-40@ best %6.2f s (median %6.2f s, %6.2f CPU s)",
+                        "[\(name)] iteration (G step + D step)" as NSString, wall.min()!,
+                        wall.sorted()[wall.count / 2], cpu.min()!))
+                ours.append((name, forward.map(\.wall).min()!, wall.min()!))
+            }
         }
-        let iteration = try bench.iteration()
-        let wall = iteration.map(\.wall), cpu = iteration.map(\.cpu)
-        print(
-            String(
-                format: "%-40@ best %6.2f s (median %6.2f s, %6.2f CPU s)",
-                "[\(route.rawValue)] iteration (G step + D step)" as NSString, wall.min()!,
-                wall.sorted()[wall.count / 2], cpu.min()!))
-        ours.append((route, forward.map(\.wall).min()!, wall.min()!))
     }
+    try ConvolutionSettings.setPrecision(.float32)
     print(
         "(nominal FLOPs: repeated im2col columns of the label-map convolutions are skipped, so ratios above 1 are "
             + "possible)")
@@ -146,7 +177,7 @@ func benchmarkPyTorch() {
         for theirs in figures {
             print(
                 String(
-                    format: "ratio ours [%@] / PyTorch %@: forward %4.2f, iteration %4.2f", route.rawValue,
+                    format: "ratio ours [%@] / PyTorch %@: forward %4.2f, iteration %4.2f", route,
                     theirs.precision, forward / theirs.bestForward, iteration / theirs.bestIteration))
         }
     }

@@ -11,10 +11,8 @@
 
 /// The runs of identical consecutive columns of a (rows × width) column buffer.
 struct ColumnRuns {
-    /// The first column of each run.
+    /// The first column of each run (a run ends where the next starts, the last at the width).
     var starts: [Int32]
-    /// For every column, the index of its run.
-    var runOfColumn: [Int32]
     var count: Int { starts.count }
 
     /// Finds the runs, or returns nil when they would not at least halve the columns.
@@ -44,13 +42,8 @@ struct ColumnRuns {
         if tooMany { return nil }
         var starts: [Int32] = []
         starts.reserveCapacity(limit)
-        var runOfColumn = [Int32](repeating: 0, count: width)
-        for p in 0..<width {
-            if differs[p] != 0 { starts.append(Int32(p)) }
-            runOfColumn[p] = Int32(starts.count - 1)
-        }
+        for p in 0..<width where differs[p] != 0 { starts.append(Int32(p)) }
         self.starts = starts
-        self.runOfColumn = runOfColumn
     }
 
     /// Copies the first column of each run into `compact` (rows × count).
@@ -73,10 +66,13 @@ struct ColumnRuns {
         into y: UnsafeMutablePointer<Float>, ldy: Int
     ) {
         let runs = count
-        runOfColumn.withUnsafeBufferPointer { runOf in
+        starts.withUnsafeBufferPointer { starts in
             for i in 0..<rows {
                 let source = compact + i * runs, target = y + i * ldy
-                for p in 0..<width { target[p] = source[Int(runOf[p])] }
+                for u in 0..<runs {
+                    let start = Int(starts[u]), end = u + 1 < runs ? Int(starts[u + 1]) : width
+                    (target + start).update(repeating: source[u], count: end - start)
+                }
             }
         }
     }
@@ -88,11 +84,23 @@ struct ColumnRuns {
         into compact: UnsafeMutablePointer<Float>
     ) {
         let runs = count
-        runOfColumn.withUnsafeBufferPointer { runOf in
+        // Runs are contiguous: each is summed left to right (the same order as adding column by
+        // column into its slot), without a scattered read-modify-write per column.
+        starts.withUnsafeBufferPointer { starts in
             for i in 0..<rows {
                 let source = dy + i * ldy, target = compact + i * runs
-                target.update(repeating: 0, count: runs)
-                for p in 0..<width { target[Int(runOf[p])] += source[p] }
+                var u = 0
+                while u < runs {
+                    var p = Int(starts[u])
+                    let end = u + 1 < runs ? Int(starts[u + 1]) : width
+                    var total: Float = 0
+                    while p < end {
+                        total += source[p]
+                        p += 1
+                    }
+                    target[u] = total
+                    u += 1
+                }
             }
         }
     }

@@ -43,17 +43,22 @@ public final class SpectralNorm {
         if training { powerIteration(weight.data, rows: rows, columns: columns) }
         // σ = uᵀ (W v), in Double.
         var sigmaDouble = 0.0
+        let uValues = u.data, vValues = v.data  // local copies: no property access in the loops
         withReadPointer(weight.data) { wp in
-            for r in 0..<rows {
-                var dot = 0.0
-                for c in 0..<columns { dot += Double(wp[r * columns + c]) * Double(v.data[c]) }
-                sigmaDouble += Double(u.data[r]) * dot
+            withReadPointer(vValues) { vp in
+                for r in 0..<rows {
+                    var dot = 0.0
+                    for c in 0..<columns { dot += Double(wp[r * columns + c]) * Double(vp[c]) }
+                    sigmaDouble += Double(uValues[r]) * dot
+                }
             }
         }
         let sigma = Float(sigmaDouble)
         let inverseSigma = 1 / sigma
-        let output = Tensor(uncheckedShape: weight.shape, data: weight.data.map { $0 * inverseSigma })
-        let uValues = u.data, vValues = v.data
+        let scaled = withReadPointer(weight.data) { wp in
+            makeFilledArray(weight.count) { out in for i in 0..<weight.count { out[i] = wp[i] * inverseSigma } }
+        }
+        let output = Tensor(uncheckedShape: weight.shape, data: scaled)
         let weightData = weight.data, weightNode = weight.node
         Tensor.record(output, inputs: [weight]) { y in
             y.withOutputGradient { dy in
@@ -78,16 +83,26 @@ public final class SpectralNorm {
     /// v = normalize(Wᵀu), then u = normalize(W v), stored in place.
     private func powerIteration(_ weight: [Float], rows: Int, columns: Int) {
         var newV = [Double](repeating: 0, count: columns)
-        for r in 0..<rows {
-            let ur = Double(u.data[r])
-            for c in 0..<columns { newV[c] += Double(weight[r * columns + c]) * ur }
+        let oldU = u.data
+        withReadPointer(weight) { wp in
+            newV.withUnsafeMutableBufferPointer { newV in
+                for r in 0..<rows {
+                    let ur = Double(oldU[r])
+                    for c in 0..<columns { newV[c] += Double(wp[r * columns + c]) * ur }
+                }
+            }
         }
-        v.data = normalize(newV.map { Float($0) }, epsilon: epsilon)
+        let vValues = normalize(newV.map { Float($0) }, epsilon: epsilon)
+        v.data = vValues
         var newU = [Float](repeating: 0, count: rows)
-        for r in 0..<rows {
-            var dot = 0.0
-            for c in 0..<columns { dot += Double(weight[r * columns + c]) * Double(v.data[c]) }
-            newU[r] = Float(dot)
+        withReadPointer(weight) { wp in
+            withReadPointer(vValues) { vp in
+                for r in 0..<rows {
+                    var dot = 0.0
+                    for c in 0..<columns { dot += Double(wp[r * columns + c]) * Double(vp[c]) }
+                    newU[r] = Float(dot)
+                }
+            }
         }
         u.data = normalize(newU, epsilon: epsilon)
     }

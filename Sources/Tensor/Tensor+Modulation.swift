@@ -142,6 +142,16 @@ private struct ModulationBackward {
 
     func run(_ output: GradientNode) {
         let hidden = withReadPointer(labelsData) { hiddenActivation(sharedGeometry, $0, sharedWeight, sharedBias) }
+        if needsHiddenGradient && !labelsNode.requiresGrad,
+            var runSums = withReadPointer(
+                labelsData,
+                {
+                    ModulationRunSums(shared: sharedGeometry, modulation: geometry, labels: $0)
+                })
+        {
+            runBySums(output, hidden: hidden, runSums: &runSums)
+            return
+        }
         var hiddenGradient = needsHiddenGradient ? [Float](repeating: 0, count: hidden.count) : []
         withReadPointer(hidden) { hp in
             withWritePointer(&hiddenGradient) { dh in
@@ -164,6 +174,34 @@ private struct ModulationBackward {
                         convolutionGradients(
                             sharedGeometry, dh, x: labels, weight: sharedWeight, sharedWeightNode, sharedBiasNode,
                             dx: dLabels)
+                    }
+                }
+            }
+        }
+    }
+
+    /// As ``run(_:)``, but without dh: the first convolution's gradients come from sums of dy and
+    /// dγ over runs of identical label columns (see ModulationRunSums.swift).
+    private func runBySums(_ output: GradientNode, hidden: [Float], runSums: inout ModulationRunSums) {
+        withReadPointer(hidden) { hp in
+            output.withOutputGradient { dy in
+                convolutionGradients(geometry, dy, x: hp, weight: betaWeight, betaWeightNode, betaBiasNode, dx: nil)
+                runSums.accumulate(outputGradient: dy, weight: betaWeight)
+            }
+            var gammaGradient = convolved(geometry, hp, gammaWeight, gammaBias)
+            withWritePointer(&gammaGradient) { gp in
+                turnIntoGradients(output, gamma: gp)
+                convolutionGradients(geometry, gp, x: hp, weight: gammaWeight, gammaWeightNode, gammaBiasNode, dx: nil)
+                runSums.accumulate(outputGradient: gp, weight: gammaWeight)
+            }
+            withReadPointer(labelsData) { labels in
+                sharedWeightNode.withOptionalGradient { dWeight in
+                    if let sharedBiasNode, sharedBiasNode.requiresGrad {
+                        sharedBiasNode.accumulateGradientPointer { dBias in
+                            runSums.sharedGradients(hidden: hp, labels: labels, dWeight: dWeight, dBias: dBias)
+                        }
+                    } else {
+                        runSums.sharedGradients(hidden: hp, labels: labels, dWeight: dWeight, dBias: nil)
                     }
                 }
             }

@@ -27,6 +27,21 @@ public final class ImageSynthesizer {
         try encoder.loadCheckpoint(from: folder.appendingPathComponent(TrainingCheckpoint.networkFiles[1]))
     }
 
+    /// A synthesizer over freshly initialised G and E (the weights a training run starts from,
+    /// drawn from `seed`), for tests and timings that need a model of a preset's size without
+    /// training one. `classes` names the configuration's classes.
+    public init(untrained configuration: GroupDNetConfiguration, classes: [String], seed: UInt64) throws {
+        guard classes.count == configuration.classCount else {
+            throw TrainingError.invalidInput(
+                file: "classes", reason: "\(classes.count) names for \(configuration.classCount) classes")
+        }
+        var random = RandomSource(seed: seed)
+        self.configuration = configuration
+        self.classes = classes
+        generator = try Generator(configuration, using: &random)
+        encoder = try Encoder(configuration, using: &random)
+    }
+
     /// A synthesizer over a live model's G and E (sharing their weights), for the images a
     /// training run shows while it trains.
     init(model: GroupDNetModel, classes: [String]) {
@@ -36,13 +51,13 @@ public final class ImageSynthesizer {
         encoder = model.encoder
     }
 
-    /// The class id named `name` (a class name of the checkpoint, or a number).
-    public func classIndex(named name: String) throws -> Int {
+    /// The class id named `name` (a class name of the checkpoint, or a number); errors name
+    /// `argument`, the option or field the name came from.
+    public func classIndex(named name: String, argument: String = "--resample-class") throws -> Int {
         if let index = classes.firstIndex(of: name) { return index }
         if let index = Int(name), (0..<configuration.classCount).contains(index) { return index }
         throw TrainingError.invalidInput(
-            file: "--resample-class",
-            reason: "\(name) is not a class; the classes are \(classes.joined(separator: ", "))")
+            file: argument, reason: "\(name) is not a class; the classes are \(classes.joined(separator: ", "))")
     }
 
     /// Reads a label map (ids 0..<classes) and checks its size and values; `path` is named in
@@ -160,5 +175,15 @@ public final class ImageSynthesizer {
     /// Writes `image` as a PNG atomically.
     public static func writePNG(_ image: Image, to url: URL) throws {
         try AtomicFileWriter.write(image.encodedPNG(), to: url.path)
+    }
+}
+
+/// Sets the process's convolution precision (`--precision` of `smis train` and `smis generate`),
+/// refusing bf16 with a sentence on a CPU without AVX512-BF16.
+public func applyPrecision(_ precision: ConvolutionPrecision) throws {
+    do {
+        try ConvolutionSettings.setPrecision(precision)
+    } catch TensorError.invalidArgument(_, let reason) {
+        throw TrainingError.invalidInput(file: "--precision \(precision.rawValue)", reason: reason)
     }
 }

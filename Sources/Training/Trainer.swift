@@ -115,6 +115,7 @@ public final class Trainer {
     private static func open(_ options: TrainingOptions, resume: Bool, run: URL,
                              communicator: Communicator) throws -> Opened {
         try checkRunFolder(run, resume: resume)
+        try applyPrecision(options.precision ?? .float32)
         let checkpoint = try resume ? TrainingCheckpoint.resolve(run) : nil
         let saved = try checkpoint.map(TrainingCheckpoint.readState)
         if let checkpoint, let saved, saved.configuration != options.preset.configuration {

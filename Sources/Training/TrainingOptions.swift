@@ -1,6 +1,7 @@
 import AtomicFiles
 import Foundation
 import GroupDNet
+import Tensor
 
 /// Every setting of a training run, explicit: what `smis train` parses and what the trainer
 /// takes. Saved as `options.json` beside the checkpoints (the reference's `opt.txt`), with the
@@ -49,6 +50,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// A safetensors file of torchvision's VGG19 `features` weights; when set, the G loss gains
     /// the VGG perceptual term (see ``GroupDNet/VGG19Features``). Not copied into checkpoints.
     public var vggWeightsPath: String?
+    /// The convolutions' product precision (`--precision`): nil or float32, the reference's
+    /// numerics; bf16, bfloat16 products with float32 accumulation and float32 weights, on a CPU
+    /// with AVX512-BF16 (see ``Tensor/ConvolutionPrecision``). Saved, so that a resume keeps it.
+    public var precision: ConvolutionPrecision?
     /// λ_vgg; nil means the reference's 10. Optional (like the path) so that the options saved
     /// in checkpoints from before the VGG term still decode and resume.
     public var vggWeight: Float?
@@ -79,8 +84,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     public var lossWeights: LossWeights {
         // Runs from before the setting summed the KL over their batch, on one process.
-        LossWeights(featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight ?? 10,
-                    kullbackLeiblerDeviceBatch: kullbackLeiblerDeviceBatch ?? globalBatchSize)
+        LossWeights(
+            featureMatching: featureMatchingWeight, kullbackLeibler: kullbackLeiblerWeight, vgg: vggWeight ?? 10,
+            kullbackLeiblerDeviceBatch: kullbackLeiblerDeviceBatch ?? globalBatchSize)
     }
 
     /// Whether the training samples are mirrored at random (see ``flip``).
@@ -105,7 +111,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     private static func fields(_ options: TrainingOptions) -> [String: String] {
         guard let data = try? JSONEncoder().encode(options),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [:] }
         return object.mapValues { "\($0)" }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// What `smis train` was asked for: the options given on the command line, nil (or false)
 /// where one was not given.
@@ -34,6 +35,7 @@ public struct TrainingRequest: Equatable, Sendable {
     /// `--no-flip` is a flag: false when given.
     public var flip: Bool?
     public var kullbackLeiblerDeviceBatch: Int?
+    public var precision: ConvolutionPrecision?
     /// The processes this run is started on (not an option: the launcher's count).
     public var ranks = 1
 
@@ -60,6 +62,7 @@ public struct TrainingRequest: Equatable, Sendable {
         (options.validationEvery, options.validationRecords) = (validationEvery, validationRecords)
         options.flip = flip ?? options.flip
         options.kullbackLeiblerDeviceBatch = kullbackLeiblerDeviceBatch ?? options.kullbackLeiblerDeviceBatch
+        options.precision = precision == .bfloat16 ? .bfloat16 : nil
         return options
     }
 
@@ -77,8 +80,9 @@ public struct TrainingRequest: Equatable, Sendable {
         if (saved.ranks ?? 1) == ranks {
             check("--batch-size", batchSize, saved.batchSize) { "\($0)" }
         } else if let batchSize, batchSize != perRank {
-            conflicts.append("--batch-size \(batchSize) (the run's global batch of \(saved.globalBatchSize) is "
-                             + "\(perRank) per rank on \(ranks) ranks)")
+            conflicts.append(
+                "--batch-size \(batchSize) (the run's global batch of \(saved.globalBatchSize) is "
+                    + "\(perRank) per rank on \(ranks) ranks)")
         }
         check("--epochs", constantEpochs, saved.constantEpochs) { "\($0)" }
         check("--decay-epochs", decayEpochs, saved.decayEpochs) { "\($0)" }
@@ -86,6 +90,7 @@ public struct TrainingRequest: Equatable, Sendable {
         check("--lambda-vgg", vggWeight, saved.vggWeight ?? 10) { "\($0)" }
         let deviceBatch = saved.kullbackLeiblerDeviceBatch ?? saved.globalBatchSize
         check("--kl-device-batch", kullbackLeiblerDeviceBatch, deviceBatch) { "\($0)" }
+        check("--precision", precision, saved.precision ?? .float32) { $0.rawValue }
         if flip == false && saved.flips { conflicts.append("--no-flip (the run flips its samples)") }
         if resizeToModel && !saved.resizeToModel { conflicts.append("--resize (the run was started without it)") }
         if vggWeightsPath != nil && saved.vggWeightsPath == nil {
@@ -93,7 +98,8 @@ public struct TrainingRequest: Equatable, Sendable {
         }
         guard conflicts.isEmpty else {
             throw TrainingError.runFolder(
-                path: runDirectory, reason: "--resume continues the run with the options it was started with, and these differ: "
+                path: runDirectory,
+                reason: "--resume continues the run with the options it was started with, and these differ: "
                     + conflicts.joined(separator: "; "),
                 hint: "leave them out (options.json lists the run's), or start a new run with another --out")
         }
@@ -121,7 +127,9 @@ public struct TrainingRequest: Equatable, Sendable {
         let global = saved.globalBatchSize
         guard global % ranks == 0 else {
             let divisors = (1...global).filter { global % $0 == 0 }.map(String.init)
-            let started = (saved.ranks ?? 1) == 1 ? "batch \(global) on one process"
+            let started =
+                (saved.ranks ?? 1) == 1
+                ? "batch \(global) on one process"
                 : "\(saved.ranks ?? 1) ranks × batch \(saved.batchSize)"
             throw TrainingError.runFolder(
                 path: runDirectory,

@@ -11,9 +11,18 @@ struct SMIS: ParsableCommand {
         abstract: "Train GroupDNet on prepared shards and synthesise images from label maps.",
         discussion: """
             Typical use: `smis train --shards out/shards --out out/run` (Ctrl-C saves a checkpoint; \
-            add --resume to continue), then `smis generate --checkpoint out/run --labels a.png --out images`.
+            add --resume to continue), then `smis generate --checkpoint out/run --labels a.png --out images` \
+            (--mix, --relabel for the paper's applications); `smis morph` and `smis grid` show appearances \
+            changing.
             """,
         version: ToolkitVersion.string,
-        subcommands: [TrainCommand.self, GenerateCommand.self, EvaluateCommand.self]
+        subcommands: [
+            TrainCommand.self, GenerateCommand.self, MorphCommand.self, GridCommand.self, EvaluateCommand.self
+        ]
     )
+
+    static func main() {
+        OpenMPWaitPolicy.makePassiveUnlessSet()
+        main(nil)
+    }
 }

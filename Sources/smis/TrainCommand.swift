@@ -73,6 +73,11 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the weights, the data order and the noise (default: 0).")
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp(
+        "float32 (default) or bf16: the convolutions' products in bfloat16 with float32 accumulation and weights, on a CPU with AVX512-BF16; saved with the run.",
+        valueName: "p"))
+    var precision: ConvolutionPrecision?
+
     @Flag(help: "Continue the run in --out from its latest checkpoint.")
     var resume = false
 
@@ -179,6 +184,7 @@ struct TrainCommand: ParsableCommand {
         request.decayEpochs = decayEpochs
         request.maxSteps = maxSteps
         request.seed = seed
+        request.precision = precision
         request.flip = noFlip ? false : nil
         request.kullbackLeiblerDeviceBatch = klDeviceBatch
         request.saveEvery = saveEvery
@@ -232,7 +238,8 @@ struct TrainCommand: ParsableCommand {
         print("""
             model \(trainer.options.preset.rawValue): G \(millions(model.generator.parameterCount)), E \(millions(model.encoder.parameterCount)), \
             D \(millions(model.discriminator.parameterCount)); \(trainer.batches.set.count) training records, \
-            \(trainer.schedule.stepsPerEpoch) steps per epoch, \(TensorThreads.count) threads
+            \(trainer.schedule.stepsPerEpoch) steps per epoch, \(TensorThreads.count) threads\
+            \(trainer.options.precision == .bfloat16 ? ", bf16 convolutions" : "")
             """)
         if let launcher = launch.launcher {
             let options = trainer.options, ranks = trainer.communicator.size
@@ -287,3 +294,4 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainingPreset: ExpressibleByArgument {}
+extension ConvolutionPrecision: ExpressibleByArgument {}

@@ -156,7 +156,22 @@ final class ConvolutionTests: XCTestCase {
         let runs = try XCTUnwrap(
             repeated.withUnsafeBufferPointer { ColumnRuns(columns: $0.baseAddress!, rows: 2, width: 10) })
         XCTAssertEqual(runs.starts, [0, 4])
-        XCTAssertEqual(runs.runOfColumn, [0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+        // Each run's columns summed, and each run's value written back to all of its columns.
+        let gradient = (0..<10).map(Float.init)
+        var sums = [Float](repeating: -1, count: 2)
+        gradient.withUnsafeBufferPointer { dy in
+            sums.withUnsafeMutableBufferPointer {
+                runs.sumColumns(dy.baseAddress!, rows: 1, width: 10, ldy: 10, into: $0.baseAddress!)
+            }
+        }
+        XCTAssertEqual(sums, [6, 39])  // 0 + 1 + 2 + 3 and 4 + … + 9
+        var spread = [Float](repeating: -1, count: 10)
+        [Float(7), 9].withUnsafeBufferPointer { compact in
+            spread.withUnsafeMutableBufferPointer {
+                runs.scatterColumns(compact.baseAddress!, rows: 1, width: 10, into: $0.baseAddress!, ldy: 10)
+            }
+        }
+        XCTAssertEqual(spread, [7, 7, 7, 7, 9, 9, 9, 9, 9, 9])
         let varying = (0..<20).map(Float.init)
         XCTAssertNil(varying.withUnsafeBufferPointer { ColumnRuns(columns: $0.baseAddress!, rows: 2, width: 10) })
     }

@@ -189,7 +189,7 @@ final class TrainerTests: TemporaryFolderTestCase {
             XCTAssertTrue(
                 "\(error)".contains(
                     "these differ: --batch-size 1 (the run has 2); --seed 7 (the run has 3); --vgg-weights (the run "
-                    + "was started without the VGG loss)"),
+                        + "was started without the VGG loss)"),
                 "\(error)")
         }
         var fresh = TrainingRequest(shardsDirectory: "s", runDirectory: "r")
@@ -197,6 +197,26 @@ final class TrainerTests: TemporaryFolderTestCase {
             fresh.freshOptions(), TrainingOptions(preset: .deepfashion, shardsDirectory: "s", runDirectory: "r"))
         fresh.preset = .tiny
         XCTAssertEqual(fresh.freshOptions().constantEpochs, TrainingPreset.tiny.constantEpochs)
+    }
+
+    /// --precision is saved with the run (float32 as nil, so that older options.json files read
+    /// the same) and a resume may not change it.
+    func testThePrecisionIsSavedAndAResumeKeepsIt() throws {
+        var request = TrainingRequest(shardsDirectory: "s", runDirectory: "r")
+        XCTAssertNil(request.freshOptions().precision)
+        request.precision = .float32
+        XCTAssertNil(request.freshOptions().precision)
+        request.precision = .bfloat16
+        let saved = request.freshOptions()
+        XCTAssertEqual(saved.precision, .bfloat16)
+        let decoded = try JSONDecoder().decode(TrainingOptions.self, from: JSONEncoder().encode(saved))
+        XCTAssertEqual(decoded.precision, .bfloat16)
+        var resume = TrainingRequest(shardsDirectory: "s", runDirectory: "r")
+        XCTAssertEqual(try resume.resumedOptions(saved: saved).precision, .bfloat16, "kept when not given")
+        resume.precision = .float32
+        XCTAssertThrowsError(try resume.resumedOptions(saved: saved)) { error in
+            XCTAssertTrue("\(error)".contains("--precision float32 (the run has bf16)"), "\(error)")
+        }
     }
 
     func testAStopRightAfterAScheduledSaveDoesNotWriteTheCheckpointAgain() throws {
