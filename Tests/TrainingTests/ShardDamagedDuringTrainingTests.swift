@@ -17,8 +17,9 @@ final class ShardDamagedDuringTrainingTests: TemporaryFolderTestCase {
     private let seed: UInt64 = 7
     private let steps = 14
     /// Stream positions the loader may have decoded before the stop: the two samples of step 1
-    /// and the eight it decodes ahead (`SegmentationLoader.Options.queueDepth`).
-    private let readBeforeStop = 10
+    /// and those it decodes ahead (the default queue depth, which `ShardBatches` uses on one
+    /// process).
+    private let readBeforeStop = 2 + SegmentationLoader.Options(seed: 0).queueDepth
     /// Samples the step-7 checkpoint was trained on (7 steps of 2).
     private let trainedBeforeCheckpoint = 14
 
@@ -42,10 +43,10 @@ final class ShardDamagedDuringTrainingTests: TemporaryFolderTestCase {
         // Records first met after the step-7 checkpoint's samples (and long after the stop):
         // the last record of one shard (cut in its header) and a record of another (one byte
         // flipped).
-        let late = (trainedBeforeCheckpoint + 2..<set.count).map { order(0).globalIndex(atPosition: $0) }
+        let firstLate = max(trainedBeforeCheckpoint + 2, readBeforeStop)
+        let late = (firstLate..<set.count).map { order(0).globalIndex(atPosition: $0) }
         let cut = try XCTUnwrap(late.first { isLastOfShard($0, set) }, "seed \(seed) puts no shard's end late")
         let flipped = try XCTUnwrap(late.first { set.location(ofGlobalIndex: $0).shard != shard(of: cut, set) })
-        XCTAssertGreaterThan(trainedBeforeCheckpoint + 2, readBeforeStop)
 
         let reference = try BuiltTool.run("smis", arguments(run: "reference", maxSteps: 7))
         XCTAssertEqual(reference.status, 0, reference.errors)
