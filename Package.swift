@@ -4,7 +4,7 @@
 // GroupDNet on the CPU. Data flows one way, and the targets follow it:
 //   files → ImageIO → Pipeline → Records → Tensor → GroupDNet → Training → Applications
 // with Statistics shared by the data side, AtomicFiles (crash-safe writes) under every target
-// that writes files, and two thin command-line front ends.
+// that writes files, two thin command-line front ends, and Serve, the web page of `smis serve`.
 import PackageDescription
 
 /// What both command-line front ends use besides the library targets.
@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // MARK: System libraries (found through pkg-config; see Sources/CCodecs/README.md)
@@ -111,6 +112,16 @@ let package = Package(
         // (frames and an animated GIF), semantic manipulation of label maps, per-class contact sheets.
         .target(name: "Applications", dependencies: ["Training", "GroupDNet", "ImageIO", "Tensor", "Statistics", "CGIFShim"]),
 
+        // The local web page of `smis serve` (Hummingbird): the model runs on a bounded worker
+        // queue, never on the HTTP event loop.
+        .target(
+            name: "Serve",
+            dependencies: [
+                "Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Statistics", "Applications",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
         // MARK: Command-line front ends (thin: parse, call, report)
         .executableTarget(
             name: "smisprep", dependencies: ["ImageIO", "Pipeline", "Records", "Statistics", "Yams"] + commandLine),
@@ -118,7 +129,7 @@ let package = Package(
             name: "smis",
             dependencies: [
                 "Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed", "Evaluation", "Applications",
-                "AtomicFiles",
+                "AtomicFiles", "Serve",
             ] + commandLine),
 
         // MARK: Benchmarks (release executables, not part of the test suite; each prints its
@@ -161,9 +172,19 @@ let package = Package(
         .testTarget(name: "RecordsTests", dependencies: ["Records", "ImageIO", "_TestSupport", "SeededRandom"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageIO", "_TestSupport", "SeededRandom"], exclude: ["Snapshots"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Records", "ImageIO", "Statistics", "AtomicFiles", "_TestSupport"]),
+        // Tiny shard sets and training options, shared by the tests of the model side.
+        .target(
+            name: "_TrainingTestSupport", dependencies: ["Training", "GroupDNet", "Records", "ImageIO", "_TestSupport"],
+            path: "Tests/_TrainingTestSupport"),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed", "_TestSupport"]),
+            dependencies: [
+                "Training", "GroupDNet", "Tensor", "Records", "ImageIO", "Distributed", "_TestSupport",
+                "_TrainingTestSupport",
+            ]),
+        .testTarget(
+            name: "ServeTests",
+            dependencies: ["Serve", "Training", "Tensor", "ImageIO", "_TestSupport", "_TrainingTestSupport"]),
         .testTarget(
             name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "GroupDNet", "ImageIO", "Records", "_TestSupport"],
             exclude: ["Fixtures"]),

@@ -42,9 +42,11 @@ import Tensor
 
 // As `smis` does (Sources/smis/OpenMPWaitPolicy.swift): oneDNN's OpenMP threads wait passively,
 // so that the bf16 and oneDNN routes are measured as smis runs them.
-if getenv("OMP_WAIT_POLICY") == nil {
+if getenv("OMP_WAIT_POLICY") == nil,
+    let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+{
     setenv("OMP_WAIT_POLICY", "passive", 1)
-    execv("/proc/self/exe", CommandLine.unsafeArgv)
+    execv(executable, CommandLine.unsafeArgv)
 }
 var threads = TensorThreads.count
 var repeats = 2, batch = 1

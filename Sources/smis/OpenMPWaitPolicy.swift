@@ -11,8 +11,13 @@ import Foundation
 enum OpenMPWaitPolicy {
     static func makePassiveUnlessSet() {
         guard getenv("OMP_WAIT_POLICY") == nil else { return }
+        // The executable's own path, not /proc/self/exe: the process keeps its name (`smis` in
+        // ps, and for tools and tests that find ranks by name), which exec takes from the path.
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+            return
+        }
         setenv("OMP_WAIT_POLICY", "passive", 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        execv(executable, CommandLine.unsafeArgv)
         // Only reached when the exec failed: go on with libgomp's default policy.
     }
 }

@@ -13,11 +13,12 @@ struct SMIS: ParsableCommand {
             Typical use: `smis train --shards out/shards --out out/run` (Ctrl-C saves a checkpoint; \
             add --resume to continue), then `smis generate --checkpoint out/run --labels a.png --out images` \
             (--mix, --relabel for the paper's applications); `smis morph` and `smis grid` show appearances \
-            changing.
+            changing; `smis serve --checkpoint out/run --shards out/shards` does them in a local web page.
             """,
         version: ToolkitVersion.string,
         subcommands: [
-            TrainCommand.self, GenerateCommand.self, MorphCommand.self, GridCommand.self, EvaluateCommand.self
+            TrainCommand.self, GenerateCommand.self, MorphCommand.self, GridCommand.self, EvaluateCommand.self,
+            ServeCommand.self,
         ]
     )
 

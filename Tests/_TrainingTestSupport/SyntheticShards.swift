@@ -6,13 +6,14 @@ import Training
 import XCTest
 import _TestSupport
 
-/// Small shard sets for training tests, stored raw (no codec needed): sample n is a label map
-/// of horizontal class bands shifted by n, and a photo whose colour follows the class plus a
-/// little seeded noise, so that G has something learnable.
-enum SyntheticShards {
-    static let classes = ["hair", "face", "skin", "top-clothes", "bottom-clothes", "socks", "shoes", "background"]
+/// Small shard sets for the tests of the model side (training, generation, the web page),
+/// stored raw (no codec needed): sample n is a label map of horizontal class bands shifted by
+/// n, and a photo whose colour follows the class plus a little seeded noise, so that G has
+/// something learnable.
+public enum SyntheticShards {
+    public static let classes = ["hair", "face", "skin", "top-clothes", "bottom-clothes", "socks", "shoes", "background"]
 
-    static func sample(number: Int, size: Int, classCount: Int) -> (image: Image, label: LabelMap) {
+    public static func sample(number: Int, size: Int, classCount: Int) -> (image: Image, label: LabelMap) {
         var state = UInt64(number) &* 0x9E37_79B9_7F4A_7C15 &+ 1
         var values = [UInt8](repeating: 0, count: size * size)
         var pixels = [UInt8](repeating: 0, count: size * size * 3)
@@ -31,7 +32,7 @@ enum SyntheticShards {
     }
 
     /// Samples 0 and 1 at 64×64 with the eight classes, as one training batch.
-    static func fixedBatch() throws -> TrainingBatch {
+    public static func fixedBatch() throws -> TrainingBatch {
         var labels: [UInt8] = [], pixels: [UInt8] = []
         for number in 0..<2 {
             let sample = sample(number: number, size: 64, classCount: 8)
@@ -43,7 +44,7 @@ enum SyntheticShards {
     }
 
     /// Writes `count` training records (and `validation` validation ones) of `size`×`size` into `directory`.
-    static func write(to directory: URL, count: Int, size: Int = 64, classes: [String] = classes,
+    public static func write(to directory: URL, count: Int, size: Int = 64, classes: [String] = classes,
                       validation: Int = 2) throws {
         func source(split: String, count: Int, offset: Int) -> RecordSource {
             RecordSource(split: split, count: count, identity: { "\(split)/\($0)" }) { number in
@@ -64,7 +65,7 @@ enum SyntheticShards {
 
     /// Flips one payload byte of record `record` of the shard file `shard` in `directory`: its
     /// checksum then fails, and the reader skips the record as damaged.
-    static func damage(record: Int, ofShard shard: String, in directory: URL) throws {
+    public static func damage(record: Int, ofShard shard: String, in directory: URL) throws {
         let file = directory.appendingPathComponent(shard + ".tfrecord")
         let index = try ShardIndex(contentsOf: directory.appendingPathComponent(shard + ".index"))
         var bytes = try Data(contentsOf: file)
@@ -75,7 +76,7 @@ enum SyntheticShards {
 
 extension TemporaryFolderTestCase {
     /// Tiny-preset options over `shards`, writing into `run`.
-    func tinyOptions(shards: URL, run: String, batchSize: Int = 2, maxSteps: Int? = nil, seed: UInt64 = 7) -> TrainingOptions {
+    public func tinyOptions(shards: URL, run: String, batchSize: Int = 2, maxSteps: Int? = nil, seed: UInt64 = 7) -> TrainingOptions {
         var options = TrainingOptions(preset: .tiny, shardsDirectory: shards.path, runDirectory: folder.appendingPathComponent(run).path)
         options.batchSize = batchSize
         options.maxSteps = maxSteps
