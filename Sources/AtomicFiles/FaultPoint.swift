@@ -13,6 +13,10 @@ import Darwin
 ///   would: no clean-up runs, buffered output is lost.
 /// - `enospc:POINT:N`: the Nth event and every later one fail with ENOSPC, as a full disk
 ///   does, until the process ends (the rerun without the variable has the space back).
+/// - `stop:POINT:N`: at the Nth event the process stops itself with SIGSTOP, as Ctrl-Z would,
+///   all threads at once; a test that waits for the stop (`waitpid` with `WUNTRACED`) can then
+///   change files under the process at exactly that moment (truncate a shard it reads) and
+///   continue it with SIGCONT.
 ///
 /// Points (counted over the whole process, all threads):
 /// - `write`: every write of a file's bytes (`AtomicFileWriter.write`, the pipeline's run
@@ -32,6 +36,9 @@ public enum FaultPoint: String, CaseIterable, Sendable {
         case .kill where count == rule.event:
             kill(getpid(), SIGKILL)
             while true { pause() }
+        case .stop where count == rule.event:
+            kill(getpid(), SIGSTOP)  // returns once continued
+            return nil
         case .diskFull where count >= rule.event:
             return ENOSPC
         default:
@@ -42,7 +49,7 @@ public enum FaultPoint: String, CaseIterable, Sendable {
 
 /// What `SMIS_FAULT` asks for, parsed once, and the events counted so far.
 final class FaultPlan: @unchecked Sendable {
-    enum Action: String { case kill, diskFull = "enospc" }
+    enum Action: String { case kill, diskFull = "enospc", stop }
     struct Rule { var action: Action; var event: Int }
 
     static let variable = "SMIS_FAULT"

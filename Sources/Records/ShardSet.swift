@@ -54,7 +54,9 @@ public final class ShardSet: @unchecked Sendable {
             throw RecordsError(
                 file: url.path,
                 reason: .badManifest(
-                    "shard is \(file.bytes.count) bytes, the manifest says \(entry.bytes)"))
+                    "shard is \(file.bytes.count) bytes, the manifest says \(entry.bytes): it changed after the set "
+                        + "was written (cut short, still being copied, or replaced); `smisprep verify` checks every "
+                        + "record"))
         }
         let index = try ShardIndex(contentsOf: indexURL)
         guard index.count == entry.records, index.shardSize == UInt64(entry.bytes) else {
@@ -62,7 +64,7 @@ public final class ShardSet: @unchecked Sendable {
                 file: indexURL.path,
                 reason: .badIndex(
                     "\(index.count) records over \(index.shardSize) bytes, the manifest says \(entry.records) over "
-                    + "\(entry.bytes)"))
+                        + "\(entry.bytes)"))
         }
         return Shard(entry: entry, file: file, index: index, firstGlobalIndex: firstGlobalIndex)
     }

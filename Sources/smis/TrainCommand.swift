@@ -216,6 +216,13 @@ struct TrainCommand: ParsableCommand {
             let verb = outcome.interrupted ? "interrupted at" : "finished at"
             print("\(verb) step \(outcome.step); checkpoint \(outcome.checkpoint.path)"
                   + (outcome.interrupted ? " (continue with --resume)" : ""))
+            // The reports scroll past among the progress lines: repeat the count at the end.
+            let skipped = trainer.batches.skipped
+            if !skipped.isEmpty {
+                let records = Set(skipped.map { "\($0.file) \($0.record ?? -1)" }).count
+                printError("damaged records: \(records) (skipped \(skipped.count) times in all, listed above); "
+                           + "`smisprep verify \(trainer.options.shardsDirectory)` checks every record")
+            }
         }
         return outcome.interrupted && signal > 0 ? Int32(128 + signal) : 0
     }

@@ -160,6 +160,30 @@ final class HostileInputTests: TemporaryFolderTestCase {
         XCTAssertEqual(map.values, [10, 20, 30, 40])
     }
 
+    /// A palette TIFF whose first deflate strip inflates past the strip's end: libtiff (built
+    /// with libdeflate) accepts it, reports the whole strip read, and left its last two bytes
+    /// unwritten, so two decodes of the file disagreed by whatever the heap held there (found
+    /// by `scripts/fuzz label`, `Fuzz/Crashers/label`). The strip buffer is now zeroed first:
+    /// the same values whatever the caller's buffer held.
+    func testADeflateStripInflatingPastItsEndLeavesNoByteUnwritten() throws {
+        let file = TestPaths.repositoryRoot.appendingPathComponent(
+            "Fuzz/Crashers/label/deflate-strip-inflating-past-its-end.tif")
+        let bytes = try Data(contentsOf: file)
+        var decoded: [[UInt8]] = []
+        for fill: UInt8 in [0xAA, 0x55] {
+            var values = [UInt8](repeating: fill, count: 150 * 103)
+            try bytes.withUnsafeBytes { raw in
+                try values.withUnsafeMutableBufferPointer {
+                    try LabelMap.decode(raw, source: "t.tif", into: $0, width: 150, height: 103)
+                }
+            }
+            decoded.append(values)
+        }
+        XCTAssertEqual(decoded[0], decoded[1])
+        XCTAssertEqual(decoded[0][8096..<8098], [0, 0], "the bytes libdeflate left are zero")
+        XCTAssertEqual(try bytes.withUnsafeBytes { try LabelMap(decoding: $0, source: "t.tif") }.values, decoded[0])
+    }
+
     /// The process's peak resident set so far (Linux reports kilobytes).
     private static func peakResidentBytes() -> Int {
         var usage = rusage()
