@@ -12,14 +12,14 @@
 // (k over the kernel's taps, P the padding; positions outside the image contribute nothing), where
 // each S_k(R) is a difference of two row prefix sums of dγ. One small product per run replaces a
 // product per position. The values are the dense path's up to float summation order (the prefix
-// sums are kept in double precision); ModulationTests compares the two.
+// sums are kept in double precision); ModulationRunSumsTests compares the two.
 
 /// Process-wide settings of ``Tensor/modulation(normalized:labels:shared:gamma:beta:padding:groups:sharedGroups:)``,
 /// like ``ConvolutionSettings``: set them once at the start.
 public enum ModulationSettings {
     /// Whether the backward pass may take the run-sum path where the label map allows it (the
     /// default); off, it always computes dh densely, for measuring and checking the two against
-    /// each other (`bench-groupdnet --dense-label-gradients`, ModulationRunSumsTests).
+    /// each other (`bench-groupdnet --label-gradients dense`, ModulationRunSumsTests).
     nonisolated(unsafe) public static var runSums = true
 }
 
