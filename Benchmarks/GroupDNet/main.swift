@@ -9,7 +9,7 @@
 //       [--no-pytorch] [--reference PATH] [--no-backward] [--vgg | --vgg-only] [--label-gradients LIST]
 //
 // --convolution takes a comma-separated list of convolution routes (auto, im2col, direct,
-// winograd; see ConvolutionDispatch.swift; default: $TENSOR_CONVOLUTION, else auto), measured
+// winograd; see ConvolutionDispatch.swift; default: $TENSOR_CONVOLUTION, else im2col), measured
 // one after the other, so that a pair is compared under the same machine load. --label-gradients
 // takes `sums` (the default: CG-Norm's first convolution's gradients from run sums, see
 // Sources/Tensor/ModulationRunSums.swift) and/or `dense` (dh computed everywhere), likewise;

@@ -142,13 +142,15 @@ private struct ModulationBackward {
 
     func run(_ output: GradientNode) {
         let hidden = withReadPointer(labelsData) { hiddenActivation(sharedGeometry, $0, sharedWeight, sharedBias) }
-        if needsHiddenGradient && !labelsNode.requiresGrad,
-            var runSums = withReadPointer(
-                labelsData,
-                {
-                    ModulationRunSums(shared: sharedGeometry, modulation: geometry, labels: $0)
-                })
-        {
+        // The label map takes no gradient (it never does in GroupDNet): the run-sum path, where
+        // the map's runs allow it.
+        let runSums =
+            needsHiddenGradient && !labelsNode.requiresGrad
+            ? withReadPointer(labelsData) {
+                ModulationRunSums(shared: sharedGeometry, modulation: geometry, labels: $0)
+            }
+            : nil
+        if var runSums {
             runBySums(output, hidden: hidden, runSums: &runSums)
             return
         }
