@@ -100,8 +100,10 @@ final class OneDNNConvolution {
         let destinationDimensions = [key.batch, partOutputs, outputHeight, outputWidth]
         let weightDimensions =
             primitiveGroups > 1
-            ? [primitiveGroups, partOutputs / primitiveGroups, partInputs / primitiveGroups, key.kernelHeight,
-                key.kernelWidth]
+            ? [
+                primitiveGroups, partOutputs / primitiveGroups, partInputs / primitiveGroups, key.kernelHeight,
+                key.kernelWidth
+            ]
             : [partOutputs, partInputs, key.kernelHeight, key.kernelWidth]
         let inputPlane = key.height * key.width, outputPlane = outputHeight * outputWidth
         guard
@@ -130,16 +132,18 @@ final class OneDNNConvolution {
         // oneDNN wants the right padding that makes its output size exact.
         let padRight = [
             Int64((outputHeight - 1) * key.stride + key.kernelHeight - key.height - key.padding),
-            Int64((outputWidth - 1) * key.stride + key.kernelWidth - key.width - key.padding),
+            Int64((outputWidth - 1) * key.stride + key.kernelWidth - key.width - key.padding)
         ]
         let algorithm = key.algorithm == .winograd ? dnnl_convolution_winograd : dnnl_convolution_direct
         var description = dnnl_convolution_desc_t()
         guard
-            withUnsafeMutablePointer(to: &bias, { biasPointer in
-                dnnl_convolution_forward_desc_init(
-                    &description, dnnl_forward_training, algorithm, &source, &weights,
-                    key.bias ? biasPointer : nil, &destination, strides, padLeft, padRight)
-            }) == dnnl_success,
+            withUnsafeMutablePointer(
+                to: &bias,
+                { biasPointer in
+                    dnnl_convolution_forward_desc_init(
+                        &description, dnnl_forward_training, algorithm, &source, &weights,
+                        key.bias ? biasPointer : nil, &destination, strides, padLeft, padRight)
+                }) == dnnl_success,
             let forward = OneDNNPrimitive.make(&description, runtime: runtime)
         else { return nil }
         self.forward = forward
@@ -226,7 +230,7 @@ extension OneDNNConvolution {
                 primitive.memory(dnnl_query_dst_md), accumulate: false)
             var arguments = [
                 argument(DNNL_ARG_SRC, source), argument(DNNL_ARG_WEIGHTS, weights),
-                argument(DNNL_ARG_DST, destination.buffer),
+                argument(DNNL_ARG_DST, destination.buffer)
             ]
             let biasBuffer = bias.map { buffer(plainBias, UnsafeMutableRawPointer(mutating: $0 + offsets.bias)) }
             if let biasBuffer { arguments.append(argument(DNNL_ARG_BIAS, biasBuffer)) }
@@ -251,7 +255,7 @@ extension OneDNNConvolution {
                 accumulate: true)
             let arguments = [
                 argument(DNNL_ARG_DIFF_DST, gradient), argument(DNNL_ARG_WEIGHTS, weights),
-                argument(DNNL_ARG_DIFF_SRC, result.buffer),
+                argument(DNNL_ARG_DIFF_SRC, result.buffer)
             ]
             execute(primitive, arguments, "backward-data")
             result.finish()
@@ -273,7 +277,7 @@ extension OneDNNConvolution {
                 primitive.memory(dnnl_query_diff_weights_md), accumulate: true)
             let arguments = [
                 argument(DNNL_ARG_SRC, source), argument(DNNL_ARG_DIFF_DST, gradient),
-                argument(DNNL_ARG_DIFF_WEIGHTS, result.buffer),
+                argument(DNNL_ARG_DIFF_WEIGHTS, result.buffer)
             ]
             execute(primitive, arguments, "backward-weights")
             result.finish()
@@ -292,8 +296,12 @@ extension OneDNNConvolution {
         dnnl_exec_arg_t(arg: index, memory: buffer.memory)
     }
 
+    /// Runs `primitive` with a scratchpad of its own for this call, when it needs one.
     fileprivate func execute(_ primitive: OneDNNPrimitive, _ arguments: [dnnl_exec_arg_t], _ what: String) {
-        guard runtime.execute(primitive.primitive, arguments) else {
+        let scratchpad = primitive.scratchpad.map { buffer($0, nil) }
+        let all = arguments + (scratchpad.map { [argument(DNNL_ARG_SCRATCHPAD, $0)] } ?? [])
+        let succeeded = withExtendedLifetime(scratchpad) { runtime.execute(primitive.primitive, all) }
+        guard succeeded else {
             preconditionFailure("oneDNN: the \(what) primitive \(primitive.implementation) failed")
         }
     }
@@ -353,8 +361,10 @@ extension OneDNNConvolution {
             finish = {
                 convolution.execute(
                     reorder.primitive,
-                    [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: staged.memory),
-                     dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: user.memory)], "reorder")
+                    [
+                        dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: staged.memory),
+                        dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: user.memory)
+                    ], "reorder")
             }
         }
     }

@@ -10,6 +10,12 @@ import CDNNL
 // temporaries that live for the call (TensorMemory keeps their pages in the heap). Outputs
 // that are gradients are added into ours by the reorder itself (a sum post-op), since gradients
 // accumulate.
+//
+// Every primitive is made with a user-managed scratchpad, passed to each call. oneDNN's default
+// ("library") scratchpad is global per thread: a primitive made on one thread and run on
+// another (a plan cached by the test thread and used by `smis serve`'s model thread, say) finds
+// no scratchpad there and its kernel writes through a null pointer (seen as a crash in the
+// serve tests under TENSOR_CONVOLUTION=auto; oneDNN issues #572 and #1385).
 
 /// oneDNN's engine and stream, created once. Nil when oneDNN cannot make a CPU engine.
 final class OneDNNRuntime: @unchecked Sendable {
@@ -50,18 +56,38 @@ final class OneDNNRuntime: @unchecked Sendable {
 final class OneDNNPrimitive {
     let descriptor: dnnl_primitive_desc_t
     let primitive: dnnl_primitive_t
+    /// The scratch memory each call needs (the attributes ask for a user-managed scratchpad),
+    /// nil when it needs none.
+    let scratchpad: dnnl_memory_desc_t?
 
     /// Takes ownership of both.
     init(owning descriptor: dnnl_primitive_desc_t, _ primitive: dnnl_primitive_t) {
         (self.descriptor, self.primitive) = (descriptor, primitive)
+        let scratchpad = dnnl_primitive_desc_query_md(descriptor, dnnl_query_scratchpad_md, 0)?.pointee
+        self.scratchpad = scratchpad.flatMap { OneDNNMemory.size($0) > 0 ? $0 : nil }
+    }
+
+    /// New primitive attributes with a user-managed scratchpad (see the top of this file); the
+    /// caller destroys them.
+    static func attributes() -> dnnl_primitive_attr_t? {
+        var attributes: dnnl_primitive_attr_t?
+        guard dnnl_primitive_attr_create(&attributes) == dnnl_success, let attributes else { return nil }
+        guard dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user) == dnnl_success else {
+            dnnl_primitive_attr_destroy(attributes)
+            return nil
+        }
+        return attributes
     }
 
     /// Makes the primitive for an operation descriptor (`operation` points to a
     /// `dnnl_convolution_desc_t`, for instance); nil when oneDNN has no implementation for it.
     static func make(
-        _ operation: UnsafeRawPointer, attributes: dnnl_primitive_attr_t? = nil, hint: OneDNNPrimitive? = nil,
-        runtime: OneDNNRuntime
-    ) -> OneDNNPrimitive? {
+        _ operation: UnsafeRawPointer, hint: OneDNNPrimitive? = nil, runtime: OneDNNRuntime
+    )
+        -> OneDNNPrimitive?
+    {
+        guard let attributes = attributes() else { return nil }
+        defer { dnnl_primitive_attr_destroy(attributes) }
         var descriptor: dnnl_primitive_desc_t?
         guard
             dnnl_primitive_desc_create(&descriptor, operation, attributes, runtime.engine, hint?.descriptor)
@@ -108,8 +134,7 @@ final class OneDNNReorder {
 
     init?(from: dnnl_memory_desc_t, to: dnnl_memory_desc_t, accumulate: Bool, runtime: OneDNNRuntime) {
         (self.from, self.to) = (from, to)
-        var attributes: dnnl_primitive_attr_t?
-        guard dnnl_primitive_attr_create(&attributes) == dnnl_success, let attributes else { return nil }
+        guard let attributes = OneDNNPrimitive.attributes() else { return nil }
         defer { dnnl_primitive_attr_destroy(attributes) }
         if accumulate {
             var postOperations: dnnl_post_ops_t?
@@ -135,7 +160,9 @@ final class OneDNNReorder {
 enum OneDNNMemory {
     /// A dense descriptor in a named layout (`dnnl_nchw`, `dnnl_goihw`, or `dnnl_format_tag_any`
     /// to let a primitive choose).
-    static func descriptor(_ dimensions: [Int], _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t)
+    static func descriptor(
+        _ dimensions: [Int], _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t
+    )
         -> dnnl_memory_desc_t?
     {
         var descriptor = dnnl_memory_desc_t()

@@ -56,18 +56,42 @@ final class OneDNNConvolutionTests: XCTestCase {
     /// The model's kinds of convolution, at sizes where oneDNN's blocked kernels engage (16
     /// channels and more) and below (3 and 8 channels: its reference kernels).
     static let shapes: [(String, Shape)] = [
-        ("3×3, stride 1, bias", Shape(input: [2, 16, 12, 10], outputs: 32, kernel: 3, stride: 1, padding: 1,
-                                      groups: 1, bias: true)),
-        ("grouped 3×3", Shape(input: [1, 32, 9, 9], outputs: 64, kernel: 3, stride: 1, padding: 1, groups: 8,
-                              bias: true)),
-        ("grouped, stride 2", Shape(input: [2, 16, 11, 9], outputs: 32, kernel: 3, stride: 2, padding: 1,
-                                    groups: 2, bias: false)),
-        ("D's kernel 4, stride 2, padding 2", Shape(input: [1, 11, 13, 12], outputs: 16, kernel: 4, stride: 2,
-                                                    padding: 2, groups: 1, bias: true)),
-        ("pointwise, groups", Shape(input: [2, 16, 6, 7], outputs: 32, kernel: 1, stride: 1, padding: 0, groups: 2,
-                                    bias: false)),
-        ("few channels", Shape(input: [1, 3, 8, 8], outputs: 8, kernel: 3, stride: 1, padding: 1, groups: 1,
-                               bias: true)),
+        (
+            "3×3, stride 1, bias",
+            Shape(
+                input: [2, 16, 12, 10], outputs: 32, kernel: 3, stride: 1, padding: 1,
+                groups: 1, bias: true)
+        ),
+        (
+            "grouped 3×3",
+            Shape(
+                input: [1, 32, 9, 9], outputs: 64, kernel: 3, stride: 1, padding: 1, groups: 8,
+                bias: true)
+        ),
+        (
+            "grouped, stride 2",
+            Shape(
+                input: [2, 16, 11, 9], outputs: 32, kernel: 3, stride: 2, padding: 1,
+                groups: 2, bias: false)
+        ),
+        (
+            "D's kernel 4, stride 2, padding 2",
+            Shape(
+                input: [1, 11, 13, 12], outputs: 16, kernel: 4, stride: 2,
+                padding: 2, groups: 1, bias: true)
+        ),
+        (
+            "pointwise, groups",
+            Shape(
+                input: [2, 16, 6, 7], outputs: 32, kernel: 1, stride: 1, padding: 0, groups: 2,
+                bias: false)
+        ),
+        (
+            "few channels",
+            Shape(
+                input: [1, 3, 8, 8], outputs: 8, kernel: 3, stride: 1, padding: 1, groups: 1,
+                bias: true)
+        )
     ]
 
     func testDirectKernelsMatchIm2colToFloatRounding() throws {
@@ -81,6 +105,36 @@ final class OneDNNConvolutionTests: XCTestCase {
         for (name, shape) in Self.shapes {
             try compare(shape, .winograd, Tolerance(ofScale: 2e-5, scaleFloor: 1), name)
         }
+    }
+
+    /// A plan made on one thread runs on another, bit for bit as on the thread that made it
+    /// (`smis serve` makes its plans on the thread that loads the model and runs them on its
+    /// model thread). With oneDNN's default scratchpad, global per thread, the other thread had
+    /// none and the kernels wrote through a null pointer: this test crashed.
+    func testAPlanMadeOnOneThreadRunsOnAnother() throws {
+        var routes: [(ConvolutionBackend, ConvolutionPrecision)] = [(.direct, .float32), (.winograd, .float32)]
+        if ConvolutionSettings.supportsBFloat16 { routes.append((.direct, .bfloat16)) }
+        for (backend, precision) in routes {
+            try ConvolutionSettings.setPrecision(precision)
+            for (name, shape) in Self.shapes {
+                let here = try run(shape, backend)
+                let elsewhere = try onAnotherThread { try self.run(shape, backend) }
+                XCTAssertEqual(elsewhere, here, "\(name), \(backend.rawValue), \(precision.rawValue)")
+            }
+        }
+    }
+
+    /// Runs `body` on a new thread (8 MiB of stack, as the serve model thread has) and waits.
+    private func onAnotherThread(_ body: @escaping () throws -> [String: [Float]]) throws -> [String: [Float]] {
+        let box = ResultBox(), done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            box.result = Result { try body() }
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        done.wait()
+        return try XCTUnwrap(box.result).get()
     }
 
     func testAutomaticRouteMatchesIm2col() throws {
@@ -120,3 +174,7 @@ final class OneDNNConvolutionTests: XCTestCase {
     }
 }
 
+/// What a thread hands back to the one waiting for it (the semaphore orders the two accesses).
+private final class ResultBox: @unchecked Sendable {
+    var result: Result<[String: [Float]], Error>?
+}
