@@ -25,6 +25,15 @@ final class SMISReferenceTests: XCTestCase {
     func testTrainingIterationMatchesTheReference() throws {
         try SMISReference(folder: fixtures.appendingPathComponent("smis")).checkTrainingIteration()
     }
+
+    /// The same on the im2col route alone: the default route (`auto`) runs most convolutions
+    /// through oneDNN, and both must stay within the reference's own spread.
+    func testTrainingIterationMatchesTheReferenceOnTheIm2colRoute() throws {
+        let savedBackend = ConvolutionSettings.backend
+        ConvolutionSettings.backend = .im2col
+        defer { ConvolutionSettings.backend = savedBackend }
+        try SMISReference(folder: fixtures.appendingPathComponent("smis")).checkTrainingIteration()
+    }
 }
 
 final class SMISReferenceFullSizeTests: XCTestCase {
@@ -41,6 +50,12 @@ final class SMISReferenceFullSizeTests: XCTestCase {
 /// One fixture folder (G, E, D, vgg and reference safetensors) with the model built from it.
 struct SMISReference {
     /// Relative tolerances, of each tensor's max|ref| (and, for gradients, of ‖ref‖₂ too).
+    ///
+    /// Set against the reference's own spread: the same scenario run by the reference's code on
+    /// PyTorch's other CPU convolution path (oneDNN off) or on 1 thread instead of 2, printed by
+    /// Fixtures/measure_reference_spread.py (README "Convolution routes" has the table). A
+    /// difference the size of that spread is summation order, not a bug; a wrong loss weight,
+    /// learning rate or layer moves results by far more.
     struct Tolerances {
         /// Forward values and losses before any update.
         var forward: Float
@@ -49,16 +64,19 @@ struct SMISReference {
         var gradientL2: Float
         /// Everything after the G and E update (D step, buffers): Adam's first step moves
         /// each weight by about ±lr whatever |g| is, so each weight whose gradient's sign is
-        /// decided by rounding (patch.* covers those within 1e-4 of their tensor's largest)
-        /// moves 2 lr away from the reference's.
+        /// decided by rounding moves 2 lr away from the reference's; `patch.*` lists those
+        /// (gradients within 3e-3 of their tensor's largest, beyond the reference's own
+        /// spread) and the test gives them the reference's values before the D step.
         var afterUpdate: Float
         var afterUpdateGradientMaximum: Float
         var afterUpdateGradientL2: Float
 
-        /// The committed fixture (ngf 8): seen 1e-5 forward, 3.3e-4 for gradients (mostly
-        /// their float16 storage), 1e-5 after the update.
+        /// The committed fixture (ngf 8). The reference against itself: G-step gradients
+        /// within 1.97e-3 at the worst element and 1.27e-3 in L2 (oneDNN off), everything
+        /// after the update within 1e-3 (D's gradients) and 3e-7 (buffers). Ours, im2col:
+        /// 3.3e-4 and 2.4e-4; oneDNN routes (`auto`): 1.6e-3 and 1.0e-3.
         static let reduced = Tolerances(
-            forward: 1e-4, gradientMaximum: 2e-3, gradientL2: 1e-3,
+            forward: 1e-4, gradientMaximum: 3e-3, gradientL2: 2e-3,
             afterUpdate: 1e-4, afterUpdateGradientMaximum: 2e-3, afterUpdateGradientL2: 1e-3)
         /// The DeepFashion size (ngf 160), where sums run over up to 2880 terms per output.
         /// Measured: forward values within 1e-5; G-step gradients within 1.5e-3 in L2 and

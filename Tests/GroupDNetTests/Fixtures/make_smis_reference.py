@@ -102,7 +102,10 @@ CLASSES = 8
 VGG_PLAN = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
 LOW_LOGVAR_SHIFT = 1000.0
 CONV_IMG_SCALE = 0.5
-ILL_CONDITIONED = 1e-4
+# Gradients within this fraction of their tensor's largest have no reproducible sign: the
+# reference itself, run without oneDNN or on another thread count, moves its G-step gradients by
+# up to 2e-3 of their tensor's largest (measure_reference_spread.py); 1e-4 was too small for that.
+ILL_CONDITIONED = 3e-3
 # Two people of the synthetic fixture set, as `scripts/demo` prepares them (256x256, 8 classes).
 SAMPLES = ["WOMEN-Jackets_Coats-id_00000003-01_1_front", "WOMEN-Pants-id_00000001-01_1_front"]
 
