@@ -52,6 +52,10 @@ final class OneDNNConvolution {
     let parts: Int
     /// Channels of one part (the whole convolution, or one group).
     let partInputs, partOutputs: Int
+    /// Samples per primitive call: the whole batch, or one sample at a time for large planes,
+    /// so that the staged copies and scratchpads (kept in a workspace) are one sample's size
+    /// whatever the batch (at batch 4 they had added 2 GiB to an iteration's peak).
+    let samplesPerCall: Int
     let forward: OneDNNPrimitive
     private var backwardDataPrimitive: OneDNNPrimitive??
     private var backwardWeightsPrimitive: OneDNNPrimitive??
@@ -62,12 +66,26 @@ final class OneDNNConvolution {
     let outputPlane: Int
     private var reorders: [Role: OneDNNReorder] = [:]
     private let lock = NSLock()
+    /// The staging buffers and scratchpads of the call in progress (set while `lock` is held).
+    private var workspace: OneDNNWorkspace?
 
     fileprivate enum Role: Hashable {
         case forwardSource, forwardWeights, forwardDestination
         case dataGradient, dataWeights, dataSource
         case weightsSource, weightsGradient, weightsResult
+
+        /// Where its staged copy lives during a call.
+        var slot: OneDNNWorkspace.Slot {
+            switch self {
+            case .forwardSource, .dataGradient, .weightsSource: .firstInput
+            case .forwardWeights, .dataWeights, .weightsGradient: .secondInput
+            case .forwardDestination, .dataSource, .weightsResult: .output
+            }
+        }
     }
+
+    /// Planes from this size (64 × 64) run one sample per call.
+    static let largePlane = 64 * 64
 
     // MARK: Cache
 
@@ -96,8 +114,9 @@ final class OneDNNConvolution {
         let primitiveGroups = split ? 1 : key.groups
         let outputHeight = (key.height + 2 * key.padding - key.kernelHeight) / key.stride + 1
         let outputWidth = (key.width + 2 * key.padding - key.kernelWidth) / key.stride + 1
-        let sourceDimensions = [key.batch, partInputs, key.height, key.width]
-        let destinationDimensions = [key.batch, partOutputs, outputHeight, outputWidth]
+        samplesPerCall = max(key.height * key.width, outputHeight * outputWidth) >= Self.largePlane ? 1 : key.batch
+        let sourceDimensions = [samplesPerCall, partInputs, key.height, key.width]
+        let destinationDimensions = [samplesPerCall, partOutputs, outputHeight, outputWidth]
         let weightDimensions =
             primitiveGroups > 1
             ? [
@@ -220,8 +239,10 @@ extension OneDNNConvolution {
         lock.lock()
         defer { lock.unlock() }
         let primitive = forward
-        for part in 0..<parts {
-            let offsets = partOffsets(part)
+        beginCall()
+        defer { endCall() }
+        for (sample, part) in calls {
+            let offsets = offsets(sample: sample, part: part)
             let source = input(.forwardSource, x + offsets.source, plainSource, primitive.memory(dnnl_query_src_md))
             let weights = input(
                 .forwardWeights, weight + offsets.weights, plainWeights, primitive.memory(dnnl_query_weights_md))
@@ -244,8 +265,10 @@ extension OneDNNConvolution {
         lock.lock()
         defer { lock.unlock() }
         guard let primitive = backwardData else { preconditionFailure("oneDNN: no backward-data kernel") }
-        for part in 0..<parts {
-            let offsets = partOffsets(part)
+        beginCall()
+        defer { endCall() }
+        for (sample, part) in calls {
+            let offsets = offsets(sample: sample, part: part)
             let gradient = input(
                 .dataGradient, dy + offsets.destination, plainDestination, primitive.memory(dnnl_query_diff_dst_md))
             let weights = input(
@@ -267,8 +290,10 @@ extension OneDNNConvolution {
         lock.lock()
         defer { lock.unlock() }
         guard let primitive = backwardWeights else { preconditionFailure("oneDNN: no backward-weights kernel") }
-        for part in 0..<parts {
-            let offsets = partOffsets(part)
+        beginCall()
+        defer { endCall() }
+        for (sample, part) in calls {
+            let offsets = offsets(sample: sample, part: part)
             let source = input(.weightsSource, x + offsets.source, plainSource, primitive.memory(dnnl_query_src_md))
             let gradient = input(
                 .weightsGradient, dy + offsets.destination, plainDestination, primitive.memory(dnnl_query_diff_dst_md))
@@ -284,10 +309,25 @@ extension OneDNNConvolution {
         }
     }
 
-    /// Where part `part` starts in the input, output, weight and bias (elements).
-    private func partOffsets(_ part: Int) -> (source: Int, destination: Int, weights: Int, bias: Int) {
-        (
-            part * partInputs * key.height * key.width, part * partOutputs * outputPlane,
+    private func beginCall() { workspace = OneDNNWorkspace.acquire() }
+
+    private func endCall() {
+        if let workspace { OneDNNWorkspace.release(workspace) }
+        workspace = nil
+    }
+
+    /// The primitive calls of one pass: each group of samples, each part.
+    private var calls: [(sample: Int, part: Int)] {
+        stride(from: 0, to: key.batch, by: samplesPerCall).flatMap { sample in (0..<parts).map { (sample, $0) } }
+    }
+
+    /// Where the call for samples from `sample` and part `part` starts in the input, output,
+    /// weight and bias (elements).
+    private func offsets(sample: Int, part: Int) -> (source: Int, destination: Int, weights: Int, bias: Int) {
+        let inputPlane = key.height * key.width
+        return (
+            sample * key.inputChannels * inputPlane + part * partInputs * inputPlane,
+            sample * key.outputChannels * outputPlane + part * partOutputs * outputPlane,
             part * partOutputs * partInputs * key.kernelHeight * key.kernelWidth, part * partOutputs
         )
     }
@@ -296,9 +336,12 @@ extension OneDNNConvolution {
         dnnl_exec_arg_t(arg: index, memory: buffer.memory)
     }
 
-    /// Runs `primitive` with a scratchpad of its own for this call, when it needs one.
-    fileprivate func execute(_ primitive: OneDNNPrimitive, _ arguments: [dnnl_exec_arg_t], _ what: String) {
-        let scratchpad = primitive.scratchpad.map { buffer($0, nil) }
+    /// Runs `primitive` with the call's scratchpad, when it needs one.
+    fileprivate func execute(
+        _ primitive: OneDNNPrimitive, _ arguments: [dnnl_exec_arg_t], _ what: String,
+        scratchpad slot: OneDNNWorkspace.Slot = .scratchpad
+    ) {
+        let scratchpad = primitive.scratchpad.map { buffer($0, staging(slot, $0)) }
         let all = arguments + (scratchpad.map { [argument(DNNL_ARG_SCRATCHPAD, $0)] } ?? [])
         let succeeded = withExtendedLifetime(scratchpad) { runtime.execute(primitive.primitive, all) }
         guard succeeded else {
@@ -306,8 +349,15 @@ extension OneDNNConvolution {
         }
     }
 
-    /// A memory object over our buffer, or a oneDNN-allocated one when `pointer` is nil.
-    fileprivate func buffer(_ descriptor: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer?) -> OneDNNBuffer {
+    /// Room in the call's workspace for a buffer laid out as `descriptor`.
+    fileprivate func staging(_ slot: OneDNNWorkspace.Slot, _ descriptor: dnnl_memory_desc_t) -> UnsafeMutableRawPointer
+    {
+        guard let workspace else { preconditionFailure("oneDNN: staging outside a call") }
+        return workspace.memory(slot, bytes: OneDNNMemory.size(descriptor))
+    }
+
+    /// A memory object over our buffer, or over room in the call's workspace.
+    fileprivate func buffer(_ descriptor: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer) -> OneDNNBuffer {
         guard let made = OneDNNBuffer(descriptor, pointer: pointer, runtime: runtime) else {
             preconditionFailure("oneDNN: cannot make a memory object of \(OneDNNMemory.size(descriptor)) bytes")
         }
@@ -333,9 +383,11 @@ extension OneDNNConvolution {
     ) -> OneDNNBuffer {
         let user = buffer(plain, UnsafeMutableRawPointer(mutating: pointer))
         if OneDNNMemory.equal(plain, wanted) { return user }
-        let staged = buffer(wanted, nil)
+        let staged = buffer(wanted, staging(role.slot, wanted))
         let reorder = reorder(role, from: plain, to: wanted, accumulate: false)
-        execute(reorder.primitive, [argument(DNNL_ARG_FROM, user), argument(DNNL_ARG_TO, staged)], "reorder")
+        execute(
+            reorder.primitive, [argument(DNNL_ARG_FROM, user), argument(DNNL_ARG_TO, staged)], "reorder",
+            scratchpad: .reorderScratchpad)
         return staged
     }
 
@@ -355,7 +407,7 @@ extension OneDNNConvolution {
                 (buffer, finish) = (user, {})
                 return
             }
-            let staged = convolution.buffer(produced, nil)
+            let staged = convolution.buffer(produced, convolution.staging(role.slot, produced))
             let reorder = convolution.reorder(role, from: produced, to: plain, accumulate: accumulate)
             buffer = staged
             finish = {
@@ -364,7 +416,7 @@ extension OneDNNConvolution {
                     [
                         dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: staged.memory),
                         dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: user.memory)
-                    ], "reorder")
+                    ], "reorder", scratchpad: .reorderScratchpad)
             }
         }
     }

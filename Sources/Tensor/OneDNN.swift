@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 
 // oneDNN (Debian's libdnnl 2.6) as the Tensor target uses it: one CPU engine and stream, memory
 // objects over our own buffers or allocated by oneDNN in its blocked layouts, reorders between
@@ -208,4 +209,52 @@ final class OneDNNBuffer {
     }
 
     deinit { dnnl_memory_destroy(memory) }
+}
+
+/// Scratch memory for oneDNN calls, kept from call to call: the staging buffers in the
+/// primitives' layouts and their scratchpads. Allocating them for every call (hundreds of
+/// megabytes at batch 4, between the activations the forward pass keeps) fragmented the heap,
+/// which TensorMemory keeps rather than returning to the system: an iteration's peak resident
+/// memory nearly doubled. Each slot grows to the largest size asked of it and stays.
+/// One workspace serves one call at a time; ``acquire()`` hands concurrent callers their own.
+final class OneDNNWorkspace: @unchecked Sendable {
+    /// What a slot holds during one call.
+    enum Slot: Int, CaseIterable {
+        case firstInput, secondInput, output, scratchpad, reorderScratchpad
+    }
+
+    private var buffers = [UnsafeMutableRawPointer?](repeating: nil, count: Slot.allCases.count)
+    private var capacities = [Int](repeating: 0, count: Slot.allCases.count)
+
+    /// At least `bytes` bytes, page-aligned, for `slot` (valid until the slot is asked again).
+    func memory(_ slot: Slot, bytes: Int) -> UnsafeMutableRawPointer {
+        let index = slot.rawValue
+        if capacities[index] < bytes || buffers[index] == nil {
+            free(buffers[index])
+            var pointer: UnsafeMutableRawPointer?
+            guard posix_memalign(&pointer, 4096, max(bytes, 64)) == 0, let pointer else {
+                preconditionFailure("oneDNN: cannot allocate \(bytes) bytes of workspace")
+            }
+            (buffers[index], capacities[index]) = (pointer, bytes)
+        }
+        return buffers[index]!
+    }
+
+    deinit { buffers.forEach { free($0) } }
+
+    nonisolated(unsafe) private static var idle: [OneDNNWorkspace] = []
+    private static let idleLock = NSLock()
+
+    /// A workspace no other call is using; give it back with ``release(_:)``.
+    static func acquire() -> OneDNNWorkspace {
+        idleLock.lock()
+        defer { idleLock.unlock() }
+        return idle.popLast() ?? OneDNNWorkspace()
+    }
+
+    static func release(_ workspace: OneDNNWorkspace) {
+        idleLock.lock()
+        defer { idleLock.unlock() }
+        idle.append(workspace)
+    }
 }

@@ -87,6 +87,18 @@ final class OneDNNConvolutionTests: XCTestCase {
                 bias: false)
         ),
         (
+            "batch 2 at 64 × 64: one sample per call",
+            Shape(
+                input: [2, 16, 64, 64], outputs: 16, kernel: 3, stride: 1, padding: 1, groups: 1,
+                bias: true)
+        ),
+        (
+            "grouped, stride 2 from 64 × 64: one sample per call",
+            Shape(
+                input: [3, 16, 64, 64], outputs: 32, kernel: 3, stride: 2, padding: 1, groups: 2,
+                bias: true)
+        ),
+        (
             "few channels",
             Shape(
                 input: [1, 3, 8, 8], outputs: 8, kernel: 3, stride: 1, padding: 1, groups: 1,
