@@ -9,7 +9,7 @@
 //       [--no-pytorch] [--reference PATH] [--no-backward] [--vgg | --vgg-only] [--label-gradients LIST]
 //
 // --convolution takes a comma-separated list of convolution routes (auto, im2col, direct,
-// winograd; see ConvolutionDispatch.swift; default: $TENSOR_CONVOLUTION, else im2col), measured
+// winograd; see ConvolutionDispatch.swift; default: $TENSOR_CONVOLUTION, else auto), measured
 // one after the other, so that a pair is compared under the same machine load. --label-gradients
 // takes `sums` (the default: CG-Norm's first convolution's gradients from run sums, see
 // Sources/Tensor/ModulationRunSums.swift) and/or `dense` (dh computed everywhere), likewise;
@@ -142,11 +142,14 @@ func benchmarkOurs() throws {
                 }
                 let iteration = try bench.iteration()
                 let wall = iteration.map(\.wall), cpu = iteration.map(\.cpu)
+                // Both cores busy? The best run's CPU seconds over threads × its wall time: the
+                // rest is time a core waited (a serial stretch, or a thread waiting for another).
+                let best = iteration.min { $0.wall < $1.wall }!
                 print(
                     String(
-                        format: "%-40@ best %6.2f s (median %6.2f s, %6.2f CPU s)",
+                        format: "%-40@ best %6.2f s (median %6.2f s, %6.2f CPU s); cores busy %2.0f %% of it",
                         "[\(name)] iteration (G step + D step)" as NSString, wall.min()!,
-                        wall.sorted()[wall.count / 2], cpu.min()!))
+                        wall.sorted()[wall.count / 2], cpu.min()!, 100 * best.cpu / (Double(threads) * best.wall)))
                 ours.append((name, forward.map(\.wall).min()!, wall.min()!))
             }
         }

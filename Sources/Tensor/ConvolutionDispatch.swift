@@ -8,16 +8,17 @@ import Foundation
 // `TENSOR_CONVOLUTION` or by setting ``ConvolutionSettings/backend``, so that each can be
 // measured against the others: `bench-groupdnet --convolution im2col,direct,winograd,auto`,
 // whose figures the README gives ("Convolution routes"). Those are whole-network figures; the
-// automatic rule's details (Winograd from 64×64 outputs) are not yet measured layer by layer.
+// automatic rule's details (Winograd for 64×64 to 128×128 outputs) are not measured layer by layer.
 
 /// The convolution implementations a process may use.
 public enum ConvolutionBackend: String, CaseIterable, Sendable {
     /// The measured rules below: oneDNN where it was faster, im2col's repeated-column path where
-    /// the input allows it.
+    /// the input allows it. The default (im2col alone where oneDNN is missing). Its sums differ
+    /// from im2col's in order, so the last bits of a run's weights depend on the route; both
+    /// stay within the reference's own spread (README "Convolution routes").
     case automatic = "auto"
-    /// im2col + sgemm only (this target's original path, float32 only; the default: its sums
-    /// follow the reference's closely enough for the reference comparison's tolerances after
-    /// an Adam step, which oneDNN's summation order does not, see README "Convolution routes").
+    /// im2col + sgemm only (this target's original path; float32 only). Its sums happen to
+    /// follow the reference's fixtures most closely.
     case im2col
     /// oneDNN's direct kernels wherever oneDNN has one.
     case direct
@@ -28,9 +29,9 @@ public enum ConvolutionBackend: String, CaseIterable, Sendable {
 /// Process-wide convolution settings, like ``TensorThreads``: set them once at the start.
 public enum ConvolutionSettings {
     nonisolated(unsafe) private static var currentPrecision = ConvolutionPrecision.float32
-    /// From `TENSOR_CONVOLUTION` (auto, im2col, direct, winograd), else im2col.
+    /// From `TENSOR_CONVOLUTION` (auto, im2col, direct, winograd), else auto.
     nonisolated(unsafe) public static var backend: ConvolutionBackend =
-        ProcessInfo.processInfo.environment["TENSOR_CONVOLUTION"].flatMap(ConvolutionBackend.init) ?? .im2col
+        ProcessInfo.processInfo.environment["TENSOR_CONVOLUTION"].flatMap(ConvolutionBackend.init) ?? .automatic
 
     /// The precision of the convolutions' products (float32 unless set).
     public static var precision: ConvolutionPrecision { currentPrecision }
@@ -95,7 +96,12 @@ struct ConvolutionRoute {
         _ g: ConvolutionGeometry, repeatedColumns: Bool, winogradShape: Bool,
         plan: (OneDNNAlgorithm) -> ConvolutionPath
     ) -> ConvolutionRoute {
-        let dense: ConvolutionPath = winogradShape && g.outputPlane >= 64 * 64 ? plan(.winograd) : plan(.direct)
+        // Winograd from 64 × 64 outputs (below, its transforms cost more than they save) up to
+        // 128 × 128: at 256 × 256 its scratchpads hold the transforms of a whole plane, 190–300
+        // MiB per sample at the DeepFashion preset, which put batch 4's peak memory above
+        // PyTorch bfloat16's (6.75 against 6.67 GiB; 6.39 with direct kernels there).
+        let winograd = winogradShape && (64 * 64...128 * 128).contains(g.outputPlane)
+        let dense: ConvolutionPath = winograd ? plan(.winograd) : plan(.direct)
         if repeatedColumns {
             // The shortcut skips most of the forward and weight-gradient products; the input
             // gradient has no repeats (dy varies everywhere).
