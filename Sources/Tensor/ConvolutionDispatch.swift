@@ -85,9 +85,12 @@ struct ConvolutionRoute {
             let chosen = plan(winogradShape ? .winograd : .direct)
             return ConvolutionRoute(forward: chosen, inputGradient: chosen, weightGradient: chosen)
         case (.automatic, _):
-            // oneDNN's Winograd is float32 only.
+            // oneDNN's Winograd is float32 only. In bfloat16 the im2col shortcut for repeated
+            // columns (float32, half the products at best) lost to oneDNN's bfloat16 kernels
+            // (twice float32's rate): an iteration 8.40 s against 9.00 (bench-groupdnet, batch 1).
             return automatic(
-                g, repeatedColumns: repeatedColumns, winogradShape: winogradShape && precision == .float32, plan: plan)
+                g, repeatedColumns: repeatedColumns && precision == .float32,
+                winogradShape: winogradShape && precision == .float32, plan: plan)
         }
     }
 
