@@ -2,13 +2,13 @@ import CDNNL
 import Foundation
 
 // oneDNN (Debian's libdnnl 2.6) as the Tensor target uses it: one CPU engine and stream, memory
-// objects over our own buffers or allocated by oneDNN in its blocked layouts, reorders between
+// objects over our own buffers or over workspace memory in its blocked layouts, reorders between
 // the two, and the thread count of its OpenMP runtime.
 //
 // Why the wrapping: our tensors are plain NCHW float32 arrays, and oneDNN's fast convolution
 // kernels want blocked layouts (nChw16c and friends, chosen by the primitive). Every call
-// therefore reorders its inputs into the primitive's layouts and its output back, in
-// temporaries that live for the call (TensorMemory keeps their pages in the heap). Outputs
+// therefore reorders its inputs into the primitive's layouts and its output back, in staging
+// buffers of a reused workspace (`OneDNNWorkspace`, at the end of this file). Outputs
 // that are gradients are added into ours by the reorder itself (a sum post-op), since gradients
 // accumulate.
 //
@@ -212,10 +212,10 @@ final class OneDNNBuffer {
 }
 
 /// Scratch memory for oneDNN calls, kept from call to call: the staging buffers in the
-/// primitives' layouts and their scratchpads. Allocating them for every call (hundreds of
-/// megabytes at batch 4, between the activations the forward pass keeps) fragmented the heap,
-/// which TensorMemory keeps rather than returning to the system: an iteration's peak resident
-/// memory nearly doubled. Each slot grows to the largest size asked of it and stays.
+/// primitives' layouts and their scratchpads (user-managed, see the top of this file). Each slot
+/// grows to the largest size asked of it and stays, so oneDNN's share of memory is one call's
+/// largest needs, known and bounded (large planes run one sample per call, so that is one
+/// sample's: see `OneDNNConvolution.samplesPerCall`), and a call allocates nothing.
 /// One workspace serves one call at a time; ``acquire()`` hands concurrent callers their own.
 final class OneDNNWorkspace: @unchecked Sendable {
     /// What a slot holds during one call.
