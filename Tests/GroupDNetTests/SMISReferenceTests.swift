@@ -79,14 +79,16 @@ struct SMISReference {
             forward: 1e-4, gradientMaximum: 3e-3, gradientL2: 2e-3,
             afterUpdate: 1e-4, afterUpdateGradientMaximum: 2e-3, afterUpdateGradientL2: 1e-3)
         /// The DeepFashion size (ngf 160), where sums run over up to 2880 terms per output.
-        /// Measured: forward values within 1e-5; G-step gradients within 1.5e-3 in L2 and
-        /// 1.2e-2 at their worst element, where PyTorch itself, run on 1 thread instead of
-        /// 2, moves them by up to 5.7e-4 in L2 and 2.5e-3 at the worst element (float16
-        /// storage included); after the update, D's outputs within 5e-4 and its gradients
-        /// within 1.5e-2 in L2, 4e-2 at the worst element (the ±lr steps above).
+        /// The reference against itself (oneDNN off): G-step gradients within 3.6e-3 at the
+        /// worst element and 8e-4 in L2, D's gradients after the update 4.8e-3 and 1.5e-3,
+        /// weights and buffers after it 3e-7. Ours: forward values within 1e-5; G-step
+        /// gradients 5.5e-3 / 7e-4 (auto), 1.24e-2 / 1.5e-3 (im2col); after the update D's
+        /// gradients 4.8e-3 / 1.4e-3 and weights 2.3e-6 (auto), 1.05e-4 (im2col). The bounds
+        /// after the update were 5e-3, 1e-1 and 5e-2 while the ill-conditioned threshold was
+        /// 1e-4 (±lr steps leaked into the D step); now about four times what is seen.
         static let fullSize = Tolerances(
             forward: 1e-4, gradientMaximum: 3e-2, gradientL2: 5e-3,
-            afterUpdate: 5e-3, afterUpdateGradientMaximum: 1e-1, afterUpdateGradientL2: 5e-2)
+            afterUpdate: 5e-4, afterUpdateGradientMaximum: 2e-2, afterUpdateGradientL2: 5e-3)
     }
 
     /// Half a float16 step at 1: the storage error of a value stored as float16(value / scale).
