@@ -33,6 +33,15 @@ public enum ConvolutionSettings {
     nonisolated(unsafe) public static var backend: ConvolutionBackend =
         ProcessInfo.processInfo.environment["TENSOR_CONVOLUTION"].flatMap(ConvolutionBackend.init) ?? .automatic
 
+    /// Runs `body` on `backend`, then restores the route it found (for tests and benchmarks
+    /// that compare routes in one process).
+    public static func withBackend<T>(_ backend: ConvolutionBackend, _ body: () throws -> T) rethrows -> T {
+        let saved = self.backend
+        self.backend = backend
+        defer { self.backend = saved }
+        return try body()
+    }
+
     /// The precision of the convolutions' products (float32 unless set).
     public static var precision: ConvolutionPrecision { currentPrecision }
 

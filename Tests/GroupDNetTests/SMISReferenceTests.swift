@@ -29,10 +29,9 @@ final class SMISReferenceTests: XCTestCase {
     /// The same on the im2col route alone: the default route (`auto`) runs most convolutions
     /// through oneDNN, and both must stay within the reference's own spread.
     func testTrainingIterationMatchesTheReferenceOnTheIm2colRoute() throws {
-        let savedBackend = ConvolutionSettings.backend
-        ConvolutionSettings.backend = .im2col
-        defer { ConvolutionSettings.backend = savedBackend }
-        try SMISReference(folder: fixtures.appendingPathComponent("smis")).checkTrainingIteration()
+        try ConvolutionSettings.withBackend(.im2col) {
+            try SMISReference(folder: fixtures.appendingPathComponent("smis")).checkTrainingIteration()
+        }
     }
 }
 

@@ -75,24 +75,25 @@ final class ModulationTests: XCTestCase {
     /// ADE20K's CG-Norm groups the first convolution differently from γ and β. Compared bit for
     /// bit with the composition on the im2col route, which the fused operation always takes.
     func testTheFirstConvolutionWithItsOwnGroups() throws {
-        let savedBackend = ConvolutionSettings.backend
-        ConvolutionSettings.backend = .im2col
-        defer { ConvolutionSettings.backend = savedBackend }
-        var t = inputs()
-        t[2] = randomInput([8, 6, 3, 3], seed: 71)  // one group over the 6 label channels
-        let fused = try Tensor.modulation(
-            normalized: t[0], labels: t[1], shared: ConvolutionParameters(weight: t[2], bias: t[3]),
-            gamma: ConvolutionParameters(weight: t[4], bias: t[5]), beta: ConvolutionParameters(weight: t[6], bias: t[7]),
-            padding: 1, groups: 2, sharedGroups: 1)
-        let hidden = try t[1].conv2d(weight: t[2], bias: t[3], padding: 1).relu()
-        let composed = try t[0] * hidden.conv2d(weight: t[4], bias: t[5], padding: 1, groups: 2).adding(1)
-            + hidden.conv2d(weight: t[6], bias: t[7], padding: 1, groups: 2)
-        XCTAssertEqual(fused.data, composed.data)
-        try fused.sum().backward()
-        let fusedGradient = try XCTUnwrap(t[2].grad)
-        t[2].zeroGradient()
-        try composed.sum().backward()
-        assertClose(fusedGradient, try XCTUnwrap(t[2].grad), .forward, "the first convolution's weight gradient")
+        try ConvolutionSettings.withBackend(.im2col) {
+            var t = inputs()
+            t[2] = randomInput([8, 6, 3, 3], seed: 71)  // one group over the 6 label channels
+            let fused = try Tensor.modulation(
+                normalized: t[0], labels: t[1], shared: ConvolutionParameters(weight: t[2], bias: t[3]),
+                gamma: ConvolutionParameters(weight: t[4], bias: t[5]),
+                beta: ConvolutionParameters(weight: t[6], bias: t[7]),
+                padding: 1, groups: 2, sharedGroups: 1)
+            let hidden = try t[1].conv2d(weight: t[2], bias: t[3], padding: 1).relu()
+            let composed =
+                try t[0] * hidden.conv2d(weight: t[4], bias: t[5], padding: 1, groups: 2).adding(1)
+                + hidden.conv2d(weight: t[6], bias: t[7], padding: 1, groups: 2)
+            XCTAssertEqual(fused.data, composed.data)
+            try fused.sum().backward()
+            let fusedGradient = try XCTUnwrap(t[2].grad)
+            t[2].zeroGradient()
+            try composed.sum().backward()
+            assertClose(fusedGradient, try XCTUnwrap(t[2].grad), .forward, "the first convolution's weight gradient")
+        }
     }
 
     func testMismatchedShapesThrow() {

@@ -119,6 +119,22 @@ final class OneDNNConvolutionTests: XCTestCase {
         }
     }
 
+    /// Every shape above runs on oneDNN (no silent fall-back to im2col, which would make the
+    /// comparisons vacuous), the 64 × 64 ones one sample per call and the others a whole batch.
+    func testLargePlanesRunOneSamplePerCall() throws {
+        for (name, s) in Self.shapes {
+            let g = try ConvolutionGeometry(
+                input: Tensor.zeros(s.input),
+                weight: Tensor.zeros([s.outputs, s.input[1] / s.groups, s.kernel, s.kernel]),
+                bias: nil, stride: s.stride, padding: s.padding, groups: s.groups)
+            let plan = try XCTUnwrap(
+                OneDNNConvolution.plan(.init(g, bias: s.bias, precision: .float32, algorithm: .direct)), name)
+            XCTAssertTrue(plan.hasBackward, name)
+            let large = s.input[2] * s.input[3] >= OneDNNConvolution.largePlane
+            XCTAssertEqual(plan.samplesPerCall, large ? 1 : s.input[0], name)
+        }
+    }
+
     /// A plan made on one thread runs on another, bit for bit as on the thread that made it
     /// (`smis serve` makes its plans on the thread that loads the model and runs them on its
     /// model thread). With oneDNN's default scratchpad, global per thread, the other thread had

@@ -33,11 +33,10 @@ final class SMISReferenceTrainerTests: XCTestCase {
 
     /// The same on the im2col route alone (the default, `auto`, runs most convolutions through oneDNN).
     func testTrainingStepMatchesTheReferenceTrainerOnTheIm2colRoute() throws {
-        let savedBackend = ConvolutionSettings.backend
-        ConvolutionSettings.backend = .im2col
-        defer { ConvolutionSettings.backend = savedBackend }
-        try checkTrainingStep(
-            folder: TestPaths.repositoryRoot.appendingPathComponent("Tests/GroupDNetTests/Fixtures/smis"))
+        try ConvolutionSettings.withBackend(.im2col) {
+            try checkTrainingStep(
+                folder: TestPaths.repositoryRoot.appendingPathComponent("Tests/GroupDNetTests/Fixtures/smis"))
+        }
     }
 }
 
