@@ -127,6 +127,32 @@ final class SpectralNormTests: XCTestCase {
         try checkGradients([weight]) { try norm.normalizedWeight($0[0], training: false) }
     }
 
+    /// The passes over W are split over the threads by rows or columns: the same values whatever
+    /// the thread count, and training's σ (from the power iteration's W v) equals evaluation's.
+    func testSameValuesOnOneThreadAndOnSeveral() throws {
+        let saved = TensorThreads.count
+        defer { TensorThreads.count = saved }
+        func run(threads: Int) throws -> (u: [Float], v: [Float], output: [Float], evaluated: [Float], grad: [Float]) {
+            TensorThreads.count = threads
+            var source = RandomSource(seed: 53)
+            // 64 × 2,304 (a 256-channel 3 × 3 convolution's rows): several tasks per pass, and
+            // a column count that is not a multiple of the eight lanes plus one.
+            let weight = Tensor.randomNormal([64, 256, 3, 3], using: &source, requiresGrad: true)
+            let norm = try SpectralNorm(weightShape: weight.shape, using: &source)
+            let output = try norm.normalizedWeight(weight, training: true)
+            let upstream = Tensor.randomNormal(weight.shape, using: &source)
+            try (output * upstream).sum().backward()
+            let evaluated = try norm.normalizedWeight(weight, training: false)
+            return (norm.u.data, norm.v.data, output.data, evaluated.data, try XCTUnwrap(weight.grad))
+        }
+        let one = try run(threads: 1), three = try run(threads: 3)
+        XCTAssertEqual(one.u, three.u)
+        XCTAssertEqual(one.v, three.v)
+        XCTAssertEqual(one.output, three.output)
+        XCTAssertEqual(one.grad, three.grad)
+        XCTAssertEqual(one.evaluated, one.output, "evaluation with the stored u and v must give training's W / σ")
+    }
+
     func testMismatchedWeightThrows() throws {
         var source = RandomSource(seed: 52)
         let norm = try SpectralNorm(weightShape: [4, 2, 3, 3], using: &source)
