@@ -41,11 +41,14 @@ public final class Adam {
                     operation: "Adam.step", reason: "parameter names must be unique and non-empty: \(parameter.label)")
             }
             guard let gradient = parameter.grad else { continue }
+            // Taken out of the dictionary while written: a copy left in it would make the writes
+            // below copy both moments first (800 MB a step for GroupDNet's generator).
             var state =
-                states[parameter.name]
+                states.removeValue(forKey: parameter.name)
                 ?? State(
                     firstMoment: [Float](repeating: 0, count: parameter.count),
                     secondMoment: [Float](repeating: 0, count: parameter.count), step: 0)
+            defer { states[parameter.name] = state }
             guard state.firstMoment.count == parameter.count else {
                 throw TensorError.shapeMismatch(
                     operation: "Adam.step",
@@ -72,7 +75,6 @@ public final class Adam {
                     }
                 }
             }
-            states[parameter.name] = state
         }
     }
 
