@@ -192,21 +192,34 @@ func convolutionForward(
     _ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     y: UnsafeMutablePointer<Float>
 ) {
+    convolutionForward(g, x: x, weights: [weight], outputs: [y])
+}
+
+/// outputs[i] = conv(x, weights[i]) for weights of the same shape: x's columns are laid out (and
+/// searched for repeats) once for all of them. Each output is computed exactly as a convolution of
+/// its own would compute it; every element is written.
+func convolutionForward(
+    _ g: ConvolutionGeometry, x: UnsafePointer<Float>, weights: [UnsafePointer<Float>],
+    outputs: [UnsafeMutablePointer<Float>]
+) {
+    precondition(weights.count == outputs.count, "one output per weight")
     let m = g.outputsPerGroup, k = g.columnRowsPerGroup
     let threads = TensorThreads.count
     for sample in 0..<g.batch {
         let xSample = x + sample * g.inputChannels * g.inputPlane
-        let ySample = y + sample * g.outputChannels * g.outputPlane
+        let ySamples = outputs.map { $0 + sample * g.outputChannels * g.outputPlane }
         if g.isPointwise {
             // Split the L columns so that there are at least as many tasks as threads.
             let pieces = min(g.outputPlane, max(1, (threads + g.groups - 1) / g.groups))
             parallelTasks(g.groups * pieces, scratchCount: 0) { task, _ in
                 let group = task / pieces, piece = task % pieces
                 let start = g.outputPlane * piece / pieces, end = g.outputPlane * (piece + 1) / pieces
-                sgemm(
-                    false, false, m, end - start, k, 1, weight + group * m * k, k,
-                    xSample + group * k * g.inputPlane + start, g.inputPlane, 0,
-                    ySample + group * m * g.outputPlane + start, g.outputPlane)
+                for (weight, ySample) in zip(weights, ySamples) {
+                    sgemm(
+                        false, false, m, end - start, k, 1, weight + group * m * k, k,
+                        xSample + group * k * g.inputPlane + start, g.inputPlane, 0,
+                        ySample + group * m * g.outputPlane + start, g.outputPlane)
+                }
             }
             continue
         }
@@ -224,18 +237,25 @@ func convolutionForward(
             let rowRange = (chunk * rows)..<min(g.outputHeight, (chunk + 1) * rows)
             let width = rowRange.count * g.outputWidth
             let channels = (group * g.inputsPerGroup)..<((group + 1) * g.inputsPerGroup)
-            let yChunk = ySample + group * m * g.outputPlane + rowRange.lowerBound * g.outputWidth
+            let chunkOffset = group * m * g.outputPlane + rowRange.lowerBound * g.outputWidth
             im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
             if let runs = ColumnRuns(columns: columns, rows: k, width: width) {
                 let compact = columns + columnCount, compactOutput = compact + columnCount / 2
                 runs.gatherColumns(columns, rows: k, width: width, into: compact)
-                sgemm(
-                    false, false, m, runs.count, k, 1, weight + group * m * k, k, compact, runs.count, 0,
-                    compactOutput, runs.count)
-                runs.scatterColumns(compactOutput, rows: m, width: width, into: yChunk, ldy: g.outputPlane)
+                for (weight, ySample) in zip(weights, ySamples) {
+                    sgemm(
+                        false, false, m, runs.count, k, 1, weight + group * m * k, k, compact, runs.count, 0,
+                        compactOutput, runs.count)
+                    runs.scatterColumns(
+                        compactOutput, rows: m, width: width, into: ySample + chunkOffset, ldy: g.outputPlane)
+                }
                 return
             }
-            sgemm(false, false, m, width, k, 1, weight + group * m * k, k, columns, width, 0, yChunk, g.outputPlane)
+            for (weight, ySample) in zip(weights, ySamples) {
+                sgemm(
+                    false, false, m, width, k, 1, weight + group * m * k, k, columns, width, 0, ySample + chunkOffset,
+                    g.outputPlane)
+            }
         }
     }
 }

@@ -65,14 +65,22 @@ extension Tensor {
             hiddenActivation(sharedGeometry, $0, shared.weight.data, shared.bias?.data)
         }
         let y = withReadPointer(hidden) { hp in
-            let gammaValues = convolved(g, hp, gamma.weight.data, gamma.bias?.data)
-            return withReadPointer(normalized.data) { xp in
-                withReadPointer(gammaValues) { gp in
-                    makeFilledArray(count) { yp in
-                        withReadPointer(beta.weight.data) { convolutionForward(g, x: hp, weight: $0, y: yp) }
-                        if let bias = beta.bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
-                        elementwiseChunks(count) { range in
-                            for i in range { yp[i] += xp[i] * (gp[i] + 1) }
+            withReadPointer(gamma.weight.data) { gammaWeight in
+                withReadPointer(beta.weight.data) { betaWeight in
+                    withReadPointer(normalized.data) { xp in
+                        makeFilledArray(count) { yp in
+                            // γ, and β into y, from one pass over h's columns (the same sums as
+                            // two convolutions).
+                            let gammaValues = makeFilledArray(count) { gp in
+                                convolutionForward(g, x: hp, weights: [gammaWeight, betaWeight], outputs: [gp, yp])
+                                if let bias = gamma.bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: gp) } }
+                            }
+                            if let bias = beta.bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
+                            withReadPointer(gammaValues) { gp in
+                                elementwiseChunks(count) { range in
+                                    for i in range { yp[i] += xp[i] * (gp[i] + 1) }
+                                }
+                            }
                         }
                     }
                 }
