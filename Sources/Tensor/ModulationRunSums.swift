@@ -170,31 +170,54 @@ struct ModulationRunSums {
         let blockRuns = runs.rowOffsets[rows.upperBound] - firstRun
         let width = g.outputWidth
         parallelChunks(g.outputChannels) { channels in
-            var prefix = [Double](repeating: 0, count: width + 1)
-            for channel in channels {
-                let plane = gradient + channel * g.outputPlane
-                // Each gradient row's prefix sums once, for every output row y = row − P + ky in the block.
-                let firstSource = max(0, rows.lowerBound + g.padding - (g.kernelHeight - 1))
-                let lastSource = min(g.outputHeight - 1, rows.upperBound - 1 + g.padding)
-                guard firstSource <= lastSource else { continue }
-                for sourceRow in firstSource...lastSource {
-                    let values = plane + sourceRow * width
-                    for x in 0..<width { prefix[x + 1] = prefix[x] + Double(values[x]) }
-                    for ky in 0..<g.kernelHeight {
-                        let y = sourceRow - g.padding + ky
-                        guard rows.contains(y) else { continue }
-                        for kx in 0..<g.kernelWidth {
-                            let target = tapSums + ((channel * g.kernelHeight + ky) * g.kernelWidth + kx) * blockRuns
-                            let shift = g.padding - kx
-                            for run in runs.rowOffsets[y]..<runs.rowOffsets[y + 1] {
-                                let lower = min(width, max(0, Int(runs.starts[run]) + shift))
-                                let upper = min(width, max(0, Int(runs.ends[run]) + shift))
-                                target[run - firstRun] = Float(prefix[upper] - prefix[lower])
+            var prefixes = [SIMD8<Double>](repeating: .zero, count: width + 1)
+            prefixes.withUnsafeMutableBufferPointer { prefixes in
+                for channel in channels {
+                    let plane = gradient + channel * g.outputPlane
+                    // Each gradient row's prefix sums once, for every output row y = row − P + ky in the block.
+                    let firstSource = max(0, rows.lowerBound + g.padding - (g.kernelHeight - 1))
+                    let lastSource = min(g.outputHeight - 1, rows.upperBound - 1 + g.padding)
+                    var first = firstSource
+                    while first <= lastSource {
+                        let lanes = min(8, lastSource - first + 1)
+                        prefixSums(of: plane + first * width, rows: lanes, width: width, into: prefixes.baseAddress!)
+                        for lane in 0..<lanes {
+                            let sourceRow = first + lane
+                            for ky in 0..<g.kernelHeight {
+                                let y = sourceRow - g.padding + ky
+                                guard rows.contains(y) else { continue }
+                                for kx in 0..<g.kernelWidth {
+                                    let target =
+                                        tapSums + ((channel * g.kernelHeight + ky) * g.kernelWidth + kx) * blockRuns
+                                    let shift = g.padding - kx
+                                    for run in runs.rowOffsets[y]..<runs.rowOffsets[y + 1] {
+                                        let lower = min(width, max(0, Int(runs.starts[run]) + shift))
+                                        let upper = min(width, max(0, Int(runs.ends[run]) + shift))
+                                        target[run - firstRun] = Float(prefixes[upper][lane] - prefixes[lower][lane])
+                                    }
+                                }
                             }
                         }
+                        first += lanes
                     }
                 }
             }
+        }
+    }
+
+    /// prefixes[x][l] = Σ_{i<x} row l's value i in Double, for `rows` (1 to 8) consecutive rows
+    /// of `width` values from `first`; lanes past `rows` repeat the last row. Lane by lane the
+    /// additions are those of one row at a time, in order: eight independent chains of additions
+    /// instead of one (a chain of dependent additions runs at a quarter of the adder's rate).
+    private func prefixSums(
+        of first: UnsafePointer<Float>, rows: Int, width: Int, into prefixes: UnsafeMutablePointer<SIMD8<Double>>
+    ) {
+        let row = (0..<8).map { first + min($0, rows - 1) * width }
+        let (r0, r1, r2, r3, r4, r5, r6, r7) = (row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+        prefixes[0] = .zero
+        for x in 0..<width {
+            let values = SIMD8<Float>(r0[x], r1[x], r2[x], r3[x], r4[x], r5[x], r6[x], r7[x])
+            prefixes[x + 1] = prefixes[x] + SIMD8<Double>(values)
         }
     }
 
