@@ -37,7 +37,7 @@ final class GradientNode {
     /// nothing when the tensor does not require a gradient.
     func accumulateGradient(_ body: (UnsafeMutableBufferPointer<Float>) -> Void) {
         guard requiresGrad else { return }
-        if grad == nil { grad = [Float](repeating: 0, count: count) }
+        if grad == nil { grad = makeZeroedArray(count) }
         grad!.withUnsafeMutableBufferPointer { body($0) }
     }
 

@@ -25,6 +25,15 @@ func makeFilledArray(_ count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void
     }
 }
 
+/// An array of `count` zeros, written by all the threads: a gradient buffer is as large as an
+/// activation (84 MB per sample at GroupDNet's largest), and zeroing it (with the page faults of
+/// fresh memory) on one thread left the other core idle.
+func makeZeroedArray(_ count: Int) -> [Float] {
+    makeFilledArray(count) { p in
+        elementwiseChunks(count) { range in (p + range.lowerBound).update(repeating: 0, count: range.count) }
+    }
+}
+
 extension GradientNode {
     /// The gradient of an operation's output, which `backward()` guarantees is present when a
     /// backward step runs.

@@ -22,7 +22,9 @@ extension Tensor {
         }
         let plane = h * w
         let outputSampleSize = totalChannels * plane
-        var data = [Float](repeating: 0, count: n * outputSampleSize)
+        var data = [Float](unsafeUninitializedCapacity: n * outputSampleSize) { _, initialized in
+            initialized = n * outputSampleSize  // every channel block is copied in below
+        }
         withWritePointer(&data) { yp in
             for (index, tensor) in tensors.enumerated() {
                 let block = tensor.shape[1] * plane

@@ -162,7 +162,7 @@ private struct ModulationBackward {
             runBySums(output, hidden: hidden, runSums: &runSums)
             return
         }
-        var hiddenGradient = needsHiddenGradient ? [Float](repeating: 0, count: hidden.count) : []
+        var hiddenGradient = needsHiddenGradient ? makeZeroedArray(hidden.count) : []
         withReadPointer(hidden) { hp in
             withWritePointer(&hiddenGradient) { dh in
                 let dh = needsHiddenGradient ? dh : nil

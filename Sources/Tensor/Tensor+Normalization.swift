@@ -101,7 +101,7 @@ extension Tensor {
         var inverseDeviation = [Float](repeating: 0, count: channels)
         var means = [Float](repeating: 0, count: channels)
         var variances = [Float](repeating: 0, count: channels)
-        var y = [Float](repeating: 0, count: count)
+        var y = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }  // all written below
         withReadPointer(x.data) { xp in
             withWritePointer(&y) { yp in
                 withWritePointer(&inverseDeviation) { inv in

@@ -17,7 +17,8 @@ public enum TensorThreads {
     nonisolated(unsafe) private static var current: Int = {
         openblas_set_num_threads(1)
         let environment = ProcessInfo.processInfo.environment
-        let configured = environment["TENSOR_THREADS"].flatMap(Int.init)
+        let configured =
+            environment["TENSOR_THREADS"].flatMap(Int.init)
             ?? environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
         return max(1, configured ?? ProcessInfo.processInfo.activeProcessorCount)
     }()
@@ -47,18 +48,38 @@ func parallelChunks(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>
 }
 
 /// Runs `body(task, scratch)` for every task in `0..<count` on up to `TensorThreads.count`
-/// workers, each with its own scratch buffer of `scratchCount` floats. Tasks are dealt
-/// round-robin, so they should be of similar size and must write disjoint outputs.
+/// workers, each with its own scratch buffer of `scratchCount` floats (its contents left by the
+/// worker's previous task). Each worker takes the next task as it finishes one, so tasks of
+/// uneven cost (a convolution group whose class covers more of the image) keep both cores
+/// busy; tasks must write disjoint outputs, and then the results do not depend on which worker
+/// ran which task.
 func parallelTasks(_ count: Int, scratchCount: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
     guard count > 0 else { return }
     let workers = min(TensorThreads.count, count)
+    let queue = TaskQueue(count: count)
     withoutActuallyEscaping(body) { body in
-        let work = { (worker: Int) in
+        let work = { (_: Int) in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount))
             defer { scratch.deallocate() }
-            var task = worker
-            while task < count { body(task, scratch); task += workers }
+            while let task = queue.next() { body(task, scratch) }
         }
         if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+    }
+}
+
+/// The task numbers 0..<count, handed out in order to whichever worker asks.
+private final class TaskQueue: @unchecked Sendable {
+    private let count: Int
+    private var taken = 0
+    private let lock = NSLock()
+
+    init(count: Int) { self.count = count }
+
+    func next() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard taken < count else { return nil }
+        taken += 1
+        return taken - 1
     }
 }
