@@ -242,12 +242,16 @@ func convolutionForward(
             if let runs = ColumnRuns(columns: columns, rows: k, width: width) {
                 let compact = columns + columnCount, compactOutput = compact + columnCount / 2
                 runs.gatherColumns(columns, rows: k, width: width, into: compact)
+                // One product per distinct column, packed where the im2col columns were.
+                let distinct = DistinctColumns(compact, rows: k, runs: runs.count)
+                distinct.pack(compact, rows: k, runs: runs.count, into: columns)
                 for (weight, ySample) in zip(weights, ySamples) {
                     sgemm(
-                        false, false, m, runs.count, k, 1, weight + group * m * k, k, compact, runs.count, 0,
-                        compactOutput, runs.count)
+                        false, false, m, distinct.count, k, 1, weight + group * m * k, k, columns, distinct.count, 0,
+                        compactOutput, distinct.count)
                     runs.scatterColumns(
-                        compactOutput, rows: m, width: width, into: ySample + chunkOffset, ldy: g.outputPlane)
+                        compactOutput, rows: m, width: width, into: ySample + chunkOffset, ldy: g.outputPlane,
+                        distinct: distinct)
                 }
                 return
             }
@@ -308,13 +312,16 @@ func convolutionBackward(
                 if let dWeightGroup {
                     im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
                     if let runs = ColumnRuns(columns: columns, rows: blockRows, width: width) {
-                        // dW += Σ_runs (Σ_{p in run} dy[:, p]) ⊗ col[:, run]
+                        // dW += Σ_distinct (Σ_{runs u with that column} Σ_{p in u} dy[:, p]) ⊗ col
                         let compact = columns + columnCount, compactGradient = compact + columnCount / 2
                         runs.gatherColumns(columns, rows: blockRows, width: width, into: compact)
                         runs.sumColumns(dyChunk, rows: m, width: width, ldy: g.outputPlane, into: compactGradient)
+                        let distinct = DistinctColumns(compact, rows: blockRows, runs: runs.count)
+                        distinct.pack(compact, rows: blockRows, runs: runs.count, into: columns)
+                        distinct.merge(compactGradient, rows: m, runs: runs.count)
                         sgemm(
-                            false, true, m, blockRows, runs.count, 1, compactGradient, runs.count, compact, runs.count,
-                            1, dWeightGroup, k)
+                            false, true, m, blockRows, distinct.count, 1, compactGradient, distinct.count, columns,
+                            distinct.count, 1, dWeightGroup, k)
                     } else {
                         sgemm(
                             false, true, m, blockRows, width, 1, dyChunk, g.outputPlane, columns, width, 1,

@@ -176,6 +176,53 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertNil(varying.withUnsafeBufferPointer { ColumnRuns(columns: $0.baseAddress!, rows: 2, width: 10) })
     }
 
+    func testZeroedArraysAreZeroOnSeveralThreads() {
+        let saved = TensorThreads.count
+        defer { TensorThreads.count = saved }
+        TensorThreads.count = 3
+        // Large enough to be split (64 K per thread at least), and not a multiple of the split.
+        let zeros = makeZeroedArray(3 * (1 << 16) + 5)
+        XCTAssertEqual(zeros.count, 3 * (1 << 16) + 5)
+        XCTAssertTrue(zeros.allSatisfy { $0 == 0 && $0.sign == .plus })
+    }
+
+    func testDistinctColumnsMergesEqualRunColumnsAnywhere() throws {
+        // Two rows, five run columns a b a c b (c differs from a only in its second row; the
+        // last is b with −0 for 0, which is a different bit pattern and stays distinct).
+        let compact: [Float] = [
+            1, 2, 1, 1, 2, 2,
+            0, 5, 0, 7, 5, -0.0
+        ]
+        let distinct = compact.withUnsafeBufferPointer { DistinctColumns($0.baseAddress!, rows: 2, runs: 6) }
+        XCTAssertEqual(distinct.index, [0, 1, 0, 2, 1, 3])
+        XCTAssertEqual(distinct.representatives, [0, 1, 3, 5])
+        var packed = [Float](repeating: -1, count: 8)
+        compact.withUnsafeBufferPointer { source in
+            packed.withUnsafeMutableBufferPointer {
+                distinct.pack(source.baseAddress!, rows: 2, runs: 6, into: $0.baseAddress!)
+            }
+        }
+        XCTAssertEqual(packed, [1, 2, 1, 2, 0, 5, 7, -0.0])
+        // Gradient sums per run (two rows), merged in place per distinct column, in run order.
+        var sums: [Float] = [1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60]
+        sums.withUnsafeMutableBufferPointer { distinct.merge($0.baseAddress!, rows: 2, runs: 6) }
+        XCTAssertEqual(Array(sums[0..<8]), [4, 7, 4, 6, 40, 70, 40, 60] as [Float])  // 1 + 3, 2 + 5, 4, 6; 10 + 30, …
+        // Scattered back through the runs: each run's columns get its distinct column's value.
+        let runs = try XCTUnwrap(
+            [Float]([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]).withUnsafeBufferPointer {
+                ColumnRuns(columns: $0.baseAddress!, rows: 1, width: 12)
+            })
+        XCTAssertEqual(runs.starts, [0, 2, 4, 6, 8, 10])
+        var spread = [Float](repeating: -1, count: 12)
+        [Float](packed[0..<4]).withUnsafeBufferPointer { values in
+            spread.withUnsafeMutableBufferPointer {
+                runs.scatterColumns(
+                    values.baseAddress!, rows: 1, width: 12, into: $0.baseAddress!, ldy: 12, distinct: distinct)
+            }
+        }
+        XCTAssertEqual(spread, [1, 1, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2])
+    }
+
     func testKernelWiderThanPaddedInputThrows() {
         let x = Tensor.zeros([1, 1, 2, 2]), weight = Tensor.zeros([1, 1, 5, 5])
         XCTAssertThrowsError(try x.conv2d(weight: weight, padding: 1)) { error in
