@@ -9,6 +9,11 @@
 // The results equal the full product up to float summation order. Inputs without repeats are
 // rejected after a few rows of comparison, so ordinary convolutions pay almost nothing.
 //
+// For stride 1 (every CG-Norm convolution) the runs are found on the input itself, as
+// ``LabelColumnRuns`` finds the label map's, and only the run columns are laid out: laying out
+// and comparing the whole chunk's columns (Cin·9 values per position) had become most of these
+// convolutions' time once the products were few.
+//
 // Runs only merge neighbours along a row. Inside a class region every position sees the same
 // neighbourhood, so the runs of one chunk repeat each other too (row after row, and region after
 // region of the same class), so the products run once per distinct column of the chunk
@@ -52,6 +57,119 @@ struct ColumnRuns {
         starts.reserveCapacity(limit)
         for p in 0..<width where differs[p] != 0 { starts.append(Int32(p)) }
         self.starts = starts
+    }
+
+    /// Finds the runs of a stride-1 convolution's chunk (output rows `rows`, input channels
+    /// `channels` of one sample's `x`) from the input itself, without laying the columns out:
+    /// along an output row, column x equals column x − 1 exactly when no padded input column
+    /// x ..< x + KW differs from its left neighbour in any channel and tap row (as
+    /// ``LabelColumnRuns`` finds the label map's runs). Every output row starts a run. Nil when
+    /// the runs would not halve the columns; channels are added one at a time and the count is
+    /// checked after the first and then every 16, so ordinary inputs are rejected early.
+    init?(
+        _ g: ConvolutionGeometry, x: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>
+    ) {
+        precondition(g.stride == 1, "runs from the input need stride 1")
+        let width = rows.count * g.outputWidth
+        guard width >= 8 else { return nil }
+        let paddedWidth = g.width + 2 * g.padding
+        // changes[y][j]: padded column j differs from j − 1 in a tap row of output row y.
+        var changes = [UInt8](repeating: 0, count: rows.count * paddedWidth)
+        var inputRow = [UInt8](repeating: 0, count: paddedWidth)
+        let inputRows =
+            max(0, rows.lowerBound - g.padding)..<min(g.height, rows.upperBound - 1 - g.padding + g.kernelHeight)
+        let tooMany: Bool = changes.withUnsafeMutableBufferPointer { changes in
+            inputRow.withUnsafeMutableBufferPointer { inputRow in
+                for (number, channel) in channels.enumerated() {
+                    let plane = x + channel * g.inputPlane
+                    for iy in inputRows {
+                        // This input row's differences, in padded columns (zeros outside).
+                        let values = plane + iy * g.width
+                        inputRow.update(repeating: 0)
+                        inputRow[g.padding] = values[0] != 0 ? 1 : 0
+                        for ix in 1..<g.width { inputRow[g.padding + ix] = values[ix] != values[ix - 1] ? 1 : 0 }
+                        if g.padding > 0 { inputRow[g.padding + g.width] = values[g.width - 1] != 0 ? 1 : 0 }
+                        // Into every output row that reads it (y − P + ky = iy).
+                        for ky in 0..<g.kernelHeight {
+                            let y = iy + g.padding - ky
+                            guard rows.contains(y) else { continue }
+                            let target = changes.baseAddress! + (y - rows.lowerBound) * paddedWidth
+                            for j in 0..<paddedWidth { target[j] |= inputRow[j] }
+                        }
+                    }
+                    if number == 0 || number % 16 == 15 || number == channels.count - 1 {
+                        if Self.countStarts(changes.baseAddress!, g, rows: rows.count) > width / 2 { return true }
+                    }
+                }
+                return false
+            }
+        }
+        if tooMany { return nil }
+        var starts: [Int32] = []
+        changes.withUnsafeBufferPointer { changes in
+            for y in 0..<rows.count {
+                let row = changes.baseAddress! + y * paddedWidth
+                starts.append(Int32(y * g.outputWidth))
+                for ox in 1..<g.outputWidth where Self.startsRun(row, ox, g.kernelWidth) {
+                    starts.append(Int32(y * g.outputWidth + ox))
+                }
+            }
+        }
+        self.starts = starts
+    }
+
+    /// Whether output column `ox` starts a run: a change in one of the padded columns it reads.
+    @inline(__always)
+    private static func startsRun(_ changes: UnsafePointer<UInt8>, _ ox: Int, _ kernelWidth: Int) -> Bool {
+        var any: UInt8 = 0
+        for j in ox..<(ox + kernelWidth) { any |= changes[j] }
+        return any != 0
+    }
+
+    private static func countStarts(_ changes: UnsafePointer<UInt8>, _ g: ConvolutionGeometry, rows: Int) -> Int {
+        let paddedWidth = g.width + 2 * g.padding
+        var count = 0
+        for y in 0..<rows {
+            let row = changes + y * paddedWidth
+            count += 1
+            for ox in 1..<g.outputWidth where startsRun(row, ox, g.kernelWidth) { count += 1 }
+        }
+        return count
+    }
+
+    /// Lays out the column of each run's first position into `compact` ((channels·KH·KW) × count,
+    /// rows ordered as `im2col` orders them), read from the input: what `im2col` then
+    /// ``gatherColumns(_:rows:width:into:)`` would give, without the whole chunk's columns.
+    func gatherColumns(
+        _ g: ConvolutionGeometry, x: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>,
+        into compact: UnsafeMutablePointer<Float>
+    ) {
+        let runs = count
+        // Each run's first position as the input coordinates of its top-left tap.
+        var tops = [Int](repeating: 0, count: runs), lefts = [Int](repeating: 0, count: runs)
+        for u in 0..<runs {
+            let p = Int(starts[u])
+            tops[u] = rows.lowerBound + p / g.outputWidth - g.padding
+            lefts[u] = p % g.outputWidth - g.padding
+        }
+        tops.withUnsafeBufferPointer { tops in
+            lefts.withUnsafeBufferPointer { lefts in
+                var row = compact
+                for channel in channels {
+                    let plane = x + channel * g.inputPlane
+                    for ky in 0..<g.kernelHeight {
+                        for kx in 0..<g.kernelWidth {
+                            for u in 0..<runs {
+                                let iy = tops[u] + ky, ix = lefts[u] + kx
+                                row[u] =
+                                    iy >= 0 && iy < g.height && ix >= 0 && ix < g.width ? plane[iy * g.width + ix] : 0
+                            }
+                            row += runs
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Copies the first column of each run into `compact` (rows × count).

@@ -238,10 +238,9 @@ func convolutionForward(
             let width = rowRange.count * g.outputWidth
             let channels = (group * g.inputsPerGroup)..<((group + 1) * g.inputsPerGroup)
             let chunkOffset = group * m * g.outputPlane + rowRange.lowerBound * g.outputWidth
-            im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
-            if let runs = ColumnRuns(columns: columns, rows: k, width: width) {
-                let compact = columns + columnCount, compactOutput = compact + columnCount / 2
-                runs.gatherColumns(columns, rows: k, width: width, into: compact)
+            if let chunk = repeatedColumns(g, x: xSample, channels: channels, rows: rowRange, columns: columns) {
+                let runs = chunk.runs, compact = columns + columnCount, compactOutput = compact + columnCount / 2
+                chunk.gather(into: compact)
                 // One product per distinct column, packed where the im2col columns were.
                 let distinct = DistinctColumns(compact, rows: k, runs: runs.count)
                 distinct.pack(compact, rows: k, runs: runs.count, into: columns)
@@ -255,6 +254,7 @@ func convolutionForward(
                 }
                 return
             }
+            im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
             for (weight, ySample) in zip(weights, ySamples) {
                 sgemm(
                     false, false, m, width, k, 1, weight + group * m * k, k, columns, width, 0, ySample + chunkOffset,
@@ -310,11 +310,13 @@ func convolutionBackward(
                 let width = rowRange.count * g.outputWidth
                 let dyChunk = dyGroup + rowRange.lowerBound * g.outputWidth
                 if let dWeightGroup {
-                    im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
-                    if let runs = ColumnRuns(columns: columns, rows: blockRows, width: width) {
+                    if let chunk = repeatedColumns(
+                        g, x: xSample, channels: channels, rows: rowRange, columns: columns)
+                    {
                         // dW += Σ_distinct (Σ_{runs u with that column} Σ_{p in u} dy[:, p]) ⊗ col
-                        let compact = columns + columnCount, compactGradient = compact + columnCount / 2
-                        runs.gatherColumns(columns, rows: blockRows, width: width, into: compact)
+                        let runs = chunk.runs, compact = columns + columnCount
+                        let compactGradient = compact + columnCount / 2
+                        chunk.gather(into: compact)
                         runs.sumColumns(dyChunk, rows: m, width: width, ldy: g.outputPlane, into: compactGradient)
                         let distinct = DistinctColumns(compact, rows: blockRows, runs: runs.count)
                         distinct.pack(compact, rows: blockRows, runs: runs.count, into: columns)
@@ -323,6 +325,7 @@ func convolutionBackward(
                             false, true, m, blockRows, distinct.count, 1, compactGradient, distinct.count, columns,
                             distinct.count, 1, dWeightGroup, k)
                     } else {
+                        im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
                         sgemm(
                             false, true, m, blockRows, width, 1, dyChunk, g.outputPlane, columns, width, 1,
                             dWeightGroup, k)
@@ -337,6 +340,32 @@ func convolutionBackward(
             }
         }
     }
+}
+
+/// The runs of a chunk's columns (see ConvolutionRepeatedColumns.swift), or nil when they would
+/// not halve them. Stride 1 finds them on the input; other strides lay the columns out in
+/// `columns` first and compare those.
+private func repeatedColumns(
+    _ g: ConvolutionGeometry, x: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>,
+    columns: UnsafeMutablePointer<Float>
+) -> ChunkRuns? {
+    let width = rows.count * g.outputWidth, columnRows = channels.count * g.kernelArea
+    if g.stride == 1 {
+        guard let runs = ColumnRuns(g, x: x, channels: channels, rows: rows) else { return nil }
+        return ChunkRuns(runs: runs) { runs.gatherColumns(g, x: x, channels: channels, rows: rows, into: $0) }
+    }
+    im2col(g, x: x, channels: channels, rows: rows, columns: columns)
+    guard let runs = ColumnRuns(columns: columns, rows: columnRows, width: width) else { return nil }
+    return ChunkRuns(runs: runs) { runs.gatherColumns(columns, rows: columnRows, width: width, into: $0) }
+}
+
+/// A chunk's runs and how to lay out their columns.
+private struct ChunkRuns {
+    let runs: ColumnRuns
+    /// Writes each run's column into the buffer ((channels·KH·KW) × runs).
+    let layOut: (UnsafeMutablePointer<Float>) -> Void
+
+    func gather(into compact: UnsafeMutablePointer<Float>) { layOut(compact) }
 }
 
 /// dBias[c] += Σ over samples and positions of dy[n, c].
@@ -364,7 +393,7 @@ func addBias(_ g: ConvolutionGeometry, bias: UnsafePointer<Float>, y: UnsafeMuta
 
 /// Fills columns ((channels.count·KH·KW) × rows·OW; row r = ((c − first)·KH + ky)·KW + kx)
 /// from one sample's x.
-private func im2col(
+func im2col(
     _ g: ConvolutionGeometry, x: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>,
     columns: UnsafeMutablePointer<Float>
 ) {

@@ -186,6 +186,72 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertTrue(zeros.allSatisfy { $0 == 0 && $0.sign == .plus })
     }
 
+    /// Runs found on the input (stride 1) against the im2col columns themselves: every column of
+    /// a run equals its first, every run but a row's first starts where the column differs from
+    /// its left neighbour, and the gathered columns are the im2col columns at the run starts.
+    func testRunsFoundOnTheInputMatchTheColumns() throws {
+        var source = RandomSource(seed: 9)
+        // Three classes in vertical and slanted bands over a 3-channel 11 × 29 input, one noisy patch.
+        let (c, h, w) = (3, 11, 29)
+        var values = [Float](repeating: 0, count: c * h * w)
+        let noise = source.normals(c * h * w)
+        for channel in 0..<c {
+            for y in 0..<h {
+                for x in 0..<w {
+                    let band = x < 8 ? 0 : (x + y / 3 < 18 ? 1 : 2)
+                    let noisy = y >= 7 && x >= 26
+                    values[(channel * h + y) * w + x] =
+                        noisy ? noise[(channel * h + y) * w + x] : Float(band * (channel + 1)) * 0.5 - 0.25
+                }
+            }
+        }
+        let x = try Tensor(shape: [1, c, h, w], data: values)
+        for (kernel, padding, channels, rows) in [
+            (3, 1, 0..<3, 0..<11), (3, 1, 1..<3, 3..<7), (3, 0, 0..<3, 0..<9), (1, 0, 0..<2, 2..<5)
+        ] {
+            let g = try ConvolutionGeometry(
+                input: x, weight: Tensor.zeros([2, c, kernel, kernel]), bias: nil, stride: 1, padding: padding,
+                groups: 1)
+            let k = channels.count * kernel * kernel, width = rows.count * g.outputWidth
+            var columns = [Float](repeating: .nan, count: k * width)
+            let runs = try XCTUnwrap(
+                x.data.withUnsafeBufferPointer { xp in
+                    columns.withUnsafeMutableBufferPointer { columns in
+                        im2col(g, x: xp.baseAddress!, channels: channels, rows: rows, columns: columns.baseAddress!)
+                        return ColumnRuns(g, x: xp.baseAddress!, channels: channels, rows: rows)
+                    }
+                }, "kernel \(kernel), padding \(padding), rows \(rows)")
+            let starts = runs.starts.map(Int.init)
+            func column(_ p: Int) -> [Float] { (0..<k).map { columns[$0 * width + p] } }
+            for (u, start) in starts.enumerated() {
+                let end = u + 1 < starts.count ? starts[u + 1] : width
+                for p in start..<end {
+                    XCTAssertEqual(column(p), column(start), "position \(p) in the run from \(start)")
+                }
+                if start % g.outputWidth != 0 {
+                    XCTAssertNotEqual(column(start), column(start - 1), "run from \(start) should have merged")
+                } else {
+                    XCTAssertEqual(start / g.outputWidth, u == 0 ? 0 : starts[u - 1] / g.outputWidth + 1)
+                }
+            }
+            var gathered = [Float](repeating: .nan, count: k * starts.count)
+            x.data.withUnsafeBufferPointer { xp in
+                gathered.withUnsafeMutableBufferPointer {
+                    runs.gatherColumns(g, x: xp.baseAddress!, channels: channels, rows: rows, into: $0.baseAddress!)
+                }
+            }
+            for (u, start) in starts.enumerated() {
+                XCTAssertEqual((0..<k).map { gathered[$0 * starts.count + u] }, column(start))
+            }
+        }
+        // An input without repeats is refused.
+        let varying = try Tensor(shape: [1, 2, 6, 9], data: source.normals(108))
+        let g = try ConvolutionGeometry(
+            input: varying, weight: Tensor.zeros([2, 2, 3, 3]), bias: nil, stride: 1, padding: 1, groups: 1)
+        XCTAssertNil(
+            varying.data.withUnsafeBufferPointer { ColumnRuns(g, x: $0.baseAddress!, channels: 0..<2, rows: 0..<6) })
+    }
+
     func testDistinctColumnsMergesEqualRunColumnsAnywhere() throws {
         // Two rows, five run columns a b a c b (c differs from a only in its second row; the
         // last is b with −0 for 0, which is a different bit pattern and stays distinct).
