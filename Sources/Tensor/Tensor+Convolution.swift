@@ -125,8 +125,11 @@ extension Tensor {
                 makeFilledArray(g.batch * g.outputChannels * g.outputPlane) { yp in
                     switch route.forward {
                     case .im2col:
-                        convolutionForward(g, x: xp, weight: wp, y: yp)
-                        if let bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
+                        if let bias {
+                            withReadPointer(bias.data) { convolutionForward(g, x: xp, weight: wp, bias: $0, y: yp) }
+                        } else {
+                            convolutionForward(g, x: xp, weight: wp, y: yp)
+                        }
                     case .oneDNN(let convolution):
                         if let bias {
                             withReadPointer(bias.data) { convolution.runForward(x: xp, weight: wp, bias: $0, y: yp) }
@@ -187,22 +190,23 @@ private func convolutionBackward(
     convolutionBackward(g, x: x, weight: weight, dy: dy, dWeight: im2colWeight, dx: im2colInput)
 }
 
-/// y = conv(x, weight); every element of y is written.
+/// y = conv(x, weight) (+ bias); every element of y is written.
 func convolutionForward(
     _ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-    y: UnsafeMutablePointer<Float>
+    bias: UnsafePointer<Float>? = nil, y: UnsafeMutablePointer<Float>
 ) {
-    convolutionForward(g, x: x, weights: [weight], outputs: [y])
+    convolutionForward(g, x: x, weights: [weight], biases: [bias], outputs: [y])
 }
 
-/// outputs[i] = conv(x, weights[i]) for weights of the same shape: x's columns are laid out (and
-/// searched for repeats) once for all of them. Each output is computed exactly as a convolution of
-/// its own would compute it; every element is written.
+/// outputs[i] = conv(x, weights[i]) + biases[i] for weights of the same shape: x's columns are
+/// laid out (and searched for repeats) once for all of them. Each output is computed exactly as a
+/// convolution of its own would compute it (the product's sum, then + bias, as ``addBias``
+/// adds it, but while the values are at hand); every element is written.
 func convolutionForward(
     _ g: ConvolutionGeometry, x: UnsafePointer<Float>, weights: [UnsafePointer<Float>],
-    outputs: [UnsafeMutablePointer<Float>]
+    biases: [UnsafePointer<Float>?], outputs: [UnsafeMutablePointer<Float>]
 ) {
-    precondition(weights.count == outputs.count, "one output per weight")
+    precondition(weights.count == outputs.count && biases.count == outputs.count, "one output per weight")
     let m = g.outputsPerGroup, k = g.columnRowsPerGroup
     let threads = TensorThreads.count
     for sample in 0..<g.batch {
@@ -214,11 +218,14 @@ func convolutionForward(
             parallelTasks(g.groups * pieces, scratchCount: 0) { task, _ in
                 let group = task / pieces, piece = task % pieces
                 let start = g.outputPlane * piece / pieces, end = g.outputPlane * (piece + 1) / pieces
-                for (weight, ySample) in zip(weights, ySamples) {
+                for (index, weight) in weights.enumerated() {
+                    let yPiece = ySamples[index] + group * m * g.outputPlane + start
                     sgemm(
                         false, false, m, end - start, k, 1, weight + group * m * k, k,
-                        xSample + group * k * g.inputPlane + start, g.inputPlane, 0,
-                        ySample + group * m * g.outputPlane + start, g.outputPlane)
+                        xSample + group * k * g.inputPlane + start, g.inputPlane, 0, yPiece, g.outputPlane)
+                    addBias(
+                        biases[index].map { $0 + group * m }, rows: m, width: end - start, to: yPiece,
+                        ldy: g.outputPlane)
                 }
             }
             continue
@@ -244,21 +251,25 @@ func convolutionForward(
                 // One product per distinct column, packed where the im2col columns were.
                 let distinct = DistinctColumns(compact, rows: k, runs: runs.count)
                 distinct.pack(compact, rows: k, runs: runs.count, into: columns)
-                for (weight, ySample) in zip(weights, ySamples) {
+                for (index, weight) in weights.enumerated() {
                     sgemm(
                         false, false, m, distinct.count, k, 1, weight + group * m * k, k, columns, distinct.count, 0,
                         compactOutput, distinct.count)
+                    if let bias = biases[index] {
+                        addBias(
+                            bias + group * m, rows: m, width: distinct.count, to: compactOutput, ldy: distinct.count)
+                    }
                     runs.scatterColumns(
-                        compactOutput, rows: m, width: width, into: ySample + chunkOffset, ldy: g.outputPlane,
+                        compactOutput, rows: m, width: width, into: ySamples[index] + chunkOffset, ldy: g.outputPlane,
                         distinct: distinct)
                 }
                 return
             }
             im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
-            for (weight, ySample) in zip(weights, ySamples) {
-                sgemm(
-                    false, false, m, width, k, 1, weight + group * m * k, k, columns, width, 0, ySample + chunkOffset,
-                    g.outputPlane)
+            for (index, weight) in weights.enumerated() {
+                let yChunk = ySamples[index] + chunkOffset
+                sgemm(false, false, m, width, k, 1, weight + group * m * k, k, columns, width, 0, yChunk, g.outputPlane)
+                addBias(biases[index].map { $0 + group * m }, rows: m, width: width, to: yChunk, ldy: g.outputPlane)
             }
         }
     }
@@ -381,13 +392,15 @@ func biasGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, dBias: Uns
     }
 }
 
-func addBias(_ g: ConvolutionGeometry, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-    parallelChunks(g.batch * g.outputChannels) { planes in
-        for planeIndex in planes {
-            let value = bias[planeIndex % g.outputChannels]
-            let plane = y + planeIndex * g.outputPlane
-            for i in 0..<g.outputPlane { plane[i] += value }
-        }
+/// y[i, p] += bias[i] for `rows` rows of `width` values (leading dimension `ldy`); nothing without a bias.
+@inline(__always)
+private func addBias(
+    _ bias: UnsafePointer<Float>?, rows: Int, width: Int, to y: UnsafeMutablePointer<Float>, ldy: Int
+) {
+    guard let bias else { return }
+    for i in 0..<rows {
+        let value = bias[i], row = y + i * ldy
+        for p in 0..<width { row[p] += value }
     }
 }
 

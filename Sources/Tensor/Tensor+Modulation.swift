@@ -72,10 +72,14 @@ extension Tensor {
                             // γ, and β into y, from one pass over h's columns (the same sums as
                             // two convolutions).
                             let gammaValues = makeFilledArray(count) { gp in
-                                convolutionForward(g, x: hp, weights: [gammaWeight, betaWeight], outputs: [gp, yp])
-                                if let bias = gamma.bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: gp) } }
+                                withOptionalReadPointer(gamma.bias?.data) { gammaBias in
+                                    withOptionalReadPointer(beta.bias?.data) { betaBias in
+                                        convolutionForward(
+                                            g, x: hp, weights: [gammaWeight, betaWeight], biases: [gammaBias, betaBias],
+                                            outputs: [gp, yp])
+                                    }
+                                }
                             }
-                            if let bias = beta.bias { withReadPointer(bias.data) { addBias(g, bias: $0, y: yp) } }
                             withReadPointer(gammaValues) { gp in
                                 elementwiseChunks(count) { range in
                                     for i in range { yp[i] += xp[i] * (gp[i] + 1) }
@@ -101,9 +105,16 @@ private func convolved(
     _ g: ConvolutionGeometry, _ x: UnsafePointer<Float>, _ weight: [Float], _ bias: [Float]?
 ) -> [Float] {
     makeFilledArray(g.batch * g.outputChannels * g.outputPlane) { yp in
-        withReadPointer(weight) { convolutionForward(g, x: x, weight: $0, y: yp) }
-        if let bias { withReadPointer(bias) { addBias(g, bias: $0, y: yp) } }
+        withReadPointer(weight) { wp in
+            withOptionalReadPointer(bias) { convolutionForward(g, x: x, weight: wp, bias: $0, y: yp) }
+        }
     }
+}
+
+/// Calls `body` with a pointer to `values`' storage, or with nil.
+private func withOptionalReadPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let values else { return body(nil) }
+    return withReadPointer(values) { body($0) }
 }
 
 /// h = relu(conv(labels, weight) + bias).
