@@ -310,6 +310,68 @@ extension OneDNNConvolution {
         }
     }
 
+    /// Both gradients at once (needs ``hasBackward``; either pointer may be nil): as
+    /// ``runBackwardWeights(x:dy:dWeight:)`` then ``runBackwardData(dy:weight:dx:)``, but the output
+    /// gradient is laid out once for the two passes when they read it in the same layout (they
+    /// do for the direct kernels), one reorder of an activation-sized tensor fewer per call.
+    func runBackward(
+        x: UnsafePointer<Float>, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        dWeight: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?
+    ) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let weightsPass = backwardWeights, let dataPass = backwardData else {
+            preconditionFailure("oneDNN: no backward kernels")
+        }
+        beginCall()
+        defer { endCall() }
+        let sameGradientLayout = OneDNNMemory.equal(
+            weightsPass.memory(dnnl_query_diff_dst_md), dataPass.memory(dnnl_query_diff_dst_md))
+        for (sample, part) in calls {
+            let offsets = offsets(sample: sample, part: part)
+            var laidOutGradient: OneDNNBuffer?
+            if let dWeight {
+                // x in the first slot, dy in the second (kept for the data pass), dW in the output.
+                let source = input(
+                    .weightsSource, x + offsets.source, plainSource, weightsPass.memory(dnnl_query_src_md))
+                let gradient = input(
+                    .weightsGradient, dy + offsets.destination, plainDestination,
+                    weightsPass.memory(dnnl_query_diff_dst_md))
+                let result = Output(
+                    self, .weightsResult, dWeight + offsets.weights, plainWeights,
+                    weightsPass.memory(dnnl_query_diff_weights_md), accumulate: true)
+                execute(
+                    weightsPass,
+                    [
+                        argument(DNNL_ARG_SRC, source), argument(DNNL_ARG_DIFF_DST, gradient),
+                        argument(DNNL_ARG_DIFF_WEIGHTS, result.buffer)
+                    ], "backward-weights")
+                result.finish()
+                if sameGradientLayout { laidOutGradient = gradient }
+            }
+            guard let dx else { continue }
+            // dy stays in (or goes to) the second slot; the weight takes the first (x is done with).
+            let gradient =
+                laidOutGradient
+                ?? input(
+                    .dataGradient, dy + offsets.destination, plainDestination,
+                    dataPass.memory(dnnl_query_diff_dst_md), slot: .secondInput)
+            let weights = input(
+                .dataWeights, weight + offsets.weights, plainWeights, dataPass.memory(dnnl_query_weights_md),
+                slot: .firstInput)
+            let result = Output(
+                self, .dataSource, dx + offsets.source, plainSource, dataPass.memory(dnnl_query_diff_src_md),
+                accumulate: true)
+            execute(
+                dataPass,
+                [
+                    argument(DNNL_ARG_DIFF_DST, gradient), argument(DNNL_ARG_WEIGHTS, weights),
+                    argument(DNNL_ARG_DIFF_SRC, result.buffer)
+                ], "backward-data")
+            result.finish()
+        }
+    }
+
     private func beginCall() { workspace = OneDNNWorkspace.acquire() }
 
     private func endCall() {
@@ -380,11 +442,12 @@ extension OneDNNConvolution {
     /// A buffer in the primitive's layout holding our plain input: our own buffer when the
     /// layouts agree, else a temporary filled by a reorder.
     private func input(
-        _ role: Role, _ pointer: UnsafePointer<Float>, _ plain: dnnl_memory_desc_t, _ wanted: dnnl_memory_desc_t
+        _ role: Role, _ pointer: UnsafePointer<Float>, _ plain: dnnl_memory_desc_t, _ wanted: dnnl_memory_desc_t,
+        slot: OneDNNWorkspace.Slot? = nil
     ) -> OneDNNBuffer {
         let user = buffer(plain, UnsafeMutableRawPointer(mutating: pointer))
         if OneDNNMemory.equal(plain, wanted) { return user }
-        let staged = buffer(wanted, staging(role.slot, wanted))
+        let staged = buffer(wanted, staging(slot ?? role.slot, wanted))
         let reorder = reorder(role, from: plain, to: wanted, accumulate: false)
         execute(
             reorder.primitive, [argument(DNNL_ARG_FROM, user), argument(DNNL_ARG_TO, staged)], "reorder",

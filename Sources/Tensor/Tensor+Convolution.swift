@@ -174,6 +174,12 @@ private func convolutionBackward(
     _ g: ConvolutionGeometry, _ route: ConvolutionRoute, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     dy: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?
 ) {
+    if case .oneDNN(let weightsPass) = route.weightGradient, case .oneDNN(let dataPass) = route.inputGradient,
+        weightsPass === dataPass
+    {
+        weightsPass.runBackward(x: x, dy: dy, weight: weight, dWeight: dWeight, dx: dx)
+        return
+    }
     var im2colWeight: UnsafeMutablePointer<Float>?, im2colInput: UnsafeMutablePointer<Float>?
     if let dWeight {
         switch route.weightGradient {

@@ -135,6 +135,64 @@ final class OneDNNConvolutionTests: XCTestCase {
         }
     }
 
+    /// Both gradients from one call (the output gradient laid out once for the two passes) equal,
+    /// bit for bit, the two passes run one after the other, in float32 and bfloat16, with
+    /// gradients that already hold something; and each alone when the other is not wanted.
+    func testBothGradientsAtOnceEqualTheTwoPasses() throws {
+        var precisions: [ConvolutionPrecision] = [.float32]
+        if ConvolutionSettings.supportsBFloat16 { precisions.append(.bfloat16) }
+        for precision in precisions {
+            for (name, s) in Self.shapes {
+                let g = try ConvolutionGeometry(
+                    input: Tensor.zeros(s.input),
+                    weight: Tensor.zeros([s.outputs, s.input[1] / s.groups, s.kernel, s.kernel]),
+                    bias: nil, stride: s.stride, padding: s.padding, groups: s.groups)
+                let plan = try XCTUnwrap(
+                    OneDNNConvolution.plan(.init(g, bias: false, precision: precision, algorithm: .direct)), name)
+                let x = randomInput(s.input, seed: 11, name: "x").data
+                let weight = randomInput([s.outputs, s.input[1] / s.groups, s.kernel, s.kernel], seed: 12, name: "w")
+                    .data
+                let dy = randomInput([s.input[0], s.outputs, g.outputHeight, g.outputWidth], seed: 13, name: "dy").data
+                let startX = randomInput(s.input, seed: 14, name: "dx0").data
+                let startW = randomInput([s.outputs, s.input[1] / s.groups, s.kernel, s.kernel], seed: 15, name: "dw0")
+                    .data
+                var (separateX, separateW, togetherX, togetherW) = (startX, startW, startX, startW)
+                var (onlyX, onlyW) = (startX, startW)
+                x.withUnsafeBufferPointer { x in
+                    weight.withUnsafeBufferPointer { w in
+                        dy.withUnsafeBufferPointer { dy in
+                            let (x, w, dy) = (x.baseAddress!, w.baseAddress!, dy.baseAddress!)
+                            separateW.withUnsafeMutableBufferPointer {
+                                plan.runBackwardWeights(x: x, dy: dy, dWeight: $0.baseAddress!)
+                            }
+                            separateX.withUnsafeMutableBufferPointer {
+                                plan.runBackwardData(dy: dy, weight: w, dx: $0.baseAddress!)
+                            }
+                            togetherW.withUnsafeMutableBufferPointer { dw in
+                                togetherX.withUnsafeMutableBufferPointer { dx in
+                                    plan.runBackward(
+                                        x: x, dy: dy, weight: w, dWeight: dw.baseAddress!, dx: dx.baseAddress!)
+                                }
+                            }
+                            onlyW.withUnsafeMutableBufferPointer {
+                                plan.runBackward(x: x, dy: dy, weight: w, dWeight: $0.baseAddress!, dx: nil)
+                            }
+                            onlyX.withUnsafeMutableBufferPointer {
+                                plan.runBackward(x: x, dy: dy, weight: w, dWeight: nil, dx: $0.baseAddress!)
+                            }
+                        }
+                    }
+                }
+                let label = "\(name), \(precision.rawValue)"
+                XCTAssertEqual(togetherW, separateW, label)
+                XCTAssertEqual(togetherX, separateX, label)
+                XCTAssertEqual(onlyW, separateW, label)
+                XCTAssertEqual(onlyX, separateX, label)
+                XCTAssertNotEqual(separateX, startX, "\(label): the data pass must have added something")
+            }
+        }
+    }
+
     /// A plan made on one thread runs on another, bit for bit as on the thread that made it
     /// (`smis serve` makes its plans on the thread that loads the model and runs them on its
     /// model thread). With oneDNN's default scratchpad, global per thread, the other thread had
