@@ -9,11 +9,6 @@
 // The results equal the full product up to float summation order. Inputs without repeats are
 // rejected after a few rows of comparison, so ordinary convolutions pay almost nothing.
 //
-// For stride 1 (every CG-Norm convolution) the runs are found on the input itself, as
-// ``LabelColumnRuns`` finds the label map's, and only the run columns are laid out: laying out
-// and comparing the whole chunk's columns (Cin·9 values per position) had become most of these
-// convolutions' time once the products were few.
-//
 // Runs only merge neighbours along a row. Inside a class region every position sees the same
 // neighbourhood, so the runs of one chunk repeat each other too (row after row, and region after
 // region of the same class), so the products run once per distinct column of the chunk
@@ -21,6 +16,11 @@
 // one training iteration, im2col route) that took the forward products on run columns from 143
 // to 65 G multiply–adds and the weight gradients' from 41 to 17 G (the dense products: 1,204 and
 // 340 G).
+//
+// For stride 1 (every CG-Norm convolution) the runs are found on the input itself, as
+// ``LabelColumnRuns`` finds the label map's, and only the run columns are laid out: laying out
+// and comparing the whole chunk's columns (Cin·9 values per position) had become most of these
+// convolutions' time once the products were that few.
 
 /// The runs of identical consecutive columns of a (rows × width) column buffer.
 struct ColumnRuns {

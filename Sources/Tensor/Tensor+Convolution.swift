@@ -206,8 +206,8 @@ func convolutionForward(
 
 /// outputs[i] = conv(x, weights[i]) + biases[i] for weights of the same shape: x's columns are
 /// laid out (and searched for repeats) once for all of them. Each output is computed exactly as a
-/// convolution of its own would compute it (the product's sum, then + bias, as ``addBias``
-/// adds it, but while the values are at hand); every element is written.
+/// convolution of its own would compute it (the product's sum, then + bias, as a separate pass
+/// would add it, but while the values are at hand); every element is written.
 func convolutionForward(
     _ g: ConvolutionGeometry, x: UnsafePointer<Float>, weights: [UnsafePointer<Float>],
     biases: [UnsafePointer<Float>?], outputs: [UnsafeMutablePointer<Float>]
@@ -251,7 +251,8 @@ func convolutionForward(
             let width = rowRange.count * g.outputWidth
             let channels = (group * g.inputsPerGroup)..<((group + 1) * g.inputsPerGroup)
             let chunkOffset = group * m * g.outputPlane + rowRange.lowerBound * g.outputWidth
-            if let chunk = repeatedColumns(g, x: xSample, channels: channels, rows: rowRange, columns: columns) {
+            let (found, laidOut) = repeatedColumns(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
+            if let chunk = found {
                 let runs = chunk.runs, compact = columns + columnCount, compactOutput = compact + columnCount / 2
                 chunk.gather(into: compact)
                 // One product per distinct column, packed where the im2col columns were.
@@ -271,7 +272,7 @@ func convolutionForward(
                 }
                 return
             }
-            im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
+            if !laidOut { im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns) }
             for (index, weight) in weights.enumerated() {
                 let yChunk = ySamples[index] + chunkOffset
                 sgemm(false, false, m, width, k, 1, weight + group * m * k, k, columns, width, 0, yChunk, g.outputPlane)
@@ -327,9 +328,9 @@ func convolutionBackward(
                 let width = rowRange.count * g.outputWidth
                 let dyChunk = dyGroup + rowRange.lowerBound * g.outputWidth
                 if let dWeightGroup {
-                    if let chunk = repeatedColumns(
+                    let (found, laidOut) = repeatedColumns(
                         g, x: xSample, channels: channels, rows: rowRange, columns: columns)
-                    {
+                    if let chunk = found {
                         // dW += Σ_distinct (Σ_{runs u with that column} Σ_{p in u} dy[:, p]) ⊗ col
                         let runs = chunk.runs, compact = columns + columnCount
                         let compactGradient = compact + columnCount / 2
@@ -342,7 +343,7 @@ func convolutionBackward(
                             false, true, m, blockRows, distinct.count, 1, compactGradient, distinct.count, columns,
                             distinct.count, 1, dWeightGroup, k)
                     } else {
-                        im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns)
+                        if !laidOut { im2col(g, x: xSample, channels: channels, rows: rowRange, columns: columns) }
                         sgemm(
                             false, true, m, blockRows, width, 1, dyChunk, g.outputPlane, columns, width, 1,
                             dWeightGroup, k)
@@ -359,21 +360,21 @@ func convolutionBackward(
     }
 }
 
-/// The runs of a chunk's columns (see ConvolutionRepeatedColumns.swift), or nil when they would
-/// not halve them. Stride 1 finds them on the input; other strides lay the columns out in
-/// `columns` first and compare those.
+/// The runs of a chunk's columns (see ConvolutionRepeatedColumns.swift), nil when they would not
+/// halve them; and whether `columns` now holds the chunk's im2col columns. Stride 1 finds the runs
+/// on the input; other strides lay the columns out first and compare those.
 private func repeatedColumns(
     _ g: ConvolutionGeometry, x: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>,
     columns: UnsafeMutablePointer<Float>
-) -> ChunkRuns? {
+) -> (runs: ChunkRuns?, columnsLaidOut: Bool) {
     let width = rows.count * g.outputWidth, columnRows = channels.count * g.kernelArea
     if g.stride == 1 {
-        guard let runs = ColumnRuns(g, x: x, channels: channels, rows: rows) else { return nil }
-        return ChunkRuns(runs: runs) { runs.gatherColumns(g, x: x, channels: channels, rows: rows, into: $0) }
+        guard let runs = ColumnRuns(g, x: x, channels: channels, rows: rows) else { return (nil, false) }
+        return (ChunkRuns(runs: runs) { runs.gatherColumns(g, x: x, channels: channels, rows: rows, into: $0) }, false)
     }
     im2col(g, x: x, channels: channels, rows: rows, columns: columns)
-    guard let runs = ColumnRuns(columns: columns, rows: columnRows, width: width) else { return nil }
-    return ChunkRuns(runs: runs) { runs.gatherColumns(columns, rows: columnRows, width: width, into: $0) }
+    guard let runs = ColumnRuns(columns: columns, rows: columnRows, width: width) else { return (nil, true) }
+    return (ChunkRuns(runs: runs) { runs.gatherColumns(columns, rows: columnRows, width: width, into: $0) }, true)
 }
 
 /// A chunk's runs and how to lay out their columns.
