@@ -165,13 +165,11 @@ struct ModulationRunSums {
         _ gradient: UnsafePointer<Float>, runs: LabelColumnRuns, rows: Range<Int>,
         into tapSums: UnsafeMutablePointer<Float>
     ) {
-        let g = modulation
-        let firstRun = runs.rowOffsets[rows.lowerBound]
-        let blockRuns = runs.rowOffsets[rows.upperBound] - firstRun
-        let width = g.outputWidth
+        let g = modulation, width = g.outputWidth
         parallelChunks(g.outputChannels) { channels in
             var prefixes = [SIMD8<Double>](repeating: .zero, count: width + 1)
             prefixes.withUnsafeMutableBufferPointer { prefixes in
+                let prefixes = prefixes.baseAddress!
                 for channel in channels {
                     let plane = gradient + channel * g.outputPlane
                     // Each gradient row's prefix sums once, for every output row y = row − P + ky in the block.
@@ -180,25 +178,44 @@ struct ModulationRunSums {
                     var first = firstSource
                     while first <= lastSource {
                         let lanes = min(8, lastSource - first + 1)
-                        prefixSums(of: plane + first * width, rows: lanes, width: width, into: prefixes.baseAddress!)
+                        prefixSums(of: plane + first * width, rows: lanes, width: width, into: prefixes)
                         for lane in 0..<lanes {
-                            let sourceRow = first + lane
-                            for ky in 0..<g.kernelHeight {
-                                let y = sourceRow - g.padding + ky
-                                guard rows.contains(y) else { continue }
-                                for kx in 0..<g.kernelWidth {
-                                    let target =
-                                        tapSums + ((channel * g.kernelHeight + ky) * g.kernelWidth + kx) * blockRuns
-                                    let shift = g.padding - kx
-                                    for run in runs.rowOffsets[y]..<runs.rowOffsets[y + 1] {
-                                        let lower = min(width, max(0, Int(runs.starts[run]) + shift))
-                                        let upper = min(width, max(0, Int(runs.ends[run]) + shift))
-                                        target[run - firstRun] = Float(prefixes[upper][lane] - prefixes[lower][lane])
-                                    }
-                                }
-                            }
+                            writeTapSums(
+                                ofRow: first + lane, channel: channel, prefixes: prefixes, lane: lane, runs: runs,
+                                rows: rows, into: tapSums)
                         }
                         first += lanes
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes what gradient row `sourceRow` of `channel` gives the tap sums of the output rows it
+    /// feeds (in `rows`), from its prefix sums in lane `lane` of `prefixes`.
+    private func writeTapSums(
+        ofRow sourceRow: Int, channel: Int, prefixes: UnsafePointer<SIMD8<Double>>, lane: Int, runs: LabelColumnRuns,
+        rows: Range<Int>, into tapSums: UnsafeMutablePointer<Float>
+    ) {
+        let g = modulation, width = g.outputWidth
+        let firstRun = runs.rowOffsets[rows.lowerBound]
+        let blockRuns = runs.rowOffsets[rows.upperBound] - firstRun
+        let sums = UnsafeRawPointer(prefixes).assumingMemoryBound(to: Double.self)  // lane l of prefix x: 8x + l
+        // The runs as plain pointers: no bounds checks in the innermost loop.
+        runs.starts.withUnsafeBufferPointer { starts in
+            runs.ends.withUnsafeBufferPointer { ends in
+                for ky in 0..<g.kernelHeight {
+                    let y = sourceRow - g.padding + ky
+                    guard rows.contains(y) else { continue }
+                    let runsOfRow = runs.rowOffsets[y]..<runs.rowOffsets[y + 1]
+                    for kx in 0..<g.kernelWidth {
+                        let target = tapSums + ((channel * g.kernelHeight + ky) * g.kernelWidth + kx) * blockRuns
+                        let shift = g.padding - kx
+                        for run in runsOfRow {
+                            let lower = min(width, max(0, Int(starts[run]) + shift))
+                            let upper = min(width, max(0, Int(ends[run]) + shift))
+                            target[run - firstRun] = Float(sums[8 * upper + lane] - sums[8 * lower + lane])
+                        }
                     }
                 }
             }
