@@ -263,59 +263,20 @@ extension OneDNNConvolution {
 
     /// dx += the gradient of the input for the output gradient dy (needs ``hasBackward``).
     func runBackwardData(dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let primitive = backwardData else { preconditionFailure("oneDNN: no backward-data kernel") }
-        beginCall()
-        defer { endCall() }
-        for (sample, part) in calls {
-            let offsets = offsets(sample: sample, part: part)
-            let gradient = input(
-                .dataGradient, dy + offsets.destination, plainDestination, primitive.memory(dnnl_query_diff_dst_md))
-            let weights = input(
-                .dataWeights, weight + offsets.weights, plainWeights, primitive.memory(dnnl_query_weights_md))
-            let result = Output(
-                self, .dataSource, dx + offsets.source, plainSource, primitive.memory(dnnl_query_diff_src_md),
-                accumulate: true)
-            let arguments = [
-                argument(DNNL_ARG_DIFF_DST, gradient), argument(DNNL_ARG_WEIGHTS, weights),
-                argument(DNNL_ARG_DIFF_SRC, result.buffer)
-            ]
-            execute(primitive, arguments, "backward-data")
-            result.finish()
-        }
+        runBackward(x: nil, dy: dy, weight: weight, dWeight: nil, dx: dx)
     }
 
     /// dWeight += the gradient of the weight for input x and output gradient dy (needs ``hasBackward``).
     func runBackwardWeights(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let primitive = backwardWeights else { preconditionFailure("oneDNN: no backward-weights kernel") }
-        beginCall()
-        defer { endCall() }
-        for (sample, part) in calls {
-            let offsets = offsets(sample: sample, part: part)
-            let source = input(.weightsSource, x + offsets.source, plainSource, primitive.memory(dnnl_query_src_md))
-            let gradient = input(
-                .weightsGradient, dy + offsets.destination, plainDestination, primitive.memory(dnnl_query_diff_dst_md))
-            let result = Output(
-                self, .weightsResult, dWeight + offsets.weights, plainWeights,
-                primitive.memory(dnnl_query_diff_weights_md), accumulate: true)
-            let arguments = [
-                argument(DNNL_ARG_SRC, source), argument(DNNL_ARG_DIFF_DST, gradient),
-                argument(DNNL_ARG_DIFF_WEIGHTS, result.buffer)
-            ]
-            execute(primitive, arguments, "backward-weights")
-            result.finish()
-        }
+        runBackward(x: x, dy: dy, weight: nil, dWeight: dWeight, dx: nil)
     }
 
-    /// Both gradients at once (needs ``hasBackward``; either pointer may be nil): as
-    /// ``runBackwardWeights(x:dy:dWeight:)`` then ``runBackwardData(dy:weight:dx:)``, but the output
-    /// gradient is laid out once for the two passes when they read it in the same layout (they
-    /// do for the direct kernels), one reorder of an activation-sized tensor fewer per call.
+    /// Both gradients at once (needs ``hasBackward``): dWeight += the weight's gradient (from x and
+    /// dy) when dWeight is given, then dx += the input's (from dy and the weight) when dx is. The
+    /// output gradient is laid out once for the two passes when they read it in the same layout
+    /// (they do for the direct kernels): one reorder of an activation-sized tensor fewer per call.
     func runBackward(
-        x: UnsafePointer<Float>, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        x: UnsafePointer<Float>?, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>?,
         dWeight: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?
     ) {
         lock.lock()
@@ -330,7 +291,7 @@ extension OneDNNConvolution {
         for (sample, part) in calls {
             let offsets = offsets(sample: sample, part: part)
             var laidOutGradient: OneDNNBuffer?
-            if let dWeight {
+            if let dWeight, let x {
                 // x in the first slot, dy in the second (kept for the data pass), dW in the output.
                 let source = input(
                     .weightsSource, x + offsets.source, plainSource, weightsPass.memory(dnnl_query_src_md))
@@ -349,7 +310,7 @@ extension OneDNNConvolution {
                 result.finish()
                 if sameGradientLayout { laidOutGradient = gradient }
             }
-            guard let dx else { continue }
+            guard let dx, let weight else { continue }
             // dy stays in (or goes to) the second slot; the weight takes the first (x is done with).
             let gradient =
                 laidOutGradient

@@ -53,6 +53,13 @@ final class OneDNNConvolutionTests: XCTestCase {
         }
     }
 
+    /// The geometry of a convolution of `s`.
+    private func geometry(_ s: Shape) throws -> ConvolutionGeometry {
+        try ConvolutionGeometry(
+            input: Tensor.zeros(s.input), weight: Tensor.zeros([s.outputs, s.input[1] / s.groups, s.kernel, s.kernel]),
+            bias: nil, stride: s.stride, padding: s.padding, groups: s.groups)
+    }
+
     /// The model's kinds of convolution, at sizes where oneDNN's blocked kernels engage (16
     /// channels and more) and below (3 and 8 channels: its reference kernels).
     static let shapes: [(String, Shape)] = [
@@ -123,10 +130,7 @@ final class OneDNNConvolutionTests: XCTestCase {
     /// comparisons vacuous), the 64 × 64 ones one sample per call and the others a whole batch.
     func testLargePlanesRunOneSamplePerCall() throws {
         for (name, s) in Self.shapes {
-            let g = try ConvolutionGeometry(
-                input: Tensor.zeros(s.input),
-                weight: Tensor.zeros([s.outputs, s.input[1] / s.groups, s.kernel, s.kernel]),
-                bias: nil, stride: s.stride, padding: s.padding, groups: s.groups)
+            let g = try geometry(s)
             let plan = try XCTUnwrap(
                 OneDNNConvolution.plan(.init(g, bias: s.bias, precision: .float32, algorithm: .direct)), name)
             XCTAssertTrue(plan.hasBackward, name)
@@ -143,10 +147,7 @@ final class OneDNNConvolutionTests: XCTestCase {
         if ConvolutionSettings.supportsBFloat16 { precisions.append(.bfloat16) }
         for precision in precisions {
             for (name, s) in Self.shapes {
-                let g = try ConvolutionGeometry(
-                    input: Tensor.zeros(s.input),
-                    weight: Tensor.zeros([s.outputs, s.input[1] / s.groups, s.kernel, s.kernel]),
-                    bias: nil, stride: s.stride, padding: s.padding, groups: s.groups)
+                let g = try geometry(s)
                 let plan = try XCTUnwrap(
                     OneDNNConvolution.plan(.init(g, bias: false, precision: precision, algorithm: .direct)), name)
                 let x = randomInput(s.input, seed: 11, name: "x").data
