@@ -119,6 +119,47 @@ final class JPEGConformanceTests: XCTestCase {
         XCTAssertThrowsError(try decodeImage(stray, limits: DecodeLimits(treatWarningsAsErrors: true)))
     }
 
+    /// The shim formats only the texts it keeps (the first warning's, and a failure's): later
+    /// warnings are counted, and a failure after a warning carries its own text.
+    func testLaterWarningsAreCountedAndAFailureKeepsItsOwnText() throws {
+        let clean = try patternImage(width: 64, height: 64).encodedJPEG(quality: 90)
+        let segments = jpegSegmentEnds(clean)
+        XCTAssertGreaterThanOrEqual(segments.count, 3, "SOI, APP0, DQT… before the scan")
+        // Two stray bytes after the first segment, three after the second.
+        var twice = Array(clean.prefix(segments[0])) + [0x12, 0x34]
+        twice += Array(clean[segments[0]..<segments[1]]) + [0x12, 0x34, 0x56]
+        twice += Array(clean.dropFirst(segments[1]))
+        let (image, warnings) = try twice.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "twice.jpg") }
+        XCTAssertEqual(image.pixels, try decodeImage(clean).pixels)
+        XCTAssertEqual(warnings.count, 2)
+        XCTAssertTrue(warnings.first?.contains("2 extraneous bytes before marker 0x") == true, "\(warnings)")
+
+        var damaged = twice
+        damaged[twice.count / 2 + 100] = 0xFF  // a stray restart marker inside the scan
+        damaged[twice.count / 2 + 101] = 0xD3
+        XCTAssertThrowsError(
+            try damaged.withUnsafeBytes { try Image.decodeReportingWarnings($0, source: "damaged.jpg") }
+        ) { error in
+            guard let error = error as? ImageIOError, case .corrupt(let message) = error.reason else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertTrue(message.hasPrefix("damaged image data: Corrupt JPEG data"), message)
+            XCTAssertFalse(
+                message.contains("extraneous"), "the failure's own text, not the first warning's: \(message)")
+        }
+    }
+
+    /// Where each marker segment after SOI ends, up to the start of scan (SOS itself excluded).
+    private func jpegSegmentEnds(_ bytes: [UInt8]) -> [Int] {
+        var ends: [Int] = []
+        var position = 2  // after SOI
+        while position + 4 <= bytes.count, bytes[position] == 0xFF, bytes[position + 1] != 0xDA {
+            position += 2 + (Int(bytes[position + 2]) << 8 | Int(bytes[position + 3]))
+            ends.append(position)
+        }
+        return ends
+    }
+
     /// A few hundred bytes claiming 64250×64250: refused from the header alone.
     func testOversizedClaimIsRefusedBeforeDecoding() throws {
         var bytes = try patternImage(width: 16, height: 16).encodedJPEG(quality: 50)
